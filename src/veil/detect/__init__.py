@@ -1,0 +1,1 @@
+"""Detectors: text in, typed character spans out — never the value."""

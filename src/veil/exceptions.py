@@ -1,0 +1,70 @@
+"""One exception tree for Veil; each class carries its exit code and HTTP status.
+
+    VeilError (1, 500)
+    ├── InputError (3, 400)          unreadable, empty, corrupt or oversized input
+    ├── PolicyError (4, 400)         policy/config missing, unparsable or with an unknown key
+    ├── OutputError (8, 500)         output could not be written
+    ├── EngineError (9, 500)         an OCR engine or detector failed; per frame it fails closed
+    │   └── EngineTimeout (9, 504)
+    ├── EgressBlocked (6, 403)       the gateway refused a payload
+    └── LedgerError (7, 500)         the ledger failed verification or could not be written
+
+Exit code 5 is not an exception: the run succeeded but some frames had to be masked whole.
+Messages never contain a personal value: they name types, keys, files and frame numbers only.
+`veil.__main__`/`veil.cli` is the only place that turns these into exit codes.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FRAMES_MASKED = 5
+
+
+class VeilError(Exception):
+    exit_code = 1
+    http_status = 500
+
+
+class InputError(VeilError):
+    exit_code = 3
+    http_status = 400
+
+
+class PolicyError(VeilError):
+    exit_code = 4
+    http_status = 400
+
+
+class OutputError(VeilError):
+    exit_code = 8
+
+
+class EngineError(VeilError):
+    exit_code = 9
+
+
+class EngineTimeout(EngineError):
+    http_status = 504
+
+
+class EgressBlocked(VeilError):
+    exit_code = 6
+    http_status = 403
+
+
+class LedgerError(VeilError):
+    exit_code = 7
+
+
+EXIT_CODES: dict[str, int] = {
+    "ok": EXIT_OK,
+    "internal error": VeilError.exit_code,
+    "usage error (bad command-line arguments)": 2,
+    "bad input": InputError.exit_code,
+    "bad policy or config": PolicyError.exit_code,
+    "output produced, but frames had to be masked whole": EXIT_FRAMES_MASKED,
+    "egress blocked": EgressBlocked.exit_code,
+    "ledger verification failed": LedgerError.exit_code,
+    "output could not be written": OutputError.exit_code,
+    "engine failure outside a frame": EngineError.exit_code,
+}

@@ -1,0 +1,1 @@
+"""OCR: pixels in, text lines with per-character boxes out."""

@@ -1,0 +1,21 @@
+"""The one OCR engine interface. Engines are registered by name in `veil.ocr.registry`."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from veil.models import Pixels, TextLine
+
+
+class OcrEngine(ABC):
+    """Reads an RGB image and returns its text lines, each with one box per character.
+
+    Coordinates are in the pixels of the image given. An engine raises `veil.exceptions.EngineError`
+    (or `EngineTimeout`) when it cannot read the image; it never returns a partial result silently.
+    """
+
+    name: str = "abstract"
+
+    @abstractmethod
+    def read(self, pixels: Pixels) -> list[TextLine]:
+        """Recognise all text lines of `pixels` (H x W x 3 uint8, RGB)."""

@@ -1,0 +1,102 @@
+"""One validated options model shared by the CLI and the API.
+
+The policy file (YAML) is validated once, at the edge: a missing file, a parse error or an unknown
+key stops the run before anything is written, with a message naming the key and the fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from veil.exceptions import PolicyError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OcrOptions(_Strict):
+    engine: Literal["auto", "rapidocr", "tesseract"] = "auto"
+    verifier_engine: Literal["auto", "rapidocr", "tesseract"] = "auto"
+    timeout_seconds: float = Field(default=120.0, gt=0)
+    min_confidence: float = Field(default=0.0, ge=0.0, le=1.0)
+
+
+class RedactOptions(_Strict):
+    margin_px: int = Field(default=4, ge=0, le=64)
+    color: tuple[int, int, int] = (0, 0, 0)
+    labels: bool = False
+
+
+class DetectOptions(_Strict):
+    disabled_types: tuple[str, ...] = ()
+    min_score: float = Field(default=0.4, ge=0.0, le=1.0)
+
+
+class VideoOptions(_Strict):
+    codec: Literal["libx264"] = "libx264"
+    pixel_format: Literal["yuv444p", "yuv420p"] = "yuv444p"
+    crf: int = Field(default=12, ge=0, le=51)
+    max_frame_pixels: int = Field(default=64_000_000, gt=0)
+
+
+class Policy(_Strict):
+    """What the security officer sets. Every field has an embedded default."""
+
+    version: str = "1"
+    ocr: OcrOptions = OcrOptions()
+    detect: DetectOptions = DetectOptions()
+    redact: RedactOptions = RedactOptions()
+    video: VideoOptions = VideoOptions()
+
+
+def _explain(err: ValidationError, model: type[BaseModel]) -> str:
+    first = err.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"])
+    if first["type"] == "extra_forbidden":
+        key = str(first["loc"][-1])
+        known = _known_keys(model, first["loc"][:-1])
+        close = difflib.get_close_matches(key, known, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(sorted(known))}"
+        return f"unknown key '{loc}' ({hint})"
+    return f"invalid value for '{loc}': {first['msg']}"
+
+
+def _known_keys(model: type[BaseModel], path: tuple[int | str, ...]) -> list[str]:
+    current: type[BaseModel] = model
+    for part in path:
+        field = current.model_fields.get(str(part))
+        ann = field.annotation if field else None
+        if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
+            return []
+        current = ann
+    return list(current.model_fields)
+
+
+def load_policy(path: Path | None) -> Policy:
+    """The embedded default when `path` is None; otherwise the file, validated, or PolicyError."""
+    if path is None:
+        return Policy()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise PolicyError(f"policy file not found: {path}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"policy file unreadable: {path}: {type(exc).__name__}") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise PolicyError(f"policy file is not valid YAML{where}: {path}") from exc
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise PolicyError(f"policy file must be a mapping of keys to values: {path}")
+    try:
+        return Policy.model_validate(raw)
+    except ValidationError as exc:
+        raise PolicyError(f"policy {path}: {_explain(exc, Policy)}") from exc
