@@ -1,0 +1,1 @@
+"""Sources of frames (video file, image, folder of images) and sinks for redacted output."""

@@ -1,0 +1,55 @@
+"""Frame sources and sinks. Sources stream frames one at a time (never a whole video in memory);
+sinks write to a temporary name and rename on `close()` so no half-written output looks complete."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from types import TracebackType
+
+from veil.models import Frame, Pixels
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    kind: str  # "video" | "image" | "folder"
+    path: Path
+    frame_count: int | None  # None when the container does not say
+    width: int
+    height: int
+    fps: Fraction | None = None
+    time_base: Fraction | None = None
+
+
+class FrameSource(ABC):
+    info: SourceInfo
+
+    @abstractmethod
+    def frames(self) -> Iterator[Frame]:
+        """Yield frames in order. A frame that cannot be decoded raises `InputError` naming its index."""
+
+
+class FrameSink(ABC):
+    """Receives redacted frames in input order. `abort()` removes the partial output."""
+
+    @abstractmethod
+    def write(self, frame: Frame, pixels: Pixels) -> None: ...
+
+    @abstractmethod
+    def close(self) -> Path:
+        """Finish the output, move it to its final name and return that name."""
+
+    @abstractmethod
+    def abort(self) -> None: ...
+
+    def __enter__(self) -> FrameSink:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc is not None:
+            self.abort()

@@ -1,0 +1,162 @@
+"""The `veil` command line. Results go to stdout (or files), progress and errors to stderr."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from veil import logs
+from veil.exceptions import EXIT_CODES, EXIT_FRAMES_MASKED, EXIT_OK, InputError
+from veil.options import load_policy
+from veil.report import RunReport
+
+app = typer.Typer(
+    name="veil",
+    help="Redact personal data from screen recordings on premises, verify it, and prove what left.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+stdout = Console(highlight=False)
+stderr = Console(stderr=True, highlight=False)
+
+PolicyOpt = Annotated[
+    Path | None, typer.Option("--policy", help="Policy YAML; embedded defaults when omitted.")
+]
+VerboseOpt = Annotated[int, typer.Option("--verbose", "-v", count=True, help="-v info, -vv debug logs.")]
+
+
+class RichProgress:
+    """rich progress bar on stderr with frames/s and ETA."""
+
+    def __init__(self, total: int | None, description: str) -> None:
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=stderr,
+            transient=False,
+            disable=not stderr.is_terminal,
+        )
+        self._task = self._progress.add_task(description, total=total, rate="")
+
+    def __enter__(self) -> RichProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+    def update(self, advance: int = 1) -> None:
+        task = self._progress.tasks[0]
+        rate = f"{task.speed:.2f} frames/s" if task.speed else ""
+        self._progress.update(self._task, advance=advance, rate=rate)
+
+
+def _setup_logging(verbose: int) -> None:
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logs.configure(level)
+
+
+def _summary_table(report: RunReport) -> Table:
+    summary = report.summary()
+    table = Table(title=f"veil redact: {summary['input']}", show_lines=False)
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    table.add_row("frames", str(summary["frames"]))
+    for kind, count in summary["findings_by_type"].items():
+        table.add_row(f"findings: {kind}", str(count))
+    table.add_row("frames masked whole", str(summary["frames_masked_whole"]))
+    for reason, count in summary["mask_reasons"].items():
+        table.add_row(f"  reason: {reason}", str(count))
+    table.add_row("frames cleared by the verifier", str(summary["verifier_clean_frames"]))
+    return table
+
+
+@app.command()
+def redact(
+    input: Annotated[Path, typer.Argument(help="Video (mp4, webm, mkv, mov), image (png, jpg, webp) or folder.")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Default: <name>_redacted.<ext> next to the input.")
+    ] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Report JSON path.")] = None,
+    policy: PolicyOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
+    verbose: VerboseOpt = 0,
+) -> int:
+    """Redact personal data, verify every frame by an independent re-scan, write output and report."""
+    from veil.api import RunOptions, redact_file
+
+    _setup_logging(verbose)
+    loaded = load_policy(policy)  # a bad policy stops the run before anything is written
+    result = redact_file(input, RunOptions(policy=loaded, output=output, report=report), progress=RichProgress)
+    if as_json:
+        stdout.print_json(json.dumps(result.summary(), ensure_ascii=False))
+    else:
+        stdout.print(_summary_table(result))
+        stdout.print(f"output: {result.output}")
+    return EXIT_FRAMES_MASKED if result.frames_masked else EXIT_OK
+
+
+@app.command("scan-text")
+def scan_text_command(
+    jsonl: Annotated[bool, typer.Option("--jsonl", help='Input is JSONL: {"id": ..., "text": ...}.')] = False,
+    policy: PolicyOpt = None,
+    verbose: VerboseOpt = 0,
+) -> int:
+    """Read lines (or JSONL) on stdin, write JSONL findings with offsets; never the values."""
+    from veil.detect.registry import default_analyzer
+
+    _setup_logging(verbose)
+    analyzer = default_analyzer(load_policy(policy).detect)
+    for number, raw in enumerate(sys.stdin, start=1):
+        line = raw.rstrip("\n")
+        ident: object = number
+        text = line
+        if jsonl:
+            try:
+                obj = json.loads(line)
+                ident, text = obj.get("id", number), str(obj["text"])
+            except (json.JSONDecodeError, KeyError, AttributeError) as exc:
+                raise InputError(f"stdin line {number}: not a JSON object with a 'text' key") from exc
+        for span in analyzer.analyze(text):
+            record = {
+                "id": ident,
+                "start": span.start,
+                "end": span.end,
+                "type": span.type,
+                "score": round(span.score, 3),
+                "recognizer": span.recognizer,
+            }
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return EXIT_OK
+
+
+@app.command("exit-codes")
+def exit_codes() -> int:
+    """List the exit codes veil uses."""
+    table = Table(title="veil exit codes")
+    table.add_column("code", justify="right")
+    table.add_column("meaning")
+    for meaning, code in sorted(EXIT_CODES.items(), key=lambda kv: kv[1]):
+        table.add_row(str(code), meaning)
+    stdout.print(table)
+    return EXIT_OK

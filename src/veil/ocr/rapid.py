@@ -1,0 +1,200 @@
+"""PP-OCRv6 small (detector + recogniser) through the `rapidocr` wheel, on onnxruntime.
+
+The two models ship inside the wheel (`rapidocr/models/`). We pass their paths explicitly, which
+is the one code path in rapidocr that never downloads; the recogniser's character list is read
+from the ONNX metadata, so no dictionary file is fetched either. The angle classifier is not used:
+screen text is upright.
+
+We drive rapidocr's `TextDetector` and `TextRecognizer` ourselves rather than its `RapidOCR`
+pipeline because (1) the pipeline shrinks images over 2,000 px and upscales short crops to a 736 px
+short side (a 400x40 crop becomes 7,360x736 and costs seconds), and (2) its word boxes drop
+spaces and can misalign with lines when one is filtered out. Here the detector sees the frame at
+native scale (at 960 px neighbouring table cells merge: DESIGN.md), small crops are upscaled at
+most `max_upscale` times, and each character's box comes from the CTC column where the recogniser
+emitted it.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from veil.exceptions import EngineError
+from veil.models import Box, Pixels, TextLine
+from veil.ocr._common import boxes_from_centers, check_pixels, interpolate_centers
+from veil.ocr.base import OcrEngine
+
+_DET_MODEL = "PP-OCRv6_det_small.onnx"
+_REC_MODEL = "PP-OCRv6_rec_small.onnx"
+_DET_MULTIPLE = 32  # the detector network needs sides that are multiples of 32
+_PAD = 8  # pixels of background added around the image so edge text is detected
+
+
+@dataclass(frozen=True, slots=True)
+class RawLine:
+    """A detected line before filtering: its box, text, confidence and per-character centres (x)."""
+
+    box: Box
+    text: str
+    confidence: float
+    centers: tuple[float, ...]
+
+
+def _models_dir() -> Path:
+    import rapidocr
+
+    return Path(rapidocr.__file__).resolve().parent / "models"
+
+
+class RapidOcrEngine(OcrEngine):
+    """PP-OCRv6 small. `threads` sets onnxruntime's intra-op threads (default 1: one engine per core
+    scales better than one engine on two cores). Lines under `min_confidence` are dropped."""
+
+    name = "rapidocr"
+
+    def __init__(
+        self,
+        threads: int = 1,
+        *,
+        min_side: int = 736,
+        max_upscale: float = 2.0,
+        min_confidence: float = 0.5,
+        merge_gap: float = 0.6,
+    ) -> None:
+        if threads < 1:
+            raise EngineError(f"rapidocr threads must be >= 1, got {threads}")
+        self.threads = threads
+        self.min_side = min_side
+        self.max_upscale = max_upscale
+        self.min_confidence = min_confidence
+        self.merge_gap = merge_gap
+        self._lock = threading.Lock()
+        self._det: Any = None
+        self._rec: Any = None
+
+    def read(self, pixels: Pixels) -> list[TextLine]:
+        lines = self.read_raw(pixels)
+        return [self.to_text_line(r) for r in lines if r.text.strip() and r.confidence >= self.min_confidence]
+
+    def to_text_line(self, raw: RawLine) -> TextLine:
+        chars = boxes_from_centers(raw.centers, raw.box)
+        return TextLine(raw.text, raw.box, chars, raw.confidence, self.name)
+
+    def read_raw(self, pixels: Pixels) -> list[RawLine]:
+        """Every detected line, including empty or low-confidence ones (the routed engine needs them)."""
+        image = check_pixels(pixels)
+        with self._lock:  # onnxruntime sessions are thread-safe, but lazy loading is not
+            self._load()
+        try:
+            boxes = self.detect(image)
+            return self.recognize(image, boxes)
+        except EngineError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any failure inside rapidocr/onnxruntime fails closed
+            # `from None`: a chained third-party message is not ours to vouch for.
+            raise EngineError(f"rapidocr failed: {type(exc).__name__}") from None
+
+    def detect(self, image: Pixels) -> list[Box]:
+        """Line boxes in `image` coordinates; words the detector split on one line are merged."""
+        scale = self._det_scale(image)
+        padded = cv2.copyMakeBorder(image, _PAD, _PAD, _PAD, _PAD, cv2.BORDER_REPLICATE)
+        h, w = padded.shape[:2]
+        size = (_round32(w * scale), _round32(h * scale))
+        scaled = cv2.resize(padded, size, interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA)
+        out = self._det(scaled)
+        if out.boxes is None:
+            return []
+        sx, sy = size[0] / w, size[1] / h
+        boxes: list[Box] = []
+        for quad in np.asarray(out.boxes, dtype=np.float64):
+            x0, x1 = quad[:, 0].min() / sx - _PAD, quad[:, 0].max() / sx - _PAD
+            y0, y1 = quad[:, 1].min() / sy - _PAD, quad[:, 1].max() / sy - _PAD
+            box = Box(int(x0), int(y0), int(np.ceil(x1 - x0)), int(np.ceil(y1 - y0)))
+            box = box.clip(image.shape[1], image.shape[0])
+            if box.area > 0:
+                boxes.append(box)
+        return merge_words(boxes, self.merge_gap)
+
+    def recognize(self, image: Pixels, boxes: list[Box]) -> list[RawLine]:
+        """Recognise the text in each box (one line each) of `image`."""
+        if not boxes:
+            return []
+        from rapidocr.ch_ppocr_rec import TextRecInput
+
+        crops = [np.ascontiguousarray(image[b.y : b.y2, b.x : b.x2]) for b in boxes]
+        out = self._rec(TextRecInput(img=crops, return_word_box=True))
+        lines = []
+        for box, text, score, info in zip(boxes, out.txts, out.scores, out.word_results, strict=True):
+            cols = [c for word in info.word_cols for c in word]
+            span = float(info.line_txt_len) or 1.0
+            # A CTC column covers span/box.w of the crop; the character sits at its column's middle.
+            known = [box.x + (c + 0.5) * box.w / span for c in cols]
+            centers = interpolate_centers(text, known) if text else []
+            lines.append(RawLine(box, text, float(score), tuple(centers)))
+        return lines
+
+    def _det_scale(self, image: Pixels) -> float:
+        short = min(image.shape[:2]) + 2 * _PAD
+        return float(min(max(self.min_side / short, 1.0), self.max_upscale))
+
+    def _load(self) -> None:
+        if self._det is not None:
+            return
+        try:
+            from rapidocr.ch_ppocr_det import TextDetector
+            from rapidocr.ch_ppocr_rec import TextRecognizer
+            from rapidocr.main import DEFAULT_CFG_PATH
+            from rapidocr.utils.log import logger
+            from rapidocr.utils.parse_parameters import ParseParams
+
+            logger.setLevel("WARNING")
+            cfg = ParseParams.load(DEFAULT_CFG_PATH)
+            models = _models_dir()
+            for section, model in (("Det", _DET_MODEL), ("Rec", _REC_MODEL)):
+                part = cfg[section]
+                part.engine_cfg = cfg.EngineConfig.onnxruntime
+                part.engine_cfg.intra_op_num_threads = self.threads
+                part.engine_cfg.inter_op_num_threads = 1
+                part.model_path = str(models / model)
+                part.model_root_dir = str(models)
+                if not (models / model).is_file():
+                    raise EngineError(f"PP-OCR model missing from the rapidocr wheel: {model}")
+            cfg.Rec.font_path = None
+            self._rec = TextRecognizer(cfg.Rec)
+            self._det = TextDetector(cfg.Det)
+        except EngineError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a broken install must fail closed, with a reason
+            raise EngineError(f"rapidocr could not load its models: {type(exc).__name__}: {exc}") from exc
+
+
+def merge_words(boxes: list[Box], gap: float) -> list[Box]:
+    """Join boxes on one text row whose horizontal gap is under `gap` x their height.
+
+    The detector often returns each word of a line on its own ("06", "12", "34"); a detector that
+    works on lines needs them whole. Table cells sit further apart than a word space, so they stay
+    separate.
+    """
+    merged: list[Box] = []
+    for box in sorted(boxes, key=lambda b: (b.x, b.y)):
+        for i, line in enumerate(merged):
+            if _same_row(line, box) and box.x - line.x2 <= gap * max(line.h, box.h):
+                merged[i] = line.union(box)
+                break
+        else:
+            merged.append(box)
+    return sorted(merged, key=lambda b: (b.y, b.x))
+
+
+def _same_row(a: Box, b: Box) -> bool:
+    overlap = min(a.y2, b.y2) - max(a.y, b.y)
+    return overlap >= 0.6 * min(a.h, b.h)
+
+
+def _round32(value: float) -> int:
+    return max(_DET_MULTIPLE, int(round(value / _DET_MULTIPLE)) * _DET_MULTIPLE)

@@ -1,0 +1,1 @@
+"""Redactors: paint over findings (solid fill with a margin, never blur)."""

@@ -1,0 +1,20 @@
+"""The redactor interface."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+from veil.models import Finding, Pixels
+
+
+class Redactor(ABC):
+    name: str = "abstract"
+
+    @abstractmethod
+    def apply(self, pixels: Pixels, findings: Sequence[Finding]) -> Pixels:
+        """Return a new image with every finding's boxes covered; `pixels` is not modified."""
+
+    @abstractmethod
+    def mask_whole(self, pixels: Pixels) -> Pixels:
+        """Return an image of the same size with nothing of `pixels` left."""

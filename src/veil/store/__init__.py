@@ -1,0 +1,1 @@
+"""Where Veil keeps its state on this host: keys, ledger database, objects."""

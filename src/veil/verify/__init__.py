@@ -1,0 +1,1 @@
+"""The verifier: an independent re-scan of the redacted output."""
