@@ -108,9 +108,10 @@ def samples(lang: str, n: int, seed: int = 7) -> list[Sample]:
     return [Sample(lang, *_MAKERS[lang](rng), font) for _ in range(n)]
 
 
-def render_line(text: str, font_path: str, size: int = 18, width: int = 400, height: int = 40) -> np.ndarray:
-    """A `width` x `height` crop with `text` drawn left-aligned, like a dirty region of a screen."""
+def render_line(text: str, font_path: str, size: int = 18, width: int = 0, height: int = 40) -> np.ndarray:
+    """A `width` x `height` crop (width 0: at least 400, wide enough for the text), text left-aligned."""
     font = ImageFont.truetype(font_path, size)
+    width = width or max(400, int(font.getlength(text)) + 20)
     image = Image.new("RGB", (width, height), "white")
     _, top, _, bottom = font.getbbox(text)
     ImageDraw.Draw(image).text((6, (height - (bottom - top)) // 2 - top), text, font=font, fill=(20, 20, 20))

@@ -1,7 +1,7 @@
 """The public API: redact an image, a file, or text, with a validated `Policy`.
 
-    >>> from veil.api import redact_file
-    >>> report = redact_file(Path("rec.mp4"), RunOptions())
+>>> from veil.api import redact_file
+>>> report = redact_file(Path("rec.mp4"), RunOptions())
 """
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ import json
 import logging
 import os
 import time
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from veil.capture.base import FrameSink
 from veil.capture.open import default_output_path, open_sink, open_source
@@ -28,15 +29,24 @@ from veil.progress import NullProgress, ProgressBar, ProgressFactory
 from veil.redact.fill import FillRedactor
 from veil.report import RunReport, write_json_atomic
 from veil.store.home import load_or_create_key
+from veil.track.incremental import IncrementalPipeline
 
 log = logging.getLogger(__name__)
 
 
+class FrameProcessor(Protocol):
+    @property
+    def timings(self) -> defaultdict[str, float]: ...
+
+    def process(self, frame: Frame) -> FrameOutcome: ...
+
+
 @dataclass(frozen=True)
 class RunOptions:
-    policy: Policy = Policy()
+    policy: Policy = field(default_factory=Policy)
     output: Path | None = None
     report: Path | None = None
+    full: bool = False  # every frame from scratch, instead of only what changed
 
 
 def build_pipeline(policy: Policy, analyzer: Analyzer | None = None) -> FramePipeline:
@@ -50,7 +60,9 @@ def build_pipeline(policy: Policy, analyzer: Analyzer | None = None) -> FramePip
     )
 
 
-def redact_image(pixels: Pixels, policy: Policy, pipeline: FramePipeline | None = None) -> tuple[Pixels, FrameResult]:
+def redact_image(
+    pixels: Pixels, policy: Policy, pipeline: FramePipeline | None = None
+) -> tuple[Pixels, FrameResult]:
     """Redact one RGB image in memory; returns the redacted pixels and what was found."""
     outcome = (pipeline or build_pipeline(policy)).process(Frame(index=0, pixels=pixels))
     return outcome.pixels, outcome.result
@@ -81,9 +93,7 @@ def _layer_record(outcome: FrameOutcome) -> str:
     return json.dumps(record, ensure_ascii=False)
 
 
-def redact_file(
-    source_path: Path, options: RunOptions, progress: ProgressFactory | None = None
-) -> RunReport:
+def redact_file(source_path: Path, options: RunOptions, progress: ProgressFactory | None = None) -> RunReport:
     """Redact a video, an image or a folder of images. Writes the output, the report and the
     sanitized text layer, each under a temporary name renamed on success. If the input turns out
     corrupt midway, what was already processed is kept under a `.partial` name and the InputError
@@ -94,14 +104,16 @@ def redact_file(
     report_path, layer_path = companion_paths(output)
     report_path = options.report or report_path
     report = RunReport(input=source_path.name, output=str(output), kind=source.info.kind)
-    pipeline = build_pipeline(policy)
+    full = build_pipeline(policy)
+    pipeline: FrameProcessor = full if options.full else IncrementalPipeline(full)
     layer_tmp = layer_path.with_name(f".{layer_path.name}.tmp")
-    make_progress = progress or (lambda total, description: NullProgress(total, description))
+    make_progress: ProgressFactory = progress or NullProgress
     sink = open_sink(source.info, output, policy.video)
     try:
-        with open(layer_tmp, "w", encoding="utf-8") as layer, make_progress(
-            source.info.frame_count, "redacting"
-        ) as bar:
+        with (
+            open(layer_tmp, "w", encoding="utf-8") as layer,
+            make_progress(source.info.frame_count, "redacting") as bar,
+        ):
             _run_frames(source.frames(), pipeline, sink, layer, report, bar)
     except InputError as exc:
         report.error = str(exc)
@@ -111,6 +123,8 @@ def redact_file(
         sink.abort()
         layer_tmp.unlink(missing_ok=True)
         raise
+    report.timings.update(pipeline.timings)
+    report.stats.update(getattr(pipeline, "stats", {}))
     sink.close()
     os.replace(layer_tmp, layer_path)
     write_json_atomic(report_path, report.to_json())
@@ -119,7 +133,7 @@ def redact_file(
 
 def _run_frames(
     frames: Iterator[Frame],
-    pipeline: FramePipeline,
+    pipeline: FrameProcessor,
     sink: FrameSink,
     layer: TextIO,
     report: RunReport,
@@ -131,7 +145,6 @@ def _run_frames(
         report.timings["decode"] += started - clock
         outcome = pipeline.process(frame)
         done = time.perf_counter()
-        report.timings["analyse"] += done - started
         sink.write(frame, outcome.pixels)
         layer.write(_layer_record(outcome) + "\n")
         report.add(outcome.result)

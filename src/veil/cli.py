@@ -93,13 +93,18 @@ def _summary_table(report: RunReport) -> Table:
 
 @app.command()
 def redact(
-    input: Annotated[Path, typer.Argument(help="Video (mp4, webm, mkv, mov), image (png, jpg, webp) or folder.")],
+    input: Annotated[
+        Path, typer.Argument(help="Video (mp4, webm, mkv, mov), image (png, jpg, webp) or folder.")
+    ],
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Default: <name>_redacted.<ext> next to the input.")
     ] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Report JSON path.")] = None,
     policy: PolicyOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="Process every frame from scratch (slow reference path).")
+    ] = False,
     verbose: VerboseOpt = 0,
 ) -> int:
     """Redact personal data, verify every frame by an independent re-scan, write output and report."""
@@ -107,7 +112,9 @@ def redact(
 
     _setup_logging(verbose)
     loaded = load_policy(policy)  # a bad policy stops the run before anything is written
-    result = redact_file(input, RunOptions(policy=loaded, output=output, report=report), progress=RichProgress)
+    result = redact_file(
+        input, RunOptions(policy=loaded, output=output, report=report, full=full), progress=RichProgress
+    )
     if as_json:
         stdout.print_json(json.dumps(result.summary(), ensure_ascii=False))
     else:

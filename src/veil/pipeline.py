@@ -11,13 +11,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections import OrderedDict
-from collections.abc import Callable
+import time
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
 from veil.detect.analyzer import Analyzer
-from veil.exceptions import EngineError, EngineTimeout
+from veil.exceptions import EngineTimeout
 from veil.locate import locate
 from veil.models import Box, Finding, Frame, FrameResult, MaskReason, Pixels, TextLine
 from veil.ocr.base import OcrEngine
@@ -43,6 +45,11 @@ class FrameOutcome:
     pixels: Pixels
     result: FrameResult
     text_layer: tuple[LayerLine, ...]
+    # The primary OCR lines (raw text: in memory only, never written or logged); the incremental
+    # path carries them over to the next frame.
+    lines: tuple[TextLine, ...]
+    # What the verifier read on the redacted frame (cleared text); the source of the text layer.
+    verified_lines: tuple[TextLine, ...] = ()
 
 
 def call_with_timeout(fn: Callable[[], T], seconds: float, what: str) -> T:
@@ -66,8 +73,9 @@ def call_with_timeout(fn: Callable[[], T], seconds: float, what: str) -> T:
 
 
 class FramePipeline:
-    """Stateless per frame except for an exact-pixels cache of recent frames (a still screen costs
-    one hash), and engines rebuilt from their factories after a timeout."""
+    """The full path: every stage on the whole frame. Keeps an exact-pixels cache of recent frames
+    (a still screen costs one hash) and rebuilds an engine from its factory after a timeout.
+    The stage methods (`read`, `find`, `verify`, `masked`) are shared with the incremental path."""
 
     CACHE_SIZE = 8
 
@@ -84,6 +92,7 @@ class FramePipeline:
         self._engine, self._verifier_engine = engine(), verifier_engine()
         self.analyzer, self.redactor, self.key = analyzer, redactor, key
         self.timeout = timeout_seconds
+        self.timings: defaultdict[str, float] = defaultdict(float)
         self._cache: OrderedDict[bytes, FrameOutcome] = OrderedDict()
 
     def process(self, frame: Frame) -> FrameOutcome:
@@ -91,16 +100,7 @@ class FramePipeline:
         hit = self._cache.get(digest)
         if hit is not None:
             self._cache.move_to_end(digest)
-            result = FrameResult(
-                index=frame.index,
-                seconds=frame.seconds,
-                findings=tuple(_renumber(hit.result.findings, frame.index)),
-                masked_whole=hit.result.masked_whole,
-                mask_reason=hit.result.mask_reason,
-                verifier_findings=hit.result.verifier_findings,
-                verified=hit.result.verified,
-            )
-            return FrameOutcome(hit.pixels, result, hit.text_layer)
+            return retarget(hit, frame)
         outcome = self._process_uncached(frame)
         self._cache[digest] = outcome
         if len(self._cache) > self.CACHE_SIZE:
@@ -109,68 +109,123 @@ class FramePipeline:
 
     def _process_uncached(self, frame: Frame) -> FrameOutcome:
         try:
-            lines = self._read(frame.pixels)
-        except EngineTimeout:
-            self._engine = self._engine_factory()
-            return self._masked(frame, (), MaskReason.OCR_TIMEOUT)
-        except Exception as exc:  # noqa: BLE001 - fail closed on any engine failure, plugins included
-            log.warning("frame %d: OCR failed (%s); masking whole frame", frame.index, type(exc).__name__)
-            return self._masked(frame, (), MaskReason.OCR_FAILED)
-        try:
-            findings = locate(lines, self.analyzer, self.key, frame.index)
-        except Exception as exc:  # noqa: BLE001 - fail closed on any detector failure
-            log.warning("frame %d: detector failed (%s); masking whole frame", frame.index, type(exc).__name__)
-            return self._masked(frame, (), MaskReason.DETECTOR_FAILED)
-        try:
-            redacted = self.redactor.apply(frame.pixels, findings)
-        except Exception as exc:  # noqa: BLE001 - fail closed on any redactor failure
-            log.warning("frame %d: redactor failed (%s); masking whole frame", frame.index, type(exc).__name__)
-            return self._masked(frame, tuple(findings), MaskReason.REDACTOR_FAILED)
-        return self._verify(frame, redacted, tuple(findings))
-
-    def _read(self, pixels: Pixels) -> list[TextLine]:
-        engine = self._engine
-        return call_with_timeout(lambda: engine.read(pixels), self.timeout, "OCR")
-
-    def _verify(self, frame: Frame, redacted: Pixels, findings: tuple[Finding, ...]) -> FrameOutcome:
-        verifier = RescanVerifier(self._verifier_engine, self.analyzer, self.key)
-        try:
-            verdict: Verdict = call_with_timeout(
-                lambda: verifier.check(redacted, frame.index), self.timeout, "verifier"
-            )
-        except EngineTimeout:
-            self._verifier_engine = self._verifier_factory()
-            return self._masked(frame, findings, MaskReason.VERIFIER_FAILED)
-        except Exception as exc:  # noqa: BLE001 - a verifier that cannot look is a verifier that says no
-            log.warning("frame %d: verifier failed (%s); masking whole frame", frame.index, type(exc).__name__)
-            return self._masked(frame, findings, MaskReason.VERIFIER_FAILED)
+            lines = self.read(frame.pixels)
+            findings = self.find(lines, frame.index)
+            redacted = self.redact(frame.pixels, findings)
+            verdict = self.verify(redacted, frame.index)
+        except StageFailure as failure:
+            return self.masked(frame, failure.findings, failure.reason)
         if not verdict.clean:
-            log.info("frame %d: verifier found %d residual value(s); masking", frame.index, len(verdict.findings))
-            return self._masked(frame, findings, MaskReason.VERIFIER_FOUND, verdict.findings)
-        layer = tuple(LayerLine(ln.box, ln.text) for ln in verdict.lines) + tuple(
-            LayerLine(Box.covering(list(f.boxes)), f"<{f.type}>") for f in findings
-        )
-        result = FrameResult(frame.index, frame.seconds, findings, verified=True)
-        return FrameOutcome(redacted, result, tuple(sorted(layer, key=lambda ln: (ln.box.y, ln.box.x))))
+            return self.masked(frame, tuple(findings), MaskReason.VERIFIER_FOUND, verdict.findings)
+        result = FrameResult(frame.index, frame.seconds, tuple(findings), verified=True)
+        layer = text_layer(verdict.lines, findings)
+        return FrameOutcome(redacted, result, layer, tuple(lines), verdict.lines)
 
-    def _masked(
+    @contextmanager
+    def stage(self, name: str, reason: MaskReason, findings: Sequence[Finding] = ()) -> Iterator[None]:
+        """Time a stage and turn any failure in it into a StageFailure (the frame gets masked)."""
+        started = time.perf_counter()
+        try:
+            yield
+        except StageFailure:
+            raise
+        except EngineTimeout as exc:
+            self._rebuild(name)
+            raise StageFailure(MaskReason.OCR_TIMEOUT if name == "ocr" else reason, findings) from exc
+        except Exception as exc:
+            log.warning("%s failed (%s); masking the whole frame", name, type(exc).__name__)
+            raise StageFailure(reason, findings) from exc
+        finally:
+            self.timings[name] += time.perf_counter() - started
+
+    def _rebuild(self, stage: str) -> None:
+        if stage == "ocr":
+            self._engine = self._engine_factory()
+        elif stage == "verify":
+            self._verifier_engine = self._verifier_factory()
+
+    def read(self, pixels: Pixels) -> list[TextLine]:
+        with self.stage("ocr", MaskReason.OCR_FAILED):
+            engine = self._engine
+            return call_with_timeout(lambda: engine.read(pixels), self.timeout, "OCR")
+        raise AssertionError("unreachable")  # pragma: no cover - for mypy: the stage re-raises
+
+    def find(self, lines: Sequence[TextLine], index: int) -> list[Finding]:
+        with self.stage("detect", MaskReason.DETECTOR_FAILED):
+            return locate(lines, self.analyzer, self.key, index)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def redact(self, pixels: Pixels, findings: Sequence[Finding]) -> Pixels:
+        with self.stage("redact", MaskReason.REDACTOR_FAILED, findings):
+            return self.redactor.apply(pixels, findings)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def verify(self, pixels: Pixels, index: int) -> Verdict:
+        with self.stage("verify", MaskReason.VERIFIER_FAILED):
+            verifier = RescanVerifier(self._verifier_engine, self.analyzer, self.key)
+            return call_with_timeout(lambda: verifier.check(pixels, index), self.timeout, "verifier")
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def verify_read(self, pixels: Pixels) -> list[TextLine]:
+        """The verifier engine's reading of (part of) a redacted frame, for the incremental path."""
+        with self.stage("verify", MaskReason.VERIFIER_FAILED):
+            engine = self._verifier_engine
+            return call_with_timeout(lambda: engine.read(pixels), self.timeout, "verifier")
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def masked(
         self,
         frame: Frame,
-        findings: tuple[Finding, ...],
+        findings: Sequence[Finding],
         reason: MaskReason,
-        residual: tuple[Finding, ...] = (),
+        residual: Sequence[Finding] = (),
     ) -> FrameOutcome:
+        if residual:
+            log.info("frame %d: verifier found %d residual value(s); masking", frame.index, len(residual))
         result = FrameResult(
             frame.index,
             frame.seconds,
-            findings,
+            tuple(findings),
             masked_whole=True,
             mask_reason=reason,
-            verifier_findings=residual,
+            verifier_findings=tuple(residual),
             verified=False,
         )
         whole = Box(0, 0, frame.width, frame.height)
-        return FrameOutcome(self.redactor.mask_whole(frame.pixels), result, (LayerLine(whole, "<masked>"),))
+        return FrameOutcome(
+            self.redactor.mask_whole(frame.pixels), result, (LayerLine(whole, "<masked>"),), ()
+        )
+
+
+class StageFailure(Exception):
+    """Internal: a stage failed; the frame is masked whole for `reason`."""
+
+    def __init__(self, reason: MaskReason, findings: Sequence[Finding] = ()) -> None:
+        super().__init__(str(reason))
+        self.reason = reason
+        self.findings = tuple(findings)
+
+
+def text_layer(lines: Sequence[TextLine], findings: Sequence[Finding]) -> tuple[LayerLine, ...]:
+    """What the verifier read on the redacted frame, plus a `<type>` placeholder per mask."""
+    layer = [LayerLine(ln.box, ln.text) for ln in lines]
+    layer += [LayerLine(Box.covering(list(f.boxes)), f"<{f.type}>") for f in findings]
+    return tuple(sorted(layer, key=lambda ln: (ln.box.y, ln.box.x)))
+
+
+def retarget(outcome: FrameOutcome, frame: Frame) -> FrameOutcome:
+    """The same outcome for another frame with identical pixels (index and time updated)."""
+    r = outcome.result
+    result = FrameResult(
+        index=frame.index,
+        seconds=frame.seconds,
+        findings=tuple(_renumber(r.findings, frame.index)),
+        masked_whole=r.masked_whole,
+        mask_reason=r.mask_reason,
+        verifier_findings=r.verifier_findings,
+        verified=r.verified,
+    )
+    return FrameOutcome(outcome.pixels, result, outcome.text_layer, outcome.lines, outcome.verified_lines)
 
 
 def _renumber(findings: tuple[Finding, ...], index: int) -> list[Finding]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,8 @@ class RunReport:
     output: str = ""
     kind: str = ""
     frames: list[FrameResult] = field(default_factory=list)
-    timings: Counter[str] = field(default_factory=Counter)
+    timings: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    stats: Counter[str] = field(default_factory=Counter)
     error: str | None = None
 
     def add(self, result: FrameResult) -> None:
@@ -55,7 +56,8 @@ class RunReport:
             "frames_masked_whole": self.frames_masked,
             "mask_reasons": dict(reasons),
             "verifier_clean_frames": sum(1 for r in self.frames if r.verified),
-            "timings_seconds": {k: round(v, 3) for k, v in self.timings.items()},
+            "timings_seconds": {k: round(v, 3) for k, v in sorted(self.timings.items())},
+            "change_tracking": dict(sorted(self.stats.items())),
             "error": self.error,
         }
 

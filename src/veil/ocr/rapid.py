@@ -165,6 +165,9 @@ class RapidOcrEngine(OcrEngine):
                 if not (models / model).is_file():
                     raise EngineError(f"PP-OCR model missing from the rapidocr wheel: {model}")
             cfg.Rec.font_path = None
+            # We scale for the detector ourselves; its own resize must only round to multiples of 32.
+            cfg.Det.limit_type = "max"
+            cfg.Det.limit_side_len = 1_000_000
             self._rec = TextRecognizer(cfg.Rec)
             self._det = TextDetector(cfg.Det)
         except EngineError:

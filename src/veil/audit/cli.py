@@ -1,0 +1,124 @@
+"""`veil audit ...`: verify the ledger, print proofs, check a kept checkpoint, export for auditors.
+
+Failures raise LedgerError (exit code 7 through the top-level main); results go to stdout, as text
+or, with --json, as one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from veil.audit.store import Ledger, default_key_dir, default_ledger_url
+from veil.exceptions import LedgerError
+
+app = typer.Typer(
+    help="Check and prove the tamper-evident ledger (RFC 9162 Merkle log, signed checkpoints).",
+    no_args_is_help=True,
+)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="Ledger database URL (default: sqlite file in $VEIL_HOME or ~/.local/share/veil)."),
+]
+KeyDirOption = Annotated[
+    Path | None, typer.Option("--key-dir", help="Folder of the ledger key (default: $VEIL_HOME/ledger-keys).")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
+
+
+def _open(db: str | None, key_dir: Path | None) -> Ledger:
+    return Ledger.open(db or default_ledger_url(), key_dir or default_key_dir())
+
+
+def _emit(as_json: bool, data: dict[str, Any], text: str) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False) if as_json else text)
+
+
+@app.command()
+def verify(db: DbOption = None, key_dir: KeyDirOption = None, as_json: JsonOption = False) -> None:
+    """Recompute the tree and check every signature; name the first bad entry on failure."""
+    with _open(db, key_dir) as ledger:
+        report = ledger.verify()
+    if report.ok:
+        text = f"ok: {report.size} entries, {report.checkpoints_checked} checkpoints verified"
+    else:
+        text = f"FAILED: {report.reason}"
+    _emit(as_json, report.to_dict(), text)
+    report.raise_for_failure()
+
+
+@app.command()
+def prove(
+    entry_seq: Annotated[int, typer.Argument(help="Sequence number of the entry.", min=0)],
+    size: Annotated[int | None, typer.Option("--size", help="Tree size to prove against (default: all).")] = None,
+    db: DbOption = None,
+    key_dir: KeyDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Print an RFC 9162 inclusion proof of one entry, with the signed checkpoint it leads to."""
+    with _open(db, key_dir) as ledger:
+        proof = ledger.inclusion_proof(entry_seq, size)
+    if not proof.verify():
+        raise LedgerError(f"inclusion proof of entry {entry_seq} does not verify; run `veil audit verify`")
+    data = proof.to_dict()
+    lines = [
+        f"entry {proof.seq} in tree of size {proof.tree_size}",
+        f"leaf hash: {data['leaf_hash']}",
+        f"root hash: {data['root']}",
+        "path:",
+        *(f"  {p}" for p in data["path"]),
+    ]
+    if proof.checkpoint:
+        lines += ["checkpoint:", proof.checkpoint.rstrip("\n")]
+    _emit(as_json, data, "\n".join(lines))
+
+
+@app.command()
+def consistency(
+    old_checkpoint_file: Annotated[Path, typer.Argument(help="A checkpoint note an auditor kept.")],
+    db: DbOption = None,
+    key_dir: KeyDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Prove the log only grew since a checkpoint you kept (fails on rollback or rewritten history)."""
+    try:
+        note = old_checkpoint_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LedgerError(f"cannot read checkpoint file {old_checkpoint_file}: {type(exc).__name__}") from exc
+    with _open(db, key_dir) as ledger:
+        proof = ledger.check_consistency(note)
+    data = proof.to_dict()
+    lines = [
+        f"ok: the log of {proof.new_size} entries extends the checkpoint of {proof.old_size}",
+        "path:",
+        *(f"  {p}" for p in data["path"]),
+    ]
+    if proof.checkpoint:
+        lines += ["checkpoint:", proof.checkpoint.rstrip("\n")]
+    _emit(as_json, data, "\n".join(lines))
+
+
+@app.command()
+def export(
+    directory: Annotated[Path, typer.Argument(help="Empty or new folder to write the export into.")],
+    db: DbOption = None,
+    key_dir: KeyDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write entries, checkpoints and the public key so an auditor can verify independently."""
+    with _open(db, key_dir) as ledger:
+        out = ledger.export(directory)
+        size = ledger.size()
+    _emit(as_json, {"directory": str(out), "size": size}, f"exported {size} entries to {out}")
+
+
+@app.command()
+def checkpoint(db: DbOption = None, key_dir: KeyDirOption = None, as_json: JsonOption = False) -> None:
+    """Sign the current tree head, store it and print the note (keep it to check consistency later)."""
+    with _open(db, key_dir) as ledger:
+        cp = ledger.checkpoint()
+    _emit(as_json, {"origin": cp.origin, "size": cp.size, "note": cp.note}, cp.note.rstrip("\n"))

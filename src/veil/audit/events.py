@@ -1,0 +1,206 @@
+"""What the ledger records: one frozen dataclass per kind of event (Datasette's `Event` shape).
+
+An entry's leaf data is the canonical serialisation of {"seq", "time", "kind", "event"}: sorted-key,
+compact JSON in UTF-8 (`canonical_json`). Those exact bytes are stored and hashed, so an auditor hashes
+what they read. Events hold counts, hashes, identifiers and names of people acting in their role; never
+a recognised value. A guard refuses strings that look like pasted content (too long or multi-line).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from veil.exceptions import LedgerError
+
+MAX_TEXT = 200  # longer strings are content, not metadata
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
+def canonical_json(obj: object) -> bytes:
+    """The one serialisation that gets hashed: sorted keys, no spaces, UTF-8, no NaN."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode(
+        "utf-8"
+    )
+
+
+def _check_text(kind: str, name: str, value: str) -> None:
+    if len(value) > MAX_TEXT or _CONTROL.search(value):
+        raise LedgerError(
+            f"{kind} event field '{name}' looks like content, not metadata "
+            f"(over {MAX_TEXT} characters or has control characters); refused"
+        )
+
+
+def _check_sha256(kind: str, name: str, value: str) -> None:
+    if not _SHA256.fullmatch(value):
+        raise LedgerError(f"{kind} event field '{name}' must be 64 lowercase hex digits (a SHA-256)")
+
+
+def _check_counts(kind: str, name: str, counts: Mapping[str, int]) -> None:
+    for key, count in counts.items():
+        _check_text(kind, f"{name} key", key)
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise LedgerError(f"{kind} event field '{name}' must map names to counts >= 0")
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEvent:
+    """Base of every event. Subclasses set `kind`; fields must be str, int, float, datetime or counts."""
+
+    kind: ClassVar[str] = ""
+    sha256_fields: ClassVar[tuple[str, ...]] = ()
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, str):
+                _check_text(self.kind, f.name, value)
+            elif isinstance(value, Mapping):
+                _check_counts(self.kind, f.name, value)
+                object.__setattr__(self, f.name, dict(sorted(value.items())))
+            elif isinstance(value, datetime) and value.tzinfo is None:
+                raise LedgerError(f"{self.kind} event field '{f.name}' needs a timezone")
+            elif isinstance(value, int) and not isinstance(value, bool) and value < 0:
+                raise LedgerError(f"{self.kind} event field '{f.name}' must be >= 0")
+        for name in self.sha256_fields:
+            _check_sha256(self.kind, name, getattr(self, name))
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = value.isoformat() if isinstance(value, datetime) else value
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureEvent(LedgerEvent):
+    """A recording entered the system: its hash, size and source kind (not its file name)."""
+
+    kind: ClassVar[str] = "capture"
+    sha256_fields: ClassVar[tuple[str, ...]] = ("sha256",)
+    recording_id: str
+    source_kind: str  # video-file | image-folder | screen
+    sha256: str
+    frames: int
+    duration_seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class RedactionSummaryEvent(LedgerEvent):
+    """What redaction did to a recording: counts per finding type and per mask reason, never values."""
+
+    kind: ClassVar[str] = "redaction-summary"
+    recording_id: str
+    policy_version: str
+    frames_total: int
+    frames_masked_whole: int
+    counts: Mapping[str, int] = field(default_factory=dict)
+    mask_reasons: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class EgressIntentEvent(LedgerEvent):
+    """Written before a sanitized payload is sent; a send without a completion shows as pending."""
+
+    kind: ClassVar[str] = "egress-intent"
+    sha256_fields: ClassVar[tuple[str, ...]] = ("payload_sha256",)
+    intent_id: str
+    destination: str
+    policy_version: str
+    payload_sha256: str
+    size: int
+    model: str
+
+
+@dataclass(frozen=True, slots=True)
+class EgressCompletedEvent(LedgerEvent):
+    """Written after the send returned (outcome "sent" or "failed"); repeats the intent's facts."""
+
+    kind: ClassVar[str] = "egress-completed"
+    sha256_fields: ClassVar[tuple[str, ...]] = ("payload_sha256",)
+    intent_id: str
+    destination: str
+    policy_version: str
+    payload_sha256: str
+    size: int
+    model: str
+    outcome: str = "sent"
+
+
+@dataclass(frozen=True, slots=True)
+class RawAccessEvent(LedgerEvent):
+    """Someone opened raw footage: who, why, the second person who approved, and until when."""
+
+    kind: ClassVar[str] = "raw-access"
+    recording_id: str
+    who: str
+    why: str
+    approver: str
+    expires: datetime
+
+    def __post_init__(self) -> None:
+        LedgerEvent.__post_init__(self)
+        if not self.why.strip():
+            raise LedgerError("raw-access event needs a reason ('why')")
+        if self.approver == self.who:
+            raise LedgerError("raw-access event needs a second person as approver")
+
+
+@dataclass(frozen=True, slots=True)
+class DeletionEvent(LedgerEvent):
+    """Data was destroyed, e.g. a recording key shredded at the end of retention."""
+
+    kind: ClassVar[str] = "deletion"
+    recording_id: str
+    what: str  # raw-recording | redacted-output | ...
+    reason: str  # retention | request | ...
+    method: str = "crypto-shred"
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyChangeEvent(LedgerEvent):
+    """The policy in force changed."""
+
+    kind: ClassVar[str] = "policy-change"
+    sha256_fields: ClassVar[tuple[str, ...]] = ("policy_sha256",)
+    old_version: str
+    new_version: str
+    policy_sha256: str
+    changed_by: str
+
+
+EVENT_TYPES: dict[str, type[LedgerEvent]] = {
+    cls.kind: cls
+    for cls in (
+        CaptureEvent,
+        RedactionSummaryEvent,
+        EgressIntentEvent,
+        EgressCompletedEvent,
+        RawAccessEvent,
+        DeletionEvent,
+        PolicyChangeEvent,
+    )
+}
+
+
+def event_from_dict(kind: str, data: Mapping[str, Any]) -> LedgerEvent:
+    """Rebuild an event from its stored form; LedgerError when the kind or a field is unknown."""
+    cls = EVENT_TYPES.get(kind)
+    if cls is None:
+        raise LedgerError(f"unknown ledger event kind '{kind}'")
+    values = dict(data)
+    try:
+        for f in dataclasses.fields(cls):
+            if f.type in ("datetime", datetime) and isinstance(values.get(f.name), str):
+                values[f.name] = datetime.fromisoformat(values[f.name])
+        return cls(**values)
+    except (TypeError, ValueError) as exc:
+        raise LedgerError(f"stored {kind} event does not match its type: {type(exc).__name__}") from exc

@@ -1,0 +1,194 @@
+"""The ledger's Ed25519 key and checkpoints in the C2SP signed-note / tlog-checkpoint formats.
+
+A checkpoint note reads:
+
+    <origin>
+    <tree size, decimal>
+    <root hash, base64>
+
+    — <key name> <base64(key id || Ed25519 signature)>
+
+The signature covers the text up to and including the root line's newline. The key id is the first
+4 bytes of SHA-256(name || 0x0A || 0x01 || public key); the verifier key string is
+`<name>+<key id, 8 hex>+<base64(0x01 || public key)>` (golang.org/x/mod/sumdb/note).
+
+The private key is made on first use in key_dir (0700) as `ledger.key` (PKCS#8 PEM, 0600) next to
+`ledger.pub` (SubjectPublicKeyInfo PEM) and `ledger.vkey`. A private key others can read is refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from veil.audit.merkle import HASH_SIZE
+from veil.exceptions import LedgerError
+
+PRIVATE_FILE = "ledger.key"
+PUBLIC_FILE = "ledger.pub"
+VKEY_FILE = "ledger.vkey"
+_ALG_ED25519 = b"\x01"
+_SIG_PREFIX = "\u2014 "  # em dash and a space start every signature line
+
+
+def key_id(name: str, public_raw: bytes) -> bytes:
+    return hashlib.sha256(name.encode("utf-8") + b"\n" + _ALG_ED25519 + public_raw).digest()[:4]
+
+
+def origin_for(public_raw: bytes) -> str:
+    """A stable origin (and key name) for a ledger, derived from its public key."""
+    return f"veil.local/ledger/{hashlib.sha256(public_raw).hexdigest()[:16]}"
+
+
+class LedgerVerifier:
+    """Checks checkpoint notes against one Ed25519 public key."""
+
+    def __init__(self, public_key: Ed25519PublicKey) -> None:
+        self.public_key = public_key
+        self.public_raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        self.name = origin_for(self.public_raw)
+        self.key_id = key_id(self.name, self.public_raw)
+
+    @property
+    def vkey(self) -> str:
+        encoded = base64.b64encode(_ALG_ED25519 + self.public_raw).decode("ascii")
+        return f"{self.name}+{self.key_id.hex()}+{encoded}"
+
+    def public_pem(self) -> bytes:
+        return self.public_key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    def verify_body(self, body: str, signature: bytes) -> bool:
+        try:
+            self.public_key.verify(signature, body.encode("utf-8"))
+        except InvalidSignature:
+            return False
+        return True
+
+    def open_note(self, note: str) -> Checkpoint:
+        """Parse a checkpoint note and check its signature; LedgerError saying what is wrong."""
+        body, sep, sigs = note.partition("\n\n")
+        if not sep or not body:
+            raise LedgerError("checkpoint note has no blank line before its signatures")
+        body += "\n"
+        for line in sigs.splitlines():
+            if not line.startswith(_SIG_PREFIX):
+                raise LedgerError("checkpoint note has a malformed signature line")
+            name, _, b64 = line[len(_SIG_PREFIX) :].rpartition(" ")
+            try:
+                blob = base64.b64decode(b64, validate=True)
+            except binascii.Error as exc:
+                raise LedgerError("checkpoint signature is not valid base64") from exc
+            if name == self.name and blob[:4] == self.key_id:
+                if not self.verify_body(body, blob[4:]):
+                    raise LedgerError("checkpoint signature does not verify with the ledger key")
+                return parse_checkpoint_body(body, note)
+        raise LedgerError(f"checkpoint note carries no signature by key {self.name}")
+
+
+class LedgerSigner(LedgerVerifier):
+    def __init__(self, private_key: Ed25519PrivateKey) -> None:
+        super().__init__(private_key.public_key())
+        self._private = private_key
+
+    def sign_body(self, body: str) -> bytes:
+        return self._private.sign(body.encode("utf-8"))
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """A signed tree head: origin, tree size, root hash, and the full signed note text."""
+
+    origin: str
+    size: int
+    root: bytes
+    note: str
+
+
+def checkpoint_body(origin: str, size: int, root: bytes) -> str:
+    return f"{origin}\n{size}\n{base64.b64encode(root).decode('ascii')}\n"
+
+
+def make_note(verifier: LedgerVerifier, body: str, signature: bytes) -> str:
+    blob = base64.b64encode(verifier.key_id + signature).decode("ascii")
+    return f"{body}\n{_SIG_PREFIX}{verifier.name} {blob}\n"
+
+
+def parse_checkpoint_body(body: str, note: str) -> Checkpoint:
+    lines = body.split("\n")
+    if len(lines) < 4 or not lines[0]:
+        raise LedgerError("checkpoint body needs origin, size and root hash lines")
+    origin, size_text, root_text = lines[0], lines[1], lines[2]
+    if not size_text.isdigit() or (size_text != "0" and size_text.startswith("0")):
+        raise LedgerError("checkpoint tree size is not a decimal number")
+    try:
+        root = base64.b64decode(root_text, validate=True)
+    except binascii.Error as exc:
+        raise LedgerError("checkpoint root hash is not valid base64") from exc
+    if len(root) != HASH_SIZE:
+        raise LedgerError("checkpoint root hash is not 32 bytes")
+    return Checkpoint(origin, int(size_text), root, note)
+
+
+def _write_new(path: Path, data: bytes, mode: int) -> None:
+    # O_EXCL: two processes making the key at once must not overwrite each other's key.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+
+
+def _check_private_mode(path: Path) -> None:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise LedgerError(f"ledger key {path} is readable by others (mode {mode:o}); run: chmod 600 {path}")
+
+
+def load_verifier(key_dir: Path) -> LedgerVerifier:
+    """The public key only; LedgerError when key_dir holds none."""
+    path = key_dir / PUBLIC_FILE
+    try:
+        key = serialization.load_pem_public_key(path.read_bytes())
+    except FileNotFoundError as exc:
+        raise LedgerError(f"no ledger public key at {path}") from exc
+    except ValueError as exc:
+        raise LedgerError(f"ledger public key {path} is not a PEM public key") from exc
+    if not isinstance(key, Ed25519PublicKey):
+        raise LedgerError(f"ledger public key {path} is not an Ed25519 key")
+    return LedgerVerifier(key)
+
+
+def load_or_create_signer(key_dir: Path) -> LedgerSigner:
+    """The signing key, made on first use with 0600 permissions."""
+    path = key_dir / PRIVATE_FILE
+    if not path.exists():
+        key_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        key = Ed25519PrivateKey.generate()
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        try:
+            _write_new(path, pem, 0o600)
+        except FileExistsError:
+            pass  # another process made it first; load theirs below
+        else:
+            signer = LedgerSigner(key)
+            (key_dir / PUBLIC_FILE).write_bytes(signer.public_pem())
+            (key_dir / VKEY_FILE).write_text(signer.vkey + "\n", encoding="ascii")
+    _check_private_mode(path)
+    try:
+        loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except ValueError as exc:
+        raise LedgerError(f"ledger key {path} is not an unencrypted PEM private key") from exc
+    if not isinstance(loaded, Ed25519PrivateKey):
+        raise LedgerError(f"ledger key {path} is not an Ed25519 key")
+    return LedgerSigner(loaded)

@@ -1,0 +1,202 @@
+"""Contact details: e-mail addresses, phone numbers (KR / JP / FR / US and international forms,
+checked by phonenumbers) and IP addresses (checked by the stdlib `ipaddress`)."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+import phonenumbers
+
+from veil.detect.pattern import SEP, Pattern, PatternRecognizer
+
+# Labels and decoy labels shared by several recognizers; each recognizer adds its own.
+DECOY_WORDS = (
+    "주문번호",
+    "주문 번호",
+    "송장번호",
+    "운송장",
+    "상품코드",
+    "注文番号",
+    "伝票番号",
+    "追跡番号",
+    "お問い合わせ番号",
+    "商品コード",
+    "n° de commande",
+    "numéro de commande",
+    "n° commande",
+    "n° de facture",
+    "numéro de facture",
+    "n° de suivi",
+    "numéro de suivi",
+    "colis",
+    "réf",
+    "ref",
+    "order no",
+    "order number",
+    "order #",
+    "order id",
+    "invoice",
+    "tracking",
+    "sku",
+    "item no",
+)
+
+_S = SEP
+
+
+class EmailRecognizer(PatternRecognizer):
+    name = "email"
+    type = "email"
+    # OCR may put a space on either side of the '@'; never around dots, where it would swallow the
+    # next word of a sentence.
+    patterns = (
+        Pattern.text(
+            "email",
+            r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*[ ]?@[ ]?"
+            r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+            r"\.[A-Za-z]{2,24}(?![A-Za-z0-9-])",
+            0.9,
+        ),
+    )
+    context_words = ("이메일", "메일", "メール", "e-mail", "email", "courriel", "mail", "adresse")
+
+    def validate(self, match: re.Match[str], pattern: Pattern) -> float | None:
+        local = match.group(0).split("@", 1)[0].rstrip()
+        if ".." in local or local.endswith("."):
+            return None
+        return pattern.score
+
+
+# phonenumbers regions tried for numbers written with the national trunk prefix 0.
+_TRUNK_REGIONS = ("KR", "JP", "FR")
+
+
+class PhoneRecognizer(PatternRecognizer):
+    name = "phone"
+    type = "phone"
+    patterns = (
+        Pattern.number(
+            "international",
+            rf"\+[ ]?[1-9]\d{{0,2}}(?:{_S}?\(0\))?(?:{_S}?\(?\d{{1,5}}\)?){{1,6}}",
+            0.8,
+            (8, 16),
+            partial=True,
+        ),
+        Pattern.number(
+            "national-grouped",
+            rf"(?:\(0\d{{0,4}}\){_S}?|0\d{{0,4}}{_S})\d{{1,5}}(?:{_S}\d{{1,5}}){{0,3}}",
+            0.7,
+            (9, 11),
+            partial=True,
+        ),
+        Pattern.number(
+            "us-grouped",
+            rf"(?:1{_S}?)?(?:\([2-9]\d{{2}}\){_S}?|[2-9]\d{{2}}{_S})[2-9]\d{{2}}{_S}\d{{4}}",
+            0.65,
+            (10, 11),
+            partial=True,
+        ),
+        Pattern.number("national", r"0\d{8,10}", 0.55, (9, 11)),
+        Pattern.number("us", r"1?[2-9]\d{2}[2-9]\d{6}", 0.5, (10, 11), needs_context=True),
+    )
+    context_words = (
+        "전화",
+        "전화번호",
+        "연락처",
+        "휴대폰",
+        "핸드폰",
+        "휴대전화",
+        "팩스",
+        "電話",
+        "電話番号",
+        "携帯",
+        "連絡先",
+        "tel",
+        "tél",
+        "téléphone",
+        "telephone",
+        "portable",
+        "mobile",
+        "phone",
+        "cell",
+        "fax",
+        "contact",
+    )
+    negative_words = DECOY_WORDS
+
+    def validate(self, match: re.Match[str], pattern: Pattern) -> float | None:
+        value = match.group(0)
+        if pattern.name == "international":
+            regions: tuple[str | None, ...] = (None,)
+        elif pattern.name.startswith("us"):
+            regions = ("US",)
+        else:
+            regions = _TRUNK_REGIONS
+        best: float | None = None
+        for region in regions:
+            number = _parse_valid(value, region)
+            if number is None:
+                continue
+            if _grouping_fits(value, number):
+                return pattern.score
+            best = _MISGROUPED_SCORE
+        return best
+
+
+# A valid number whose digit groups cut across the number's own format ("01-15 090-1234" read
+# as 011-5090-1234) is more likely two neighbouring values; keep it, but weakly.
+_MISGROUPED_SCORE = 0.45
+
+
+def _parse_valid(value: str, region: str | None) -> phonenumbers.PhoneNumber | None:
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        return None
+    return number if phonenumbers.is_valid_number(number) else None
+
+
+def _boundaries(groups: list[str]) -> set[int]:
+    out, total = set(), 0
+    for g in groups[:-1]:
+        total += len(g)
+        out.add(total)
+    return out
+
+
+def _grouping_fits(value: str, number: phonenumbers.PhoneNumber) -> bool:
+    """OCR drops separators but does not invent them: every break in `value` must be a break
+    of the number's national or international format."""
+    written = re.findall(r"\d+", value.replace("(0)", ""))
+    if len(written) < 2:
+        return True
+    cut = _boundaries(written)
+    for fmt in (phonenumbers.PhoneNumberFormat.NATIONAL, phonenumbers.PhoneNumberFormat.INTERNATIONAL):
+        formatted = re.findall(r"\d+", phonenumbers.format_number(number, fmt))
+        if cut <= _boundaries(formatted):
+            return True
+    return False
+
+
+_IPV4 = r"(?<![0-9A-Za-z.])\d{1,3}(?:\.\d{1,3}){3}(?![0-9A-Za-z]|\.\d)"
+_IPV6 = r"(?<![0-9A-Za-z:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|:)?(?![0-9A-Za-z:])"
+
+
+class IpAddressRecognizer(PatternRecognizer):
+    name = "ip_address"
+    type = "ip_address"
+    patterns = (Pattern.text("ipv6", _IPV6, 0.8), Pattern.text("ipv4", _IPV4, 0.7))
+    context_words = ("ip", "ip address", "adresse ip", "ipアドレス", "ip 주소", "host", "호스트", "接続元")
+    negative_words = ("version", "ver", "v", "build", "버전", "バージョン", "révision", "release")
+    negative_penalty = 0.4
+
+    def validate(self, match: re.Match[str], pattern: Pattern) -> float | None:
+        value = match.group(0)
+        if pattern.name == "ipv6" and value.count(":") < 2:
+            return None
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            return None
+        return pattern.score

@@ -1,0 +1,128 @@
+"""Payment data: cards (Luhn, stdnum.luhn), IBANs (mod 97, stdnum.iban) and bank account numbers,
+which have no checksum in common and are reported only next to a label that says so."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from stdnum import iban, luhn
+
+from veil.detect.contact import DECOY_WORDS
+from veil.detect.pattern import SEP, Pattern, PatternRecognizer, Prepared
+
+_S = SEP
+_IBAN_MIN = 15  # shortest IBAN (Norway)
+# Issuer prefixes of the card networks seen on KO/JA/FR/EN screens: Visa, Mastercard, Amex,
+# Diners, JCB, Discover, UnionPay, and the Korean/French domestic ranges that reuse them.
+_CARD_PREFIX = re.compile(r"4|5[1-5]|2[2-7]|3[47]|3[0689]|35|6[0245]|9", re.ASCII)
+
+
+class CardRecognizer(PatternRecognizer):
+    name = "card"
+    type = "card"
+    patterns = (
+        # The usual groupings: 4-4-4-4(-3), 4-6-5, 4-6-4.
+        Pattern.number(
+            "grouped",
+            rf"\d{{4}}(?:{_S}\d{{4}}){{2,3}}(?:{_S}\d{{1,3}})?|\d{{4}}{_S}\d{{6}}{_S}\d{{4,5}}",
+            0.95,
+            (13, 19),
+            partial=True,
+        ),
+        # Any other grouping, as OCR drops and adds spaces.
+        Pattern.number("loose", rf"\d{{2,8}}(?:{_S}\d{{1,8}}){{1,6}}", 0.85, (13, 19), partial=True),
+        Pattern.number("digits", r"\d{13,19}", 0.9, (13, 19), partial=True),
+    )
+    context_words = (
+        "카드",
+        "카드번호",
+        "신용카드",
+        "カード",
+        "カード番号",
+        "クレジット",
+        "carte",
+        "carte bancaire",
+        "cb",
+        "card",
+        "card number",
+        "visa",
+        "mastercard",
+        "amex",
+    )
+    negative_words = DECOY_WORDS
+
+    def validate(self, match: re.Match[str], pattern: Pattern) -> float | None:
+        digits = re.sub(r"\D", "", match.group(0))
+        if not _CARD_PREFIX.match(digits) or not luhn.is_valid(digits):
+            return None
+        return pattern.score
+
+
+class IbanRecognizer(PatternRecognizer):
+    name = "iban"
+    type = "iban"
+    # Letters and digits in groups of four, or none; OCR may drop or add the spaces.
+    patterns = (
+        Pattern.text(
+            "iban",
+            r"(?<![0-9A-Za-z])[A-Z]{2}[ ]?\d{2}(?:[ ]?[0-9A-Z]){11,30}(?![0-9a-z])",
+            0.95,
+        ),
+    )
+    context_words = ("iban", "계좌", "口座", "compte", "account", "bank")
+
+    def _candidates(self, text: Prepared, pattern: Pattern) -> Iterator[tuple[int, int, float]]:
+        # The regex may run on into a following code ("... 189 BIC BNPAFRPP"): try the longest
+        # prefix that passes the mod-97 check.
+        for m in pattern.regex.finditer(text.norm.text):
+            for end in range(m.end(), m.start() + _IBAN_MIN - 1, -1):
+                value = text.norm.text[m.start() : end]
+                if value[-1] != " " and iban.is_valid(value):
+                    yield m.start(), end, pattern.score
+                    break
+
+
+BANK_WORDS = (
+    "계좌",
+    "계좌번호",
+    "입금계좌",
+    "口座",
+    "口座番号",
+    "普通",
+    "当座",
+    "振込先",
+    "rib",
+    "relevé d'identité bancaire",
+    "compte",
+    "n° de compte",
+    "account",
+    "account no",
+    "acct",
+    "bank account",
+)
+
+
+class BankAccountRecognizer(PatternRecognizer):
+    name = "bank_account"
+    type = "bank_account"
+    patterns = (
+        # RIB: bank (5) branch (5) account (11, letters allowed) key (2).
+        Pattern.text(
+            "rib",
+            rf"(?<![0-9A-Za-z])\d{{5}}{_S}?\d{{5}}{_S}?[0-9A-Z]{{11}}{_S}?\d{{2}}(?![0-9A-Za-z])",
+            0.65,
+            needs_context=True,
+        ),
+        Pattern.number(
+            "grouped",
+            rf"\d{{2,6}}{_S}\d{{2,6}}{_S}\d{{2,8}}(?:{_S}\d{{1,6}})?",
+            0.6,
+            (8, 16),
+            needs_context=True,
+        ),
+        Pattern.number("digits", r"\d{6,16}", 0.6, (6, 16), needs_context=True),
+    )
+    context_words = BANK_WORDS
+    negative_words = DECOY_WORDS
+    context_window = 32

@@ -1,0 +1,252 @@
+"""Pattern recognizers (after Presidio's `PatternRecognizer`): declarative regexes, context words
+and a `validate` hook.
+
+Two kinds of pattern:
+- text patterns are searched in the normalised text, like Presidio's;
+- number patterns are matched whole against *number chains*: runs of digit groups joined by a
+  hyphen, a dot or OCR's unreliable spaces ("010 1234 5678", "4111-1111-1111-1111"). A pattern
+  sees one contiguous run of groups at a time, so a value split over several OCR words is found
+  whole, and a value glued to a neighbouring number ("2024-01-15 090-1234-5678") is found alone
+  when its pattern allows a part of a chain.
+
+Scores: `validate` returns the base score (or None to reject); a label such as "연락처" just
+before the value, or in the caller's `context`, adds `context_boost`; a decoy label ("주문번호",
+"tracking") nearest before the value subtracts `negative_penalty`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from veil.detect.base import Recognizer
+from veil.detect.normalize import NormalizedText, normalize
+from veil.models import TextSpan
+
+# Separator inside a number as OCR returns it: a hyphen or dot, maybe with spaces, or 1-2 spaces.
+SEP = r"(?:[ ]?[-.][ ]?|[ ]{1,2})"
+_GROUP = r"(?:\(\d{1,5}\)|\d+)"
+_CHAIN = re.compile(
+    rf"(?:\+[ ]?)?{_GROUP}(?:(?:{SEP}|(?<=\))|(?=\())(?:{_GROUP}))*",
+    re.ASCII,
+)
+_GROUP_RE = re.compile(_GROUP, re.ASCII)
+# Part of a code such as ORD-2024-118843, SKU_0042 or 12kg: a Latin letter glued to the chain.
+_CODE_BEFORE = re.compile(r"[A-Za-z0-9][-_/]?$", re.ASCII)
+_CODE_AFTER = re.compile(r"^(?:[-_/]?[A-Za-z0-9])", re.ASCII)
+PARTIAL_PENALTY = 0.1
+_MAX_WINDOW_GROUPS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """One declarative pattern. `chain` patterns fullmatch a window of a number chain (digits
+    counted in `digits`); text patterns are searched. `partial` lets a chain pattern match part
+    of a longer chain; `needs_context` drops matches without a label."""
+
+    name: str
+    regex: re.Pattern[str]
+    score: float
+    chain: bool = False
+    digits: tuple[int, int] = (1, 64)
+    partial: bool = False
+    needs_context: bool = False
+
+    @staticmethod
+    def text(name: str, regex: str, score: float, *, flags: int = 0, needs_context: bool = False) -> Pattern:
+        return Pattern(name, re.compile(regex, re.ASCII | flags), score, needs_context=needs_context)
+
+    @staticmethod
+    def number(
+        name: str,
+        regex: str,
+        score: float,
+        digits: tuple[int, int],
+        *,
+        partial: bool = False,
+        needs_context: bool = False,
+    ) -> Pattern:
+        return Pattern(name, re.compile(regex, re.ASCII), score, True, digits, partial, needs_context)
+
+
+def word_regex(words: Iterable[str]) -> re.Pattern[str] | None:
+    """One alternation of context words; Latin words only match as whole words ("tel" not in
+    "hotel"), CJK words anywhere (no spaces between words)."""
+    parts = []
+    for word in sorted({w.casefold() for w in words}, key=len, reverse=True):
+        escaped = re.escape(word)
+        if word[:1].isascii() and word[:1].isalpha():
+            escaped = rf"(?<![a-z]){escaped}"
+        if word[-1:].isascii() and word[-1:].isalpha():
+            escaped = rf"{escaped}(?![a-z])"
+        parts.append(escaped)
+    return re.compile("|".join(parts)) if parts else None
+
+
+class Prepared:
+    """A text normalised once and shared by every recognizer of an analyzer run."""
+
+    __slots__ = ("_chains", "folded", "norm")
+
+    def __init__(self, text: str) -> None:
+        self.norm: NormalizedText = normalize(text)
+        self.folded: str = self.norm.text.casefold() if self.norm.text.isascii() else self._fold()
+        self._chains: list[Chain] | None = None
+
+    def __repr__(self) -> str:
+        return f"Prepared(length={len(self.norm.text)})"
+
+    def _fold(self) -> str:
+        # casefold can change length (ß -> ss); keep one character per character for offsets.
+        return "".join(c if len(f := c.casefold()) != 1 else f for c in self.norm.text)
+
+    @property
+    def chains(self) -> list[Chain]:
+        if self._chains is None:
+            self._chains = list(_find_chains(self.norm.text))
+        return self._chains
+
+
+@dataclass(frozen=True, slots=True)
+class Chain:
+    start: int
+    groups: tuple[tuple[int, int], ...]
+
+    @property
+    def end(self) -> int:
+        return self.groups[-1][1]
+
+
+def _find_chains(text: str) -> Iterator[Chain]:
+    for m in _CHAIN.finditer(text):
+        start = m.start()
+        groups = [g.span() for g in _GROUP_RE.finditer(text, start, m.end())]
+        before = _CODE_BEFORE.search(text, max(0, start - 2), start)
+        after = _CODE_AFTER.match(text[groups[-1][1] : groups[-1][1] + 2])
+        # Hyphen- or underscore-joined to a Latin code (ORD-2024-118843, SKU_0042): all of it is
+        # the code. Glued directly or by a slash (...1111 12/27, 12kg): only that group is.
+        if (before and before.group(0)[-1] in "-_") or (after and after.group(0)[0] in "-_"):
+            continue
+        if before:
+            groups.pop(0)
+            start = groups[0][0] if groups else start
+        if groups and after:
+            groups.pop()
+        if groups:
+            yield Chain(start, tuple(groups))
+
+
+def _windows(chain: Chain) -> Iterator[tuple[int, int, bool]]:
+    """(start, end, is_whole) of each contiguous run of groups, longest first."""
+    n = len(chain.groups)
+    for size in range(min(n, _MAX_WINDOW_GROUPS), 0, -1):
+        for i in range(n - size + 1):
+            start = chain.start if i == 0 else chain.groups[i][0]
+            yield start, chain.groups[i + size - 1][1], size == n
+
+
+class PatternRecognizer(Recognizer):
+    """A recognizer defined by `patterns`, `context_words`, `negative_words` and `validate`."""
+
+    type: str = ""
+    patterns: tuple[Pattern, ...] = ()
+    context_words: tuple[str, ...] = ()
+    negative_words: tuple[str, ...] = ()
+    context_boost: float = 0.25
+    negative_penalty: float = 0.35
+    # How far before a value a label may stand (normalised characters).
+    context_window: int = 24
+
+    def __init__(self) -> None:
+        self.types = (self.type,)
+        self._positive = word_regex(self.context_words)
+        self._negative = word_regex(self.negative_words)
+
+    def validate(self, match: re.Match[str], pattern: Pattern) -> float | None:
+        """Base score of a match, or None to reject it. Override to check a checksum."""
+        return pattern.score
+
+    def analyze(self, text: str, context: str = "") -> list[TextSpan]:
+        return self.analyze_prepared(Prepared(text), Prepared(context) if context else None)
+
+    def analyze_prepared(self, text: Prepared, context: Prepared | None) -> list[TextSpan]:
+        taken: list[tuple[int, int]] = []
+        out: list[TextSpan] = []
+        for pattern in self.patterns:
+            for start, end, score in self._candidates(text, pattern):
+                if any(start < b and a < end for a, b in taken):
+                    continue
+                final = self._with_context(text, context, start, score, pattern.needs_context)
+                if final is None:
+                    continue
+                taken.append((start, end))
+                a, b = text.norm.to_original(start, end)
+                out.append(TextSpan(a, b, self.type, round(min(final, 1.0), 3), self.name))
+        return out
+
+    def _candidates(self, text: Prepared, pattern: Pattern) -> Iterator[tuple[int, int, float]]:
+        if not pattern.chain:
+            for m in pattern.regex.finditer(text.norm.text):
+                score = self.validate(m, pattern)
+                if score is not None:
+                    yield m.start(), m.end(), score
+            return
+        for chain in text.chains:
+            yield from self._chain_candidates(text.norm.text, chain, pattern)
+
+    def _chain_candidates(
+        self, norm: str, chain: Chain, pattern: Pattern
+    ) -> Iterator[tuple[int, int, float]]:
+        """Every window the pattern accepts, best first (score, then length), not overlapping."""
+        low, high = pattern.digits
+        found: list[tuple[float, int, int]] = []
+        for start, end, whole in _windows(chain):
+            if not (whole or pattern.partial):
+                continue
+            window = norm[start:end]
+            if not low <= sum(c.isdigit() for c in window) <= high:
+                continue
+            m = pattern.regex.fullmatch(window)
+            score = None if m is None else self.validate(m, pattern)
+            if score is not None:
+                found.append((score if whole else score - PARTIAL_PENALTY, start, end))
+        found.sort(key=lambda f: (-f[0], f[1] - f[2]))
+        taken: list[tuple[int, int]] = []
+        for score, start, end in found:
+            if all(end <= a or b <= start for a, b in taken):
+                taken.append((start, end))
+                yield start, end, score
+
+    def _with_context(
+        self, text: Prepared, context: Prepared | None, start: int, score: float, needed: bool
+    ) -> float | None:
+        near = self._label_before(text.folded, start)
+        around = self._label_in(context.folded) if context is not None else 0
+        if near > 0 or around > 0:
+            return score + self.context_boost
+        if needed:
+            return None
+        return score - self.negative_penalty if min(near, around) < 0 else score
+
+    def _label_before(self, folded: str, start: int) -> int:
+        """+1 if the nearest label before `start` is a context word, -1 if a decoy word, else 0.
+        A label only counts when no other number stands between it and the value."""
+        lo = max(0, start - self.context_window)
+        best, sign = -1, 0
+        for regex, value in ((self._positive, 1), (self._negative, -1)):
+            if regex is None:
+                continue
+            for m in regex.finditer(folded, lo, start):
+                if m.end() > best or (m.end() == best and value > 0):
+                    best, sign = m.end(), value
+        if sign and any(c.isdigit() for c in folded[best:start]):
+            return 0
+        return sign
+
+    def _label_in(self, folded_context: str) -> int:
+        if self._positive is not None and self._positive.search(folded_context):
+            return 1
+        if self._negative is not None and self._negative.search(folded_context):
+            return -1
+        return 0

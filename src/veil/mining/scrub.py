@@ -1,0 +1,81 @@
+"""Keep values out of the event log: a typed value becomes its type, labels/titles/URLs lose
+anything that looks like a personal value. This is a second line of defence behind the redaction
+pipeline (text layers are already sanitized); imported UI logs from other recorders rely on it."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+PLACEHOLDER = re.compile(r"^<[a-z][a-z0-9_-]{0,30}>$")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_URL = re.compile(r"https?://\S+")
+_PHONE = re.compile(r"(?<![\w])\+?\d[\d\s().-]{6,}\d(?![\w])")
+_DATE = re.compile(r"\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b")
+_CARD = re.compile(r"\b(?:\d[ -]?){13,19}\b")
+_AMOUNT = re.compile(r"^[€$£¥₩]?\s?-?\d[\d,.\s]*\s?(?:€|\$|£|¥|₩|원|円|EUR|USD|KRW|JPY)?$")
+_DIGITS = re.compile(r"\d{3,}")
+_ID_SEGMENT = re.compile(r"^(?=.*\d)[\w-]{3,}$")
+# Korean/Japanese/French/English "name-like" words are not caught by regex; labels are short UI
+# texts, so anything long and free-form is replaced whole rather than risked.
+_MAX_LABEL = 60
+
+
+def value_type(value: str) -> str:
+    """The `<type>` of a typed/copied value; an existing placeholder is kept as it is."""
+    v = value.strip()
+    if not v:
+        return ""
+    if PLACEHOLDER.match(v):
+        return v
+    for name, pattern in (("email", _EMAIL), ("url", _URL)):
+        if pattern.fullmatch(v):
+            return f"<{name}>"
+    if _DATE.fullmatch(v):
+        return "<date>"
+    if _CARD.fullmatch(v) and sum(c.isdigit() for c in v) >= 13:
+        return "<card>"
+    if _PHONE.fullmatch(v):
+        return "<phone>"
+    if _AMOUNT.match(v) and any(c.isdigit() for c in v):
+        return "<number>"
+    return "<text>"
+
+
+def scrub_text(text: str) -> str:
+    """A UI label, window title or extra column with e-mails, URLs, phones, dates and digit runs
+    replaced by their type; over-long free text replaced whole."""
+    t = " ".join(text.split())
+    if not t or PLACEHOLDER.match(t):
+        return t
+    t = _EMAIL.sub("<email>", t)
+    t = _URL.sub("<url>", t)
+    t = _CARD.sub(lambda m: "<card>" if sum(c.isdigit() for c in m.group()) >= 13 else m.group(), t)
+    t = _DATE.sub("<date>", t)
+    t = _PHONE.sub("<phone>", t)
+    t = _DIGITS.sub("<number>", t)
+    if len(t) > _MAX_LABEL:
+        return "<text>"
+    return t
+
+
+def scrub_url(url: str) -> str:
+    """Scheme, host and path template: id-like path segments become `<id>`; query and fragment,
+    where values live, are dropped."""
+    u = url.strip()
+    if not u:
+        return ""
+    try:
+        parts = urlsplit(u if "://" in u else f"//{u}")
+    except ValueError:
+        return "<url>"
+    host = parts.hostname or ""
+    if _EMAIL.search(parts.netloc):
+        return "<url>"
+    segs = [
+        "<id>" if _ID_SEGMENT.match(s) or _EMAIL.search(s) else scrub_text(s)
+        for s in parts.path.split("/")
+        if s
+    ]
+    prefix = f"{parts.scheme}://" if parts.scheme else ""
+    return f"{prefix}{host}/{'/'.join(segs)}"

@@ -1,0 +1,217 @@
+"""Split an unlabelled, interleaved stream of UI events into task instances and group them into
+task types, from the events alone.
+
+1. Per user, sessions end at long idle gaps.
+2. Noise: a step whose predecessor and successor are both unpredictable (no neighbour accounts
+   for a good share of its occurrences) is not part of any routine.
+3. Start steps: on the denoised stream, a repeated pair of consecutive steps means a new instance
+   began just before it; the steps found opening such repeats, often enough, are start steps.
+4. Cuts: before a start step unless its predecessor usually leads to it (an optional first step),
+   and before any repeated pair.
+5. Task types: instances clustered by their sets of steps (Jaccard similarity to a cluster's
+   most common step set); fragments that together look like one instance are joined.
+Noise events belong to the instance they sit in (the one before them at a boundary) but are flagged,
+so routines are built from the rest.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from veil.mining.base import Segmentation, UIEvent
+
+Sig = tuple[str, str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentOptions:
+    session_gap_seconds: float = 1800.0
+    noise_concentration: float = 0.3  # below this on both sides a step is noise
+    start_share: float = 0.25  # share of a step's occurrences that open an instance
+    weak_transition: float = 0.2  # c(p->s)^2 / (c(p) c(s)) below this is not a routine edge
+    min_support: int = 3
+    type_similarity: float = 0.5
+
+
+def _sessions(events: Sequence[UIEvent], gap: float) -> list[list[int]]:
+    by_user: dict[str, list[int]] = defaultdict(list)
+    for i, e in enumerate(events):
+        by_user[e.user].append(i)
+    sessions: list[list[int]] = []
+    for idx in by_user.values():
+        idx.sort(key=lambda i: events[i].timestamp)
+        current = [idx[0]]
+        for a, b in zip(idx, idx[1:], strict=False):
+            if (events[b].timestamp - events[a].timestamp).total_seconds() > gap:
+                sessions.append(current)
+                current = []
+            current.append(b)
+        sessions.append(current)
+    return sessions
+
+
+def _collapse(seq: list[int], sigs: Sequence[Sig]) -> list[int]:
+    """Drop an event that repeats the step right before it (a second scroll, a split keystroke run)."""
+    out: list[int] = []
+    for i in seq:
+        if not out or sigs[out[-1]] != sigs[i]:
+            out.append(i)
+    return out
+
+
+@dataclass
+class _Stats:
+    count: Counter[Sig]
+    pair: Counter[tuple[Sig, Sig]]
+
+    @classmethod
+    def of(cls, seqs: list[list[int]], sigs: Sequence[Sig]) -> _Stats:
+        count: Counter[Sig] = Counter()
+        pair: Counter[tuple[Sig, Sig]] = Counter()
+        for seq in seqs:
+            count.update(sigs[i] for i in seq)
+            pair.update((sigs[a], sigs[b]) for a, b in zip(seq, seq[1:], strict=False))
+        return cls(count, pair)
+
+    def strength(self, p: Sig, s: Sig) -> float:
+        n = self.pair[(p, s)]
+        return n * n / max(self.count[p] * self.count[s], 1)
+
+    def concentration(self) -> dict[Sig, tuple[float, float]]:
+        pred: dict[Sig, Counter[Sig]] = defaultdict(Counter)
+        succ: dict[Sig, Counter[Sig]] = defaultdict(Counter)
+        for (a, b), n in self.pair.items():
+            succ[a][b] += n
+            pred[b][a] += n
+        out = {}
+        for s, c in self.count.items():
+            best_in = max(pred[s].values(), default=0) / c
+            best_out = max(succ[s].values(), default=0) / c
+            out[s] = (best_in, best_out)
+        return out
+
+
+def _denoise(seqs: list[list[int]], sigs: Sequence[Sig], opt: SegmentOptions) -> set[int]:
+    """Indices of noise events, found over two rounds (noise hides its neighbours' regularity)."""
+    noise: set[int] = set()
+    noisy: set[Sig] = set()
+    for _ in range(2):
+        kept = [_collapse([i for i in s if i not in noise], sigs) for s in seqs]
+        stats = _Stats.of(kept, sigs)
+        conc = stats.concentration()
+        noisy |= {
+            s
+            for s, (ci, co) in conc.items()
+            if stats.count[s] < opt.min_support
+            or (ci < opt.noise_concentration and co < opt.noise_concentration)
+        }
+        noise = {i for s in seqs for i in s if sigs[i] in noisy}
+    return noise
+
+
+def _repeat_cuts(seq: list[int], sigs: Sequence[Sig]) -> list[int]:
+    """Positions where an instance must have started: just before a pair of steps already seen
+    in the current stretch."""
+    cuts: list[int] = []
+    seen: set[tuple[Sig, Sig]] = set()
+    for k in range(1, len(seq)):
+        pair = (sigs[seq[k - 1]], sigs[seq[k]])
+        if pair in seen:
+            cuts.append(k - 1)
+            seen = {pair}
+        else:
+            seen.add(pair)
+    return cuts
+
+
+def _start_steps(kept: list[list[int]], sigs: Sequence[Sig], stats: _Stats, opt: SegmentOptions) -> set[Sig]:
+    opens: Counter[Sig] = Counter()
+    for seq in kept:
+        if seq:
+            opens[sigs[seq[0]]] += 1
+        opens.update(sigs[seq[k]] for k in _repeat_cuts(seq, sigs))
+    return {
+        s for s, n in opens.items() if n >= opt.min_support and n >= opt.start_share * stats.count[s]
+    }
+
+
+def _cut(seq: list[int], sigs: Sequence[Sig], starts: set[Sig], stats: _Stats, opt: SegmentOptions) -> list[list[int]]:
+    if not seq:
+        return []
+    parts: list[list[int]] = [[seq[0]]]
+    seen: set[tuple[Sig, Sig]] = set()
+    for k in range(1, len(seq)):
+        p, s = sigs[seq[k - 1]], sigs[seq[k]]
+        if s in starts and stats.strength(p, s) < opt.weak_transition:
+            parts.append([seq[k]])
+            seen = set()
+            continue
+        if (p, s) in seen and len(parts[-1]) > 1:
+            parts.append([parts[-1].pop(), seq[k]])
+            seen = {(p, s)}
+            continue
+        seen.add((p, s))
+        parts[-1].append(seq[k])
+    return parts
+
+
+def _cluster(parts: list[list[int]], sigs: Sequence[Sig], opt: SegmentOptions) -> list[int]:
+    """A task type per part: leaders are the most common step sets, taken in order."""
+    sets = [frozenset(sigs[i] for i in p) for p in parts]
+    leaders: list[frozenset[Sig]] = []
+    label_of: dict[frozenset[Sig], int] = {}
+    for steps, _n in sorted(Counter(sets).items(), key=lambda kv: (-kv[1], -len(kv[0]))):
+        scores = [len(steps & lead) / len(steps | lead) for lead in leaders]
+        best = max(range(len(scores)), key=scores.__getitem__, default=-1)
+        if best >= 0 and scores[best] >= opt.type_similarity:
+            label_of[steps] = best
+        else:
+            label_of[steps] = len(leaders)
+            leaders.append(steps)
+    return [label_of[s] for s in sets]
+
+
+def segment(events: Sequence[UIEvent], opt: SegmentOptions | None = None) -> Segmentation:
+    """Task instance and task type of every event (see the module docstring)."""
+    opt = opt or SegmentOptions()
+    if not events:
+        return Segmentation((), (), ())
+    sigs = [e.signature for e in events]
+    sessions = _sessions(events, opt.session_gap_seconds)
+    noise = _denoise(sessions, sigs, opt)
+    kept = [_collapse([i for i in s if i not in noise], sigs) for s in sessions]
+    stats = _Stats.of(kept, sigs)
+    starts = _start_steps(kept, sigs, stats, opt)
+    parts = [p for seq in kept for p in _cut(seq, sigs, starts, stats, opt)]
+    types = _cluster(parts, sigs, opt)
+    return _assign(events, sessions, parts, types, noise)
+
+
+def _assign(
+    events: Sequence[UIEvent],
+    sessions: list[list[int]],
+    parts: list[list[int]],
+    types: list[int],
+    noise: set[int],
+) -> Segmentation:
+    case_of: dict[int, int] = {i: n for n, p in enumerate(parts) for i in p}
+    case = [-1] * len(events)
+    for seq in sessions:
+        current = -1
+        for i in seq:
+            current = case_of.get(i, current)
+            case[i] = current
+        # Leading events before the first instance of a session join that instance.
+        first = next((case[i] for i in seq if case[i] >= 0), -1)
+        for i in seq:
+            if case[i] >= 0:
+                break
+            case[i] = first
+    width = len(str(len(parts)))
+    return Segmentation(
+        cases=tuple(f"case-{c + 1:0{width}d}" if c >= 0 else "" for c in case),
+        types=tuple(types[c] if c >= 0 else -1 for c in case),
+        noise=tuple(i in noise for i in range(len(events))),
+    )

@@ -1,0 +1,118 @@
+"""The default ("auto") engine: PP-OCR finds and reads every line; Korean lines go to Tesseract.
+
+PP-OCRv6's dictionary has no Hangul. On a Korean line it does not fail loudly: it drops the Hangul
+and reads the rest with high confidence (`연락처: 010-1234-5678` -> `:010-1234-5678` at 0.98), or
+emits a few look-alike Han characters (`주민등록번호` -> `号出京` at 0.91). Confidence alone therefore
+cannot route, but the pixels can: Hangul the recogniser skipped is ink on the line that no
+recognised character accounts for. The rule, per detected line:
+
+    re-read with Tesseract kor+eng (2x upscaled line crop) when
+      - PP-OCR read nothing on it, or its confidence is under `reread_below`, or
+      - the widest run of ink columns not explained by a recognised character is wider than
+        `unread_ink` x the line height (a Hangul syllable is about one line height wide).
+
+A character "explains" the columns within 0.6 of its expected advance around its CTC centre (the
+advance is estimated per line, full-width characters counting double). Measured on the synthetic
+lines of `bench/ocr_engines.py` (200 per language, 18 px): see `bench/ocr_engines.py --route`.
+Korean lines are re-read 100 %, Japanese / French / English lines 0-1.5 % (the only false routes
+are lines Tesseract also reads, so they cost time, not accuracy).
+"""
+
+from __future__ import annotations
+
+
+import cv2
+import numpy as np
+
+from veil.models import Pixels, TextLine
+from veil.ocr._common import char_weight, check_pixels
+from veil.ocr.base import OcrEngine
+from veil.ocr.rapid import RapidOcrEngine, RawLine
+from veil.ocr.tess import TesseractEngine
+
+KOREAN_LANGUAGES = "kor+eng"
+_INK_CONTRAST = 60  # grey levels from the background that count as ink
+_EXPLAINED = 0.6  # half-width, in advances, of the columns one character accounts for
+
+
+class RoutedEngine(OcrEngine):
+    """PP-OCR for detection and reading; Tesseract `kor+eng` for the lines PP-OCR cannot read."""
+
+    name = "auto"
+
+    def __init__(
+        self,
+        rapid: RapidOcrEngine | None = None,
+        tesseract: TesseractEngine | None = None,
+        *,
+        unread_ink: float = 0.5,
+        reread_below: float = 0.8,
+        min_confidence: float = 0.5,
+    ) -> None:
+        self.rapid = rapid or RapidOcrEngine()
+        self.tesseract = tesseract or TesseractEngine(KOREAN_LANGUAGES)
+        self.unread_ink = unread_ink
+        self.reread_below = reread_below
+        self.min_confidence = min_confidence
+
+    def read(self, pixels: Pixels) -> list[TextLine]:
+        image = check_pixels(pixels)
+        gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+        lines: list[TextLine] = []
+        for raw in self.rapid.read_raw(image):
+            if self.needs_korean(gray, raw):
+                line = self.tesseract.read_line(image, raw.box, KOREAN_LANGUAGES)
+                if line is not None and line.text.strip():
+                    lines.append(_renamed(line, f"{self.name}:tesseract"))
+            elif raw.confidence >= self.min_confidence:
+                lines.append(_renamed(self.rapid.to_text_line(raw), f"{self.name}:rapidocr"))
+        return lines
+
+    def needs_korean(self, gray: Pixels, raw: RawLine) -> bool:
+        """Whether PP-OCR's reading of `raw` misses text (the routing rule of the module docstring)."""
+        if not raw.text.strip() or raw.confidence < self.reread_below:
+            return True
+        return unread_ink_run(gray, raw) > self.unread_ink * raw.box.h
+
+
+def unread_ink_run(gray: Pixels, raw: RawLine) -> float:
+    """Width in pixels of the widest run of ink columns in `raw.box` no recognised character explains."""
+    box = raw.box
+    crop = gray[box.y : box.y2, box.x : box.x2].astype(np.int16)
+    if crop.size == 0:
+        return 0.0
+    border = np.concatenate([crop[0], crop[-1], crop[:, 0], crop[:, -1]])
+    ink = (np.abs(crop - int(np.median(border))) > _INK_CONTRAST).any(axis=0)
+    explained = np.zeros(box.w, dtype=bool)
+    advance = _unit_advance(raw)
+    for char, center in zip(raw.text, raw.centers, strict=True):
+        if char.isspace():
+            continue
+        half = _EXPLAINED * advance * char_weight(char)
+        lo, hi = int(center - half) - box.x, int(np.ceil(center + half)) - box.x
+        explained[max(lo, 0) : max(hi, 0)] = True
+    return float(_longest_run(ink & ~explained))
+
+
+def _unit_advance(raw: RawLine) -> float:
+    """Median pixels per unit of character weight on this line (a Latin character is one unit)."""
+    pairs = [
+        (raw.centers[i + 1] - raw.centers[i]) / ((char_weight(a) + char_weight(b)) / 2)
+        for i, (a, b) in enumerate(zip(raw.text, raw.text[1:], strict=False))
+    ]
+    pairs = [p for p in pairs if p > 0]
+    return float(np.median(pairs)) if pairs else raw.box.h * 0.5
+
+
+def _longest_run(mask: np.ndarray) -> int:
+    best = run = 0
+    for value in mask.tolist():
+        run = run + 1 if value else 0
+        best = max(best, run)
+    return best
+
+
+def _renamed(line: TextLine, engine: str) -> TextLine:
+    return TextLine(line.text, line.box, line.char_boxes, line.confidence, engine)
+
+

@@ -1,0 +1,205 @@
+"""Tesseract 5 (LSTM) through tesserocr, with one box per character from the symbol iterator.
+
+The tesserocr wheel bundles libtesseract; the language data comes from Debian
+(`tesseract-ocr-kor`, `-jpn`, `-fra`, `-eng` under /usr/share/tesseract-ocr/5/tessdata).
+Images are upscaled (2x by default) before recognition: on screen-size text it is the single
+best fix for Tesseract, while binarising ourselves hurts CJK (DESIGN.md), so we hand Tesseract a
+grayscale image and let it threshold. `PyTessBaseAPI` is not thread-safe: each engine owns its
+APIs (one per language set, created on first use) and serialises calls with a lock.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from veil.exceptions import EngineError
+from veil.models import Box, Pixels, TextLine
+from veil.ocr._common import check_pixels
+from veil.ocr.base import OcrEngine
+
+DEBIAN_TESSDATA = (
+    Path("/usr/share/tesseract-ocr/5/tessdata"),
+    Path("/usr/share/tesseract-ocr/4.00/tessdata"),
+    Path("/usr/share/tessdata"),
+)
+_PSM_AUTO = 3
+_PSM_SINGLE_LINE = 7
+_LINE_MARGIN = 4  # pixels kept around a line crop: Tesseract misreads glyphs that touch the edge
+
+
+def find_tessdata(languages: str) -> Path:
+    """The tessdata folder holding every language of `languages` ("kor+eng"), or EngineError.
+
+    Looks at $TESSDATA_PREFIX (the folder itself or its `tessdata/`), then Debian's paths.
+    """
+    wanted = [lang for lang in languages.split("+") if lang]
+    if not wanted:
+        raise EngineError("no Tesseract language given (expected e.g. 'kor+eng')")
+    candidates: list[Path] = []
+    prefix = os.environ.get("TESSDATA_PREFIX")
+    if prefix:
+        candidates += [Path(prefix), Path(prefix) / "tessdata"]
+    candidates += list(DEBIAN_TESSDATA)
+    for folder in candidates:
+        if all((folder / f"{lang}.traineddata").is_file() for lang in wanted):
+            return folder
+    searched = ", ".join(str(c) for c in candidates)
+    missing = [lang for lang in wanted if not any((c / f"{lang}.traineddata").is_file() for c in candidates)]
+    packages = " ".join(f"tesseract-ocr-{lang.lower().replace('_', '-')}" for lang in missing or wanted)
+    raise EngineError(
+        f"Tesseract language data missing for {'+'.join(missing or wanted)} (searched {searched}); "
+        f"install it with: apt-get install {packages}"
+    )
+
+
+class TesseractEngine(OcrEngine):
+    """Tesseract over the whole image (page segmentation) with `languages` such as "kor+eng"."""
+
+    name = "tesseract"
+
+    def __init__(self, languages: str, upscale: float = 2.0, *, min_confidence: float = 0.0) -> None:
+        if not 0.25 <= upscale <= 8:
+            raise EngineError(f"Tesseract upscale must be between 0.25 and 8, got {upscale}")
+        self.languages = languages
+        self.upscale = upscale
+        self.min_confidence = min_confidence
+        self.tessdata = find_tessdata(languages)
+        self._apis: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def read(self, pixels: Pixels) -> list[TextLine]:
+        image = check_pixels(pixels)
+        lines = self._run(image, self.languages, _PSM_AUTO, self.upscale)
+        return [ln for ln in lines if ln.confidence >= self.min_confidence]
+
+    def read_line(self, pixels: Pixels, box: Box, languages: str | None = None) -> TextLine | None:
+        """Re-read one text line of `pixels` inside `box`; the result is in `pixels` coordinates.
+
+        None when Tesseract finds no text there.
+        """
+        image = check_pixels(pixels)
+        area = box.grow(_LINE_MARGIN).clip(image.shape[1], image.shape[0])
+        if area.area == 0:
+            raise EngineError(f"line box {box.as_list()} lies outside the image")
+        crop = np.ascontiguousarray(image[area.y : area.y2, area.x : area.x2])
+        langs = languages or self.languages
+        if langs != self.languages:
+            find_tessdata(langs)
+        lines = self._run(crop, langs, _PSM_SINGLE_LINE, self.upscale)
+        if not lines:
+            return None
+        # A single-line read may still come back as pieces; join them left to right.
+        parts = sorted(lines, key=lambda ln: ln.box.x)
+        merged = _join(parts, self.name)
+        return _shift(merged, area.x, area.y)
+
+    def close(self) -> None:
+        with self._lock:
+            for api in self._apis.values():
+                api.End()
+            self._apis.clear()
+
+    def _api(self, languages: str) -> Any:
+        api = self._apis.get(languages)
+        if api is None:
+            import tesserocr
+
+            try:
+                api = tesserocr.PyTessBaseAPI(
+                    path=str(self.tessdata), lang=languages, oem=tesserocr.OEM.LSTM_ONLY
+                )
+            except RuntimeError as exc:
+                raise EngineError(f"Tesseract could not load languages {languages}: {exc}") from None
+            self._apis[languages] = api
+        return api
+
+    def _run(self, image: Pixels, languages: str, psm: int, scale: float) -> list[TextLine]:
+        from PIL import Image
+
+        gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+        if scale != 1.0:
+            size = (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale)))
+            gray = cv2.resize(gray, size, interpolation=cv2.INTER_CUBIC)
+        with self._lock:
+            api = self._api(languages)
+            try:
+                api.SetPageSegMode(psm)
+                api.SetImage(Image.fromarray(gray))
+                if not api.Recognize():
+                    raise EngineError("Tesseract recognition failed")
+                return _collect(api, scale, self.name)
+            except EngineError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - any tesserocr failure fails closed
+                raise EngineError(f"Tesseract failed: {type(exc).__name__}") from None
+            finally:
+                api.Clear()
+
+
+def _collect(api: Any, scale: float, engine: str) -> list[TextLine]:
+    """Lines from the symbol iterator: each symbol its own box; spaces between words interpolated."""
+    from tesserocr import RIL, iterate_level
+
+    lines: list[TextLine] = []
+    text: list[str] = []
+    boxes: list[Box] = []
+    line_box, line_conf = Box(0, 0, 0, 0), 0.0
+    for symbol in iterate_level(api.GetIterator(), RIL.SYMBOL):
+        char = symbol.GetUTF8Text(RIL.SYMBOL)
+        bbox = symbol.BoundingBox(RIL.SYMBOL)
+        if not char or bbox is None:
+            continue
+        if symbol.IsAtBeginningOf(RIL.TEXTLINE):
+            if text:
+                lines.append(TextLine("".join(text), line_box, tuple(boxes), line_conf, engine))
+            text, boxes = [], []
+            line_box = _scaled(symbol.BoundingBox(RIL.TEXTLINE), scale)
+            line_conf = float(symbol.Confidence(RIL.TEXTLINE)) / 100.0
+        elif symbol.IsAtBeginningOf(RIL.WORD) and boxes:
+            box = _scaled(bbox, scale)
+            prev = boxes[-1]
+            text.append(" ")
+            boxes.append(Box(prev.x2, line_box.y, max(box.x - prev.x2, 0), line_box.h))
+        box = _scaled(bbox, scale)
+        # Tesseract may return a multi-codepoint symbol (a ligature); give each codepoint the box.
+        text.extend(char)
+        boxes.extend([Box(box.x, line_box.y, box.w, line_box.h)] * len(char))
+    if text:
+        lines.append(TextLine("".join(text), line_box, tuple(boxes), line_conf, engine))
+    return lines
+
+
+def _scaled(bbox: tuple[int, int, int, int], scale: float) -> Box:
+    x0, y0, x1, y1 = (v / scale for v in bbox)
+    left, top = int(np.floor(x0)), int(np.floor(y0))
+    return Box(left, top, int(np.ceil(x1)) - left, int(np.ceil(y1)) - top)
+
+
+def _shift(line: TextLine, dx: int, dy: int) -> TextLine:
+    def move(b: Box) -> Box:
+        return Box(b.x + dx, b.y + dy, b.w, b.h)
+
+    return TextLine(line.text, move(line.box), tuple(move(b) for b in line.char_boxes), line.confidence, line.engine)
+
+
+def _join(parts: list[TextLine], engine: str) -> TextLine:
+    if len(parts) == 1:
+        return parts[0]
+    text: list[str] = []
+    boxes: list[Box] = []
+    for part in parts:
+        if text:
+            prev = boxes[-1]
+            text.append(" ")
+            boxes.append(Box(prev.x2, prev.y, max(part.box.x - prev.x2, 0), prev.h))
+        text.append(part.text)
+        boxes.extend(part.char_boxes)
+    covering = Box.covering([p.box for p in parts])
+    conf = min(p.confidence for p in parts)
+    return TextLine("".join(text), covering, tuple(boxes), conf, engine)

@@ -1,0 +1,1 @@
+"""Change tracking: what changed since the previous frame, and which findings carry over."""

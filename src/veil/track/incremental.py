@@ -1,0 +1,162 @@
+"""The incremental path: OCR only what changed since the previous frame.
+
+Per frame: diff against the previous frame; if a region scrolled, shift its known lines instead of
+re-reading them; merge what still changed into full-width bands grown to whole text lines; OCR and
+verify only those bands; run the detectors over all lines (kept + new) so labels and headers outside
+a band still give context. Lines, and so findings, outside the bands carry over: a mask stays on
+until the pixels under it change, so a value seen once is masked in every frame it stays visible.
+
+Fail-closed rules are those of the full path (`FramePipeline`), whose stage methods this reuses.
+A frame whose change is too large (window switch, repaint), the first frame, the frame after any
+masked frame, and every `refresh_every`-th frame go through the full path.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from veil.models import Box, Finding, Frame, FrameResult, MaskReason, Pixels, TextLine
+from veil.pipeline import FrameOutcome, FramePipeline, StageFailure, retarget, text_layer
+from veil.track.diff import bands, changed_mask, dirty_boxes
+from veil.track.scroll import detect_shift, exposed_strip, shifted
+
+BAND_MARGIN = 6
+MIN_SCROLL_REGION = 120
+
+
+def offset_line(line: TextLine, dx: int, dy: int) -> TextLine:
+    def move(b: Box) -> Box:
+        return Box(b.x + dx, b.y + dy, b.w, b.h)
+
+    return replace(line, box=move(line.box), char_boxes=tuple(move(b) for b in line.char_boxes))
+
+
+def _touches(box: Box, spans: Sequence[tuple[int, int]]) -> bool:
+    return any(box.y < bottom and box.y2 > top for top, bottom in spans)
+
+
+def _shift_lines(lines: Sequence[TextLine], region: Box, dy: int) -> list[TextLine]:
+    """Lines inside the scrolled region move up by dy; those scrolled out of it are dropped."""
+    out: list[TextLine] = []
+    for ln in lines:
+        if not region.contains(ln.box):
+            if region.intersection_area(ln.box) == 0:
+                out.append(ln)
+            continue
+        moved = offset_line(ln, 0, -dy)
+        if region.contains(moved.box):
+            out.append(moved)
+    return out
+
+
+class IncrementalPipeline:
+    def __init__(self, full: FramePipeline, refresh_every: int = 150, max_dirty_share: float = 0.45) -> None:
+        self.full = full
+        self.refresh_every = refresh_every
+        self.max_dirty_share = max_dirty_share
+        self.stats: Counter[str] = Counter()
+        self._prev: Pixels | None = None
+        self._last: FrameOutcome | None = None
+        self._since_full = 0
+
+    @property
+    def timings(self) -> defaultdict[str, float]:
+        return self.full.timings
+
+    def process(self, frame: Frame) -> FrameOutcome:
+        self.stats["frames"] += 1
+        self.stats["pixels"] += frame.width * frame.height
+        try:
+            outcome = self._process(frame)
+        except StageFailure as failure:
+            outcome = self.full.masked(frame, failure.findings, failure.reason)
+        if outcome.result.masked_whole:
+            self._prev, self._last = None, None  # start the next frame from scratch
+        else:
+            self._prev, self._last = frame.pixels, outcome
+        return outcome
+
+    def _full_path(self, frame: Frame) -> FrameOutcome:
+        self.stats["frames_full"] += 1
+        self.stats["ocr_pixels"] += frame.width * frame.height
+        self._since_full = 0
+        return self.full.process(frame)
+
+    def _process(self, frame: Frame) -> FrameOutcome:
+        prev, last = self._prev, self._last
+        self._since_full += 1
+        if prev is None or last is None or prev.shape != frame.pixels.shape:
+            return self._full_path(frame)
+        if self._since_full >= self.refresh_every:
+            return self._full_path(frame)
+        with self.full.stage("diff", MaskReason.UNREADABLE_FRAME):
+            mask = changed_mask(prev, frame.pixels)
+            lines, verified = list(last.lines), list(last.verified_lines)
+            if not mask.any():
+                self.stats["frames_still"] += 1
+                return self._reuse(frame, last)
+            region = Box.covering(dirty_boxes(mask, dilate=0))
+            dy = detect_shift(prev, frame.pixels, region) if region.h >= MIN_SCROLL_REGION else None
+            if dy:
+                self.stats["frames_scrolled"] += 1
+                mask = changed_mask(shifted(prev, region, dy), frame.pixels)
+                strip = exposed_strip(region, dy)
+                mask[strip.y : strip.y2, strip.x : strip.x2] = True
+                lines, verified = _shift_lines(lines, region, dy), _shift_lines(verified, region, dy)
+            if float(mask.mean()) > self.max_dirty_share:
+                return self._full_path(frame)
+            spans = bands(dirty_boxes(mask), [ln.box for ln in lines], frame.height, BAND_MARGIN)
+        return self._update(frame, last, lines, verified, spans)
+
+    def _reuse(self, frame: Frame, last: FrameOutcome) -> FrameOutcome:
+        # Pixels changed by less than the noise threshold: same lines, same findings, masks re-applied.
+        redacted = self.full.redact(frame.pixels, last.result.findings)
+        moved = retarget(last, frame)
+        return FrameOutcome(redacted, moved.result, moved.text_layer, moved.lines, moved.verified_lines)
+
+    def _read_spans(self, pixels: Pixels, spans: Sequence[tuple[int, int]], verifier: bool) -> list[TextLine]:
+        out: list[TextLine] = []
+        for top, bottom in spans:
+            crop = np.ascontiguousarray(pixels[top:bottom])
+            read = self.full.verify_read(crop) if verifier else self.full.read(crop)
+            out += [offset_line(ln, 0, top) for ln in read]
+            if not verifier:
+                self.stats["ocr_pixels"] += crop.shape[0] * crop.shape[1]
+        return out
+
+    def _update(
+        self,
+        frame: Frame,
+        last: FrameOutcome,
+        lines: list[TextLine],
+        verified: list[TextLine],
+        spans: list[tuple[int, int]],
+    ) -> FrameOutcome:
+        self.stats["frames_incremental"] += 1
+        kept = [ln for ln in lines if not _touches(ln.box, spans)]
+        lines = kept + self._read_spans(frame.pixels, spans, verifier=False)
+        findings = self.full.find(lines, frame.index)
+        redacted = self.full.redact(frame.pixels, findings)
+        # Re-verify the changed bands, plus the rows of any finding that was not there before: its
+        # old verified reading still holds the now-masked text.
+        before = {f.value_hmac for f in last.result.findings}
+        fresh = [b for f in findings if f.value_hmac not in before for b in f.boxes]
+        vspans = bands([Box(0, t, frame.width, b - t) for t, b in spans] + fresh, [], frame.height, 2)
+        kept_verified = [ln for ln in verified if not _touches(ln.box, vspans)]
+        verified = kept_verified + self._read_spans(redacted, vspans, verifier=True)
+        residual = self.full.find(verified, frame.index)
+        if residual:
+            return self.full.masked(frame, findings, MaskReason.VERIFIER_FOUND, residual)
+        result = FrameResult(frame.index, frame.seconds, tuple(findings), verified=True)
+        return FrameOutcome(redacted, result, text_layer(verified, findings), tuple(lines), tuple(verified))
+
+
+def findings_only_in(full: Sequence[Finding], incremental: Sequence[Finding]) -> list[Finding]:
+    """Findings of the full path whose boxes the incremental path does not cover (for the
+    equivalence check: this must be empty)."""
+    covered = [b for f in incremental for b in f.boxes]
+    return [f for f in full if not all(any(c.contains(b) for c in covered) for b in f.boxes)]

@@ -1,0 +1,247 @@
+"""The one type the egress gateway sends: a payload the verifier has cleared.
+
+`SanitizedPayload` can only be made by `clear_payload`, which re-scans every text part with the
+detectors and every image with the verifier (independent OCR + the same detectors); any finding, or
+any failure to scan, raises `EgressBlocked` naming the part and the type, never the value.
+
+Python cannot make this absolute: code in the same process can reach the private mint token or
+build an object with `object.__new__`. Three things make a forgery fail anyway: `__init__` checks
+the mint token, the instance is recorded in a registry of minted payloads that the gateway checks
+(`is_minted`), and the gateway re-scans the text parts once more right before sending.
+
+The canonical body (what `sha256` hashes, and what the ledger records) is the compact, sorted-key
+UTF-8 JSON of
+
+    {"parts": [{"kind": "text", "role": R, "text": T},
+               {"kind": "image", "role": R, "media_type": "image/png", "sha256": H, "size": N}],
+     "veil_payload": 1}
+
+in part order, images by the SHA-256 and length of their PNG bytes. Anyone who receives the parts
+(a provider, an auditor, a test server) can rebuild it with `canonical_body` and compare hashes.
+`size` is the number of bytes that leave: the UTF-8 length of the text parts plus the PNG bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import weakref
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from veil.exceptions import EgressBlocked
+from veil.models import Pixels, TextSpan
+from veil.verify.base import Verifier
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PAYLOAD_VERSION = 1
+MAX_IMAGE_PIXELS = 40_000_000
+# Roles are names chosen by code ("instruction", "frame-000012"), never content: they go on the wire.
+_ROLE = re.compile(r"[a-z][a-z0-9-]{0,39}")
+
+
+class TextAnalyzer(Protocol):
+    """What `clear_payload` needs of `veil.detect.analyzer.Analyzer`."""
+
+    def analyze(self, text: str, context: str = "") -> list[TextSpan]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TextPart:
+    role: str
+    text: str
+
+    def __repr__(self) -> str:
+        return f"TextPart(role={self.role!r}, chars={len(self.text)})"
+
+
+@dataclass(frozen=True, slots=True)
+class ImagePart:
+    role: str
+    png: bytes
+
+    def __repr__(self) -> str:
+        return f"ImagePart(role={self.role!r}, bytes={len(self.png)})"
+
+
+PayloadPart = TextPart | ImagePart
+
+
+def canonical_body(parts: Iterable[PayloadPart]) -> bytes:
+    """The exact bytes `SanitizedPayload.sha256` hashes (see the module docstring)."""
+    out: list[dict[str, Any]] = []
+    for part in parts:
+        if isinstance(part, TextPart):
+            out.append({"kind": "text", "role": part.role, "text": part.text})
+        else:
+            out.append(
+                {
+                    "kind": "image",
+                    "role": part.role,
+                    "media_type": "image/png",
+                    "sha256": hashlib.sha256(part.png).hexdigest(),
+                    "size": len(part.png),
+                }
+            )
+    doc = {"veil_payload": PAYLOAD_VERSION, "parts": out}
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def payload_size(parts: Iterable[PayloadPart]) -> int:
+    return sum(len(p.text.encode("utf-8")) if isinstance(p, TextPart) else len(p.png) for p in parts)
+
+
+_MINT = object()
+_MINTED: weakref.WeakSet[SanitizedPayload] = weakref.WeakSet()
+
+
+class SanitizedPayload:
+    """Immutable parts that passed `clear_payload`. Not picklable or copyable (a copy would not be
+    minted); compare payloads by `sha256`."""
+
+    __slots__ = ("__weakref__", "_body", "_parts", "_sha256", "_size")
+    _parts: tuple[PayloadPart, ...]
+    _body: bytes
+    _sha256: str
+    _size: int
+
+    def __init__(self, parts: Sequence[PayloadPart], *, _mint: object = None) -> None:
+        if _mint is not _MINT:
+            raise EgressBlocked("a SanitizedPayload can only be made by veil.verify.payload.clear_payload")
+        frozen = tuple(parts)
+        body = canonical_body(frozen)
+        object.__setattr__(self, "_parts", frozen)
+        object.__setattr__(self, "_body", body)
+        object.__setattr__(self, "_sha256", hashlib.sha256(body).hexdigest())
+        object.__setattr__(self, "_size", payload_size(frozen))
+        _MINTED.add(self)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("SanitizedPayload is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("SanitizedPayload is immutable")
+
+    def __reduce_ex__(self, protocol: object) -> Any:
+        raise TypeError("a SanitizedPayload cannot be pickled or copied; clear the parts again")
+
+    def __repr__(self) -> str:
+        return f"SanitizedPayload(sha256={self._sha256[:12]}…, parts={len(self._parts)}, size={self._size})"
+
+    @property
+    def parts(self) -> tuple[PayloadPart, ...]:
+        return self._parts
+
+    @property
+    def text_parts(self) -> tuple[TextPart, ...]:
+        return tuple(p for p in self._parts if isinstance(p, TextPart))
+
+    @property
+    def image_parts(self) -> tuple[ImagePart, ...]:
+        return tuple(p for p in self._parts if isinstance(p, ImagePart))
+
+    @property
+    def body(self) -> bytes:
+        """The canonical serialised body (see the module docstring)."""
+        return self._body
+
+    @property
+    def sha256(self) -> str:
+        return self._sha256
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def intact(self) -> bool:
+        """True if the parts still hash to the recorded digest (a guard against tampering)."""
+        parts = object.__getattribute__(self, "_parts")
+        return hashlib.sha256(canonical_body(parts)).hexdigest() == self._sha256
+
+
+def is_minted(obj: object) -> bool:
+    """True only for an unaltered SanitizedPayload made by `clear_payload` in this process."""
+    if type(obj) is not SanitizedPayload:
+        return False
+    try:
+        return obj in _MINTED and obj.intact()
+    except AttributeError:  # made with object.__new__: its slots were never set
+        return False
+
+
+def clear_payload(
+    parts: Sequence[PayloadPart], analyzer: TextAnalyzer, verifier: Verifier
+) -> SanitizedPayload:
+    """Re-scan every part; return a SanitizedPayload, or raise EgressBlocked naming the first part
+    that holds personal data (by role and type) or that could not be scanned."""
+    if not parts:
+        raise EgressBlocked("an empty payload is not sent")
+    seen: set[str] = set()
+    for part in parts:
+        _check_role(part, seen)
+        if isinstance(part, TextPart):
+            scan_text_part(part, analyzer)
+        elif isinstance(part, ImagePart):
+            _scan_image(part, verifier, len(seen) - 1)
+        else:
+            raise EgressBlocked(f"payload part of type {type(part).__name__} is not a text or image part")
+    return SanitizedPayload(parts, _mint=_MINT)
+
+
+def _check_role(part: object, seen: set[str]) -> None:
+    role = getattr(part, "role", None)
+    if not isinstance(role, str) or not _ROLE.fullmatch(role):
+        raise EgressBlocked("payload part role must be a short lowercase name such as 'frame-12'")
+    if role in seen:
+        raise EgressBlocked(f"payload part role '{role}' is used twice")
+    seen.add(role)
+
+
+def scan_text_part(part: TextPart, analyzer: TextAnalyzer) -> None:
+    """EgressBlocked if the analyzer finds anything in the text, as a whole or line by line (a line
+    scanned alone cannot borrow a neighbour's context to look harmless), or fails."""
+    if not isinstance(part.text, str):
+        raise EgressBlocked(f"text part '{part.role}' is not a string")
+    try:
+        spans = list(analyzer.analyze(part.text))
+        lines = part.text.splitlines()
+        if len(lines) > 1:
+            previous = ""
+            for line in lines:
+                spans.extend(analyzer.analyze(line, previous))
+                previous = line
+    except Exception as exc:  # noqa: BLE001 - any scan failure blocks the send
+        raise EgressBlocked(f"text part '{part.role}' could not be re-scanned ({type(exc).__name__})") from None
+    if spans:
+        types = ", ".join(sorted({s.type for s in spans}))
+        raise EgressBlocked(f"text part '{part.role}' contains personal data of type(s): {types}")
+
+
+def decode_png(part: ImagePart) -> Pixels:
+    """RGB pixels of a PNG part; EgressBlocked if it is not a readable PNG."""
+    if not isinstance(part.png, bytes) or not part.png.startswith(PNG_SIGNATURE):
+        raise EgressBlocked(f"image part '{part.role}' is not PNG")
+    try:
+        with Image.open(io.BytesIO(part.png), formats=["PNG"]) as image:
+            if image.width * image.height > MAX_IMAGE_PIXELS:
+                raise EgressBlocked(f"image part '{part.role}' is too large to verify")
+            return np.ascontiguousarray(np.asarray(image.convert("RGB"), dtype=np.uint8))
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as exc:
+        raise EgressBlocked(f"image part '{part.role}' cannot be decoded ({type(exc).__name__})") from None
+
+
+def _scan_image(part: ImagePart, verifier: Verifier, index: int) -> None:
+    pixels = decode_png(part)
+    try:
+        verdict = verifier.check(pixels, index)
+    except Exception as exc:  # noqa: BLE001 - an OCR or detector failure blocks the send
+        raise EgressBlocked(f"image part '{part.role}' could not be verified ({type(exc).__name__})") from None
+    if verdict.findings:
+        types = ", ".join(sorted({f.type for f in verdict.findings}))
+        raise EgressBlocked(f"image part '{part.role}' contains personal data of type(s): {types}")

@@ -1,0 +1,58 @@
+"""Rows, context and character spans -> pixel boxes."""
+
+from __future__ import annotations
+
+from veil.locate import assemble_rows, context_of, value_hmac
+from veil.models import Box, TextLine
+
+
+def line(text: str, x: int, y: int, char_w: int = 10, h: int = 20) -> TextLine:
+    boxes = tuple(Box(x + i * char_w, y, char_w, h) for i in range(len(text)))
+    return TextLine(text, Box(x, y, char_w * len(text), h), boxes, 0.9, "fake")
+
+
+def test_words_with_small_gaps_join_into_one_row() -> None:
+    rows = assemble_rows([line("1234", 200, 10), line("010", 100, 10), line("5678", 150, 11)])
+    assert [r.text for r in rows] == ["010 1234 5678"]
+    joined = rows[0]
+    assert len(joined.char_boxes) == len(joined.text)
+    # The span of the whole value covers from the first to the last digit's pixels.
+    (box,) = joined.span_boxes(0, len(joined.text))
+    assert (box.x, box.x2) == (100, 240)
+
+
+def test_table_cells_far_apart_stay_separate() -> None:
+    rows = assemble_rows([line("Name", 10, 10), line("Phone", 400, 10)])
+    assert sorted(r.text for r in rows) == ["Name", "Phone"]
+
+
+def test_lines_on_different_rows_stay_separate() -> None:
+    rows = assemble_rows([line("abc", 10, 10), line("def", 45, 60)])
+    assert len(rows) == 2
+
+
+def test_context_has_left_label_and_line_above() -> None:
+    label = line("계좌번호", 10, 100)
+    value = line("110-123-456789", 300, 100)
+    header = line("Account", 300, 70)
+    unrelated = line("far away", 900, 300)
+    rows = [label, value, header, unrelated]
+    context = context_of(value, rows)
+    assert "계좌번호" in context
+    assert "Account" in context
+    assert "far away" not in context
+
+
+def test_span_maps_to_the_characters_only() -> None:
+    text = "연락처:010-1234-5678입니다"
+    ln = line(text, 0, 0)
+    start = text.index("010")
+    (box,) = ln.span_boxes(start, start + 13)
+    assert box.x == start * 10
+    assert box.x2 == (start + 13) * 10
+
+
+def test_value_hmac_is_keyed_and_ignores_spacing() -> None:
+    assert value_hmac(b"k" * 32, "010 1234 5678") == value_hmac(b"k" * 32, "01012345678")
+    assert value_hmac(b"k" * 32, "01012345678") != value_hmac(b"j" * 32, "01012345678")
+    assert "0101" not in value_hmac(b"k" * 32, "01012345678")
