@@ -88,11 +88,12 @@ def evaluate(events: Sequence[UIEvent], seg: Segmentation, candidates: Sequence[
     )
 
 
-def run(spec: LogSpec, top: int = 5) -> Scores:
+def run(spec: LogSpec, top: int | None = None) -> Scores:
     with tempfile.TemporaryDirectory() as tmp:
         events = read_action_logger(write_log(generate_log(spec), Path(tmp) / "log.csv"))
     seg = segment(events)
-    return evaluate(events, seg, rank_candidates(events, seg), top)
+    # R-precision by default: as many top candidates as there are planted routines.
+    return evaluate(events, seg, rank_candidates(events, seg), top or len(spec.routines))
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ def line(text: str, x: int, y: int, char_w: int = 10, h: int = 20) -> TextLine:
 
 
 def test_words_with_small_gaps_join_into_one_row() -> None:
-    rows = assemble_rows([line("1234", 200, 10), line("010", 100, 10), line("5678", 150, 11)])
+    rows = assemble_rows([line("5678", 200, 10), line("010", 100, 10), line("1234", 150, 11)])
     assert [r.text for r in rows] == ["010 1234 5678"]
     joined = rows[0]
     assert len(joined.char_boxes) == len(joined.text)

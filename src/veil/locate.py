@@ -39,13 +39,14 @@ def _join(left: TextLine, right: TextLine) -> TextLine:
 
 def assemble_rows(lines: Sequence[TextLine]) -> list[TextLine]:
     """Join boxes that lie on one row with a word-sized gap; keep everything else as is."""
-    ordered = sorted(lines, key=lambda ln: (ln.box.y + ln.box.h // 2, ln.box.x))
+    # Left to right, so each box can only extend a row that ends before it starts.
+    ordered = sorted(lines, key=lambda ln: (ln.box.x, ln.box.y))
     out: list[TextLine] = []
     for line in ordered:
         target = next(
             (
                 i
-                for i in range(len(out) - 1, max(len(out) - 40, -1), -1)
+                for i in range(len(out) - 1, -1, -1)
                 if _same_row(out[i].box, line.box)
                 and 0 <= line.box.x - out[i].box.x2 <= JOIN_GAP_HEIGHTS * max(out[i].box.h, line.box.h)
             ),

@@ -8,7 +8,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from conftest import TIME_BASE, VFR_PTS, index_of, write_video
+from capture_media import TIME_BASE, VFR_PTS, index_of, write_video
 
 from veil.capture import default_output_path, open_sink, open_source
 from veil.capture.base import FrameSource

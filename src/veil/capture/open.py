@@ -78,9 +78,18 @@ def default_output_path(input: Path) -> Path:
     return input.with_name(f"{input.stem}_redacted{suffix}")
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    if a.absolute() == b.absolute():
+        return True
+    try:
+        return a.exists() and b.exists() and a.samefile(b)
+    except OSError:
+        return False
+
+
 def open_sink(info: SourceInfo, output: Path, video: VideoOptions) -> FrameSink:
     """A sink of the same kind as the source, writing under a temporary name until `close()`."""
-    if output.absolute() == info.path.absolute() or (output.exists() and output.samefile(info.path)):
+    if _same_file(output, info.path):
         raise OutputError(f"{output.name}: the output would overwrite the input")
     if info.kind == "video":
         return VideoSink(info, output, video)

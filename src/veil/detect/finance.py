@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from stdnum import iban, luhn
 
 from veil.detect.contact import DECOY_WORDS
-from veil.detect.pattern import SEP, Pattern, PatternRecognizer, Prepared
+from veil.detect.pattern import CODE_END, CODE_START, SEP, Pattern, PatternRecognizer, Prepared
 
 _S = SEP
 _IBAN_MIN = 15  # shortest IBAN (Norway)
@@ -66,7 +66,7 @@ class IbanRecognizer(PatternRecognizer):
     patterns = (
         Pattern.text(
             "iban",
-            r"(?<![0-9A-Za-z])[A-Z]{2}[ ]?\d{2}(?:[ ]?[0-9A-Z]){11,30}(?![0-9a-z])",
+            rf"{CODE_START}[A-Z]{{2}}[ ]?\d{{2}}(?:[ ]?[0-9A-Z]){{11,30}}(?![0-9a-z])",
             0.95,
         ),
     )
@@ -110,7 +110,7 @@ class BankAccountRecognizer(PatternRecognizer):
         # RIB: bank (5) branch (5) account (11, letters allowed) key (2).
         Pattern.text(
             "rib",
-            rf"(?<![0-9A-Za-z])\d{{5}}{_S}?\d{{5}}{_S}?[0-9A-Z]{{11}}{_S}?\d{{2}}(?![0-9A-Za-z])",
+            rf"{CODE_START}\d{{5}}{_S}?\d{{5}}{_S}?[0-9A-Z]{{11}}{_S}?\d{{2}}{CODE_END}",
             0.65,
             needs_context=True,
         ),

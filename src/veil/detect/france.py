@@ -6,7 +6,7 @@ import re
 
 from stdnum.fr import nir
 
-from veil.detect.pattern import SEP, Pattern, PatternRecognizer
+from veil.detect.pattern import CODE_END, CODE_START, SEP, Pattern, PatternRecognizer
 
 _S = f"{SEP}?"
 
@@ -20,8 +20,8 @@ class FrNirRecognizer(PatternRecognizer):
     patterns = (
         Pattern.text(
             "nir",
-            rf"(?<![0-9A-Za-z])[1-478]{_S}\d{{2}}{_S}\d{{2}}{_S}(?:\d{{2}}|2[ABab]){_S}\d{{3}}{_S}\d{{3}}"
-            rf"{_S}\d{{2}}(?![0-9A-Za-z])",
+            rf"{CODE_START}[1-478]{_S}\d{{2}}{_S}\d{{2}}{_S}(?:\d{{2}}|2[ABab]){_S}\d{{3}}{_S}\d{{3}}"
+            rf"{_S}\d{{2}}{CODE_END}",
             0.95,
         ),
     )

@@ -21,10 +21,11 @@ class JpMyNumberRecognizer(PatternRecognizer):
     patterns = (
         Pattern.number("grouped", rf"\d{{4}}{SEP}\d{{4}}{SEP}\d{{4}}", 0.85, (12, 12)),
         Pattern.number("digits", r"\d{12}", 0.8, (12, 12)),
+        Pattern.number("loose", rf"\d{{1,11}}(?:{SEP}\d{{1,11}}){{1,3}}", 0.75, (12, 12)),
     )
     context_words = ("マイナンバー", "個人番号", "my number", "mynumber", "individual number", "마이넘버")
     negative_words = DECOY_WORDS
-    context_boost = 0.15
+    context_boost = 0.2
 
     def validate(self, match: re.Match[str], pattern: Pattern) -> float | None:
         return pattern.score if in_.is_valid(re.sub(r"\D", "", match.group(0))) else None

@@ -9,7 +9,7 @@ from stdnum.exceptions import ValidationError
 from stdnum.kr import brn, rrn
 
 from veil.detect.contact import DECOY_WORDS
-from veil.detect.pattern import SEP, Pattern, PatternRecognizer
+from veil.detect.pattern import CODE_END, CODE_START, SEP, Pattern, PatternRecognizer
 
 _S = SEP
 # Only 1-4, 9, 0 (residents) or 5-8 (foreigners) may follow the birth date.
@@ -97,8 +97,8 @@ class KrPassportRecognizer(PatternRecognizer):
     name = "kr_passport"
     type = "kr_passport"
     patterns = (
-        Pattern.text("new", r"(?<![0-9A-Za-z])[MSRGOD][ ]?\d{3}[A-Z]\d{4}(?![0-9A-Za-z])", 0.55),
-        Pattern.text("old", r"(?<![0-9A-Za-z])[MSRGOD][ ]?\d{8}(?![0-9A-Za-z])", 0.5, needs_context=True),
+        Pattern.text("new", rf"{CODE_START}[MSRGOD][ ]?\d{{3}}[A-Z]\d{{4}}{CODE_END}", 0.55),
+        Pattern.text("old", rf"{CODE_START}[MSRGOD][ ]?\d{{8}}{CODE_END}", 0.5, needs_context=True),
     )
     context_words = ("여권", "여권번호", "passport", "passeport", "旅券", "パスポート")
     context_boost = 0.35

@@ -36,6 +36,9 @@ _GROUP_RE = re.compile(_GROUP, re.ASCII)
 _CODE_BEFORE = re.compile(r"[A-Za-z0-9][-_/]?$", re.ASCII)
 _CODE_AFTER = re.compile(r"^(?:[-_/]?[A-Za-z0-9])", re.ASCII)
 PARTIAL_PENALTY = 0.1
+# Boundaries for text patterns: not inside a word, nor hyphen-joined to a code (SKU-M123A4567).
+CODE_START = r"(?<![0-9A-Za-z])(?<![0-9A-Za-z][-_/])"
+CODE_END = r"(?![0-9A-Za-z])(?![-_/][0-9A-Za-z])"
 _MAX_WINDOW_GROUPS = 8
 
 
@@ -221,13 +224,15 @@ class PatternRecognizer(Recognizer):
     def _with_context(
         self, text: Prepared, context: Prepared | None, start: int, score: float, needed: bool
     ) -> float | None:
-        near = self._label_before(text.folded, start)
-        around = self._label_in(context.folded) if context is not None else 0
-        if near > 0 or around > 0:
+        # A label on the line beats the surrounding context (a column header): it is nearer.
+        evidence = self._label_before(text.folded, start)
+        if evidence == 0 and context is not None:
+            evidence = self._label_in(context.folded)
+        if evidence > 0:
             return score + self.context_boost
         if needed:
             return None
-        return score - self.negative_penalty if min(near, around) < 0 else score
+        return score - self.negative_penalty if evidence < 0 else score
 
     def _label_before(self, folded: str, start: int) -> int:
         """+1 if the nearest label before `start` is a context word, -1 if a decoy word, else 0.

@@ -79,7 +79,7 @@ def action_of(event_type: str) -> Action:
     return Action.OTHER
 
 
-class _UserIds:
+class UserIds:
     """Replaces recorder user ids (often login names) with `user-N`; the mapping is not kept."""
 
     def __init__(self) -> None:
@@ -97,17 +97,23 @@ class _UserIds:
 def read_action_logger(path: Path, users: Callable[[str], str] | None = None) -> list[UIEvent]:
     """Events of one Action Logger CSV, sorted by time. Raises InputError on an unreadable file,
     a missing required column, an unparsable timestamp or an empty log."""
-    frame = _read_frame(path)
+    return events_from_frame(_read_frame(path), path.name, users)
+
+
+def events_from_frame(
+    frame: pd.DataFrame, name: str, users: Callable[[str], str] | None = None
+) -> list[UIEvent]:
+    """Events of a table in the Action Logger schema (all cells as strings), sorted by time."""
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
-        raise InputError(f"{path.name}: not an Action Logger CSV, missing column(s): {', '.join(missing)}")
+        raise InputError(f"{name}: not an Action Logger log, missing column(s): {', '.join(missing)}")
     if frame.empty:
-        raise InputError(f"{path.name}: the UI log has no events")
-    stamps = _timestamps(frame["timeStamp"], path)
-    pseudo = users or _UserIds()
-    extras = [c for c in frame.columns if c not in KNOWN]
+        raise InputError(f"{name}: the UI log has no events")
+    stamps = _timestamps(frame["timeStamp"], name)
+    pseudo = users or UserIds()
+    extras = [str(c) for c in frame.columns if c not in KNOWN]
     events = [
-        _event(row, stamp, pseudo, extras, path.name)
+        _event({str(k): str(v) for k, v in row.items()}, stamp, pseudo, extras, name)
         for row, stamp in zip(frame.to_dict("records"), stamps, strict=True)
     ]
     events.sort(key=lambda e: e.timestamp)
@@ -123,12 +129,12 @@ def _read_frame(path: Path) -> pd.DataFrame:
         raise InputError(f"{path.name}: unreadable CSV ({type(exc).__name__})") from exc
 
 
-def _timestamps(column: pd.Series, path: Path) -> list[datetime]:
+def _timestamps(column: pd.Series, name: str) -> list[datetime]:
     parsed = pd.to_datetime(column, errors="coerce", utc=True, format="mixed")
     bad = parsed.isna()
     if bool(bad.any()):
         row = int(bad.to_numpy().nonzero()[0][0]) + 2  # 1-based, after the header line
-        raise InputError(f"{path.name}: unparsable timeStamp on line {row}")
+        raise InputError(f"{name}: unparsable timeStamp on line {row}")
     return [ts.to_pydatetime().astimezone(UTC) for ts in parsed]
 
 

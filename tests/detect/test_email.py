@@ -1,0 +1,35 @@
+"""E-mail addresses, including OCR's stray spaces around '@' and full-width forms."""
+
+from __future__ import annotations
+
+import pytest
+
+from .synthetic import expect, found, types_found
+
+POSITIVES = [
+    ("이메일: hong.gildong@example.co.kr입니다", "hong.gildong@example.co.kr"),
+    ("メール：taro_yamada+test@example.jp", "taro_yamada+test@example.jp"),
+    ("Courriel : marie.dupont@exemple.fr.", "marie.dupont@exemple.fr"),
+    ("mail jane.doe @ example.com", "jane.doe @ example.com"),
+    ("Contact <john-smith@mail.example.org>", "john-smith@mail.example.org"),
+    ("ｊａｎｅ＠ｅｘａｍｐｌｅ．ｃｏｍ", "ｊａｎｅ＠ｅｘａｍｐｌｅ．ｃｏｍ"),
+]
+
+NEGATIVES = [
+    "@username",
+    "user@localhost",
+    "jane..doe@example.com",
+    "price 3@12,50 €",
+    "ORD-2024-118843",
+    "a@b",
+]
+
+
+@pytest.mark.parametrize(("line", "value"), POSITIVES)
+def test_finds_the_email_exactly(line: str, value: str) -> None:
+    assert found(line) == expect(line, value, "email")
+
+
+@pytest.mark.parametrize("line", NEGATIVES)
+def test_not_an_email(line: str) -> None:
+    assert "email" not in types_found(line)

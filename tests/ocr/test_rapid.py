@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests.ocr.synthetic import CJK_FONT, LATIN_FONT, assert_boxes_on_value, find_value, norm, render
+from veil.exceptions import EngineError
+from veil.models import Box
+from veil.ocr.rapid import RapidOcrEngine, merge_words
+
+SECRET = "090-1234-5678"
+
+
+@pytest.fixture(scope="module")
+def engine() -> RapidOcrEngine:
+    return RapidOcrEngine()
+
+
+@pytest.mark.parametrize(
+    ("text", "font", "value"),
+    [
+        ("電話番号：090-1234-5678", CJK_FONT, "090-1234-5678"),
+        ("Téléphone : 06 12 34 56 78", LATIN_FONT, "06 12 34 56 78"),
+        ("alice.martin@example.com", LATIN_FONT, "alice.martin@example.com"),
+        ("Phone: (415) 555-0142", LATIN_FONT, "555-0142"),
+    ],
+)
+def test_reads_line_and_boxes_cover_the_value(engine: RapidOcrEngine, text: str, font: str, value: str) -> None:
+    rendered = render(text, font)
+    lines = engine.read(rendered.pixels)
+    hit = find_value(lines, value)
+    assert hit is not None, [norm(ln.text) for ln in lines]
+    line, start, end = hit
+    assert line.engine == "rapidocr"
+    assert 0.5 <= line.confidence <= 1.0
+    assert_boxes_on_value(line, start, end, rendered.true_box(value), tolerance=8)
+
+
+def test_korean_hangul_is_not_read_but_digits_are(engine: RapidOcrEngine) -> None:
+    # Documents the limitation the routed engine exists for: no Hangul in PP-OCRv6's dictionary.
+    rendered = render("연락처: 010-1234-5678", CJK_FONT)
+    text = "".join(ln.text for ln in engine.read(rendered.pixels))
+    assert "0101234" in norm(text).replace("-", "")
+    assert not any("\uac00" <= c <= "\ud7a3" for c in text)
+
+
+def test_line_in_a_larger_picture_is_in_picture_coordinates(engine: RapidOcrEngine) -> None:
+    rendered = render("Email: bob.stone@example.org", LATIN_FONT, canvas=(900, 300), at=(420, 180))
+    hit = find_value(engine.read(rendered.pixels), "bob.stone@example.org")
+    assert hit is not None
+    line, start, end = hit
+    assert_boxes_on_value(line, start, end, rendered.true_box("bob.stone@example.org"), tolerance=8)
+
+
+def test_dark_theme_is_read(engine: RapidOcrEngine) -> None:
+    rendered = render("Client : 06 98 76 54 32", LATIN_FONT, fg=(230, 230, 230), bg=(30, 30, 30))
+    assert find_value(engine.read(rendered.pixels), "06 98 76 54 32") is not None
+
+
+def test_blank_picture_reads_nothing(engine: RapidOcrEngine) -> None:
+    assert engine.read(np.full((60, 300, 3), 255, dtype=np.uint8)) == []
+
+
+class _SpyDetector:
+    def __init__(self) -> None:
+        self.shapes: list[tuple[int, ...]] = []
+
+    def __call__(self, image: np.ndarray) -> Any:
+        self.shapes.append(image.shape)
+
+        class _Out:
+            boxes = None
+
+        return _Out()
+
+
+@pytest.mark.parametrize(("size", "short_side_max", "short_side_min"), [((400, 40), 128, 64), ((1920, 1080), 1120, 1080)])
+def test_detector_input_is_capped_for_crops_and_never_shrunk_for_frames(
+    size: tuple[int, int], short_side_max: int, short_side_min: int
+) -> None:
+    engine = RapidOcrEngine()
+    engine._load()
+    spy = _SpyDetector()
+    engine._det = spy
+    engine.read(np.full((size[1], size[0], 3), 255, dtype=np.uint8))
+    (shape,) = spy.shapes
+    assert short_side_min <= min(shape[:2]) <= short_side_max
+
+
+@pytest.mark.parametrize(
+    "pixels",
+    [
+        np.zeros((40, 100, 3), dtype=np.float32),
+        np.zeros((40, 100), dtype=np.uint8),
+        np.zeros((40, 100, 4), dtype=np.uint8),
+        np.zeros((0, 100, 3), dtype=np.uint8),
+        np.zeros((40, 0, 3), dtype=np.uint8),
+        [[0, 0, 0]],
+    ],
+)
+def test_unreadable_input_raises_engine_error(engine: RapidOcrEngine, pixels: Any) -> None:
+    with pytest.raises(EngineError):
+        engine.read(pixels)
+
+
+def test_runtime_failure_raises_engine_error_without_text(engine: RapidOcrEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(*_: object) -> None:
+        raise ValueError(f"onnxruntime exploded near {SECRET}")
+
+    engine._load()
+    monkeypatch.setattr(engine, "_rec", boom)
+    rendered = render(f"Tel {SECRET}", LATIN_FONT)
+    with pytest.raises(EngineError) as info:
+        engine.read(rendered.pixels)
+    assert SECRET not in str(info.value)
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+def test_bad_thread_count_is_refused() -> None:
+    with pytest.raises(EngineError, match="threads"):
+        RapidOcrEngine(threads=0)
+
+
+def test_threads_reach_onnxruntime() -> None:
+    engine = RapidOcrEngine(threads=2)
+    engine._load()
+    assert engine._det.session.session.get_session_options().intra_op_num_threads == 2
+
+
+@pytest.mark.parametrize(
+    ("boxes", "expected"),
+    [
+        # words of one line, touching or a space apart: merged
+        ([Box(0, 10, 50, 20), Box(56, 10, 30, 20), Box(90, 11, 30, 19)], [Box(0, 10, 120, 20)]),
+        # table cells far apart on one row: kept apart
+        ([Box(0, 10, 50, 20), Box(200, 10, 50, 20)], [Box(0, 10, 50, 20), Box(200, 10, 50, 20)]),
+        # two rows: kept apart
+        ([Box(0, 10, 50, 20), Box(0, 40, 50, 20)], [Box(0, 10, 50, 20), Box(0, 40, 50, 20)]),
+    ],
+)
+def test_merge_words(boxes: list[Box], expected: list[Box]) -> None:
+    assert merge_words(boxes, 0.6) == expected

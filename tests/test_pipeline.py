@@ -1,0 +1,156 @@
+"""The frame pipeline fails closed: every failure masks the whole frame and says why; the verifier
+catches what a faulty primary pass left visible."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from tests.plugins.ocr_faults import CrashingEngine, FixedEngine, GarbageEngine, HangingEngine, NullEngine
+from veil.detect.registry import default_analyzer
+from veil.models import Box, Finding, Frame, MaskReason, Pixels, TextLine
+from veil.ocr.base import OcrEngine
+from veil.options import RedactOptions
+from veil.pipeline import FramePipeline
+from veil.redact.fill import FillRedactor
+
+PHONE = "010-2345-6789"
+TEXT = f"연락처:{PHONE}입니다"
+
+
+class LeakyRedactor(FillRedactor):
+    """Fault injection: a redactor that paints nothing (the bug the verifier exists for)."""
+
+    def apply(self, pixels: Pixels, findings: Sequence[Finding]) -> Pixels:
+        return pixels.copy()
+
+
+class CrashingRedactor(FillRedactor):
+    def apply(self, pixels: Pixels, findings: Sequence[Finding]) -> Pixels:
+        raise MemoryError("injected")
+
+
+def fixed_line(text: str = TEXT, x: int = 20, y: int = 40, char_w: int = 12) -> TextLine:
+    boxes = tuple(Box(x + i * char_w, y, char_w, 20) for i in range(len(text)))
+    return TextLine(text, Box(x, y, char_w * len(text), 20), boxes, 0.95, "fixed")
+
+
+def pipeline(
+    engine: OcrEngine,
+    verifier: OcrEngine | None = None,
+    redactor: FillRedactor | None = None,
+    timeout: float = 30,
+) -> FramePipeline:
+    verifier_engine = verifier if verifier is not None else NullEngine()
+    return FramePipeline(
+        engine=lambda: engine,
+        verifier_engine=lambda: verifier_engine,
+        analyzer=default_analyzer(),
+        redactor=redactor or FillRedactor(RedactOptions(margin_px=2)),
+        key=b"k" * 32,
+        timeout_seconds=timeout,
+    )
+
+
+def blank_frame(width: int = 400, height: int = 100) -> Frame:
+    return Frame(index=3, pixels=np.full((height, width, 3), 255, np.uint8))
+
+
+def test_finding_masks_exactly_the_value() -> None:
+    outcome = pipeline(FixedEngine([fixed_line()])).process(blank_frame())
+    (finding,) = outcome.result.findings
+    assert finding.type == "phone"
+    assert outcome.result.verified and not outcome.result.masked_whole
+    start = TEXT.index(PHONE)
+    box = finding.boxes[0]
+    assert box.x == 20 + start * 12 and box.x2 == 20 + (start + len(PHONE)) * 12
+    painted = outcome.pixels[box.y : box.y2, box.x : box.x2]
+    assert (painted == 0).all()
+    assert (outcome.pixels[:, :10] == 255).all()  # the label's left margin is untouched
+    assert PHONE not in repr(outcome.result)
+
+
+@pytest.mark.parametrize(
+    ("engine", "reason"),
+    [
+        (CrashingEngine(), MaskReason.OCR_FAILED),
+        (GarbageEngine(), MaskReason.OCR_FAILED),
+        (HangingEngine(2.0), MaskReason.OCR_TIMEOUT),
+    ],
+)
+def test_primary_failure_masks_whole_frame(engine: OcrEngine, reason: MaskReason) -> None:
+    outcome = pipeline(engine, timeout=0.3).process(blank_frame())
+    assert outcome.result.masked_whole
+    assert outcome.result.mask_reason == reason
+    assert (outcome.pixels == 0).all()
+
+
+@pytest.mark.parametrize("verifier", [CrashingEngine(), GarbageEngine(), HangingEngine(2.0)])
+def test_verifier_that_cannot_look_masks_whole_frame(verifier: OcrEngine) -> None:
+    outcome = pipeline(FixedEngine([fixed_line()]), verifier=verifier, timeout=0.3).process(blank_frame())
+    assert outcome.result.masked_whole
+    assert outcome.result.mask_reason == MaskReason.VERIFIER_FAILED
+    assert (outcome.pixels == 0).all()
+
+
+def test_redactor_failure_masks_whole_frame() -> None:
+    outcome = pipeline(FixedEngine([fixed_line()]), redactor=CrashingRedactor()).process(blank_frame())
+    assert outcome.result.mask_reason == MaskReason.REDACTOR_FAILED
+    assert (outcome.pixels == 0).all()
+
+
+def test_verifier_residual_masks_whole_frame_with_fixed_engines() -> None:
+    # The verifier "reads" the value again: the frame must not leave as redacted.
+    outcome = pipeline(FixedEngine([fixed_line()]), verifier=FixedEngine([fixed_line()])).process(
+        blank_frame()
+    )
+    assert outcome.result.mask_reason == MaskReason.VERIFIER_FOUND
+    assert [f.type for f in outcome.result.verifier_findings] == ["phone"]
+    assert (outcome.pixels == 0).all()
+
+
+def rendered_phone_frame() -> Frame:
+    image = Image.new("RGB", (640, 80), "white")
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 26)
+    ImageDraw.Draw(image).text((20, 20), f"Phone: {PHONE}", fill="black", font=font)
+    return Frame(index=0, pixels=np.asarray(image, dtype=np.uint8).copy())
+
+
+@pytest.mark.slow
+def test_real_verifier_catches_a_leaky_redactor() -> None:
+    """A primary pass that found the value but a redactor that left it visible: the independent
+    verifier (real OCR on the output pixels) sees it, and the frame is masked whole."""
+    from veil.ocr.registry import make_verifier_engine
+    from veil.options import OcrOptions
+
+    frame = rendered_phone_frame()
+    real = make_verifier_engine(OcrOptions())
+    outcome = pipeline(FixedEngine([fixed_line()]), verifier=real, redactor=LeakyRedactor()).process(frame)
+    assert outcome.result.mask_reason == MaskReason.VERIFIER_FOUND
+    assert (outcome.pixels == 0).all()
+
+
+@pytest.mark.slow
+def test_real_verifier_catches_a_blind_primary_engine() -> None:
+    from veil.ocr.registry import make_verifier_engine
+    from veil.options import OcrOptions
+
+    outcome = pipeline(NullEngine(), verifier=make_verifier_engine(OcrOptions())).process(
+        rendered_phone_frame()
+    )
+    assert outcome.result.mask_reason == MaskReason.VERIFIER_FOUND
+    assert (outcome.pixels == 0).all()
+
+
+def test_identical_frames_are_served_from_cache() -> None:
+    engine = FixedEngine([fixed_line()])
+    pipe = pipeline(engine)
+    first = pipe.process(blank_frame())
+    second = pipe.process(Frame(index=4, pixels=blank_frame().pixels))
+    assert engine.calls == 1
+    assert second.result.index == 4
+    assert [f.frame_index for f in second.result.findings] == [4]
+    assert [f.type for f in first.result.findings] == [f.type for f in second.result.findings]
