@@ -56,7 +56,9 @@ def type_mapping(pred: Sequence[int], truth: Sequence[str]) -> dict[int, str]:
     return {p_labels[r]: t_labels[c] for r, c in zip(rows, cols, strict=True)}
 
 
-def evaluate(events: Sequence[UIEvent], seg: Segmentation, candidates: Sequence[Candidate], top: int) -> Scores:
+def evaluate(
+    events: Sequence[UIEvent], seg: Segmentation, candidates: Sequence[Candidate], top: int
+) -> Scores:
     t_types, t_inst = _truth(events)
     task = [i for i, t in enumerate(t_types) if t != NOISE_TYPE]
     ari = adjusted_rand_score([t_inst[i] for i in task], [seg.cases[i] for i in task])
@@ -70,7 +72,9 @@ def evaluate(events: Sequence[UIEvent], seg: Segmentation, candidates: Sequence[
     found: set[str] = set()
     hits = 0
     for cand in candidates[:top]:
-        members = Counter(t_types[i] for i, ty in enumerate(seg.types) if ty == cand.type_id and not seg.noise[i])
+        members = Counter(
+            t_types[i] for i, ty in enumerate(seg.types) if ty == cand.type_id and not seg.noise[i]
+        )
         name, n = members.most_common(1)[0] if members else ("", 0)
         if name in planted and n >= 0.8 * sum(members.values()):
             hits += 1

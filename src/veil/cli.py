@@ -167,3 +167,36 @@ def exit_codes() -> int:
         table.add_row(str(code), meaning)
     stdout.print(table)
     return EXIT_OK
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the demo files.")] = Path("veil-demo"),
+    seed: Annotated[int, typer.Option(help="Seed of the generated recording.")] = 7,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
+    verbose: VerboseOpt = 0,
+) -> int:
+    """Generate a synthetic screen recording (KO/JA/FR/EN), redact it, verify it and score it."""
+    from veil.demo import run_demo
+    from veil.synth.fakedata import LANGUAGES
+
+    _setup_logging(verbose)
+    stderr.print(f"veil demo: generating a synthetic recording in {out}/ and redacting it …")
+    result = run_demo(out, seed=seed, progress=RichProgress)
+    summary = result.report.summary()
+    recall = {lang: result.score.counts(language=lang) for lang in LANGUAGES}
+    if as_json:
+        summary["recall_structured"] = {k: [c.redacted, c.instances] for k, c in recall.items()}
+        summary["leaks"] = result.leaks
+        stdout.print_json(json.dumps(summary, ensure_ascii=False))
+    else:
+        stdout.print(_summary_table(result.report))
+        table = Table(title="structured personal values covered (ground truth of the generator)")
+        for column in ("language", "covered", "instances", "recall"):
+            table.add_column(column, justify="right")
+        for lang, counts in recall.items():
+            table.add_row(lang, str(counts.redacted), str(counts.instances), f"{counts.recall:.1%}")
+        stdout.print(table)
+        stdout.print(f"decoys masked: {result.score.decoys_masked}/{result.score.decoys}")
+        stdout.print(f"before: {result.before}\nafter:  {result.after}\nvideo:  {result.report.output}")
+    return EXIT_FRAMES_MASKED if result.report.frames_masked else EXIT_OK

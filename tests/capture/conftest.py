@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from capture_media import write_video
 
 from veil.models import Pixels
+
+from .synthetic import write_video
 
 
 @pytest.fixture(scope="session")

@@ -8,12 +8,13 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from capture_media import TIME_BASE, VFR_PTS, index_of, write_video
 
 from veil.capture import default_output_path, open_sink, open_source
 from veil.capture.base import FrameSource
 from veil.models import Frame, Pixels
 from veil.options import VideoOptions
+
+from .synthetic import TIME_BASE, VFR_PTS, index_of, write_video
 
 LOSSLESS_444 = VideoOptions(crf=0)
 
@@ -60,7 +61,9 @@ def test_frames_are_streamed_lazily(vfr_mp4: tuple[Path, list[Pixels]]) -> None:
     ("ext", "out_ext", "exact_pts"),
     [(".mp4", ".mp4", True), (".mov", ".mov", True), (".mkv", ".mkv", True), (".mp4", ".mkv", False)],
 )
-def test_round_trip_keeps_count_and_timestamps(tmp_path: Path, ext: str, out_ext: str, exact_pts: bool) -> None:
+def test_round_trip_keeps_count_and_timestamps(
+    tmp_path: Path, ext: str, out_ext: str, exact_pts: bool
+) -> None:
     src_path = tmp_path / f"in{ext}"
     write_video(src_path, pix_fmt="yuv444p")
     source = open_source(src_path, VideoOptions())

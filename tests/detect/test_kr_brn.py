@@ -37,4 +37,7 @@ def test_not_a_brn(line: str, context: str) -> None:
 
 def test_label_raises_the_score() -> None:
     recognizer = KrBrnRecognizer()
-    assert recognizer.analyze("사업자등록번호 220-81-12345")[0].score > recognizer.analyze("220-81-12345")[0].score
+    assert (
+        recognizer.analyze("사업자등록번호 220-81-12345")[0].score
+        > recognizer.analyze("220-81-12345")[0].score
+    )

@@ -59,6 +59,7 @@ class EmailRecognizer(PatternRecognizer):
             0.9,
         ),
     )
+    needs_digit = False
     context_words = ("이메일", "메일", "メール", "e-mail", "email", "courriel", "mail", "adresse")
 
     def validate(self, match: re.Match[str], pattern: Pattern) -> float | None:

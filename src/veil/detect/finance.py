@@ -13,6 +13,7 @@ from veil.detect.pattern import CODE_END, CODE_START, SEP, Pattern, PatternRecog
 
 _S = SEP
 _IBAN_MIN = 15  # shortest IBAN (Norway)
+_SHORT_CARD, _SHORT_CARD_SCORE = 13, 0.6
 # Issuer prefixes of the card networks seen on KO/JA/FR/EN screens: Visa, Mastercard, Amex,
 # Diners, JCB, Discover, UnionPay, and the Korean/French domestic ranges that reuse them.
 _CARD_PREFIX = re.compile(r"4|5[1-5]|2[2-7]|3[47]|3[0689]|35|6[0245]|9", re.ASCII)
@@ -56,7 +57,8 @@ class CardRecognizer(PatternRecognizer):
         digits = re.sub(r"\D", "", match.group(0))
         if not _CARD_PREFIX.match(digits) or not luhn.is_valid(digits):
             return None
-        return pattern.score
+        # 13-digit cards are long retired; 13 digits are far more often an EAN-13 barcode.
+        return _SHORT_CARD_SCORE if len(digits) == _SHORT_CARD else pattern.score
 
 
 class IbanRecognizer(PatternRecognizer):

@@ -90,12 +90,13 @@ def word_regex(words: Iterable[str]) -> re.Pattern[str] | None:
 class Prepared:
     """A text normalised once and shared by every recognizer of an analyzer run."""
 
-    __slots__ = ("_chains", "folded", "norm")
+    __slots__ = ("_chains", "folded", "has_digit", "norm")
 
     def __init__(self, text: str) -> None:
         self.norm: NormalizedText = normalize(text)
         self.folded: str = self.norm.text.casefold() if self.norm.text.isascii() else self._fold()
         self._chains: list[Chain] | None = None
+        self.has_digit = any(c.isdigit() for c in self.norm.text)
 
     def __repr__(self) -> str:
         return f"Prepared(length={len(self.norm.text)})"
@@ -113,12 +114,12 @@ class Prepared:
 
 @dataclass(frozen=True, slots=True)
 class Chain:
+    """A run of digit groups; `windows` holds (start, end, is_whole, digit count) of each
+    contiguous run of groups, longest first, computed once for all patterns."""
+
     start: int
     groups: tuple[tuple[int, int], ...]
-
-    @property
-    def end(self) -> int:
-        return self.groups[-1][1]
+    windows: tuple[tuple[int, int, bool, int], ...]
 
 
 def _find_chains(text: str) -> Iterator[Chain]:
@@ -137,16 +138,17 @@ def _find_chains(text: str) -> Iterator[Chain]:
         if groups and after:
             groups.pop()
         if groups:
-            yield Chain(start, tuple(groups))
+            yield Chain(start, tuple(groups), _windows(text, start, groups))
 
 
-def _windows(chain: Chain) -> Iterator[tuple[int, int, bool]]:
-    """(start, end, is_whole) of each contiguous run of groups, longest first."""
-    n = len(chain.groups)
+def _windows(text: str, start: int, groups: list[tuple[int, int]]) -> tuple[tuple[int, int, bool, int], ...]:
+    digits = [sum(c.isdigit() for c in text[a:b]) for a, b in groups]
+    n, out = len(groups), []
     for size in range(min(n, _MAX_WINDOW_GROUPS), 0, -1):
         for i in range(n - size + 1):
-            start = chain.start if i == 0 else chain.groups[i][0]
-            yield start, chain.groups[i + size - 1][1], size == n
+            first = start if i == 0 else groups[i][0]
+            out.append((first, groups[i + size - 1][1], size == n, sum(digits[i : i + size])))
+    return tuple(out)
 
 
 class PatternRecognizer(Recognizer):
@@ -160,6 +162,8 @@ class PatternRecognizer(Recognizer):
     negative_penalty: float = 0.35
     # How far before a value a label may stand (normalised characters).
     context_window: int = 24
+    # Skip texts without a digit (most screen text) when every pattern needs one.
+    needs_digit: bool = True
 
     def __init__(self) -> None:
         self.types = (self.type,)
@@ -174,6 +178,8 @@ class PatternRecognizer(Recognizer):
         return self.analyze_prepared(Prepared(text), Prepared(context) if context else None)
 
     def analyze_prepared(self, text: Prepared, context: Prepared | None) -> list[TextSpan]:
+        if self.needs_digit and not text.has_digit:
+            return []
         taken: list[tuple[int, int]] = []
         out: list[TextSpan] = []
         for pattern in self.patterns:
@@ -204,13 +210,10 @@ class PatternRecognizer(Recognizer):
         """Every window the pattern accepts, best first (score, then length), not overlapping."""
         low, high = pattern.digits
         found: list[tuple[float, int, int]] = []
-        for start, end, whole in _windows(chain):
-            if not (whole or pattern.partial):
+        for start, end, whole, digits in chain.windows:
+            if not (low <= digits <= high and (whole or pattern.partial)):
                 continue
-            window = norm[start:end]
-            if not low <= sum(c.isdigit() for c in window) <= high:
-                continue
-            m = pattern.regex.fullmatch(window)
+            m = pattern.regex.fullmatch(norm, start, end)
             score = None if m is None else self.validate(m, pattern)
             if score is not None:
                 found.append((score if whole else score - PARTIAL_PENALTY, start, end))

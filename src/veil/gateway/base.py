@@ -47,7 +47,7 @@ class ProviderRejected(ProviderError):
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
         self.status = status
-        self.retryable = status == 429 or status >= 500  # noqa: PLR2004
+        self.retryable = status == 429 or status >= 500
 
 
 @dataclass(frozen=True, slots=True)

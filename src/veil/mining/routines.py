@@ -14,6 +14,7 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from veil.mining.base import Action, Candidate, Segmentation, Step, UIEvent, Variant
 
@@ -83,7 +84,7 @@ def _process_map(
     edges: Counter[tuple[int, int]] = Counter()
     for p in paths:
         chain = [-1, *(index[s] for s in p if s in index), -1]
-        edges.update(zip(chain, chain[1:], strict=False))
+        edges.update(pairwise(chain))
     return tuple(nodes), tuple((a, b, n) for (a, b), n in sorted(edges.items()))
 
 
@@ -91,11 +92,15 @@ def _decision_points(nodes: int, edges: tuple[tuple[int, int, int], ...]) -> int
     out: dict[int, list[int]] = defaultdict(list)
     for a, _b, n in edges:
         out[a].append(n)
-    return sum(
-        1
-        for a, counts in out.items()
-        if a >= 0 and sum(1 for n in counts if n >= _BRANCH_SHARE * sum(counts)) >= 2
-    ) if nodes else 0
+    return (
+        sum(
+            1
+            for a, counts in out.items()
+            if a >= 0 and sum(1 for n in counts if n >= _BRANCH_SHARE * sum(counts)) >= 2
+        )
+        if nodes
+        else 0
+    )
 
 
 def _score(insts: list[Instance], per_week: float, decisions: int) -> tuple[tuple[str, float], ...]:

@@ -24,22 +24,18 @@ _MAX_LABEL = 60
 def value_type(value: str) -> str:
     """The `<type>` of a typed/copied value; an existing placeholder is kept as it is."""
     v = value.strip()
-    if not v:
-        return ""
-    if PLACEHOLDER.match(v):
+    if not v or PLACEHOLDER.match(v):
         return v
-    for name, pattern in (("email", _EMAIL), ("url", _URL)):
-        if pattern.fullmatch(v):
-            return f"<{name}>"
-    if _DATE.fullmatch(v):
-        return "<date>"
-    if _CARD.fullmatch(v) and sum(c.isdigit() for c in v) >= 13:
-        return "<card>"
-    if _PHONE.fullmatch(v):
-        return "<phone>"
-    if _AMOUNT.match(v) and any(c.isdigit() for c in v):
-        return "<number>"
-    return "<text>"
+    digits = sum(c.isdigit() for c in v)
+    checks = (
+        ("email", _EMAIL.fullmatch(v) is not None),
+        ("url", _URL.fullmatch(v) is not None),
+        ("date", _DATE.fullmatch(v) is not None),
+        ("card", _CARD.fullmatch(v) is not None and digits >= 13),
+        ("phone", _PHONE.fullmatch(v) is not None),
+        ("number", _AMOUNT.match(v) is not None and digits > 0),
+    )
+    return next((f"<{name}>" for name, hit in checks if hit), "<text>")
 
 
 def scrub_text(text: str) -> str:

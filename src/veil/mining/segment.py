@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from veil.mining.base import Segmentation, UIEvent
 
@@ -45,7 +46,7 @@ def _sessions(events: Sequence[UIEvent], gap: float) -> list[list[int]]:
     for idx in by_user.values():
         idx.sort(key=lambda i: events[i].timestamp)
         current = [idx[0]]
-        for a, b in zip(idx, idx[1:], strict=False):
+        for a, b in pairwise(idx):
             if (events[b].timestamp - events[a].timestamp).total_seconds() > gap:
                 sessions.append(current)
                 current = []
@@ -74,7 +75,7 @@ class _Stats:
         pair: Counter[tuple[Sig, Sig]] = Counter()
         for seq in seqs:
             count.update(sigs[i] for i in seq)
-            pair.update((sigs[a], sigs[b]) for a, b in zip(seq, seq[1:], strict=False))
+            pair.update((sigs[a], sigs[b]) for a, b in pairwise(seq))
         return cls(count, pair)
 
     def strength(self, p: Sig, s: Sig) -> float:
@@ -153,11 +154,15 @@ def _start_steps(kept: list[list[int]], sigs: Sequence[Sig], stats: _Stats, opt:
         if seq:
             opens[sigs[seq[0]]] += 1
         opens.update(sigs[seq[k]] for k in _repeat_cuts(seq, sigs))
-    by_repeat = {s for s, n in opens.items() if n >= opt.min_support and n >= opt.start_share * stats.count[s]}
+    by_repeat = {
+        s for s, n in opens.items() if n >= opt.min_support and n >= opt.start_share * stats.count[s]
+    }
     return by_repeat | _unanchored(kept, sigs, opt)
 
 
-def _cut(seq: list[int], sigs: Sequence[Sig], starts: set[Sig], stats: _Stats, opt: SegmentOptions) -> list[list[int]]:
+def _cut(
+    seq: list[int], sigs: Sequence[Sig], starts: set[Sig], stats: _Stats, opt: SegmentOptions
+) -> list[list[int]]:
     if not seq:
         return []
     parts: list[list[int]] = [[seq[0]]]

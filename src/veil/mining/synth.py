@@ -34,7 +34,9 @@ class PlantedRoutine:
     weight: float = 1.0
 
 
-def _s(app: str, kind: str, target: str, value: str = "", url: str = "", optional: bool = False) -> PlantedStep:
+def _s(
+    app: str, kind: str, target: str, value: str = "", url: str = "", optional: bool = False
+) -> PlantedStep:
     return PlantedStep(app, kind, target, value, url, optional)
 
 
@@ -198,7 +200,9 @@ def _user_rows(spec: LogSpec, u: int, rng: random.Random) -> list[dict[str, str]
                 noise_row = _row(rng.choice(NOISE_STEPS), when, user, group, rng)
                 rows.append({**noise_row, "truth.type": NOISE_TYPE, "truth.instance": ""})
             when += timedelta(seconds=speed * rng.lognormvariate(1.2, 0.5))
-            rows.append({**_row(step, when, user, group, rng), "truth.type": routine.name, "truth.instance": instance})
+            rows.append(
+                {**_row(step, when, user, group, rng), "truth.type": routine.name, "truth.instance": instance}
+            )
         pause = rng.choice((2.0, 5.0, 20.0, 60.0, 600.0))
         when += timedelta(seconds=speed * rng.uniform(0.5, 1.5) * pause)
     return rows

@@ -89,7 +89,9 @@ def read_text_layer(path: Path) -> Iterator[TextFrame]:
             try:
                 yield _frame(obj, started, size)
             except (KeyError, TypeError, ValueError) as exc:
-                raise InputError(f"{path.name}: line {number}: malformed frame ({type(exc).__name__})") from exc
+                raise InputError(
+                    f"{path.name}: line {number}: malformed frame ({type(exc).__name__})"
+                ) from exc
 
 
 def _load(raw: str, path: Path, number: int) -> dict[str, Any]:
@@ -195,6 +197,7 @@ class _Deriver:
             value=value,
             url=scrub_url(win.url),
             source=self.source,
+            extra=(("frame", str(f.frame)),),
         )
 
     def flush(self) -> None:
@@ -335,7 +338,9 @@ def derive_events(frames: Iterable[TextFrame], source: str = "") -> list[UIEvent
         if prev is None:
             deriver.grow_size(f)
             if f.window is not None:
-                deriver.events.append(deriver.event(f, Action.SWITCH, scrub_text(f.window.app or f.window.title)))
+                deriver.events.append(
+                    deriver.event(f, Action.SWITCH, scrub_text(f.window.app or f.window.title))
+                )
         elif prev.user != f.user:
             deriver.flush()
         else:

@@ -40,7 +40,8 @@ def _pm4py() -> ModuleType:
         import pm4py
     except ImportError as exc:
         raise InputError(EXTRA_HINT) from exc
-    return pm4py
+    module: ModuleType = pm4py
+    return module
 
 
 def read_xes(path: Path, users: Callable[[str], str] | None = None) -> list[UIEvent]:
@@ -51,7 +52,7 @@ def read_xes(path: Path, users: Callable[[str], str] | None = None) -> list[UIEv
         frame = pm4py.read_xes(str(path), return_legacy_log_object=False)
     except FileNotFoundError as exc:
         raise InputError(f"XES log not found: {path}") from exc
-    except Exception as exc:  # noqa: BLE001 - pm4py raises bare Exceptions for corrupt files
+    except Exception as exc:
         raise InputError(f"{path.name}: unreadable XES ({type(exc).__name__})") from exc
     if not isinstance(frame, pd.DataFrame) or frame.empty:
         raise InputError(f"{path.name}: the XES log has no events")
@@ -59,7 +60,9 @@ def read_xes(path: Path, users: Callable[[str], str] | None = None) -> list[UIEv
     frame = frame.rename(columns=renamed)
     if "timeStamp" in frame.columns:
         frame["timeStamp"] = pd.to_datetime(frame["timeStamp"], utc=True).map(lambda t: t.isoformat())
-    frame = frame.drop(columns=[c for c in ("case", "concept:name", "case:concept:name") if c in frame.columns])
+    frame = frame.drop(
+        columns=[c for c in ("case", "concept:name", "case:concept:name") if c in frame.columns]
+    )
     return events_from_frame(frame.astype(str).replace({"nan": "", "NaT": "", "None": ""}), path.name, users)
 
 
@@ -71,10 +74,13 @@ def write_xes(table: pd.DataFrame, path: Path) -> Path:
     frame["concept:name"] = frame["activity"]
     frame["time:timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
     frame["org:resource"] = frame["user"]
-    frame = frame.rename(columns={"action": "eventType", "app": "targetApp", "target": "target.name"})
+    frame = frame.rename(
+        columns={"action": "eventType", "app": "targetApp", "target": "target.name", "value": "target.value"}
+    )
     frame = pm4py.format_dataframe(
         frame, case_id="case:concept:name", activity_key="concept:name", timestamp_key="time:timestamp"
     )
+    frame = frame[[c for c in frame.columns if not str(c).startswith("@@")]]
     try:
         pm4py.write_xes(frame, str(path), case_id_key="case:concept:name")
     except OSError as exc:

@@ -147,13 +147,18 @@ def _collect(api: Any, scale: float, engine: str) -> list[TextLine]:
     from tesserocr import RIL, iterate_level
 
     lines: list[TextLine] = []
+    iterator = api.GetIterator()
+    if iterator is None:  # nothing recognised
+        return lines
     text: list[str] = []
     boxes: list[Box] = []
     line_box, line_conf = Box(0, 0, 0, 0), 0.0
-    for symbol in iterate_level(api.GetIterator(), RIL.SYMBOL):
-        char = symbol.GetUTF8Text(RIL.SYMBOL)
+    for symbol in iterate_level(iterator, RIL.SYMBOL):
         bbox = symbol.BoundingBox(RIL.SYMBOL)
-        if not char or bbox is None:
+        if bbox is None or symbol.Empty(RIL.SYMBOL):
+            continue  # an empty page still yields one symbol, with no text and no box
+        char = symbol.GetUTF8Text(RIL.SYMBOL)
+        if not char:
             continue
         if symbol.IsAtBeginningOf(RIL.TEXTLINE):
             if text:

@@ -1,6 +1,8 @@
 """Scores a redaction against the ground truth, independently of the redactor.
 
-A personal value counts as redacted only if its WHOLE box is covered: by the masked boxes, or,
+A personal value counts as redacted only if its WHOLE box is covered (precisely: the whole ink box
+of each of its glyph runs, `TruthItem.parts`, since the blank between two words shows nothing): by
+the masked boxes, or,
 from before/after pixels, by a solid fill (a connected region where the after-image changed, holes
 included, painted in one colour). A decoy counts as masked when at least half of its box is
 covered: it has then lost its use to the reader. Masked area outside personal data is the covered
@@ -94,7 +96,7 @@ def score_mask(items: Iterable[TruthItem], covered: Mask, tolerance_px: int = DE
             if box.area and region.mean() >= DECOY_MASKED_SHARE:
                 decoys_masked += 1
             continue
-        whole = box.area > 0 and box == item.box and bool(region.all())
+        whole = box.area > 0 and box == item.box and all(_covered(covered, p) for p in item.parts or (box,))
         key = (item.language, item.type)
         by_key[key] = by_key.get(key, Counts()) + Counts(1, int(whole))
         near = item.box.grow(tolerance_px).clip(width, height)
@@ -102,6 +104,11 @@ def score_mask(items: Iterable[TruthItem], covered: Mask, tolerance_px: int = DE
     masked = int(covered.sum())
     outside = int((covered & ~personal).sum())
     return Score(by_key, decoys, decoys_masked, masked, outside)
+
+
+def _covered(covered: Mask, box: Box) -> bool:
+    region = covered[box.y : box.y2, box.x : box.x2]
+    return bool(region.size) and bool(region.all())
 
 
 def boxes_mask(boxes: Iterable[Box], size: tuple[int, int]) -> Mask:

@@ -3,7 +3,7 @@
 A scene is first built as a display list (`Layout`: rectangles and text runs made of spans), then
 rendered. Keeping the display list lets a recording scroll a table (`scroll_px`) or type a value
 character by character (`with_typed`) and still know every box exactly. A value's box is the box
-of its ink (anti-aliasing fringes fainter than a quarter of full contrast left out), measured by
+of its ink (pixels less than half covered by a glyph are anti-aliasing fringe, left out), measured by
 drawing the value's own span alone, so it is exact by construction.
 """
 
@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
+import numpy.typing as npt
 from PIL import Image, ImageDraw
 
 from veil.exceptions import VeilError
@@ -22,7 +23,8 @@ from veil.synth.fakedata import LANGUAGES, FakeValue
 
 SCENE_KINDS: tuple[str, ...] = ("table", "form", "chat", "email", "terminal")
 THEMES: tuple[str, ...] = ("light", "dark")
-INK_THRESHOLD = 64  # of 255: fainter anti-aliasing is not readable ink
+INK_THRESHOLD = 128  # of 255: a pixel less than half covered by a glyph is fringe, not ink
+GAP_PX = 2
 
 PALETTES: dict[str, dict[str, tuple[int, int, int]]] = {
     "light": {
@@ -51,6 +53,10 @@ class TruthItem:
     box: Box
     value: str
     decoy: bool
+    # Ink boxes of the value's glyph runs (split where a column of at least GAP_PX has no ink):
+    # the blank between two words carries nothing to read, so a redactor masking word by word
+    # still counts as covering the value if it covers every part.
+    parts: tuple[Box, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -189,23 +195,29 @@ def _draw_text(
         if span.text:
             draw.text((x, y), span.text, font=font, fill=color)
             if span.value is not None:
-                box = _ink_box(font, span.text, x, y)
-                if box is not None:
+                ink = _ink_box(font, span.text, x, y)
+                if ink is not None:
                     v = span.value
-                    items.append(TruthItem(v.type, v.language, box, v.text, v.decoy))
+                    items.append(TruthItem(v.type, v.language, ink[0], v.text, v.decoy, ink[1]))
             x += font.getlength(span.text)
     return items
 
 
-def _ink_box(font: _fonts.Font, text: str, x: float, y: int) -> Box | None:
+def _ink_box(font: _fonts.Font, text: str, x: float, y: int) -> tuple[Box, tuple[Box, ...]] | None:
     ox = int(np.floor(x))
     rel = _ink_rel(font, text, x - ox)
-    return None if rel is None else Box(ox + rel[0], y + rel[1], rel[2], rel[3])
+    if rel is None:
+        return None
+    return _shift(rel[0], ox, y), tuple(_shift(p, ox, y) for p in rel[1])
+
+
+def _shift(box: Box, dx: int, dy: int) -> Box:
+    return Box(box.x + dx, box.y + dy, box.w, box.h)
 
 
 @lru_cache(maxsize=8192)
-def _ink_rel(font: _fonts.Font, text: str, frac: float) -> tuple[int, int, int, int] | None:
-    """The box of the readable ink of `text` drawn at (frac, 0), measured on a mask of its own."""
+def _ink_rel(font: _fonts.Font, text: str, frac: float) -> tuple[Box, tuple[Box, ...]] | None:
+    """The ink box of `text` drawn at (frac, 0) and of its glyph runs, measured on a mask of its own."""
     left, top, right, bottom = (int(v) for v in font.getbbox(text))
     w, h = right - left + 4, bottom - top + 4
     if w <= 0 or h <= 0:
@@ -214,11 +226,18 @@ def _ink_rel(font: _fonts.Font, text: str, frac: float) -> tuple[int, int, int, 
     # Same fractional x origin as on the screen, so the glyphs land on the same pixels.
     ImageDraw.Draw(mask).text((frac - left + 2, -top + 2), text, font=font, fill=255)
     ink = np.asarray(mask) >= INK_THRESHOLD
-    rows, cols = np.nonzero(ink.any(axis=1))[0], np.nonzero(ink.any(axis=0))[0]
-    if rows.size == 0:
+    cols = np.nonzero(ink.any(axis=0))[0]
+    if cols.size == 0:
         return None
-    bx, by = left - 2 + int(cols[0]), top - 2 + int(rows[0])
-    return bx, by, int(cols[-1] - cols[0]) + 1, int(rows[-1] - rows[0]) + 1
+    ox, oy = left - 2, top - 2
+    runs = np.split(cols, np.nonzero(np.diff(cols) > GAP_PX)[0] + 1)
+    parts = tuple(_ink_of(ink[:, run[0] : run[-1] + 1], ox + int(run[0]), oy) for run in runs)
+    return _ink_of(ink, ox, oy), parts
+
+
+def _ink_of(ink: npt.NDArray[np.bool_], ox: int, oy: int) -> Box:
+    rows, cols = np.nonzero(ink.any(axis=1))[0], np.nonzero(ink.any(axis=0))[0]
+    return Box(ox + int(cols[0]), oy + int(rows[0]), int(cols[-1] - cols[0]) + 1, int(rows[-1] - rows[0]) + 1)
 
 
 @lru_cache(maxsize=256)

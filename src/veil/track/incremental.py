@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -51,6 +51,14 @@ def _shift_lines(lines: Sequence[TextLine], region: Box, dy: int) -> list[TextLi
         if region.contains(moved.box):
             out.append(moved)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    spans: tuple[tuple[int, int], ...]
+    lines: tuple[TextLine, ...]
+    verified: tuple[TextLine, ...]
+    moved: bool
 
 
 class IncrementalPipeline:
@@ -89,28 +97,37 @@ class IncrementalPipeline:
     def _process(self, frame: Frame) -> FrameOutcome:
         prev, last = self._prev, self._last
         self._since_full += 1
-        if prev is None or last is None or prev.shape != frame.pixels.shape:
-            return self._full_path(frame)
-        if self._since_full >= self.refresh_every:
+        stale = self._since_full >= self.refresh_every
+        if prev is None or last is None or prev.shape != frame.pixels.shape or stale:
             return self._full_path(frame)
         with self.full.stage("diff", MaskReason.UNREADABLE_FRAME):
-            mask = changed_mask(prev, frame.pixels)
-            lines, verified = list(last.lines), list(last.verified_lines)
-            if not mask.any():
-                self.stats["frames_still"] += 1
-                return self._reuse(frame, last)
-            region = Box.covering(dirty_boxes(mask, dilate=0))
-            dy = detect_shift(prev, frame.pixels, region) if region.h >= MIN_SCROLL_REGION else None
-            if dy:
-                self.stats["frames_scrolled"] += 1
-                mask = changed_mask(shifted(prev, region, dy), frame.pixels)
-                strip = exposed_strip(region, dy)
-                mask[strip.y : strip.y2, strip.x : strip.x2] = True
-                lines, verified = _shift_lines(lines, region, dy), _shift_lines(verified, region, dy)
-            if float(mask.mean()) > self.max_dirty_share:
-                return self._full_path(frame)
-            spans = bands(dirty_boxes(mask), [ln.box for ln in lines], frame.height, BAND_MARGIN)
-        return self._update(frame, last, lines, verified, spans)
+            plan = self._plan(prev, frame, last)
+        if plan is None:
+            return self._full_path(frame)
+        if not plan.spans and not plan.moved:
+            self.stats["frames_still"] += 1
+            return self._reuse(frame, last)
+        return self._update(frame, last, list(plan.lines), list(plan.verified), list(plan.spans))
+
+    def _plan(self, prev: Pixels, frame: Frame, last: FrameOutcome) -> _Plan | None:
+        """What to re-read: None means the full path (too much changed)."""
+        mask = changed_mask(prev, frame.pixels)
+        lines, verified = last.lines, last.verified_lines
+        if not mask.any():
+            return _Plan((), lines, verified, moved=False)
+        region = Box.covering(dirty_boxes(mask, dilate=0))
+        dy = detect_shift(prev, frame.pixels, region) if region.h >= MIN_SCROLL_REGION else None
+        if dy:
+            self.stats["frames_scrolled"] += 1
+            mask = changed_mask(shifted(prev, region, dy), frame.pixels)
+            strip = exposed_strip(region, dy)
+            mask[strip.y : strip.y2, strip.x : strip.x2] = True
+            lines = tuple(_shift_lines(lines, region, dy))
+            verified = tuple(_shift_lines(verified, region, dy))
+        if float(mask.mean()) > self.max_dirty_share:
+            return None
+        spans = bands(dirty_boxes(mask), [ln.box for ln in lines], frame.height, BAND_MARGIN)
+        return _Plan(tuple(spans), lines, verified, moved=bool(dy))
 
     def _reuse(self, frame: Frame, last: FrameOutcome) -> FrameOutcome:
         # Pixels changed by less than the noise threshold: same lines, same findings, masks re-applied.

@@ -217,7 +217,9 @@ def scan_text_part(part: TextPart, analyzer: TextAnalyzer) -> None:
                 spans.extend(analyzer.analyze(line, previous))
                 previous = line
     except Exception as exc:  # noqa: BLE001 - any scan failure blocks the send
-        raise EgressBlocked(f"text part '{part.role}' could not be re-scanned ({type(exc).__name__})") from None
+        raise EgressBlocked(
+            f"text part '{part.role}' could not be re-scanned ({type(exc).__name__})"
+        ) from None
     if spans:
         types = ", ".join(sorted({s.type for s in spans}))
         raise EgressBlocked(f"text part '{part.role}' contains personal data of type(s): {types}")
@@ -241,7 +243,9 @@ def _scan_image(part: ImagePart, verifier: Verifier, index: int) -> None:
     try:
         verdict = verifier.check(pixels, index)
     except Exception as exc:  # noqa: BLE001 - an OCR or detector failure blocks the send
-        raise EgressBlocked(f"image part '{part.role}' could not be verified ({type(exc).__name__})") from None
+        raise EgressBlocked(
+            f"image part '{part.role}' could not be verified ({type(exc).__name__})"
+        ) from None
     if verdict.findings:
         types = ", ".join(sorted({f.type for f in verdict.findings}))
         raise EgressBlocked(f"image part '{part.role}' contains personal data of type(s): {types}")

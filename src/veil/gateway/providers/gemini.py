@@ -68,7 +68,9 @@ class GeminiProvider(Provider):
                 config=config,
             )
         except errors.APIError as exc:
-            raise ProviderRejected(f"destination '{self.destination}': HTTP {exc.code}", int(exc.code)) from exc
+            raise ProviderRejected(
+                f"destination '{self.destination}': HTTP {exc.code}", int(exc.code)
+            ) from exc
         except _TIMEOUTS as exc:
             raise ProviderTimeout(f"destination '{self.destination}': no answer in time") from exc
         except _TRANSPORT as exc:

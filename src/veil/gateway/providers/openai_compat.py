@@ -39,9 +39,7 @@ class OpenAIProvider(Provider):
 
     def __init__(self, destination: str, base_url: str, api_key: str, timeout_seconds: float) -> None:
         self.destination = destination
-        self._client = sdk.OpenAI(
-            base_url=base_url, api_key=api_key, timeout=timeout_seconds, max_retries=0
-        )
+        self._client = sdk.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout_seconds, max_retries=0)
 
     def send(self, payload: SanitizedPayload, options: RequestOptions) -> ProviderAnswer:
         try:

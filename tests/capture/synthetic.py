@@ -47,6 +47,7 @@ def write_video(
     pictures = [picture(i, *size, noise=noise) for i in range(len(pts))]
     with av.open(str(path), mode="w") as container:
         stream = container.add_stream(codec, rate=25)
+        assert isinstance(stream, av.VideoStream)
         stream.width, stream.height = size
         stream.pix_fmt = pix_fmt
         stream.time_base = time_base

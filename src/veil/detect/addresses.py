@@ -1,0 +1,191 @@
+"""Postal addresses: Korean road-name and lot-number addresses (+ 동/호), Japanese addresses
+(〒 postcodes, 都道府県 市区町村 丁目 番地 号 and 1-2-3 forms, buildings), French (number + type
+of way + name, postcode + city) and English (number + street + suffix, City, ST ZIP).
+
+An address needs a street-level part (a road, a lot or block number, a postcode); a city name
+alone ("서울 맑음 23°", "東京 晴れ", "Paris 18°C") is not one. In a side panel an address runs
+over several lines: a short line whose `context` (the line above) is an address is masked too.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from veil.detect.base import Recognizer
+from veil.detect.normalize import normalize
+from veil.models import TextSpan
+
+TYPE = "address"
+CONTINUATION_SCORE = 0.6
+
+
+@dataclass(frozen=True, slots=True)
+class AddressPattern:
+    name: str
+    regex: re.Pattern[str]
+    score: float
+
+
+def _p(name: str, regex: str, score: float, flags: int = 0) -> AddressPattern:
+    return AddressPattern(name, re.compile(regex, flags), score)
+
+
+# --- Korean -----------------------------------------------------------------------------------
+_KO_REGION = (
+    r"(?:서울(?:특별)?시?|부산(?:광역)?시?|대구(?:광역)?시?|인천(?:광역)?시?|광주(?:광역)?시?|대전(?:광역)?시?|"
+    r"울산(?:광역)?시?|세종(?:특별자치)?시?|경기도?|강원(?:특별자치)?도?|충청[남북]도|충[남북]|전라[남북]도|"
+    r"전북(?:특별자치도)?|전남|경상[남북]도|경[남북]|제주(?:특별자치)?도?)"
+)
+_KO_ADMIN = r"[가-힣]{1,6}(?:시|군|구)"
+_KO_NUM = r"\d{1,5}(?:-\d{1,5})?"
+# Detail after the number: "(역삼동)", ", 101동 1203호", "5층", "래미안아파트 101동 1203호".
+_KO_DETAIL = (
+    r"(?:[ ]?\([가-힣0-9, ]{1,20}\))?"
+    r"(?:,?[ ]?(?:[가-힣A-Za-z0-9]{1,15}[ ])?(?:\d{1,4}[ ]?동[ ]?)?\d{1,5}[ ]?(?:호|층)(?![가-힣]))?"
+)
+_KO_PATTERNS = (
+    _p(
+        "ko-road",
+        rf"(?:{_KO_REGION}[ ]?)?(?:{_KO_ADMIN}[ ]?){{0,2}}(?:[가-힣]{{1,5}}(?:읍|면)[ ]?)?"
+        rf"[가-힣0-9]{{1,12}}(?:로|길)[ ]?{_KO_NUM}(?:번길[ ]?{_KO_NUM})?(?![\d가-힣]){_KO_DETAIL}",
+        0.75,
+    ),
+    _p(
+        "ko-lot",
+        rf"(?:{_KO_REGION}[ ]?)?(?:{_KO_ADMIN}[ ]?){{1,2}}[가-힣0-9]{{1,6}}(?:동|리|가)[ ]?(?:산[ ]?)?"
+        rf"{_KO_NUM}(?:[ ]?번지)?(?![\d]){_KO_DETAIL}",
+        0.75,
+    ),
+    _p("ko-unit", r"[가-힣A-Za-z0-9]{0,15}(?:아파트|빌라|오피스텔|맨션|타워)?[ ]?\d{1,4}[ ]?동[ ]?\d{1,5}[ ]?호", 0.7),
+)
+
+# --- Japanese ---------------------------------------------------------------------------------
+_JA_PREF = r"(?:東京都|北海道|(?:京都|大阪)府|[一-龥]{2,3}県)"
+_JA_MUNI = r"[一-龥ぁ-んァ-ヶ々ヶ]{1,7}?[市区町村郡]"
+_JA_TOWN = r"[一-龥ぁ-んァ-ヶ々ヶ]{0,8}"
+_JA_KNUM = r"(?:\d{1,4}|[一二三四五六七八九十]{1,3})"
+_JA_BLOCK = (
+    rf"(?:{_JA_KNUM}丁目[ ]?(?:\d{{1,4}}(?:番地?|-))?(?:[ ]?\d{{1,4}}号?)?"
+    rf"|\d{{1,4}}番地?(?:[ ]?\d{{1,4}}号?)?|\d{{1,4}}-\d{{1,4}}(?:-\d{{1,4}})?)"
+)
+_JA_BUILDING = r"(?:[ ]?[一-龥ぁ-んァ-ヶーA-Za-z0-9]{1,20}?(?:ビル|マンション|ハイツ|タワー|コーポ|レジデンス|荘)?[ ]?\d{1,5}(?:号室|号|F|階))?"
+_JA_PATTERNS = (
+    _p("ja-postcode", r"〒[ ]?\d{3}-?\d{4}", 0.9),
+    _p("ja-block", rf"(?:{_JA_PREF}[ ]?)?(?:{_JA_MUNI}[ ]?){{1,2}}{_JA_TOWN}[ ]?{_JA_BLOCK}{_JA_BUILDING}", 0.8),
+    _p("ja-pref-muni", rf"{_JA_PREF}[ ]?{_JA_MUNI}{_JA_TOWN}", 0.55),
+)
+
+# --- French -----------------------------------------------------------------------------------
+_FR_WAY = (
+    r"(?:rue|avenue|av\.?|boulevard|bd|blvd|place|pl\.|chemin|ch\.|allée|allee|impasse|imp\.|quai|cours|"
+    r"route|rte|square|passage|voie|faubourg|fbg|rond-point|sentier|lieu-dit|résidence|cité|hameau|parvis|"
+    r"esplanade|promenade|villa|ruelle|mail|montée|traverse)"
+)
+_FR_NAME = r"(?:(?:de la|de l'|du|des|de|d'|l'|la|le|les|saint|sainte)[ ]?)?[A-ZÀ-Ýa-zà-ÿ'-]+(?:[ ](?:de la |de l'|du |des |de |d'|et |sur |en |l')?[A-ZÀ-Ý][A-Za-zà-ÿ'-]+){0,4}"
+_FR_PATTERNS = (
+    _p(
+        "fr-street",
+        rf"(?<![\w])\d{{1,4}}(?:[ ]?(?:bis|ter|quater|[bBtT])(?![\w]))?,?[ ]{_FR_WAY}[ ]{_FR_NAME}",
+        0.85,
+        re.IGNORECASE,
+    ),
+    _p(
+        "fr-postcode-city",
+        r"(?<![\w\-/.,])(?:0[1-9]|[1-8]\d|9[0-8]|2[AB])\d{3}[ ](?!Points|Euros|EUR)[A-ZÀ-Ý][A-Za-zÀ-ÿ'\-]+"
+        r"(?:[ -](?:sur|sous|en|la|le|les|de|du|lès|Saint|Sainte|[A-ZÀ-Ý][A-Za-zÀ-ÿ'\-]+)){0,4}(?:[ ]Cedex(?:[ ]\d{1,2})?)?",
+        0.7,
+    ),
+)
+
+# --- English ----------------------------------------------------------------------------------
+_EN_SUFFIX = (
+    r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|Way|Terrace|Ter|"
+    r"Parkway|Pkwy|Highway|Hwy|Circle|Cir|Square|Sq|Crescent|Close|Grove|Gardens|Trail|Trl|Alley|Row)"
+)
+_STATES = (
+    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY "
+    "NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY"
+)
+_EN_PATTERNS = (
+    _p(
+        "en-street",
+        rf"(?<![\w-])\d{{1,6}}[A-Za-z]?[ ](?:[NSEW]\.?[ ])?(?:[A-Z0-9][A-Za-z0-9'.-]*[ ]){{1,4}}{_EN_SUFFIX}\.?(?:[ ](?:NW|NE|SW|SE|N|S|E|W))?"
+        r"(?![A-Za-z])(?:,?[ ](?:Apt|Apartment|Suite|Ste|Unit|Flat|#)\.?[ ]?#?[A-Za-z0-9-]+)?",
+        0.85,
+    ),
+    _p(
+        "en-city-state-zip",
+        rf"(?<![\w])[A-Z][A-Za-z.'-]+(?:[ ][A-Z][A-Za-z.'-]+){{0,3}},[ ](?:{_STATES.replace(' ', '|')})[ ]\d{{5}}(?:-\d{{4}})?(?!\d)",
+        0.85,
+    ),
+    _p("en-po-box", r"(?<![\w])(?:P\.?[ ]?O\.?[ ]Box|PO[ ]Box|Boîte[ ]postale|BP)[ ]\d{1,6}(?!\d)", 0.75),
+    _p("en-uk-postcode", r"(?<![\w])[A-Z]{1,2}\d[A-Z\d]?[ ]\d[A-Z]{2}(?![\w])", 0.55),
+)
+
+
+class AddressRecognizer(Recognizer):
+    """Postal addresses in one language family (see the subclasses)."""
+
+    name = "address"
+    types = (TYPE,)
+    patterns: tuple[AddressPattern, ...] = ()
+
+    def analyze(self, text: str, context: str = "") -> list[TextSpan]:
+        norm = normalize(text)
+        s = norm.text
+        found: list[tuple[int, int, float]] = []
+        for pattern in self.patterns:
+            for m in pattern.regex.finditer(s):
+                a, b = _strip(s, m.start(), m.end())
+                if b > a and all(b <= x or y <= a for x, y, _ in found):
+                    found.append((a, b, pattern.score))
+        if not found and context and self._continues(s, context):
+            stripped = s.strip()
+            a = s.index(stripped)
+            found.append((a, a + len(stripped), CONTINUATION_SCORE))
+        out = []
+        for a, b, score in sorted(found):
+            start, end = norm.to_original(a, b)
+            out.append(TextSpan(start, end, TYPE, score, self.name))
+        return out
+
+    def _continues(self, s: str, context: str) -> bool:
+        """A short line under an address line is the rest of that address (side panels)."""
+        words = s.split()
+        if not words or len(words) > 8 or len(s) > 80:
+            return False
+        ctx = normalize(context).text
+        return any(p.regex.search(ctx) for p in self.patterns if p.score >= 0.7)
+
+
+def _strip(s: str, a: int, b: int) -> tuple[int, int]:
+    while a < b and s[a] in " ,":
+        a += 1
+    while b > a and s[b - 1] in " ,":
+        b -= 1
+    return a, b
+
+
+class KoreanAddressRecognizer(AddressRecognizer):
+    name = "ko-address"
+    languages = ("ko",)
+    patterns = _KO_PATTERNS
+
+
+class JapaneseAddressRecognizer(AddressRecognizer):
+    name = "ja-address"
+    languages = ("ja",)
+    patterns = _JA_PATTERNS
+
+
+class FrenchAddressRecognizer(AddressRecognizer):
+    name = "fr-address"
+    languages = ("fr",)
+    patterns = _FR_PATTERNS
+
+
+class EnglishAddressRecognizer(AddressRecognizer):
+    name = "en-address"
+    languages = ("en",)
+    patterns = _EN_PATTERNS

@@ -1,0 +1,166 @@
+"""Layout context: field labels and column headers that announce a personal value.
+
+A label ("연락처", "氏名", "Adresse", "Phone") marks the value to its right or below it, and a
+column header marks every cell of its column. `label_type` says whether a whole OCR line or
+cell IS a label; `split_label_value` finds "氏名：山田 太郎" in one line; `LabelledValueRecognizer`
+makes the whole text a value of the announced type when the caller passes the label as
+`context`, so values no other recognizer would flag (a partial `010-12` being typed, `김민`, a
+cell in a 고객명 column) are masked too.
+
+The vocabulary is plain data (`BUILTIN_LABELS`); a policy extends it with `extra_labels`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from veil.detect.base import Recognizer
+from veil.detect.normalize import normalize
+from veil.models import TextSpan
+
+LABEL_SCORE = 0.9
+
+_BY_TYPE: dict[str, tuple[str, ...]] = {
+    "person_name": (
+        "이름", "성명", "고객명", "성함", "고객 이름", "예금주", "받는 사람", "받는분", "수령인", "보내는 사람",
+        "담당자", "작성자", "신청인", "보호자", "환자명", "가입자", "회원명", "대표자",
+        "氏名", "お名前", "名前", "フリガナ", "ふりがな", "氏名(カナ)", "お名前(カナ)", "姓", "名", "担当者", "ご担当者",
+        "受取人", "差出人", "申込者", "名義人", "口座名義", "契約者", "患者名",
+        "nom", "prénom", "nom de famille", "nom complet", "prénom et nom", "nom et prénom", "titulaire",
+        "destinataire", "expéditeur", "name", "full name", "first name", "last name", "surname",
+        "given name", "family name", "customer", "customer name", "recipient", "account holder",
+        "contact name", "patient", "patient name", "cardholder", "card holder", "sender",
+    ),
+    "phone": (
+        "연락처", "휴대폰", "휴대폰 번호", "휴대전화", "전화", "전화번호", "핸드폰", "연락 가능한 번호", "팩스",
+        "電話番号", "電話", "携帯電話", "携帯番号", "連絡先", "携帯", "tel", "fax",
+        "téléphone", "tél", "portable", "mobile", "numéro de téléphone", "phone", "phone number",
+        "telephone", "mobile number", "cell", "contact number",
+    ),
+    "address": (
+        "주소", "배송지", "배송 주소", "도로명 주소", "지번 주소", "상세주소", "상세 주소", "거주지", "주소지",
+        "住所", "ご住所", "お届け先", "送付先", "所在地", "現住所",
+        "adresse", "adresse postale", "adresse de livraison", "domicile", "address", "street address",
+        "shipping address", "billing address", "home address", "mailing address",
+    ),
+    "bank_account": (
+        "계좌번호", "계좌", "입금계좌", "환불계좌", "口座番号", "口座", "振込先",
+        "numéro de compte", "compte bancaire", "account number", "bank account", "account no",
+    ),
+    "email": ("이메일", "메일", "전자우편", "メール", "メールアドレス", "e-mail", "email", "courriel", "email address"),
+    "date_of_birth": (
+        "생년월일", "생일", "生年月日", "誕生日", "date de naissance", "né le", "née le", "date of birth",
+        "dob", "birth date", "birthday",
+    ),
+    "kr_rrn": ("주민등록번호", "주민번호"),
+    "jp_my_number": ("マイナンバー", "個人番号"),
+    "fr_nir": ("numéro de sécurité sociale", "n° de sécurité sociale", "nir"),
+    "card": ("카드번호", "カード番号", "numéro de carte", "card number"),
+}  # fmt: skip
+
+_PUNCT = re.compile(r"[\s:：*＊()（）\[\]【】・.·]+")
+# One-line "label: value": a label, a colon (ASCII or full width) or a tab/wide gap, then text.
+_SPLIT = re.compile(r"^\s*(?P<label>[^:：\t]{1,30}?)\s*(?:[:：]|\t|\s{3,})\s*(?=\S)")
+
+
+def label_key(text: str) -> str:
+    """The form labels are compared in: NFKC, case-folded, without spaces, colons, asterisks
+    (required-field marks) or brackets."""
+    return _PUNCT.sub("", unicodedata.normalize("NFKC", text).casefold())
+
+
+def _build(extra: Mapping[str, str]) -> dict[str, str]:
+    table = {label_key(label): kind for kind, labels in _BY_TYPE.items() for label in labels}
+    for label, kind in extra.items():
+        key = label_key(label)
+        if not key or not kind:
+            raise ValueError("a label and its type must both be non-empty")
+        table[key] = kind
+    return table
+
+
+BUILTIN_LABELS: Mapping[str, str] = MappingProxyType(_build({}))
+"""Normalised label -> personal-data type it announces."""
+
+
+class LabelVocabulary:
+    """The built-in labels plus a policy's `extra_labels` (label text -> type)."""
+
+    def __init__(self, extra_labels: Mapping[str, str] | None = None) -> None:
+        self._table = _build(extra_labels or {})
+
+    def __repr__(self) -> str:
+        return f"LabelVocabulary(labels={len(self._table)})"
+
+    def label_type(self, text: str) -> str | None:
+        """The type a whole OCR line or cell announces when it IS a label, else None."""
+        key = label_key(text)
+        return self._table.get(key) if 0 < len(key) <= 40 else None
+
+    def split_label_value(self, text: str) -> tuple[str, int] | None:
+        """(type, offset where the value starts) for "label: value" in one line, else None."""
+        m = _SPLIT.match(text)
+        if m is None:
+            return None
+        kind = self.label_type(m.group("label"))
+        return (kind, m.end()) if kind else None
+
+
+_DEFAULT = LabelVocabulary()
+
+
+def label_type(text: str) -> str | None:
+    """Built-in vocabulary: the type a whole line/cell announces if it is a label, else None."""
+    return _DEFAULT.label_type(text)
+
+
+def split_label_value(text: str) -> tuple[str, int] | None:
+    """Built-in vocabulary: (type, value start offset) for "氏名：山田 太郎", else None."""
+    return _DEFAULT.split_label_value(text)
+
+
+class LabelledValueRecognizer(Recognizer):
+    """A value is personal because of where it stands: when `context` (the label to the left or
+    above, or the column header) is a label, the whole trimmed text is a value of that type, even
+    partial (`010-12` while typing) or unflaggable by content. A line "label: value" with a
+    value after the label is handled the same way without context."""
+
+    name = "labelled-value"
+    languages = ("ko", "ja", "fr", "en")
+
+    def __init__(self, extra_labels: Mapping[str, str] | None = None) -> None:
+        self.vocabulary = LabelVocabulary(extra_labels)
+        self.types = tuple(dict.fromkeys(self.vocabulary._table.values()))
+
+    def analyze(self, text: str, context: str = "") -> list[TextSpan]:
+        if not text.strip():
+            return []
+        kind = self.vocabulary.label_type(context) if context.strip() else None
+        start = 0
+        if kind is None:
+            split = self.vocabulary.split_label_value(text)
+            if split is None:
+                return []
+            kind, start = split
+        elif self.vocabulary.label_type(text) is not None:
+            return []  # a header row under a header row, not a value
+        else:
+            split = self.vocabulary.split_label_value(text)
+            start = split[1] if split else 0
+        return self._whole(text, start, kind)
+
+    def _whole(self, text: str, start: int, kind: str) -> list[TextSpan]:
+        value = text[start:]
+        stripped = value.strip()
+        if not stripped or not _has_content(stripped):
+            return []
+        a = start + value.index(stripped)
+        return [TextSpan(a, a + len(stripped), kind, LABEL_SCORE, self.name)]
+
+
+def _has_content(value: str) -> bool:
+    """A value needs a letter or digit; a lone '-' or ':' left of an empty field is not one."""
+    return any(c.isalnum() for c in normalize(value).text)

@@ -1,0 +1,635 @@
+"""Person names: Korean (surname list + kiwipiepy), Japanese (fugashi + unidic-lite person-name
+tags) and French/English (first-name and surname lists, capitalisation, titles, mail headers).
+
+Evidence is scored so the analyzer's threshold (0.4) keeps a name when either the words
+themselves are convincing (a known surname followed by an unknown given name, a listed first
+name followed by a listed surname) or the surroundings say "person" (an honorific such as 님 /
+様 / Mme, a "From:" header, a name label in `context`). Bare ambiguous words stay below it.
+
+The morphological analysers load lazily on first use (Kiwi takes ~2 s) and once per process.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from veil.detect.base import Recognizer
+from veil.detect.normalize import NormalizedText, normalize
+from veil.exceptions import EngineError
+from veil.models import TextSpan
+
+TYPE = "person_name"
+STRONG = 0.85  # a name with person context (honorific, title, header, label)
+MEDIUM = 0.6  # a name by its words alone
+WEAK = 0.3  # a lone ambiguous word: reported, but below the default threshold
+
+
+@cache
+def word_list(name: str) -> frozenset[str]:
+    """A list shipped in `veil/detect/data/` (one entry a line, '#' comments)."""
+    text = resources.files("veil.detect").joinpath("data", name).read_text(encoding="utf-8")
+    return frozenset(s for line in text.splitlines() if (s := line.strip()) and not s.startswith("#"))
+
+
+def _span(norm: NormalizedText, start: int, end: int, score: float, recognizer: str) -> TextSpan:
+    a, b = norm.to_original(start, end)
+    return TextSpan(a, b, TYPE, score, recognizer)
+
+
+def _context_says_name(context: str) -> bool:
+    from veil.detect.labels import label_type  # labels imports nothing from here; avoid a cycle
+
+    return bool(context) and label_type(context) == TYPE
+
+
+# --------------------------------------------------------------------------------------------
+# Korean
+
+_HANGUL_RUN = re.compile(r"[가-힣]+")
+# Titles and honorifics written after a name, inside the same word or as the next word.
+_KO_TITLES = (
+    "고객님",
+    "선생님",
+    "교수님",
+    "회원님",
+    "담당자님",
+    "담당자",
+    "매니저님",
+    "매니저",
+    "팀장님",
+    "팀장",
+    "부장님",
+    "부장",
+    "과장님",
+    "과장",
+    "차장님",
+    "차장",
+    "대리님",
+    "대리",
+    "사원님",
+    "사원",
+    "주임님",
+    "주임",
+    "대표님",
+    "대표",
+    "이사님",
+    "실장님",
+    "실장",
+    "원장님",
+    "님",
+    "씨",
+    "귀하",
+    "고객",
+)
+_KO_PARTICLES = (
+    "에게서",
+    "한테서",
+    "께서",
+    "에게",
+    "한테",
+    "이랑",
+    "랑",
+    "이가",
+    "은",
+    "는",
+    "을",
+    "를",
+    "의",
+    "와",
+    "과",
+    "도",
+    "만",
+    "께",
+    "이",
+    "가",
+)
+# Labels written before a name on the same line ("담당자: 김민준", "보낸 사람 이서연").
+_KO_BEFORE = re.compile(
+    r"(담당자|담당|작성자|보낸\s?사람|받는\s?사람|발신인|수신인|예금주|상담원|고객)\s*[:：]?\s*$"
+)
+# Common words that start with a surname syllable; never names on their own (이상, 정말, ...).
+_KO_COMMON = frozenset(
+    [
+        "이상",
+        "정말",
+        "이번",
+        "정도",
+        "전화",
+        "이미",
+        "이후",
+        "이전",
+        "이용",
+        "정보",
+        "정리",
+        "조회",
+        "조건",
+        "최고",
+        "최대",
+        "최소",
+        "최신",
+        "한번",
+        "한도",
+        "신규",
+        "신청",
+        "안내",
+        "안전",
+        "전체",
+        "전송",
+        "장소",
+        "임시",
+        "유효",
+        "문의",
+        "방법",
+        "방문",
+        "배송",
+        "서비스",
+        "선택",
+        "설정",
+        "성공",
+        "소개",
+        "송금",
+        "수정",
+        "시간",
+        "시작",
+        "양식",
+        "연결",
+        "예약",
+        "오류",
+        "우리",
+        "원본",
+        "위치",
+        "유지",
+        "은행",
+        "이체",
+        "인증",
+        "일반",
+        "자동",
+        "작성",
+        "저장",
+        "전환",
+        "정책",
+        "제목",
+        "제출",
+        "조정",
+        "주문",
+        "지급",
+        "진행",
+        "차량",
+        "최종",
+        "추가",
+        "출금",
+        "통장",
+        "판매",
+        "편집",
+        "표시",
+        "한국",
+        "허용",
+        "현재",
+        "형식",
+        "홍보",
+        "화면",
+        "확인",
+        "회원",
+        "고정",
+        "공유",
+        "구독",
+        "국내",
+        "금액",
+        "기본",
+        "노출",
+        "도착",
+        "동의",
+        "마감",
+        "명세",
+        "목록",
+        "문자",
+        "민원",
+        "반품",
+        "방식",
+        "변경",
+        "보안",
+        "복사",
+        "부분",
+        "상세",
+        "상태",
+        "고객",
+        "주소",
+        "이름",
+        "성명",
+        "연락처",
+        "이메일",
+        "계좌",
+        "전화번호",
+        "서울",
+        "부산",
+        "대구",
+        "인천",
+        "광주",
+        "대전",
+        "울산",
+        "세종",
+        "경기",
+        "강원",
+        "제주",
+        "강남",
+        "서초",
+        "송파",
+        "마포",
+        "용산",
+        "종로",
+        "한국어",
+        "강남구",
+        "서울시",
+        "김포",
+        "김해",
+        "안양",
+        "안산",
+        "천안",
+        "전주",
+        "진주",
+        "원주",
+        "제천",
+        "성남",
+        "고양",
+        "용인",
+        "수원",
+        "창원",
+        "청주",
+        "신한",
+        "국민",
+        "하나",
+        "우리",
+        "기업",
+        "농협",
+        "한화",
+        "신세계",
+        "삼성",
+        "현대",
+        "롯데",
+        "이마트",
+        "배송지",
+        "우편번호",
+        "마이페이지",
+        "이메일주소",
+    ]
+)
+_KO_PLACE_SUFFIX = ("시", "도", "구", "군", "읍", "면", "로", "길", "역", "어", "점", "동")
+
+
+@cache
+def _kiwi() -> Any:
+    try:
+        from kiwipiepy import Kiwi
+
+        return Kiwi()
+    except Exception as exc:  # noqa: BLE001 - any load failure is an engine failure
+        raise EngineError(f"kiwipiepy could not load: {type(exc).__name__}") from None
+
+
+def _surname_split(core: str) -> int:
+    """Length of the surname `core` starts with (two-syllable surnames first), or 0."""
+    surnames = word_list("ko_surnames.txt")
+    for n in (2, 1):
+        if len(core) > n and core[:n] in surnames and 1 <= len(core) - n <= 3:
+            return n
+    return 0
+
+
+class KoreanNameRecognizer(Recognizer):
+    """Hangul words of 2-5 syllables starting with a listed surname. With a title (님, 씨, 고객님,
+    담당자, 과장 ...) or a name label they score high; alone, a 3-4 syllable word scores as a
+    name only when Kiwi finds it unknown or a proper noun (common nouns such as 이용자 do not)."""
+
+    name = "ko-person-name"
+    types = (TYPE,)
+    languages = ("ko",)
+
+    def analyze(self, text: str, context: str = "") -> list[TextSpan]:
+        norm = normalize(text)
+        s = norm.text
+        runs = [(m.start(), m.end()) for m in _HANGUL_RUN.finditer(s)]
+        if not runs:
+            return []
+        labelled = _context_says_name(context)
+        tokens: list[Any] | None = None
+        out: list[TextSpan] = []
+        i = 0
+        while i < len(runs):
+            a, b = runs[i]
+            nxt = runs[i + 1] if i + 1 < len(runs) else None
+            # "김 민준": a lone surname syllable, one space, then the given name.
+            if nxt and b - a == 1 and nxt[0] == b + 1 and s[a] in word_list("ko_surnames.txt"):
+                joined = self._judge(s, a, nxt[1], runs, i + 1, labelled, tokens, spaced=True)
+                if joined is not None:
+                    out.append(_span(norm, a, joined[0], joined[1], self.name))
+                    i += 2
+                    continue
+            if tokens is None:
+                tokens = _kiwi().tokenize(s)
+            found = self._judge(s, a, b, runs, i, labelled, tokens, spaced=False)
+            if found is not None:
+                out.append(_span(norm, a, found[0], found[1], self.name))
+            i += 1
+        return out
+
+    def _judge(
+        self,
+        s: str,
+        a: int,
+        b: int,
+        runs: list[tuple[int, int]],
+        i: int,
+        labelled: bool,
+        tokens: list[Any] | None,
+        spaced: bool,
+    ) -> tuple[int, float] | None:
+        """(end of the name, score) for the word s[a:b], or None."""
+        word = s[a:b].replace(" ", "")
+        following = s[runs[i + 1][0] : runs[i + 1][1]] if i + 1 < len(runs) else ""
+        before = bool(_KO_BEFORE.search(s[:a]))
+        for core_len, titled in _cores(word):
+            core = word[:core_len]
+            if core in _KO_COMMON or not _surname_split(core):
+                continue
+            titled = titled or following.startswith(_KO_TITLES) or before
+            end = a + core_len + (1 if spaced else 0)
+            if titled or labelled:
+                return end, STRONG
+            if len(core) >= 3 and (spaced or self._unknown_or_proper(tokens, a, end, core)):
+                return end, MEDIUM
+        return None
+
+    @staticmethod
+    def _unknown_or_proper(tokens: list[Any] | None, a: int, end: int, core: str) -> bool:
+        if tokens is None or core.endswith(_KO_PLACE_SUFFIX):
+            return False
+        inside = [t for t in tokens if a <= t.start < end]
+        if not inside or any(t.tag.startswith(("V", "E", "M", "J")) and t.start > a for t in inside):
+            return False
+        return any(t.oov or t.tag == "NNP" for t in inside)
+
+
+def _cores(word: str) -> list[tuple[int, bool]]:
+    """Candidate name lengths inside `word` (longest first) and whether a title follows."""
+    out: list[tuple[int, bool]] = []
+    for title in _KO_TITLES:
+        for tail in ("", *_KO_PARTICLES):
+            suffix = title + tail
+            if word.endswith(suffix) and len(word) > len(suffix):
+                out.append((len(word) - len(suffix), True))
+    for particle in _KO_PARTICLES:
+        if word.endswith(particle) and len(word) > len(particle) + 1:
+            out.append((len(word) - len(particle), False))
+    out.append((len(word), False))
+    return [(n, t) for n, t in dict.fromkeys(out) if 2 <= n <= 5]
+
+
+# --------------------------------------------------------------------------------------------
+# Japanese
+
+_JA_HONORIFICS = ("様", "さま", "さん", "殿", "氏", "君", "くん", "ちゃん", "先生", "部長", "課長", "社長")
+_JA_BEFORE = re.compile(r"(担当者?|差出人|宛先|送信者|受取人|名義人?|署名)\s*[:：]?\s*$")
+
+
+@cache
+def _tagger() -> Any:
+    try:
+        import fugashi
+
+        return fugashi.Tagger()
+    except Exception as exc:  # noqa: BLE001 - any load failure is an engine failure
+        raise EngineError(f"fugashi/unidic-lite could not load: {type(exc).__name__}") from None
+
+
+class JapaneseNameRecognizer(Recognizer):
+    """Runs of unidic person-name tokens (名詞-固有名詞-人名-姓/名): 姓 + 名 together score high,
+    so does either one followed by 様 / さん / 殿 or after a name label; a lone 姓 scores medium."""
+
+    name = "ja-person-name"
+    types = (TYPE,)
+    languages = ("ja",)
+
+    def analyze(self, text: str, context: str = "") -> list[TextSpan]:
+        norm = normalize(text)
+        s = norm.text
+        if not s.strip() or s.isascii():
+            return []
+        labelled = _context_says_name(context)
+        out: list[TextSpan] = []
+        for start, end, kinds, after in _person_runs(_tagger(), s):
+            titled = after.startswith(_JA_HONORIFICS) or bool(_JA_BEFORE.search(s[:start]))
+            if titled or labelled or {"姓", "名"} <= kinds:
+                score = STRONG
+            elif kinds == {"姓"} and s[start:end] in word_list("ja_surnames.txt"):
+                score = MEDIUM
+            else:
+                score = WEAK
+            out.append(_span(norm, start, end, score, self.name))
+        return out
+
+
+def _person_runs(tagger: Any, s: str) -> list[tuple[int, int, set[str], str]]:
+    """(start, end, {姓/名}, text after) for each run of person-name tokens, a space allowed
+    between family and given name."""
+    runs: list[tuple[int, int, set[str], str]] = []
+    pos = 0
+    current: tuple[int, int, set[str]] | None = None
+    for word in tagger(s):
+        surface = word.surface
+        start = s.find(surface, pos)
+        if start < 0:  # MeCab dropped or changed a character; keep position monotone
+            continue
+        pos = start + len(surface)
+        f = word.feature
+        is_person = f.pos2 == "固有名詞" and f.pos3 == "人名" and f.pos4 in ("姓", "名")
+        if is_person and current and s[current[1] : start].strip() == "" and start - current[1] <= 1:
+            current = (current[0], pos, current[2] | {f.pos4})
+            continue
+        if current:
+            runs.append((*current, s[current[1] :].lstrip()))
+            current = None
+        if is_person:
+            current = (start, pos, {f.pos4})
+    if current:
+        runs.append((*current, s[current[1] :].lstrip()))
+    return runs
+
+
+# --------------------------------------------------------------------------------------------
+# French and English
+
+_CAP = r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?:[-'][A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?"
+_UPPER = r"[A-ZÀ-ÖØ-Þ]{2,}(?:[-'][A-ZÀ-ÖØ-Þ]{2,})?"
+_NAME_WORDS = rf"(?:{_CAP}|{_UPPER}|[A-Z]\.)(?:[ ](?:{_CAP}|{_UPPER}|[A-Z]\.)){{0,3}}"
+_TITLES = (
+    r"(?:Monsieur|Madame|Mademoiselle|Mme|Mlle|Mmes|M\.|Mr\.?|Mrs\.?|Ms\.?|Miss|Dr\.?|Prof\.?|Me|Maître|"
+    r"Dear|Bonjour|Bonsoir|Cher|Chère|Hello|Hi|Merci|Thanks|Regards|Cordialement)"
+)
+_LEADING_TITLE = re.compile(r"(?:Monsieur|Madame|Mademoiselle|Mme|Mlle|M\.|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|Me)")
+_TITLED = re.compile(rf"(?<![\w]){_TITLES}[ ,]+(?P<name>{_NAME_WORDS})")
+_HEADER = re.compile(
+    rf"(?:^|(?<=\s))(?:From|To|Cc|Bcc|De|À|A|Cc|Expéditeur|Destinataire|Sender|Recipient|Signed|Signé)"
+    rf"[ ]?:[ ]*(?P<name>{_NAME_WORDS})"
+)
+_PAIR = re.compile(rf"(?<![\w])(?P<name>{_CAP}|{_UPPER})[ ](?P<second>{_CAP}|{_UPPER})(?![\w])")
+# Capitalised words that are never a surname after a first name ("Will Call", "May 2024").
+_NOT_NAMES = frozenset(
+    [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+        "Janvier",
+        "Février",
+        "Mars",
+        "Avril",
+        "Mai",
+        "Juin",
+        "Juillet",
+        "Août",
+        "Septembre",
+        "Octobre",
+        "Novembre",
+        "Décembre",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+        "Lundi",
+        "Mardi",
+        "Mercredi",
+        "Jeudi",
+        "Vendredi",
+        "Samedi",
+        "Dimanche",
+        "Store",
+        "Weather",
+        "Galaxy",
+        "Energies",
+        "Total",
+        "Apple",
+        "Samsung",
+        "Paris",
+        "London",
+        "Street",
+        "Avenue",
+        "Road",
+        "Rue",
+        "Inc",
+        "Ltd",
+        "Company",
+        "Group",
+        "Bank",
+        "Banque",
+        "Services",
+        "Service",
+        "Team",
+        "Support",
+        "Order",
+        "Account",
+        "Total",
+        "The",
+        "And",
+        "Of",
+        "For",
+        "With",
+        "Pour",
+        "Avec",
+        "Les",
+        "Des",
+        "Une",
+        "Un",
+        "Le",
+        "La",
+        "De",
+        "Du",
+        "Et",
+        "To",
+        "From",
+        "Subject",
+        "Objet",
+    ]
+)
+
+
+class LatinNameRecognizer(Recognizer):
+    """French/English names: a title or greeting (Monsieur, Mme, Mr, Dr, Dear, Bonjour) or a
+    mail header (From:, To:, De :, À :) followed by capitalised words scores high; a listed first
+    name followed by a capitalised word scores medium, higher when the surname is listed too."""
+
+    name = "latin-person-name"
+    types = (TYPE,)
+    languages = ("fr", "en")
+
+    def analyze(self, text: str, context: str = "") -> list[TextSpan]:
+        norm = normalize(text)
+        s = norm.text
+        found: list[tuple[int, int, float]] = []
+        for regex in (_TITLED, _HEADER):
+            for m in regex.finditer(s):
+                a, b = _trim_name(s, m.start("name"), m.end("name"))
+                if b > a:
+                    found.append((a, b, STRONG))
+        for m in _PAIR.finditer(s):
+            score = _pair_score(m.group("name"), m.group("second"))
+            if score is not None:
+                found.append((m.start(), m.end(), score))
+        if _context_says_name(context) and not found and _looks_like_name_line(s):
+            stripped = s.strip()
+            a = s.index(stripped)
+            found.append((a, a + len(stripped), STRONG))
+        return [_span(norm, a, b, sc, self.name) for a, b, sc in _best(found)]
+
+
+def _trim_name(s: str, a: int, b: int) -> tuple[int, int]:
+    """Drop trailing words that are not names ("Dear Marie Team" keeps "Marie")."""
+    words = s[a:b].split(" ")
+    while words and words[-1].rstrip(".").title() in _NOT_NAMES:
+        words.pop()
+    # "Bonjour Mme Dupont": the title is not part of the name.
+    while words and _LEADING_TITLE.fullmatch(words[0]):
+        a += len(words.pop(0)) + 1
+    return a, a + len(" ".join(words))
+
+
+def _pair_score(first: str, second: str) -> float | None:
+    firsts, lasts = word_list("latin_first_names.txt"), word_list("latin_surnames.txt")
+    f, l2 = first.title(), second.title()
+    if f in _NOT_NAMES or l2 in _NOT_NAMES:
+        return None
+    # "Marie DUPONT" or "DUPONT Marie": a listed first name with a capitalised surname.
+    if f in firsts and (l2 in lasts or second.isupper()):
+        return STRONG
+    if l2 in firsts and first.isupper() and len(first) > 2:
+        return STRONG
+    if f in firsts and second[0].isupper() and not second.isupper():
+        return MEDIUM
+    return None
+
+
+def _looks_like_name_line(s: str) -> bool:
+    words = s.split()
+    return 1 <= len(words) <= 4 and all(w[:1].isupper() and w.title() not in _NOT_NAMES for w in words)
+
+
+def _best(found: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
+    """Drop spans overlapping a better (higher score, then longer) one."""
+    kept: list[tuple[int, int, float]] = []
+    for a, b, sc in sorted(found, key=lambda t: (-t[2], t[0] - t[1])):
+        if all(b <= ka or kb <= a for ka, kb, _ in kept):
+            kept.append((a, b, sc))
+    return sorted(kept)

@@ -1,0 +1,147 @@
+"""The gateway's own records, kept in the ledger's database (table `veil_gateway_sends`): one row per
+send attempt with its frame and byte counts (for rate limits), its outcome, and the answer (for
+idempotent replays). The ledger stays the proof of what left; this table is the gateway's memory.
+
+Outcomes: NULL while in flight, "sent", "failed", or an operator's decision on an interrupted send,
+"abandoned" (never send this payload to this destination again) or "resend-approved" (send it once
+more; the new attempt's row names the old one in `supersedes`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import BigInteger, DateTime, Engine, String, Text, create_engine, func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.pool import StaticPool
+
+from veil.exceptions import LedgerError
+from veil.gateway.base import ProviderAnswer
+
+SENT, FAILED, ABANDONED, RESEND_APPROVED = "sent", "failed", "abandoned", "resend-approved"
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class SendRow(_Base):
+    __tablename__ = "veil_gateway_sends"
+
+    intent_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    destination: Mapped[str] = mapped_column(String(40), index=True)
+    payload_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    frames: Mapped[int] = mapped_column(BigInteger)
+    size: Mapped[int] = mapped_column(BigInteger)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    answer: Mapped[str | None] = mapped_column(Text, nullable=True)
+    answer_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    supersedes: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class SendStore:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> SendStore:
+        try:
+            if url in ("sqlite://", "sqlite:///:memory:"):
+                engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+            elif url.startswith("sqlite"):
+                engine = create_engine(url, connect_args={"timeout": 30})
+            else:
+                engine = create_engine(url)
+            _Base.metadata.create_all(engine)
+        except (SQLAlchemyError, ImportError) as exc:
+            raise LedgerError(f"cannot open the gateway's send records: {type(exc).__name__}") from exc
+        return cls(engine)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def record_intent(
+        self,
+        intent_id: str,
+        destination: str,
+        payload_sha256: str,
+        frames: int,
+        size: int,
+        supersedes: str | None = None,
+    ) -> None:
+        row = SendRow(
+            intent_id=intent_id,
+            destination=destination,
+            payload_sha256=payload_sha256,
+            frames=frames,
+            size=size,
+            started_at=_now(),
+            supersedes=supersedes,
+        )
+        self._write(lambda s: s.add(row))
+
+    def finish(self, intent_id: str, outcome: str, answer: ProviderAnswer | None = None) -> None:
+        def update(s: Session) -> None:
+            row = s.get(SendRow, intent_id)
+            if row is None:
+                raise LedgerError(f"no gateway record of intent {intent_id}")
+            row.outcome, row.finished_at = outcome, _now()
+            if answer is not None:
+                row.answer = json.dumps(answer.to_json(), ensure_ascii=False)
+                row.answer_sha256 = answer.sha256()
+
+        self._write(update)
+
+    def get(self, intent_id: str) -> SendRow | None:
+        with Session(self._engine, expire_on_commit=False) as s:
+            return s.get(SendRow, intent_id)
+
+    def sent_answer(self, destination: str, payload_sha256: str) -> ProviderAnswer | None:
+        """The stored answer of a completed send of this payload to this destination."""
+        query = select(SendRow).where(
+            SendRow.destination == destination,
+            SendRow.payload_sha256 == payload_sha256,
+            SendRow.outcome == SENT,
+        )
+        with Session(self._engine) as s:
+            row = s.scalars(query.order_by(SendRow.started_at)).first()
+            return ProviderAnswer.from_json(json.loads(row.answer)) if row and row.answer else None
+
+    def decisions(self, destination: str, payload_sha256: str) -> list[SendRow]:
+        """Operator decisions on interrupted sends of this payload, newest first."""
+        query = select(SendRow).where(
+            SendRow.destination == destination,
+            SendRow.payload_sha256 == payload_sha256,
+            SendRow.outcome.in_((ABANDONED, RESEND_APPROVED)),
+        )
+        with Session(self._engine, expire_on_commit=False) as s:
+            return list(s.scalars(query.order_by(SendRow.finished_at.desc())))
+
+    def superseded(self, intent_id: str) -> bool:
+        with Session(self._engine) as s:
+            return s.scalar(select(func.count()).where(SendRow.supersedes == intent_id)) != 0
+
+    def usage(self, destination: str, window: timedelta) -> tuple[int, int]:
+        """Frames and bytes of every attempt (whatever its outcome) started within `window`."""
+        since = _now() - window
+        query = select(func.coalesce(func.sum(SendRow.frames), 0), func.coalesce(func.sum(SendRow.size), 0))
+        query = query.where(SendRow.destination == destination, SendRow.started_at >= since)
+        with Session(self._engine) as s:
+            frames, size = s.execute(query).one()
+        return int(frames), int(size)
+
+    def _write(self, action: Callable[[Session], object]) -> None:
+        try:
+            with Session(self._engine) as s, s.begin():
+                action(s)
+        except SQLAlchemyError as exc:
+            raise LedgerError(f"cannot write the gateway's send records: {type(exc).__name__}") from exc
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,192 @@
+"""`veil mine INPUT... -o DIR`: event log -> task instances -> ranked automation candidates.
+
+INPUT may be a sanitized text layer (`*.jsonl`), a Veil report (`*.json` naming its text layer),
+a recording whose text layer `<stem>.textlayer.jsonl` sits beside it, an Action Logger CSV, an XES
+log (needs the `mining` extra), or a folder of these. Writes `report.html`, `events.csv` and, when
+pm4py is installed (or `--xes` demands it), `events.xes`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from veil.exceptions import InputError, OutputError
+from veil.mining.actionlogger import UserIds, read_action_logger
+from veil.mining.base import Candidate, UIEvent
+from veil.mining.export import event_table, write_csv
+from veil.mining.report import FrameLookup, MiningResult, render_report
+from veil.mining.routines import RoutineOptions, rank_candidates
+from veil.mining.segment import SegmentOptions, segment
+from veil.mining.textlayer import TextFrame, derive_events, read_text_layer
+from veil.mining.xes import EXTRA_HINT, pm4py_available, read_xes, write_xes
+
+VIDEO_SUFFIXES = frozenset({".mp4", ".mkv", ".webm", ".avi", ".mov", ".m4v"})
+TEXT_LAYER_SUFFIX = ".textlayer.jsonl"
+
+
+@dataclass(frozen=True, slots=True)
+class MineOptions:
+    xes: bool | None = None  # None: write XES when pm4py is installed
+    segment: SegmentOptions = field(default_factory=SegmentOptions)
+    routines: RoutineOptions = field(default_factory=RoutineOptions)
+
+
+@dataclass(frozen=True, slots=True)
+class MineSummary:
+    report: Path
+    exports: tuple[Path, ...]
+    events: int
+    candidates: tuple[Candidate, ...]
+
+
+def _expand(inputs: list[Path]) -> Iterator[Path]:
+    for path in inputs:
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.iterdir()
+                if p.suffix.lower() in {".csv", ".xes", ".jsonl"} or p.name.lower().endswith(".xes.gz")
+            )
+            if not found:
+                raise InputError(f"no UI log or text layer in folder: {path}")
+            yield from found
+        elif not path.exists():
+            raise InputError(f"input not found: {path}")
+        else:
+            yield path
+
+
+def _report_text_layer(path: Path) -> Path:
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path.name}: unreadable Veil report ({type(exc).__name__})") from exc
+    named = report.get("text_layer") if isinstance(report, dict) else None
+    candidate = (
+        path.parent / named if isinstance(named, str) else path.with_name(path.stem + TEXT_LAYER_SUFFIX)
+    )
+    if not candidate.is_file():
+        raise InputError(f"{path.name}: the report's sanitized text layer was not found ({candidate.name})")
+    return candidate
+
+
+def resolve(path: Path) -> tuple[str, Path]:
+    """(kind, file) for one input file: kind is 'textlayer', 'csv' or 'xes'."""
+    name = path.name.lower()
+    if name.endswith(".jsonl"):
+        return "textlayer", path
+    if name.endswith((".xes", ".xes.gz")):
+        return "xes", path
+    if name.endswith(".csv"):
+        return "csv", path
+    if name.endswith(".json"):
+        return "textlayer", _report_text_layer(path)
+    if path.suffix.lower() in VIDEO_SUFFIXES:
+        layer = path.with_name(path.stem + TEXT_LAYER_SUFFIX)
+        if layer.is_file():
+            return "textlayer", layer
+        raise InputError(
+            f"{path.name}: mining reads a recording's sanitized text layer; run `veil redact` on it first"
+            f" (expected {layer.name} beside it)"
+        )
+    raise InputError(f"{path.name}: unknown input kind (expected .jsonl, .json, .csv, .xes or a recording)")
+
+
+def load_events(inputs: list[Path]) -> tuple[list[UIEvent], dict[str, Path]]:
+    """All events of all inputs in time order, and the text layer file of each source name."""
+    users = UserIds()
+    events: list[UIEvent] = []
+    layers: dict[str, Path] = {}
+    for path in _expand(inputs):
+        kind, file = resolve(path)
+        if kind == "textlayer":
+            events.extend(derive_events(read_text_layer(file), source=file.name))
+            layers[file.name] = file
+        elif kind == "csv":
+            events.extend(read_action_logger(file, users))
+        else:
+            events.extend(read_xes(file, users))
+    if not events:
+        raise InputError("the inputs hold no UI events")
+    events.sort(key=lambda e: e.timestamp)
+    return events, layers
+
+
+def _frame_lookup(layers: dict[str, Path]) -> FrameLookup:
+    def find(source: str, number: int) -> TextFrame | None:
+        path = layers.get(source)
+        if path is None:
+            return None
+        return next((f for f in read_text_layer(path) if f.frame == number), None)
+
+    return find
+
+
+def mine(inputs: list[Path], out: Path, options: MineOptions | None = None) -> MineSummary:
+    """Mine `inputs` and write the report and exports into `out`."""
+    opt = options or MineOptions()
+    want_xes = pm4py_available() if opt.xes is None else opt.xes
+    if want_xes and not pm4py_available():
+        raise InputError(EXTRA_HINT)
+    events, layers = load_events(inputs)
+    seg = segment(events, opt.segment)
+    candidates = rank_candidates(events, seg, opt.routines)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"could not create output folder {out}: {type(exc).__name__}") from exc
+    table = event_table(events, seg, {c.type_id: c.name for c in candidates})
+    exports = [write_csv(table, out / "events.csv")]
+    notes: list[str] = []
+    if want_xes:
+        exports.append(write_xes(table, out / "events.xes"))
+    else:
+        notes.append(f"No XES export: {EXTRA_HINT}.")
+    result = MiningResult(
+        events=tuple(events),
+        segmentation=seg,
+        candidates=tuple(candidates),
+        inputs=tuple(str(p) for p in inputs),
+        exports=tuple(p.name for p in exports),
+        notes=tuple(notes),
+    )
+    report = out / "report.html"
+    _write_text(report, render_report(result, _frame_lookup(layers)))
+    return MineSummary(report, tuple(exports), len(events), tuple(candidates))
+
+
+def _write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".part")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        raise OutputError(f"could not write {path}: {type(exc).__name__}") from exc
+
+
+def mine_command(
+    inputs: Annotated[
+        list[Path], typer.Argument(help="Text layers, Veil reports, recordings, UI logs or folders.")
+    ],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Folder for report.html and the exports.")],
+    xes: Annotated[
+        bool | None,
+        typer.Option("--xes/--no-xes", help="Write events.xes (default: when pm4py is installed)."),
+    ] = None,
+    top: Annotated[int, typer.Option(min=1, help="How many candidates to report.")] = 10,
+) -> None:
+    """Find repetitive routines in sanitized recordings or UI logs and rank automation candidates."""
+    summary = mine(inputs, out, MineOptions(xes=xes, routines=RoutineOptions(top=top)))
+    typer.echo(f"report: {summary.report}")
+    for path in summary.exports:
+        typer.echo(f"export: {path}")
+    for rank, c in enumerate(summary.candidates[:3], start=1):
+        typer.echo(
+            f"{rank}. {c.name}: {c.instances} instances, {c.hours_saved_per_month:.1f} h/month to save"
+        )

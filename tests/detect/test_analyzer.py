@@ -1,0 +1,84 @@
+"""The analyzer: all recognizers, min_score, overlap resolution, failure, and no values in output."""
+
+from __future__ import annotations
+
+import pytest
+
+from veil.detect import Analyzer, default_analyzer, resolve_overlaps
+from veil.detect.fakes import FailingRecognizer, FixedRecognizer, NullRecognizer
+from veil.detect.finance import CardRecognizer
+from veil.detect.japan import JpMyNumberRecognizer
+from veil.exceptions import EngineError
+from veil.models import TextSpan
+
+from .synthetic import card, expect, found, group, my_number, rrn_of
+
+VISA = card("411111111111111")
+
+
+def test_spans_sorted_by_start_over_several_types() -> None:
+    rrn = rrn_of("900101123456")
+    line = f"hong@example.com 010-1234-5678 {rrn[:6]}-{rrn[6:]}"
+    assert found(line) == (
+        expect(line, "hong@example.com", "email")
+        + expect(line, "010-1234-5678", "phone")
+        + expect(line, f"{rrn[:6]}-{rrn[6:]}", "kr_rrn")
+    )
+
+
+def test_longer_higher_span_wins_over_part_of_it() -> None:
+    # The first twelve digits pass the My Number check; only the whole card is reported.
+    body = next(b for b in (f"4111111111{i:02d}" for i in range(100)) if my_number(b[:11]) == b[:12])
+    number = card(body + "111")
+    analyzer = Analyzer([JpMyNumberRecognizer(), CardRecognizer()])
+    (span,) = analyzer.analyze(group(number, (4, 4, 4, 4)))
+    assert (span.start, span.end, span.type) == (0, 19, "card")
+
+
+def test_min_score_drops_weak_spans() -> None:
+    spans = [TextSpan(0, 3, "a", 0.3, "fixed"), TextSpan(4, 7, "b", 0.9, "fixed")]
+    analyzer = Analyzer([FixedRecognizer(spans)], min_score=0.5)
+    assert [s.type for s in analyzer.analyze("abc def")] == ["b"]
+
+
+def test_resolve_overlaps_prefers_score_then_length() -> None:
+    spans = [
+        TextSpan(0, 10, "long", 0.6, "x"),
+        TextSpan(2, 5, "strong", 0.9, "x"),
+        TextSpan(6, 12, "longer_same", 0.6, "x"),
+        TextSpan(20, 25, "alone", 0.5, "x"),
+    ]
+    assert [s.type for s in resolve_overlaps(spans)] == ["strong", "longer_same", "alone"]
+
+
+def test_a_failing_recognizer_fails_closed_without_the_text() -> None:
+    analyzer = Analyzer([NullRecognizer(), FailingRecognizer(KeyError)])
+    with pytest.raises(EngineError) as info:
+        analyzer.analyze("secret 010-1234-5678")
+    assert "failing" in str(info.value)
+    assert "010" not in str(info.value)
+    assert info.value.__cause__ is None
+
+
+def test_types_lists_every_type_once() -> None:
+    types = default_analyzer().types
+    assert len(types) == len(set(types))
+    assert {"email", "phone", "card", "iban", "bank_account", "kr_rrn", "date_of_birth"} <= set(types)
+
+
+def test_empty_and_blank_text() -> None:
+    assert default_analyzer().analyze("") == []
+    assert default_analyzer().analyze("   ") == []
+
+
+def test_results_never_show_the_matched_text() -> None:
+    rrn = rrn_of("900101123456")
+    values = ["hong@example.com", "010-1234-5678", group(VISA, (4, 4, 4, 4)), f"{rrn[:6]}-{rrn[6:]}"]
+    line = " ".join(values)
+    analyzer = default_analyzer()
+    spans = analyzer.analyze(line, context="연락처")
+    assert len(spans) == len(values)
+    shown = " ".join([repr(spans), str(spans), *map(repr, spans), *map(str, spans), repr(analyzer)])
+    for value in values:
+        assert value not in shown
+        assert value.replace("-", "") not in shown

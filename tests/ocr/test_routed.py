@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from tests.ocr.synthetic import CJK_FONT, LATIN_FONT, assert_boxes_on_value, find_value, norm, render
+from veil.models import Box
+from veil.ocr.rapid import RawLine
+from veil.ocr.routed import RoutedEngine, unread_ink_run
+
+
+@pytest.fixture(scope="module")
+def engine() -> RoutedEngine:
+    return RoutedEngine()
+
+
+@pytest.mark.parametrize(
+    ("text", "font", "value", "route"),
+    [
+        ("연락처: 010-1234-5678", CJK_FONT, "010-1234-5678", "auto:tesseract"),
+        ("주민등록번호 900101-1234567", CJK_FONT, "900101-1234567", "auto:tesseract"),
+        ("電話番号：090-1234-5678", CJK_FONT, "090-1234-5678", "auto:rapidocr"),
+        ("Téléphone : 06 12 34 56 78", LATIN_FONT, "06 12 34 56 78", "auto:rapidocr"),
+        ("alice.martin@example.com", LATIN_FONT, "alice.martin@example.com", "auto:rapidocr"),
+    ],
+)
+def test_routes_korean_to_tesseract_and_the_rest_to_ppocr(
+    engine: RoutedEngine, text: str, font: str, value: str, route: str
+) -> None:
+    rendered = render(text, font, canvas=(700, 160), at=(120, 60))
+    lines = engine.read(rendered.pixels)
+    hit = find_value(lines, value)
+    assert hit is not None, [norm(ln.text) for ln in lines]
+    line, start, end = hit
+    assert line.engine == route
+    assert_boxes_on_value(line, start, end, rendered.true_box(value), tolerance=8)
+
+
+def test_korean_words_are_read(engine: RoutedEngine) -> None:
+    rendered = render("고객명 김민준 전화 010-2222-3333", CJK_FONT)
+    text = norm("".join(ln.text for ln in engine.read(rendered.pixels)))
+    assert "김민준" in text and "010-2222-3333" in text
+
+
+def _raw(text: str, centers: list[float], box: Box, confidence: float = 0.99) -> RawLine:
+    return RawLine(box, text, confidence, tuple(centers))
+
+
+def test_empty_or_unsure_reading_is_reread(engine: RoutedEngine) -> None:
+    gray = np.full((40, 200), 255, dtype=np.uint8)
+    assert engine.needs_korean(gray, _raw("", [], Box(0, 0, 200, 40)))
+    assert engine.needs_korean(gray, _raw("ab", [10, 20], Box(0, 0, 200, 40), confidence=0.6))
+    assert not engine.needs_korean(gray, _raw("ab", [10, 20], Box(0, 0, 200, 40)))
+
+
+def test_unread_ink_measures_what_no_character_explains() -> None:
+    rendered = render("연락처 0101", CJK_FONT, canvas=(300, 40), at=(10, 5))
+    gray = cv2.cvtColor(rendered.pixels, cv2.COLOR_RGB2GRAY)
+    digits = rendered.true_box("0101")
+    step = digits.w / 4
+    centers = [digits.x + step * (i + 0.5) for i in range(4)]
+    line = Box(0, 0, 300, 40)
+    all_read = unread_ink_run(gray, _raw("0101", centers, line))
+    hangul = rendered.true_box("연락처")
+    assert all_read >= 0.8 * hangul.w  # the three skipped syllables
+    blank = np.full_like(gray, 255)
+    assert unread_ink_run(blank, _raw("0101", centers, line)) == 0

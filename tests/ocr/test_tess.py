@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests.ocr.synthetic import CJK_FONT, LATIN_FONT, assert_boxes_on_value, find_value, norm, render
+from veil.exceptions import EngineError
+from veil.models import Box
+from veil.ocr.tess import DEBIAN_TESSDATA, TesseractEngine, find_tessdata
+
+SECRET = "010-1234-5678"
+
+
+@pytest.fixture(scope="module")
+def kor() -> TesseractEngine:
+    return TesseractEngine("kor+eng")
+
+
+@pytest.fixture(scope="module")
+def everything() -> TesseractEngine:
+    return TesseractEngine("kor+jpn+fra+eng")
+
+
+@pytest.mark.parametrize(
+    ("text", "font", "value", "hangul"),
+    [
+        ("연락처: 010-1234-5678", CJK_FONT, "010-1234-5678", "연락처"),
+        ("電話番号：090-1234-5678", CJK_FONT, "090-1234-5678", ""),
+        ("Téléphone : 06 12 34 56 78", LATIN_FONT, "06 12 34 56 78", ""),
+        ("alice.martin@example.com", LATIN_FONT, "alice.martin@example.com", ""),
+    ],
+)
+def test_reads_line_and_boxes_cover_the_value(
+    everything: TesseractEngine, text: str, font: str, value: str, hangul: str
+) -> None:
+    rendered = render(text, font)
+    lines = everything.read(rendered.pixels)
+    hit = find_value(lines, value)
+    assert hit is not None, [norm(ln.text) for ln in lines]
+    line, start, end = hit
+    assert line.engine == "tesseract"
+    assert len(line.char_boxes) == len(line.text)
+    assert hangul in norm(line.text)
+    assert_boxes_on_value(line, start, end, rendered.true_box(value), tolerance=6)
+
+
+def test_read_line_maps_back_to_frame_coordinates(kor: TesseractEngine) -> None:
+    rendered = render("고객 전화 010-9876-5432", CJK_FONT, canvas=(800, 240), at=(300, 150))
+    truth = rendered.true_box("010-9876-5432")
+    line_box = rendered.true_box("고객 전화 010-9876-5432").grow(3)
+    line = kor.read_line(rendered.pixels, line_box)
+    assert line is not None
+    hit = find_value([line], "010-9876-5432")
+    assert hit is not None, norm(line.text)
+    assert_boxes_on_value(line, hit[1], hit[2], truth, tolerance=6)
+
+
+def test_read_line_on_empty_area_is_none(kor: TesseractEngine) -> None:
+    assert kor.read_line(np.full((100, 400, 3), 255, dtype=np.uint8), Box(10, 10, 200, 30)) is None
+
+
+def test_read_line_outside_the_image_raises(kor: TesseractEngine) -> None:
+    with pytest.raises(EngineError, match="outside"):
+        kor.read_line(np.full((100, 400, 3), 255, dtype=np.uint8), Box(900, 900, 20, 20))
+
+
+def test_one_api_per_language_set_is_reused(kor: TesseractEngine) -> None:
+    rendered = render("Phone 555 0100", LATIN_FONT)
+    kor.read(rendered.pixels)
+    first = kor._apis["kor+eng"]
+    kor.read(rendered.pixels)
+    assert kor._apis["kor+eng"] is first
+
+
+def test_missing_language_names_the_debian_package() -> None:
+    with pytest.raises(EngineError, match="apt-get install tesseract-ocr-zzz"):
+        TesseractEngine("eng+zzz")
+
+
+def test_tessdata_prefix_is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = next(d for d in DEBIAN_TESSDATA if (d / "eng.traineddata").is_file())
+    (tmp_path / "tessdata").mkdir()
+    (tmp_path / "tessdata" / "eng.traineddata").symlink_to(source / "eng.traineddata")
+    monkeypatch.setenv("TESSDATA_PREFIX", str(tmp_path))
+    assert find_tessdata("eng") == tmp_path / "tessdata"
+    monkeypatch.setenv("TESSDATA_PREFIX", str(tmp_path / "tessdata"))
+    assert find_tessdata("eng") == tmp_path / "tessdata"
+
+
+@pytest.mark.parametrize("upscale", [0.0, 100.0])
+def test_bad_upscale_is_refused(upscale: float) -> None:
+    with pytest.raises(EngineError, match="upscale"):
+        TesseractEngine("eng", upscale)
+
+
+@pytest.mark.parametrize(
+    "pixels",
+    [
+        np.zeros((40, 100, 3), dtype=np.int32),
+        np.zeros((40, 100), dtype=np.uint8),
+        np.zeros((0, 0, 3), dtype=np.uint8),
+        "not an image",
+    ],
+)
+def test_unreadable_input_raises_engine_error(kor: TesseractEngine, pixels: Any) -> None:
+    with pytest.raises(EngineError):
+        kor.read(pixels)
+
+
+def test_tesseract_failure_raises_engine_error_without_text() -> None:
+    engine = TesseractEngine("eng")
+    rendered = render(f"Tel {SECRET}", LATIN_FONT)
+    engine.read(rendered.pixels)
+    api = engine._apis["eng"]
+
+    class Broken:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(api, name)
+
+        def GetIterator(self) -> Any:  # noqa: N802 - tesserocr's name
+            raise RuntimeError(f"iterator broke on {SECRET}")
+
+    engine._apis["eng"] = Broken()
+    with pytest.raises(EngineError) as info:
+        engine.read(rendered.pixels)
+    assert SECRET not in str(info.value)
+    assert info.value.__cause__ is None
+
+
+def test_recognize_returning_false_raises() -> None:
+    engine = TesseractEngine("eng")
+    engine.read(np.full((20, 20, 3), 255, dtype=np.uint8))
+    api = engine._apis["eng"]
+
+    class Refusing:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(api, name)
+
+        def Recognize(self) -> bool:  # noqa: N802 - tesserocr's name
+            return False
+
+    engine._apis["eng"] = Refusing()
+    with pytest.raises(EngineError, match="recognition failed"):
+        engine.read(np.full((20, 20, 3), 255, dtype=np.uint8))
