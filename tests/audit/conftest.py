@@ -44,7 +44,9 @@ def _server_user() -> str | None:
         except KeyError:
             continue
         return name
-    subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "veilpg"], check=True)
+    subprocess.run(
+        ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "veilpg"], check=True
+    )
     return "veilpg"
 
 
@@ -75,9 +77,16 @@ def pg_server() -> Iterator[str]:
         entry = pwd.getpwnam(user)
         os.chown(base, entry.pw_uid, entry.pw_gid)
     data, log, port = base / "data", base / "server.log", _free_port()
-    _run([str(bindir / "initdb"), "-D", str(data), "-U", "veil", "--auth=trust", "-E", "UTF8", "--no-sync"], user)
+    _run(
+        [str(bindir / "initdb"), "-D", str(data), "-U", "veil", "--auth=trust", "-E", "UTF8", "--no-sync"],
+        user,
+    )
     options = f"-k {base} -p {port} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
-    _run([str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "60", "start"], user, log)
+    _run(
+        [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "60", "start"],
+        user,
+        log,
+    )
     try:
         yield f"postgresql+psycopg://veil@127.0.0.1:{port}"
     finally:

@@ -326,3 +326,21 @@ def test_closing_without_frames_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match=r"out\.mp4: no frame was written"):
         sink.close()
     assert os.listdir(tmp_path) == []
+
+
+def test_damaged_input_mid_run_leaves_no_output(tmp_path: Path) -> None:
+    src = tmp_path / "flipped.mp4"
+    _noisy(src)
+    _flip_middle(src)
+    out_dir = tmp_path / "o"
+    out_dir.mkdir()
+    source = open_source(src, VideoOptions())
+    written = 0
+    with pytest.raises(InputError, match="decoding failed at frame"):  # noqa: SIM117
+        with open_sink(source.info, out_dir / "out.mp4", VideoOptions()) as sink:
+            for frame in source.frames():
+                sink.write(frame, frame.pixels)
+                written += 1
+            sink.close()
+    assert written > 0  # frames before the damage reached the sink ...
+    assert os.listdir(out_dir) == []  # ... but the partial output was removed

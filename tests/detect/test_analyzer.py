@@ -82,3 +82,7 @@ def test_results_never_show_the_matched_text() -> None:
     for value in values:
         assert value not in shown
         assert value.replace("-", "") not in shown
+
+
+def test_context_is_evidence_only_never_matched() -> None:
+    assert default_analyzer().analyze("고객 정보", context="연락처 010-1234-5678") == []

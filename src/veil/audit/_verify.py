@@ -208,6 +208,15 @@ def _leaves(s: Session, size: int) -> list[bytes]:
     return leaves
 
 
+def is_empty(s: Session) -> bool:
+    """No entry, no checkpoint and a state row at size 0."""
+    return (
+        s.scalar(select(EntryRow.seq).limit(1)) is None
+        and s.scalar(select(CheckpointRow.size).limit(1)) is None
+        and _state_size(s) == 0
+    )
+
+
 def _state_size(s: Session) -> int:
     return s.execute(select(StateRow.size).where(StateRow.id == 1)).scalar_one()
 

@@ -22,7 +22,9 @@ app = typer.Typer(
 
 DbOption = Annotated[
     str | None,
-    typer.Option("--db", help="Ledger database URL (default: sqlite file in $VEIL_HOME or ~/.local/share/veil)."),
+    typer.Option(
+        "--db", help="Ledger database URL (default: sqlite file in $VEIL_HOME or ~/.local/share/veil)."
+    ),
 ]
 KeyDirOption = Annotated[
     Path | None, typer.Option("--key-dir", help="Folder of the ledger key (default: $VEIL_HOME/ledger-keys).")
@@ -54,7 +56,9 @@ def verify(db: DbOption = None, key_dir: KeyDirOption = None, as_json: JsonOptio
 @app.command()
 def prove(
     entry_seq: Annotated[int, typer.Argument(help="Sequence number of the entry.", min=0)],
-    size: Annotated[int | None, typer.Option("--size", help="Tree size to prove against (default: all).")] = None,
+    size: Annotated[
+        int | None, typer.Option("--size", help="Tree size to prove against (default: all).")
+    ] = None,
     db: DbOption = None,
     key_dir: KeyDirOption = None,
     as_json: JsonOption = False,

@@ -114,5 +114,9 @@ def _check_folder_target(final: Path) -> None:
     # Replacing a non-empty folder would delete files we did not write: refuse instead.
     if final.exists() and not final.is_dir():
         raise OutputError(f"{final.name}: the output name is an existing file, not a folder")
-    if final.is_dir() and any(final.iterdir()):
+    try:
+        occupied = final.is_dir() and any(final.iterdir())
+    except OSError as exc:
+        raise OutputError(f"{final.name}: cannot inspect the output folder ({reason(exc)})") from exc
+    if occupied:
         raise OutputError(f"{final.name}: the output folder already exists and is not empty")

@@ -38,7 +38,7 @@ CONTAINER_BY_EXTENSION = {".mp4": "mp4", ".mov": "mov", ".mkv": "matroska"}
 X264_PRESET = "veryfast"
 DEFAULT_FPS = Fraction(25)
 _AVCOL_SPC_BT709 = 1  # AVColorSpace value; PyAV exposes no enum for it
-_MIN_TRUNCATION_SECONDS = 0.5
+_MIN_TRUNCATION_SECONDS = 1.0
 _DURATION_TAG = re.compile(r"^(\d+):(\d{2}):(\d{2}(?:\.\d+)?)$")
 
 
@@ -123,12 +123,23 @@ class VideoSource(FrameSource):
     def _check_complete(
         self, container: av.container.InputContainer, stream: av.VideoStream, count: int, last_end: float
     ) -> None:
+        """Refuse a stream that ended well before its header says it should (a cut file).
+
+        The slack is generous: refusing a sound file whose last frame simply lasts long, or whose edit
+        list drops a few leading samples, is worse than missing a cut of a few frames (the frames that
+        were decoded are redacted and verified either way)."""
         name = self.info.path.name
         if count == 0:
             raise InputError(f"{name}: the video stream holds no decodable frame")
+        declared = self.info.frame_count
+        if declared is not None and count < declared - max(2, declared // 20):
+            raise InputError(
+                f"{name}: only {count} of the {declared} frames in the header could be read "
+                f"(truncated?); decoding failed at frame {count}"
+            )
         expected = _expected_end(container, stream)
         fps = float(self.info.fps or DEFAULT_FPS)
-        slack = max(_MIN_TRUNCATION_SECONDS, 3.0 / fps)
+        slack = max(_MIN_TRUNCATION_SECONDS, 0.05 * (expected or 0.0), 3.0 / fps)
         if expected is not None and last_end > 0 and expected - last_end > slack:
             raise InputError(
                 f"{name}: video ends at {last_end:.2f} s but its header says {expected:.2f} s "

@@ -91,6 +91,8 @@ class PhoneRecognizer(PatternRecognizer):
             (9, 11),
             partial=True,
         ),
+        # Japanese style: 03(1234)5678.
+        Pattern.number("national-paren", r"0\d{1,4}\(\d{1,4}\)\d{3,4}", 0.7, (9, 11), partial=True),
         Pattern.number(
             "us-grouped",
             rf"(?:1{_S}?)?(?:\([2-9]\d{{2}}\){_S}?|[2-9]\d{{2}}{_S})[2-9]\d{{2}}{_S}\d{{4}}",

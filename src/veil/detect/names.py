@@ -50,62 +50,11 @@ def _context_says_name(context: str) -> bool:
 
 _HANGUL_RUN = re.compile(r"[가-힣]+")
 # Titles and honorifics written after a name, inside the same word or as the next word.
-_KO_TITLES = (
-    "고객님",
-    "선생님",
-    "교수님",
-    "회원님",
-    "담당자님",
-    "담당자",
-    "매니저님",
-    "매니저",
-    "팀장님",
-    "팀장",
-    "부장님",
-    "부장",
-    "과장님",
-    "과장",
-    "차장님",
-    "차장",
-    "대리님",
-    "대리",
-    "사원님",
-    "사원",
-    "주임님",
-    "주임",
-    "대표님",
-    "대표",
-    "이사님",
-    "실장님",
-    "실장",
-    "원장님",
-    "님",
-    "씨",
-    "귀하",
-    "고객",
+_KO_TITLES = tuple(
+    "고객님 선생님 교수님 회원님 담당자님 담당자 매니저님 매니저 팀장님 팀장 부장님 부장 과장님 과장 차장님 차장 대리님 대리 "
+    "사원님 사원 주임님 주임 대표님 대표 이사님 실장님 실장 원장님 님 씨 귀하 고객".split()
 )
-_KO_PARTICLES = (
-    "에게서",
-    "한테서",
-    "께서",
-    "에게",
-    "한테",
-    "이랑",
-    "랑",
-    "이가",
-    "은",
-    "는",
-    "을",
-    "를",
-    "의",
-    "와",
-    "과",
-    "도",
-    "만",
-    "께",
-    "이",
-    "가",
-)
+_KO_PARTICLES = tuple("에게서 한테서 께서 에게 한테 이랑 랑 이가 은 는 을 를 의 와 과 도 만 께 이 가".split())
 # Labels written before a name on the same line ("담당자: 김민준", "보낸 사람 이서연").
 _KO_BEFORE = re.compile(
     r"(담당자|담당|작성자|보낸\s?사람|받는\s?사람|발신인|수신인|예금주|상담원|고객)\s*[:：]?\s*$"
@@ -276,7 +225,11 @@ _KO_COMMON = frozenset(
         "이메일주소",
     ]
 )
-_KO_PLACE_SUFFIX = ("시", "도", "구", "군", "읍", "면", "로", "길", "역", "어", "점", "동")
+# Endings of place, organisation and product names that Kiwi tags as proper nouns (강남구, 신한은행).
+_KO_PLACE_SUFFIX = tuple(
+    "시 도 구 군 읍 면 로 길 역 어 점 동 은행 카드 증권 보험 "
+    "마트 전자 그룹 회사 병원 학교 센터 공사 공항 백화점 몰 앱 페이".split()
+)  # fmt: skip
 
 
 @cache
@@ -350,11 +303,14 @@ class KoreanNameRecognizer(Recognizer):
         word = s[a:b].replace(" ", "")
         following = s[runs[i + 1][0] : runs[i + 1][1]] if i + 1 < len(runs) else ""
         before = bool(_KO_BEFORE.search(s[:a]))
-        for core_len, titled in _cores(word):
+        for core_len, suffixed in _cores(word):
             core = word[:core_len]
             if core in _KO_COMMON or not _surname_split(core):
                 continue
-            titled = titled or following.startswith(_KO_TITLES) or before
+            # "김 민준": the spaced given name is two syllables and not a common word ("주 정도면").
+            if spaced and (len(core) != 3 or core[1:] in _KO_COMMON):
+                continue
+            titled = suffixed or following.startswith(_KO_TITLES) or before
             end = a + core_len + (1 if spaced else 0)
             if titled or labelled:
                 return end, STRONG
@@ -390,7 +346,7 @@ def _cores(word: str) -> list[tuple[int, bool]]:
 # --------------------------------------------------------------------------------------------
 # Japanese
 
-_JA_HONORIFICS = ("様", "さま", "さん", "殿", "氏", "君", "くん", "ちゃん", "先生", "部長", "課長", "社長")
+_JA_HONORIFICS = tuple("様 さま さん 殿 氏 君 くん ちゃん 先生 部長 課長 社長".split())
 _JA_BEFORE = re.compile(r"(担当者?|差出人|宛先|送信者|受取人|名義人?|署名)\s*[:：]?\s*$")
 
 

@@ -5,8 +5,8 @@
 2. the kill switch (policy, environment variable, file) is off;
 3. the destination's policy names every legal term (legal basis, country, recipient, data
    categories, retention, no-training);
-4. this payload was not already sent there (then the stored answer is returned, nothing is sent);
-5. no earlier send of it was interrupted (see below);
+4. no earlier send of this payload there was interrupted (see below);
+5. it was not already sent there (then the stored answer is returned and nothing is sent);
 6. the rate limits (frames per hour, bytes per day, counted over every attempt) hold;
 7. a last re-scan of the text parts with the detectors finds nothing;
 
@@ -118,12 +118,12 @@ class Gateway:
             raise EgressBlocked(
                 f"destination '{dest.name}' may not receive anything: its policy lacks {', '.join(missing)}"
             )
-        done = self.store.sent_answer(dest.name, payload.sha256)
-        if done is not None:
-            return _replayed(done)
         recovered, supersedes = self._check_interrupted(dest, payload)
         if recovered is not None:
             return recovered
+        done = self.store.sent_answer(dest.name, payload.sha256)
+        if done is not None:
+            return _replayed(done)
         self._rescan(payload)
         return self._attempts(payload, dest, provider, options, supersedes)
 

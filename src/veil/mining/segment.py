@@ -129,20 +129,24 @@ def _repeat_cuts(seq: list[int], sigs: Sequence[Sig]) -> list[int]:
     return cuts
 
 
-def _unanchored(kept: list[list[int]], sigs: Sequence[Sig], opt: SegmentOptions) -> set[Sig]:
-    """Steps whose preceding few steps vary: no step is usually among them, as for a step that
-    opens a task after whatever task came before. A step inside a routine has its anchors."""
+def _anchors(
+    kept: list[list[int]], sigs: Sequence[Sig], opt: SegmentOptions
+) -> dict[Sig, tuple[float, float]]:
+    """Per step, how often its most frequent companion is among the few steps before it, and
+    among the few after it. A step inside a routine has companions on both sides; a step opening
+    a task has none before it (whatever task came before varies) but its routine after it."""
     count: Counter[Sig] = Counter()
-    anchors: dict[Sig, Counter[Sig]] = defaultdict(Counter)
+    before: dict[Sig, Counter[Sig]] = defaultdict(Counter)
+    after: dict[Sig, Counter[Sig]] = defaultdict(Counter)
     for seq in kept:
         for k, i in enumerate(seq):
             s = sigs[i]
             count[s] += 1
-            anchors[s].update({sigs[j] for j in seq[max(k - opt.context, 0) : k]} - {s})
+            before[s].update({sigs[j] for j in seq[max(k - opt.context, 0) : k]} - {s})
+            after[s].update({sigs[j] for j in seq[k + 1 : k + 1 + opt.context]} - {s})
     return {
-        s
+        s: (max(before[s].values(), default=0) / n, max(after[s].values(), default=0) / n)
         for s, n in count.items()
-        if n >= opt.min_support and max(anchors[s].values(), default=0) < opt.anchor_share * n
     }
 
 
@@ -154,10 +158,14 @@ def _start_steps(kept: list[list[int]], sigs: Sequence[Sig], stats: _Stats, opt:
         if seq:
             opens[sigs[seq[0]]] += 1
         opens.update(sigs[seq[k]] for k in _repeat_cuts(seq, sigs))
-    by_repeat = {
-        s for s, n in opens.items() if n >= opt.min_support and n >= opt.start_share * stats.count[s]
+    anchors = _anchors(kept, sigs, opt)
+    return {
+        s
+        for s, n in stats.count.items()
+        if n >= opt.min_support
+        and anchors[s][1] >= opt.anchor_share
+        and (anchors[s][0] < opt.anchor_share or opens[s] >= opt.start_share * n)
     }
-    return by_repeat | _unanchored(kept, sigs, opt)
 
 
 def _cut(

@@ -32,6 +32,7 @@ from veil.ocr.tess import TesseractEngine
 
 KOREAN_LANGUAGES = "kor+eng"
 _INK_CONTRAST = 60  # grey levels from the background that count as ink
+_BRIDGE = 0.25  # white gaps up to this x line height inside unread ink are bridged
 _EXPLAINED = 0.6  # half-width, in advances, of the columns one character accounts for
 
 
@@ -91,7 +92,12 @@ def unread_ink_run(gray: Pixels, raw: RawLine) -> float:
         half = _EXPLAINED * advance * char_weight(char)
         lo, hi = int(center - half) - box.x, int(np.ceil(center + half)) - box.x
         explained[max(lo, 0) : max(hi, 0)] = True
-    return float(_longest_run(ink & ~explained))
+    unread = (ink & ~explained).astype(np.uint8)[None, :]
+    # Bridge the white columns inside a syllable or between syllables of one word, never across a
+    # recognised character.
+    bridge = max(int(box.h * _BRIDGE), 1) * 2 + 1
+    closed = cv2.morphologyEx(unread, cv2.MORPH_CLOSE, np.ones((1, bridge), np.uint8))[0].astype(bool)
+    return float(_longest_run(closed & ~explained))
 
 
 def _unit_advance(raw: RawLine) -> float:

@@ -58,7 +58,8 @@ class _Plan:
     spans: tuple[tuple[int, int], ...]
     lines: tuple[TextLine, ...]
     verified: tuple[TextLine, ...]
-    moved: bool
+    region: Box | None  # the scrolled region, when dy != 0
+    dy: int
 
 
 class IncrementalPipeline:
@@ -104,18 +105,19 @@ class IncrementalPipeline:
             plan = self._plan(prev, frame, last)
         if plan is None:
             return self._full_path(frame)
-        if not plan.spans and not plan.moved:
+        if not plan.spans and not plan.dy:
             self.stats["frames_still"] += 1
             return self._reuse(frame, last)
-        return self._update(frame, last, list(plan.lines), list(plan.verified), list(plan.spans))
+        return self._update(frame, last, plan)
 
     def _plan(self, prev: Pixels, frame: Frame, last: FrameOutcome) -> _Plan | None:
         """What to re-read: None means the full path (too much changed)."""
         mask = changed_mask(prev, frame.pixels)
         lines, verified = last.lines, last.verified_lines
         if not mask.any():
-            return _Plan((), lines, verified, moved=False)
-        region = Box.covering(dirty_boxes(mask, dilate=0))
+            return _Plan((), lines, verified, None, 0)
+        region = _grow_to_lines(Box.covering(dirty_boxes(mask, dilate=0)), [*lines, *verified])
+        region = region.clip(frame.width, frame.height)
         dy = detect_shift(prev, frame.pixels, region) if region.h >= MIN_SCROLL_REGION else None
         if dy:
             self.stats["frames_scrolled"] += 1
@@ -127,7 +129,7 @@ class IncrementalPipeline:
         if float(mask.mean()) > self.max_dirty_share:
             return None
         spans = bands(dirty_boxes(mask), [ln.box for ln in lines], frame.height, BAND_MARGIN)
-        return _Plan(tuple(spans), lines, verified, moved=bool(dy))
+        return _Plan(tuple(spans), lines, verified, region, dy or 0)
 
     def _reuse(self, frame: Frame, last: FrameOutcome) -> FrameOutcome:
         # Pixels changed by less than the noise threshold: same lines, same findings, masks re-applied.
@@ -145,31 +147,42 @@ class IncrementalPipeline:
                 self.stats["ocr_pixels"] += crop.shape[0] * crop.shape[1]
         return out
 
-    def _update(
-        self,
-        frame: Frame,
-        last: FrameOutcome,
-        lines: list[TextLine],
-        verified: list[TextLine],
-        spans: list[tuple[int, int]],
-    ) -> FrameOutcome:
+    def _update(self, frame: Frame, last: FrameOutcome, plan: _Plan) -> FrameOutcome:
         self.stats["frames_incremental"] += 1
-        kept = [ln for ln in lines if not _touches(ln.box, spans)]
-        lines = kept + self._read_spans(frame.pixels, spans, verifier=False)
+        kept = [ln for ln in plan.lines if not _touches(ln.box, plan.spans)]
+        lines = kept + self._read_spans(frame.pixels, plan.spans, verifier=False)
         findings = self.full.find(lines, frame.index)
         redacted = self.full.redact(frame.pixels, findings)
-        # Re-verify the changed bands, plus the rows of any finding that was not there before: its
-        # old verified reading still holds the now-masked text.
-        before = {f.value_hmac for f in last.result.findings}
-        fresh = [b for f in findings if f.value_hmac not in before for b in f.boxes]
-        vspans = bands([Box(0, t, frame.width, b - t) for t, b in spans] + fresh, [], frame.height, 2)
-        kept_verified = [ln for ln in verified if not _touches(ln.box, vspans)]
+        # The verifier's own bookkeeping: re-read wherever the *redacted output* differs from the
+        # previous redacted output (scroll compensated), whatever the primary pass believes. A mask
+        # that moved, appeared or vanished is re-read; only output pixels verified before are not.
+        before = last.pixels
+        if plan.region is not None and plan.dy:
+            before = shifted(before, plan.region, plan.dy)
+        vmask = changed_mask(before, redacted)
+        if plan.region is not None and plan.dy:
+            strip = exposed_strip(plan.region, plan.dy)
+            vmask[strip.y : strip.y2, strip.x : strip.x2] = True
+        vspans = bands(dirty_boxes(vmask), [ln.box for ln in plan.verified], frame.height, BAND_MARGIN)
+        kept_verified = [ln for ln in plan.verified if not _touches(ln.box, vspans)]
         verified = kept_verified + self._read_spans(redacted, vspans, verifier=True)
         residual = self.full.find(verified, frame.index)
         if residual:
             return self.full.masked(frame, findings, MaskReason.VERIFIER_FOUND, residual)
         result = FrameResult(frame.index, frame.seconds, tuple(findings), verified=True)
         return FrameOutcome(redacted, result, text_layer(verified, findings), tuple(lines), tuple(verified))
+
+
+def _grow_to_lines(region: Box, lines: Sequence[TextLine]) -> Box:
+    """Grow `region` until no known line straddles its border: a line half inside would otherwise
+    be dropped by the scroll shift without being re-read."""
+    grown = True
+    while grown:
+        grown = False
+        for ln in lines:
+            if region.intersection_area(ln.box) and not region.contains(ln.box):
+                region, grown = region.union(ln.box), True
+    return region
 
 
 def findings_only_in(full: Sequence[Finding], incremental: Sequence[Finding]) -> list[Finding]:

@@ -13,11 +13,13 @@ The canonical body (what `sha256` hashes, and what the ledger records) is the co
 UTF-8 JSON of
 
     {"parts": [{"kind": "text", "role": R, "text": T},
-               {"kind": "image", "role": R, "media_type": "image/png", "sha256": H, "size": N}],
+               {"kind": "image", "media_type": "image/png", "sha256": H, "size": N}],
      "veil_payload": 1}
 
-in part order, images by the SHA-256 and length of their PNG bytes. Anyone who receives the parts
-(a provider, an auditor, a test server) can rebuild it with `canonical_body` and compare hashes.
+in part order, images by the SHA-256 and length of their PNG bytes. It holds exactly what goes on
+the wire: an image's role is a local name for messages and is not sent, so it is not hashed either.
+Anyone who receives the parts (a provider, an auditor, a test server) can rebuild the body with
+`canonical_body` and compare hashes.
 `size` is the number of bytes that leave: the UTF-8 length of the text parts plus the PNG bytes.
 """
 
@@ -83,7 +85,6 @@ def canonical_body(parts: Iterable[PayloadPart]) -> bytes:
             out.append(
                 {
                     "kind": "image",
-                    "role": part.role,
                     "media_type": "image/png",
                     "sha256": hashlib.sha256(part.png).hexdigest(),
                     "size": len(part.png),

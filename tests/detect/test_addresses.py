@@ -1,0 +1,84 @@
+"""Address recognizers: table-driven positives and negatives per language (synthetic addresses)."""
+
+from __future__ import annotations
+
+import pytest
+
+from veil.detect.addresses import (
+    EnglishAddressRecognizer,
+    FrenchAddressRecognizer,
+    JapaneseAddressRecognizer,
+    KoreanAddressRecognizer,
+)
+from veil.detect.base import Recognizer
+
+RECOGNIZERS: dict[str, Recognizer] = {
+    "ko": KoreanAddressRecognizer(),
+    "ja": JapaneseAddressRecognizer(),
+    "fr": FrenchAddressRecognizer(),
+    "en": EnglishAddressRecognizer(),
+}
+
+
+def found(lang: str, text: str, context: str = "") -> list[str]:
+    return [text[s.start : s.end] for s in RECOGNIZERS[lang].analyze(text, context) if s.score >= 0.4]
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        (
+            "ko",
+            "서울특별시 강남구 테헤란로 123, 101동 1203호",
+            ["서울특별시 강남구 테헤란로 123, 101동 1203호"],
+        ),
+        ("ko", "경기도 성남시 분당구 정자동 178-1", ["경기도 성남시 분당구 정자동 178-1"]),
+        (
+            "ko",
+            "배송지: 부산광역시 해운대구 센텀중앙로 79 (우동)",
+            ["부산광역시 해운대구 센텀중앙로 79 (우동)"],
+        ),
+        ("ko", "래미안아파트 101동 1203호", ["래미안아파트 101동 1203호"]),
+        ("ja", "〒150-0001 東京都渋谷区神宮前1-2-3", ["〒150-0001", "東京都渋谷区神宮前1-2-3"]),
+        ("ja", "大阪府大阪市北区梅田1丁目2番3号 梅田ビル5F", ["大阪府大阪市北区梅田1丁目2番3号 梅田ビル5F"]),
+        ("ja", "神奈川県横浜市西区みなとみらい2-3-1", ["神奈川県横浜市西区みなとみらい2-3-1"]),
+        ("fr", "12 rue de la Paix", ["12 rue de la Paix"]),
+        ("fr", "3 bis avenue des Champs-Élysées", ["3 bis avenue des Champs-Élysées"]),
+        ("fr", "45 boulevard Saint-Michel, 75005 Paris", ["45 boulevard Saint-Michel", "75005 Paris"]),
+        ("en", "1600 Pennsylvania Avenue NW", ["1600 Pennsylvania Avenue NW"]),
+        ("en", "Springfield, IL 62704", ["Springfield, IL 62704"]),
+        ("en", "742 Evergreen Terrace, Apt 4B", ["742 Evergreen Terrace, Apt 4B"]),
+        ("en", "PO Box 123", ["PO Box 123"]),
+    ],
+)
+def test_addresses(lang: str, text: str, expected: list[str]) -> None:
+    assert found(lang, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("ko", "서울 맑음 23°"),
+        ("ko", "주문번호 2024-1188"),
+        ("ko", "합계 12,000원"),
+        ("ja", "東京 晴れ"),
+        ("ja", "注文番号 123-4567"),
+        ("ja", "価格 1,200円"),
+        ("fr", "Paris 18°C"),
+        ("fr", "N° de commande 75008"),
+        ("fr", "Prix 12,50 €"),
+        ("fr", "10000 points"),
+        ("en", "Order #12345"),
+        ("en", "$19.99"),
+        ("en", "London 14°C cloudy"),
+    ],
+)
+def test_negatives(lang: str, text: str) -> None:
+    assert found(lang, text) == []
+
+
+def test_multi_line_address_masks_every_line() -> None:
+    lines = ["742 Evergreen Terrace", "Apt 4B", "Springfield, IL 62704"]
+    hits = [found("en", line, lines[i - 1] if i else "") for i, line in enumerate(lines)]
+    assert hits == [["742 Evergreen Terrace"], ["Apt 4B"], ["Springfield, IL 62704"]]
+    assert found("en", "Apt 4B") == []  # alone, with no address above, it is not flagged

@@ -1,0 +1,109 @@
+"""Label vocabulary and the labelled-value recognizer (layout context, values being typed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from veil.detect.labels import LabelledValueRecognizer, LabelVocabulary, label_type, split_label_value
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("이름", "person_name"),
+        ("고객명:", "person_name"),
+        ("연락처", "phone"),
+        ("휴대폰 번호 *", "phone"),
+        ("배송지", "address"),
+        ("계좌번호", "bank_account"),
+        ("氏名：", "person_name"),
+        ("お名前", "person_name"),
+        ("電話番号", "phone"),
+        ("住所", "address"),
+        ("口座番号", "bank_account"),
+        ("生年月日", "date_of_birth"),
+        ("Nom :", "person_name"),
+        ("Prénom", "person_name"),
+        ("Adresse", "address"),
+        ("Téléphone*", "phone"),
+        ("E-mail", "email"),
+        ("Date de naissance", "date_of_birth"),
+        ("Phone Number:", "phone"),
+        ("DOB", "date_of_birth"),
+        ("Ｎａｍｅ", "person_name"),
+    ],
+)
+def test_label_type(text: str, kind: str) -> None:
+    assert label_type(text) == kind
+
+
+@pytest.mark.parametrize("text", ["Total", "주문번호", "注文番号", "Prix", "Nom de produit", "이상", ""])
+def test_not_labels(text: str) -> None:
+    assert label_type(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("氏名：山田 太郎", ("person_name", 3)),
+        ("연락처: 010-12", ("phone", 5)),
+        ("Adresse : 12 rue X", ("address", 10)),
+        ("Phone\t555-0100", ("phone", 6)),
+        ("Total: 12", None),
+        ("이름", None),
+    ],
+)
+def test_split_label_value(text: str, expected: tuple[str, int] | None) -> None:
+    assert split_label_value(text) == expected
+
+
+def test_extra_labels_from_policy() -> None:
+    vocabulary = LabelVocabulary({"사번": "employee_id", "Matricule": "employee_id"})
+    assert vocabulary.label_type("사번:") == "employee_id"
+    assert vocabulary.label_type("MATRICULE") == "employee_id"
+    assert label_type("사번") is None  # the built-in vocabulary is unchanged
+    with pytest.raises(ValueError, match="non-empty"):
+        LabelVocabulary({"": "phone"})
+
+
+RECOGNIZER = LabelledValueRecognizer()
+
+
+@pytest.mark.parametrize(
+    ("text", "context", "expected"),
+    [
+        ("김민", "고객명", ("김민", "person_name")),
+        ("  SKU-0042  ", "Name", ("SKU-0042", "person_name")),  # a cell no content rule would flag
+        ("山田 太郎", "氏名", ("山田 太郎", "person_name")),
+        ("anything at all", "Adresse", ("anything at all", "address")),
+        ("氏名：山田 太郎", "", ("山田 太郎", "person_name")),
+    ],
+)
+def test_labelled_value(text: str, context: str, expected: tuple[str, str]) -> None:
+    spans = RECOGNIZER.analyze(text, context)
+    assert [(text[s.start : s.end], s.type) for s in spans] == [expected]
+    assert spans[0].score == pytest.approx(0.9)
+
+
+@pytest.mark.parametrize(
+    ("text", "context"),
+    [("김민", "주문번호"), ("12,000원", "합계"), ("-", "연락처"), ("", "연락처"), ("전화번호", "연락처")],
+)
+def test_no_labelled_value(text: str, context: str) -> None:
+    assert RECOGNIZER.analyze(text, context) == []
+
+
+@pytest.mark.parametrize(
+    ("label", "keystrokes"),
+    [
+        ("연락처", ["0", "01", "010", "010-", "010-1", "010-12", "010-123", "010-1234-5", "010-1234-5678"]),
+        ("고객명", ["김", "김민", "김민준"]),
+        ("電話番号", ["0", "09", "090-", "090-12", "090-1234-5678"]),
+        ("Téléphone", ["0", "06", "06 1", "06 12 34", "06 12 34 56 78"]),
+    ],
+)
+def test_typing_never_leaks_a_prefix(label: str, keystrokes: list[str]) -> None:
+    for typed in keystrokes:
+        spans = RECOGNIZER.analyze(typed, label)
+        assert len(spans) == 1, typed
+        assert (spans[0].start, spans[0].end) == (0, len(typed))

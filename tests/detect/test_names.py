@@ -1,0 +1,121 @@
+"""Person-name recognizers: table-driven positives and negatives per language (synthetic names)."""
+
+from __future__ import annotations
+
+import pytest
+
+from veil.detect.names import JapaneseNameRecognizer, KoreanNameRecognizer, LatinNameRecognizer
+from veil.models import TextSpan
+
+THRESHOLD = 0.4  # the analyzer's default min_score
+
+
+def found(spans: list[TextSpan], text: str) -> list[str]:
+    return [text[s.start : s.end] for s in spans if s.score >= THRESHOLD]
+
+
+KO = KoreanNameRecognizer()
+JA = JapaneseNameRecognizer()
+LATIN = LatinNameRecognizer()
+
+
+@pytest.mark.parametrize(
+    ("text", "context", "expected"),
+    [
+        ("김민준 고객님 안녕하세요", "", ["김민준"]),
+        ("담당자: 이서연", "", ["이서연"]),
+        ("박지훈님이 회의에 참가했습니다", "", ["박지훈"]),
+        ("최유진 씨", "", ["최유진"]),
+        ("김 민준 님", "", ["김 민준"]),
+        ("남궁민수 과장", "", ["남궁민수"]),
+        ("정하은", "", ["정하은"]),
+        ("김민", "고객명", ["김민"]),
+        ("이하나", "성명", ["이하나"]),
+    ],
+)
+def test_korean_names(text: str, context: str, expected: list[str]) -> None:
+    assert found(KO.analyze(text, context), text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "이상 없습니다 정말 감사합니다",
+        "이번 정도면 전화 주세요",
+        "서울 맑음 23°",
+        "이용자 정보",
+        "강남구 테헤란로 123",
+        "박물관 관람 안내",
+        "조회수 1,234",
+        "김민",  # two syllables without context: too ambiguous alone
+        "신한은행 이체 완료",
+    ],
+)
+def test_korean_negatives(text: str) -> None:
+    assert found(KO.analyze(text), text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "context", "expected"),
+    [
+        ("山田 太郎様", "", ["山田 太郎"]),
+        ("佐藤花子", "", ["佐藤花子"]),
+        ("田中様", "", ["田中"]),
+        ("担当：鈴木", "", ["鈴木"]),
+        ("高橋さんからのメール", "", ["高橋"]),
+        ("ヤマダ タロウ様", "", ["ヤマダ タロウ"]),
+        ("中村", "", ["中村"]),
+        ("伊藤 健太", "氏名", ["伊藤 健太"]),
+    ],
+)
+def test_japanese_names(text: str, context: str, expected: list[str]) -> None:
+    assert found(JA.analyze(text, context), text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["東京 晴れ 18°", "文化の日", "株式会社山田商事", "トヨタ自動車", "大阪府大阪市北区"]
+)
+def test_japanese_negatives(text: str) -> None:
+    assert found(JA.analyze(text), text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "context", "expected"),
+    [
+        ("Dear Marie,", "", ["Marie"]),
+        ("From: John Smith <js@example.com>", "", ["John Smith"]),
+        ("Bonjour Mme Dupont", "", ["Dupont"]),
+        ("Marie DUPONT", "", ["Marie DUPONT"]),
+        ("DUPONT Marie", "", ["DUPONT Marie"]),
+        ("Jean Martin a appelé", "", ["Jean Martin"]),
+        ("Meeting with Sarah Connor", "", ["Sarah Connor"]),
+        ("À : Claire Fontaine", "", ["Claire Fontaine"]),
+        ("Mr. Brown", "", ["Brown"]),
+        ("Zephyrin Quillard", "Nom", ["Zephyrin Quillard"]),
+    ],
+)
+def test_latin_names(text: str, context: str, expected: list[str]) -> None:
+    assert found(LATIN.analyze(text, context), text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Apple Store",
+        "Paris Weather",
+        "Samsung Galaxy",
+        "Total Energies",
+        "May 2024",
+        "June 12",
+        "Monday Meeting",
+    ],
+)
+def test_latin_negatives(text: str) -> None:
+    assert found(LATIN.analyze(text), text) == []
+
+
+def test_offsets_point_into_original_text() -> None:
+    text = "ＦＲＯＭ:　山田　太郎様"  # full-width forms normalise; offsets must still hit the original
+    spans = JA.analyze(text)
+    assert [text[s.start : s.end] for s in spans] == ["山田　太郎"]
+    assert all(s.type == "person_name" for s in spans)
