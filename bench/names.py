@@ -26,16 +26,12 @@ from veil.detect.names import JapaneseNameRecognizer, KoreanNameRecognizer, Lati
 
 Sample = tuple[str, tuple[int, int] | None]  # line, planted span
 
-KO_SUR = ["김", "이", "박", "최", "정", "강", "조", "윤", "장", "임", "한", "오", "서", "신", "권", "황", "안", "송", "류", "홍"]
-KO_GIVEN_SYL = ["민", "서", "지", "현", "준", "우", "연", "하", "은", "도", "윤", "수", "영", "예", "진", "성", "훈", "경", "희", "주", "원", "빈", "아", "린"]
-JA_SUR = ["佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤", "吉田", "山田", "松本", "井上", "木村", "清水", "森田", "岡本"]
-JA_GIVEN = ["太郎", "花子", "健太", "美咲", "大輔", "陽子", "翔太", "結衣", "直樹", "恵子", "拓也", "由美", "一郎", "真由美", "誠", "愛"]
-LA_FIRST = (
-    ["Marie", "Jean", "Pierre", "Claire", "Sophie", "Thomas", "Julien", "Camille", "John", "Sarah", "Michael", "Emily", "David", "Laura"]
-)
-LA_LAST = (
-    ["Dupont", "Martin", "Bernard", "Moreau", "Lefebvre", "Girard", "Smith", "Johnson", "Brown", "Taylor", "Wilson", "Carter", "Garnier"]
-)
+KO_SUR = list("김이박최정강조윤장임한오서신권황안송류홍")
+KO_GIVEN_SYL = list("민서지현준우연하은도윤수영예진성훈경희주원빈아린")
+JA_SUR = "佐藤 鈴木 高橋 田中 伊藤 渡辺 山本 中村 小林 加藤 吉田 山田 松本 井上 木村 清水 森田 岡本"
+JA_GIVEN = "太郎 花子 健太 美咲 大輔 陽子 翔太 結衣 直樹 恵子 拓也 由美 一郎 真由美 誠 愛"
+LA_FIRST = "Marie Jean Pierre Claire Sophie Thomas Julien Camille John Sarah Michael Emily David Laura"
+LA_LAST = "Dupont Martin Bernard Moreau Lefebvre Girard Smith Johnson Brown Taylor Wilson Carter Garnier"
 KO_NAME_T = [
     "{} 고객님 안녕하세요",
     "담당자: {}",
@@ -48,14 +44,23 @@ KO_NAME_T = [
 JA_NAME_T = ["{}様", "{}さん、お疲れ様です", "担当：{}", "{}", "差出人 {}"]
 LA_NAME_T = ["Dear {},", "From: {} <x@example.com>", "Bonjour {},", "{} joined the meeting", "{}", "À : {}"]
 NEG = {
-    "ko": ["이상 없습니다", "정말 감사합니다", "서울 맑음 23°", "주문번호 2024-118843", "합계 12,000원", "삼성전자 갤럭시",
-           "이번 주 정도면 됩니다", "전화 상담 안내", "신한은행 이체 완료", "장바구니 담기", "조회수 1,234", "한국어 설정"],
-    "ja": ["東京 晴れ 18°", "文化の日", "注文番号 123-4567", "価格 1,200円", "トヨタ自動車", "株式会社山田商事", "本日のお知らせ",
-           "大阪 くもり", "商品コード A-100", "ログイン"],
-    "fr": ["Paris 18°C", "Apple Store", "Total Energies", "N° de commande 75008", "Prix 12,50 €", "Mai 2024",
-           "Samsung Galaxy", "Mardi 14 mai", "Livraison gratuite", "10000 points"],
-    "en": ["Paris Weather", "Apple Store", "Order #12345", "$19.99", "May 2024", "Samsung Galaxy", "London 14°C",
-           "Monday Meeting", "Free Shipping", "Version 2.1"],
+    "ko": [
+        "이상 없습니다", "정말 감사합니다", "서울 맑음 23°", "주문번호 2024-118843", "합계 12,000원",
+        "삼성전자 갤럭시", "이번 주 정도면 됩니다", "전화 상담 안내", "신한은행 이체 완료",
+        "장바구니 담기", "조회수 1,234", "한국어 설정",
+    ],
+    "ja": [
+        "東京 晴れ 18°", "文化の日", "注文番号 123-4567", "価格 1,200円", "トヨタ自動車",
+        "株式会社山田商事", "本日のお知らせ", "大阪 くもり", "商品コード A-100", "ログイン",
+    ],
+    "fr": [
+        "Paris 18°C", "Apple Store", "Total Energies", "N° de commande 75008", "Prix 12,50 €", "Mai 2024",
+        "Samsung Galaxy", "Mardi 14 mai", "Livraison gratuite", "10000 points",
+    ],
+    "en": [
+        "Paris Weather", "Apple Store", "Order #12345", "$19.99", "May 2024", "Samsung Galaxy",
+        "London 14°C", "Monday Meeting", "Free Shipping", "Version 2.1",
+    ],
 }  # fmt: skip
 
 
@@ -65,11 +70,11 @@ def ko_name(r: random.Random) -> str:
 
 
 def ja_name(r: random.Random) -> str:
-    return r.choice(JA_SUR) + r.choice(["", " ", "　"]) + r.choice(JA_GIVEN)
+    return r.choice(JA_SUR.split()) + r.choice(["", " ", "　"]) + r.choice(JA_GIVEN.split())
 
 
 def la_name(r: random.Random) -> str:
-    first, last = r.choice(LA_FIRST), r.choice(LA_LAST)
+    first, last = r.choice(LA_FIRST.split()), r.choice(LA_LAST.split())
     return r.choice([f"{first} {last}", f"{first} {last.upper()}", f"Mme {last}", f"Mr {last}"])
 
 

@@ -32,7 +32,8 @@ from veil.synth.screens import SCENE_KINDS, THEMES, Screen, ScreenSpec, render_s
 SIZES: tuple[tuple[int, int], ...] = ((1920, 1080), (1366, 768), (2560, 1440), (1600, 900))
 FONT_PX: tuple[int, ...] = (14, 11, 16, 13, 18, 12, 15, 17)
 
-Redact = Callable[[Pixels, str], Pixels]  # (pixels, screen language) -> redacted pixels
+# (pixels, screen language) -> (redacted pixels, whether the whole frame was masked)
+Redact = Callable[[Pixels, str], tuple[Pixels, bool]]
 
 
 @dataclass
@@ -40,6 +41,7 @@ class Run:
     name: str
     score: Score = field(default_factory=Score)
     seconds: list[float] = field(default_factory=list)
+    masked_whole: int = 0
 
     @property
     def seconds_per_frame(self) -> float:
@@ -68,9 +70,9 @@ def veil_redactor() -> Redact:
     policy = Policy()
     pipeline = build_pipeline(policy)  # built once, as a long recording would use it
 
-    def redact(pixels: Pixels, language: str) -> Pixels:
-        out, _result = redact_image(pixels, policy, pipeline)
-        return out
+    def redact(pixels: Pixels, language: str) -> tuple[Pixels, bool]:
+        out, result = redact_image(pixels, policy, pipeline)
+        return out, result.masked_whole
 
     return redact
 
@@ -78,7 +80,8 @@ def veil_redactor() -> Redact:
 def peer_redactor() -> Redact:
     from bench.presidio_peer import PresidioPeer
 
-    return PresidioPeer().redact
+    peer = PresidioPeer()
+    return lambda pixels, language: (peer.redact(pixels, language), False)
 
 
 def run_all(specs: Sequence[ScreenSpec], redactors: dict[str, Redact], console: Console) -> list[Run]:
@@ -87,8 +90,9 @@ def run_all(specs: Sequence[ScreenSpec], redactors: dict[str, Redact], console: 
         screen: Screen = render_screen(spec)
         for run in runs:
             started = time.perf_counter()
-            after = redactors[run.name](screen.pixels.copy(), spec.language)
+            after, whole = redactors[run.name](screen.pixels.copy(), spec.language)
             run.seconds.append(time.perf_counter() - started)
+            run.masked_whole += int(whole)
             run.score = run.score + score_pixels(screen.items, screen.pixels, after)
         console.log(f"frame {n}/{len(specs)} {spec.kind}/{spec.language} {spec.size[0]}x{spec.size[1]} done")
     return runs
@@ -132,6 +136,7 @@ def render_table(runs: Sequence[Run], frames: int) -> Table:
                   *(f"{r.score.decoys_masked} ({_pct(r.score.decoy_rate)})" for r in runs))  # fmt: skip
     table.add_row("all", f"masked area outside personal data % (>{DEFAULT_TOLERANCE_PX}px)", "",
                   *(_pct(r.score.outside_share) for r in runs))  # fmt: skip
+    table.add_row("all", "frames masked whole (fail-closed)", "", *(str(r.masked_whole) for r in runs))
     table.add_row("all", "seconds per frame", "", *(f"{r.seconds_per_frame:.2f}" for r in runs))
     return table
 
@@ -153,6 +158,7 @@ def to_json(runs: Sequence[Run], specs: Sequence[ScreenSpec]) -> dict[str, Any]:
                 "decoys": r.score.decoys,
                 "decoys_masked": r.score.decoys_masked,
                 "outside_share": round(r.score.outside_share, 4),
+                "frames_masked_whole": r.masked_whole,
                 "seconds_per_frame": nan_none(r.seconds_per_frame),
                 "seconds": [round(s, 3) for s in r.seconds],
             }

@@ -56,3 +56,9 @@ def test_value_hmac_is_keyed_and_ignores_spacing() -> None:
     assert value_hmac(b"k" * 32, "010 1234 5678") == value_hmac(b"k" * 32, "01012345678")
     assert value_hmac(b"k" * 32, "01012345678") != value_hmac(b"j" * 32, "01012345678")
     assert "0101" not in value_hmac(b"k" * 32, "01012345678")
+
+
+def test_spaced_out_hangul_label_still_gives_context() -> None:
+    label = line("여 권 번호", 10, 100)
+    value = line("M34955904", 300, 100)
+    assert "여권번호" in context_of(value, [label, value])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Sequence
 
 from veil.detect.analyzer import Analyzer
@@ -19,6 +20,7 @@ from veil.models import Box, Finding, TextLine
 # Two boxes on one row are joined when the gap is below this many line heights: word gaps inside a
 # value are ~0.3-0.6, gaps between table cells are usually well above 1.5.
 JOIN_GAP_HEIGHTS = 1.2
+_HANGUL_GAP = re.compile(r"(?<=[\uac00-\ud7a3]) (?=[\uac00-\ud7a3])")
 
 
 def _same_row(a: Box, b: Box) -> bool:
@@ -72,7 +74,10 @@ def context_of(line: TextLine, rows: Sequence[TextLine]) -> str:
     parts = [r.text for r in sorted(left, key=lambda r: r.box.x)[-2:]]
     if above:
         parts.append(max(above, key=lambda r: r.box.y).text)
-    return " ".join(parts)
+    context = " ".join(parts)
+    # Tesseract's Korean model often spaces out syllables ("여 권 번호"): give labels a chance.
+    despaced = _HANGUL_GAP.sub("", context)
+    return context if despaced == context else f"{context} {despaced}"
 
 
 def value_hmac(key: bytes, value: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -140,6 +141,6 @@ def make_gateway(ledger: Ledger, store: SendStore, analyzer: Analyzer, no_kill: 
 
 def egress_entries(ledger: Ledger, tmp_path: Path) -> list[dict[str, Any]]:
     """The egress events as an auditor reads them, from a ledger export."""
-    folder = ledger.export(tmp_path / f"export-{ledger.size()}")
+    folder = ledger.export(tmp_path / f"export-{uuid.uuid4().hex}")
     rows = [json.loads(line) for line in (folder / "entries.jsonl").read_text(encoding="utf-8").splitlines()]
     return [r for r in rows if r["kind"].startswith("egress")]

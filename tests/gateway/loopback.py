@@ -52,7 +52,9 @@ class Recorded:
                 else:
                     inline = item.get("inlineData") or item["inline_data"]
                     assert (inline.get("mimeType") or inline.get("mime_type")) == "image/png"
-                    out.append(ImagePart("", base64.b64decode(inline["data"])))
+                    out.append(
+                        ImagePart("", base64.urlsafe_b64decode(inline["data"]))
+                    )  # the SDK sends URL-safe base64
         return out
 
     def images(self) -> list[bytes]:

@@ -37,7 +37,8 @@ def server() -> Iterator[LoopbackServer]:
 
 def _dest(server_url: str, provider: str, **overrides: Any) -> Any:
     base = server_url + "/v1" if provider == "openai" else server_url
-    return destination("remote", provider, base_url=base, api_key_env=KEY_ENV, timeout=5, **overrides)
+    settings: dict[str, Any] = {"base_url": base, "api_key_env": KEY_ENV, "timeout": 5, **overrides}
+    return destination("remote", provider, **settings)
 
 
 @pytest.fixture

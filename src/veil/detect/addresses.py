@@ -73,7 +73,11 @@ _JA_BLOCK = (
     rf"(?:{_JA_KNUM}丁目[ ]?(?:\d{{1,4}}(?:番地?|-))?(?:[ ]?\d{{1,4}}号?)?"
     rf"|\d{{1,4}}番地?(?:[ ]?\d{{1,4}}号?)?|\d{{1,4}}-\d{{1,4}}(?:-\d{{1,4}})?)"
 )
-_JA_BUILDING = r"(?:[ ]?[一-龥ぁ-んァ-ヶーA-Za-z0-9]{1,20}?(?:ビル|マンション|ハイツ|タワー|コーポ|レジデンス|荘)?[ ]?\d{1,5}(?:号室|号|F|階))?"
+_JA_BUILDING = (
+    r"(?:[ ]?[一-龥ぁ-んァ-ヶーA-Za-z0-9]{1,20}?"
+    r"(?:ビル|マンション|ハイツ|タワー|コーポ|レジデンス|荘)?"
+    r"[ ]?\d{1,5}(?:号室|号|F|階))?"
+)
 _JA_PATTERNS = (
     _p("ja-postcode", r"〒[ ]?\d{3}-?\d{4}", 0.9),
     _p(
@@ -90,7 +94,10 @@ _FR_WAY = (
     r"route|rte|square|passage|voie|faubourg|fbg|rond-point|sentier|lieu-dit|résidence|cité|hameau|parvis|"
     r"esplanade|promenade|villa|ruelle|mail|montée|traverse)"
 )
-_FR_NAME = r"(?:(?:de la|de l'|du|des|de|d'|l'|la|le|les|saint|sainte)[ ]?)?[A-ZÀ-Ýa-zà-ÿ'-]+(?:[ ](?:de la |de l'|du |des |de |d'|et |sur |en |l')?[A-ZÀ-Ý][A-Za-zà-ÿ'-]+){0,4}"
+_FR_NAME = (
+    r"(?:(?:de la|de l'|du|des|de|d'|l'|la|le|les|saint|sainte)[ ]?)?[A-ZÀ-Ýa-zà-ÿ'-]+"
+    r"(?:[ ](?:de la |de l'|du |des |de |d'|et |sur |en |l')?[A-ZÀ-Ý][A-Za-zà-ÿ'-]+){0,4}"
+)
 _FR_PATTERNS = (
     _p(
         "fr-street",
@@ -101,7 +108,8 @@ _FR_PATTERNS = (
     _p(
         "fr-postcode-city",
         r"(?<![\w\-/.,])(?:0[1-9]|[1-8]\d|9[0-8]|2[AB])\d{3}[ ](?!Points|Euros|EUR)[A-ZÀ-Ý][A-Za-zÀ-ÿ'\-]+"
-        r"(?:[ -](?:sur|sous|en|la|le|les|de|du|lès|Saint|Sainte|[A-ZÀ-Ý][A-Za-zÀ-ÿ'\-]+)){0,4}(?:[ ]Cedex(?:[ ]\d{1,2})?)?",
+        r"(?:[ -](?:sur|sous|en|la|le|les|de|du|lès|Saint|Sainte|[A-ZÀ-Ý][A-Za-zÀ-ÿ'\-]+)){0,4}"
+        r"(?:[ ]Cedex(?:[ ]\d{1,2})?)?",
         0.7,
     ),
 )
@@ -118,13 +126,15 @@ _STATES = (
 _EN_PATTERNS = (
     _p(
         "en-street",
-        rf"(?<![\w-])\d{{1,6}}[A-Za-z]?[ ](?:[NSEW]\.?[ ])?(?:[A-Z0-9][A-Za-z0-9'.-]*[ ]){{1,4}}{_EN_SUFFIX}\.?(?:[ ](?:NW|NE|SW|SE|N|S|E|W))?"
+        rf"(?<![\w-])\d{{1,6}}[A-Za-z]?[ ](?:[NSEW]\.?[ ])?(?:[A-Z0-9][A-Za-z0-9'.-]*[ ]){{1,4}}"
+        rf"{_EN_SUFFIX}\.?(?:[ ](?:NW|NE|SW|SE|N|S|E|W))?"
         r"(?![A-Za-z])(?:,?[ ](?:Apt|Apartment|Suite|Ste|Unit|Flat|#)\.?[ ]?#?[A-Za-z0-9-]+)?",
         0.85,
     ),
     _p(
         "en-city-state-zip",
-        rf"(?<![\w])[A-Z][A-Za-z.'-]+(?:[ ][A-Z][A-Za-z.'-]+){{0,3}},[ ](?:{_STATES.replace(' ', '|')})[ ]\d{{5}}(?:-\d{{4}})?(?!\d)",
+        rf"(?<![\w])[A-Z][A-Za-z.'-]+(?:[ ][A-Z][A-Za-z.'-]+){{0,3}},[ ]"
+        rf"(?:{_STATES.replace(' ', '|')})[ ]\d{{5}}(?:-\d{{4}})?(?!\d)",
         0.85,
     ),
     _p("en-po-box", r"(?<![\w])(?:P\.?[ ]?O\.?[ ]Box|PO[ ]Box|Boîte[ ]postale|BP)[ ]\d{1,6}(?!\d)", 0.75),

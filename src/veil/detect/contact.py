@@ -12,6 +12,13 @@ from veil.detect.pattern import SEP, Pattern, PatternRecognizer
 
 # Labels and decoy labels shared by several recognizers; each recognizer adds its own.
 DECOY_WORDS = (
+    "고객센터",
+    "お客様センター",
+    "カスタマーサポート",
+    "service client",
+    "customer support",
+    "support line",
+    "helpdesk",
     "주문번호",
     "주문 번호",
     "송장번호",
@@ -141,11 +148,22 @@ class PhoneRecognizer(PatternRecognizer):
             number = _parse_valid(value, region)
             if number is None:
                 continue
+            if phonenumbers.number_type(number) in _BUSINESS_TYPES:
+                return None  # a company's toll-free / shared-cost line is nobody's personal data
             if _grouping_fits(value, number):
                 return pattern.score
             best = _MISGROUPED_SCORE
         return best
 
+
+_BUSINESS_TYPES = frozenset(
+    {
+        phonenumbers.PhoneNumberType.TOLL_FREE,
+        phonenumbers.PhoneNumberType.PREMIUM_RATE,
+        phonenumbers.PhoneNumberType.SHARED_COST,
+        phonenumbers.PhoneNumberType.UAN,
+    }
+)
 
 # A valid number whose digit groups cut across the number's own format ("01-15 090-1234" read
 # as 011-5090-1234) is more likely two neighbouring values; keep it, but weakly.

@@ -25,9 +25,11 @@ LABEL_SCORE = 0.9
 
 _BY_TYPE: dict[str, tuple[str, ...]] = {
     "person_name": (
-        "이름", "성명", "고객명", "성함", "고객 이름", "예금주", "받는 사람", "받는분", "수령인", "보내는 사람",
+        "이름", "성명", "고객명", "성함", "고객 이름", "예금주", "받는 사람", "받는분", "수령인",
+        "보내는 사람",
         "담당자", "작성자", "신청인", "보호자", "환자명", "가입자", "회원명", "대표자",
-        "氏名", "お名前", "名前", "フリガナ", "ふりがな", "氏名(カナ)", "お名前(カナ)", "姓", "名", "担当者", "ご担当者",
+        "氏名", "お名前", "名前", "フリガナ", "ふりがな", "氏名(カナ)", "お名前(カナ)", "姓", "名",
+        "担当者", "ご担当者",
         "受取人", "差出人", "申込者", "名義人", "口座名義", "契約者", "患者名",
         "nom", "prénom", "nom de famille", "nom complet", "prénom et nom", "nom et prénom", "titulaire",
         "destinataire", "expéditeur", "name", "full name", "first name", "last name", "surname",
@@ -35,13 +37,15 @@ _BY_TYPE: dict[str, tuple[str, ...]] = {
         "contact name", "patient", "patient name", "cardholder", "card holder", "sender",
     ),
     "phone": (
-        "연락처", "휴대폰", "휴대폰 번호", "휴대전화", "전화", "전화번호", "핸드폰", "연락 가능한 번호", "팩스",
+        "연락처", "휴대폰", "휴대폰 번호", "휴대전화", "전화", "전화번호", "핸드폰",
+        "연락 가능한 번호", "팩스",
         "電話番号", "電話", "携帯電話", "携帯番号", "連絡先", "携帯", "tel", "fax",
         "téléphone", "tél", "portable", "mobile", "numéro de téléphone", "phone", "phone number",
         "telephone", "mobile number", "cell", "contact number",
     ),
     "address": (
-        "주소", "배송지", "배송 주소", "도로명 주소", "지번 주소", "상세주소", "상세 주소", "거주지", "주소지",
+        "주소", "배송지", "배송 주소", "도로명 주소", "지번 주소", "상세주소", "상세 주소", "거주지",
+        "주소지",
         "住所", "ご住所", "お届け先", "送付先", "所在地", "現住所",
         "adresse", "adresse postale", "adresse de livraison", "domicile", "address", "street address",
         "shipping address", "billing address", "home address", "mailing address",
@@ -50,7 +54,10 @@ _BY_TYPE: dict[str, tuple[str, ...]] = {
         "계좌번호", "계좌", "입금계좌", "환불계좌", "口座番号", "口座", "振込先",
         "numéro de compte", "compte bancaire", "account number", "bank account", "account no",
     ),
-    "email": ("이메일", "메일", "전자우편", "メール", "メールアドレス", "e-mail", "email", "courriel", "email address"),
+    "email": (
+        "이메일", "메일", "전자우편", "メール", "メールアドレス", "e-mail", "email", "courriel",
+        "email address",
+    ),
     "date_of_birth": (
         "생년월일", "생일", "生年月日", "誕生日", "date de naissance", "né le", "née le", "date of birth",
         "dob", "birth date", "birthday",

@@ -40,8 +40,10 @@ class UIEvent:
 
     @property
     def signature(self) -> tuple[str, str, str]:
-        """What makes two events 'the same step' across instances."""
-        return (self.app, self.action.value, self.target)
+        """What makes two events 'the same step' across instances. Reaching a page by switching
+        windows or by navigating in the same one is the same step."""
+        action = "go to" if self.action in {Action.SWITCH, Action.NAVIGATE} else self.action.value
+        return (self.app, action, self.target)
 
     def extra_value(self, key: str) -> str | None:
         for k, v in self.extra:

@@ -34,8 +34,10 @@ class SegmentOptions:
     weak_transition: float = 0.2  # c(p->s)^2 / (c(p) c(s)) below this is not a routine edge
     context: int = 3  # steps looked back for a step's anchors
     anchor_share: float = 0.75  # a step with an anchor this often in its context is not a start
+    end_successor_share: float = 0.5  # an end's most common successor follows it less often
     min_support: int = 3
     type_similarity: float = 0.5
+    core_share: float = 0.5  # trailing steps in fewer of a type's instances are not part of it
 
 
 def _sessions(events: Sequence[UIEvent], gap: float) -> list[list[int]]:
@@ -150,34 +152,48 @@ def _anchors(
     }
 
 
-def _start_steps(kept: list[list[int]], sigs: Sequence[Sig], stats: _Stats, opt: SegmentOptions) -> set[Sig]:
-    """Unanchored steps, and steps that open a repeat often enough (a task done many times in a
-    row is anchored by its own last steps)."""
+@dataclass(frozen=True, slots=True)
+class _Markers:
+    starts: frozenset[Sig]  # open a task
+    ends: frozenset[Sig]  # close one: a regular predecessor, no regular successor
+
+
+def _markers(kept: list[list[int]], sigs: Sequence[Sig], stats: _Stats, opt: SegmentOptions) -> _Markers:
+    """Starts are steps with their routine after them and either nothing regular before them or
+    opening repeats often enough (a task done many times in a row is anchored by its own end)."""
     opens: Counter[Sig] = Counter()
     for seq in kept:
         if seq:
             opens[sigs[seq[0]]] += 1
         opens.update(sigs[seq[k]] for k in _repeat_cuts(seq, sigs))
     anchors = _anchors(kept, sigs, opt)
-    return {
+    share = opt.anchor_share
+    frequent = {s for s, n in stats.count.items() if n >= opt.min_support}
+    loose = {s for s in frequent if anchors[s][0] < share}
+    starts = {
         s
-        for s, n in stats.count.items()
-        if n >= opt.min_support
-        and anchors[s][1] >= opt.anchor_share
-        and (anchors[s][0] < opt.anchor_share or opens[s] >= opt.start_share * n)
+        for s in frequent
+        if anchors[s][1] >= share and (s in loose or opens[s] >= opt.start_share * stats.count[s])
     }
+    # Immediate neighbours here: a few occurrences share a companion within three steps by chance.
+    conc = stats.concentration()
+    ends = {s for s in frequent if conc[s][0] >= share and conc[s][1] < opt.end_successor_share}
+    return _Markers(frozenset(starts), frozenset(ends))
 
 
 def _cut(
-    seq: list[int], sigs: Sequence[Sig], starts: set[Sig], stats: _Stats, opt: SegmentOptions
+    seq: list[int], sigs: Sequence[Sig], marks: _Markers, stats: _Stats, opt: SegmentOptions
 ) -> list[list[int]]:
+    """Cut before a start or after an end unless the two steps usually go together, and before a
+    pair of steps already seen in the current part."""
     if not seq:
         return []
     parts: list[list[int]] = [[seq[0]]]
     seen: set[tuple[Sig, Sig]] = set()
     for k in range(1, len(seq)):
         p, s = sigs[seq[k - 1]], sigs[seq[k]]
-        if s in starts and stats.strength(p, s) < opt.weak_transition:
+        weak = stats.pair[(p, s)] < opt.min_support or stats.strength(p, s) < opt.weak_transition
+        if weak and (s in marks.starts or p in marks.ends):
             parts.append([seq[k]])
             seen = set()
             continue
@@ -206,6 +222,23 @@ def _cluster(parts: list[list[int]], sigs: Sequence[Sig], opt: SegmentOptions) -
     return [label_of[s] for s in sets]
 
 
+def _tails(parts: list[list[int]], types: list[int], sigs: Sequence[Sig], opt: SegmentOptions) -> set[int]:
+    """Events at the end of an instance whose step most instances of its type lack: unrelated work
+    done before the next task began. They stay in the instance's case but outside its routine."""
+    members: dict[int, list[list[int]]] = defaultdict(list)
+    for part, ty in zip(parts, types, strict=True):
+        members[ty].append(part)
+    out: set[int] = set()
+    for group in members.values():
+        present = Counter(s for part in group for s in {sigs[i] for i in part})
+        for part in group:
+            k = len(part)
+            while k > 1 and present[sigs[part[k - 1]]] < opt.core_share * len(group):
+                k -= 1
+            out.update(part[k:])
+    return out
+
+
 def segment(events: Sequence[UIEvent], opt: SegmentOptions | None = None) -> Segmentation:
     """Task instance and task type of every event (see the module docstring)."""
     opt = opt or SegmentOptions()
@@ -216,10 +249,10 @@ def segment(events: Sequence[UIEvent], opt: SegmentOptions | None = None) -> Seg
     noise = _denoise(sessions, sigs, opt)
     kept = [_collapse([i for i in s if i not in noise], sigs) for s in sessions]
     stats = _Stats.of(kept, sigs)
-    starts = _start_steps(kept, sigs, stats, opt)
-    parts = [p for seq in kept for p in _cut(seq, sigs, starts, stats, opt)]
+    marks = _markers(kept, sigs, stats, opt)
+    parts = [p for seq in kept for p in _cut(seq, sigs, marks, stats, opt)]
     types = _cluster(parts, sigs, opt)
-    return _assign(events, sessions, parts, types, noise)
+    return _assign(events, sessions, parts, types, noise | _tails(parts, types, sigs, opt))
 
 
 def _assign(

@@ -113,7 +113,14 @@ def _routine(rec: _Recorder, rng: random.Random) -> None:
 
 
 def _inbox(rng: random.Random) -> _Screen:
-    subjects = ["Team lunch", "Weekly report", "Re: invoice <number>", "Holiday plan", "IT notice", "Newsletter"]
+    subjects = [
+        "Team lunch",
+        "Weekly report",
+        "Re: invoice <number>",
+        "Holiday plan",
+        "IT notice",
+        "Newsletter",
+    ]
     rng.shuffle(subjects)
     return _Screen("Outlook", "Inbox", "", [([40, 80 + 40 * k, 600, 24], s) for k, s in enumerate(subjects)])
 
@@ -130,7 +137,9 @@ def _other(rec: _Recorder, rng: random.Random) -> None:
     for _ in range(rng.randint(3, 6)):
         kind = rng.choice(("inbox", "news", "chat"))
         if kind == "chat":
-            rec.show(_Screen("Teams", "Chat", "", [([40, 60, 200, 24], "Message:"), ([260, 60, 500, 24], "")]), "")
+            rec.show(
+                _Screen("Teams", "Chat", "", [([40, 60, 200, 24], "Message:"), ([260, 60, 500, 24], "")]), ""
+            )
             for _ in range(rng.randint(1, 3)):
                 rec.emit([rec.set_line(1, "<text>")], "")
             continue

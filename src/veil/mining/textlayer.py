@@ -233,9 +233,10 @@ class _Deriver:
 
     def _window_event(self, prev: TextFrame, f: TextFrame) -> UIEvent:
         a, b = prev.window or Window(), f.window or Window()
+        target = scrub_text(b.title) or scrub_url(b.url) or scrub_text(b.app)
         if a.app == b.app and a.url != b.url and b.url:
-            return self.event(f, Action.NAVIGATE, scrub_url(b.url))
-        return self.event(f, Action.SWITCH, scrub_text(b.app or b.title))
+            return self.event(f, Action.NAVIGATE, target)
+        return self.event(f, Action.SWITCH, target)
 
     def _regions(self, prev: TextFrame, f: TextFrame) -> None:
         old = {li.text for li in prev.lines}
@@ -244,7 +245,7 @@ class _Deriver:
         touched_field = False
         for region in f.changed:
             found = _field_at(f.lines, region)
-            if found is not None:
+            if found is not None and _is_value_change(prev, f, region, found[1]):
                 touched_field = True
                 self._typing(f, *found)
                 continue
@@ -269,6 +270,15 @@ class _Deriver:
         self.flush()
         self.last_click = (f.frame, target)
         self.events.append(self.event(f, Action.CLICK, target))
+
+
+def _is_value_change(prev: TextFrame, f: TextFrame, region: Box, value: str) -> bool:
+    """Typing shows as a field whose value is a sanitized value, empty, or different from the
+    previous frame; a highlighted list row or button keeps its text and is a click."""
+    if not value or "<" in value:
+        return True
+    before = _line_at(prev.lines, region)
+    return before is None or before.text != (_line_at(f.lines, region) or before).text
 
 
 def _heading(f: TextFrame) -> str:

@@ -33,7 +33,7 @@ from veil.ocr.tess import TesseractEngine
 KOREAN_LANGUAGES = "kor+eng"
 _INK_CONTRAST = 60  # grey levels from the background that count as ink
 _BRIDGE = 0.25  # white gaps up to this x line height inside unread ink are bridged
-_EXPLAINED = 0.6  # half-width, in advances, of the columns one character accounts for
+_EXPLAINED = 0.75  # half-width, in advances, of the columns one character accounts for
 
 
 class RoutedEngine(OcrEngine):

@@ -23,6 +23,7 @@ from veil.gateway.base import (
 )
 from veil.verify.payload import SanitizedPayload, TextPart
 
+API_VERSION = "v1beta"
 _TIMEOUTS = (httpx.TimeoutException, httpx2.TimeoutException, TimeoutError)
 _TRANSPORT = (httpx.TransportError, httpx2.TransportError, ConnectionError)
 
@@ -47,6 +48,7 @@ class GeminiProvider(Provider):
             api_key=api_key,
             http_options=types.HttpOptions(
                 base_url=base_url,
+                api_version=API_VERSION,  # fixed, so an SDK upgrade cannot move the endpoint
                 timeout=self._timeout_ms,  # milliseconds in this SDK
                 retry_options=types.HttpRetryOptions(attempts=1),
             ),
