@@ -71,7 +71,8 @@ def _ja(rng: random.Random) -> tuple[str, tuple[str, ...]]:
 
 def _fr(rng: random.Random) -> tuple[str, tuple[str, ...]]:
     phone = "06 " + " ".join(_digits(rng, 2) for _ in range(4))
-    nir = f"{rng.choice('12')} {_digits(rng, 2)} {_digits(rng, 2)} {_digits(rng, 2)} {_digits(rng, 3)} {_digits(rng, 3)}"
+    parts = [rng.choice("12"), *(_digits(rng, n) for n in (2, 2, 2, 3, 3))]
+    nir = " ".join(parts)
     name, mail = rng.choice(FR_NAMES), _email(rng, "")
     forms = [
         (f"Téléphone : {phone}", (phone,)),

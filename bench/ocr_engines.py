@@ -20,7 +20,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from ocr_corpus import Sample, render_frame, render_line, samples
-
 from veil.models import TextLine
 from veil.ocr.base import OcrEngine
 
@@ -35,7 +34,7 @@ def _engines() -> dict[str, Callable[[], OcrEngine]]:
     return {
         "rapidocr": lambda: RapidOcrEngine(min_confidence=0.0),
         "tesseract": lambda: TesseractEngine("kor+jpn+fra+eng", 2.0),
-        "auto": lambda: RoutedEngine(),
+        "auto": RoutedEngine,
         "tess-1.5x": lambda: TesseractEngine("kor+jpn+fra+eng", 1.5),
         "tess-1.0x": lambda: TesseractEngine("kor+jpn+fra+eng", 1.0),
         "tess-eng-1.5x": lambda: TesseractEngine("eng", 1.5),
@@ -87,14 +86,42 @@ def bench_frame(engine: OcrEngine, lang: str, seed: int) -> tuple[float, float]:
     return found / max(len(values), 1), ms
 
 
+def route_rates(n: int) -> None:
+    """Share of lines the routed engine sends to Tesseract, per language, at three font sizes."""
+    import cv2
+
+    from veil.ocr.routed import RoutedEngine
+
+    engine = RoutedEngine()
+    for lang in LANGS:
+        for size in (14, 18, 24):
+            items = samples(lang, n, seed=size)
+            routed = 0
+            for s in items:
+                image = render_line(s.text, s.font, size=size)
+                gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+                raws = engine.rapid.read_raw(image)
+                routed += any(engine.needs_korean(gray, r) for r in raws)
+            print(f"route {lang} {size}px: {routed}/{len(items)} lines re-read by Tesseract", flush=True)
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--lines", type=int, default=60, help="lines per language")
     parser.add_argument("--frames", type=int, default=1, help="frames per language")
     parser.add_argument("--engines", default="rapidocr,tesseract,auto")
+    parser.add_argument("--route", action="store_true", help="only measure the routing rule")
     args = parser.parse_args()
+    if args.route:
+        route_rates(args.lines)
+        return
     factories = _engines()
-    print("| engine | lang | char acc (lines) | value recall (lines) | ms/line | value recall (frame) | ms/frame |")
+    print(
+        "| engine | lang | char acc (lines) | value recall (lines) | ms/line "
+        "| value recall (frame) | ms/frame |"
+    )
     print("|---|---|---|---|---|---|---|")
     for name in args.engines.split(","):
         engine = factories[name]()
@@ -104,7 +131,10 @@ def main() -> None:
             frames = [bench_frame(engine, lang, i) for i in range(args.frames)]
             f_rec = sum(f[0] for f in frames) / max(len(frames), 1)
             f_ms = sum(f[1] for f in frames) / max(len(frames), 1)
-            print(f"| {name} | {lang} | {acc:.3f} | {rec:.3f} | {ms:.0f} | {f_rec:.3f} | {f_ms:.0f} |", flush=True)
+            print(
+                f"| {name} | {lang} | {acc:.3f} | {rec:.3f} | {ms:.0f} | {f_rec:.3f} | {f_ms:.0f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

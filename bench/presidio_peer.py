@@ -50,7 +50,7 @@ def _offline_email_recognizer(language: str) -> Any:
 
     extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
-    class OfflineEmailRecognizer(EmailRecognizer):  # type: ignore[misc]
+    class OfflineEmailRecognizer(EmailRecognizer):
         def validate_result(self, pattern_text: str) -> bool:
             return bool(extract(pattern_text).fqdn != "")
 
@@ -81,8 +81,14 @@ def _registry(nlp_engine: Any) -> Any:
         registry.add_recognizer(_offline_email_recognizer(lang))
         registry.add_recognizer(PhoneRecognizer(supported_language=lang, supported_regions=PHONE_REGIONS))
         registry.add_recognizer(SpacyRecognizer(supported_language=lang))
-    for make in (KrRrnRecognizer, KrFrnRecognizer, KrBrnRecognizer, KrPassportRecognizer, KrDriverLicenseRecognizer):
-        registry.add_recognizer(make(supported_language="en"))
+    for make_kr in (
+        KrRrnRecognizer,
+        KrFrnRecognizer,
+        KrBrnRecognizer,
+        KrPassportRecognizer,
+        KrDriverLicenseRecognizer,
+    ):
+        registry.add_recognizer(make_kr(supported_language="en"))
     return registry
 
 

@@ -115,7 +115,9 @@ def _rows(runs: Sequence[Run]) -> list[tuple[str, str, int, list[float]]]:
     total = runs[0].score.counts().instances
     rows.append(("all", "ALL structured", total, [r.score.counts().recall for r in runs]))
     names = runs[0].score.counts(type_=NAME_TYPE).instances
-    rows.append(("all", f"{NAME_TYPE} (scored apart)", names, [r.score.counts(type_=NAME_TYPE).recall for r in runs]))
+    rows.append(
+        ("all", f"{NAME_TYPE} (scored apart)", names, [r.score.counts(type_=NAME_TYPE).recall for r in runs])
+    )
     return rows
 
 
@@ -147,7 +149,9 @@ def to_json(runs: Sequence[Run], specs: Sequence[ScreenSpec]) -> dict[str, Any]:
 
     return {
         "frames": len(specs),
-        "screens": [{"kind": s.kind, "language": s.language, "size": s.size, "font_px": s.font_px} for s in specs],
+        "screens": [
+            {"kind": s.kind, "language": s.language, "size": s.size, "font_px": s.font_px} for s in specs
+        ],
         "tolerance_px": DEFAULT_TOLERANCE_PX,
         "redactors": {
             r.name: {

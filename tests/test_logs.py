@@ -9,7 +9,12 @@ import pytest
 
 from veil import logs
 
-VALUES = ["010-2345-6789", "alice.martin@example.com", "4111 1111 1111 1111", "FR76 3000 6000 0112 3456 7890 189"]
+VALUES = [
+    "010-2345-6789",
+    "alice.martin@example.com",
+    "4111 1111 1111 1111",
+    "FR76 3000 6000 0112 3456 7890 189",
+]
 
 
 @pytest.fixture

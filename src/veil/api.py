@@ -160,9 +160,8 @@ def _keep_partial(
         sink.abort()
         layer_tmp.unlink(missing_ok=True)
         return
-    partial = output.with_name(output.stem + ".partial" + output.suffix)
     try:
-        os.replace(sink.close(), partial)
+        partial = sink.close_partial()
         os.replace(layer_tmp, layer_path.with_name(layer_path.stem + ".partial.jsonl"))
     except (OSError, OutputError) as exc:
         log.error("could not keep the partial output: %s", type(exc).__name__)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from veil.detect.analyzer import Analyzer
 from veil.models import Box, Finding, TextLine
@@ -20,6 +20,7 @@ from veil.models import Box, Finding, TextLine
 # Two boxes on one row are joined when the gap is below this many line heights: word gaps inside a
 # value are ~0.3-0.6, gaps between table cells are usually well above 1.5.
 JOIN_GAP_HEIGHTS = 1.2
+LabelTest = Callable[[TextLine], bool]
 _HANGUL_GAP = re.compile(r"(?<=[\uac00-\ud7a3]) (?=[\uac00-\ud7a3])")
 
 
@@ -61,23 +62,30 @@ def assemble_rows(lines: Sequence[TextLine]) -> list[TextLine]:
     return out
 
 
-def context_of(line: TextLine, rows: Sequence[TextLine]) -> str:
-    """Text left of `line` on its row, and the nearest line above that overlaps it horizontally."""
-    left = [r for r in rows if r is not line and _same_row(r.box, line.box) and r.box.x2 <= line.box.x + 2]
-    above = [
-        r
-        for r in rows
-        if r.box.y2 <= line.box.y + 2
-        and line.box.y - r.box.y2 < 3 * line.box.h
-        and min(r.box.x2, line.box.x2) > max(r.box.x, line.box.x)
-    ]
-    parts = [r.text for r in sorted(left, key=lambda r: r.box.x)[-2:]]
-    if above:
-        parts.append(max(above, key=lambda r: r.box.y).text)
-    context = " ".join(parts)
+def _overlaps_x(a: Box, b: Box) -> bool:
+    return min(a.x2, b.x2) > max(a.x, b.x)
+
+
+def context_of(line: TextLine, rows: Sequence[TextLine], is_label: LabelTest | None = None) -> str:
+    """Screen context of `line`, one item per text line, nearest first: the cell to its left on
+    the same row, the one before that, the line just above it, and the column header (the
+    nearest label above it in the same column, however far: a table scrolls under its header)."""
+    left = sorted(
+        (r for r in rows if r is not line and _same_row(r.box, line.box) and r.box.x2 <= line.box.x + 2),
+        key=lambda r: -r.box.x2,
+    )[:2]
+    above = [r for r in rows if r.box.y2 <= line.box.y + 2 and _overlaps_x(r.box, line.box)]
+    parts = [r.text for r in left]
+    near = [r for r in above if line.box.y - r.box.y2 < 3 * line.box.h]
+    if near:
+        parts.append(max(near, key=lambda r: r.box.y).text)
+    if is_label is not None:
+        headers = [r for r in above if is_label(r)]
+        if headers:
+            parts.append(max(headers, key=lambda r: r.box.y).text)
     # Tesseract's Korean model often spaces out syllables ("여 권 번호"): give labels a chance.
-    despaced = _HANGUL_GAP.sub("", context)
-    return context if despaced == context else f"{context} {despaced}"
+    parts += [d for d in (_HANGUL_GAP.sub("", p) for p in parts) if d not in parts]
+    return "\n".join(parts)
 
 
 def value_hmac(key: bytes, value: str) -> str:
@@ -88,9 +96,16 @@ def value_hmac(key: bytes, value: str) -> str:
 
 def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_index: int) -> list[Finding]:
     rows = assemble_rows(lines)
+    labels = {id(r) for r in rows if analyzer.labels.label_type(r.text)}
+
+    def is_label(row: TextLine) -> bool:
+        return id(row) in labels
+
     findings: list[Finding] = []
     for row in rows:
-        for span in analyzer.analyze(row.text, context_of(row, rows)):
+        if id(row) in labels:
+            continue  # a label cell is not itself a value
+        for span in analyzer.analyze(row.text, context_of(row, rows, is_label)):
             findings.append(
                 Finding(
                     type=span.type,

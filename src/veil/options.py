@@ -36,6 +36,9 @@ class RedactOptions(_Strict):
 class DetectOptions(_Strict):
     disabled_types: tuple[str, ...] = ()
     min_score: float = Field(default=0.4, ge=0.0, le=1.0)
+    # Extra screen labels -> the personal-data type they announce, e.g. {"수취인": "person_name"}.
+    labels: dict[str, str] = Field(default_factory=dict)
+    faces: bool = True
 
 
 class VideoOptions(_Strict):

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from veil.capture import open_sink, open_source
+from veil.capture import open_sink, open_source, partial_output_path
 from veil.capture.base import SourceInfo
 from veil.exceptions import InputError, OutputError
 from veil.models import Frame
@@ -344,3 +344,24 @@ def test_damaged_input_mid_run_leaves_no_output(tmp_path: Path) -> None:
             sink.close()
     assert written > 0  # frames before the damage reached the sink ...
     assert os.listdir(out_dir) == []  # ... but the partial output was removed
+
+
+@pytest.mark.parametrize(
+    ("kind", "out_name", "partial_name"),
+    [("video", "out.mkv", "out.partial.mkv"), ("folder", "shots", "shots.partial")],
+)
+def test_close_partial_never_uses_the_final_name(
+    tmp_path: Path, kind: str, out_name: str, partial_name: str
+) -> None:
+    info = SourceInfo(kind=kind, path=tmp_path / "in", frame_count=None, width=32, height=24)
+    out_dir = tmp_path / "o"
+    out_dir.mkdir()
+    sink = open_sink(info, out_dir / out_name, VideoOptions())
+    for i in range(3):
+        sink.write(_frame(i), _frame(i).pixels)
+    assert sink.close_partial() == out_dir / partial_name == partial_output_path(out_dir / out_name)
+    assert os.listdir(out_dir) == [partial_name]
+    if kind == "video":
+        assert len(list(open_source(out_dir / partial_name, VideoOptions()).frames())) == 3
+    with pytest.raises(OutputError, match="already finished or aborted"):
+        sink.close()

@@ -91,7 +91,7 @@ def test_gateway_rescan_catches_a_value_the_mint_missed(
     smuggled = make_payload(extra="고객 연락처 010-2345-6789")
     monkeypatch.undo()
     fake = FakeProvider()
-    with pytest.raises(EgressBlocked, match="'note'.*phone"):
+    with pytest.raises(EgressBlocked, match=r"'note'.*phone"):
         make_gateway(providers={"remote": fake}).send(smuggled, "remote")
     assert fake.sent == []
 

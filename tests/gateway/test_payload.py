@@ -55,7 +55,7 @@ def test_smuggled_value_in_any_text_part_is_blocked(analyzer: Analyzer, place: s
 
 def test_value_split_over_lines_is_still_blocked(analyzer: Analyzer) -> None:
     parts = [*clean_parts(), TextPart("note", "Customer phone\n010-2345-6789\nthanks")]
-    with pytest.raises(EgressBlocked, match="'note'.*phone"):
+    with pytest.raises(EgressBlocked, match=r"'note'.*phone"):
         clear_payload(parts, analyzer, CleanVerifier())
 
 
@@ -71,7 +71,7 @@ def test_clean_parts_are_minted(analyzer: Analyzer) -> None:
 
 
 def test_image_with_a_finding_is_blocked(analyzer: Analyzer) -> None:
-    with pytest.raises(EgressBlocked, match="image part 'frame-000000'.*phone"):
+    with pytest.raises(EgressBlocked, match=r"image part 'frame-000000'.*phone"):
         clear_payload(clean_parts(), analyzer, FindingVerifier())
 
 

@@ -28,7 +28,7 @@ class Rendered:
         left, top, right, bottom = self.font.getbbox(substring)
         x0 = self.origin[0] + advance + left
         x1 = self.origin[0] + advance + right
-        return Box(int(x0), self.origin[1] + top, int(np.ceil(x1 - x0)), bottom - top)
+        return Box(int(x0), int(self.origin[1] + top), int(np.ceil(x1 - x0)), int(bottom - top))
 
 
 def render(

@@ -27,7 +27,9 @@ def engine() -> RapidOcrEngine:
         ("Phone: (415) 555-0142", LATIN_FONT, "555-0142"),
     ],
 )
-def test_reads_line_and_boxes_cover_the_value(engine: RapidOcrEngine, text: str, font: str, value: str) -> None:
+def test_reads_line_and_boxes_cover_the_value(
+    engine: RapidOcrEngine, text: str, font: str, value: str
+) -> None:
     rendered = render(text, font)
     lines = engine.read(rendered.pixels)
     hit = find_value(lines, value)
@@ -76,7 +78,9 @@ class _SpyDetector:
         return _Out()
 
 
-@pytest.mark.parametrize(("size", "short_side_max", "short_side_min"), [((400, 40), 128, 64), ((1920, 1080), 1120, 1080)])
+@pytest.mark.parametrize(
+    ("size", "short_side_max", "short_side_min"), [((400, 40), 128, 64), ((1920, 1080), 1120, 1080)]
+)
 def test_detector_input_is_capped_for_crops_and_never_shrunk_for_frames(
     size: tuple[int, int], short_side_max: int, short_side_min: int
 ) -> None:
@@ -105,7 +109,9 @@ def test_unreadable_input_raises_engine_error(engine: RapidOcrEngine, pixels: An
         engine.read(pixels)
 
 
-def test_runtime_failure_raises_engine_error_without_text(engine: RapidOcrEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_runtime_failure_raises_engine_error_without_text(
+    engine: RapidOcrEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def boom(*_: object) -> None:
         raise ValueError(f"onnxruntime exploded near {SECRET}")
 

@@ -39,7 +39,7 @@ def test_min_confidence_is_passed_on() -> None:
 
 
 def test_unknown_engine_is_a_policy_error() -> None:
-    with pytest.raises(PolicyError, match="unknown OCR engine 'nope'.*auto"):
+    with pytest.raises(PolicyError, match=r"unknown OCR engine 'nope'.*auto"):
         registry.make_engine("nope", OcrOptions())
 
 

@@ -56,7 +56,7 @@ def test_empty_or_unsure_reading_is_reread(engine: RoutedEngine) -> None:
 
 def test_unread_ink_measures_what_no_character_explains() -> None:
     rendered = render("연락처 0101", CJK_FONT, canvas=(300, 40), at=(10, 5))
-    gray = cv2.cvtColor(rendered.pixels, cv2.COLOR_RGB2GRAY)
+    gray = np.asarray(cv2.cvtColor(rendered.pixels, cv2.COLOR_RGB2GRAY), dtype=np.uint8)
     digits = rendered.true_box("0101")
     step = digits.w / 4
     centers = [digits.x + step * (i + 0.5) for i in range(4)]

@@ -120,7 +120,7 @@ def test_tesseract_failure_raises_engine_error_without_text() -> None:
         def __getattr__(self, name: str) -> Any:
             return getattr(api, name)
 
-        def GetIterator(self) -> Any:  # noqa: N802 - tesserocr's name
+        def GetIterator(self) -> Any:
             raise RuntimeError(f"iterator broke on {SECRET}")
 
     engine._apis["eng"] = Broken()
@@ -139,7 +139,7 @@ def test_recognize_returning_false_raises() -> None:
         def __getattr__(self, name: str) -> Any:
             return getattr(api, name)
 
-        def Recognize(self) -> bool:  # noqa: N802 - tesserocr's name
+        def Recognize(self) -> bool:
             return False
 
     engine._apis["eng"] = Refusing()

@@ -1,10 +1,10 @@
 """Fault-injection twins of an OCR engine, for tests of the stages that call one.
 
-    NullEngine()            reads nothing
-    FixedEngine(lines)      returns the given lines, whatever the picture
-    CrashingEngine()        raises EngineError, as a real engine does when it fails
-    HangingEngine(seconds)  sleeps, then reads nothing (for timeout handling)
-    GarbageEngine()         raises RuntimeError, like a buggy third-party plugin
+NullEngine()            reads nothing
+FixedEngine(lines)      returns the given lines, whatever the picture
+CrashingEngine()        raises EngineError, as a real engine does when it fails
+HangingEngine(seconds)  sleeps, then reads nothing (for timeout handling)
+GarbageEngine()         raises RuntimeError, like a buggy third-party plugin
 """
 
 from __future__ import annotations

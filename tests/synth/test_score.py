@@ -31,7 +31,7 @@ ORDER = TruthItem("order_number", "en", Box(100, 60, 50, 10), "ORD", True)
 )
 def test_whole_value_must_be_covered(masked: list[Box], phone_ok: bool, card_ok: bool) -> None:
     score = score_boxes([PHONE, CARD], masked, SIZE)
-    assert score.counts("ko", "phone") .redacted == int(phone_ok)
+    assert score.counts("ko", "phone").redacted == int(phone_ok)
     assert score.counts("en", "card").redacted == int(card_ok)
     assert score.counts().instances == 2
 

@@ -1,7 +1,13 @@
 """Sources of frames (video file, image, folder of images) and sinks for redacted output."""
 
 from veil.capture.base import FrameSink, FrameSource, SourceInfo
-from veil.capture.open import SUPPORTED_EXTENSIONS, default_output_path, open_sink, open_source
+from veil.capture.open import (
+    SUPPORTED_EXTENSIONS,
+    default_output_path,
+    open_sink,
+    open_source,
+    partial_output_path,
+)
 
 __all__ = [
     "SUPPORTED_EXTENSIONS",
@@ -11,4 +17,5 @@ __all__ = [
     "default_output_path",
     "open_sink",
     "open_source",
+    "partial_output_path",
 ]

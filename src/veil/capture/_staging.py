@@ -47,6 +47,11 @@ def _remove(path: str) -> None:
             os.unlink(path)
 
 
+def partial_path(final: Path) -> Path:
+    """Where output cut short by bad input is kept: `<stem>.partial<suffix>` next to `final`."""
+    return final.with_name(f"{final.stem}.partial{final.suffix}")
+
+
 def _fsync(path: str) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -83,27 +88,30 @@ class Staging:
     def active(self) -> bool:
         return self._cleanup.alive
 
-    def commit(self) -> Path:
-        """Flush the partial output to disk and give it its final name."""
+    def commit(self, target: Path | None = None) -> Path:
+        """Flush the partial output to disk and rename it to `target` (default: its final name)."""
+        target = target or self.final
         if not self.active:
-            raise OutputError(f"{self.final.name}: output was already finished or aborted")
+            raise OutputError(f"{target.name}: output was already finished or aborted")
         try:
             if self.folder:
                 for child in self.path.iterdir():
                     _fsync(str(child))
-                _check_folder_target(self.final)
-                if self.final.is_dir():
-                    self.final.rmdir()  # empty (checked above); rename() cannot replace it otherwise
+                _check_folder_target(target)
+                if target.is_dir():
+                    target.rmdir()  # empty (checked above); rename() cannot replace it otherwise
             else:
                 _fsync(str(self.path))
-            os.replace(self.path, self.final)
-            _fsync(str(self.final.parent))
-        except OSError as exc:
+            os.replace(self.path, target)
+            _fsync(str(target.parent))
+        except (OSError, OutputError) as exc:
             self.discard()
-            raise OutputError(f"{self.final.name}: could not finish the output ({reason(exc)})") from exc
+            if isinstance(exc, OutputError):
+                raise
+            raise OutputError(f"{target.name}: could not finish the output ({reason(exc)})") from exc
         self._cleanup.detach()
-        log.debug("output written: %s", self.final.name)
-        return self.final
+        log.debug("output written: %s", target.name)
+        return target
 
     def discard(self) -> None:
         """Remove the partial output. Safe to call more than once."""

@@ -45,6 +45,11 @@ class FrameSink(ABC):
     @abstractmethod
     def abort(self) -> None: ...
 
+    def close_partial(self) -> Path:
+        """Finish what was written so far under `<stem>.partial<suffix>` (never the final name), for
+        a run stopped by bad input midway. Returns that name."""
+        raise NotImplementedError
+
     def __enter__(self) -> FrameSink:
         return self
 

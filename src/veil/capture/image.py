@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from veil.capture._staging import Staging, reason
+from veil.capture._staging import Staging, partial_path, reason
 from veil.capture.base import FrameSink, FrameSource, SourceInfo
 from veil.exceptions import InputError, OutputError
 from veil.models import Frame, Pixels
@@ -169,10 +169,16 @@ class ImageSink(FrameSink):
         self._written = True
 
     def close(self) -> Path:
+        return self._finish(self._staging.final)
+
+    def close_partial(self) -> Path:
+        return self._finish(partial_path(self._staging.final))
+
+    def _finish(self, target: Path) -> Path:
         if not self._written:
             self.abort()
-            raise OutputError(f"{self._staging.final.name}: no frame was written")
-        return self._staging.commit()
+            raise OutputError(f"{target.name}: no frame was written")
+        return self._staging.commit(target)
 
     def abort(self) -> None:
         self._staging.discard()
@@ -200,10 +206,16 @@ class FolderSink(FrameSink):
         self._names.add(name)
 
     def close(self) -> Path:
+        return self._finish(self._staging.final)
+
+    def close_partial(self) -> Path:
+        return self._finish(partial_path(self._staging.final))
+
+    def _finish(self, target: Path) -> Path:
         if not self._names:
             self.abort()
-            raise OutputError(f"{self._staging.final.name}: no frame was written")
-        return self._staging.commit()
+            raise OutputError(f"{target.name}: no frame was written")
+        return self._staging.commit(target)
 
     def abort(self) -> None:
         self._staging.discard()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from veil.capture._staging import partial_path
 from veil.capture.base import FrameSink, FrameSource, SourceInfo
 from veil.capture.image import (
     IMAGE_EXTENSIONS,
@@ -76,6 +77,11 @@ def default_output_path(input: Path) -> Path:
         return folder.with_name(f"{folder.name}_redacted")
     suffix = _OUTPUT_EXTENSION.get(input.suffix.lower(), input.suffix)
     return input.with_name(f"{input.stem}_redacted{suffix}")
+
+
+def partial_output_path(output: Path) -> Path:
+    """Where `FrameSink.close_partial()` puts output cut short by bad input: `<stem>.partial<suffix>`."""
+    return partial_path(output)
 
 
 def _same_file(a: Path, b: Path) -> bool:

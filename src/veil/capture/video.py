@@ -2,10 +2,11 @@
 
 Decoding fails closed: the decoder runs with `err_detect=explode` under frame threading (with slice
 threading FFmpeg conceals damaged slices silently, measured), so a damaged packet raises `InputError`
-naming the frame index where decoding stopped. Frames yielded before that point were sound; the caller
-aborts its sink (the sink's `with` block does), so partial output never looks complete. Damage that the
-bitstream itself cannot reveal decodes to garbled but valid frames, which are redacted and re-verified
-like any other. A file that ends before its header's duration (cut short) is reported the same way.
+naming the frame index where decoding stopped (frames flagged corrupt are refused too). Frames yielded
+before that point were sound: the caller either aborts its sink (the sink's `with` block does) or keeps
+them with `close_partial()` under a `.partial` name, so partial output never looks complete. Damage the
+bitstream cannot reveal decodes to garbled but valid frames, redacted and re-verified like any other.
+A file that ends well before its header's frame count or duration (cut short) is reported the same way.
 
 Encoding keeps every frame and its pts/time_base; colours are converted with BT.709 (limited range)
 and tagged so, and decoding honours the input's own tags."""
@@ -22,7 +23,7 @@ import av
 import numpy as np
 from av.video.reformatter import ColorPrimaries, ColorRange, ColorTrc
 
-from veil.capture._staging import Staging, reason
+from veil.capture._staging import Staging, partial_path, reason
 from veil.capture.base import FrameSink, FrameSource, SourceInfo
 from veil.exceptions import InputError, OutputError
 from veil.models import Frame, Pixels
@@ -242,18 +243,25 @@ class VideoSink(FrameSink):
         self.frames_written += 1
 
     def close(self) -> Path:
-        name = self._staging.final.name
+        return self._finish(self._staging.final)
+
+    def close_partial(self) -> Path:
+        return self._finish(partial_path(self._staging.final))
+
+    def _finish(self, target: Path) -> Path:
+        if not self._staging.active:
+            raise OutputError(f"{target.name}: output was already finished or aborted")
         if self._stream is None:
             self.abort()
-            raise OutputError(f"{name}: no frame was written")
+            raise OutputError(f"{target.name}: no frame was written")
         try:
             for packet in self._stream.encode(None):
                 self._container.mux(packet)
             self._container.close()
         except (av.FFmpegError, OSError) as exc:
             self.abort()
-            raise OutputError(f"{name}: could not finish the video ({reason(exc)})") from exc
-        return self._staging.commit()
+            raise OutputError(f"{target.name}: could not finish the video ({reason(exc)})") from exc
+        return self._staging.commit(target)
 
     def abort(self) -> None:
         try:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from veil.detect.base import Recognizer
+from veil.detect.labels import LabelVocabulary
 from veil.detect.pattern import PatternRecognizer, Prepared
 from veil.exceptions import EngineError
 from veil.models import TextSpan
@@ -18,11 +19,20 @@ class Analyzer:
     the caller fails closed (masks the frame) instead of passing text through unchecked.
     """
 
-    def __init__(self, recognizers: Sequence[Recognizer], min_score: float = 0.4) -> None:
+    def __init__(
+        self,
+        recognizers: Sequence[Recognizer],
+        min_score: float = 0.4,
+        disabled_types: Iterable[str] = (),
+        labels: LabelVocabulary | None = None,
+    ) -> None:
         if not 0.0 <= min_score <= 1.0:
             raise ValueError("min_score must lie in [0, 1]")
         self._recognizers = tuple(recognizers)
         self.min_score = min_score
+        self.disabled_types = frozenset(disabled_types)
+        # The label vocabulary layout context uses to tell a label cell from a value cell.
+        self.labels = labels or LabelVocabulary()
 
     def __repr__(self) -> str:
         return f"Analyzer(types={list(self.types)}, min_score={self.min_score})"
@@ -34,7 +44,8 @@ class Analyzer:
     @property
     def types(self) -> tuple[str, ...]:
         """Every type some recognizer can report, in registration order."""
-        return tuple(dict.fromkeys(t for r in self._recognizers for t in r.types))
+        every = (t for r in self._recognizers for t in r.types if t not in self.disabled_types)
+        return tuple(dict.fromkeys(every))
 
     def analyze(self, text: str, context: str = "") -> list[TextSpan]:
         if not text.strip():
@@ -44,7 +55,15 @@ class Analyzer:
         found: list[TextSpan] = []
         for recognizer in self._recognizers:
             found.extend(self._run(recognizer, text, context, prepared, prepared_context))
-        return resolve_overlaps([s for s in found if s.score >= self.min_score])
+        fallback = {r.name for r in self._recognizers if r.fallback}
+        kept = [s for s in found if s.score >= self.min_score and s.type not in self.disabled_types]
+        content = [s for s in kept if s.recognizer not in fallback]
+        kept = content + [
+            s
+            for s in kept
+            if s.recognizer in fallback and not any(c.start < s.end and s.start < c.end for c in content)
+        ]
+        return resolve_overlaps(kept)
 
     @staticmethod
     def _run(

@@ -17,6 +17,9 @@ class Recognizer(ABC):
 
     name: str = "abstract"
     types: tuple[str, ...] = ()
+    # A fallback recognizer's spans give way to any overlapping span of a content recognizer,
+    # which locates the value more precisely (e.g. the labelled-value recognizer).
+    fallback: bool = False
     languages: tuple[str, ...] = ("ko", "ja", "fr", "en")
 
     @abstractmethod

@@ -143,13 +143,13 @@ class PhoneRecognizer(PatternRecognizer):
             regions = ("US",)
         else:
             regions = _TRUNK_REGIONS
+        numbers = [_parse_valid(value, region) for region in regions]
+        if any(n is not None and phonenumbers.number_type(n) in _BUSINESS_TYPES for n in numbers):
+            return None  # a company's toll-free / shared-cost line is nobody's personal data
         best: float | None = None
-        for region in regions:
-            number = _parse_valid(value, region)
+        for number in numbers:
             if number is None:
                 continue
-            if phonenumbers.number_type(number) in _BUSINESS_TYPES:
-                return None  # a company's toll-free / shared-cost line is nobody's personal data
             if _grouping_fits(value, number):
                 return pattern.score
             best = _MISGROUPED_SCORE

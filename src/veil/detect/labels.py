@@ -137,6 +137,7 @@ class LabelledValueRecognizer(Recognizer):
 
     name = "labelled-value"
     languages = ("ko", "ja", "fr", "en")
+    fallback = True
 
     def __init__(self, extra_labels: Mapping[str, str] | None = None) -> None:
         self.vocabulary = LabelVocabulary(extra_labels)
@@ -145,7 +146,12 @@ class LabelledValueRecognizer(Recognizer):
     def analyze(self, text: str, context: str = "") -> list[TextSpan]:
         if not text.strip():
             return []
-        kind = self.vocabulary.label_type(context) if context.strip() else None
+        # Context lines come nearest first (left neighbour, line above, column header).
+        kind = next(
+            (k for k in (self.vocabulary.label_type(c) for c in context.split("\n") if c.strip()) if k), None
+        )
+        if kind is not None and _SPLIT.match(text):
+            kind = None  # the line carries its own "label: value"; that label decides
         start = 0
         if kind is None:
             split = self.vocabulary.split_label_value(text)

@@ -9,6 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from veil.detect.addresses import (
+    EnglishAddressRecognizer,
+    FrenchAddressRecognizer,
+    JapaneseAddressRecognizer,
+    KoreanAddressRecognizer,
+)
 from veil.detect.analyzer import Analyzer
 from veil.detect.base import Recognizer
 from veil.detect.contact import EmailRecognizer, IpAddressRecognizer, PhoneRecognizer
@@ -23,6 +29,8 @@ from veil.detect.korea import (
     KrPassportRecognizer,
     KrRrnRecognizer,
 )
+from veil.detect.labels import LabelledValueRecognizer, LabelVocabulary
+from veil.detect.names import JapaneseNameRecognizer, KoreanNameRecognizer, LatinNameRecognizer
 from veil.exceptions import PolicyError
 from veil.options import DetectOptions
 
@@ -43,6 +51,14 @@ _FACTORIES: list[RecognizerFactory] = [
     FrNirRecognizer,
     IpAddressRecognizer,
     DateOfBirthRecognizer,
+    KoreanNameRecognizer,
+    JapaneseNameRecognizer,
+    LatinNameRecognizer,
+    KoreanAddressRecognizer,
+    JapaneseAddressRecognizer,
+    FrenchAddressRecognizer,
+    EnglishAddressRecognizer,
+    LabelledValueRecognizer,
 ]
 
 
@@ -88,4 +104,13 @@ def default_analyzer(options: DetectOptions | None = None) -> Analyzer:
             f"unknown type in 'detect.disabled_types': {', '.join(unknown)} "
             f"(known types: {', '.join(known_types())})"
         )
-    return Analyzer(recognizers_for(disabled_types=options.disabled_types), options.min_score)
+    recognizers = [
+        r
+        for r in recognizers_for(disabled_types=options.disabled_types)
+        if not isinstance(r, LabelledValueRecognizer)
+    ]
+    # Policy labels extend the built-in vocabulary, both for layout context and labelled values.
+    recognizers.append(LabelledValueRecognizer(extra_labels=options.labels))
+    return Analyzer(
+        recognizers, options.min_score, options.disabled_types, LabelVocabulary(extra_labels=options.labels)
+    )

@@ -75,18 +75,32 @@ class Gateway:
     def __init__(
         self,
         policy: EgressPolicy,
-        ledger: EgressLedger,
-        store: SendStore,
+        ledger: EgressLedger | None,
+        store: SendStore | None,
         analyzer: TextAnalyzer,
         *,
         providers: Mapping[str, Provider] | None = None,
         policy_version: str = "1",
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.policy, self.ledger, self.store, self.analyzer = policy, ledger, store, analyzer
+        self.policy, self.analyzer = policy, analyzer
+        # Optional only for a gateway that serves the local provider alone (nothing leaves).
+        self._ledger, self._store = ledger, store
         self._providers: dict[str, Provider] = dict(providers or {})
         self.policy_version = policy_version
         self._sleep = sleep
+
+    @property
+    def ledger(self) -> EgressLedger:
+        if self._ledger is None:
+            raise LedgerError("remote egress needs a ledger; this gateway was made without one")
+        return self._ledger
+
+    @property
+    def store(self) -> SendStore:
+        if self._store is None:
+            raise LedgerError("remote egress needs the gateway's send records; none were given")
+        return self._store
 
     def close(self) -> None:
         for provider in self._providers.values():

@@ -15,7 +15,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from veil.mining import svg
-from veil.mining.base import Candidate, Segmentation, UIEvent
+from veil.mining.base import Action, Candidate, Segmentation, UIEvent
 from veil.mining.groups import user_groups
 from veil.mining.routines import WORKDAYS_PER_WEEK, instances, observed_workdays
 from veil.mining.textlayer import TextFrame
@@ -58,7 +58,8 @@ def _examples(result: MiningResult, c: Candidate, frames: FrameLookup | None) ->
     for inst in instances(result.events, result.segmentation):
         if inst.type_id != c.type_id:
             continue
-        picks = (inst.events[0], inst.events[len(inst.events) // 2])
+        typed = [e for e in inst.events if e.action in {Action.TYPE, Action.COPY, Action.PASTE}]
+        picks = (inst.events[0], typed[0] if typed else inst.events[len(inst.events) // 2])
         for e in picks:
             number = e.extra_value("frame")
             frame = frames(e.source, int(number)) if number is not None and number.isdigit() else None

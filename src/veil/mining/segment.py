@@ -33,6 +33,7 @@ class SegmentOptions:
     start_share: float = 0.25  # share of a step's occurrences that open an instance
     weak_transition: float = 0.2  # c(p->s)^2 / (c(p) c(s)) below this is not a routine edge
     context: int = 3  # steps looked back for a step's anchors
+    lift: float = 2.0  # how much more often than chance an anchor must be near a step
     anchor_share: float = 0.75  # a step with an anchor this often in its context is not a start
     end_successor_share: float = 0.5  # an end's most common successor follows it less often
     min_support: int = 3
@@ -116,18 +117,25 @@ def _denoise(seqs: list[list[int]], sigs: Sequence[Sig], opt: SegmentOptions) ->
     return noise
 
 
-def _repeat_cuts(seq: list[int], sigs: Sequence[Sig]) -> list[int]:
-    """Positions where an instance must have started: just before a pair of steps already seen
-    in the current stretch."""
+def _repeat_cuts(seq: list[int], sigs: Sequence[Sig], times: Sequence[float]) -> list[int]:
+    """Positions where an instance must have started: a pair of steps seen again means a whole
+    cycle lies between the two; the new instance starts after the longest pause in that cycle
+    (choosing the pair itself would let one noisy instance shift every later cut)."""
     cuts: list[int] = []
-    seen: set[tuple[Sig, Sig]] = set()
-    for k in range(1, len(seq)):
+    start = 0
+    seen: dict[tuple[Sig, Sig], int] = {}
+    k = 1
+    while k < len(seq):
         pair = (sigs[seq[k - 1]], sigs[seq[k]])
         if pair in seen:
-            cuts.append(k - 1)
-            seen = {pair}
+            first = seen[pair]
+            cut = max(range(first + 1, k), key=lambda c: times[seq[c]] - times[seq[c - 1]], default=k - 1)
+            cuts.append(cut)
+            start = cut
+            seen = {(sigs[seq[c - 1]], sigs[seq[c]]): c for c in range(start + 1, k + 1)}
         else:
-            seen.add(pair)
+            seen[pair] = k
+        k += 1
     return cuts
 
 
@@ -146,26 +154,39 @@ def _anchors(
             count[s] += 1
             before[s].update({sigs[j] for j in seq[max(k - opt.context, 0) : k]} - {s})
             after[s].update({sigs[j] for j in seq[k + 1 : k + 1 + opt.context]} - {s})
-    return {
-        s: (max(before[s].values(), default=0) / n, max(after[s].values(), default=0) / n)
-        for s, n in count.items()
-    }
+    total = max(sum(count.values()), 1)
+
+    def best(companions: Counter[Sig], n: int) -> float:
+        # A companion counts only when it is there far more often than its frequency explains.
+        return max(
+            (
+                k / n
+                for q, k in companions.items()
+                if k / n >= opt.lift * min(1.0, opt.context * count[q] / total)
+            ),
+            default=0.0,
+        )
+
+    return {s: (best(before[s], n), best(after[s], n)) for s, n in count.items()}
 
 
 @dataclass(frozen=True, slots=True)
 class _Markers:
     starts: frozenset[Sig]  # open a task
     ends: frozenset[Sig]  # close one: a regular predecessor, no regular successor
+    loose: frozenset[Sig]  # nothing regular before them
 
 
-def _markers(kept: list[list[int]], sigs: Sequence[Sig], stats: _Stats, opt: SegmentOptions) -> _Markers:
+def _markers(
+    kept: list[list[int]], sigs: Sequence[Sig], times: Sequence[float], stats: _Stats, opt: SegmentOptions
+) -> _Markers:
     """Starts are steps with their routine after them and either nothing regular before them or
     opening repeats often enough (a task done many times in a row is anchored by its own end)."""
     opens: Counter[Sig] = Counter()
     for seq in kept:
         if seq:
             opens[sigs[seq[0]]] += 1
-        opens.update(sigs[seq[k]] for k in _repeat_cuts(seq, sigs))
+        opens.update(sigs[seq[k]] for k in _repeat_cuts(seq, sigs, times))
     anchors = _anchors(kept, sigs, opt)
     share = opt.anchor_share
     frequent = {s for s, n in stats.count.items() if n >= opt.min_support}
@@ -177,15 +198,19 @@ def _markers(kept: list[list[int]], sigs: Sequence[Sig], stats: _Stats, opt: Seg
     }
     # Immediate neighbours here: a few occurrences share a companion within three steps by chance.
     conc = stats.concentration()
-    ends = {s for s in frequent if conc[s][0] >= share and conc[s][1] < opt.end_successor_share}
-    return _Markers(frozenset(starts), frozenset(ends))
+    ends = {
+        s
+        for s in frequent
+        if conc[s][0] >= share and conc[s][1] < opt.end_successor_share and anchors[s][1] < share
+    }
+    return _Markers(frozenset(starts), frozenset(ends), frozenset(loose))
 
 
 def _cut(
     seq: list[int], sigs: Sequence[Sig], marks: _Markers, stats: _Stats, opt: SegmentOptions
 ) -> list[list[int]]:
-    """Cut before a start or after an end unless the two steps usually go together, and before a
-    pair of steps already seen in the current part."""
+    """Cut before a start unless an optional first step leads to it, after an end unless the two
+    steps usually go together, and before a pair of steps already seen in the current part."""
     if not seq:
         return []
     parts: list[list[int]] = [[seq[0]]]
@@ -193,7 +218,9 @@ def _cut(
     for k in range(1, len(seq)):
         p, s = sigs[seq[k - 1]], sigs[seq[k]]
         weak = stats.pair[(p, s)] < opt.min_support or stats.strength(p, s) < opt.weak_transition
-        if weak and (s in marks.starts or p in marks.ends):
+        # A loose step that usually leads to a start is an optional first step, not a task's end.
+        lead_in = not weak and p in marks.loose
+        if (s in marks.starts and not lead_in) or (weak and p in marks.ends):
             parts.append([seq[k]])
             seen = set()
             continue
@@ -249,7 +276,8 @@ def segment(events: Sequence[UIEvent], opt: SegmentOptions | None = None) -> Seg
     noise = _denoise(sessions, sigs, opt)
     kept = [_collapse([i for i in s if i not in noise], sigs) for s in sessions]
     stats = _Stats.of(kept, sigs)
-    marks = _markers(kept, sigs, stats, opt)
+    times = [e.timestamp.timestamp() for e in events]
+    marks = _markers(kept, sigs, times, stats, opt)
     parts = [p for seq in kept for p in _cut(seq, sigs, marks, stats, opt)]
     types = _cluster(parts, sigs, opt)
     return _assign(events, sessions, parts, types, noise | _tails(parts, types, sigs, opt))

@@ -12,6 +12,14 @@ _NODE_W, _NODE_H, _STEP = 380, 30, 52
 _PALETTE = ("#2f6f9f", "#c0713a", "#4f8a4f", "#8a5a9e", "#b0485a", "#5a7d8a", "#9a8a3a", "#6a6a6a")
 
 
+def _open(width: int, height: int, css: str = "") -> str:
+    """Scales down to its column, never up."""
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
+        f'style="max-width:{width}px" role="img" class="{css}">'
+    )
+
+
 def _clip(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
@@ -31,8 +39,7 @@ def process_map(c: Candidate) -> str:
         return top + (k + 1) * _STEP
 
     peak = max((cnt for _a, _b, cnt in c.edges), default=1)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">']
-    parts.append(f"<title>{escape(c.name)}</title>")
+    parts = [_open(width, height), f"<title>{escape(c.name)}</title>"]
     for a, b, cnt in c.edges:
         y1 = y_of(a) + (_NODE_H // 2 if a >= 0 else 8)
         y2 = y_of(b, end=True) - (_NODE_H // 2 if b >= 0 else 8)
@@ -64,12 +71,12 @@ def bar_chart(items: list[tuple[str, float]], unit: str, width: int = 640) -> st
     label_w, bar_h, gap = 260, 22, 8
     peak = max((v for _k, v in items), default=0.0) or 1.0
     height = len(items) * (bar_h + gap) + 10
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">']
+    parts = [_open(width, height)]
     for i, (name, value) in enumerate(items):
         y = 5 + i * (bar_h + gap)
         w = (width - label_w - 90) * value / peak
         color = _PALETTE[i % len(_PALETTE)]
-        label = escape(_clip(name, 38))
+        label = escape(_clip(name, 34))
         parts.append(f'<text x="{label_w - 8}" y="{y + 16}" text-anchor="end" class="label">{label}</text>')
         parts.append(f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{color}" rx="3"/>')
         parts.append(
@@ -91,6 +98,8 @@ def wireframe(frame: TextFrame, width: int = 560) -> str:
     ]
     parts.append(f'<rect x="0" y="0" width="{width}" height="{height}" class="screen"/>')
     for b in frame.changed:
+        if b.area > 0.5 * fw * fh:
+            continue  # a whole-screen change highlights nothing
         parts.append(
             f'<rect x="{b.x * scale:.1f}" y="{b.y * scale:.1f}" width="{b.w * scale:.1f}" '
             f'height="{b.h * scale:.1f}" class="changed"/>'

@@ -126,16 +126,25 @@ def _inbox(rng: random.Random) -> _Screen:
 
 
 def _news(rng: random.Random) -> _Screen:
-    items = [f"News item {chr(65 + k)}" for k in range(8)]
-    rng.shuffle(items)
+    items = rng.sample([f"News item {chr(65 + k)}" for k in range(20)], 8)
     url = "https://intranet.example/news"
     return _Screen("Chrome", "Intranet", url, [([40, 60 + 40 * k, 700, 24], s) for k, s in enumerate(items)])
+
+
+def _calendar(rng: random.Random) -> _Screen:
+    days = rng.sample(["Mon", "Tue", "Wed", "Thu", "Fri", "Next week", "Today", "Agenda"], 6)
+    return _Screen("Calendar", "Calendar", "", [([40 + 150 * k, 80, 140, 24], d) for k, d in enumerate(days)])
+
+
+def _files(rng: random.Random) -> _Screen:
+    names = rng.sample([f"Folder {chr(65 + k)}" for k in range(12)], 6)
+    return _Screen("Explorer", "Files", "", [([40, 80 + 36 * k, 400, 24], n) for k, n in enumerate(names)])
 
 
 def _other(rec: _Recorder, rng: random.Random) -> None:
     """Irregular work: reading mail, scrolling news, a chat message; order and length vary."""
     for _ in range(rng.randint(3, 6)):
-        kind = rng.choice(("inbox", "news", "chat"))
+        kind = rng.choice(("inbox", "news", "chat", "calendar", "files"))
         if kind == "chat":
             rec.show(
                 _Screen("Teams", "Chat", "", [([40, 60, 200, 24], "Message:"), ([260, 60, 500, 24], "")]), ""
@@ -143,7 +152,8 @@ def _other(rec: _Recorder, rng: random.Random) -> None:
             for _ in range(rng.randint(1, 3)):
                 rec.emit([rec.set_line(1, "<text>")], "")
             continue
-        rec.show(_inbox(rng) if kind == "inbox" else _news(rng), "")
+        screens = {"inbox": _inbox, "news": _news, "calendar": _calendar, "files": _files}
+        rec.show(screens[kind](rng), "")
         for _ in range(rng.randint(1, 4)):
             assert rec.screen is not None
             if rng.random() < 0.5:

@@ -233,7 +233,7 @@ class _Deriver:
 
     def _window_event(self, prev: TextFrame, f: TextFrame) -> UIEvent:
         a, b = prev.window or Window(), f.window or Window()
-        target = scrub_text(b.title) or scrub_url(b.url) or scrub_text(b.app)
+        target = _window_target(b)
         if a.app == b.app and a.url != b.url and b.url:
             return self.event(f, Action.NAVIGATE, target)
         return self.event(f, Action.SWITCH, target)
@@ -279,6 +279,10 @@ def _is_value_change(prev: TextFrame, f: TextFrame, region: Box, value: str) -> 
         return True
     before = _line_at(prev.lines, region)
     return before is None or before.text != (_line_at(f.lines, region) or before).text
+
+
+def _window_target(w: Window) -> str:
+    return scrub_text(w.title) or scrub_url(w.url) or scrub_text(w.app)
 
 
 def _heading(f: TextFrame) -> str:
@@ -348,9 +352,7 @@ def derive_events(frames: Iterable[TextFrame], source: str = "") -> list[UIEvent
         if prev is None:
             deriver.grow_size(f)
             if f.window is not None:
-                deriver.events.append(
-                    deriver.event(f, Action.SWITCH, scrub_text(f.window.app or f.window.title))
-                )
+                deriver.events.append(deriver.event(f, Action.SWITCH, _window_target(f.window)))
         elif prev.user != f.user:
             deriver.flush()
         else:

@@ -6,6 +6,7 @@ routines and the report do not need it. Asking for XES without it is an InputErr
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -49,7 +50,9 @@ def read_xes(path: Path, users: Callable[[str], str] | None = None) -> list[UIEv
     an `eventType` attribute (as logs exported by Veil do)."""
     pm4py = _pm4py()
     try:
-        frame = pm4py.read_xes(str(path), return_legacy_log_object=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            frame = pm4py.read_xes(str(path), return_legacy_log_object=False, show_progress_bar=False)
     except FileNotFoundError as exc:
         raise InputError(f"XES log not found: {path}") from exc
     except Exception as exc:
@@ -82,7 +85,9 @@ def write_xes(table: pd.DataFrame, path: Path) -> Path:
     )
     frame = frame[[c for c in frame.columns if not str(c).startswith("@@")]]
     try:
-        pm4py.write_xes(frame, str(path), case_id_key="case:concept:name")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pm4py suggests optional accelerators on every call
+            pm4py.write_xes(frame, str(path), case_id_key="case:concept:name", show_progress_bar=False)
     except OSError as exc:
         raise OutputError(f"could not write {path}: {type(exc).__name__}") from exc
     return path

@@ -172,7 +172,7 @@ class RapidOcrEngine(OcrEngine):
             self._det = TextDetector(cfg.Det)
         except EngineError:
             raise
-        except Exception as exc:  # noqa: BLE001 - a broken install must fail closed, with a reason
+        except Exception as exc:
             raise EngineError(f"rapidocr could not load its models: {type(exc).__name__}: {exc}") from exc
 
 
@@ -200,4 +200,4 @@ def _same_row(a: Box, b: Box) -> bool:
 
 
 def _round32(value: float) -> int:
-    return max(_DET_MULTIPLE, int(round(value / _DET_MULTIPLE)) * _DET_MULTIPLE)
+    return max(_DET_MULTIPLE, round(value / _DET_MULTIPLE) * _DET_MULTIPLE)

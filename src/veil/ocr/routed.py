@@ -20,18 +20,19 @@ are lines Tesseract also reads, so they cost time, not accuracy).
 
 from __future__ import annotations
 
-
 import cv2
 import numpy as np
 
 from veil.models import Pixels, TextLine
 from veil.ocr._common import char_weight, check_pixels
+from veil.ocr._splice import splice, unit_advance
 from veil.ocr.base import OcrEngine
 from veil.ocr.rapid import RapidOcrEngine, RawLine
 from veil.ocr.tess import TesseractEngine
 
 KOREAN_LANGUAGES = "kor+eng"
 _INK_CONTRAST = 60  # grey levels from the background that count as ink
+_RULE_ROW = 0.6  # a row with more ink than this fraction of its width is a rule line
 _BRIDGE = 0.25  # white gaps up to this x line height inside unread ink are bridged
 _EXPLAINED = 0.75  # half-width, in advances, of the columns one character accounts for
 
@@ -46,7 +47,7 @@ class RoutedEngine(OcrEngine):
         rapid: RapidOcrEngine | None = None,
         tesseract: TesseractEngine | None = None,
         *,
-        unread_ink: float = 0.5,
+        unread_ink: float = 0.45,
         reread_below: float = 0.8,
         min_confidence: float = 0.5,
     ) -> None:
@@ -58,13 +59,13 @@ class RoutedEngine(OcrEngine):
 
     def read(self, pixels: Pixels) -> list[TextLine]:
         image = check_pixels(pixels)
-        gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+        gray = np.asarray(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), dtype=np.uint8)
         lines: list[TextLine] = []
         for raw in self.rapid.read_raw(image):
             if self.needs_korean(gray, raw):
                 line = self.tesseract.read_line(image, raw.box, KOREAN_LANGUAGES)
                 if line is not None and line.text.strip():
-                    lines.append(_renamed(line, f"{self.name}:tesseract"))
+                    lines.append(splice(raw, line, f"{self.name}:tesseract"))
             elif raw.confidence >= self.min_confidence:
                 lines.append(_renamed(self.rapid.to_text_line(raw), f"{self.name}:rapidocr"))
         return lines
@@ -83,9 +84,12 @@ def unread_ink_run(gray: Pixels, raw: RawLine) -> float:
     if crop.size == 0:
         return 0.0
     border = np.concatenate([crop[0], crop[-1], crop[:, 0], crop[:, -1]])
-    ink = (np.abs(crop - int(np.median(border))) > _INK_CONTRAST).any(axis=0)
+    ink_pixels = np.abs(crop - int(np.median(border))) > _INK_CONTRAST
+    # Rows that are mostly ink are rules (table borders, underlines), not text.
+    text_rows = ink_pixels.mean(axis=1) < _RULE_ROW
+    ink = ink_pixels[text_rows].any(axis=0) if text_rows.any() else np.zeros(box.w, dtype=bool)
     explained = np.zeros(box.w, dtype=bool)
-    advance = _unit_advance(raw)
+    advance = unit_advance(raw)
     for char, center in zip(raw.text, raw.centers, strict=True):
         if char.isspace():
             continue
@@ -100,16 +104,6 @@ def unread_ink_run(gray: Pixels, raw: RawLine) -> float:
     return float(_longest_run(closed & ~explained))
 
 
-def _unit_advance(raw: RawLine) -> float:
-    """Median pixels per unit of character weight on this line (a Latin character is one unit)."""
-    pairs = [
-        (raw.centers[i + 1] - raw.centers[i]) / ((char_weight(a) + char_weight(b)) / 2)
-        for i, (a, b) in enumerate(zip(raw.text, raw.text[1:], strict=False))
-    ]
-    pairs = [p for p in pairs if p > 0]
-    return float(np.median(pairs)) if pairs else raw.box.h * 0.5
-
-
 def _longest_run(mask: np.ndarray) -> int:
     best = run = 0
     for value in mask.tolist():
@@ -120,5 +114,3 @@ def _longest_run(mask: np.ndarray) -> int:
 
 def _renamed(line: TextLine, engine: str) -> TextLine:
     return TextLine(line.text, line.box, line.char_boxes, line.confidence, engine)
-
-

@@ -190,7 +190,9 @@ def _shift(line: TextLine, dx: int, dy: int) -> TextLine:
     def move(b: Box) -> Box:
         return Box(b.x + dx, b.y + dy, b.w, b.h)
 
-    return TextLine(line.text, move(line.box), tuple(move(b) for b in line.char_boxes), line.confidence, line.engine)
+    return TextLine(
+        line.text, move(line.box), tuple(move(b) for b in line.char_boxes), line.confidence, line.engine
+    )
 
 
 def _join(parts: list[TextLine], engine: str) -> TextLine:

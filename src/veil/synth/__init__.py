@@ -6,11 +6,11 @@ from veil.synth.fakedata import (
     LANGUAGES,
     NAME_TYPE,
     STRUCTURED_TYPES,
-    FakeValue,
     FakeData,
+    FakeValue,
 )
 from veil.synth.recording import RecordingTruth, demo_recording, make_recording
-from veil.synth.score import Score, score_boxes, score_mask, score_pixels
+from veil.synth.score import Counts, Score, fill_mask, score_boxes, score_mask, score_pixels
 from veil.synth.screens import SCENE_KINDS, Screen, ScreenSpec, TruthItem, render_screen
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "NAME_TYPE",
     "SCENE_KINDS",
     "STRUCTURED_TYPES",
+    "Counts",
     "FakeData",
     "FakeValue",
     "RecordingTruth",
@@ -27,6 +28,7 @@ __all__ = [
     "ScreenSpec",
     "TruthItem",
     "demo_recording",
+    "fill_mask",
     "make_recording",
     "render_screen",
     "score_boxes",

@@ -22,7 +22,8 @@ from veil.synth.screens import Layout, Op, RectOp, ScreenSpec, Span, TextOp
 _UI: dict[str, tuple[str, str, str, str]] = {  # ko, ja, fr, en
     "app": ("고객관리 시스템", "顧客管理システム", "Gestion clients", "Customer admin"),
     "menu": ("대시보드|고객|주문|정산|설정", "ダッシュボード|顧客|注文|精算|設定",
-             "Tableau de bord|Clients|Commandes|Factures|Réglages", "Dashboard|Customers|Orders|Billing|Settings"),
+             "Tableau de bord|Clients|Commandes|Factures|Réglages",
+             "Dashboard|Customers|Orders|Billing|Settings"),
     "table": ("고객 목록", "顧客一覧", "Liste des clients", "Customer list"),
     "form": ("고객 상세 정보", "顧客詳細", "Fiche client", "Customer details"),
     "chat": ("상담 채팅", "チャット対応", "Messagerie client", "Support chat"),
@@ -36,10 +37,13 @@ _UI: dict[str, tuple[str, str, str, str]] = {  # ko, ja, fr, en
     "save": ("저장", "保存", "Enregistrer", "Save"),
 }  # fmt: skip
 
-_SENTENCES: dict[str, tuple[tuple[str, str], ...]] = {
-    "ko": (("제 {label}는 ", " 입니다."), ("{label} ", " 로 변경해 주세요."), ("확인했습니다. {label}: ", "")),
-    "ja": (("私の{label}は", "です。"), ("{label}を", "に変更してください。"), ("確認しました。{label}: ", "")),
-    "fr": (("Mon {label} est ", "."), ("Pouvez-vous mettre à jour ({label}) ", " ?"), ("C'est noté, {label} : ", "")),
+_SENTENCES: dict[str, tuple[tuple[str, str], ...]] = {  # (before the value, after it)
+    "ko": (("제 {label}는 ", " 입니다."), ("{label} ", " 로 변경해 주세요."),
+           ("확인했습니다. {label}: ", "")),
+    "ja": (("私の{label}は", "です。"), ("{label}を", "に変更してください。"),
+           ("確認しました。{label}: ", "")),
+    "fr": (("Mon {label} est ", "."), ("Pouvez-vous mettre à jour ({label}) ", " ?"),
+           ("C'est noté, {label} : ", "")),
     "en": (("My {label} is ", "."), ("Please update the {label} to ", "."), ("Noted, {label}: ", "")),
 }  # fmt: skip
 
@@ -172,7 +176,11 @@ def _chat(b: _Builder) -> Layout:
     y, right = b.y0, b.width - 24
     while y + b.lh * 3 < b.height:
         mine = b.rng.random() < 0.45
-        v = b.fake.any_decoy(b.lang) if b.rng.random() < 0.3 else b.value(b.rng.choice(TYPES_BY_LANGUAGE[b.lang]))
+        v = (
+            b.fake.any_decoy(b.lang)
+            if b.rng.random() < 0.3
+            else b.value(b.rng.choice(TYPES_BY_LANGUAGE[b.lang]))
+        )
         spans = _sentence(b, v)
         w = int(sum(b.width_of(s.text) for s in spans)) + 28
         x = right - w if mine else b.x0
@@ -199,13 +207,19 @@ def _email(b: _Builder) -> Layout:
     b.text(x, y, Span(ui("hello", b.lang)))
     y += int(b.lh * 1.4)
     while y + b.lh * 4 < b.height:
-        v = b.fake.any_decoy(b.lang) if b.rng.random() < 0.3 else b.value(b.rng.choice(TYPES_BY_LANGUAGE[b.lang]))
+        v = (
+            b.fake.any_decoy(b.lang)
+            if b.rng.random() < 0.3
+            else b.value(b.rng.choice(TYPES_BY_LANGUAGE[b.lang]))
+        )
         spans = _sentence(b, v)
         if x + sum(b.width_of(s.text) for s in spans) < b.width - 20:
             b.text(x, y, *spans)
         y += b.lh
     support = b.fake.decoy("support_phone", b.lang)
-    b.text(x, y + b.lh // 2, Span(ui("bye", b.lang) + "  " + support.label + " "), Span(support.text, support))
+    b.text(
+        x, y + b.lh // 2, Span(ui("bye", b.lang) + "  " + support.label + " "), Span(support.text, support)
+    )
     return b.layout()
 
 
@@ -217,6 +231,7 @@ def _terminal(b: _Builder) -> Layout:
     while y + lh < b.height - 8:
         date, time = b.fake.decoy("date", "en"), b.fake.decoy("time", "en")
         mail, ip = b.value("email"), b.fake.value("ip_address", b.lang)
+        spans: tuple[Span, ...]
         if b.rng.random() < 0.5:
             spans = (Span(date.text, date), Span(" "), Span(time.text, time), Span(" INFO login user="),
                      Span(mail.text, mail), Span(" ip="), Span(ip.text, ip))  # fmt: skip

@@ -229,7 +229,8 @@ class FakeData:
     # -- structured types ---------------------------------------------------------------------
     def _email(self, language: str) -> str:
         stems = {"ko": ("kim.demo", "lee.test", "park.sample"), "ja": ("yamada.demo", "sato.test"),
-                 "fr": ("jean.exemple", "marie.test"), "en": ("jane.doe", "john.sample")}[language]  # fmt: skip
+                 "fr": ("jean.exemple", "marie.test"),
+                 "en": ("jane.doe", "john.sample")}[language]  # fmt: skip
         domain = self.rng.choice(("example.com", "example.org", "example.net", "mail.example.com"))
         return f"{self.rng.choice(stems)}{self.rng.randrange(10, 999)}@{domain}"
 

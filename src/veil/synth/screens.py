@@ -133,13 +133,12 @@ def with_typed(layout: Layout, key: str, chars: int) -> Layout:
     ops: list[Op] = []
     for op in layout.ops:
         if isinstance(op, TextOp) and op.key == key:
-            spans = []
-            for span in op.spans:
-                if span.value is not None and chars < len(span.text):
-                    span = Span(span.text[:chars])
-                spans.append(span)
-            op = replace(op, spans=tuple(spans))
-        ops.append(op)
+            spans = tuple(
+                Span(s.text[:chars]) if s.value is not None and chars < len(s.text) else s for s in op.spans
+            )
+            ops.append(replace(op, spans=spans))
+        else:
+            ops.append(op)
     return replace(layout, ops=tuple(ops))
 
 

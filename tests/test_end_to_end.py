@@ -1,0 +1,122 @@
+"""End to end on a generated recording: every structured value is covered in every frame, an
+independent re-scan of the output finds nothing, no value reaches the logs or any written file,
+and the incremental path masks everything the full path masks."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from veil import logs
+from veil.api import RunOptions, redact_file
+from veil.capture.open import open_source
+from veil.detect.registry import default_analyzer
+from veil.locate import locate
+from veil.models import Box
+from veil.ocr.registry import make_verifier_engine
+from veil.options import Policy
+from veil.report import RunReport
+from veil.synth.fakedata import STRUCTURED_TYPES
+from veil.synth.recording import RecordingTruth, make_recording
+from veil.synth.score import boxes_mask
+
+pytestmark = pytest.mark.slow
+POLICY = Policy()
+
+
+@dataclass
+class Run:
+    truth: RecordingTruth
+    incremental: RunReport
+    full: RunReport
+    output: Path
+    logs: str
+    files: list[Path]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+    tmp = tmp_path_factory.mktemp("e2e")
+    truth = make_recording(
+        tmp / "rec.mp4", seed=11, seconds=4, fps=2, size=(1280, 720),
+        languages=("ko", "ja", "fr", "en"), kinds=("table", "form", "email", "chat"),
+    )  # fmt: skip
+    stream = io.StringIO()
+    handler = logs.configure(logging.DEBUG, stream)
+    try:
+        incremental = redact_file(truth.path, RunOptions(POLICY, output=tmp / "inc.mp4"))
+        full = redact_file(truth.path, RunOptions(POLICY, output=tmp / "full.mp4", full=True))
+    finally:
+        logging.getLogger().removeHandler(handler)
+    files = [p for p in tmp.iterdir() if p.suffix in {".json", ".jsonl"}]
+    yield Run(truth, incremental, full, tmp / "inc.mp4", stream.getvalue(), files)
+
+
+def covered(report: RunReport, index: int, size: tuple[int, int]) -> Box | list[Box]:
+    result = report.frames[index]
+    if result.masked_whole:
+        return [Box(0, 0, *size)]
+    return [b.grow(POLICY.redact.margin_px) for f in result.findings for b in f.boxes]
+
+
+def uncovered(report: RunReport, truth: RecordingTruth) -> list[tuple[int, str, str]]:
+    missed = []
+    for index, items in enumerate(truth.frames):
+        mask = boxes_mask(covered(report, index, truth.size), truth.size)  # type: ignore[arg-type]
+        for item in items:
+            b = item.box
+            if item.type in STRUCTURED_TYPES and not item.decoy and not mask[b.y : b.y2, b.x : b.x2].all():
+                missed.append((index, item.language, item.type))
+    return missed
+
+
+def test_output_keeps_frame_count_and_timestamps(run: Run) -> None:
+    source = [f.pts for f in open_source(run.truth.path, POLICY.video).frames()]
+    output = [f.pts for f in open_source(run.output, POLICY.video).frames()]
+    assert len(output) == run.truth.frame_count == len(source)
+    assert output == source
+
+
+def test_every_structured_value_is_covered_in_every_frame(run: Run) -> None:
+    assert uncovered(run.incremental, run.truth) == []
+
+
+def test_incremental_masks_everything_the_full_path_masks(run: Run) -> None:
+    assert uncovered(run.full, run.truth) == []
+    full_only = set(uncovered(run.incremental, run.truth)) - set(uncovered(run.full, run.truth))
+    assert full_only == set()
+
+
+def test_independent_rescan_of_the_output_finds_nothing(run: Run) -> None:
+    engine = make_verifier_engine(POLICY.ocr)
+    analyzer = default_analyzer()
+    residual = []
+    for frame in open_source(run.output, POLICY.video).frames():
+        found = locate(engine.read(frame.pixels), analyzer, b"k" * 32, frame.index)
+        residual += [(frame.index, f.type) for f in found]
+    assert residual == []
+
+
+def test_no_value_in_logs_reports_or_text_layer(run: Run) -> None:
+    values = {item.value for items in run.truth.frames for item in items if item.type in STRUCTURED_TYPES}
+    assert values
+    written = [p.read_text(encoding="utf-8") for p in run.files]
+    summary = json.dumps(run.incremental.summary(), ensure_ascii=False)
+    for value in values:
+        assert value not in run.logs
+        assert value not in summary
+        for text in written:
+            assert value not in text
+
+
+def test_report_has_types_and_boxes_but_no_hashes(run: Run) -> None:
+    report = json.loads((run.output.with_name("inc.report.json")).read_text(encoding="utf-8"))
+    assert report["summary"]["frames"] == run.truth.frame_count
+    finding = next(f for frame in report["frames"] for f in frame["findings"])
+    assert set(finding) == {"type", "boxes", "recognizer", "score"}
