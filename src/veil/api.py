@@ -50,6 +50,8 @@ class RunOptions:
 
 
 def build_pipeline(policy: Policy, analyzer: Analyzer | None = None) -> FramePipeline:
+    from veil.detect.faces import FaceDetector
+
     return FramePipeline(
         engine=lambda: make_engine(policy.ocr.engine, policy.ocr),
         verifier_engine=lambda: make_verifier_engine(policy.ocr),
@@ -57,6 +59,7 @@ def build_pipeline(policy: Policy, analyzer: Analyzer | None = None) -> FramePip
         redactor=FillRedactor(policy.redact),
         key=load_or_create_key("finding-hmac"),
         timeout_seconds=policy.ocr.timeout_seconds,
+        face_detector=FaceDetector() if policy.detect.faces else None,
     )
 
 

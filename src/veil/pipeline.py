@@ -16,7 +16,7 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from veil.detect.analyzer import Analyzer
 from veil.exceptions import EngineTimeout
@@ -30,6 +30,10 @@ from veil.verify.rescan import RescanVerifier
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 EngineFactory = Callable[[], OcrEngine]
+
+
+class FaceFinder(Protocol):
+    def detect(self, pixels: Pixels) -> list[Box]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +91,9 @@ class FramePipeline:
         redactor: Redactor,
         key: bytes,
         timeout_seconds: float,
+        face_detector: FaceFinder | None = None,
     ) -> None:
+        self.face_detector = face_detector
         self._engine_factory, self._verifier_factory = engine, verifier_engine
         self._engine, self._verifier_engine = engine(), verifier_engine()
         self.analyzer, self.redactor, self.key = analyzer, redactor, key
@@ -110,13 +116,14 @@ class FramePipeline:
     def _process_uncached(self, frame: Frame) -> FrameOutcome:
         try:
             lines = self.read(frame.pixels)
-            findings = self.find(lines, frame.index)
+            findings = self.find(lines, frame.index) + self.faces(frame.pixels, frame.index)
             redacted = self.redact(frame.pixels, findings)
             verdict = self.verify(redacted, frame.index)
+            residual = [*verdict.findings, *self.faces(redacted, frame.index, verifier=True)]
         except StageFailure as failure:
             return self.masked(frame, failure.findings, failure.reason)
-        if not verdict.clean:
-            return self.masked(frame, tuple(findings), MaskReason.VERIFIER_FOUND, verdict.findings)
+        if residual:
+            return self.masked(frame, tuple(findings), MaskReason.VERIFIER_FOUND, residual)
         result = FrameResult(frame.index, frame.seconds, tuple(findings), verified=True)
         layer = text_layer(verdict.lines, findings)
         return FrameOutcome(redacted, result, layer, tuple(lines), verdict.lines)
@@ -153,6 +160,18 @@ class FramePipeline:
     def find(self, lines: Sequence[TextLine], index: int) -> list[Finding]:
         with self.stage("detect", MaskReason.DETECTOR_FAILED):
             return locate(lines, self.analyzer, self.key, index)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def faces(self, pixels: Pixels, index: int, verifier: bool = False, dy: int = 0) -> list[Finding]:
+        """Faces as findings (boxes moved down by `dy` when `pixels` is a band of the frame)."""
+        if self.face_detector is None:
+            return []
+        reason = MaskReason.VERIFIER_FAILED if verifier else MaskReason.DETECTOR_FAILED
+        with self.stage("faces", reason):
+            boxes = self.face_detector.detect(pixels)
+            return [
+                Finding("face", (Box(b.x, b.y + dy, b.w, b.h),), "centerface", 1.0, "", index) for b in boxes
+            ]
         raise AssertionError("unreachable")  # pragma: no cover
 
     def redact(self, pixels: Pixels, findings: Sequence[Finding]) -> Pixels:

@@ -62,6 +62,28 @@ def test_text_parts_keep_hangul_readable_for_the_rescan() -> None:
     assert json.loads(parts["keyframes"]) == {"frame": 0, "image": 1, "t": 0.0}
 
 
+def test_text_parts_scrub_what_the_detectors_still_flag(analyzer: Analyzer) -> None:
+    frames = [frame(0, ["연락처: 010-2345-6789", "Order ORD-2024-118843"], window="고객 010 2345 6789")]
+    parts = {p.role: p.text for p in text_parts(frames, [0], analyzer)}
+    assert "2345" not in parts["text-layer"]
+    assert "<phone>" in parts["text-layer"] and "ORD-2024-118843" in parts["text-layer"]
+
+
+def test_analyze_command_mounts_on_a_typer_app(tmp_path: Path, no_kill: Path) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from veil.gateway.analyze import analyze_command
+
+    app = typer.Typer()
+    app.command("analyze")(analyze_command)
+    app.command("noop")(lambda: None)  # a second command keeps "analyze" a subcommand
+    result = CliRunner().invoke(app, ["analyze", "--help"])
+    assert result.exit_code == 0
+    for option in ("--provider", "--policy", "--dry-run", "--out-dir", "--json"):
+        assert option in result.output
+
+
 def test_caching_verifier_runs_ocr_once_per_image() -> None:
     inner = CleanVerifier()
     caching = CachingVerifier(inner)

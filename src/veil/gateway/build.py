@@ -85,7 +85,12 @@ def _window(frame: TextFrame) -> str:
     return frame.window.title or frame.window.app
 
 
-def text_parts(frames: Sequence[TextFrame], keyframes: Sequence[int]) -> list[TextPart]:
+def text_parts(
+    frames: Sequence[TextFrame], keyframes: Sequence[int], analyzer: TextAnalyzer | None = None
+) -> list[TextPart]:
+    """The text parts of the payload. With an `analyzer`, any string it still flags becomes a
+    `<type>` placeholder, and a record that is flagged as a whole is left out (both fail closed:
+    they only remove text); `clear_payload` then re-scans what is left."""
     from veil.mining.textlayer import derive_events
 
     if not frames:
@@ -113,15 +118,42 @@ def text_parts(frames: Sequence[TextFrame], keyframes: Sequence[int]) -> list[Te
     ]
     return [
         TextPart("instruction", INSTRUCTION),
-        TextPart("keyframes", _jsonl(shown)),
-        TextPart("text-layer", _jsonl(layer)),
-        TextPart("events", _jsonl(events)),
+        TextPart("keyframes", _jsonl(shown, analyzer)),
+        TextPart("text-layer", _jsonl(layer, analyzer)),
+        TextPart("events", _jsonl(events, analyzer)),
     ]
 
 
-def _jsonl(rows: Iterable[object]) -> str:
-    # ensure_ascii=False: escaped Hangul would hide values from the detectors' re-scan.
-    return "\n".join(json.dumps(r, ensure_ascii=False, sort_keys=True) for r in rows)
+def scrub(text: str, analyzer: TextAnalyzer) -> str:
+    """`text` with every span the analyzer finds replaced by `<type>`."""
+    for span in sorted(analyzer.analyze(text), key=lambda s: s.start, reverse=True):
+        text = f"{text[: span.start]}<{span.type}>{text[span.end :]}"
+    return text
+
+
+def _scrubbed(value: object, analyzer: TextAnalyzer) -> object:
+    if isinstance(value, str):
+        return scrub(value, analyzer)
+    if isinstance(value, list):
+        return [_scrubbed(v, analyzer) for v in value]
+    if isinstance(value, dict):
+        return {k: _scrubbed(v, analyzer) for k, v in value.items()}
+    return value
+
+
+def _jsonl(rows: Iterable[object], analyzer: TextAnalyzer | None = None) -> str:
+    out: list[str] = []
+    previous = ""
+    for row in rows:
+        # ensure_ascii=False: escaped Hangul would hide values from the detectors' re-scan.
+        line = json.dumps(
+            row if analyzer is None else _scrubbed(row, analyzer), ensure_ascii=False, sort_keys=True
+        )
+        if analyzer is not None and (analyzer.analyze(line) or analyzer.analyze(line, previous)):
+            continue
+        out.append(line)
+        previous = line
+    return "\n".join(out)
 
 
 def to_png(pixels: Pixels) -> bytes:
@@ -186,5 +218,5 @@ def build_payload(
     caching = CachingVerifier(verifier)
     kept, dropped = clear_keyframes(images, analyzer, caching)
     keyframes = [int(p.role.split("-")[1]) for p in kept]
-    parts: list[PayloadPart] = [*text_parts(frames, keyframes), *kept]
+    parts: list[PayloadPart] = [*text_parts(frames, keyframes, analyzer), *kept]
     return clear_payload(parts, analyzer, caching), keyframes, dropped

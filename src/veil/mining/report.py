@@ -76,6 +76,8 @@ def _candidate_view(
         "rank": rank,
         "c": c,
         "median": _duration(c.median_seconds),
+        "per_week": _duration(c.hours_per_week * 3600),
+        "saved": _duration(c.hours_saved_per_month * 3600),
         "steps": [s.describe() for s in c.steps],
         "variants": [(v.count, 100 * v.count / c.instances, len(v.steps)) for v in c.variants[:5]],
         "map": Markup(svg.process_map(c)),

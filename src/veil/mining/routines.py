@@ -59,10 +59,13 @@ def observed_workdays(events: Sequence[UIEvent]) -> int:
     return max(len({e.timestamp.date() for e in events}), 1)
 
 
-def _steps_of(inst: Instance, value_types: dict[tuple[str, str, str], str]) -> tuple[Step, ...]:
+def _steps_of(
+    inst: Instance, value_types: dict[tuple[str, str, str], str], actions: dict[tuple[str, str, str], Action]
+) -> tuple[Step, ...]:
     out: list[Step] = []
     for e in inst.events:
-        step = Step(e.app, e.action, e.target, value_types.get(e.signature, ""))
+        # Switching to a window and navigating to it are one step: describe it the usual way.
+        step = Step(e.app, actions.get(e.signature, e.action), e.target, value_types.get(e.signature, ""))
         if not out or out[-1] != step:
             out.append(step)
     return tuple(out)
@@ -124,14 +127,18 @@ def _name(steps: tuple[Step, ...], apps: tuple[str, ...]) -> str:
 
 
 def _candidate(type_id: int, insts: list[Instance], days: int) -> Candidate:
-    value_types: dict[tuple[str, str, str], str] = {}
     counts: dict[tuple[str, str, str], Counter[str]] = defaultdict(Counter)
     for i in insts:
         for e in i.events:
             if e.value:
                 counts[e.signature][e.value] += 1
     value_types = {sig: c.most_common(1)[0][0] for sig, c in counts.items()}
-    paths = [_steps_of(i, value_types) for i in insts]
+    seen_actions: dict[tuple[str, str, str], Counter[Action]] = defaultdict(Counter)
+    for i in insts:
+        for e in i.events:
+            seen_actions[e.signature][e.action] += 1
+    actions = {sig: c.most_common(1)[0][0] for sig, c in seen_actions.items()}
+    paths = [_steps_of(i, value_types, actions) for i in insts]
     variants = tuple(Variant(p, n) for p, n in Counter(paths).most_common())
     nodes, edges = _process_map(paths)
     per_week = len(insts) / days * WORKDAYS_PER_WEEK

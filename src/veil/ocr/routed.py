@@ -62,13 +62,21 @@ class RoutedEngine(OcrEngine):
         gray = np.asarray(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), dtype=np.uint8)
         lines: list[TextLine] = []
         for raw in self.rapid.read_raw(image):
-            if self.needs_korean(gray, raw):
-                line = self.tesseract.read_line(image, raw.box, KOREAN_LANGUAGES)
-                if line is not None and line.text.strip():
-                    lines.append(splice(raw, line, f"{self.name}:tesseract"))
-            elif raw.confidence >= self.min_confidence:
+            line = None
+            if self.needs_korean(gray, raw) or _han_without_kana(raw.text):
+                line = self._korean(image, raw)
+            if line is not None:
+                lines.append(line)
+            elif raw.text.strip() and raw.confidence >= self.min_confidence:
                 lines.append(_renamed(self.rapid.to_text_line(raw), f"{self.name}:rapidocr"))
         return lines
+
+    def _korean(self, image: Pixels, raw: RawLine) -> TextLine | None:
+        """Tesseract's kor+eng re-read spliced with PP-OCR's, or None when it holds no Hangul."""
+        line = self.tesseract.read_line(image, raw.box, KOREAN_LANGUAGES)
+        if line is None or not any(_is_hangul(c) for c in line.text):
+            return None
+        return splice(raw, line, f"{self.name}:tesseract")
 
     def needs_korean(self, gray: Pixels, raw: RawLine) -> bool:
         """Whether PP-OCR's reading of `raw` misses text (the routing rule of the module docstring)."""
@@ -110,6 +118,17 @@ def _longest_run(mask: np.ndarray) -> int:
         run = run + 1 if value else 0
         best = max(best, run)
     return best
+
+
+def _is_hangul(char: str) -> bool:
+    return "\uac00" <= char <= "\ud7a3" or "\u1100" <= char <= "\u11ff" or "\u3130" <= char <= "\u318f"
+
+
+def _han_without_kana(text: str) -> bool:
+    """Han characters and no kana: Japanese kanji, or Hangul PP-OCR misread as look-alike Han."""
+    han = any("\u4e00" <= c <= "\u9fff" for c in text)
+    kana = any("\u3040" <= c <= "\u30ff" for c in text)
+    return han and not kana
 
 
 def _renamed(line: TextLine, engine: str) -> TextLine:

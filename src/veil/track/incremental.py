@@ -151,7 +151,7 @@ class IncrementalPipeline:
         self.stats["frames_incremental"] += 1
         kept = [ln for ln in plan.lines if not _touches(ln.box, plan.spans)]
         lines = kept + self._read_spans(frame.pixels, plan.spans, verifier=False)
-        findings = self.full.find(lines, frame.index)
+        findings = self.full.find(lines, frame.index) + self._faces(frame, last, plan)
         redacted = self.full.redact(frame.pixels, findings)
         # The verifier's own bookkeeping: re-read wherever the *redacted output* differs from the
         # previous redacted output (scroll compensated), whatever the primary pass believes. A mask
@@ -167,10 +167,27 @@ class IncrementalPipeline:
         kept_verified = [ln for ln in plan.verified if not _touches(ln.box, vspans)]
         verified = kept_verified + self._read_spans(redacted, vspans, verifier=True)
         residual = self.full.find(verified, frame.index)
+        for top, bottom in vspans:
+            residual += self.full.faces(redacted[top:bottom], frame.index, verifier=True, dy=top)
         if residual:
             return self.full.masked(frame, findings, MaskReason.VERIFIER_FOUND, residual)
         result = FrameResult(frame.index, frame.seconds, tuple(findings), verified=True)
         return FrameOutcome(redacted, result, text_layer(verified, findings), tuple(lines), tuple(verified))
+
+    def _faces(self, frame: Frame, last: FrameOutcome, plan: _Plan) -> list[Finding]:
+        """Faces in the changed bands, plus last frame's faces outside them (moved by a scroll)."""
+        found: list[Finding] = []
+        for top, bottom in plan.spans:
+            found += self.full.faces(frame.pixels[top:bottom], frame.index, dy=top)
+        for face in last.result.findings:
+            box = face.boxes[0] if face.type == "face" else None
+            if box is None:
+                continue
+            if plan.region is not None and plan.dy and plan.region.contains(box):
+                box = Box(box.x, box.y - plan.dy, box.w, box.h)
+            if not _touches(box, plan.spans):
+                found.append(replace(face, boxes=(box,), frame_index=frame.index))
+        return found
 
 
 def _grow_to_lines(region: Box, lines: Sequence[TextLine]) -> Box:
