@@ -6,9 +6,9 @@ demo:
 	.venv/bin/veil demo
 
 test:
-	scripts/setup.sh test
+	scripts/setup.sh test,mining,bench
 	scripts/test.sh
 
 bench:
-	scripts/setup.sh test
+	scripts/setup.sh test,mining,bench
 	.venv/bin/python -m bench.redaction

