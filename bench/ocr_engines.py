@@ -87,9 +87,7 @@ def bench_frame(engine: OcrEngine, lang: str, seed: int) -> tuple[float, float]:
 
 
 def route_rates(n: int) -> None:
-    """Share of lines the routed engine sends to Tesseract, per language, at three font sizes."""
-    import cv2
-
+    """Share of lines the routed engine answers with Tesseract's re-read, per language and size."""
     from veil.ocr.routed import RoutedEngine
 
     engine = RoutedEngine()
@@ -98,10 +96,8 @@ def route_rates(n: int) -> None:
             items = samples(lang, n, seed=size)
             routed = 0
             for s in items:
-                image = render_line(s.text, s.font, size=size)
-                gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-                raws = engine.rapid.read_raw(image)
-                routed += any(engine.needs_korean(gray, r) for r in raws)
+                lines = engine.read(render_line(s.text, s.font, size=size))
+                routed += any(ln.engine == "auto:tesseract" for ln in lines)
             print(f"route {lang} {size}px: {routed}/{len(items)} lines re-read by Tesseract", flush=True)
 
 

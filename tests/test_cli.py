@@ -42,7 +42,7 @@ def test_value_is_redacted_and_not_in_any_output(tmp_path: Path, capsys: pytest.
     assert code == 0
     out = capsys.readouterr()
     report = (tmp_path / "r.json").read_text(encoding="utf-8")
-    layer = (tmp_path / "mail_redacted.text.jsonl").read_text(encoding="utf-8")
+    layer = (tmp_path / "mail_redacted.textlayer.jsonl").read_text(encoding="utf-8")
     for text in (out.out, out.err, report, layer):
         assert value not in text and "alice" not in text
     assert json.loads(report)["summary"]["findings_by_type"] == {"email": 1}

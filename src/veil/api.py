@@ -81,7 +81,7 @@ def scan_text(texts: Iterable[str], policy: Policy | None = None) -> Iterator[li
 def companion_paths(output: Path) -> tuple[Path, Path]:
     """Default report and sanitized-text-layer paths next to an output."""
     stem = output.with_suffix("") if output.suffix else output
-    return stem.with_name(stem.name + ".report.json"), stem.with_name(stem.name + ".text.jsonl")
+    return stem.with_name(stem.name + ".report.json"), stem.with_name(stem.name + ".textlayer.jsonl")
 
 
 def _layer_record(outcome: FrameOutcome) -> str:
@@ -130,6 +130,10 @@ def redact_file(source_path: Path, options: RunOptions, progress: ProgressFactor
     report.stats.update(getattr(pipeline, "stats", {}))
     sink.close()
     os.replace(layer_tmp, layer_path)
+    if policy.ledger.enabled:
+        from veil.audit.record import record_redaction
+
+        report.recording_id = record_redaction(source_path, report, policy)
     write_json_atomic(report_path, report.to_json())
     return report
 

@@ -200,3 +200,14 @@ def demo(
         stdout.print(f"decoys masked: {result.score.decoys_masked}/{result.score.decoys}")
         stdout.print(f"before: {result.before}\nafter:  {result.after}\nvideo:  {result.report.output}")
     return EXIT_FRAMES_MASKED if result.report.frames_masked else EXIT_OK
+
+
+def _mount_subcommands() -> None:
+    from veil.audit.cli import app as audit_app
+    from veil.mining.cli import mine_command
+
+    app.add_typer(audit_app, name="audit", help="Verify the ledger, prove entries, export it.")
+    app.command("mine")(mine_command)
+
+
+_mount_subcommands()

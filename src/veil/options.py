@@ -48,6 +48,12 @@ class VideoOptions(_Strict):
     max_frame_pixels: int = Field(default=64_000_000, gt=0)
 
 
+class LedgerOptions(_Strict):
+    enabled: bool = True
+    # SQLAlchemy URL; default: SQLite in the Veil home folder. PostgreSQL in production.
+    url: str | None = None
+
+
 class Policy(_Strict):
     """What the security officer sets. Every field has an embedded default."""
 
@@ -56,6 +62,7 @@ class Policy(_Strict):
     detect: DetectOptions = DetectOptions()
     redact: RedactOptions = RedactOptions()
     video: VideoOptions = VideoOptions()
+    ledger: LedgerOptions = LedgerOptions()
 
 
 def _explain(err: ValidationError, model: type[BaseModel]) -> str:

@@ -33,6 +33,7 @@ class RunReport:
     timings: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     stats: Counter[str] = field(default_factory=Counter)
     error: str | None = None
+    recording_id: str | None = None  # the id under which the ledger recorded this run
 
     def add(self, result: FrameResult) -> None:
         self.frames.append(result)
@@ -48,6 +49,7 @@ class RunReport:
         reasons = Counter(str(r.mask_reason) for r in self.frames if r.masked_whole)
         return {
             "input": self.input,
+            "recording_id": self.recording_id,
             "output": self.output,
             "kind": self.kind,
             "frames": len(self.frames),

@@ -158,7 +158,11 @@ def test_local_and_dry_run_on_a_screenshot(tmp_path: Path, no_kill: Path, analyz
     )
     local = analyze(screen, "local", None, False, tmp_path / "out", services=services)
     assert local.answer is not None and local.answer.provider == "local"
-    assert "Customer details" in local.answer.text and "2345" not in local.answer.text
+    assert "2345" not in local.answer.text
+    layer = json.loads(
+        (tmp_path / "out" / "screen_redacted.text.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    )
+    assert layer["lines"] and all(f"'{line['text']}'" in local.answer.text for line in layer["lines"][:3])
     stored = json.loads((tmp_path / "out" / "screen_redacted.analysis.json").read_text(encoding="utf-8"))
     assert stored["answer"]["text"] == local.answer.text and stored["payload_sha256"] == local.payload_sha256
 
@@ -171,7 +175,8 @@ def test_local_and_dry_run_on_a_screenshot(tmp_path: Path, no_kill: Path, analyz
     assert hashlib.sha256(body).hexdigest() == dry.payload_sha256
     doc = json.loads((dry.payload_path / "payload.json").read_text(encoding="utf-8"))
     images = [p for p in doc["parts"] if p["kind"] == "image"]
-    assert len(images) == 1 and (dry.payload_path / images[0]["file"]).read_bytes().startswith(b"\x89PNG")
+    assert len(images) == (0 if dry.frames_masked else 1)
+    assert all((dry.payload_path / i["file"]).read_bytes().startswith(b"\x89PNG") for i in images)
     assert "010-2345-6789" not in body.decode("utf-8")
 
 

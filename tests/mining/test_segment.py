@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from bench.mining import run
@@ -56,8 +55,7 @@ def test_empty_log() -> None:
     assert seg.cases == () and rank_candidates([], seg) == []
 
 
-def test_candidates_carry_figures_not_people(tmp_path: Path) -> None:
-    del tmp_path
+def test_candidates_carry_figures_not_people() -> None:
     steps = [("CRM", Action.CLICK, "Open"), ("CRM", Action.TYPE, "Name"), ("CRM", Action.CLICK, "Save")]
     other = [("Mail", Action.CLICK, f"Message {k}") for k in range(8)]
     seq: list[tuple[str, Action, str]] = []

@@ -17,7 +17,6 @@ PostgreSQL, BEGIN IMMEDIATE on SQLite), so concurrent writers queue and never fo
 
 from __future__ import annotations
 
-import os
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,6 +42,7 @@ from veil.audit.keys import (
 )
 from veil.audit.merkle import Frontier, leaf_hash
 from veil.exceptions import LedgerError
+from veil.store.home import veil_home
 
 ConsistencyProof = _verify.ConsistencyProof
 InclusionProof = _verify.InclusionProof
@@ -61,12 +61,6 @@ __all__ = [
     "default_ledger_url",
     "veil_home",
 ]
-
-
-def veil_home() -> Path:
-    """$VEIL_HOME, or ~/.local/share/veil."""
-    env = os.environ.get("VEIL_HOME")
-    return Path(env) if env else Path.home() / ".local" / "share" / "veil"
 
 
 def default_ledger_url() -> str:

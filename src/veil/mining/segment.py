@@ -1,17 +1,20 @@
 """Split an unlabelled, interleaved stream of UI events into task instances and group them into
-task types, from the events alone.
+task types, from the events alone (steps, order and time; no labels).
 
 1. Per user, sessions end at long idle gaps.
-2. Noise: a step whose predecessor and successor are both unpredictable (no neighbour accounts
-   for a good share of its occurrences) is not part of any routine.
-3. Start steps: on the denoised stream, a repeated pair of consecutive steps means a new instance
-   began just before it; the steps found opening such repeats, often enough, are start steps.
-4. Cuts: before a start step unless its predecessor usually leads to it (an optional first step),
-   and before any repeated pair.
-5. Task types: instances clustered by their sets of steps (Jaccard similarity to a cluster's
-   most common step set); fragments that together look like one instance are joined.
-Noise events belong to the instance they sit in (the one before them at a boundary) but are flagged,
-so routines are built from the rest.
+2. Noise: a step whose predecessor and successor are both unpredictable is in no routine.
+3. Anchors: for each step, the companion most often among the three steps before it (and after
+   it), counted only when far more frequent than chance. A step inside a routine is anchored on
+   both sides; a start has its routine after it and nothing regular before it.
+4. Starts are also found from repeats: a pair of consecutive steps seen again means a whole
+   cycle lies between; the new instance starts after the longest pause in it (a task done many
+   times in a row is anchored by its own end, so anchors alone miss its start).
+5. Cuts: before a start (unless a loose step usually leads to it: an optional first step), after
+   an end step when what follows is not its usual successor, and before a repeated pair.
+6. Task types: instances clustered by their step sets (Jaccard similarity to the most common set
+   of a cluster); trailing steps that most instances of a type lack are left out of its routine.
+Noise events keep the case they sit in (the one before them at a boundary) but are flagged, so
+routines are built from the rest.
 """
 
 from __future__ import annotations
@@ -122,7 +125,6 @@ def _repeat_cuts(seq: list[int], sigs: Sequence[Sig], times: Sequence[float]) ->
     cycle lies between the two; the new instance starts after the longest pause in that cycle
     (choosing the pair itself would let one noisy instance shift every later cut)."""
     cuts: list[int] = []
-    start = 0
     seen: dict[tuple[Sig, Sig], int] = {}
     k = 1
     while k < len(seq):
@@ -131,8 +133,7 @@ def _repeat_cuts(seq: list[int], sigs: Sequence[Sig], times: Sequence[float]) ->
             first = seen[pair]
             cut = max(range(first + 1, k), key=lambda c: times[seq[c]] - times[seq[c - 1]], default=k - 1)
             cuts.append(cut)
-            start = cut
-            seen = {(sigs[seq[c - 1]], sigs[seq[c]]): c for c in range(start + 1, k + 1)}
+            seen = {(sigs[seq[c - 1]], sigs[seq[c]]): c for c in range(cut + 1, k + 1)}
         else:
             seen[pair] = k
         k += 1

@@ -1,0 +1,58 @@
+"""What a redaction run appends to the ledger: the capture (input hash, size, kind — not its
+name) and the redaction summary (counts by type and mask reasons — never values)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from veil.audit.events import CaptureEvent, RedactionSummaryEvent
+from veil.audit.store import Ledger, default_key_dir, default_ledger_url
+from veil.options import Policy
+from veil.report import RunReport
+
+_CHUNK = 1 << 20
+
+
+def input_sha256(path: Path) -> str:
+    """SHA-256 of a file, or of a folder's (name, file hash) pairs in name order."""
+    digest = hashlib.sha256()
+    if path.is_dir():
+        for child in sorted(p for p in path.iterdir() if p.is_file()):
+            digest.update(child.name.encode("utf-8") + b"\0" + bytes.fromhex(input_sha256(child)))
+        return digest.hexdigest()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def record_redaction(source: Path, report: RunReport, policy: Policy) -> str:
+    """Append the capture and the redaction summary; return the recording id."""
+    sha = input_sha256(source)
+    recording_id = sha[:16]
+    summary = report.summary()
+    frames = report.frames
+    duration = frames[-1].seconds - frames[0].seconds if len(frames) > 1 else 0.0
+    with Ledger.open(policy.ledger.url or default_ledger_url(), default_key_dir()) as ledger:
+        ledger.append(
+            CaptureEvent(
+                recording_id=recording_id,
+                source_kind=report.kind,
+                sha256=sha,
+                frames=len(frames),
+                duration_seconds=round(duration, 3),
+            )
+        )
+        ledger.append(
+            RedactionSummaryEvent(
+                recording_id=recording_id,
+                policy_version=policy.version,
+                frames_total=len(frames),
+                frames_masked_whole=report.frames_masked,
+                counts=summary["findings_by_type"],
+                mask_reasons=summary["mask_reasons"],
+            )
+        )
+        ledger.checkpoint()
+    return recording_id
