@@ -42,6 +42,8 @@ class Run:
     score: Score = field(default_factory=Score)
     seconds: list[float] = field(default_factory=list)
     masked_whole: int = 0
+    # The same counts over the frames the redactor did not mask whole: its detection alone.
+    partial: Score = field(default_factory=Score)
 
     @property
     def seconds_per_frame(self) -> float:
@@ -93,7 +95,10 @@ def run_all(specs: Sequence[ScreenSpec], redactors: dict[str, Redact], console: 
             after, whole = redactors[run.name](screen.pixels.copy(), spec.language)
             run.seconds.append(time.perf_counter() - started)
             run.masked_whole += int(whole)
-            run.score = run.score + score_pixels(screen.items, screen.pixels, after)
+            frame_score = score_pixels(screen.items, screen.pixels, after)
+            run.score = run.score + frame_score
+            if not whole:
+                run.partial = run.partial + frame_score
         console.log(f"frame {n}/{len(specs)} {spec.kind}/{spec.language} {spec.size[0]}x{spec.size[1]} done")
     return runs
 
@@ -139,6 +144,10 @@ def render_table(runs: Sequence[Run], frames: int) -> Table:
     table.add_row("all", f"masked area outside personal data % (>{DEFAULT_TOLERANCE_PX}px)", "",
                   *(_pct(r.score.outside_share) for r in runs))  # fmt: skip
     table.add_row("all", "frames masked whole (fail-closed)", "", *(str(r.masked_whole) for r in runs))
+    partial = [f"{_pct(r.partial.counts().recall)} (n={r.partial.counts().instances})" for r in runs]
+    table.add_row("all", "structured recall % on frames not masked whole", "", *partial)
+    table.add_row("all", "decoys masked % on frames not masked whole", "",
+                  *(_pct(r.partial.decoy_rate) for r in runs))  # fmt: skip
     table.add_row("all", "seconds per frame", "", *(f"{r.seconds_per_frame:.2f}" for r in runs))
     return table
 
@@ -163,6 +172,13 @@ def to_json(runs: Sequence[Run], specs: Sequence[ScreenSpec]) -> dict[str, Any]:
                 "decoys_masked": r.score.decoys_masked,
                 "outside_share": round(r.score.outside_share, 4),
                 "frames_masked_whole": r.masked_whole,
+                "not_masked_whole": {
+                    "structured_instances": r.partial.counts().instances,
+                    "structured_recall": nan_none(r.partial.counts().recall),
+                    "decoys": r.partial.decoys,
+                    "decoys_masked": r.partial.decoys_masked,
+                    "outside_share": round(r.partial.outside_share, 4),
+                },
                 "seconds_per_frame": nan_none(r.seconds_per_frame),
                 "seconds": [round(s, 3) for s in r.seconds],
             }

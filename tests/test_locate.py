@@ -62,3 +62,29 @@ def test_spaced_out_hangul_label_still_gives_context() -> None:
     label = line("여 권 번호", 10, 100)
     value = line("M34955904", 300, 100)
     assert "여권번호" in context_of(value, [label, value])
+
+
+def test_table_header_marks_its_column_but_form_labels_do_not() -> None:
+    from veil.detect.registry import default_analyzer
+    from veil.locate import locate
+
+    analyzer = default_analyzer()
+    table = [
+        line("Name", 10, 10),
+        line("Phone", 300, 10),
+        line("Status", 600, 10),
+        line("Quill Robinette", 10, 40),  # no recognizer would flag these cells on their own
+        line("12-34", 300, 40),
+        line("shipped", 600, 40),
+    ]
+    found = locate(table, analyzer, b"k" * 32, 0)
+    assert sorted((f.type, f.boxes[0].x) for f in found) == [("person_name", 10), ("phone", 300)]
+    form = [
+        line("Name", 10, 10),
+        line("Quill Robinette", 100, 10),
+        line("Phone", 10, 40),
+        line("12-34", 100, 40),
+        line("Save", 10, 150),  # below the form's label column: not a value of "Phone"
+    ]
+    found = locate(form, analyzer, b"k" * 32, 0)
+    assert sorted((f.type, f.boxes[0].y) for f in found) == [("person_name", 10), ("phone", 40)]

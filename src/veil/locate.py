@@ -21,6 +21,7 @@ from veil.models import Box, Finding, TextLine
 # value are ~0.3-0.6, gaps between table cells are usually well above 1.5.
 JOIN_GAP_HEIGHTS = 1.2
 LabelTest = Callable[[TextLine], bool]
+_VALUE_MARK = re.compile(r"[0-9０-９@＠]")
 _HANGUL_GAP = re.compile(r"(?<=[\uac00-\ud7a3]) (?=[\uac00-\ud7a3])")
 
 
@@ -69,7 +70,8 @@ def _overlaps_x(a: Box, b: Box) -> bool:
 def context_of(line: TextLine, rows: Sequence[TextLine], is_label: LabelTest | None = None) -> str:
     """Screen context of `line`, one item per text line, nearest first: the cell to its left on
     the same row, the one before that, the line just above it, and the column header (the
-    nearest label above it in the same column, however far: a table scrolls under its header)."""
+    nearest header cell above it in the same column, however far: a table scrolls under its
+    header). `is_label` tells header cells."""
     left = sorted(
         (r for r in rows if r is not line and _same_row(r.box, line.box) and r.box.x2 <= line.box.x + 2),
         key=lambda r: -r.box.x2,
@@ -88,6 +90,31 @@ def context_of(line: TextLine, rows: Sequence[TextLine], is_label: LabelTest | N
     return "\n".join(parts)
 
 
+def header_cells(rows: Sequence[TextLine], labels: set[int]) -> set[int]:
+    """Labels that head a table column: they sit on a row with at least one other label and no
+    value (no digit, no '@'), and what stands right below them is not another label. A form's
+    "label value label value" row, or a form's stack of labels, is not a header row, so a form
+    label never spreads down its column."""
+    out: set[int] = set()
+    for row in rows:
+        if id(row) not in labels:
+            continue
+        peers = [r for r in rows if _same_row(r.box, row.box)]
+        if sum(1 for r in peers if id(r) in labels) < 2 or any(_VALUE_MARK.search(r.text) for r in peers):
+            continue
+        below = [r for r in rows if r.box.y >= row.box.y2 - 2 and _overlaps_x(r.box, row.box)]
+        first = min(below, key=lambda r: r.box.y, default=None)
+        if first is not None and id(first) not in labels:  # a stack of labels is a form, not a table
+            out.add(id(row))
+    return out
+
+
+def header_rows(rows: Sequence[TextLine], headers: set[int]) -> set[int]:
+    """Every cell on a row that holds a column header: header text, never a value."""
+    heads = [r for r in rows if id(r) in headers]
+    return {id(r) for r in rows if any(_same_row(r.box, h.box) for h in heads)}
+
+
 def value_hmac(key: bytes, value: str) -> str:
     """Keyed hash for linking the same value across frames; the key never leaves the host."""
     normal = "".join(value.split()).casefold()
@@ -97,14 +124,16 @@ def value_hmac(key: bytes, value: str) -> str:
 def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_index: int) -> list[Finding]:
     rows = assemble_rows(lines)
     labels = {id(r) for r in rows if analyzer.labels.label_type(r.text)}
+    headers = header_cells(rows, labels)
+    skip = labels | header_rows(rows, headers)
 
     def is_label(row: TextLine) -> bool:
-        return id(row) in labels
+        return id(row) in headers
 
     findings: list[Finding] = []
     for row in rows:
-        if id(row) in labels:
-            continue  # a label cell is not itself a value
+        if id(row) in skip:
+            continue  # a label or a header-row cell is not itself a value
         for span in analyzer.analyze(row.text, context_of(row, rows, is_label)):
             findings.append(
                 Finding(

@@ -107,6 +107,21 @@ def test_uncleared_keyframes_are_dropped(analyzer: Analyzer) -> None:
     assert [p.role for p in payload.image_parts] == ["frame-000000"]
 
 
+def test_dry_run_folder_holds_the_exact_payload(tmp_path: Path, make_payload: Any) -> None:
+    from tests.gateway.conftest import destination
+    from veil.gateway.analyze import write_payload
+
+    payload = make_payload(images=2)
+    folder = write_payload(payload, destination(), tmp_path / "p")
+    assert hashlib.sha256((folder / "body.json").read_bytes()).hexdigest() == payload.sha256
+    doc = json.loads((folder / "payload.json").read_text(encoding="utf-8"))
+    files = [(folder / p["file"]).read_bytes() for p in doc["parts"] if p["kind"] == "image"]
+    assert files == [p.png for p in payload.image_parts]
+    texts = [p["text"] for p in doc["parts"] if p["kind"] == "text"]
+    assert texts == [p.text for p in payload.text_parts]
+    assert doc["sha256"] == payload.sha256 and doc["size"] == payload.size
+
+
 def _policy(tmp_path: Path, url: str, **overrides: Any) -> Path:
     dest = {"name": "lab", "provider": "openai", "base_url": url, "model": "m", **TERMS, **overrides}
     dest = {k: v for k, v in dest.items() if v is not None}
@@ -159,9 +174,10 @@ def test_local_and_dry_run_on_a_screenshot(tmp_path: Path, no_kill: Path, analyz
     local = analyze(screen, "local", None, False, tmp_path / "out", services=services)
     assert local.answer is not None and local.answer.provider == "local"
     assert "2345" not in local.answer.text
-    layer = json.loads(
-        (tmp_path / "out" / "screen_redacted.text.jsonl").read_text(encoding="utf-8").splitlines()[0]
-    )
+    from veil.api import companion_paths
+
+    layer_path = companion_paths(local.output)[1]
+    layer = json.loads(layer_path.read_text(encoding="utf-8").splitlines()[0])
     assert layer["lines"] and all(f"'{line['text']}'" in local.answer.text for line in layer["lines"][:3])
     stored = json.loads((tmp_path / "out" / "screen_redacted.analysis.json").read_text(encoding="utf-8"))
     assert stored["answer"]["text"] == local.answer.text and stored["payload_sha256"] == local.payload_sha256
@@ -211,6 +227,9 @@ def test_end_to_end_no_generated_value_leaves(
         tmp_path / "rec.mp4", seed=11, seconds=2.0, fps=2, size=(960, 540),
         languages=("ko", "en"), kinds=("form", "table"),
     )  # fmt: skip
+    # Person names are left out: the detectors do not yet find Latin-script names (e.g. in an English
+    # table), so the text layer, and with it the request, still carries them. Add NAME_TYPE here
+    # once a name recognizer covers them.
     values = {i.value for f in truth.frames for i in f if not i.decoy and i.type in STRUCTURED_TYPES}
     assert values, "the generated recording shows no structured value"
     monkeypatch.setenv("VEIL_TEST_E2E_KEY", "sk-e2e")
@@ -221,6 +240,7 @@ def test_end_to_end_no_generated_value_leaves(
         result = analyze(truth.path, "lab", policy, False, tmp_path / "out", services=services)
         requests = list(server.requests)
     assert result.answer is not None and len(requests) == 1
+    assert result.keyframes and len(requests[0].images()) == len(result.keyframes)
     request = requests[0]
     # No value, in any format, in the raw bytes, in any decoded string, or in OCR of the images.
     raw = request.body.decode("utf-8")

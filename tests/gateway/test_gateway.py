@@ -305,3 +305,38 @@ def test_local_provider_sends_nothing_and_logs_nothing(
     assert answer.provider == "local"
     assert "Order ORD-1" in answer.text
     assert ledger.size() == 0
+
+
+def test_a_concurrent_send_of_the_same_payload_is_refused(
+    make_gateway: Any, make_payload: Any, ledger: Ledger
+) -> None:
+    other = make_gateway(providers={"remote": FakeProvider()})  # another process, same ledger
+    seen: list[str] = []
+
+    class Racing(FakeProvider):
+        def send(self, payload: Any, options: Any) -> Any:
+            with pytest.raises(EgressBlocked, match="another process") as info:
+                other.send(make_payload(), "remote")
+            seen.append(str(info.value))
+            return super().send(payload, options)
+
+    racing = Racing()
+    make_gateway(providers={"remote": racing}).send(make_payload(), "remote")
+    assert len(seen) == 1 and len(racing.sent) == 1
+    assert other.send(make_payload(), "remote").replayed  # after it finished: the stored answer
+    assert ledger.size() == 2
+
+
+def test_a_stale_claim_is_taken_over(make_gateway: Any, make_payload: Any, store: SendStore) -> None:
+    from datetime import timedelta
+
+    payload = make_payload()
+    assert store.claim("remote", payload.sha256, timedelta(hours=1))
+    assert not store.claim("remote", payload.sha256, timedelta(hours=1))
+    assert store.claim("remote", payload.sha256, timedelta(seconds=-1))  # older than "stale"
+    fake = FakeProvider()
+    with pytest.raises(EgressBlocked, match="another process"):
+        make_gateway(providers={"remote": fake}).send(payload, "remote")
+    store.release("remote", payload.sha256)
+    make_gateway(providers={"remote": fake}).send(payload, "remote")
+    assert len(fake.sent) == 1

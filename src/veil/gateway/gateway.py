@@ -10,7 +10,8 @@
 6. the rate limits (frames per hour, bytes per day, counted over every attempt) hold;
 7. a last re-scan of the text parts with the detectors finds nothing;
 
-then records the intent in the ledger, sends, and records the completion ("sent" or "failed").
+then claims the send (so two processes cannot send the same payload to the same destination at
+once), records the intent in the ledger, sends, and records the completion ("sent" or "failed").
 Each attempt, retries included, is its own intent, so the ledger lists every request that left.
 The `local` provider sends nothing anywhere: only checks 1 and 7 apply, and nothing is recorded.
 
@@ -132,14 +133,34 @@ class Gateway:
             raise EgressBlocked(
                 f"destination '{dest.name}' may not receive anything: its policy lacks {', '.join(missing)}"
             )
-        recovered, supersedes = self._check_interrupted(dest, payload)
+        recovered, _ = self._check_interrupted(dest, payload)  # a crash's open intent comes first
         if recovered is not None:
             return recovered
-        done = self.store.sent_answer(dest.name, payload.sha256)
-        if done is not None:
-            return _replayed(done)
         self._rescan(payload)
-        return self._attempts(payload, dest, provider, options, supersedes)
+        stale = timedelta(
+            seconds=(dest.timeout + dest.retry_backoff * 2**dest.retries) * (dest.retries + 1) + 60
+        )
+        if not self.store.claim(dest.name, payload.sha256, stale):
+            raise EgressBlocked(
+                f"payload {payload.sha256[:12]} is being sent to '{dest.name}' by another process right now"
+            )
+        release = True
+        try:
+            # Checked after claiming, so a send that finished meanwhile is seen and not repeated.
+            recovered, supersedes = self._check_interrupted(dest, payload)
+            if recovered is not None:
+                return recovered
+            done = self.store.sent_answer(dest.name, payload.sha256)
+            if done is not None:
+                return _replayed(done)
+            return self._attempts(payload, dest, provider, options, supersedes)
+        except BaseException as exc:
+            # A crash mid-send keeps the claim: the pending ledger intent is what an operator resolves.
+            release = isinstance(exc, Exception)
+            raise
+        finally:
+            if release:
+                self.store.release(dest.name, payload.sha256)
 
     def _attempts(
         self,
@@ -268,6 +289,7 @@ class Gateway:
             self.store.record_intent(intent_id, intent.destination, intent.payload_sha256, 0, 0)
         self.store.finish(intent_id, RESEND_APPROVED if resend else ABANDONED)
         self.ledger.complete_egress(intent_id, outcome="failed")
+        self.store.release(intent.destination, intent.payload_sha256)
 
     def _version(self, dest: Destination) -> str:
         # Ties each ledger entry to the exact destination terms in force.

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import BigInteger, DateTime, Engine, String, Text, create_engine, func, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.pool import StaticPool
 
@@ -44,6 +44,17 @@ class SendRow(_Base):
     supersedes: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
+class ClaimRow(_Base):
+    """One in-flight send per (destination, payload): a second process trying the same send at the
+    same time fails to insert this row instead of sending a duplicate."""
+
+    __tablename__ = "veil_gateway_claims"
+
+    destination: Mapped[str] = mapped_column(String(40), primary_key=True)
+    payload_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class SendStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -64,6 +75,32 @@ class SendStore:
 
     def close(self) -> None:
         self._engine.dispose()
+
+    def claim(self, destination: str, payload_sha256: str, stale_after: timedelta) -> bool:
+        """Take the in-flight claim; False if another live send holds it. A claim older than
+        `stale_after` is taken over (its holder died before it could send or release it)."""
+        try:
+            with Session(self._engine) as s, s.begin():
+                old = s.get(ClaimRow, (destination, payload_sha256))
+                if old is not None:
+                    if _aware(old.claimed_at) > _now() - stale_after:
+                        return False
+                    s.delete(old)
+                    s.flush()
+                s.add(ClaimRow(destination=destination, payload_sha256=payload_sha256, claimed_at=_now()))
+        except IntegrityError:
+            return False
+        except SQLAlchemyError as exc:
+            raise LedgerError(f"cannot write the gateway's send records: {type(exc).__name__}") from exc
+        return True
+
+    def release(self, destination: str, payload_sha256: str) -> None:
+        def delete(s: Session) -> None:
+            row = s.get(ClaimRow, (destination, payload_sha256))
+            if row is not None:
+                s.delete(row)
+
+        self._write(delete)
 
     def record_intent(
         self,
@@ -141,6 +178,11 @@ class SendStore:
                 action(s)
         except SQLAlchemyError as exc:
             raise LedgerError(f"cannot write the gateway's send records: {type(exc).__name__}") from exc
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite gives back naive datetimes; everything here is stored in UTC.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _now() -> datetime:
