@@ -15,8 +15,8 @@ once), records the intent in the ledger, sends, and records the completion ("sen
 Each attempt, retries included, is its own intent, so the ledger lists every request that left.
 The `local` provider sends nothing anywhere: only checks 1 and 7 apply, and nothing is recorded.
 
-An interrupted send (an intent without a completion: the process died after recording the intent)
-may or may not have reached the destination. The gateway never resends it silently:
+An interrupted send (an intent without a completion, and no live claim: the process died after
+recording the intent) may or may not have reached the destination. The gateway never resends it silently:
 - if the answer had already been stored, the send did happen: the completion is recorded and the
   stored answer returned;
 - otherwise `send` raises EgressBlocked naming the intent, and an operator calls
@@ -133,20 +133,14 @@ class Gateway:
             raise EgressBlocked(
                 f"destination '{dest.name}' may not receive anything: its policy lacks {', '.join(missing)}"
             )
-        recovered, _ = self._check_interrupted(dest, payload)  # a crash's open intent comes first
-        if recovered is not None:
-            return recovered
         self._rescan(payload)
-        stale = timedelta(
-            seconds=(dest.timeout + dest.retry_backoff * 2**dest.retries) * (dest.retries + 1) + 60
-        )
-        if not self.store.claim(dest.name, payload.sha256, stale):
+        if not self.store.claim(dest.name, payload.sha256, self._stale_after(dest)):
             raise EgressBlocked(
-                f"payload {payload.sha256[:12]} is being sent to '{dest.name}' by another process right now"
+                f"payload {payload.sha256[:12]} is being sent to '{dest.name}' by another process; if "
+                "that process died, this shows as an interrupted send once its claim is stale"
             )
-        release = True
         try:
-            # Checked after claiming, so a send that finished meanwhile is seen and not repeated.
+            # Checked under the claim, so a send that finished meanwhile is seen and not repeated.
             recovered, supersedes = self._check_interrupted(dest, payload)
             if recovered is not None:
                 return recovered
@@ -154,13 +148,15 @@ class Gateway:
             if done is not None:
                 return _replayed(done)
             return self._attempts(payload, dest, provider, options, supersedes)
-        except BaseException as exc:
-            # A crash mid-send keeps the claim: the pending ledger intent is what an operator resolves.
-            release = isinstance(exc, Exception)
-            raise
         finally:
-            if release:
-                self.store.release(dest.name, payload.sha256)
+            # Also on a crash that unwinds: its open ledger intent is what blocks a resend then.
+            self.store.release(dest.name, payload.sha256)
+
+    @staticmethod
+    def _stale_after(dest: Destination) -> timedelta:
+        """Longest a live send can hold its claim: every attempt timing out, plus backoffs."""
+        backoff = sum(dest.retry_backoff * 2**n for n in range(dest.retries))
+        return timedelta(seconds=dest.timeout * (dest.retries + 1) + backoff + 60)
 
     def _attempts(
         self,

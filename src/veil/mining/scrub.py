@@ -5,7 +5,11 @@ pipeline (text layers are already sanitized); imported UI logs from other record
 from __future__ import annotations
 
 import re
+from functools import cache, lru_cache
 from urllib.parse import urlsplit
+
+from veil.detect.analyzer import Analyzer
+from veil.detect.registry import default_analyzer
 
 PLACEHOLDER = re.compile(r"^<[a-z][a-z0-9_-]{0,30}>$")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -38,12 +42,27 @@ def value_type(value: str) -> str:
     return next((f"<{name}>" for name, hit in checks if hit), "<text>")
 
 
+@cache
+def _analyzer() -> Analyzer:
+    return default_analyzer()
+
+
+@lru_cache(maxsize=65536)
+def replace_findings(text: str) -> str:
+    """Every span Veil's detectors find (names, addresses, identifiers …) replaced by `<type>`."""
+    out = text
+    for span in sorted(_analyzer().analyze(text), key=lambda s: s.start, reverse=True):
+        out = f"{out[: span.start]}<{span.type}>{out[span.end :]}"
+    return out
+
+
 def scrub_text(text: str) -> str:
-    """A UI label, window title or extra column with e-mails, URLs, phones, dates and digit runs
-    replaced by their type; over-long free text replaced whole."""
+    """A UI label, window title or extra column with personal values (Veil's detectors), e-mails,
+    URLs, phones, dates and digit runs replaced by their type; over-long free text replaced whole."""
     t = " ".join(text.split())
     if not t or PLACEHOLDER.match(t):
         return t
+    t = replace_findings(t)
     t = _EMAIL.sub("<email>", t)
     t = _URL.sub("<url>", t)
     t = _CARD.sub(lambda m: "<card>" if sum(c.isdigit() for c in m.group()) >= 13 else m.group(), t)
