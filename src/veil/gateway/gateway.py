@@ -5,18 +5,18 @@
 2. the kill switch (policy, environment variable, file) is off;
 3. the destination's policy names every legal term (legal basis, country, recipient, data
    categories, retention, no-training);
-4. no earlier send of this payload there was interrupted (see below);
-5. it was not already sent there (then the stored answer is returned and nothing is sent);
-6. the rate limits (frames per hour, bytes per day, counted over every attempt) hold;
-7. a last re-scan of the text parts with the detectors finds nothing;
+4. a last re-scan of the text parts with the detectors finds nothing;
+5. no other process is sending this payload there right now (an in-flight claim in the store);
+6. no earlier send of it there was interrupted (see below);
+7. it was not already sent there (then the stored answer is returned and nothing is sent);
+8. the rate limits (frames per hour, bytes per day, counted over every attempt) hold;
 
-then claims the send (so two processes cannot send the same payload to the same destination at
-once), records the intent in the ledger, sends, and records the completion ("sent" or "failed").
+then records the intent in the ledger, sends, and records the completion ("sent" or "failed").
 Each attempt, retries included, is its own intent, so the ledger lists every request that left.
-The `local` provider sends nothing anywhere: only checks 1 and 7 apply, and nothing is recorded.
+The `local` provider sends nothing anywhere: only checks 1 and 4 apply, and nothing is recorded.
 
-An interrupted send (an intent without a completion, and no live claim: the process died after
-recording the intent) may or may not have reached the destination. The gateway never resends it silently:
+An interrupted send (an intent without a completion and no live claim: the process died after
+recording the intent) may or may not have reached the destination; it is never resent silently:
 - if the answer had already been stored, the send did happen: the completion is recorded and the
   stored answer returned;
 - otherwise `send` raises EgressBlocked naming the intent, and an operator calls

@@ -13,11 +13,19 @@ cost four full-frame passes (~4 x 3.8 s) instead of one (~5 s).
 
 The verifier must not share the primary engine's blind spots, so its default is a different
 engine family from the "auto" engine: Tesseract `kor+jpn+fra+eng` over the whole frame at 1.5x.
-Measured with `bench/ocr_engines.py` on this 2-core machine (1920x1080 synthetic frames, 1
-thread): see the table in that script's docstring. At 1.5x it keeps the digit/e-mail recall of the
-2x pass within a few points on KO/JA/FR/EN screens at roughly half the time; PP-OCR as a verifier
-would repeat the primary pass's reading (same detector, same recogniser) and so miss what it missed.
-When the primary engine is "tesseract", the verifier is PP-OCR routed (the other family).
+Measured with `bench/ocr_engines.py` on this 2-core machine (1920x1080 synthetic frames of ~50
+lines, 1 thread; timings taken with other work on the second core, so +-30 %):
+
+    verifier candidate          value recall ko / ja / fr / en      ms per frame
+    tesseract all langs 2.0x    0.93 / 1.00 / 0.95 / 0.88           3,400-5,500
+    tesseract all langs 1.5x    0.93 / 1.00 / 1.00 / 0.93           2,800-7,700
+    tesseract all langs 1.0x    0.93 / 0.97 / 1.00 / 0.95           8,000-11,700 (slower: noisier pages)
+    tesseract eng only 1.5x     0.93 / 0.92 / 0.95 / 0.88           1,300-2,000
+
+1.5x keeps the recall of 2x at similar or lower cost; eng-only is faster but loses Japanese and
+English values. PP-OCR as the verifier would repeat the primary pass's reading (same detector, same
+recogniser) and so miss what it missed. When the primary engine is "tesseract", the verifier is the
+routed PP-OCR engine (the other family).
 """
 
 from __future__ import annotations

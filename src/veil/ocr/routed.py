@@ -10,18 +10,17 @@ recognised character accounts for. The rule, per detected line:
       - PP-OCR read nothing on it, or its confidence is under `reread_below` (0.8), or
       - the widest run of ink columns no recognised character explains is wider than
         `unread_ink` (0.45) x the line height (a Hangul syllable is about one line height wide), or
-      - it read Han characters but no kana (kanji-only Japanese, or Hangul misread as Han).
-    The re-read is used only if it contains Hangul; it is spliced with PP-OCR's reading
-    (`_splice.py`): PP-OCR's digits and Latin letters, Tesseract's Hangul.
+    The re-read replaces PP-OCR's reading only if it contains Hangul.
 
 A character "explains" the columns within 0.75 of its expected advance around its CTC centre (the
 advance is estimated per line, full-width characters counting double); rule rows (table borders)
 are ignored. Measured on the synthetic lines of `bench/ocr_corpus.py` (120 per language, 18 px),
 the widest unexplained run / line height is 0.57-9 on Korean lines (5th percentile 1.11) and at
 most 0.33 on Japanese, French and English ones. `bench/ocr_engines.py --route` (50 lines per
-language at 14/18/24 px): Korean lines re-read 148/150 by the ink rule alone (the two misses were
-`주민등록번호` read as five Han characters, now caught by the Han-without-kana probe); Japanese,
-French and English lines 0/150 each.
+language at 14/18/24 px): Korean lines re-read 148/150 (the two misses: `주민등록번호` read as
+five look-alike Han characters at 0.87-0.88 confidence, digits still read right); Japanese, French
+and English lines 0/150 each. A "Han without kana -> probe" rule caught those two but turned
+kanji-only Japanese lines into Hangul garbage (JA char accuracy 0.99 -> 0.73), so it is not used.
 """
 
 from __future__ import annotations
@@ -31,7 +30,6 @@ import numpy as np
 
 from veil.models import Pixels, TextLine
 from veil.ocr._common import char_weight, check_pixels
-from veil.ocr._splice import splice, unit_advance
 from veil.ocr.base import OcrEngine
 from veil.ocr.rapid import RapidOcrEngine, RawLine
 from veil.ocr.tess import TesseractEngine
@@ -69,7 +67,7 @@ class RoutedEngine(OcrEngine):
         lines: list[TextLine] = []
         for raw in self.rapid.read_raw(image):
             line = None
-            if self.needs_korean(gray, raw) or _han_without_kana(raw.text):
+            if self.needs_korean(gray, raw):
                 line = self._korean(image, raw)
             if line is not None:
                 lines.append(line)
@@ -78,11 +76,12 @@ class RoutedEngine(OcrEngine):
         return lines
 
     def _korean(self, image: Pixels, raw: RawLine) -> TextLine | None:
-        """Tesseract's kor+eng re-read spliced with PP-OCR's, or None when it holds no Hangul."""
+        """Tesseract's kor+eng re-read of the line, or None when it holds no Hangul (a false route:
+        PP-OCR's reading is kept, so a false route costs time, not accuracy)."""
         line = self.tesseract.read_line(image, raw.box, KOREAN_LANGUAGES)
         if line is None or not any(_is_hangul(c) for c in line.text):
             return None
-        return splice(raw, line, f"{self.name}:tesseract")
+        return _renamed(line, f"{self.name}:tesseract")
 
     def needs_korean(self, gray: Pixels, raw: RawLine) -> bool:
         """Whether PP-OCR's reading of `raw` misses text (the routing rule of the module docstring)."""
@@ -118,6 +117,16 @@ def unread_ink_run(gray: Pixels, raw: RawLine) -> float:
     return float(_longest_run(closed & ~explained))
 
 
+def unit_advance(raw: RawLine) -> float:
+    """Median pixels per unit of character weight on this line (a Latin character is one unit)."""
+    pairs = [
+        (raw.centers[i + 1] - raw.centers[i]) / ((char_weight(a) + char_weight(b)) / 2)
+        for i, (a, b) in enumerate(zip(raw.text, raw.text[1:], strict=False))
+    ]
+    positive = sorted(p for p in pairs if p > 0)
+    return positive[len(positive) // 2] if positive else raw.box.h * 0.5
+
+
 def _longest_run(mask: np.ndarray) -> int:
     best = run = 0
     for value in mask.tolist():
@@ -128,13 +137,6 @@ def _longest_run(mask: np.ndarray) -> int:
 
 def _is_hangul(char: str) -> bool:
     return "\uac00" <= char <= "\ud7a3" or "\u1100" <= char <= "\u11ff" or "\u3130" <= char <= "\u318f"
-
-
-def _han_without_kana(text: str) -> bool:
-    """Han characters and no kana: Japanese kanji, or Hangul PP-OCR misread as look-alike Han."""
-    han = any("\u4e00" <= c <= "\u9fff" for c in text)
-    kana = any("\u3040" <= c <= "\u30ff" for c in text)
-    return han and not kana
 
 
 def _renamed(line: TextLine, engine: str) -> TextLine:
