@@ -25,6 +25,8 @@ class OcrOptions(_Strict):
     verifier_engine: Literal["auto", "rapidocr", "tesseract"] = "auto"
     timeout_seconds: float = Field(default=120.0, gt=0)
     min_confidence: float = Field(default=0.0, ge=0.0, le=1.0)
+    # onnxruntime intra-op threads for PP-OCR; 2 uses both cores of the reference machine.
+    threads: int = Field(default=2, ge=1, le=64)
 
 
 class RedactOptions(_Strict):

@@ -79,14 +79,14 @@ def _auto(options: OcrOptions) -> OcrEngine:
     from veil.ocr.rapid import RapidOcrEngine
     from veil.ocr.routed import RoutedEngine
 
-    rapid = RapidOcrEngine(min_confidence=0.0)
+    rapid = RapidOcrEngine(threads=options.threads, min_confidence=0.0)
     return RoutedEngine(rapid, min_confidence=options.min_confidence)
 
 
 def _rapidocr(options: OcrOptions) -> OcrEngine:
     from veil.ocr.rapid import RapidOcrEngine
 
-    return RapidOcrEngine(min_confidence=options.min_confidence)
+    return RapidOcrEngine(threads=options.threads, min_confidence=options.min_confidence)
 
 
 def _tesseract(options: OcrOptions, upscale: float = 2.0) -> OcrEngine:
