@@ -21,6 +21,7 @@ import numpy as np
 from veil.exceptions import EngineError
 from veil.models import Box, Pixels, TextLine
 from veil.ocr._common import check_pixels
+from veil.ocr._quiet import silence_leptonica
 from veil.ocr.base import OcrEngine
 
 DEBIAN_TESSDATA = (
@@ -110,6 +111,7 @@ class TesseractEngine(OcrEngine):
         if api is None:
             import tesserocr
 
+            silence_leptonica()
             try:
                 api = tesserocr.PyTessBaseAPI(
                     path=str(self.tessdata), lang=languages, oem=tesserocr.OEM.LSTM_ONLY
