@@ -240,7 +240,8 @@ def test_end_to_end_no_generated_value_leaves(
         result = analyze(truth.path, "lab", policy, False, tmp_path / "out", services=services)
         requests = list(server.requests)
     assert result.answer is not None and len(requests) == 1
-    assert result.keyframes and len(requests[0].images()) == len(result.keyframes)
+    assert result.keyframes, f"no keyframe survived: {result.summary()}"
+    assert len(requests[0].images()) == len(result.keyframes)
     request = requests[0]
     # No value, in any format, in the raw bytes, in any decoded string, or in OCR of the images.
     raw = request.body.decode("utf-8")

@@ -198,3 +198,61 @@ def test_images_on_the_wire_are_the_cleared_pngs(
         if c["type"] != "text"
     ]
     assert [base64.b64decode(u.split(",", 1)[1]) for u in urls] == [p.png for p in payload.image_parts]
+
+
+_CHILD = """
+import os, sys
+from pathlib import Path
+sys.path.insert(0, {root!r})
+from tests.gateway.conftest import clean_parts, CleanVerifier, destination
+from veil.audit.store import Ledger
+from veil.detect.registry import default_analyzer
+from veil.gateway.gateway import Gateway
+from veil.gateway.policy import EgressPolicy
+from veil.gateway.state import SendStore
+from veil.verify.payload import clear_payload
+
+analyzer = default_analyzer()
+payload = clear_payload(clean_parts(), analyzer, CleanVerifier())
+dest = destination("remote", "openai", base_url={base!r}, api_key_env="VEIL_TEST_LOOPBACK_KEY", timeout=5)
+ledger = Ledger.open({url!r}, Path({keys!r}))
+gateway = Gateway(EgressPolicy(destinations=(dest,)), ledger, SendStore.open({url!r}), analyzer)
+provider = gateway.provider(dest)
+real_send = provider.send
+def send_then_die(p, o):
+    real_send(p, o)
+    os._exit(3)  # the process dies hard: no finally, no completion, the claim stays
+provider.send = send_then_die
+gateway.send(payload, "remote")
+"""
+
+
+def test_hard_crash_in_another_process(
+    server: LoopbackServer,
+    make_gateway: Any,
+    make_payload: Any,
+    ledger: Ledger,
+    ledger_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import subprocess
+    import sys
+
+    monkeypatch.setenv(KEY_ENV, KEY)
+    root = str(Path(__file__).resolve().parents[2])
+    script = _CHILD.format(root=root, base=server.url + "/v1", url=ledger_url, keys=str(tmp_path / "keys"))
+    child = subprocess.run([sys.executable, "-c", script], timeout=120, capture_output=True, check=False)
+    assert child.returncode == 3, child.stderr.decode()[-2000:]
+    assert len(server.requests) == 1
+    [pending] = ledger.pending_egress()
+    assert pending.intent.payload_sha256 == server.requests[0].payload_sha256() == make_payload().sha256
+    gateway = make_gateway(_dest(server.url, "openai"))
+    with pytest.raises(EgressBlocked, match="another process"):  # its claim is not stale yet
+        gateway.send(make_payload(), "remote")
+    gateway.resolve_interrupted(pending.intent.intent_id, resend=False)  # the operator decides
+    with pytest.raises(EgressBlocked, match="abandoned"):
+        gateway.send(make_payload(), "remote")
+    assert len(server.requests) == 1
+    assert_every_request_logged(server, ledger, tmp_path)
+    ledger.verify().raise_for_failure()

@@ -98,6 +98,7 @@ class LabelVocabulary:
 
     def __init__(self, extra_labels: Mapping[str, str] | None = None) -> None:
         self._table = _build(extra_labels or {})
+        self._cjk_keys = tuple(k for k in self._table if len(k) >= 2 and not k.isascii())
 
     def __repr__(self) -> str:
         return f"LabelVocabulary(labels={len(self._table)})"
@@ -106,6 +107,14 @@ class LabelVocabulary:
         """The type a whole OCR line or cell announces when it IS a label, else None."""
         key = label_key(text)
         return self._table.get(key) if 0 < len(key) <= 40 else None
+
+    def holds_label(self, text: str) -> bool:
+        """Whether a label stands inside `text`: a CJK label anywhere (scripts without spaces), or
+        a Latin label as a whole word. Such text is labels, not a value."""
+        key = label_key(text)
+        if any(k in key for k in self._cjk_keys):
+            return True
+        return any(self._table.get(label_key(word)) for word in text.split() if len(word) > 2)
 
     def split_label_value(self, text: str) -> tuple[str, int] | None:
         """(type, offset where the value starts) for "label: value" in one line, else None."""
@@ -158,8 +167,8 @@ class LabelledValueRecognizer(Recognizer):
             if split is None:
                 return []
             kind, start = split
-        elif self.vocabulary.label_type(text) is not None:
-            return []  # a header row under a header row, not a value
+        elif self.vocabulary.label_type(text) is not None or self.vocabulary.holds_label(text):
+            return []  # a header row under a header row, or a stack of labels read as one line
         else:
             split = self.vocabulary.split_label_value(text)
             start = split[1] if split else 0

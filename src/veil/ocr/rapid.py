@@ -64,7 +64,7 @@ class RapidOcrEngine(OcrEngine):
         min_side: int = 736,
         max_upscale: float = 2.0,
         min_confidence: float = 0.5,
-        merge_gap: float = 0.6,
+        merge_gap: float = 0.25,
     ) -> None:
         if threads < 1:
             raise EngineError(f"rapidocr threads must be >= 1, got {threads}")
