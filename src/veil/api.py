@@ -12,16 +12,17 @@ import os
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol, TextIO
 
 from veil.capture.base import FrameSink
 from veil.capture.open import default_output_path, open_sink, open_source
+from veil.capture.windows import WindowEvent, WindowGate, WindowTimeline
 from veil.detect.analyzer import Analyzer
 from veil.detect.registry import default_analyzer
 from veil.exceptions import InputError, OutputError
-from veil.models import Frame, FrameResult, Pixels, TextSpan
+from veil.models import Finding, Frame, FrameResult, Pixels, TextSpan
 from veil.ocr.registry import make_engine, make_verifier_engine
 from veil.options import Policy
 from veil.pipeline import FrameOutcome, FramePipeline
@@ -39,6 +40,8 @@ class FrameProcessor(Protocol):
     def timings(self) -> defaultdict[str, float]: ...
 
     def process(self, frame: Frame) -> FrameOutcome: ...
+
+    def deny(self, frame: Frame) -> FrameOutcome: ...
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ def build_pipeline(policy: Policy, analyzer: Analyzer | None = None) -> FramePip
         key=load_or_create_key("finding-hmac"),
         timeout_seconds=policy.ocr.timeout_seconds,
         face_detector=FaceDetector() if policy.detect.faces else None,
+        gate=WindowGate(policy.capture.deny),
     )
 
 
@@ -84,16 +88,41 @@ def companion_paths(output: Path) -> tuple[Path, Path]:
     return stem.with_name(stem.name + ".report.json"), stem.with_name(stem.name + ".textlayer.jsonl")
 
 
-def _layer_record(outcome: FrameOutcome) -> str:
+def _layer_record(outcome: FrameOutcome, window: WindowEvent | None, analyzer: Analyzer) -> str:
+    meta = None
+    if window is not None:
+        # Window titles and URLs carry names and e-mails ("Inbox - kim@…"): scrub them too.
+        meta = {k: scrub(getattr(window, k), analyzer) for k in ("app", "title", "url")}
     record = {
         "frame": outcome.result.index,
         "t": round(outcome.result.seconds, 4),
-        "user": None,
-        "window": None,
+        "user": window.user if window else None,
+        "window": meta,
         "lines": [{"box": ln.box.as_list(), "text": ln.text} for ln in outcome.text_layer],
         "changed": [],
     }
     return json.dumps(record, ensure_ascii=False)
+
+
+def scrub(text: str, analyzer: Analyzer) -> str:
+    """`text` with every detected personal value replaced by `<type>`."""
+    for span in sorted(analyzer.analyze(text), key=lambda s: s.start, reverse=True):
+        text = f"{text[: span.start]}<{span.type}>{text[span.end :]}"
+    return text
+
+
+@dataclass
+class _Run:
+    """Everything one run's frame loop writes to."""
+
+    pipeline: FrameProcessor
+    sink: FrameSink
+    layer: TextIO
+    report: RunReport
+    bar: ProgressBar
+    timeline: WindowTimeline
+    gate: WindowGate
+    analyzer: Analyzer
 
 
 def redact_file(source_path: Path, options: RunOptions, progress: ProgressFactory | None = None) -> RunReport:
@@ -117,7 +146,17 @@ def redact_file(source_path: Path, options: RunOptions, progress: ProgressFactor
             open(layer_tmp, "w", encoding="utf-8") as layer,
             make_progress(source.info.frame_count, "redacting") as bar,
         ):
-            _run_frames(source.frames(), pipeline, sink, layer, report, bar)
+            run = _Run(
+                pipeline,
+                sink,
+                layer,
+                report,
+                bar,
+                WindowTimeline.load(source_path),
+                full.gate or WindowGate(()),
+                full.analyzer,
+            )
+            _run_frames(source.frames(), run)
     except InputError as exc:
         report.error = str(exc)
         _keep_partial(sink, output, layer_tmp, layer_path, report, report_path)
@@ -138,26 +177,35 @@ def redact_file(source_path: Path, options: RunOptions, progress: ProgressFactor
     return report
 
 
-def _run_frames(
-    frames: Iterator[Frame],
-    pipeline: FrameProcessor,
-    sink: FrameSink,
-    layer: TextIO,
-    report: RunReport,
-    bar: ProgressBar,
-) -> None:
+def _run_frames(frames: Iterator[Frame], run: _Run) -> None:
     clock = time.perf_counter()
     for frame in frames:
         started = time.perf_counter()
-        report.timings["decode"] += started - clock
-        outcome = pipeline.process(frame)
+        run.report.timings["decode"] += started - clock
+        window = run.timeline.at(frame.seconds)
+        outcome = _process(frame, window, run)
         done = time.perf_counter()
-        sink.write(frame, outcome.pixels)
-        layer.write(_layer_record(outcome) + "\n")
-        report.add(outcome.result)
-        bar.update(1)
+        run.sink.write(frame, outcome.pixels)
+        run.layer.write(_layer_record(outcome, window, run.analyzer) + "\n")
+        run.report.add(outcome.result)
+        run.bar.update(1)
         clock = time.perf_counter()
-        report.timings["encode"] += clock - done
+        run.report.timings["encode"] += clock - done
+
+
+def _process(frame: Frame, window: WindowEvent | None, run: _Run) -> FrameOutcome:
+    """The policy gate first: a confidential window is never read, only painted over."""
+    if window is None or not run.gate.denies(window):
+        return run.pipeline.process(frame)
+    if window.bounds is None:
+        return run.pipeline.deny(frame)
+    region = window.bounds.clip(frame.width, frame.height)
+    pixels = frame.pixels.copy()
+    pixels[region.y : region.y2, region.x : region.x2] = 0
+    outcome = run.pipeline.process(replace(frame, pixels=pixels))
+    denied = Finding("confidential_window", (region,), "policy", 1.0, "", frame.index)
+    result = replace(outcome.result, findings=(*outcome.result.findings, denied))
+    return replace(outcome, result=result)
 
 
 def _keep_partial(

@@ -204,10 +204,12 @@ def demo(
 
 def _mount_subcommands() -> None:
     from veil.audit.cli import app as audit_app
+    from veil.gateway.analyze import analyze_command
     from veil.mining.cli import mine_command
 
     app.add_typer(audit_app, name="audit", help="Verify the ledger, prove entries, export it.")
     app.command("mine")(mine_command)
+    app.command("analyze")(analyze_command)
 
 
 _mount_subcommands()

@@ -7,11 +7,12 @@ key stops the run before anything is written, with a message naming the key and 
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from veil.exceptions import PolicyError
 
@@ -50,6 +51,34 @@ class VideoOptions(_Strict):
     max_frame_pixels: int = Field(default=64_000_000, gt=0)
 
 
+class WindowRule(_Strict):
+    """A window that must never be recorded: regular expressions (case-insensitive, searched)
+    on the application name, the window title and the URL; every one given must match."""
+
+    app: str | None = None
+    title: str | None = None
+    url: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> WindowRule:
+        given = [p for p in (self.app, self.title, self.url) if p is not None]
+        if not given:
+            raise ValueError("a deny rule needs at least one of app, title, url")
+        for pattern in given:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {pattern!r} ({exc.msg})") from None
+        return self
+
+
+class CaptureOptions(_Strict):
+    # Confidential windows: a frame showing one is masked (the window's region when its bounds
+    # are known from the sidecar, else the whole frame). Without metadata, the title bar / address
+    # bar text read by OCR is matched against `title` and `url`.
+    deny: tuple[WindowRule, ...] = ()
+
+
 class LedgerOptions(_Strict):
     enabled: bool = True
     # SQLAlchemy URL; default: SQLite in the Veil home folder. PostgreSQL in production.
@@ -65,9 +94,10 @@ class Policy(_Strict):
     redact: RedactOptions = RedactOptions()
     video: VideoOptions = VideoOptions()
     ledger: LedgerOptions = LedgerOptions()
+    capture: CaptureOptions = CaptureOptions()
 
 
-def _explain(err: ValidationError, model: type[BaseModel]) -> str:
+def explain(err: ValidationError, model: type[BaseModel]) -> str:
     first = err.errors()[0]
     loc = ".".join(str(p) for p in first["loc"])
     if first["type"] == "extra_forbidden":
@@ -90,10 +120,8 @@ def _known_keys(model: type[BaseModel], path: tuple[int | str, ...]) -> list[str
     return list(current.model_fields)
 
 
-def load_policy(path: Path | None) -> Policy:
-    """The embedded default when `path` is None; otherwise the file, validated, or PolicyError."""
-    if path is None:
-        return Policy()
+def read_policy_file(path: Path) -> dict[str, Any]:
+    """The policy file as a mapping, or PolicyError naming what is wrong with it."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
@@ -105,10 +133,24 @@ def load_policy(path: Path | None) -> Policy:
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise PolicyError(f"policy file is not valid YAML{where}: {path}") from exc
     if raw is None:
-        raw = {}
+        return {}
     if not isinstance(raw, dict):
         raise PolicyError(f"policy file must be a mapping of keys to values: {path}")
+    return raw
+
+
+def load_policy(path: Path | None) -> Policy:
+    """The embedded default when `path` is None; otherwise the file, validated, or PolicyError.
+    The file's `egress:` section belongs to the gateway (`veil.gateway.policy`), which validates
+    it here too, so a typo there also stops every run before anything is written."""
+    if path is None:
+        return Policy()
+    raw = read_policy_file(path)
+    if "egress" in raw:
+        from veil.gateway.policy import load_egress
+
+        load_egress(raw.pop("egress"), path)
     try:
         return Policy.model_validate(raw)
     except ValidationError as exc:
-        raise PolicyError(f"policy {path}: {_explain(exc, Policy)}") from exc
+        raise PolicyError(f"policy {path}: {explain(exc, Policy)}") from exc

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
+from veil.capture.windows import WindowGate
 from veil.detect.analyzer import Analyzer
 from veil.exceptions import EngineTimeout
 from veil.locate import locate
@@ -92,8 +93,10 @@ class FramePipeline:
         key: bytes,
         timeout_seconds: float,
         face_detector: FaceFinder | None = None,
+        gate: WindowGate | None = None,
     ) -> None:
         self.face_detector = face_detector
+        self.gate = gate
         self._engine_factory, self._verifier_factory = engine, verifier_engine
         self._engine, self._verifier_engine = engine(), verifier_engine()
         self.analyzer, self.redactor, self.key = analyzer, redactor, key
@@ -158,6 +161,8 @@ class FramePipeline:
         raise AssertionError("unreachable")  # pragma: no cover - for mypy: the stage re-raises
 
     def find(self, lines: Sequence[TextLine], index: int) -> list[Finding]:
+        if self.gate and self.gate.denies_text([ln.text for ln in lines]):
+            raise StageFailure(MaskReason.POLICY_DENIED)  # a confidential window's title or URL
         with self.stage("detect", MaskReason.DETECTOR_FAILED):
             return locate(lines, self.analyzer, self.key, index)
         raise AssertionError("unreachable")  # pragma: no cover
@@ -191,6 +196,10 @@ class FramePipeline:
             engine = self._verifier_engine
             return call_with_timeout(lambda: engine.read(pixels), self.timeout, "verifier")
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def deny(self, frame: Frame) -> FrameOutcome:
+        """A confidential window fills the frame: mask it without reading it."""
+        return self.masked(frame, (), MaskReason.POLICY_DENIED)
 
     def masked(
         self,

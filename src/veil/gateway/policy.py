@@ -37,11 +37,10 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from veil.exceptions import PolicyError
-from veil.options import Policy, _explain
+from veil.options import Policy, load_policy, read_policy_file
 
 KILL_ENV = "VEIL_EGRESS_KILL"
 KILL_FILE_NAME = "egress.kill"
@@ -167,27 +166,16 @@ def load_policies(path: Path | None) -> tuple[Policy, EgressPolicy]:
     PolicyError names the key and the fix, as `veil.options.load_policy` does."""
     if path is None:
         return Policy(), EgressPolicy()
+    policy = load_policy(path)
+    return policy, load_egress(read_policy_file(path).get("egress"), path)
+
+
+def load_egress(raw: object, path: Path) -> EgressPolicy:
+    """The `egress:` section of a policy file, validated."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise PolicyError(f"policy file not found: {path}") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"policy file unreadable: {path}: {type(exc).__name__}") from exc
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"policy file is not valid YAML: {path}") from exc
-    raw = {} if raw is None else raw
-    if not isinstance(raw, dict):
-        raise PolicyError(f"policy file must be a mapping of keys to values: {path}")
-    egress_raw = raw.pop("egress", None) or {}
-    try:
-        policy = Policy.model_validate(raw)
-    except ValidationError as exc:
-        raise PolicyError(f"policy {path}: {_explain(exc, Policy)}") from exc
-    try:
-        egress = EgressPolicy.model_validate(egress_raw)
+        return EgressPolicy.model_validate(raw or {})
     except ValidationError as exc:
         raise PolicyError(f"policy {path}: egress: {_explain_egress(exc)}") from exc
-    return policy, egress
 
 
 def _explain_egress(err: ValidationError) -> str:

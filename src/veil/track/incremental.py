@@ -89,6 +89,10 @@ class IncrementalPipeline:
             self._prev, self._last = frame.pixels, outcome
         return outcome
 
+    def deny(self, frame: Frame) -> FrameOutcome:
+        self._prev, self._last = None, None
+        return self.full.deny(frame)
+
     def _full_path(self, frame: Frame) -> FrameOutcome:
         self.stats["frames_full"] += 1
         self.stats["ocr_pixels"] += frame.width * frame.height
