@@ -77,8 +77,9 @@ def test_table_header_marks_its_column_but_form_labels_do_not() -> None:
         line("12-34", 300, 40),
         line("shipped", 600, 40),
     ]
-    found = locate(table, analyzer, b"k" * 32, 0)
-    assert sorted((f.type, f.boxes[0].x) for f in found) == [("person_name", 10), ("phone", 300)]
+    found = {(f.type, f.boxes[0].x, f.boxes[0].y) for f in locate(table, analyzer, b"k" * 32, 0)}
+    assert {("person_name", 10, 40), ("phone", 300, 40)} <= found
+    assert not any(x == 600 and y == 40 for _, x, y in found)  # "shipped" heads no label
     form = [
         line("Name", 10, 10),
         line("Quill Robinette", 100, 10),
@@ -88,3 +89,13 @@ def test_table_header_marks_its_column_but_form_labels_do_not() -> None:
     ]
     found = locate(form, analyzer, b"k" * 32, 0)
     assert sorted((f.type, f.boxes[0].y) for f in found) == [("person_name", 10), ("phone", 40)]
+
+
+def test_value_on_a_row_that_looks_like_a_header_row_is_still_found() -> None:
+    # Two labels and no digit on the row: a header-row guess must never hide the value.
+    from veil.detect.registry import default_analyzer
+    from veil.locate import locate
+
+    form = [line("Name", 10, 10), line("Quill Robinette", 100, 10), line("Email", 400, 10), line("x", 100, 200)]
+    found = {(f.type, f.boxes[0].x) for f in locate(form, default_analyzer(), b"k" * 32, 0)}
+    assert ("person_name", 100) in found

@@ -105,6 +105,9 @@ def redact(
     full: Annotated[
         bool, typer.Option("--full", help="Process every frame from scratch (slow reference path).")
     ] = False,
+    labels: Annotated[
+        bool, typer.Option("--labels", help='Draw consistent pseudonyms ("Customer 3") in the masks.')
+    ] = False,
     verbose: VerboseOpt = 0,
 ) -> int:
     """Redact personal data, verify every frame by an independent re-scan, write output and report."""
@@ -112,6 +115,8 @@ def redact(
 
     _setup_logging(verbose)
     loaded = load_policy(policy)  # a bad policy stops the run before anything is written
+    if labels:
+        loaded = loaded.model_copy(update={"redact": loaded.redact.model_copy(update={"labels": True})})
     result = redact_file(
         input, RunOptions(policy=loaded, output=output, report=report, full=full), progress=RichProgress
     )

@@ -109,10 +109,13 @@ def header_cells(rows: Sequence[TextLine], labels: set[int]) -> set[int]:
     return out
 
 
-def header_rows(rows: Sequence[TextLine], headers: set[int]) -> set[int]:
-    """Every cell on a row that holds a column header: header text, never a value."""
-    heads = [r for r in rows if id(r) in headers]
-    return {id(r) for r in rows if any(_same_row(r.box, h.box) for h in heads)}
+def script_of(text: str) -> str:
+    """The script a value is written in, for a pseudonym label in the same script."""
+    if any("\uac00" <= c <= "\ud7a3" for c in text):
+        return "hangul"
+    if any("\u3040" <= c <= "\u30ff" or "\u4e00" <= c <= "\u9fff" for c in text):
+        return "kana"
+    return "latin"
 
 
 def value_hmac(key: bytes, value: str) -> str:
@@ -125,15 +128,16 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
     rows = assemble_rows(lines)
     labels = {id(r) for r in rows if analyzer.labels.label_type(r.text)}
     headers = header_cells(rows, labels)
-    skip = labels | header_rows(rows, headers)
 
     def is_label(row: TextLine) -> bool:
         return id(row) in headers
 
     findings: list[Finding] = []
     for row in rows:
-        if id(row) in skip:
-            continue  # a label or a header-row cell is not itself a value
+        if id(row) in labels:
+            # A label cell is not itself a value. Nothing else is ever skipped: a "header row"
+            # guessed wrong must cost over-masking, never a leak.
+            continue
         for span in analyzer.analyze(row.text, context_of(row, rows, is_label)):
             findings.append(
                 Finding(
@@ -143,6 +147,7 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
                     score=span.score,
                     value_hmac=value_hmac(key, row.text[span.start : span.end]),
                     frame_index=frame_index,
+                    script=script_of(row.text[span.start : span.end]),
                 )
             )
     return findings

@@ -133,6 +133,7 @@ class Finding:
     score: float
     value_hmac: str
     frame_index: int = -1
+    script: str = "latin"  # latin | hangul | kana: the script of the value, for pseudonym labels
 
 
 class MaskReason(StrEnum):

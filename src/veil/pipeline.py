@@ -15,7 +15,7 @@ import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol, TypeVar
 
 from veil.capture.windows import WindowGate
@@ -123,6 +123,7 @@ class FramePipeline:
             redacted = self.redact(frame.pixels, findings)
             verdict = self.verify(redacted, frame.index)
             residual = [*verdict.findings, *self.faces(redacted, frame.index, verifier=True)]
+            residual = self.not_our_labels(residual, findings)
         except StageFailure as failure:
             return self.masked(frame, failure.findings, failure.reason)
         if residual:
@@ -178,6 +179,15 @@ class FramePipeline:
                 Finding("face", (Box(b.x, b.y + dy, b.w, b.h),), "centerface", 1.0, "", index) for b in boxes
             ]
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def not_our_labels(self, residual: Sequence[Finding], findings: Sequence[Finding]) -> list[Finding]:
+        """Drop residual findings that lie wholly inside a mask we painted: with pseudonym labels
+        on, the only thing there is our own label ("고객 3"), which the verifier may read as a name.
+        Anything reaching past a mask's edge is kept."""
+        if not self.redactor.draws_labels:
+            return list(residual)
+        masks = [b.grow(self.redactor.margin_px + 3) for f in findings for b in f.boxes]
+        return [r for r in residual if not all(any(m.contains(b) for m in masks) for b in r.boxes)]
 
     def redact(self, pixels: Pixels, findings: Sequence[Finding]) -> Pixels:
         with self.stage("redact", MaskReason.REDACTOR_FAILED, findings):
@@ -257,6 +267,4 @@ def retarget(outcome: FrameOutcome, frame: Frame) -> FrameOutcome:
 
 
 def _renumber(findings: tuple[Finding, ...], index: int) -> list[Finding]:
-    return [
-        Finding(f.type, f.boxes, f.recognizer, f.score, f.value_hmac, frame_index=index) for f in findings
-    ]
+    return [replace(f, frame_index=index) for f in findings]

@@ -10,6 +10,8 @@ from veil.models import Finding, Pixels
 
 class Redactor(ABC):
     name: str = "abstract"
+    draws_labels: bool = False  # whether masks carry pseudonym text the verifier may read
+    margin_px: int = 0
 
     @abstractmethod
     def apply(self, pixels: Pixels, findings: Sequence[Finding]) -> Pixels:

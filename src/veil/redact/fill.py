@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from PIL import Image, ImageDraw
 
-from veil.models import Finding, Pixels
+from veil.models import Box, Finding, Pixels
 from veil.options import RedactOptions
 from veil.redact.base import Redactor
+from veil.redact.pseudonym import Pseudonyms, label_font
 
 
 class FillRedactor(Redactor):
@@ -17,17 +19,36 @@ class FillRedactor(Redactor):
 
     def __init__(self, options: RedactOptions | None = None) -> None:
         self.options = options or RedactOptions()
+        self.pseudonyms = Pseudonyms()
+        self.draws_labels = self.options.labels
+        self.margin_px = self.options.margin_px
 
     def apply(self, pixels: Pixels, findings: Sequence[Finding]) -> Pixels:
         out = pixels.copy()
         height, width = out.shape[:2]
         color = np.array(self.options.color, dtype=np.uint8)
+        labelled: list[tuple[Box, str]] = []
         for finding in findings:
             for box in finding.boxes:
                 b = box.grow(self.options.margin_px).clip(width, height)
                 if b.area:
                     out[b.y : b.y2, b.x : b.x2] = color
-        return out
+                    if self.options.labels:
+                        labelled.append((b, self.pseudonyms.label(finding)))
+        return self._draw_labels(out, labelled) if labelled else out
+
+    def _draw_labels(self, pixels: Pixels, labelled: list[tuple[Box, str]]) -> Pixels:
+        """Write each label inside its (already opaque) mask, clipped to it."""
+        image = Image.fromarray(pixels)
+        draw = ImageDraw.Draw(image)
+        ink = tuple(255 - c for c in self.options.color)
+        for box, text in labelled:
+            size = max(min(box.h - 4, 16), 8)
+            font = label_font(size)
+            if draw.textlength(text, font=font) > box.w - 4:
+                continue  # a label that does not fit is left out: the mask is what matters
+            draw.text((box.x + 2, box.y + (box.h - size) // 2 - 1), text, fill=ink, font=font)
+        return np.asarray(image, dtype=np.uint8).copy()
 
     def mask_whole(self, pixels: Pixels) -> Pixels:
         out = np.empty_like(pixels)
