@@ -25,7 +25,8 @@ from veil.detect.normalize import NormalizedText, normalize
 from veil.models import TextSpan
 
 # Separator inside a number as OCR returns it: a hyphen or dot, maybe with spaces, or 1-2 spaces.
-SEP = r"(?:[ ]?[-.][ ]?|[ ]{1,2})"
+# A dot followed by a space but not preceded by one ends a sentence ("is 2125550157. 7:53 PM").
+SEP = r"(?:[ ]?-[ ]?|[ ]?\.(?=\d)|[ ]\.[ ]|[ ]{1,2})"
 _GROUP = r"(?:\(\d{1,5}\)|\d+)"
 _CHAIN = re.compile(
     rf"(?:\+[ ]?)?{_GROUP}(?:(?:{SEP}|(?<=\))|(?=\())(?:{_GROUP}))*",
