@@ -96,6 +96,11 @@ def test_value_on_a_row_that_looks_like_a_header_row_is_still_found() -> None:
     from veil.detect.registry import default_analyzer
     from veil.locate import locate
 
-    form = [line("Name", 10, 10), line("Quill Robinette", 100, 10), line("Email", 400, 10), line("x", 100, 200)]
+    form = [
+        line("Name", 10, 10),
+        line("Quill Robinette", 100, 10),
+        line("Email", 400, 10),
+        line("x", 100, 200),
+    ]
     found = {(f.type, f.boxes[0].x) for f in locate(form, default_analyzer(), b"k" * 32, 0)}
     assert ("person_name", 100) in found
