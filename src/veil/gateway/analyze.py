@@ -20,18 +20,24 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from veil.exceptions import EXIT_FRAMES_MASKED, EXIT_OK, EgressBlocked, OutputError
+from veil.exceptions import EXIT_FRAMES_MASKED, EXIT_OK, OutputError
 from veil.gateway.base import ProviderAnswer
 from veil.gateway.build import build_payload, pick_keyframes, read_frames
-from veil.gateway.gateway import Gateway
-from veil.gateway.policy import Destination, EgressPolicy, load_policies
+from veil.gateway.policy import Destination, load_policies
+from veil.gateway.services import (
+    Services,
+    default_analyzer,
+    default_verifier,
+    open_gateway,
+    preflight,
+)
 from veil.report import write_json_atomic
-from veil.verify.base import Verifier
-from veil.verify.payload import SanitizedPayload, TextAnalyzer, TextPart
+from veil.verify.payload import SanitizedPayload, TextPart
 
 if TYPE_CHECKING:
-    from veil.options import Policy
     from veil.progress import ProgressFactory
+
+__all__ = ["AnalyzeResult", "Services", "analyze", "analyze_command", "write_payload"]
 
 
 @dataclass(frozen=True)
@@ -64,16 +70,6 @@ class AnalyzeResult:
         }
 
 
-@dataclass(frozen=True)
-class Services:
-    """What `analyze` builds by default, injectable for tests and embedding."""
-
-    analyzer: TextAnalyzer | None = None
-    verifier: Verifier | None = None
-    ledger_url: str | None = None
-    key_dir: Path | None = None
-
-
 def analyze(
     input: Path,
     provider: str = "local",
@@ -92,7 +88,7 @@ def analyze(
     services = services or Services()
     policy, egress = load_policies(policy_path)
     dest = egress.destination(provider)
-    missing = _preflight(egress, dest, dry_run)
+    missing = preflight(egress, dest, dry_run)
     output = default_output_path(input)
     if out_dir is not None:
         _make_dir(out_dir)
@@ -103,8 +99,8 @@ def analyze(
     masked = [r.index for r in report.frames if r.masked_whole]
     cap = min(dest.max_keyframes, dest.frames_per_hour or dest.max_keyframes)
     wanted = pick_keyframes(frames, cap, skip=masked)
-    analyzer = services.analyzer or _default_analyzer(policy)
-    verifier = services.verifier or _default_verifier(policy, analyzer)
+    analyzer = services.analyzer or default_analyzer(policy)
+    verifier = services.verifier or default_verifier(policy, analyzer)
     images = read_frames(output, policy, wanted)
     payload, keyframes, dropped = build_payload(frames, images, analyzer, verifier)
     result = AnalyzeResult(
@@ -120,50 +116,11 @@ def analyze(
     if dry_run:
         folder = write_payload(payload, dest, output.with_name(output.stem + ".payload"))
         return _replace(result, payload_path=folder)
-    answer = _send(payload, egress, dest, analyzer, services, policy.version)
+    with open_gateway(egress, dest, analyzer, services, policy.version) as gateway:
+        answer = gateway.send(payload, dest.name)
     path = output.with_name(output.stem + ".analysis.json")
     write_json_atomic(path, {**result.summary(), "answer": answer.to_json()})
     return _replace(result, answer=answer, answer_path=path)
-
-
-def _preflight(egress: EgressPolicy, dest: Destination, dry_run: bool) -> list[str]:
-    """Stop before any work when a send could not happen; a dry run only reports missing terms."""
-    missing = dest.missing_terms()
-    if dry_run or not dest.remote:
-        return missing
-    reason = egress.kill_reason()
-    if reason is not None:
-        raise EgressBlocked(f"egress is stopped by the kill switch: {reason}")
-    if missing:
-        raise EgressBlocked(
-            f"destination '{dest.name}' may not receive anything: its policy lacks {', '.join(missing)}"
-        )
-    return missing
-
-
-def _send(
-    payload: SanitizedPayload,
-    egress: EgressPolicy,
-    dest: Destination,
-    analyzer: TextAnalyzer,
-    services: Services,
-    policy_version: str,
-) -> ProviderAnswer:
-    if not dest.remote:
-        gateway = Gateway(egress, None, None, analyzer, policy_version=policy_version)
-        return gateway.send(payload, dest.name)
-    from veil.audit.store import Ledger, default_key_dir, default_ledger_url
-    from veil.gateway.state import SendStore
-
-    url = services.ledger_url or default_ledger_url()
-    with Ledger.open(url, services.key_dir or default_key_dir()) as ledger:
-        store = SendStore.open(url)
-        gateway = Gateway(egress, ledger, store, analyzer, policy_version=policy_version)
-        try:
-            return gateway.send(payload, dest.name)
-        finally:
-            gateway.close()
-            store.close()
 
 
 def write_payload(payload: SanitizedPayload, dest: Destination, folder: Path) -> Path:
@@ -206,22 +163,6 @@ def _replace(result: AnalyzeResult, **changes: object) -> AnalyzeResult:
     from dataclasses import replace
 
     return replace(result, **changes)  # type: ignore[arg-type]
-
-
-def _default_analyzer(policy: Policy) -> TextAnalyzer:
-    from veil.detect.registry import default_analyzer
-
-    return default_analyzer(policy.detect)
-
-
-def _default_verifier(policy: Policy, analyzer: TextAnalyzer) -> Verifier:
-    from veil.detect.analyzer import Analyzer
-    from veil.ocr.registry import make_verifier_engine
-    from veil.store.home import load_or_create_key
-    from veil.verify.rescan import RescanVerifier
-
-    assert isinstance(analyzer, Analyzer)
-    return RescanVerifier(make_verifier_engine(policy.ocr), analyzer, load_or_create_key("finding-hmac"))
 
 
 def analyze_command(

@@ -4,6 +4,12 @@ INPUT may be a sanitized text layer (`*.jsonl`), a Veil report (`*.json` naming 
 a recording whose text layer `<stem>.textlayer.jsonl` sits beside it, an Action Logger CSV, an XES
 log (needs the `mining` extra), or a folder of these. Writes `report.html`, `events.csv` and, when
 pm4py is installed (or `--xes` demands it), `events.xes`.
+
+`--describe [--provider NAME] [--policy P.yaml]` also asks the destination, through the egress
+gateway only, for each candidate's plain-language procedure (see `veil.mining.describe`); they go
+into the report and `procedures.json`. If any candidate was blocked by the gateway the command
+ends with EgressBlocked's exit code (6), else if a destination failed with ProviderError's (1),
+after writing every output.
 """
 
 from __future__ import annotations
@@ -16,9 +22,19 @@ from typing import Annotated
 
 import typer
 
-from veil.exceptions import InputError, OutputError
+from veil.exceptions import EgressBlocked, InputError, OutputError
+from veil.gateway.base import ProviderError
+from veil.gateway.services import Services
 from veil.mining.actionlogger import UserIds, read_action_logger
 from veil.mining.base import Candidate, UIEvent
+from veil.mining.describe import (
+    DescribeOptions,
+    Procedure,
+    describe,
+    prepare,
+    screen_names,
+    write_procedures,
+)
 from veil.mining.export import event_table, write_csv
 from veil.mining.report import FrameLookup, MiningResult, render_report
 from veil.mining.routines import RoutineOptions, rank_candidates
@@ -35,6 +51,7 @@ class MineOptions:
     xes: bool | None = None  # None: write XES when pm4py is installed
     segment: SegmentOptions = field(default_factory=SegmentOptions)
     routines: RoutineOptions = field(default_factory=RoutineOptions)
+    describe: DescribeOptions | None = None  # None: no procedures, nothing sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +60,8 @@ class MineSummary:
     exports: tuple[Path, ...]
     events: int
     candidates: tuple[Candidate, ...]
+    procedures: tuple[Procedure, ...] = ()
+    procedures_file: Path | None = None
 
 
 def _expand(inputs: list[Path]) -> Iterator[Path]:
@@ -128,12 +147,16 @@ def _frame_lookup(layers: dict[str, Path]) -> FrameLookup:
     return find
 
 
-def mine(inputs: list[Path], out: Path, options: MineOptions | None = None) -> MineSummary:
-    """Mine `inputs` and write the report and exports into `out`."""
+def mine(
+    inputs: list[Path], out: Path, options: MineOptions | None = None, *, services: Services | None = None
+) -> MineSummary:
+    """Mine `inputs` and write the report and exports into `out`; `services` are the gateway's
+    (analyzer, ledger) for `--describe`."""
     opt = options or MineOptions()
     want_xes = pm4py_available() if opt.xes is None else opt.xes
     if want_xes and not pm4py_available():
         raise InputError(EXTRA_HINT)
+    plan = prepare(opt.describe) if opt.describe else None  # a send that cannot happen stops us here
     events, layers = load_events(inputs)
     seg = segment(events, opt.segment)
     candidates = rank_candidates(events, seg, opt.routines)
@@ -148,6 +171,11 @@ def mine(inputs: list[Path], out: Path, options: MineOptions | None = None) -> M
         exports.append(write_xes(table, out / "events.xes"))
     else:
         notes.append(f"No XES export: {EXTRA_HINT}.")
+    procedures: tuple[Procedure, ...] = ()
+    procedures_file = None
+    if plan is not None:
+        procedures = describe(candidates, screen_names(events, seg), plan, services)
+        procedures_file = write_procedures(out / "procedures.json", procedures)
     result = MiningResult(
         events=tuple(events),
         segmentation=seg,
@@ -155,10 +183,11 @@ def mine(inputs: list[Path], out: Path, options: MineOptions | None = None) -> M
         inputs=tuple(str(p) for p in inputs),
         exports=tuple(p.name for p in exports),
         notes=tuple(notes),
+        procedures=procedures,
     )
     report = out / "report.html"
     _write_text(report, render_report(result, _frame_lookup(layers)))
-    return MineSummary(report, tuple(exports), len(events), tuple(candidates))
+    return MineSummary(report, tuple(exports), len(events), tuple(candidates), procedures, procedures_file)
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -180,13 +209,40 @@ def mine_command(
         typer.Option("--xes/--no-xes", help="Write events.xes (default: when pm4py is installed)."),
     ] = None,
     top: Annotated[int, typer.Option(min=1, help="How many candidates to report.")] = 10,
+    describe: Annotated[
+        bool,
+        typer.Option("--describe", help="Ask --provider, through the egress gateway, for each procedure."),
+    ] = False,
+    provider: Annotated[
+        str, typer.Option("--provider", help="Destination name from the policy, or 'local' (no network).")
+    ] = "local",
+    policy: Annotated[
+        Path | None, typer.Option("--policy", help="Policy YAML with the egress destinations.")
+    ] = None,
 ) -> None:
     """Find repetitive routines in sanitized recordings or UI logs and rank automation candidates."""
-    summary = mine(inputs, out, MineOptions(xes=xes, routines=RoutineOptions(top=top)))
+    wanted = DescribeOptions(provider, policy) if describe else None
+    summary = mine(inputs, out, MineOptions(xes=xes, routines=RoutineOptions(top=top), describe=wanted))
     typer.echo(f"report: {summary.report}")
     for path in summary.exports:
         typer.echo(f"export: {path}")
+    if summary.procedures_file is not None:
+        typer.echo(f"procedures: {summary.procedures_file}")
     for rank, c in enumerate(summary.candidates[:3], start=1):
         typer.echo(
             f"{rank}. {c.name}: {c.instances} instances, {c.hours_saved_per_month:.1f} h/month to save"
         )
+    _raise_for_procedures(summary)
+
+
+def _raise_for_procedures(summary: MineSummary) -> None:
+    """Every output is written; now say, through the exit code, what was not described."""
+    blocked = sum(p.status == "blocked" for p in summary.procedures)
+    failed = sum(p.status == "failed" for p in summary.procedures)
+    total = len(summary.procedures)
+    if blocked:
+        raise EgressBlocked(
+            f"{blocked} of {total} procedures were blocked by the egress gateway (see {summary.report})"
+        )
+    if failed:
+        raise ProviderError(f"{failed} of {total} procedures got no answer (see {summary.report})")

@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from veil.mining import svg
 from veil.mining.base import Action, Candidate, Segmentation, UIEvent
+from veil.mining.describe import Procedure
 from veil.mining.groups import user_groups
 from veil.mining.routines import WORKDAYS_PER_WEEK, instances, observed_workdays
 from veil.mining.textlayer import TextFrame
@@ -31,6 +32,7 @@ class MiningResult:
     inputs: tuple[str, ...]
     exports: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    procedures: tuple[Procedure, ...] = ()  # from `--describe`, by candidate type_id
 
 
 def _duration(seconds: float) -> str:
@@ -72,6 +74,7 @@ def _examples(result: MiningResult, c: Candidate, frames: FrameLookup | None) ->
 def _candidate_view(
     result: MiningResult, rank: int, c: Candidate, frames: FrameLookup | None
 ) -> dict[str, object]:
+    procedure = next((p for p in result.procedures if p.type_id == c.type_id), None)
     return {
         "rank": rank,
         "c": c,
@@ -82,6 +85,7 @@ def _candidate_view(
         "variants": [(v.count, 100 * v.count / c.instances, len(v.steps)) for v in c.variants[:5]],
         "map": Markup(svg.process_map(c)),
         "examples": _examples(result, c, frames),
+        "procedure": procedure,
     }
 
 
