@@ -1,0 +1,45 @@
+"""A video that turns out corrupt midway: what was processed is kept under a `.partial` name, the
+report says what happened, and the run ends with the bad-input exit code."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from veil.__main__ import main
+from veil.capture.open import open_source
+from veil.options import VideoOptions
+
+
+def make_mkv(path: Path, frames: int = 40) -> Path:
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 160, 96, "yuv444p"
+        rng = np.random.default_rng(0)
+        for _ in range(frames):
+            pixels = rng.integers(0, 255, (96, 160, 3), dtype=np.uint8)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")))
+        container.mux(stream.encode(None))
+    return path
+
+
+def test_truncated_video_keeps_the_processed_frames(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VEIL_HOME", str(tmp_path / "home"))
+    video = make_mkv(tmp_path / "rec.mkv")
+    data = video.read_bytes()
+    video.write_bytes(data[: len(data) // 2])
+    policy = tmp_path / "p.yaml"
+    policy.write_text("detect:\n  faces: false\n", encoding="utf-8")  # speed: noise frames
+    code = main(["redact", str(video), "--policy", str(policy)])
+    assert code == 3
+    assert not (tmp_path / "rec_redacted.mkv").exists()  # nothing incomplete under the final name
+    partial = tmp_path / "rec_redacted.partial.mkv"
+    assert partial.exists()
+    kept = sum(1 for _ in open_source(partial, VideoOptions()).frames())
+    report = json.loads((tmp_path / "rec_redacted.report.json").read_text(encoding="utf-8"))
+    assert report["summary"]["error"]
+    assert 0 < kept == report["summary"]["frames"] < 40
