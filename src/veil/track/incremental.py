@@ -13,7 +13,8 @@ masked frame, and every `refresh_every`-th frame go through the full path.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+import hashlib
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -25,6 +26,7 @@ from veil.track.diff import bands, changed_mask, dirty_boxes
 from veil.track.scroll import detect_shift, exposed_strip, shifted
 
 BAND_MARGIN = 6
+BAND_CACHE_SIZE = 512
 MIN_SCROLL_REGION = 120
 
 
@@ -71,6 +73,9 @@ class IncrementalPipeline:
         self._prev: Pixels | None = None
         self._last: FrameOutcome | None = None
         self._since_full = 0
+        # Exact pixels of a band -> what was read there: content scrolled or switched back to
+        # costs a hash. (Lines are stored relative to the band, so position does not matter.)
+        self._band_cache: OrderedDict[tuple[bool, tuple[int, ...], bytes], list[TextLine]] = OrderedDict()
 
     @property
     def timings(self) -> defaultdict[str, float]:
@@ -145,10 +150,19 @@ class IncrementalPipeline:
         out: list[TextLine] = []
         for top, bottom in spans:
             crop = np.ascontiguousarray(pixels[top:bottom])
-            read = self.full.verify_read(crop) if verifier else self.full.read(crop)
+            key = (verifier, crop.shape, hashlib.blake2b(crop.tobytes(), digest_size=16).digest())
+            read = self._band_cache.get(key)
+            if read is None:
+                read = self.full.verify_read(crop) if verifier else self.full.read(crop)
+                self._band_cache[key] = read
+                if len(self._band_cache) > BAND_CACHE_SIZE:
+                    self._band_cache.popitem(last=False)
+                if not verifier:
+                    self.stats["ocr_pixels"] += crop.shape[0] * crop.shape[1]
+            else:
+                self._band_cache.move_to_end(key)
+                self.stats["band_cache_hits"] += 1
             out += [offset_line(ln, 0, top) for ln in read]
-            if not verifier:
-                self.stats["ocr_pixels"] += crop.shape[0] * crop.shape[1]
         return out
 
     def _update(self, frame: Frame, last: FrameOutcome, plan: _Plan) -> FrameOutcome:
