@@ -63,7 +63,7 @@ class Analyzer:
             for s in kept
             if s.recognizer in fallback and not any(c.start < s.end and s.start < c.end for c in content)
         ]
-        return resolve_overlaps(kept)
+        return merge_adjacent(resolve_overlaps(kept), text)
 
     @staticmethod
     def _run(
@@ -78,6 +78,27 @@ class Analyzer:
         except Exception as exc:  # noqa: BLE001 - any failure must fail closed, as EngineError
             # Name the recognizer and the error class only: the message may quote the text.
             raise EngineError(f"detector '{recognizer.name}' failed: {type(exc).__name__}") from None
+
+
+# Types whose parts a recognizer may find separately ("7884 Cedar St, Apt 12C" + "Franklin, TN
+# 78228"): joined across commas and spaces so the separator between them is masked too.
+_JOINABLE = frozenset({"address", "person_name"})
+
+
+def merge_adjacent(spans: list[TextSpan], text: str) -> list[TextSpan]:
+    out: list[TextSpan] = []
+    for span in spans:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.type == span.type
+            and span.type in _JOINABLE
+            and not text[prev.end : span.start].strip(" ,")
+        ):
+            out[-1] = TextSpan(prev.start, span.end, span.type, max(prev.score, span.score), prev.recognizer)
+        else:
+            out.append(span)
+    return out
 
 
 def resolve_overlaps(spans: Sequence[TextSpan]) -> list[TextSpan]:

@@ -57,6 +57,7 @@ _KO_TITLES = (
     "귀하", "고객",
 )  # fmt: skip
 _KO_PARTICLES = (
+    "입니다", "이에요", "예요", "인데요", "이고", "이며", "이었습니다",
     "에게서", "한테서", "께서", "에게", "한테", "이랑", "랑", "이가", "은", "는",
     "을", "를", "의", "와", "과", "도", "만", "께", "이", "가",
 )  # fmt: skip
@@ -274,7 +275,9 @@ _HEADER = re.compile(
     rf"(?:^|(?<=\s))(?:From|To|Cc|Bcc|De|À|A|Cc|Expéditeur|Destinataire|Sender|Recipient|Signed|Signé)"
     rf"[ ]?:[ ]*(?P<name>{_NAME_WORDS})"
 )
-_PAIR = re.compile(rf"(?<![\w])(?P<name>{_CAP}|{_UPPER})[ ](?P<second>{_CAP}|{_UPPER})(?![\w])")
+_PAIR = re.compile(
+    rf"(?<![\w])(?P<name>{_CAP}|{_UPPER})[ ](?:[A-Z]\.[ ])?(?P<second>{_CAP}|{_UPPER})(?![\w])"
+)
 # Capitalised words that are never a surname after a first name ("Will Call", "May 2024").
 _NOT_NAMES = word_list("latin_not_names.txt")
 
@@ -330,6 +333,10 @@ def _pair_score(first: str, second: str) -> float | None:
     if l2 in firsts and first.isupper() and len(first) > 2:
         return STRONG
     if f in firsts and second[0].isupper() and not second.isupper():
+        return MEDIUM
+    # "Tyler Clark": first-name lists are never complete; a listed surname after a capitalised
+    # word that is not a known non-name is a name too.
+    if l2 in lasts and first[0].isupper() and not first.isupper() and len(first) > 1:
         return MEDIUM
     return None
 

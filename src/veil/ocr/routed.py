@@ -25,6 +25,8 @@ kanji-only Japanese lines into Hangul garbage (JA char accuracy 0.99 -> 0.73), s
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 
@@ -71,6 +73,16 @@ class RoutedEngine(OcrEngine):
                 line = self._korean(image, raw)
             if line is not None:
                 lines.append(line)
+                joined = join_spaced_hangul(line)
+                if joined is not line:
+                    # Both spellings go to the detectors: names read "서 하 윤", addresses need
+                    # the real word spaces; the primary pass may only ever find more.
+                    lines.append(_renamed(joined, f"{self.name}:tesseract-joined"))
+                if any(c.isdigit() or c == "@" for c in raw.text):
+                    # Tesseract's Korean model misreads some digits (010 -> 0210) that PP-OCR
+                    # reads right: keep PP-OCR's reading of the same line too, so the detectors
+                    # see the digits either way (the primary pass may only ever find more).
+                    lines.append(_renamed(self.rapid.to_text_line(raw), f"{self.name}:rapidocr-digits"))
             elif raw.text.strip() and raw.confidence >= self.min_confidence:
                 lines.append(_renamed(self.rapid.to_text_line(raw), f"{self.name}:rapidocr"))
         return lines
@@ -88,6 +100,36 @@ class RoutedEngine(OcrEngine):
         if not raw.text.strip() or raw.confidence < self.reread_below:
             return True
         return unread_ink_run(gray, raw) > self.unread_ink * raw.box.h
+
+
+def join_spaced_hangul(line: TextLine) -> TextLine:
+    """Drop the spaces Tesseract's Korean model puts between syllables ("서 하 윤 입니다" ->
+    "서하윤 입니다"): a space between two Hangul syllables goes when the token on either side of it
+    is a single syllable. Real word spaces between longer words stay; boxes follow the text."""
+    text = line.text
+    tokens = text.split(" ")
+    keep: list[int] = []
+    position = 0
+    for i, token in enumerate(tokens):
+        keep.extend(range(position, position + len(token)))
+        position += len(token)
+        if i + 1 < len(tokens):
+            nxt = tokens[i + 1]
+            joined = (
+                token
+                and nxt
+                and _is_hangul(token[-1])
+                and _is_hangul(nxt[0])
+                and (len(token) == 1 or len(nxt) == 1)
+            )
+            if not joined:
+                keep.append(position)  # the space
+            position += 1
+    if len(keep) == len(text):
+        return line
+    return replace(
+        line, text="".join(text[i] for i in keep), char_boxes=tuple(line.char_boxes[i] for i in keep)
+    )
 
 
 def unread_ink_run(gray: Pixels, raw: RawLine) -> float:
