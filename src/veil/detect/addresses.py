@@ -98,6 +98,12 @@ _FR_NAME = (
     r"(?:(?:de la|de l'|du|des|de|d'|l'|la|le|les|saint|sainte)[ ]?)?[A-ZÀ-Ýa-zà-ÿ'-]+"
     r"(?:[ ](?:de la |de l'|du |des |de |d'|et |sur |en |l')?[A-ZÀ-Ý][A-Za-zà-ÿ'-]+){0,4}"
 )
+# Words after a 5-digit number on screens that are counts, not towns ("21591 Customers").
+_NOT_CITY = (
+    r"(?:Points|Euros|EUR|Customers?|Orders?|Details|Dashboard|Settings|Total|Items?|Results?|"
+    r"Invoices?|Accounts?|Users?|Pages?|Messages?|Minutes|Clients?|Commandes?|Produits?|Articles?|"
+    r"Résultats?|Factures?|Comptes?|Utilisateurs?|Jours)"
+)
 _FR_PATTERNS = (
     _p(
         "fr-street",
@@ -107,7 +113,7 @@ _FR_PATTERNS = (
     ),
     _p(
         "fr-postcode-city",
-        r"(?<![\w\-/.,])(?:0[1-9]|[1-8]\d|9[0-8]|2[AB])\d{3}[ ](?!Points|Euros|EUR)[A-ZÀ-Ý][A-Za-zÀ-ÿ'\-]+"
+        rf"(?<![\w\-/.,])(?:0[1-9]|[1-8]\d|9[0-8]|2[AB])\d{{3}}[ ](?!{_NOT_CITY}\b)[A-ZÀ-Ý][A-Za-zÀ-ÿ'\-]+"
         r"(?:[ -](?:sur|sous|en|la|le|les|de|du|lès|Saint|Sainte|[A-ZÀ-Ý][A-Za-zÀ-ÿ'\-]+)){0,4}"
         r"(?:[ ]Cedex(?:[ ]\d{1,2})?)?",
         0.7,

@@ -143,12 +143,21 @@ def _find_chains(text: str) -> Iterator[Chain]:
 
 
 def _windows(text: str, start: int, groups: list[tuple[int, int]]) -> tuple[tuple[int, int, bool, int], ...]:
+    """Every run of whole groups. A run counts as standing alone ("whole") when it is the whole
+    chain, or when only spaces part it from its neighbours in a chain of hyphen- or dot-joined
+    values: table cells that OCR read as one line ("960708-6846637 440-91-52210") are separate."""
     digits = [sum(c.isdigit() for c in text[a:b]) for a, b in groups]
     n, out = len(groups), []
+    spaced = [False] + [not text[groups[i - 1][1] : groups[i][0]].strip() for i in range(1, n)] + [False]
+    # Only when some value in the chain is hyphen- or dot-joined: in "1234 5678 9018 1234" a space
+    # may be a group separator inside one value, so only the whole chain stands alone.
+    if not any(not spaced[i] for i in range(1, n)):
+        spaced = [False] * (n + 1)
     for size in range(min(n, _MAX_WINDOW_GROUPS), 0, -1):
         for i in range(n - size + 1):
             first = start if i == 0 else groups[i][0]
-            out.append((first, groups[i + size - 1][1], size == n, sum(digits[i : i + size])))
+            alone = (i == 0 or spaced[i]) and (i + size == n or spaced[i + size])
+            out.append((first, groups[i + size - 1][1], size == n or alone, sum(digits[i : i + size])))
     return tuple(out)
 
 
