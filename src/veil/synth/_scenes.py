@@ -257,4 +257,8 @@ _BUILDERS: dict[str, Callable[[_Builder], Layout]] = {
 
 def build_layout(spec: ScreenSpec) -> Layout:
     spec.check()
+    if spec.kind not in _BUILDERS:
+        from veil.synth._scenes_people import PEOPLE_BUILDERS  # imports this module
+
+        return PEOPLE_BUILDERS[spec.kind](_Builder(spec))
     return _BUILDERS[spec.kind](_Builder(spec))

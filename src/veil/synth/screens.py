@@ -22,6 +22,12 @@ from veil.synth import _fonts
 from veil.synth.fakedata import LANGUAGES, FakeValue
 
 SCENE_KINDS: tuple[str, ...] = ("table", "form", "chat", "email", "terminal")
+# Scenes that stress names, addresses, labelled fields and faces (`veil.synth._scenes_people`);
+# kept apart so the general benchmark's "every language x kind in 20 frames" still holds.
+PEOPLE_SCENE_KINDS: tuple[str, ...] = (
+    "cs_chat", "crm_card", "email_signature", "video_call", "shipping_label", "spreadsheet", "terminal_rows",
+)  # fmt: skip
+ALL_SCENE_KINDS: tuple[str, ...] = SCENE_KINDS + PEOPLE_SCENE_KINDS
 THEMES: tuple[str, ...] = ("light", "dark")
 INK_THRESHOLD = 128  # of 255: a pixel less than half covered by a glyph is fringe, not ink
 GAP_PX = 2
@@ -57,6 +63,8 @@ class TruthItem:
     # the blank between two words carries nothing to read, so a redactor masking word by word
     # still counts as covering the value if it covers every part.
     parts: tuple[Box, ...] = ()
+    # Drawn next to a field label or under a column header that announces its type.
+    labelled: bool = False
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -75,8 +83,8 @@ class ScreenSpec:
     seed: int = 0
 
     def check(self) -> None:
-        if self.kind not in SCENE_KINDS:
-            raise VeilError(f"unknown scene kind {self.kind!r}; known: {', '.join(SCENE_KINDS)}")
+        if self.kind not in ALL_SCENE_KINDS:
+            raise VeilError(f"unknown scene kind {self.kind!r}; known: {', '.join(ALL_SCENE_KINDS)}")
         if self.language not in LANGUAGES:
             raise VeilError(f"unknown language {self.language!r}; known: {', '.join(LANGUAGES)}")
         if self.theme not in THEMES:
@@ -91,6 +99,7 @@ class ScreenSpec:
 class Span:
     text: str
     value: FakeValue | None = None  # None: plain text, not part of the truth
+    labelled: bool = False  # the value's field label announces its type (see TruthItem)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +124,21 @@ class RectOp:
 Op = TextOp | RectOp
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class Picture:
+    """A photo pasted at (x, y), drawn after every op (nothing may overlap it), with the boxes
+    of what it shows (faces) relative to its top-left corner."""
+
+    x: int
+    y: int
+    pixels: Pixels
+    truth: tuple[tuple[Box, FakeValue], ...] = ()
+
+    @property
+    def box(self) -> Box:
+        return Box(self.x, self.y, int(self.pixels.shape[1]), int(self.pixels.shape[0]))
+
+
 @dataclass(frozen=True, slots=True)
 class Layout:
     spec: ScreenSpec
@@ -122,6 +146,7 @@ class Layout:
     fonts_latin_cjk: bool  # Latin screens drawn with Noto CJK (so CJK values can appear)
     viewport: Box | None = None  # the scrolling area; scroll ops outside it are not drawn
     row_px: int = 0  # one scroll step
+    pictures: tuple[Picture, ...] = ()
 
     def fonts(self) -> dict[str, _fonts.Font]:
         return _fonts.font_set(self.spec.language, self.spec.font_px, self.fonts_latin_cjk)
@@ -166,7 +191,20 @@ def render_layout(layout: Layout, scroll_px: int = 0) -> Screen:
                 _rect(draw, box, palette[op.color], palette[op.outline] if op.outline else None)
         else:
             items.extend(_draw_text(draw, op, fonts[op.font], palette[op.color], dy, area))
+    for picture in layout.pictures:
+        items.extend(_paste(image, picture, frame))
     return Screen(np.asarray(image, dtype=np.uint8).copy(), tuple(items))
+
+
+def _paste(image: Image.Image, picture: Picture, frame: Box) -> list[TruthItem]:
+    if not frame.contains(picture.box):
+        return []
+    image.paste(Image.fromarray(picture.pixels), (picture.x, picture.y))
+    items = []
+    for rel, v in picture.truth:
+        box = Box(rel.x + picture.x, rel.y + picture.y, rel.w, rel.h)
+        items.append(TruthItem(v.type, v.language, box, v.text, v.decoy, (box,)))
+    return items
 
 
 def _rect(draw: ImageDraw.ImageDraw, box: Box, fill: tuple[int, int, int], outline: object) -> None:
@@ -197,7 +235,9 @@ def _draw_text(
                 ink = _ink_box(font, span.text, x, y)
                 if ink is not None:
                     v = span.value
-                    items.append(TruthItem(v.type, v.language, ink[0], v.text, v.decoy, ink[1]))
+                    items.append(
+                        TruthItem(v.type, v.language, ink[0], v.text, v.decoy, ink[1], span.labelled)
+                    )
             x += font.getlength(span.text)
     return items
 
