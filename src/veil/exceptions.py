@@ -7,6 +7,7 @@
     ├── EngineError (9, 500)         an OCR engine or detector failed; per frame it fails closed
     │   └── EngineTimeout (9, 504)
     ├── EgressBlocked (6, 403)       the gateway refused a payload
+    ├── EgressFailed (10, 502)       a provider did not answer (timeout, 5xx, unreachable)
     └── LedgerError (7, 500)         the ledger failed verification or could not be written
 
 Exit code 5 is not an exception: the run succeeded but some frames had to be masked whole.
@@ -52,6 +53,11 @@ class EgressBlocked(VeilError):
     http_status = 403
 
 
+class EgressFailed(VeilError):
+    exit_code = 10
+    http_status = 502
+
+
 class LedgerError(VeilError):
     exit_code = 7
 
@@ -66,5 +72,6 @@ EXIT_CODES: dict[str, int] = {
     "egress blocked": EgressBlocked.exit_code,
     "ledger verification failed": LedgerError.exit_code,
     "output could not be written": OutputError.exit_code,
+    "egress failed (provider timeout, error or unreachable)": EgressFailed.exit_code,
     "engine failure outside a frame": EngineError.exit_code,
 }

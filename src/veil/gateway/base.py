@@ -22,15 +22,13 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
-from veil.exceptions import VeilError
+from veil.exceptions import EgressFailed
 from veil.verify.payload import SanitizedPayload, TextPart
 
 PAYLOAD_HEADER = "X-Veil-Payload-Sha256"
 
 
-class ProviderError(VeilError):
-    exit_code = 1
-    http_status = 502
+class ProviderError(EgressFailed):
     retryable = False
 
 

@@ -8,7 +8,7 @@ pm4py is installed (or `--xes` demands it), `events.xes`.
 `--describe [--provider NAME] [--policy P.yaml]` also asks the destination, through the egress
 gateway only, for each candidate's plain-language procedure (see `veil.mining.describe`); they go
 into the report and `procedures.json`. If any candidate was blocked by the gateway the command
-ends with EgressBlocked's exit code (6), else if a destination failed with ProviderError's (1),
+ends with EgressBlocked's exit code (6), else if a destination failed with EgressFailed's (10),
 after writing every output.
 """
 
