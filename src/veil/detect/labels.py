@@ -66,6 +66,14 @@ _BY_TYPE: dict[str, tuple[str, ...]] = {
     "jp_my_number": ("マイナンバー", "個人番号"),
     "fr_nir": ("numéro de sécurité sociale", "n° de sécurité sociale", "nir"),
     "card": ("카드번호", "カード番号", "numéro de carte", "card number"),
+    "kr_brn": ("사업자등록번호", "사업자번호", "사업자 등록번호"),
+    "kr_frn": ("외국인등록번호", "외국인번호"),
+    "kr_passport": ("여권번호", "旅券番号", "パスポート番号", "numéro de passeport", "passport number",
+                    "passport no"),
+    "kr_driver_licence": ("운전면허번호", "면허번호", "運転免許証番号", "numéro de permis",
+                          "driver's license", "driving licence number"),
+    "ip_address": ("접속ip", "ip 주소", "ip주소", "接続ip", "ipアドレス", "adresse ip", "ip address", "ip"),
+    "iban": ("iban",),
 }  # fmt: skip
 
 _PUNCT = re.compile(r"[\s:：*＊()（）\[\]【】・.·]+")
