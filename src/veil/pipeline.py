@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Protocol, TypeVar
 
+import numpy as np
+
 from veil.capture.windows import WindowGate
 from veil.detect.analyzer import Analyzer
 from veil.exceptions import EngineTimeout
@@ -123,7 +125,7 @@ class FramePipeline:
             redacted = self.redact(frame.pixels, findings)
             verdict = self.verify(redacted, frame.index)
             residual = [*verdict.findings, *self.faces(redacted, frame.index, verifier=True)]
-            residual = self.not_our_labels(residual, findings)
+            residual = self.not_our_labels(residual, findings, redacted)
         except StageFailure as failure:
             return self.masked(frame, failure.findings, failure.reason)
         if residual:
@@ -180,14 +182,30 @@ class FramePipeline:
             ]
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def not_our_labels(self, residual: Sequence[Finding], findings: Sequence[Finding]) -> list[Finding]:
+    def not_our_labels(
+        self, residual: Sequence[Finding], findings: Sequence[Finding], redacted: Pixels
+    ) -> list[Finding]:
         """Drop residual findings that lie wholly inside a mask we painted: with pseudonym labels
         on, the only thing there is our own label ("고객 3"), which the verifier may read as a name.
-        Anything reaching past a mask's edge is kept."""
+        Anything reaching past a mask's edge, or in a mask that was not actually painted, is kept."""
         if not self.redactor.draws_labels:
             return list(residual)
-        masks = [b.grow(self.redactor.margin_px + 3) for f in findings for b in f.boxes]
+        height, width = redacted.shape[:2]
+        masks = [
+            b.grow(self.redactor.margin_px + 3)
+            for f in findings
+            for b in f.boxes
+            if self._painted(redacted, b.grow(self.redactor.margin_px).clip(width, height))
+        ]
         return [r for r in residual if not all(any(m.contains(b) for m in masks) for b in r.boxes)]
+
+    def _painted(self, redacted: Pixels, box: Box) -> bool:
+        """Whether `box` really is one of our masks: mostly the fill colour (label text aside)."""
+        color = self.redactor.fill_color
+        region = redacted[box.y : box.y2, box.x : box.x2]
+        if color is None or region.size == 0:
+            return False
+        return float(np.all(region == np.array(color, dtype=np.uint8), axis=2).mean()) >= 0.6
 
     def redact(self, pixels: Pixels, findings: Sequence[Finding]) -> Pixels:
         with self.stage("redact", MaskReason.REDACTOR_FAILED, findings):

@@ -12,6 +12,7 @@ class Redactor(ABC):
     name: str = "abstract"
     draws_labels: bool = False  # whether masks carry pseudonym text the verifier may read
     margin_px: int = 0
+    fill_color: tuple[int, int, int] | None = None  # the masks' colour, when they are solid
 
     @abstractmethod
     def apply(self, pixels: Pixels, findings: Sequence[Finding]) -> Pixels:

@@ -22,6 +22,7 @@ class FillRedactor(Redactor):
         self.pseudonyms = Pseudonyms()
         self.draws_labels = self.options.labels
         self.margin_px = self.options.margin_px
+        self.fill_color = self.options.color
 
     def apply(self, pixels: Pixels, findings: Sequence[Finding]) -> Pixels:
         out = pixels.copy()

@@ -187,7 +187,7 @@ class IncrementalPipeline:
         residual = self.full.find(verified, frame.index)
         for top, bottom in vspans:
             residual += self.full.faces(redacted[top:bottom], frame.index, verifier=True, dy=top)
-        residual = self.full.not_our_labels(residual, findings)
+        residual = self.full.not_our_labels(residual, findings, redacted)
         if residual:
             return self.full.masked(frame, findings, MaskReason.VERIFIER_FOUND, residual)
         result = FrameResult(frame.index, frame.seconds, tuple(findings), verified=True)
