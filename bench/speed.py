@@ -184,6 +184,7 @@ def tracking_share(summaries: Sequence[dict[str, Any]]) -> dict[str, float]:
     for s in summaries:
         for key, value in s["change_tracking"].items():
             total[key] = total.get(key, 0) + value
+    total["frames_masked_whole"] = sum(s["frames_masked_whole"] for s in summaries)
     frames = total.get("frames", 0) or 1
     return {
         **total,
@@ -310,6 +311,7 @@ def render(res: Results) -> Table:
     table.add_row("frames needing OCR (full / incremental)", _pct(t["share_frames_ocr"]) +
                   f" ({_pct(t['share_frames_full'])} full)")  # fmt: skip
     table.add_row("pixels OCR'd", _pct(t["share_pixels_ocr"]))
+    table.add_row("frames masked whole (fail-closed)", str(int(t["frames_masked_whole"])))
     table.add_row(
         "frames still / scrolled", f"{int(t.get('frames_still', 0))} / {int(t.get('frames_scrolled', 0))}"
     )
@@ -393,7 +395,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         work = args.workdir or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         res = run(args, work, console)
-    Console().print(render(res))
+    Console(width=200).print(render(res))
     if args.json:
         args.json.write_text(json.dumps(to_json(res), indent=1) + "\n", encoding="utf-8")
     return 0

@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 import pytest
 
@@ -16,7 +17,7 @@ from veil.synth.fakedata import STRUCTURED_TYPES
 from veil.synth.office import OfficeScript, office_recording, table_recording
 from veil.synth.recording import RecordingTruth
 
-FAST = OfficeScript(switch_seconds=(4.0, 6.0), message_seconds=(2.0, 4.0))
+FAST = OfficeScript(switch_seconds=(3.0, 5.0), message_seconds=(2.0, 4.0))
 SIZE = (1280, 720)
 
 
@@ -28,22 +29,26 @@ def _decode(path: Path) -> list[np.ndarray]:
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> RecordingTruth:
     path = tmp_path_factory.mktemp("office") / "office.mp4"
-    return office_recording(path, seed=5, seconds=16, fps=5, size=SIZE, language="en", script=FAST)
+    return office_recording(path, seed=5, seconds=12, fps=4, size=SIZE, language="en", script=FAST)
 
 
 def test_frame_count_and_windows(clip: RecordingTruth) -> None:
-    assert clip.frame_count == 80 and clip.size == SIZE and clip.fps == 5
+    assert clip.frame_count == 48 and clip.size == SIZE and clip.fps == 4
     windows = Counter(s.split("/")[0] for s in clip.scenes)
-    assert len(windows) >= 2  # switched at least once in 16 s with 4-6 s per window
+    assert len(windows) >= 2  # switched at least once in 12 s with 3-5 s per window
     assert set(windows) <= {"form", "table", "chat"}
     assert {s.split("/")[1] for s in clip.scenes} == {"en"}
 
 
-def test_truth_boxes_hold_ink_in_the_decoded_video(clip: RecordingTruth) -> None:
-    frames = _decode(clip.path)
+@pytest.fixture(scope="module")
+def frames(clip: RecordingTruth) -> list[np.ndarray]:
+    return _decode(clip.path)
+
+
+def test_truth_boxes_hold_ink_in_the_decoded_video(clip: RecordingTruth, frames: list[np.ndarray]) -> None:
     assert len(frames) == clip.frame_count and frames[0].shape == (720, 1280, 3)
     checked = 0
-    for index in range(0, clip.frame_count, 7):
+    for index in range(0, clip.frame_count, 5):
         for item in clip.items(index):
             b = item.box
             assert b.x >= 0 and b.y >= 0 and b.x2 <= SIZE[0] and b.y2 <= SIZE[1]
@@ -52,12 +57,11 @@ def test_truth_boxes_hold_ink_in_the_decoded_video(clip: RecordingTruth) -> None
     assert checked > 20
 
 
-def test_idle_frames_repeat_and_activity_changes_frames(clip: RecordingTruth) -> None:
-    frames = _decode(clip.path)
-    same = sum(1 for a, b in itertools.pairwise(frames) if int(np.abs(a.astype(int) - b).max()) <= 6)
+def test_idle_frames_repeat_and_activity_changes_frames(frames: list[np.ndarray]) -> None:
+    same = sum(1 for a, b in itertools.pairwise(frames) if int(cv2.absdiff(a, b).max()) <= 6)
     changed = len(frames) - 1 - same
-    assert same >= 10  # idle periods and pauses between actions
-    assert changed >= 10  # typing, scrolling, messages, switches
+    assert same >= 8  # idle periods and pauses between actions
+    assert changed >= 8  # typing, scrolling, messages, switches
 
 
 def test_structured_values_are_visible(clip: RecordingTruth) -> None:
@@ -67,7 +71,7 @@ def test_structured_values_are_visible(clip: RecordingTruth) -> None:
 
 def test_shorter_recording_is_a_prefix(tmp_path: Path, clip: RecordingTruth) -> None:
     short = office_recording(
-        tmp_path / "s.mp4", seed=5, seconds=6, fps=5, size=SIZE, language="en", script=FAST
+        tmp_path / "s.mp4", seed=5, seconds=3, fps=4, size=SIZE, language="en", script=FAST
     )
     assert short.frames == clip.frames[: short.frame_count]
     assert short.scenes == clip.scenes[: short.frame_count]
@@ -75,7 +79,7 @@ def test_shorter_recording_is_a_prefix(tmp_path: Path, clip: RecordingTruth) -> 
 
 def test_typing_completes_values_in_the_form(tmp_path: Path) -> None:
     only_form = OfficeScript(windows=("form",))
-    truth = office_recording(tmp_path / "f.mp4", seed=2, seconds=20, fps=5, size=SIZE, script=only_form)
+    truth = office_recording(tmp_path / "f.mp4", seed=2, seconds=14, fps=2, size=SIZE, script=only_form)
     counts = [len(items) for items in truth.frames]
     # A typed value enters the truth only once complete: the count grows in steps over the clip.
     assert max(counts) > counts[0]

@@ -125,7 +125,10 @@ class IncrementalPipeline:
         lines, verified = last.lines, last.verified_lines
         if not mask.any():
             return _Plan((), lines, verified, None, 0)
-        region = _grow_to_lines(Box.covering(dirty_boxes(mask, dilate=0)), [*lines, *verified])
+        # Grown to the primary lines only: the verifier's engine now and then returns a "line" the
+        # size of a whole table, which would swallow the fixed header and defeat scroll detection.
+        # (Verified lines that straddle the region are dropped; the verifier re-reads by itself.)
+        region = _grow_to_lines(Box.covering(dirty_boxes(mask, dilate=0)), lines)
         region = region.clip(frame.width, frame.height)
         dy = detect_shift(prev, frame.pixels, region) if region.h >= MIN_SCROLL_REGION else None
         if dy:
