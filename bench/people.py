@@ -12,20 +12,18 @@ area outside personal data <= 25 %.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from bench.redaction import FONT_PX, SIZES, Redact, peer_redactor, veil_redactor
+from bench.redaction import FONT_PX, SIZES, Redact, parse_args, redactors_for
 from veil.synth.fakedata import LANGUAGES, NAME_TYPE
 from veil.synth.people import ADDRESS_TYPE, FACE_TYPE
 from veil.synth.score import Counts, Score, fill_mask, score_mask
@@ -179,23 +177,11 @@ def to_json(runs: Sequence[PeopleRun], specs: Sequence[ScreenSpec]) -> dict[str,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.people", description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, default=14, help="screens to generate (default 14)")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--peer", action=argparse.BooleanOptionalAction, default=True,
-                        help="also run Presidio's image redactor (default on)")  # fmt: skip
-    parser.add_argument("--json", type=Path, help="write the numbers to this file too")
-    args = parser.parse_args(argv)
+    args = parse_args("python -m bench.people", __doc__ or "", 14, argv)
     console, err = Console(width=140), Console(stderr=True)
-    redactors: dict[str, Redact] = {"Veil": veil_redactor()}
-    if args.peer:
-        from bench.presidio_peer import PeerUnavailable
-
-        try:
-            redactors["Presidio"] = peer_redactor()
-        except PeerUnavailable as exc:
-            err.print(f"[red]peer unavailable:[/red] {exc}")
-            return 2
+    redactors = redactors_for(args.peer, err)
+    if redactors is None:
+        return 2
     specs = people_specs(args.frames, args.seed)
     runs = run_people(specs, redactors, err)
     console.print(render_table(runs, len(specs)))

@@ -187,24 +187,37 @@ def to_json(runs: Sequence[Run], specs: Sequence[ScreenSpec]) -> dict[str, Any]:
     }
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.redaction", description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, default=20, help="screens to generate (default 20)")
+def parse_args(prog: str, doc: str, frames: int, argv: Sequence[str] | None) -> argparse.Namespace:
+    """The options every redaction-quality benchmark takes."""
+    parser = argparse.ArgumentParser(prog=prog, description=doc.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=frames, help=f"screens to generate (default {frames})")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--peer", action=argparse.BooleanOptionalAction, default=True,
                         help="also run Presidio's image redactor (default on)")  # fmt: skip
     parser.add_argument("--json", type=Path, help="write the numbers to this file too")
-    args = parser.parse_args(argv)
-    console, err = Console(), Console(stderr=True)
+    return parser.parse_args(argv)
+
+
+def redactors_for(peer: bool, err: Console) -> dict[str, Redact] | None:
+    """Veil, plus Presidio when asked; None (after saying why) when the peer cannot run."""
     redactors: dict[str, Redact] = {"Veil": veil_redactor()}
-    if args.peer:
+    if peer:
         from bench.presidio_peer import PeerUnavailable
 
         try:
             redactors["Presidio"] = peer_redactor()
         except PeerUnavailable as exc:
             err.print(f"[red]peer unavailable:[/red] {exc}")
-            return 2
+            return None
+    return redactors
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args("python -m bench.redaction", __doc__ or "", 20, argv)
+    console, err = Console(), Console(stderr=True)
+    redactors = redactors_for(args.peer, err)
+    if redactors is None:
+        return 2
     specs = bench_specs(args.frames, args.seed)
     runs = run_all(specs, redactors, err)
     console.print(render_table(runs, len(specs)))
