@@ -91,8 +91,9 @@ def context_of(line: TextLine, rows: Sequence[TextLine], is_label: LabelTest | N
 
 
 def header_cells(rows: Sequence[TextLine], labels: set[int]) -> set[int]:
-    """Labels that head a table column: they sit on a row with at least one other label and no
-    value (no digit, no '@'), and what stands right below them is not another label. A form's
+    """Labels that head a table column: they sit on a row of three or more cells with at least
+    one other label and no value (no digit, no '@'), and what stands right below them is not
+    another label. A form's
     "label value label value" row, or a form's stack of labels, is not a header row, so a form
     label never spreads down its column."""
     out: set[int] = set()
@@ -100,8 +101,9 @@ def header_cells(rows: Sequence[TextLine], labels: set[int]) -> set[int]:
         if id(row) not in labels:
             continue
         peers = [r for r in rows if _same_row(r.box, row.box)]
-        if sum(1 for r in peers if id(r) in labels) < 2 or any(_VALUE_MARK.search(r.text) for r in peers):
-            continue
+        few = len(peers) < 3 or sum(1 for r in peers if id(r) in labels) < 2
+        if few or any(_VALUE_MARK.search(r.text) for r in peers):
+            continue  # a table header has several columns; two lone labels are a form row
         below = [r for r in rows if r.box.y >= row.box.y2 - 2 and _overlaps_x(r.box, row.box)]
         first = min(below, key=lambda r: r.box.y, default=None)
         if first is not None and id(first) not in labels:  # a stack of labels is a form, not a table

@@ -36,6 +36,8 @@ _GROUP_RE = re.compile(_GROUP, re.ASCII)
 # Part of a code such as ORD-2024-118843, SKU_0042 or 12kg: a Latin letter glued to the chain.
 _CODE_BEFORE = re.compile(r"[A-Za-z0-9][-_/]?$", re.ASCII)
 _CODE_AFTER = re.compile(r"^(?:[-_/]?[A-Za-z0-9])", re.ASCII)
+_TIME_BEFORE = re.compile(r"\d[:：]$", re.ASCII)
+_TIME_AFTER = re.compile(r"^[:：]\d", re.ASCII)
 PARTIAL_PENALTY = 0.1
 # Boundaries for text patterns: not inside a word, nor hyphen-joined to a code (SKU-M123A4567).
 CODE_START = r"(?<![0-9A-Za-z])(?<![0-9A-Za-z][-_/])"
@@ -133,6 +135,9 @@ def _find_chains(text: str) -> Iterator[Chain]:
         # the code. Glued directly or by a slash (...1111 12/27, 12kg): only that group is.
         if (before and before.group(0)[-1] in "-_") or (after and after.group(0)[0] in "-_"):
             continue
+        # A clock time is no part of a number: "…270 4:44 PM", "10:30 010-1234-5678".
+        before = before or _TIME_BEFORE.search(text, max(0, start - 2), start)
+        after = after or _TIME_AFTER.match(text[groups[-1][1] : groups[-1][1] + 2])
         if before:
             groups.pop(0)
             start = groups[0][0] if groups else start
