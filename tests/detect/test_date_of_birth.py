@@ -17,6 +17,8 @@ POSITIVES = [
     (f"生年月日 {fullwidth('1990')}/{fullwidth('01')}/{fullwidth('02')}", "", "１９９０/０１/０２"),
     ("Date de naissance : 02/01/1990", "", "02/01/1990"),
     ("Né le 2 janvier 1990 à Lyon", "", "2 janvier 1990"),
+    ("Date de naissance : 24 déc. 1997", "", "24 déc. 1997"),
+    ("Mon date de naissance est 3 janv. 1980.", "", "3 janv. 1980"),
     ("née le 1er février 1985", "", "1er février 1985"),
     ("DOB: Jan 2, 1990", "", "Jan 2, 1990"),
     ("Date of birth 2 January 1990", "", "2 January 1990"),

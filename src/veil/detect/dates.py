@@ -25,13 +25,25 @@ _FR_MONTHS = {
     "novembre": 11,
     "decembre": 12,
     "décembre": 12,
+    # Abbreviations as French UIs print them ("24 déc. 1997"); the dot is optional.
+    "janv": 1,
+    "févr": 2,
+    "fevr": 2,
+    "fév": 2,
+    "avr": 4,
+    "juil": 7,
+    "sept": 9,
+    "oct": 10,
+    "nov": 11,
+    "déc": 12,
+    "dec": 12,
 }
 _EN_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _EN = (
     r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 )
-_FR = "(?P<mon>" + "|".join(sorted(_FR_MONTHS, key=len, reverse=True)) + ")"
+_FR = "(?P<mon>" + "|".join(sorted(_FR_MONTHS, key=len, reverse=True)) + r")\.?"
 # First year of each Japanese era: era year N is base + N - 1 (元年 is year 1).
 _ERAS = {"明治": 1868, "大正": 1912, "昭和": 1926, "平成": 1989, "令和": 2019}
 _ERA = "(?P<era>" + "|".join(_ERAS) + r")[ ]?(?P<ey>\d{1,2}|元)"
