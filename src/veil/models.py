@@ -108,7 +108,12 @@ class TextLine:
         covering = Box.covering(chars)
         # Keep the full line height: OCR character boxes hug glyphs, descenders must go too.
         top, bottom = min(covering.y, self.box.y), max(covering.y2, self.box.y2)
-        return [Box(covering.x, top, covering.w, bottom - top)]
+        # Recognisers place a span's first and last characters less exactly than its middle
+        # (CTC positions): reach a quarter of the line height further on each side.
+        pad = max((bottom - top) // 4, 2)
+        left = max(covering.x - pad, min(covering.x, self.box.x))
+        right = min(covering.x2 + pad, max(covering.x2, self.box.x2))
+        return [Box(left, top, right - left, bottom - top)]
 
 
 @dataclass(frozen=True, slots=True)
