@@ -106,3 +106,19 @@ def test_value_on_a_row_that_looks_like_a_header_row_is_still_found() -> None:
     ]
     found = {(f.type, f.boxes[0].x) for f in locate(form, default_analyzer(), b"k" * 32, 0)}
     assert ("person_name", 100) in found
+
+
+def test_header_cells_next_to_a_label_header_are_not_values() -> None:
+    from veil.detect.registry import default_analyzer
+    from veil.locate import locate
+
+    table = [
+        line("Name", 10, 10),
+        line("Phone", 300, 10),
+        line("SKU", 600, 10),  # a header no label vocabulary knows, right of the "Phone" header
+        line("Quill Robinette", 10, 40),
+        line("12-34", 300, 40),
+        line("SKU-1", 600, 40),
+    ]
+    found = {(f.boxes[0].x, f.boxes[0].y) for f in locate(table, default_analyzer(), b"k" * 32, 0)}
+    assert not any(y == 10 for _, y in found)

@@ -72,8 +72,16 @@ def context_of(line: TextLine, rows: Sequence[TextLine], is_label: LabelTest | N
     the same row, the one before that, the line just above it, and the column header (the
     nearest header cell above it in the same column, however far: a table scrolls under its
     header). `is_label` tells header cells."""
+    # A column header on the left labels its own column, not the next header cell.
     left = sorted(
-        (r for r in rows if r is not line and _same_row(r.box, line.box) and r.box.x2 <= line.box.x + 2),
+        (
+            r
+            for r in rows
+            if r is not line
+            and _same_row(r.box, line.box)
+            and r.box.x2 <= line.box.x + 2
+            and not (is_label is not None and is_label(r))
+        ),
         key=lambda r: -r.box.x2,
     )[:2]
     above = [r for r in rows if r.box.y2 <= line.box.y + 2 and _overlaps_x(r.box, line.box)]
