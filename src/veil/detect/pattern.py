@@ -131,10 +131,20 @@ def _find_chains(text: str) -> Iterator[Chain]:
         groups = [g.span() for g in _GROUP_RE.finditer(text, start, m.end())]
         before = _CODE_BEFORE.search(text, max(0, start - 2), start)
         after = _CODE_AFTER.match(text[groups[-1][1] : groups[-1][1] + 2])
-        # Hyphen- or underscore-joined to a Latin code (ORD-2024-118843, SKU_0042): all of it is
-        # the code. Glued directly or by a slash (...1111 12/27, 12kg): only that group is.
-        if (before and before.group(0)[-1] in "-_") or (after and after.group(0)[0] in "-_"):
-            continue
+        # Hyphen- or underscore-joined to a Latin code (ORD-2024-118843, SKU_0042): that joined
+        # run is the code; what a space parts from it is not ("ORD-2023-944419 4225 4706 3513"
+        # read as one line is an order number and a My Number). Glued directly or by a slash
+        # (...1111 12/27, 12kg): only that group is the code's.
+        coded_before = bool(before and before.group(0)[-1] in "-_")
+        coded_after = bool(after and after.group(0)[0] in "-_")
+        if coded_before or coded_after:
+            groups = _outside_code(text, groups, coded_before, coded_after)
+            if not groups:
+                continue
+            if coded_before:
+                start, before = groups[0][0], None
+            if coded_after:
+                after = None  # the space before the code ends the kept run
         # A clock time is no part of a number: "…270 4:44 PM", "10:30 010-1234-5678".
         before = before or _TIME_BEFORE.search(text, max(0, start - 2), start)
         after = after or _TIME_AFTER.match(text[groups[-1][1] : groups[-1][1] + 2])
@@ -145,6 +155,19 @@ def _find_chains(text: str) -> Iterator[Chain]:
             groups.pop()
         if groups:
             yield Chain(start, tuple(groups), _windows(text, start, groups))
+
+
+def _outside_code(
+    text: str, groups: list[tuple[int, int]], coded_before: bool, coded_after: bool
+) -> list[tuple[int, int]]:
+    """The groups a space parts from a code joined at the chain's start and/or end."""
+    spaced = [not text[groups[i - 1][1] : groups[i][0]].strip() for i in range(1, len(groups))]
+    first, last = 0, len(groups)
+    if coded_before:
+        first = next((i + 1 for i, gap in enumerate(spaced) if gap), len(groups))
+    if coded_after:
+        last = next((i + 1 for i in range(len(spaced) - 1, -1, -1) if spaced[i]), 0)
+    return groups[first:last] if first < last else []
 
 
 def _windows(text: str, start: int, groups: list[tuple[int, int]]) -> tuple[tuple[int, int, bool, int], ...]:
