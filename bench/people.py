@@ -12,7 +12,6 @@ area outside personal data <= 25 %.
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 import time
@@ -23,7 +22,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from bench.redaction import FONT_PX, SIZES, Redact, parse_args, redactors_for
+from bench.redaction import FONT_PX, SIZES, Redact, parse_args, run_bench
 from veil.synth.fakedata import LANGUAGES, NAME_TYPE
 from veil.synth.people import ADDRESS_TYPE, FACE_TYPE
 from veil.synth.score import Counts, Score, fill_mask, score_mask
@@ -178,16 +177,8 @@ def to_json(runs: Sequence[PeopleRun], specs: Sequence[ScreenSpec]) -> dict[str,
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args("python -m bench.people", __doc__ or "", 14, argv)
-    console, err = Console(width=140), Console(stderr=True)
-    redactors = redactors_for(args.peer, err)
-    if redactors is None:
-        return 2
     specs = people_specs(args.frames, args.seed)
-    runs = run_people(specs, redactors, err)
-    console.print(render_table(runs, len(specs)))
-    if args.json:
-        args.json.write_text(json.dumps(to_json(runs, specs), indent=2), encoding="utf-8")
-    return 0
+    return run_bench(args, specs, run_people, render_table, to_json, Console(width=140))
 
 
 if __name__ == "__main__":

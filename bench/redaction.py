@@ -212,18 +212,30 @@ def redactors_for(peer: bool, err: Console) -> dict[str, Redact] | None:
     return redactors
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args("python -m bench.redaction", __doc__ or "", 20, argv)
-    console, err = Console(), Console(stderr=True)
+def run_bench(
+    args: argparse.Namespace,
+    specs: Sequence[ScreenSpec],
+    run: Callable[[Sequence[ScreenSpec], dict[str, Redact], Console], Sequence[Any]],
+    table: Callable[[Sequence[Any], int], Table],
+    to_dict: Callable[[Sequence[Any], Sequence[ScreenSpec]], dict[str, Any]],
+    console: Console,
+) -> int:
+    """Run Veil (and the peer) on `specs`, print the table, write JSON when asked."""
+    err = Console(stderr=True)
     redactors = redactors_for(args.peer, err)
     if redactors is None:
         return 2
-    specs = bench_specs(args.frames, args.seed)
-    runs = run_all(specs, redactors, err)
-    console.print(render_table(runs, len(specs)))
+    runs = run(specs, redactors, err)
+    console.print(table(runs, len(specs)))
     if args.json:
-        args.json.write_text(json.dumps(to_json(runs, specs), indent=2), encoding="utf-8")
+        args.json.write_text(json.dumps(to_dict(runs, specs), indent=2), encoding="utf-8")
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args("python -m bench.redaction", __doc__ or "", 20, argv)
+    specs = bench_specs(args.frames, args.seed)
+    return run_bench(args, specs, run_all, render_table, to_json, Console())
 
 
 if __name__ == "__main__":
