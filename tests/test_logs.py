@@ -46,3 +46,17 @@ def test_value_in_exception_is_withheld(captured: io.StringIO) -> None:
 def test_clean_record_passes_unchanged(captured: io.StringIO) -> None:
     logging.getLogger("veil.test").info("frame %d: %d findings", 12, 3)
     assert "frame 12: 3 findings" in captured.getvalue()
+
+
+def test_record_is_withheld_when_the_detectors_fail(
+    captured: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Broken:
+        def analyze(self, text: str, context: str = "") -> list[object]:
+            raise RuntimeError("detector down")
+
+    monkeypatch.setattr(logs, "_analyzer", Broken())
+    logging.getLogger("veil.test").warning("customer %s", "Quill Robinette")
+    out = captured.getvalue()
+    assert "Quill Robinette" not in out and "withheld" in out
+    assert "Logging error" not in out

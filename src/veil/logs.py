@@ -38,7 +38,10 @@ class RawContentFilter(logging.Filter):
         texts = [message]
         if record.exc_info and record.exc_info[1] is not None:
             texts.append(str(record.exc_info[1]))
-        types = sorted({span.type for text in texts for span in _get_analyzer().analyze(text)})
+        try:
+            types = sorted({span.type for text in texts for span in _get_analyzer().analyze(text)})
+        except Exception:  # noqa: BLE001 - a record we cannot check is a record we do not print
+            types = ["unchecked"]
         if types:
             record.msg = "log record withheld: it contained personal data of type(s) %s"
             record.args = (", ".join(types),)
