@@ -19,7 +19,7 @@ from typing import Protocol, TextIO
 from veil.capture.base import FrameSink
 from veil.capture.open import default_output_path, open_sink, open_source
 from veil.capture.windows import WindowEvent, WindowGate, WindowTimeline
-from veil.detect.analyzer import Analyzer
+from veil.detect.analyzer import Analyzer, replace_findings
 from veil.detect.registry import default_analyzer
 from veil.exceptions import InputError, OutputError
 from veil.models import Finding, Frame, FrameResult, Pixels, TextSpan
@@ -92,7 +92,7 @@ def _layer_record(outcome: FrameOutcome, window: WindowEvent | None, analyzer: A
     meta = None
     if window is not None:
         # Window titles and URLs carry names and e-mails ("Inbox - kim@…"): scrub them too.
-        meta = {k: scrub(getattr(window, k), analyzer) for k in ("app", "title", "url")}
+        meta = {k: replace_findings(getattr(window, k), analyzer) for k in ("app", "title", "url")}
     record = {
         "frame": outcome.result.index,
         "t": round(outcome.result.seconds, 4),
@@ -102,13 +102,6 @@ def _layer_record(outcome: FrameOutcome, window: WindowEvent | None, analyzer: A
         "changed": [],
     }
     return json.dumps(record, ensure_ascii=False)
-
-
-def scrub(text: str, analyzer: Analyzer) -> str:
-    """`text` with every detected personal value replaced by `<type>`."""
-    for span in sorted(analyzer.analyze(text), key=lambda s: s.start, reverse=True):
-        text = f"{text[: span.start]}<{span.type}>{text[span.end :]}"
-    return text
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Protocol
 
 from veil.detect.base import Recognizer
 from veil.detect.labels import LabelVocabulary
@@ -99,6 +100,18 @@ def merge_adjacent(spans: list[TextSpan], text: str) -> list[TextSpan]:
         else:
             out.append(span)
     return out
+
+
+class SupportsAnalyze(Protocol):
+    def analyze(self, text: str, context: str = "") -> list[TextSpan]: ...
+
+
+def replace_findings(text: str, analyzer: SupportsAnalyze) -> str:
+    """`text` with every span the analyzer finds replaced by its `<type>`: how window titles,
+    labels and payload text parts are cleaned before they are written or sent."""
+    for span in sorted(analyzer.analyze(text), key=lambda s: s.start, reverse=True):
+        text = f"{text[: span.start]}<{span.type}>{text[span.end :]}"
+    return text
 
 
 def resolve_overlaps(spans: Sequence[TextSpan]) -> list[TextSpan]:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from PIL import Image
 
+from veil.detect.analyzer import replace_findings
 from veil.exceptions import EgressBlocked
 from veil.models import Pixels
 from veil.verify.base import Verdict, Verifier
@@ -124,16 +125,9 @@ def text_parts(
     ]
 
 
-def scrub(text: str, analyzer: TextAnalyzer) -> str:
-    """`text` with every span the analyzer finds replaced by `<type>`."""
-    for span in sorted(analyzer.analyze(text), key=lambda s: s.start, reverse=True):
-        text = f"{text[: span.start]}<{span.type}>{text[span.end :]}"
-    return text
-
-
 def _scrubbed(value: object, analyzer: TextAnalyzer) -> object:
     if isinstance(value, str):
-        return scrub(value, analyzer)
+        return replace_findings(value, analyzer)
     if isinstance(value, list):
         return [_scrubbed(v, analyzer) for v in value]
     if isinstance(value, dict):

@@ -8,7 +8,7 @@ import re
 from functools import cache, lru_cache
 from urllib.parse import urlsplit
 
-from veil.detect.analyzer import Analyzer
+from veil.detect.analyzer import Analyzer, replace_findings
 from veil.detect.registry import default_analyzer
 
 PLACEHOLDER = re.compile(r"^<[a-z][a-z0-9_-]{0,30}>$")
@@ -48,12 +48,9 @@ def _analyzer() -> Analyzer:
 
 
 @lru_cache(maxsize=65536)
-def replace_findings(text: str) -> str:
+def _detected_replaced(text: str) -> str:
     """Every span Veil's detectors find (names, addresses, identifiers …) replaced by `<type>`."""
-    out = text
-    for span in sorted(_analyzer().analyze(text), key=lambda s: s.start, reverse=True):
-        out = f"{out[: span.start]}<{span.type}>{out[span.end :]}"
-    return out
+    return replace_findings(text, _analyzer())
 
 
 def scrub_text(text: str) -> str:
@@ -62,7 +59,7 @@ def scrub_text(text: str) -> str:
     t = " ".join(text.split())
     if not t or PLACEHOLDER.match(t):
         return t
-    t = replace_findings(t)
+    t = _detected_replaced(t)
     t = _EMAIL.sub("<email>", t)
     t = _URL.sub("<url>", t)
     t = _CARD.sub(lambda m: "<card>" if sum(c.isdigit() for c in m.group()) >= 13 else m.group(), t)

@@ -32,13 +32,14 @@ import re
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from veil.detect.analyzer import SupportsAnalyze
 from veil.exceptions import EgressBlocked
-from veil.models import Pixels, TextSpan
+from veil.models import Pixels
 from veil.verify.base import Verifier
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -48,10 +49,8 @@ MAX_IMAGE_PIXELS = 40_000_000
 _ROLE = re.compile(r"[a-z][a-z0-9-]{0,39}")
 
 
-class TextAnalyzer(Protocol):
-    """What `clear_payload` needs of `veil.detect.analyzer.Analyzer`."""
-
-    def analyze(self, text: str, context: str = "") -> list[TextSpan]: ...
+# What `clear_payload` needs of `veil.detect.analyzer.Analyzer`.
+TextAnalyzer = SupportsAnalyze
 
 
 @dataclass(frozen=True, slots=True)
