@@ -112,3 +112,32 @@ def test_signed_note_format(tmp_path: Path) -> None:
         signer.open_note(note.replace("\n42\n", "\n43\n"))
     with pytest.raises(LedgerError, match="blank line"):
         signer.open_note(body)
+
+
+def test_concurrent_first_use_never_reads_a_half_written_key(tmp_path: Path) -> None:
+    # Six writers race to create the key in each of 30 fresh folders: every one must load a whole
+    # key, and all of them the same one (before the fix, readers saw a half-written file).
+    import threading
+
+    errors: list[Exception] = []
+    for round_ in range(30):
+        folder = tmp_path / str(round_)
+        barrier = threading.Barrier(6)
+        vkeys: list[str] = []
+
+        def first_use(
+            folder: Path = folder, barrier: threading.Barrier = barrier, vkeys: list[str] = vkeys
+        ) -> None:
+            barrier.wait()
+            try:
+                vkeys.append(load_or_create_signer(folder).vkey)
+            except Exception as exc:  # noqa: BLE001 - collected and asserted on below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=first_use) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(set(vkeys)) <= 1
+    assert errors == []

@@ -23,6 +23,7 @@ import binascii
 import hashlib
 import os
 import stat
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,10 +142,25 @@ def parse_checkpoint_body(body: str, note: str) -> Checkpoint:
 
 
 def _write_new(path: Path, data: bytes, mode: int) -> None:
-    # O_EXCL: two processes making the key at once must not overwrite each other's key.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
+    # Written whole under a unique name, then hard-linked into place: link() fails if the key
+    # exists (two writers never overwrite each other's key) and no reader ever sees a half file.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _write_public(path: Path, data: bytes) -> None:
+    """Replace `path` whole: a reader sees the old file or the new one, never half of it."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
 
 
 def _check_private_mode(path: Path) -> None:
@@ -182,8 +198,8 @@ def load_or_create_signer(key_dir: Path) -> LedgerSigner:
             pass  # another process made it first; load theirs below
         else:
             signer = LedgerSigner(key)
-            (key_dir / PUBLIC_FILE).write_bytes(signer.public_pem())
-            (key_dir / VKEY_FILE).write_text(signer.vkey + "\n", encoding="ascii")
+            _write_public(key_dir / PUBLIC_FILE, signer.public_pem())
+            _write_public(key_dir / VKEY_FILE, (signer.vkey + "\n").encode("ascii"))
     _check_private_mode(path)
     try:
         loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
