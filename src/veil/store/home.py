@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from pathlib import Path
 
 from veil.exceptions import OutputError
@@ -35,9 +36,16 @@ def load_or_create_key(name: str, home: Path | None = None) -> bytes:
         return data
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = secrets.token_bytes(KEY_BYTES)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(key)
-    os.replace(tmp, path)
+    # Written whole under a unique name, then hard-linked into place: the first writer wins,
+    # later ones read its key, and nobody ever reads half a key.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key)
+        os.link(tmp, path)
+    except FileExistsError:
+        return load_or_create_key(name, home)
+    finally:
+        tmp.unlink(missing_ok=True)
     return key
