@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
 
 from tests.ocr.synthetic import CJK_FONT, LATIN_FONT, assert_boxes_on_value, find_value, norm, render
-from veil.models import Box
+from veil.models import Box, Pixels, TextLine
 from veil.ocr.rapid import RawLine
-from veil.ocr.routed import RoutedEngine, unread_ink_run
+from veil.ocr.routed import KOREAN_LANGUAGES, RoutedEngine, unread_ink_run
+from veil.ocr.tess import TesseractEngine
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +70,23 @@ def test_unread_ink_measures_what_no_character_explains() -> None:
     assert all_read >= 0.8 * hangul.w  # the three skipped syllables
     blank = np.full_like(gray, 255)
     assert unread_ink_run(blank, _raw("0101", centers, line)) == 0
+
+
+class _EnglishOnKorEng(TesseractEngine):
+    """kor+eng settling on English glyphs for a whole line (seen on short names in terminals)."""
+
+    def read_line(self, pixels: Pixels, box: Box, languages: str | None = None) -> TextLine | None:
+        line = super().read_line(pixels, box, languages)
+        if languages == KOREAN_LANGUAGES and line is not None:
+            return replace(line, text="".join("S" if "\uac00" <= c <= "\ud7a3" else c for c in line.text))
+        return line
+
+
+def test_korean_alone_rereads_a_line_kor_eng_read_as_english() -> None:
+    engine = RoutedEngine(tesseract=_EnglishOnKorEng(KOREAN_LANGUAGES))
+    rendered = render("9602 | 정새롬 | ORD-2026-253065", CJK_FONT, canvas=(600, 60), at=(10, 15))
+    lines = engine.read(rendered.pixels)
+    by_engine = {ln.engine: norm(ln.text) for ln in lines}
+    assert "새롬" in by_engine["auto:tesseract-kor"], by_engine
+    # Korean alone garbles Latin codes: PP-OCR's reading of the same line stays beside it.
+    assert "ORD-2026-253065" in by_engine["auto:rapidocr-digits"], by_engine

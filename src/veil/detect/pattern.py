@@ -293,6 +293,9 @@ class PatternRecognizer(Recognizer):
     def _label_in(self, folded_context: str) -> int:
         if self._positive is not None and self._positive.search(folded_context):
             return 1
-        if self._negative is not None and self._negative.search(folded_context):
-            return -1
-        return 0
+        if self._negative is None:
+            return 0
+        # A decoy word counts only in a label (a cell without digits): the row above a value in a
+        # table is data ("SKU-KR-13358-A …"), and its words say nothing about this cell.
+        labels = (part for part in folded_context.split("\n") if not any(c.isdigit() for c in part))
+        return -1 if any(self._negative.search(part) for part in labels) else 0

@@ -10,7 +10,9 @@ recognised character accounts for. The rule, per detected line:
       - PP-OCR read nothing on it, or its confidence is under `reread_below` (0.8), or
       - the widest run of ink columns no recognised character explains is wider than
         `unread_ink` (0.45) x the line height (a Hangul syllable is about one line height wide), or
-    The re-read replaces PP-OCR's reading only if it contains Hangul.
+    The re-read replaces PP-OCR's reading only if it contains Hangul. When kor+eng reads no Hangul
+    the line is read once more with `kor` alone (kor+eng can settle on English glyphs for a short
+    name); that reading, if it holds Hangul, is kept beside PP-OCR's.
 
 A character "explains" the columns within 0.75 of its expected advance around its CTC centre (the
 advance is estimated per line, full-width characters counting double); rule rows (table borders)
@@ -37,6 +39,8 @@ from veil.ocr.rapid import RapidOcrEngine, RawLine
 from veil.ocr.tess import TesseractEngine
 
 KOREAN_LANGUAGES = "kor+eng"
+KOREAN_ONLY = "kor"
+KOREAN_ONLY_SUFFIX = "-kor"
 _INK_CONTRAST = 60  # grey levels from the background that count as ink
 _RULE_ROW = 0.6  # a row with more ink than this fraction of its width is a rule line
 _BRIDGE = 0.25  # white gaps up to this x line height inside unread ink are bridged
@@ -78,10 +82,12 @@ class RoutedEngine(OcrEngine):
                     # Both spellings go to the detectors: names read "서 하 윤", addresses need
                     # the real word spaces; the primary pass may only ever find more.
                     lines.append(_renamed(joined, f"{self.name}:tesseract-joined"))
-                if any(c.isdigit() or c == "@" for c in raw.text):
-                    # Tesseract's Korean model misreads some digits (010 -> 0210) that PP-OCR
-                    # reads right: keep PP-OCR's reading of the same line too, so the detectors
-                    # see the digits either way (the primary pass may only ever find more).
+                korean_only = line.engine.endswith(KOREAN_ONLY_SUFFIX)
+                if korean_only or any(c.isdigit() or c == "@" for c in raw.text):
+                    # Tesseract's Korean model misreads some digits (010 -> 0210) and, alone,
+                    # Latin codes, that PP-OCR reads right: keep PP-OCR's reading of the same line
+                    # too, so the detectors see them either way (the primary pass may only ever
+                    # find more).
                     lines.append(_renamed(self.rapid.to_text_line(raw), f"{self.name}:rapidocr-digits"))
             elif raw.text.strip() and raw.confidence >= self.min_confidence:
                 lines.append(_renamed(self.rapid.to_text_line(raw), f"{self.name}:rapidocr"))
@@ -91,9 +97,14 @@ class RoutedEngine(OcrEngine):
         """Tesseract's kor+eng re-read of the line, or None when it holds no Hangul (a false route:
         PP-OCR's reading is kept, so a false route costs time, not accuracy)."""
         line = self.tesseract.read_line(image, raw.box, KOREAN_LANGUAGES)
+        if line is not None and any(_is_hangul(c) for c in line.text):
+            return _renamed(line, f"{self.name}:tesseract")
+        # kor+eng sometimes settles on English for a few syllables ("정새롬" -> "SM") where the
+        # Korean model alone reads them; it misreads Latin codes, so PP-OCR's line stays beside it.
+        line = self.tesseract.read_line(image, raw.box, KOREAN_ONLY)
         if line is None or not any(_is_hangul(c) for c in line.text):
             return None
-        return _renamed(line, f"{self.name}:tesseract")
+        return _renamed(line, f"{self.name}:tesseract{KOREAN_ONLY_SUFFIX}")
 
     def needs_korean(self, gray: Pixels, raw: RawLine) -> bool:
         """Whether PP-OCR's reading of `raw` misses text (the routing rule of the module docstring)."""
