@@ -122,3 +122,19 @@ def test_header_cells_next_to_a_label_header_are_not_values() -> None:
     ]
     found = {(f.boxes[0].x, f.boxes[0].y) for f in locate(table, default_analyzer(), b"k" * 32, 0)}
     assert not any(y == 10 for _, y in found)
+
+
+IBAN_VALUE = "FR76 3000 6000 0112 3456 7890 189"  # the mod-97 example from python-stdnum's docs
+
+
+def test_a_business_label_between_ends_the_labels_reach() -> None:
+    """ "IBAN | value | N° de facture | FAC-…": neither the invoice label nor the invoice number is
+    an IBAN, whether the IBAN value is on screen (primary pass) or already masked (verifier)."""
+    from veil.detect.registry import default_analyzer
+    from veil.locate import locate
+
+    iban, value = line("IBAN", 10, 10), line(IBAN_VALUE, 100, 10, char_w=8)
+    invoice_label, invoice = line("N° de facture", 500, 10), line("FAC-2026-38921", 700, 10)
+    for form in ([iban, value, invoice_label, invoice], [iban, invoice_label, invoice]):
+        found = {f.boxes[0].x // 100 for f in locate(form, default_analyzer(), b"k" * 32, 0)}
+        assert found == ({1} if value in form else set()), found

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from veil.detect.analyzer import Analyzer
+from veil.detect.contact import is_decoy_label
 from veil.models import Box, Finding, TextLine
 
 # Two boxes on one row are joined when the gap is below this many line heights: word gaps inside a
@@ -67,11 +68,17 @@ def _overlaps_x(a: Box, b: Box) -> bool:
     return min(a.x2, b.x2) > max(a.x, b.x)
 
 
-def context_of(line: TextLine, rows: Sequence[TextLine], is_label: LabelTest | None = None) -> str:
+def context_of(
+    line: TextLine,
+    rows: Sequence[TextLine],
+    is_label: LabelTest | None = None,
+    is_field_label: LabelTest | None = None,
+) -> str:
     """Screen context of `line`, one item per text line, nearest first: the cell to its left on
-    the same row, the one before that, the line just above it, and the column header (the
-    nearest header cell above it in the same column, however far: a table scrolls under its
-    header). `is_label` tells header cells."""
+    the same row, the one before that (unless the nearest is itself a field label: "IBAN | FR76…
+    | N° de facture | FAC-…" — the IBAN label is not the invoice number's), the line just above
+    it, and the column header (the nearest header cell above it in the same column, however far:
+    a table scrolls under its header). `is_label` tells header cells, `is_field_label` labels."""
     # A column header on the left labels its own column, not the next header cell.
     left = sorted(
         (
@@ -84,6 +91,8 @@ def context_of(line: TextLine, rows: Sequence[TextLine], is_label: LabelTest | N
         ),
         key=lambda r: -r.box.x2,
     )[:2]
+    if left and is_field_label is not None and is_field_label(left[0]):
+        left = left[:1]
     above = [r for r in rows if r.box.y2 <= line.box.y + 2 and _overlaps_x(r.box, line.box)]
     parts = [r.text for r in left]
     near = [r for r in above if line.box.y - r.box.y2 < 3 * line.box.h]
@@ -138,17 +147,22 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
     rows = assemble_rows(lines)
     labels = {id(r) for r in rows if analyzer.labels.label_type(r.text)}
     headers = header_cells(rows, labels)
+    field_labels = labels | {id(r) for r in rows if is_decoy_label(r.text)}
 
     def is_label(row: TextLine) -> bool:
         return id(row) in headers
 
+    def is_field_label(row: TextLine) -> bool:
+        return id(row) in field_labels
+
     findings: list[Finding] = []
     for row in rows:
-        if id(row) in labels:
-            # A label cell is not itself a value. Nothing else is ever skipped: a "header row"
-            # guessed wrong must cost over-masking, never a leak.
+        if id(row) in field_labels:
+            # A label cell (of personal data or of a business field) is not itself a value.
+            # Nothing else is ever skipped: a "header row" guessed wrong must cost over-masking,
+            # never a leak.
             continue
-        for span in analyzer.analyze(row.text, context_of(row, rows, is_label)):
+        for span in analyzer.analyze(row.text, context_of(row, rows, is_label, is_field_label)):
             findings.append(
                 Finding(
                     type=span.type,

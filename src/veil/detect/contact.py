@@ -8,6 +8,7 @@ import re
 
 import phonenumbers
 
+from veil.detect.labels import label_key
 from veil.detect.pattern import SEP, Pattern, PatternRecognizer
 
 # Labels and decoy labels shared by several recognizers; each recognizer adds its own.
@@ -48,6 +49,15 @@ DECOY_WORDS = (
     "sku",
     "item no",
 )
+
+_DECOY_LABELS = frozenset(label_key(word) for word in DECOY_WORDS)
+
+
+def is_decoy_label(text: str) -> bool:
+    """Whether a whole cell is a business field's label ("N° de facture", "주문번호"): it is no
+    one's data, and it labels the cell beside it, not a cell farther along the row."""
+    return label_key(text) in _DECOY_LABELS
+
 
 _S = SEP
 
