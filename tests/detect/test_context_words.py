@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from .synthetic import ANALYZER
+from .synthetic import ANALYZER, nir_of
+
+NIR = nir_of("2980959044472")  # synthetic: key added by python-stdnum
 
 BRN = "824-45-92900"  # valid shape and office code, random serial (synthetic)
 
@@ -24,3 +26,14 @@ BRN = "824-45-92900"  # valid shape and office code, random serial (synthetic)
 def test_decoy_words_count_only_in_labels(context: str, found: bool) -> None:
     spans = ANALYZER.analyze(BRN, context)
     assert any(s.type == "kr_brn" for s in spans) is found
+
+
+def test_neighbouring_values_in_one_number_chain_are_both_found() -> None:
+    """A table row read as one line: the NIR's key "…05" runs into the phone "06 50 00 78 61".
+    The phone recognizer's best window "05 06 50 00 78" loses to the NIR; the phone's real
+    window must still be there for the analyzer to keep."""
+    nir = " ".join((NIR[0], NIR[1:3], NIR[3:5], NIR[5:7], NIR[7:10], NIR[10:13], NIR[13:]))
+    phone = "06 50 00 78 61"
+    row = f"ORD-2023-449594 {nir} {phone}"
+    spans = {(row[s.start : s.end], s.type) for s in ANALYZER.analyze(row)}
+    assert spans == {(nir, "fr_nir"), (phone, "phone")}

@@ -218,16 +218,19 @@ class PatternRecognizer(Recognizer):
     def analyze_prepared(self, text: Prepared, context: Prepared | None) -> list[TextSpan]:
         if self.needs_digit and not text.has_digit:
             return []
-        taken: list[tuple[int, int]] = []
+        # Overlapping windows are all kept: the analyzer keeps the best of overlapping spans across
+        # every recognizer, so a window that loses here to its neighbour may still win there ("…
+        # 472 05 06 50 00 78 61": the NIR takes "05", the phone is "06 50 00 78 61", not "05 06 …").
+        taken: set[tuple[int, int]] = set()
         out: list[TextSpan] = []
         for pattern in self.patterns:
             for start, end, score in self._candidates(text, pattern):
-                if any(start < b and a < end for a, b in taken):
+                if (start, end) in taken:
                     continue
                 final = self._with_context(text, context, start, score, pattern.needs_context)
                 if final is None:
                     continue
-                taken.append((start, end))
+                taken.add((start, end))
                 a, b = text.norm.to_original(start, end)
                 out.append(TextSpan(a, b, self.type, round(min(final, 1.0), 3), self.name))
         return out
@@ -245,7 +248,7 @@ class PatternRecognizer(Recognizer):
     def _chain_candidates(
         self, norm: str, chain: Chain, pattern: Pattern
     ) -> Iterator[tuple[int, int, float]]:
-        """Every window the pattern accepts, best first (score, then length), not overlapping."""
+        """Every window the pattern accepts, best first (score, then length)."""
         low, high = pattern.digits
         found: list[tuple[float, int, int]] = []
         for start, end, whole, digits in chain.windows:
@@ -256,11 +259,8 @@ class PatternRecognizer(Recognizer):
             if score is not None:
                 found.append((score if whole else score - PARTIAL_PENALTY, start, end))
         found.sort(key=lambda f: (-f[0], f[1] - f[2]))
-        taken: list[tuple[int, int]] = []
         for score, start, end in found:
-            if all(end <= a or b <= start for a, b in taken):
-                taken.append((start, end))
-                yield start, end, score
+            yield start, end, score
 
     def _with_context(
         self, text: Prepared, context: Prepared | None, start: int, score: float, needed: bool
