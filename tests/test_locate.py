@@ -138,3 +138,21 @@ def test_a_business_label_between_ends_the_labels_reach() -> None:
     for form in ([iban, value, invoice_label, invoice], [iban, invoice_label, invoice]):
         found = {f.boxes[0].x // 100 for f in locate(form, default_analyzer(), b"k" * 32, 0)}
         assert found == ({1} if value in form else set()), found
+
+
+def test_a_label_reaches_past_a_prefix_but_not_past_a_value() -> None:
+    from veil.detect.registry import default_analyzer
+    from veil.locate import locate
+
+    form = [
+        line("Date de naissance", 10, 10),
+        line("16/01/1985", 250, 10),
+        line("Date de commande", 500, 10),
+        line("28/04/2023", 750, 10),
+        line("Téléphone", 10, 60),
+        line("+82", 250, 60),
+        line("10-2222", 350, 60),  # typed so far: only the label says it is a phone number
+    ]
+    found = {(f.type, f.boxes[0].x) for f in locate(form, default_analyzer(), b"k" * 32, 0)}
+    # The order date and its label stay readable; the country code and the number are masked.
+    assert found == {("date_of_birth", 250), ("phone", 250), ("phone", 350)}, found

@@ -21,6 +21,8 @@ from veil.models import Box, Finding, TextLine
 # Two boxes on one row are joined when the gap is below this many line heights: word gaps inside a
 # value are ~0.3-0.6, gaps between table cells are usually well above 1.5.
 JOIN_GAP_HEIGHTS = 1.2
+# A left neighbour this short (spaces aside) is a prefix of the value's field, not a field itself.
+PREFIX_CHARS = 6
 LabelTest = Callable[[TextLine], bool]
 _VALUE_MARK = re.compile(r"[0-9０-９@＠]")
 _HANGUL_GAP = re.compile(r"(?<=[\uac00-\ud7a3]) (?=[\uac00-\ud7a3])")
@@ -75,10 +77,12 @@ def context_of(
     is_field_label: LabelTest | None = None,
 ) -> str:
     """Screen context of `line`, one item per text line, nearest first: the cell to its left on
-    the same row, the one before that (unless the nearest is itself a field label: "IBAN | FR76…
-    | N° de facture | FAC-…" — the IBAN label is not the invoice number's), the line just above
-    it, and the column header (the nearest header cell above it in the same column, however far:
-    a table scrolls under its header). `is_label` tells header cells, `is_field_label` labels."""
+    the same row; the one before that only when the nearest is a short prefix ("Phone | +82 |
+    10-…", "계좌 | 국민은행 | 110-…"), not a value or a label of its own (in "Date de naissance |
+    16/01/1985 | Date de commande | …" the birth-date label is not the order date's); the line
+    just above it; and the column header (the nearest header cell above it in the same column,
+    however far: a table scrolls under its header). `is_label` tells header cells,
+    `is_field_label` labels."""
     # A column header on the left labels its own column, not the next header cell.
     left = sorted(
         (
@@ -91,7 +95,10 @@ def context_of(
         ),
         key=lambda r: -r.box.x2,
     )[:2]
-    if left and is_field_label is not None and is_field_label(left[0]):
+    if left and (
+        len("".join(left[0].text.split())) > PREFIX_CHARS
+        or (is_field_label is not None and is_field_label(left[0]))
+    ):
         left = left[:1]
     above = [r for r in rows if r.box.y2 <= line.box.y + 2 and _overlaps_x(r.box, line.box)]
     parts = [r.text for r in left]
