@@ -156,3 +156,38 @@ def test_a_label_reaches_past_a_prefix_but_not_past_a_value() -> None:
     found = {(f.type, f.boxes[0].x) for f in locate(form, default_analyzer(), b"k" * 32, 0)}
     # The order date and its label stay readable; the country code and the number are masked.
     assert found == {("date_of_birth", 250), ("phone", 250), ("phone", 350)}, found
+
+
+def _spread(parts: list[tuple[str, int]], y: int = 10, h: int = 20, line_h: int = 20) -> TextLine:
+    """One OCR "line" made of `parts` (text, x) on one row, as an engine may return it."""
+    text, boxes = "", []
+    for i, (part, x) in enumerate(parts):
+        if i:
+            gap_x = boxes[-1].x2
+            text += " "
+            boxes.append(Box(gap_x, y, max(x - gap_x, 0), h))
+        text += part
+        boxes += [Box(x + k * 10, y, 10, h) for k in range(len(part))]
+    return TextLine(text, Box(parts[0][1], y, boxes[-1].x2 - parts[0][1], line_h), tuple(boxes), 0.9, "fake")
+
+
+def test_a_line_is_cut_where_its_cells_stand_apart() -> None:
+    from veil.locate import split_at_gaps
+
+    words = _spread([("010", 100), ("1234", 140), ("5678", 190)])  # word gaps: one value
+    assert split_at_gaps(words) == [words]
+    cells = _spread([("Date de naissance", 100), ("28/04/2023", 1500)])
+    assert [p.text for p in split_at_gaps(cells)] == ["Date de naissance", "28/04/2023"]
+    assert [p.box.x for p in split_at_gaps(cells)] == [100, 1500]
+    # A "line" as tall as a table: its pieces take their characters' height.
+    giant = _spread([("Name", 100), ("Kim", 900)], line_h=400)
+    assert [(p.text, p.box.h) for p in split_at_gaps(giant)] == [("Name", 20), ("Kim", 20)]
+    assert split_at_gaps(TextLine("   ", Box(0, 0, 30, 400), (Box(0, 0, 10, 20),) * 3, 0.5, "fake")) == []
+
+
+def test_a_label_merged_with_a_far_value_does_not_label_it() -> None:
+    from veil.detect.registry import default_analyzer
+    from veil.locate import locate
+
+    merged = _spread([("Date de naissance", 100), ("28/04/2023", 1500)])
+    assert locate([merged, line("Date de commande", 1300, 10)], default_analyzer(), b"k" * 32, 0) == []

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Callable, Sequence
+from itertools import pairwise
 
 from veil.detect.analyzer import Analyzer
 from veil.detect.contact import is_decoy_label
@@ -42,6 +43,37 @@ def _join(left: TextLine, right: TextLine) -> TextLine:
         confidence=min(left.confidence, right.confidence),
         engine=left.engine,
     )
+
+
+def split_at_gaps(line: TextLine) -> list[TextLine]:
+    """Cut a line where its characters stand farther apart than row joining would bridge.
+    Tesseract now and then returns two cells of a form ("Date de naissance … 28 avril 2023",
+    1,300 px apart) or a whole table as one "line"; analysed as one, a label would reach a value
+    it does not label, and a span would take the giant line's height. Blank lines go."""
+    ink = [i for i, c in enumerate(line.text) if not c.isspace()]
+    if not ink or len(line.char_boxes) != len(line.text):
+        return [line] if ink else []
+    tallest = max(line.char_boxes[i].h for i in ink)
+    if tallest == 0:
+        return [line]  # no character geometry to cut by
+    sane = 0 < line.box.h <= 2 * tallest
+    height = line.box.h if sane else tallest
+    pieces: list[list[int]] = [[ink[0]]]
+    for prev, cur in pairwise(ink):
+        if line.char_boxes[cur].x - line.char_boxes[prev].x2 > JOIN_GAP_HEIGHTS * height:
+            pieces.append([cur])
+        else:
+            pieces[-1].append(cur)
+    if len(pieces) == 1 and sane:
+        return [line]
+    return [_piece(line, p[0], p[-1] + 1, sane) for p in pieces]
+
+
+def _piece(line: TextLine, start: int, end: int, sane: bool) -> TextLine:
+    boxes = line.char_boxes[start:end]
+    cover = Box.covering([b for b in boxes if b.area > 0] or [line.box])
+    box = Box(cover.x, line.box.y, cover.w, line.box.h) if sane else cover
+    return TextLine(line.text[start:end], box, boxes, line.confidence, line.engine)
 
 
 def assemble_rows(lines: Sequence[TextLine]) -> list[TextLine]:
@@ -151,7 +183,7 @@ def value_hmac(key: bytes, value: str) -> str:
 
 
 def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_index: int) -> list[Finding]:
-    rows = assemble_rows(lines)
+    rows = assemble_rows([piece for line in lines for piece in split_at_gaps(line)])
     labels = {id(r) for r in rows if analyzer.labels.label_type(r.text)}
     headers = header_cells(rows, labels)
     field_labels = labels | {id(r) for r in rows if is_decoy_label(r.text)}

@@ -187,8 +187,26 @@ class LabelledValueRecognizer(Recognizer):
         stripped = value.strip()
         if not stripped or not _has_content(stripped):
             return []
+        if kind in NUMERIC_TYPES and not _has_number(stripped):
+            # "Date de naissance | ▇▇▇ | Date de commande": what follows a number's label without
+            # a single digit is the next field's label, not the number (typed prefixes have one).
+            return []
         a = start + value.index(stripped)
         return [TextSpan(a, a + len(stripped), kind, LABEL_SCORE, self.name)]
+
+
+# Types whose every value, even partly typed, holds a digit.
+NUMERIC_TYPES = frozenset(
+    {
+        "phone", "bank_account", "date_of_birth", "kr_rrn", "jp_my_number", "fr_nir", "card",
+        "kr_brn", "kr_frn", "kr_passport", "kr_driver_licence", "ip_address", "iban",
+    }
+)  # fmt: skip
+
+
+def _has_number(value: str) -> bool:
+    """A digit in any script (full-width too), or a numeral written in kanji (昭和六十年, 平成元年)."""
+    return any(c.isdigit() or c == "元" or unicodedata.numeric(c, None) is not None for c in value)
 
 
 def _has_content(value: str) -> bool:
