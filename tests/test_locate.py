@@ -191,3 +191,23 @@ def test_a_label_merged_with_a_far_value_does_not_label_it() -> None:
 
     merged = _spread([("Date de naissance", 100), ("28/04/2023", 1500)])
     assert locate([merged, line("Date de commande", 1300, 10)], default_analyzer(), b"k" * 32, 0) == []
+
+
+def test_cells_read_as_one_line_meet_their_own_column_headers() -> None:
+    """PP-OCR reads an IP cell and the name cell beside it as one line; the name still meets the
+    "Name" header (the verifier, reading the cells apart, would otherwise find it)."""
+    from veil.detect.registry import default_analyzer
+    from veil.locate import locate
+
+    table = [
+        line("Order", 10, 10),
+        line("IP address", 200, 10),
+        line("Name", 335, 10),
+        line("Email", 600, 10),
+        line("ORD-1", 10, 40),
+        _spread([("198.51.100.7", 200), ("Quill Robinette", 338)], y=40),  # an 18 px gap
+        line("q@example.com", 600, 40),
+    ]
+    found = {(f.type, f.boxes[0].x // 10) for f in locate(table, default_analyzer(), b"k" * 32, 0)}
+    assert ("person_name", 33) in found, found  # the name's box, with its padding into the gap
+    assert ("ip_address", 20) in found and ("email", 60) in found

@@ -13,11 +13,12 @@ import hashlib
 import hmac
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from itertools import pairwise
 
 from veil.detect.analyzer import Analyzer
 from veil.detect.contact import is_decoy_label
-from veil.models import Box, Finding, TextLine
+from veil.models import Box, Finding, TextLine, TextSpan
 
 # Two boxes on one row are joined when the gap is below this many line heights: word gaps inside a
 # value are ~0.3-0.6, gaps between table cells are usually well above 1.5.
@@ -182,6 +183,34 @@ def value_hmac(key: bytes, value: str) -> str:
     return hmac.new(key, normal.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
 
+def split_under_headers(row: TextLine, edges: Sequence[int]) -> list[TextLine]:
+    """The pieces of `row` under each column header whose left edge falls in a word gap of it.
+    PP-OCR reads neighbouring cells with a narrow gap as one line ("198.51.100.129 Alex Tester"
+    under "IP address" and "Name"); each piece must meet its own header. [] when no header cuts."""
+    text, boxes = row.text, row.char_boxes
+    if len(boxes) != len(text):
+        return []
+    cuts = [
+        i
+        for i in range(1, len(text) - 1)
+        if text[i] == " "
+        and text[i - 1] != " "
+        and any(boxes[i - 1].x2 - 2 <= x <= boxes[i + 1].x + 2 for x in edges)
+    ]
+    if not cuts:
+        return []
+    bounds = [0, *cuts, len(text)]
+    pieces = [(a if a == 0 else a + 1, b) for a, b in pairwise(bounds)]
+    out = []
+    for a, b in pieces:
+        piece = _piece(row, a, b, True)
+        # The piece's box reaches into the gaps beside it, so a span's end padding still applies.
+        x1 = boxes[a - 1].x if a > 0 else piece.box.x
+        x2 = boxes[b].x2 if b < len(text) else piece.box.x2
+        out.append(replace(piece, box=Box(x1, piece.box.y, x2 - x1, piece.box.h)))
+    return out
+
+
 def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_index: int) -> list[Finding]:
     rows = assemble_rows([piece for line in lines for piece in split_at_gaps(line)])
     labels = {id(r) for r in rows if analyzer.labels.label_type(r.text)}
@@ -201,16 +230,24 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
             # Nothing else is ever skipped: a "header row" guessed wrong must cost over-masking,
             # never a leak.
             continue
-        for span in analyzer.analyze(row.text, context_of(row, rows, is_label, is_field_label)):
-            findings.append(
-                Finding(
-                    type=span.type,
-                    boxes=tuple(row.span_boxes(span.start, span.end)),
-                    recognizer=span.recognizer,
-                    score=span.score,
-                    value_hmac=value_hmac(key, row.text[span.start : span.end]),
-                    frame_index=frame_index,
-                    script=script_of(row.text[span.start : span.end]),
-                )
-            )
+        edges = [r.box.x for r in rows if id(r) in headers and r.box.y2 <= row.box.y + 2]
+        # The whole row, then its pieces under each header: the primary pass may only find more.
+        for unit in (row, *split_under_headers(row, edges)):
+            for span in analyzer.analyze(unit.text, context_of(unit, rows, is_label, is_field_label)):
+                found = _finding(unit, span, key, frame_index)
+                if not any(f.type == found.type and f.boxes == found.boxes for f in findings):
+                    findings.append(found)
     return findings
+
+
+def _finding(row: TextLine, span: TextSpan, key: bytes, frame_index: int) -> Finding:
+    value = row.text[span.start : span.end]
+    return Finding(
+        type=span.type,
+        boxes=tuple(row.span_boxes(span.start, span.end)),
+        recognizer=span.recognizer,
+        score=span.score,
+        value_hmac=value_hmac(key, value),
+        frame_index=frame_index,
+        script=script_of(value),
+    )
