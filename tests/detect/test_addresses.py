@@ -39,7 +39,27 @@ def found(lang: str, text: str, context: str = "") -> list[str]:
             ["부산광역시 해운대구 센텀중앙로 79 (우동)"],
         ),
         ("ko", "래미안아파트 101동 1203호", ["래미안아파트 101동 1203호"]),
-        ("ja", "〒150-0001 東京都渋谷区神宮前1-2-3", ["〒150-0001", "東京都渋谷区神宮前1-2-3"]),
+        # Tesseract reads 층 as 증; a copula may follow the floor.
+        ("ko", "대전광역시 마포구 송도동 220-22, 14 증", ["대전광역시 마포구 송도동 220-22, 14 증"]),
+        ("ko", "새 주소는 서울특별시 강남구 테헤란로 12, 3층입니다.", ["서울특별시 강남구 테헤란로 12, 3층"]),
+        (
+            "ko",
+            "대전광역시 해운대구 정자동 743-46, 한빚빌라 1115 543 호",
+            ["대전광역시 해운대구 정자동 743-46, 한빚빌라 1115 543 호"],
+        ),
+        # A road name OCR read as Latin letters, between a district and a number.
+        (
+            "ko",
+            "대전광역시 분당구 MESES 378, 한빚빌라 115 동 1760 호",
+            ["대전광역시 분당구 MESES 378, 한빚빌라 115 동 1760 호"],
+        ),
+        # OCR dropped the 〒 mark: a postcode glued to the prefecture is still part of it.
+        (
+            "ja",
+            "お届け先を846-7406東京都千代田区丸の内1丁目21番5号に変更。",
+            ["846-7406東京都千代田区丸の内1丁目21番5号"],
+        ),
+        ("ja", "〒150-0001 東京都渋谷区神宮前1-2-3", ["〒150-0001 東京都渋谷区神宮前1-2-3"]),
         ("ja", "大阪府大阪市北区梅田1丁目2番3号 梅田ビル5F", ["大阪府大阪市北区梅田1丁目2番3号 梅田ビル5F"]),
         ("ja", "神奈川県横浜市西区みなとみらい2-3-1", ["神奈川県横浜市西区みなとみらい2-3-1"]),
         ("fr", "12 rue de la Paix", ["12 rue de la Paix"]),
@@ -71,6 +91,10 @@ def test_addresses(lang: str, text: str, expected: list[str]) -> None:
         ("en", "Order #12345"),
         ("en", "$19.99"),
         ("en", "London 14°C cloudy"),
+        ("ko", "강남구 Apple 12"),
+        ("ko", "3층짜리 건물"),
+        ("ja", "電話 03-1234-5678"),
+        ("ja", "注文 123-4567 東京 晴れ"),
     ],
 )
 def test_negatives(lang: str, text: str) -> None:
@@ -82,3 +106,19 @@ def test_multi_line_address_masks_every_line() -> None:
     hits = [found("en", line, lines[i - 1] if i else "") for i, line in enumerate(lines)]
     assert hits == [["742 Evergreen Terrace"], ["Apt 4B"], ["Springfield, IL 62704"]]
     assert found("en", "Apt 4B") == []  # alone, with no address above, it is not flagged
+
+
+@pytest.mark.parametrize(
+    ("lang", "row", "address_left"),
+    [
+        ("ja", "ORD-2025-099641 38,518円 2023-01-04", "128-0693京都府京都市左京区下鴨4丁目5番15号"),
+        ("ko", "주문 12:45 합계 ₩12,000", "서울특별시 강남구 테헤란로 12"),
+        ("en", "INV-20931 $19.99 2024/05/01", "742 Evergreen Terrace"),
+        ("fr", "CMD-88123 12,50 € 03/04/2025", "12 rue de la Paix"),
+    ],
+)
+def test_a_table_row_right_of_an_address_is_not_its_continuation(
+    lang: str, row: str, address_left: str
+) -> None:
+    # Context holds the cells to the left too: an address cell there must not spread to the row.
+    assert found(lang, row, address_left) == []

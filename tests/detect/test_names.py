@@ -31,6 +31,15 @@ LATIN = LatinNameRecognizer()
         ("정하은", "", ["정하은"]),
         ("김민", "고객명", ["김민"]),
         ("이하나", "성명", ["이하나"]),
+        # Tesseract's Korean model spaces syllables out, or glues the lead to the name.
+        ("받는 사 람 은 임 은 서 , 주 소 는 경기도 수원시", "", ["임 은 서"]),
+        ("받는사람은임은서 , 주소는경기도", "", ["임은서"]),
+        ("받는 사람은 송건우, 주소는", "", ["송건우"]),
+        ("임 은 서 님 안녕하세요", "", ["임 은 서"]),
+        ("보낸 사람: 박 지 훈", "", ["박 지 훈"]),
+        # Hangul read as Latin letters, or a foreign recipient, right after the lead.
+        ("받는 사 람 은 AAS 주 소 는 경기도", "", ["AAS"]),
+        ("받는 사람은 John Smith, 주소는", "", ["John Smith"]),
     ],
 )
 def test_korean_names(text: str, context: str, expected: list[str]) -> None:
@@ -49,6 +58,12 @@ def test_korean_names(text: str, context: str, expected: list[str]) -> None:
         "조회수 1,234",
         "김민",  # two syllables without context: too ambiguous alone
         "신한은행 이체 완료",
+        "받는 사람은 이상한 사람입니다",
+        "고객 이상한 요청",
+        "작성자 정말 좋아요",
+        "주 소 는 서 울",
+        "이 상 없 습 니 다",
+        "정 말 감 사 합 니 다",
     ],
 )
 def test_korean_negatives(text: str) -> None:
@@ -92,6 +107,9 @@ def test_japanese_negatives(text: str) -> None:
         ("À : Claire Fontaine", "", ["Claire Fontaine"]),
         ("Mr. Brown", "", ["Brown"]),
         ("Zephyrin Quillard", "Nom", ["Zephyrin Quillard"]),
+        # Monospaced OCR reads O as 0.
+        ('shipment to="Antoine R0BERT" addr=', "", ["Antoine R0BERT"]),
+        ("J0hn Smith", "", ["J0hn Smith"]),
     ],
 )
 def test_latin_names(text: str, context: str, expected: list[str]) -> None:
@@ -108,6 +126,8 @@ def test_latin_names(text: str, context: str, expected: list[str]) -> None:
         "May 2024",
         "June 12",
         "Monday Meeting",
+        "INF0 shipment order=0RD-2026-613789",
+        "H0LL0W P0INT 2024",
     ],
 )
 def test_latin_negatives(text: str) -> None:

@@ -15,7 +15,16 @@ from rich.console import Console
 from veil.exceptions import VeilError
 from veil.models import Pixels
 from veil.synth.fakedata import LANGUAGES, NAME_TYPE
-from veil.synth.people import ADDRESS_TYPE, FACE_TYPE, People, face_picture
+from veil.synth.people import (
+    ADDRESS_TYPE,
+    AVATAR_TYPE,
+    FACE_TYPE,
+    ICON_TYPE,
+    People,
+    disc_picture,
+    face_picture,
+    initials,
+)
 from veil.synth.score import score_boxes
 from veil.synth.screens import PEOPLE_SCENE_KINDS, SCENE_KINDS, ScreenSpec, render_screen
 
@@ -165,3 +174,32 @@ def test_bench_harness_scores_stand_ins(tmp_path: Path) -> None:
     data = json.dumps(bench_people.to_json([none, full], specs))
     values = [i.value for s in specs for i in render_screen(s).items if i.value and len(i.value) > 3]
     assert values and not [v for v in values if v in data], "no value reaches the numbers"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_video_call_has_initials_avatars_beside_names_and_round_icons_as_decoys(language: str) -> None:
+    screens = [render_screen(_spec("video_call", language, seed)) for seed in range(3)]
+    avatars = [(s, i) for s in screens for i in s.items if i.type == AVATAR_TYPE]
+    icons = [i for s in screens for i in s.items if i.type == ICON_TYPE]
+    assert avatars and all(not i.decoy and i.value for _, i in avatars)
+    assert icons and all(i.decoy for i in icons)
+    for screen, item in avatars:
+        # The box is the disc: its centre has the fill colour, its corners the background.
+        b = item.box
+        corner, centre_row = screen.pixels[b.y, b.x], screen.pixels[b.y + b.h // 2, b.x + 1]
+        assert b.w == b.h and not np.array_equal(corner, centre_row)
+
+
+@pytest.mark.parametrize(
+    ("name", "language", "expected"),
+    [("김민준", "ko", "민준"), ("남궁민수", "ko", "민수"), ("佐藤 翔太", "ja", "佐"),
+     ("Marie DUPONT", "fr", "MD"),
+     ("James K. Lee", "en", "JL"), ("Léa", "fr", "L")],
+)  # fmt: skip
+def test_initials(name: str, language: str, expected: str) -> None:
+    assert initials(name, language) == expected
+
+
+def test_disc_picture_rejects_bad_sizes() -> None:
+    with pytest.raises(VeilError):
+        disc_picture(4, (1, 2, 3), (4, 5, 6))

@@ -42,7 +42,10 @@ _KO_NUM = r"\d{1,5}(?:-\d{1,5})?"
 # Detail after the number: "(역삼동)", ", 101동 1203호", "5층", "래미안아파트 101동 1203호".
 _KO_DETAIL = (
     r"(?:[ ]?\([가-힣0-9, ]{1,20}\))?"
-    r"(?:,?[ ]?(?:[가-힣A-Za-z0-9]{1,15}[ ])?(?:\d{1,4}[ ]?동[ ]?)?\d{1,5}[ ]?(?:호|층)(?![가-힣]))?"
+    # Tesseract reads 층 as 증 (a copula or particle may follow: "2층입니다"),
+    # and 동 as 5 ("111동 543호" -> "1115 543 호"): a building number with or without 동.
+    r"(?:,?[ ]?(?:[가-힣A-Za-z0-9]{1,15}[ ])?(?:\d{1,4}[ ]?(?:동[ ]?)?)?\d{1,5}[ ]?(?:호|층|증)"
+    r"(?=입니다|이에요|이고|에|으로|로|[^가-힣]|$))?"
 )
 _KO_PATTERNS = (
     _p(
@@ -50,6 +53,14 @@ _KO_PATTERNS = (
         rf"(?:{_KO_REGION}[ ]?)?(?:{_KO_ADMIN}[ ]?){{0,2}}(?:[가-힣]{{1,5}}(?:읍|면)[ ]?)?"
         rf"[가-힣0-9]{{1,12}}(?:로|길)[ ]?{_KO_NUM}(?:번길[ ]?{_KO_NUM})?(?![\d가-힣]){_KO_DETAIL}",
         0.75,
+    ),
+    # A road name OCR turned into Latin letters ("센트럴로" -> "MESES"): region and district
+    # before it and a number after it still make a street address.
+    _p(
+        "ko-road-misread",
+        rf"{_KO_REGION}[ ]?(?:{_KO_ADMIN}[ ]?){{1,2}}[A-Za-z]{{2,12}}[ ]?{_KO_NUM}"
+        rf"(?![\d가-힣A-Za-z]){_KO_DETAIL}",
+        0.7,
     ),
     _p(
         "ko-lot",
@@ -78,14 +89,16 @@ _JA_BUILDING = (
     r"(?:ビル|マンション|ハイツ|タワー|コーポ|レジデンス|荘)?"
     r"[ ]?\d{1,5}(?:号室|号|F|階))?"
 )
-_JA_PATTERNS = (
-    _p("ja-postcode", r"〒[ ]?\d{3}-?\d{4}", 0.9),
+# A postcode before the prefecture, with or without 〒: OCR often drops the 〒 mark.
+_JA_POST = r"(?:(?:〒[ ]?|(?<![\d-]))\d{3}-\d{4}[ ]?)?"
+_JA_PATTERNS = (  # the block pattern first: with its postcode it is one span
     _p(
         "ja-block",
-        rf"(?:{_JA_PREF}[ ]?)?(?:{_JA_MUNI}[ ]?){{1,2}}{_JA_TOWN}[ ]?{_JA_BLOCK}{_JA_BUILDING}",
+        rf"{_JA_POST}(?:{_JA_PREF}[ ]?)?(?:{_JA_MUNI}[ ]?){{1,2}}{_JA_TOWN}[ ]?{_JA_BLOCK}{_JA_BUILDING}",
         0.8,
     ),
-    _p("ja-pref-muni", rf"{_JA_PREF}[ ]?{_JA_MUNI}{_JA_TOWN}", 0.55),
+    _p("ja-postcode", r"〒[ ]?\d{3}-?\d{4}", 0.9),
+    _p("ja-pref-muni", rf"{_JA_POST}{_JA_PREF}[ ]?{_JA_MUNI}{_JA_TOWN}", 0.55),
 )
 
 # --- French -----------------------------------------------------------------------------------
@@ -148,6 +161,14 @@ _EN_PATTERNS = (
 )
 
 
+# What an address line never holds: a price, a date, a clock time, an order or ticket code.
+_NOT_ADDRESS = re.compile(
+    r"[¥€$£₩]\s?\d|\d[\d,.]*\s?(?:円|원|€|EUR|USD)(?![가-힣])|"
+    r"\d{4}[-/.年]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}:\d{2}|"
+    r"\b[A-Z]{2,5}-\d{3,}"
+)
+
+
 class AddressRecognizer(Recognizer):
     """Postal addresses in one language family (see the subclasses)."""
 
@@ -175,9 +196,11 @@ class AddressRecognizer(Recognizer):
         return out
 
     def _continues(self, s: str, context: str) -> bool:
-        """A short line under an address line is the rest of that address (side panels)."""
+        """A short line under an address line is the rest of that address (side panels). A line
+        holding a price, a date, a time or an order code is not: `context` also holds the cells to
+        the left, and a table row right of an address cell is no part of it."""
         words = s.split()
-        if not words or len(words) > 8 or len(s) > 80:
+        if not words or len(words) > 8 or len(s) > 80 or _NOT_ADDRESS.search(s):
             return False
         ctx = normalize(context).text
         return any(p.regex.search(ctx) for p in self.patterns if p.score >= 0.7)

@@ -61,9 +61,28 @@ _KO_PARTICLES = (
     "에게서", "한테서", "께서", "에게", "한테", "이랑", "랑", "이가", "은", "는",
     "을", "를", "의", "와", "과", "도", "만", "께", "이", "가",
 )  # fmt: skip
-# Labels written before a name on the same line ("담당자: 김민준", "보낸 사람 이서연").
-_KO_BEFORE = re.compile(
-    r"(담당자|담당|작성자|보낸\s?사람|받는\s?사람|발신인|수신인|예금주|상담원|고객)\s*[:：]?\s*$"
+
+
+def _spaced(words: tuple[str, ...]) -> str:
+    """An alternation of `words` that tolerates a space between any two syllables: Tesseract's
+    Korean model often spaces syllables out ("받는 사 람 은")."""
+    return "|".join("[ ]?".join(w.replace(" ", "")) for w in sorted(words, key=len, reverse=True))
+
+
+# Words that announce the person named right after them ("받는 사람 이서연", "담당자: 김민준").
+_KO_LEADS = ("담당자", "작성자", "보낸 사람", "받는 사람", "보내는 사람", "받는 분", "보내는 분", "발신인",
+             "수신인", "예금주", "상담원", "수령인")  # fmt: skip
+_KO_BEFORE = re.compile(rf"(?:{_spaced((*_KO_LEADS, '담당', '고객'))})\s*[:：]?\s*$")
+# The same with a topic or subject particle ("받는 사람은 이서연"): a sentence, so the word after
+# must not be a verb or adjective (checked with Kiwi: "받는 사람은 이상한 ...").
+_KO_BEFORE_TOPIC = re.compile(rf"(?:{_spaced(_KO_LEADS)})[ ]?[은는이가]\s*$")
+# A lead glued to the name by OCR ("받는사람은임은서"): split the run after the particle.
+_KO_GLUED_LEAD = re.compile(rf"(?:{_spaced(_KO_LEADS)})[은는이가]?")
+# Hangul the OCR read as Latin letters ("받는 사람은 AAS"), or a foreign recipient: the word(s)
+# right after a lead are the name whatever their script.
+_KO_LATIN_AFTER = re.compile(
+    rf"(?:{_spaced(_KO_LEADS)})[ ]?(?:[은는이가][ ]?)?[:：]?[ ]?"
+    r"(?P<name>[A-Za-z][A-Za-z'.-]+(?:[ ][A-Za-z][A-Za-z'.-]+){0,2})(?=[ ]?[,.]|[ ][가-힣]|[ ]?$)"
 )
 # Common words that start with a surname syllable; never names on their own (이상, 정말, ...).
 _KO_COMMON = word_list("ko_common_words.txt")
@@ -97,7 +116,8 @@ def _surname_split(core: str) -> int:
 class KoreanNameRecognizer(Recognizer):
     """Hangul words of 2-5 syllables starting with a listed surname. With a title (님, 씨, 고객님,
     담당자, 과장 ...) or a name label they score high; alone, a 3-4 syllable word scores as a
-    name only when Kiwi finds it unknown or a proper noun (common nouns such as 이용자 do not)."""
+    name only when Kiwi finds it unknown or a proper noun (common nouns such as 이용자 do not).
+    OCR spacing is tolerated: "김 민준", and "임 은 서" after a lead or before a title."""
 
     name = "ko-person-name"
     types = (TYPE,)
@@ -106,30 +126,59 @@ class KoreanNameRecognizer(Recognizer):
     def analyze(self, text: str, context: str = "") -> list[TextSpan]:
         norm = normalize(text)
         s = norm.text
-        runs = [(m.start(), m.end()) for m in _HANGUL_RUN.finditer(s)]
+        runs = _split_glued_leads(s, [(m.start(), m.end()) for m in _HANGUL_RUN.finditer(s)])
         if not runs:
             return []
         labelled = _context_says_name(context)
-        tokens: list[Any] | None = None
-        out: list[TextSpan] = []
+        tokens: list[Any] = _kiwi().tokenize(s)
+        out = [
+            _span(norm, m.start("name"), m.end("name"), STRONG, self.name)
+            for m in _KO_LATIN_AFTER.finditer(s)
+        ]
         i = 0
         while i < len(runs):
             a, b = runs[i]
-            nxt = runs[i + 1] if i + 1 < len(runs) else None
-            # "김 민준": a lone surname syllable, one space, then the given name.
-            if nxt and b - a == 1 and nxt[0] == b + 1 and s[a] in word_list("ko_surnames.txt"):
-                joined = self._judge(s, a, nxt[1], runs, i + 1, labelled, tokens, spaced=True)
-                if joined is not None:
-                    out.append(_span(norm, a, joined[0], joined[1], self.name))
-                    i += 2
-                    continue
-            if tokens is None:
-                tokens = _kiwi().tokenize(s)
+            spaced = self._spaced_name(s, runs, i, labelled, tokens)
+            if spaced is not None:
+                out.append(_span(norm, a, spaced[0], spaced[1], self.name))
+                i += spaced[2]
+                continue
             found = self._judge(s, a, b, runs, i, labelled, tokens, spaced=False)
             if found is not None:
                 out.append(_span(norm, a, found[0], found[1], self.name))
             i += 1
         return out
+
+    def _spaced_name(
+        self, s: str, runs: list[tuple[int, int]], i: int, labelled: bool, tokens: list[Any]
+    ) -> tuple[int, float, int] | None:
+        """(end, score, runs used) for a name OCR spaced out: a lone surname syllable, then the
+        given name as one run ("김 민준") or as single syllables ("임 은 서")."""
+        a, b = runs[i]
+        if b - a != 1 or s[a] not in word_list("ko_surnames.txt"):
+            return None
+        if _KO_BEFORE_TOPIC.search(s[:b]):
+            return None  # "받는 사 람 은 ...": the syllable is the lead's particle, not a surname
+
+        def adjacent(j: int) -> bool:  # run j+1 follows run j after exactly one space
+            return j + 1 < len(runs) and runs[j + 1][0] == runs[j][1] + 1
+
+        if not adjacent(i):
+            return None
+        second = runs[i + 1]
+        if second[1] - second[0] >= 2:  # "김 민준", "김 민준님"
+            found = self._judge(s, a, second[1], runs, i + 1, labelled, tokens, spaced=True)
+            used = 2
+        elif adjacent(i + 1):  # "임 은 서", "임 은 서님"
+            found = self._judge(s, a, runs[i + 2][1], runs, i + 2, labelled, tokens, spaced=True)
+            # Single syllables are what a spaced-out sentence looks like too ("주 소 는"):
+            # only a lead, a title or a label makes them a name.
+            if found is not None and found[1] < STRONG:
+                found = None
+            used = 3
+        else:
+            return None
+        return None if found is None else (found[0], found[1], used)
 
     def _judge(
         self,
@@ -139,13 +188,15 @@ class KoreanNameRecognizer(Recognizer):
         runs: list[tuple[int, int]],
         i: int,
         labelled: bool,
-        tokens: list[Any] | None,
+        tokens: list[Any],
         spaced: bool,
     ) -> tuple[int, float] | None:
-        """(end of the name, score) for the word s[a:b], or None."""
+        """(end of the name, score) for the word s[a:b] (spaces inside when `spaced`), or None;
+        `runs[i]` is the word's last run."""
         word = s[a:b].replace(" ", "")
         following = s[runs[i + 1][0] : runs[i + 1][1]] if i + 1 < len(runs) else ""
         before = bool(_KO_BEFORE.search(s[:a]))
+        topic = not before and bool(_KO_BEFORE_TOPIC.search(s[:a]))
         for core_len, suffixed in _cores(word):
             core = word[:core_len]
             if core in _KO_COMMON or not _surname_split(core):
@@ -153,8 +204,10 @@ class KoreanNameRecognizer(Recognizer):
             # "김 민준": the spaced given name is two syllables and not a common word ("주 정도면").
             if spaced and (len(core) != 3 or core[1:] in _KO_COMMON):
                 continue
-            titled = suffixed or following.startswith(_KO_TITLES) or before
-            end = a + core_len + (1 if spaced else 0)
+            end = _end_after(s, a, core_len)
+            if (before or topic) and not suffixed and _inflected(tokens, a, end):
+                continue  # "받는 사람은 이상한 ...": an adjective, not a name
+            titled = suffixed or following.startswith(_KO_TITLES) or before or topic
             if titled or labelled:
                 return end, STRONG
             if len(core) >= 3 and (spaced or self._unknown_or_proper(tokens, a, end, core)):
@@ -162,13 +215,41 @@ class KoreanNameRecognizer(Recognizer):
         return None
 
     @staticmethod
-    def _unknown_or_proper(tokens: list[Any] | None, a: int, end: int, core: str) -> bool:
-        if tokens is None or core.endswith(_KO_PLACE_SUFFIX):
+    def _unknown_or_proper(tokens: list[Any], a: int, end: int, core: str) -> bool:
+        if core.endswith(_KO_PLACE_SUFFIX):
             return False
         inside = [t for t in tokens if a <= t.start < end]
         if not inside or any(t.tag.startswith(("V", "E", "M", "J")) and t.start > a for t in inside):
             return False
         return any(t.oov or t.tag == "NNP" for t in inside)
+
+
+def _inflected(tokens: list[Any], a: int, end: int) -> bool:
+    """Whether Kiwi reads s[a:end] as (part of) a verb or adjective: a stem or suffix inside it."""
+    return any(a <= t.start < end and t.tag.startswith(("V", "XS", "E")) for t in tokens)
+
+
+def _end_after(s: str, a: int, syllables: int) -> int:
+    """The offset just past the `syllables`-th non-space character from `a`."""
+    count = 0
+    for j in range(a, len(s)):
+        if s[j] != " ":
+            count += 1
+            if count == syllables:
+                return j + 1
+    return len(s)
+
+
+def _split_glued_leads(s: str, runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Split a run where OCR glued a lead to the name after it ("받는사람은임은서")."""
+    out: list[tuple[int, int]] = []
+    for a, b in runs:
+        m = _KO_GLUED_LEAD.match(s, a, b)
+        if m is not None and 2 <= b - m.end() <= 5 and " " not in s[a : m.end()]:
+            out += [(a, m.end()), (m.end(), b)]
+        else:
+            out.append((a, b))
+    return out
 
 
 def _cores(word: str) -> list[tuple[int, bool]]:
@@ -293,7 +374,7 @@ class LatinNameRecognizer(Recognizer):
 
     def analyze(self, text: str, context: str = "") -> list[TextSpan]:
         norm = normalize(text)
-        s = norm.text
+        s = _zero_as_o(norm.text)
         found: list[tuple[int, int, float]] = []
         for regex in (_TITLED, _HEADER):
             for m in regex.finditer(s):
@@ -309,6 +390,25 @@ class LatinNameRecognizer(Recognizer):
             a = s.index(stripped)
             found.append((a, a + len(stripped), STRONG))
         return [_span(norm, a, b, sc, self.name) for a, b, sc in _best(found)]
+
+
+# A word of letters with a zero among them ("R0BERT", "J0hn"): OCR in monospaced fonts reads O as 0.
+_ZERO_WORD = re.compile(r"(?<![\w])(?=[^\W\d_]*0)[^\W\d_0]*0[^\W\d_]*(?:0[^\W\d_]*)*(?![\w])")
+
+
+def _zero_as_o(s: str) -> str:
+    """`s` with 0 read as O (o in a lowercase word) inside words that are otherwise letters;
+    one character for one, so offsets hold."""
+
+    def fix(m: re.Match[str]) -> str:
+        word = m.group(0)
+        letters = word.replace("0", "")
+        if len(letters) < 2:
+            return word
+        inner = "O" if letters[1:].isupper() else "o"
+        return "".join(("O" if i == 0 else inner) if c == "0" else c for i, c in enumerate(word))
+
+    return _ZERO_WORD.sub(fix, s) if "0" in s else s
 
 
 def _trim_name(s: str, a: int, b: int) -> tuple[int, int]:

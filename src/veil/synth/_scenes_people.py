@@ -19,6 +19,7 @@ from veil.synth._scenes import _Builder
 from veil.synth.fakedata import LANGUAGES, NAME_TYPE, FakeValue, label_for
 from veil.synth.people import (
     ADDRESS_TYPE,
+    AVATAR_COLORS,
     CHAT_LINES,
     FIELD_LABELS,
     GREETINGS,
@@ -27,9 +28,10 @@ from veil.synth.people import (
     SHIP_TO_LABELS,
     TEL_LABEL,
     People,
+    disc_picture,
     face_picture,
 )
-from veil.synth.screens import Layout, Picture, Span
+from veil.synth.screens import PALETTES, Layout, Picture, Span
 
 _SLOT = re.compile(r"\{(name|other|addr|order)\}")
 
@@ -86,12 +88,50 @@ def _spans_width(b: _Builder, spans: tuple[Span, ...], font: str = "body") -> in
     return int(sum(b.width_of(s.text, font) for s in spans))
 
 
+def _avatar(b: _Builder, p: People, name: FakeValue, x: int, y: int, diameter: int, bg: str) -> Picture:
+    """An initials avatar of `name` at (x, y) on the palette colour `bg`; its disc is the truth."""
+    avatar = p.avatar(name)
+    fill = b.rng.choice(AVATAR_COLORS)
+    pixels = disc_picture(diameter, fill, PALETTES[b.spec.theme][bg], avatar.text)
+    return Picture(x, y, pixels, ((Box(0, 0, diameter, diameter), avatar),))
+
+
+def _icons(b: _Builder, p: People, right: int, y: int, diameter: int, bg: str) -> list[Picture]:
+    """Round icons and buttons with no name beside them (record dot, help, add): decoys, right-
+    aligned so their right edge is at `right`."""
+    out = []
+    for glyph in b.rng.sample(("", "?", "+", "!"), k=2):
+        right -= diameter
+        fill = b.rng.choice(AVATAR_COLORS)
+        pixels = disc_picture(diameter, fill, PALETTES[b.spec.theme][bg], glyph)
+        out.append(Picture(right, y, pixels, ((Box(0, 0, diameter, diameter), p.icon(b.lang, glyph)),)))
+        right -= diameter // 2
+    return out
+
+
+def _beside(b: _Builder, y: int, d: int, font: str = "body") -> int:
+    """Top of a `d`-pixel disc centred on the text line drawn at `y` in `font`."""
+    top, bottom = b.fonts[font].getbbox("Ag가")[1::2]
+    return y + int(top + bottom) // 2 - d // 2
+
+
+def _chat_header(b: _Builder, p: People, customer: FakeValue, order: FakeValue) -> list[Picture]:
+    """The customer's avatar and name over the conversation, and round buttons in the title bar."""
+    d = int(b.lh * 1.1)
+    pictures = [_avatar(b, p, customer, b.x0, _beside(b, b.y0, d, "bold"), d, "bg")]
+    b.text(b.x0 + d + 10, b.y0, Span(customer.text, customer), Span("  ·  "), Span(order.text, order),
+           font="bold")  # fmt: skip
+    icon_d = max(10, int(b.top * 0.55))
+    pictures += _icons(b, p, b.width - 16, (b.top - icon_d) // 2, icon_d, "accent")
+    return pictures
+
+
 # -- support chat ------------------------------------------------------------------------------
 def _cs_chat(b: _Builder) -> Layout:
     p = People(b.rng)
     _chrome(b, _ui("cs_chat", b.lang))
     customer, order = _name(b, p), b.fake.decoy("order_number", b.lang)
-    b.text(b.x0, b.y0, Span(customer.text, customer), Span("  ·  "), Span(order.text, order), font="bold")
+    pictures = _chat_header(b, p, customer, order)
     y, right = b.y0 + int(b.lh * 1.8), b.width - 24
     max_w = int((right - b.x0) * 0.85)
     customer_lines, agent_lines = CHAT_LINES[b.lang]
@@ -113,7 +153,7 @@ def _cs_chat(b: _Builder) -> Layout:
         tx = x - int(b.width_of(when.text, "small")) - 10 if mine else x + w + 10
         b.text(tx, y + b.lh // 2, Span(when.text, when), font="small", color="muted")
         y += int(b.lh * 1.9)
-    return b.layout()
+    return replace(b.layout(), pictures=tuple(pictures))
 
 
 # -- CRM contact card --------------------------------------------------------------------------
@@ -256,6 +296,8 @@ def _video_call(b: _Builder) -> Layout:
     when = b.fake.decoy("time", b.lang)
     b.text(16, (b.top - b.spec.font_px) // 2 - 2, Span(_ui("meeting", b.lang) + "  "), Span(when.text, when),
            color="sidebar_fg")  # fmt: skip
+    icon_d = max(10, int(b.top * 0.55))
+    pictures = _icons(b, p, b.width - 16, (b.top - icon_d) // 2, icon_d, "sidebar")
     panel_w = max(220, int(b.width * 0.2))
     stage = Box(0, b.top, b.width - panel_w, b.height - b.top)
     b.rect(stage, "sidebar")
@@ -266,7 +308,6 @@ def _video_call(b: _Builder) -> Layout:
     tile_w = (stage.w - pad * (cols + 1)) // cols
     tile_h = min((stage.h - pad * (rows + 1)) // rows, tile_w * 3 // 4)
     names: list[FakeValue] = []
-    pictures: list[Picture] = []
     for i in range(n):
         tile = Box(
             pad + (i % cols) * (tile_w + pad), stage.y + pad + (i // cols) * (tile_h + pad), tile_w, tile_h
@@ -274,13 +315,14 @@ def _video_call(b: _Builder) -> Layout:
         name = _name(b, p)
         names.append(name)
         pictures.extend(_tile(b, p, tile, name))
-    _participants(b, p, Box(stage.w, b.top, panel_w, b.height - b.top), names)
+    pictures += _participants(b, p, Box(stage.w, b.top, panel_w, b.height - b.top), names)
     return replace(b.layout(), pictures=tuple(pictures))
 
 
 def _tile(b: _Builder, p: People, tile: Box, name: FakeValue) -> list[Picture]:
-    """One participant: a face or an initials square, and a name tag at the bottom left."""
-    b.rect(tile, "header_bg" if b.spec.theme == "dark" else "muted")
+    """One participant: a face or an initials avatar, and a name tag at the bottom left."""
+    tile_bg = "header_bg" if b.spec.theme == "dark" else "muted"
+    b.rect(tile, tile_bg)
     tag_h = int(b.spec.font_px * 1.8)
     tag = (Span(name.text, name),)
     tag_w = _spans_width(b, tag, "small") + 16
@@ -289,10 +331,12 @@ def _tile(b: _Builder, p: People, tile: Box, name: FakeValue) -> list[Picture]:
            color="sidebar_fg")  # fmt: skip
     room_h = tile.h - tag_h - 24
     largest = min(200, int(room_h / 1.95), int(tile.w / 1.8))
-    if largest < 48 or b.rng.random() < 0.25:
-        side = min(room_h, tile.w) // 2
-        b.rect(Box(tile.x + (tile.w - side) // 2, tile.y + (room_h - side) // 2 + 8, side, side), "accent")
-        return []
+    if largest < 48 or b.rng.random() < 0.3:
+        side = min(room_h, tile.w, 1200) // 2
+        if side < 16:
+            return []
+        return [_avatar(b, p, name, tile.x + (tile.w - side) // 2, tile.y + (room_h - side) // 2 + 8, side,
+                        tile_bg)]  # fmt: skip
     face_px = b.rng.randint(48, largest)
     pixels, face = face_picture(face_px, b.rng.random() < 0.5, b.rng.choice((1.0, 1.0, 0.75, 0.55)))
     ph, pw = pixels.shape[:2]
@@ -300,15 +344,19 @@ def _tile(b: _Builder, p: People, tile: Box, name: FakeValue) -> list[Picture]:
     return [Picture(x, y, pixels, ((face, p.face(b.lang)),))]
 
 
-def _participants(b: _Builder, p: People, panel: Box, names: list[FakeValue]) -> None:
+def _participants(b: _Builder, p: People, panel: Box, names: list[FakeValue]) -> list[Picture]:
+    """The participant list (a small initials avatar beside each name) and the meeting chat."""
     b.rect(panel, "panel")
     x, y = panel.x + 16, panel.y + 16
     b.text(x, y, Span(f"{_ui('people', b.lang)} ({len(names)})"), font="bold")
     y += int(b.lh * 1.4)
+    d = int(b.lh * 0.85)
+    pictures = []
     for name in names:
-        if y + b.lh * 2 > b.height or b.width_of(name.text) > panel.w - 32:
+        if y + b.lh * 2 > b.height or b.width_of(name.text) + d + 10 > panel.w - 32:
             continue
-        b.text(x, y, Span(name.text, name))
+        pictures.append(_avatar(b, p, name, x, _beside(b, y, d), d, "panel"))
+        b.text(x + d + 10, y, Span(name.text, name))
         y += b.lh
     y += b.lh
     for _ in range(8):  # the meeting chat
@@ -319,6 +367,7 @@ def _participants(b: _Builder, p: People, panel: Box, names: list[FakeValue]) ->
         if _spans_width(b, spans, "small") < panel.w - 32:
             b.text(x, y, *spans, font="small")
         y += b.lh
+    return pictures
 
 
 # -- shipping labels ------------------------------------------------------------------------------

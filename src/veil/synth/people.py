@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from veil.exceptions import VeilError
 from veil.models import Box, Pixels
@@ -26,6 +26,16 @@ from veil.synth.fakedata import NAME_TYPE, FakeValue, label_for
 
 ADDRESS_TYPE = "address"
 FACE_TYPE = "face"
+# An initials avatar (a coloured disc with 1-2 letters) next to a participant's name tag: it
+# identifies the person as the name does. A plain round icon or button is a decoy of type ICON_TYPE.
+AVATAR_TYPE = "avatar"
+ICON_TYPE = "icon"
+# Avatar fills (Material-like hues): never pure black or white, so any solid mask changes them.
+AVATAR_COLORS: tuple[tuple[int, int, int], ...] = (
+    (229, 57, 53), (216, 27, 96), (142, 36, 170), (94, 53, 177), (57, 73, 171), (30, 136, 229),
+    (0, 137, 123), (67, 160, 71), (244, 81, 30), (109, 76, 65), (84, 110, 122), (251, 140, 0),
+)  # fmt: skip
+_GLYPH = (250, 250, 250)
 # The face in skimage's astronaut.png (512 x 512), hairline to chin and cheek to cheek, measured by
 # eye on the picture (not by the detector under test).
 ASTRONAUT_FACE = Box(178, 62, 94, 120)
@@ -225,6 +235,13 @@ class People:
     def face(self, language: str) -> FakeValue:
         return FakeValue(FACE_TYPE, language, "", FACE_TYPE)
 
+    def avatar(self, name: FakeValue) -> FakeValue:
+        """The initials avatar of `name`: its text is the initials drawn in the disc."""
+        return FakeValue(AVATAR_TYPE, name.language, initials(name.text, name.language), AVATAR_TYPE)
+
+    def icon(self, language: str, glyph: str = "") -> FakeValue:
+        return FakeValue(ICON_TYPE, language, glyph, ICON_TYPE, decoy=True)
+
     def company(self, language: str) -> FakeValue:
         return FakeValue("company", language, self.rng.choice(_COMPANIES[language]), "company", decoy=True)
 
@@ -305,3 +322,41 @@ def face_picture(face_px: int, mirrored: bool = False, brightness: float = 1.0) 
     if mirrored:
         out, fx = out[:, ::-1].copy(), size[0] - fx - fw
     return out, Box(int(fx), int(fy), int(np.ceil(fw)), int(np.ceil(fh)))
+
+
+def initials(name: str, language: str) -> str:
+    """What an app draws in a name's avatar: the given name's syllables in Korean ("민준"), the
+    family name's first character in Japanese, the first letters of first and last word else."""
+    compact = name.replace(" ", "")
+    if language == "ko":
+        return compact[-2:] if len(compact) >= 3 else compact[:1]
+    if language == "ja":
+        return compact[:1]
+    words = [w for w in name.replace(".", " ").split() if w[:1].isalpha()]
+    return (words[0][0] + (words[-1][0] if len(words) > 1 else "")).upper() if words else "?"
+
+
+def disc_picture(
+    diameter: int, fill: tuple[int, int, int], background: tuple[int, int, int], glyphs: str = ""
+) -> Pixels:
+    """A `diameter`-pixel square: an anti-aliased disc of `fill` on `background`, with `glyphs`
+    (initials, or an icon's "+" / "?") centred in it."""
+    from veil.synth import _fonts
+
+    if not 8 <= diameter <= 600:
+        raise VeilError("diameter must lie in 8-600 px")
+    k = 4  # drawn 4x and reduced: an anti-aliased edge, as a browser draws it
+    big = Image.new("RGB", (diameter * k, diameter * k), background)
+    draw = ImageDraw.Draw(big)
+    draw.ellipse((0, 0, diameter * k - 1, diameter * k - 1), fill=fill)
+    if glyphs:
+        size = max(6, int(diameter * k * (0.42 if len(glyphs) < 2 else 0.34)))
+        if glyphs.isascii():
+            font = _fonts.latin(size, bold=True)
+        else:
+            hangul = any("\uac00" <= c <= "\ud7a3" for c in glyphs)
+            font = _fonts.cjk(size, "ko" if hangul else "ja", bold=True)
+        c = diameter * k / 2
+        draw.text((c, c), glyphs, font=font, fill=_GLYPH, anchor="mm")
+    small = big.resize((diameter, diameter), Image.Resampling.LANCZOS)
+    return np.asarray(small, dtype=np.uint8).copy()
