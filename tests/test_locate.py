@@ -211,3 +211,32 @@ def test_cells_read_as_one_line_meet_their_own_column_headers() -> None:
     found = {(f.type, f.boxes[0].x // 10) for f in locate(table, default_analyzer(), b"k" * 32, 0)}
     assert ("person_name", 33) in found, found  # the name's box, with its padding into the gap
     assert ("ip_address", 20) in found and ("email", 60) in found
+
+
+def test_a_header_row_read_as_one_line_still_heads_its_columns() -> None:
+    from veil.detect.registry import default_analyzer
+    from veil.locate import locate, split_header_row
+
+    table = [
+        line("Phone", 10, 10),
+        _spread([("Amount", 150), ("Name", 235)], y=10),  # 25 px apart: two cells, one OCR line
+        line("Card", 400, 10),
+        line("$12.50", 150, 40),
+        line("Quill Robinette", 235, 40),
+    ]
+    found = {(f.type, f.boxes[0].x) for f in locate(table, default_analyzer(), b"k" * 32, 0)}
+    assert found == {("person_name", 235)}, found
+    # Words of one sentence stand closer: no cut, so "and" is not taken for a name.
+    sentence = _spread([("Confirm", 10), ("name", 90), ("and", 140), ("address", 180)], y=10)
+    assert [c.text for c in split_header_row(sentence, bool)] == [sentence.text]
+
+
+def test_rules_read_as_characters_separate_cells() -> None:
+    from veil.locate import split_at_rules
+
+    row = line("세금계산서 번호 | TAX-2023-66227", 10, 10)
+    assert [(c.text, c.box.x) for c in split_at_rules(row)] == [
+        ("세금계산서 번호", 10),
+        ("TAX-2023-66227", 130),
+    ]
+    assert split_at_rules(line("010-2222-3333", 10, 10))[0].text == "010-2222-3333"

@@ -104,13 +104,26 @@ def test_redactor_failure_masks_whole_frame() -> None:
 
 
 def test_verifier_residual_masks_whole_frame_with_fixed_engines() -> None:
-    # The verifier "reads" the value again: the frame must not leave as redacted.
-    outcome = pipeline(FixedEngine([fixed_line()]), verifier=FixedEngine([fixed_line()])).process(
-        blank_frame()
+    # The verifier reads the value where the primary pass saw nothing: the frame must not leave.
+    elsewhere = fixed_line(y=70)
+    outcome = pipeline(FixedEngine([fixed_line()]), verifier=FixedEngine([elsewhere])).process(
+        blank_frame(height=120)
     )
     assert outcome.result.mask_reason == MaskReason.VERIFIER_FOUND
     assert [f.type for f in outcome.result.verifier_findings] == ["phone"]
     assert (outcome.pixels == 0).all()
+
+
+def test_what_the_verifier_reads_inside_painted_masks_is_not_content() -> None:
+    # An engine reads a solid mask's edges as letters; inside a mask we painted (checked on the
+    # pixels) there is nothing to read, so such a reading is not a residual. The label before
+    # the mask is still read.
+    outcome = pipeline(FixedEngine([fixed_line()]), verifier=FixedEngine([fixed_line()])).process(
+        blank_frame()
+    )
+    assert outcome.result.verified and not outcome.result.masked_whole
+    # (The mask reaches a little past the value: its neighbours ":" and "입" are under it too.)
+    assert [ln.text for ln in outcome.text_layer if not ln.text.startswith("<")] == ["연락처", "니다"]
 
 
 def rendered_phone_frame() -> Frame:
@@ -132,6 +145,25 @@ def test_real_verifier_catches_a_leaky_redactor() -> None:
     outcome = pipeline(FixedEngine([fixed_line()]), verifier=real, redactor=LeakyRedactor()).process(frame)
     assert outcome.result.mask_reason == MaskReason.VERIFIER_FOUND
     assert (outcome.pixels == 0).all()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("ink", "paper"), [("white", "black"), ("black", "white")])
+def test_real_verifier_catches_a_leaky_redactor_on_any_background(ink: str, paper: str) -> None:
+    """The real primary engine finds the value, the redactor paints nothing: on a black terminal
+    the unpainted "mask" is mostly the fill colour already, yet it is not taken for a mask."""
+    from veil.ocr.registry import make_engine, make_verifier_engine
+    from veil.options import OcrOptions
+
+    image = Image.new("RGB", (640, 80), paper)
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf", 22)
+    ImageDraw.Draw(image).text((20, 24), f"Phone: {PHONE}", fill=ink, font=font)
+    frame = Frame(index=0, pixels=np.asarray(image, dtype=np.uint8).copy())
+    options = OcrOptions()
+    primary, real = make_engine(options.engine, options), make_verifier_engine(options)
+    outcome = pipeline(primary, verifier=real, redactor=LeakyRedactor()).process(frame)
+    assert [f.type for f in outcome.result.findings] == ["phone"]
+    assert outcome.result.mask_reason == MaskReason.VERIFIER_FOUND
 
 
 @pytest.mark.slow

@@ -23,9 +23,12 @@ from veil.models import Box, Finding, TextLine, TextSpan
 # Two boxes on one row are joined when the gap is below this many line heights: word gaps inside a
 # value are ~0.3-0.6, gaps between table cells are usually well above 1.5.
 JOIN_GAP_HEIGHTS = 1.2
+# Cells of a header row read as one line stand at least this many line heights apart.
+CELL_GAP_HEIGHTS = 0.8
 # A left neighbour this short (spaces aside) is a prefix of the value's field, not a field itself.
 PREFIX_CHARS = 6
 LabelTest = Callable[[TextLine], bool]
+_RULES = frozenset("|｜│┃¦")
 _VALUE_MARK = re.compile(r"[0-9０-９@＠]")
 _HANGUL_GAP = re.compile(r"(?<=[\uac00-\ud7a3]) (?=[\uac00-\ud7a3])")
 
@@ -211,8 +214,55 @@ def split_under_headers(row: TextLine, edges: Sequence[int]) -> list[TextLine]:
     return out
 
 
+def split_at_rules(row: TextLine) -> list[TextLine]:
+    """Cut a row at the vertical rules the OCR read as characters ("9602 | 정새롬 | 010-…", a label
+    and its input box's border): they separate cells, and no personal value holds one."""
+    text = row.text
+    if len(row.char_boxes) != len(text) or not any(c in _RULES for c in text):
+        return [row]
+    cells: list[TextLine] = []
+    start = 0
+    for i, c in enumerate([*text, "|"]):
+        if c not in _RULES:
+            continue
+        a, b = start, i
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if a < b:
+            cells.append(_piece(row, a, b, True))
+        start = i + 1
+    return cells
+
+
+def split_header_row(row: TextLine, is_label: Callable[[str], bool]) -> list[TextLine]:
+    """Cut a row of header cells that the OCR read as one line ("Amount Name") at its cell gaps
+    (at least `CELL_GAP_HEIGHTS` line heights; word spaces are narrower), when it holds no value
+    and one of the cells is a label. Anything else comes back whole."""
+    text, boxes = row.text, row.char_boxes
+    if len(boxes) != len(text) or _VALUE_MARK.search(text):
+        return [row]
+    cuts = [
+        i
+        for i in range(1, len(text) - 1)
+        if text[i] == " "
+        and text[i - 1] != " "
+        and text[i + 1] != " "
+        and boxes[i + 1].x - boxes[i - 1].x2 >= CELL_GAP_HEIGHTS * row.box.h
+    ]
+    if not cuts:
+        return [row]
+    bounds = [-1, *cuts, len(text)]
+    cells = [_piece(row, a + 1, b, True) for a, b in pairwise(bounds)]
+    return cells if any(is_label(c.text) for c in cells) else [row]
+
+
 def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_index: int) -> list[Finding]:
     rows = assemble_rows([piece for line in lines for piece in split_at_gaps(line)])
+    rows = [cell for row in rows for cell in split_at_rules(row)]
+    vocabulary = analyzer.labels
+    rows = [cell for row in rows for cell in split_header_row(row, lambda t: bool(vocabulary.label_type(t)))]
     labels = {id(r) for r in rows if analyzer.labels.label_type(r.text)}
     headers = header_cells(rows, labels)
     field_labels = labels | {id(r) for r in rows if is_decoy_label(r.text)}
@@ -235,9 +285,14 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
         for unit in (row, *split_under_headers(row, edges)):
             for span in analyzer.analyze(unit.text, context_of(unit, rows, is_label, is_field_label)):
                 found = _finding(unit, span, key, frame_index)
-                if not any(f.type == found.type and f.boxes == found.boxes for f in findings):
+                if not any(_covers(f, found) for f in findings):
                     findings.append(found)
     return findings
+
+
+def _covers(kept: Finding, new: Finding) -> bool:
+    """`new` repeats `kept` (found again in a piece of the row, within a pixel or two)."""
+    return kept.type == new.type and all(any(k.grow(2).contains(b) for k in kept.boxes) for b in new.boxes)
 
 
 def _finding(row: TextLine, span: TextSpan, key: bytes, frame_index: int) -> Finding:

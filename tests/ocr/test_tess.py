@@ -145,3 +145,9 @@ def test_recognize_returning_false_raises() -> None:
     engine._apis["eng"] = Refusing()
     with pytest.raises(EngineError, match="recognition failed"):
         engine.read(np.full((20, 20, 3), 255, dtype=np.uint8))
+
+
+def test_vertical_text_detection_is_off() -> None:
+    # With jpn loaded, Tesseract otherwise reads a column of Hangul labels as vertical "lines".
+    engine = TesseractEngine("kor+jpn+eng")
+    assert engine._api("kor+jpn+eng").GetVariableAsString("textord_tabfind_vertical_text") == "0"

@@ -118,6 +118,9 @@ class TesseractEngine(OcrEngine):
                 )
             except RuntimeError as exc:
                 raise EngineError(f"Tesseract could not load languages {languages}: {exc}") from None
+            # Screens carry no vertical text; with jpn loaded, Tesseract otherwise reads a column
+            # of Hangul labels as vertical "lines" (garbage syllables stacked over three rows).
+            api.SetVariable("textord_tabfind_vertical_text", "0")
             self._apis[languages] = api
         return api
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from veil.detect.analyzer import Analyzer
 from veil.locate import locate
-from veil.models import Pixels
+from veil.models import Box, Pixels, TextLine
 from veil.ocr.base import OcrEngine
 from veil.verify.base import Verdict, Verifier
 
@@ -16,6 +18,61 @@ class RescanVerifier(Verifier):
         self.key = key
 
     def check(self, pixels: Pixels, frame_index: int) -> Verdict:
-        lines = self.engine.read(pixels)
+        return self.check_masked(pixels, frame_index, ())
+
+    def check_masked(self, pixels: Pixels, frame_index: int, masks: Sequence[Box]) -> Verdict:
+        """`check`, ignoring what is read inside `masks`: solid fills the caller painted and
+        checked (see `outside_masks`)."""
+        lines = outside_masks(self.engine.read(pixels), masks)
         findings = locate(lines, self.analyzer, self.key, frame_index)
         return Verdict(findings=tuple(findings), lines=tuple(lines))
+
+
+def outside_masks(lines: Sequence[TextLine], masks: Sequence[Box]) -> list[TextLine]:
+    """`lines` without the characters read inside `masks` (solid fills the caller has checked are
+    painted): an engine reads mask edges as letters ("oun Sw —_ SF") and a pseudonym label as a
+    name, and neither is anything of the screen's. Lines are cut where characters go; nothing
+    outside a mask is ever dropped."""
+    if not masks:
+        return list(lines)
+    out: list[TextLine] = []
+    for line in lines:
+        if len(line.char_boxes) != len(line.text):
+            out.append(line)
+            continue
+        keep = [not any(m.contains(_centre(b)) for m in masks) for b in line.char_boxes]
+        if all(keep):
+            out.append(line)
+            continue
+        out += [_sub_line(line, a, b) for a, b in _runs(line.text, keep)]
+    return out
+
+
+def _centre(box: Box) -> Box:
+    return Box(box.x + box.w // 2, box.y + box.h // 2, 1, 1)
+
+
+def _runs(text: str, keep: list[bool]) -> list[tuple[int, int]]:
+    """[start, end) of each run of kept characters, trimmed of spaces; blank runs dropped."""
+    runs: list[tuple[int, int]] = []
+    start = None
+    for i, kept in enumerate([*keep, False]):
+        if kept and start is None:
+            start = i
+        elif not kept and start is not None:
+            a, b = start, i
+            while a < b and text[a].isspace():
+                a += 1
+            while b > a and text[b - 1].isspace():
+                b -= 1
+            if a < b:
+                runs.append((a, b))
+            start = None
+    return runs
+
+
+def _sub_line(line: TextLine, start: int, end: int) -> TextLine:
+    boxes = line.char_boxes[start:end]
+    cover = Box.covering([b for b in boxes if b.area > 0] or [line.box])
+    box = Box(cover.x, line.box.y, cover.w, line.box.h)
+    return TextLine(line.text[start:end], box, boxes, line.confidence, line.engine)
