@@ -42,12 +42,19 @@ from veil.synth.recording import RecordingTruth
 from veil.synth.score import boxes_mask
 
 MARGIN_PX = 4  # the embedded policy's redact.margin_px
+WORKERS = 0  # worker processes for Veil's runs (--workers); 0: the usable cores
 
 
 # -- the child process --------------------------------------------------------------------------
 def _usage() -> dict[str, float]:
     ru = resource.getrusage(resource.RUSAGE_SELF)
-    return {"peak_rss_mb": ru.ru_maxrss / 1024, "cpu_seconds": ru.ru_utime + ru.ru_stime}
+    # Worker processes of a pool (joined by now): the largest one's peak, and their CPU time.
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "peak_rss_mb": ru.ru_maxrss / 1024,
+        "worker_peak_rss_mb": kids.ru_maxrss / 1024,
+        "cpu_seconds": ru.ru_utime + ru.ru_stime + kids.ru_utime + kids.ru_stime,
+    }
 
 
 def worker_floor(source_path: Path, output: Path) -> dict[str, Any]:
@@ -68,22 +75,22 @@ def worker_floor(source_path: Path, output: Path) -> dict[str, Any]:
     return {"frames": frames, "wall_seconds": time.perf_counter() - started}
 
 
-def worker_veil(source_path: Path, output: Path, full: bool) -> dict[str, Any]:
+def worker_veil(source_path: Path, output: Path, full: bool, workers: int | None) -> dict[str, Any]:
     from veil.api import RunOptions, redact_file
     from veil.options import LedgerOptions, Policy
 
     policy = Policy(ledger=LedgerOptions(enabled=False))
     started = time.perf_counter()
-    report = redact_file(source_path, RunOptions(policy, output=output, full=full))
+    report = redact_file(source_path, RunOptions(policy, output=output, full=full, workers=workers))
     wall = time.perf_counter() - started
-    return {"frames": len(report.frames), "wall_seconds": wall, "summary": report.summary()}
+    return {"frames": report.frame_count, "wall_seconds": wall, "summary": report.summary()}
 
 
 def run_worker(mode: str, source: Path, output: Path, home: Path) -> dict[str, Any]:
     """Run one measurement in a fresh interpreter (own peak RSS, no warm caches shared)."""
     result = output.with_suffix(".result.json")
     cmd = [sys.executable, "-m", "bench.speed", "--worker", mode, str(source), str(output), str(result)]
-    env = {**os.environ, "VEIL_HOME": str(home)}
+    env = {**os.environ, "VEIL_HOME": str(home), "VEIL_BENCH_WORKERS": str(WORKERS)}
     subprocess.run(cmd, check=True, env=env)
     data: dict[str, Any] = json.loads(result.read_text(encoding="utf-8"))
     return data
@@ -93,7 +100,8 @@ def worker_main(mode: str, source: Path, output: Path, result: Path) -> int:
     if mode == "floor":
         data = worker_floor(source, output)
     else:
-        data = worker_veil(source, output, full=(mode == "full"))
+        requested = int(os.environ.get("VEIL_BENCH_WORKERS", "0")) or None
+        data = worker_veil(source, output, full=(mode == "full"), workers=requested)
     data.update(_usage())
     result.write_text(json.dumps(data), encoding="utf-8")
     return 0
@@ -135,6 +143,7 @@ class Measured:
     wall: float = 0.0
     video_seconds: float = 0.0
     rss_mb: float = 0.0
+    worker_rss_mb: float = 0.0
     cpu: float = 0.0
     extra: dict[str, Any] | None = None
 
@@ -151,6 +160,7 @@ class Measured:
         self.wall += float(data["wall_seconds"])
         self.video_seconds += int(data["frames"]) / fps
         self.rss_mb = max(self.rss_mb, float(data["peak_rss_mb"]))
+        self.worker_rss_mb = max(self.worker_rss_mb, float(data.get("worker_peak_rss_mb", 0.0)))
         self.cpu += float(data["cpu_seconds"])
 
 
@@ -282,7 +292,7 @@ def render(res: Results) -> Table:
     cols = [res.incremental, res.full, res.incremental_subset, res.presidio, res.floor]
     table = Table(
         title=f"Speed: {a.recordings} office recording(s) x {a.seconds:g} s, {a.width}x{a.height}, "
-        f"{a.fps} fps, {os.cpu_count()} CPUs, load avg before/after {load}"
+        f"{a.fps} fps, {os.cpu_count()} CPUs, workers {a.workers or 'auto'}, load avg before/after {load}"
     )
     table.add_column("")
     names = [
@@ -305,7 +315,8 @@ def render(res: Results) -> Table:
     row("real-time factor (video s / wall s)", lambda m: _num(m.realtime, 3))
     row("Veil incremental fps / this fps", lambda m: _num(base / m.fps, 2) + "x")
     row("CPU cores busy (cpu s / wall s)", lambda m: _num(m.cpu / m.wall, 2) if m.cpu else "-")
-    row("peak RSS MB", lambda m: _num(m.rss_mb, 0))
+    row("peak RSS MB (main process)", lambda m: _num(m.rss_mb, 0))
+    row("peak RSS MB (largest worker)", lambda m: _num(m.worker_rss_mb, 0) if m.worker_rss_mb else "-")
     table.add_section()
     t = res.tracking
     table.add_row("frames needing OCR (full / incremental)", _pct(t["share_frames_ocr"]) +
@@ -338,6 +349,7 @@ def to_json(res: Results) -> dict[str, Any]:
             "fps": round(x.fps, 4),
             "realtime_factor": round(x.realtime, 4),
             "peak_rss_mb": round(x.rss_mb, 1),
+            "worker_peak_rss_mb": round(x.worker_rss_mb, 1),
             "cpu_seconds": round(x.cpu, 2),
             **(x.extra or {}),
         }
@@ -353,6 +365,7 @@ def to_json(res: Results) -> dict[str, Any]:
             "full_frames": a.full_frames,
             "presidio_frames": a.presidio_frames,
             "cpus": os.cpu_count(),
+            "workers": a.workers,
         },
         "load_average_before": res.load[0],
         "load_average_after": res.load[1],
@@ -383,6 +396,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--presidio-frames", type=int, default=10, help="frames Presidio redacts (10)")
     parser.add_argument("--full-frames", type=int, default=50, help="frames Veil --full processes (50)")
+    parser.add_argument("--workers", type=int, default=0, help="Veil's worker processes (0: the cores)")
     parser.add_argument("--workdir", type=Path, help="keep recordings and outputs here (default: temp)")
     parser.add_argument("--json", type=Path, help="write the numbers to this file too")
     parser.add_argument("--worker", nargs=4, metavar=("MODE", "IN", "OUT", "RESULT"), help=argparse.SUPPRESS)
@@ -390,6 +404,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.worker:
         mode, src, out, result = args.worker
         return worker_main(mode, Path(src), Path(out), Path(result))
+    global WORKERS  # noqa: PLW0603 - passed to the child processes through their environment
+    WORKERS = args.workers
     console = Console(stderr=True)
     with tempfile.TemporaryDirectory(prefix="veil-speed-") as tmp:
         work = args.workdir or Path(tmp)

@@ -140,12 +140,6 @@ def test_no_one_frame_leak(table_run: TableRun) -> None:
     assert leaks == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open in issue 4: scrolls are now detected (3 of the 4), but the verifier's reading of "
-    "band crops finds residual addresses/names the primary pass did not, so frames 1, 12 and 13 are "
-    "masked whole (fail closed) and the incremental state restarts from a full frame",
-)
 def test_still_frames_are_not_reread_and_scrolls_are_shifted(table_run: TableRun) -> None:
     stats = table_run.report.stats
     assert stats["frames_still"] >= 9  # frames 2-10 repeat frame 1

@@ -6,42 +6,33 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import TextIO
 
 from veil.capture.base import FrameSink
 from veil.capture.open import default_output_path, open_sink, open_source
-from veil.capture.windows import WindowEvent, WindowGate, WindowTimeline
-from veil.detect.analyzer import Analyzer, replace_findings
+from veil.capture.windows import WindowGate
+from veil.detect.analyzer import Analyzer
 from veil.detect.registry import default_analyzer
 from veil.exceptions import InputError, OutputError
-from veil.models import Finding, Frame, FrameResult, Pixels, TextSpan
+from veil.framestep import SEGMENT_FRAMES
+from veil.models import Frame, FrameResult, Pixels, TextSpan
 from veil.ocr.registry import make_engine, make_verifier_engine
 from veil.options import Policy
-from veil.pipeline import FrameOutcome, FramePipeline
+from veil.pipeline import FramePipeline
 from veil.progress import NullProgress, ProgressBar, ProgressFactory
 from veil.redact.fill import FillRedactor
-from veil.report import RunReport, write_json_atomic
+from veil.report import RunReport
 from veil.store.home import load_or_create_key
-from veil.track.incremental import IncrementalPipeline
+from veil.workers import FrameWork, open_work, plan_workers
 
 log = logging.getLogger(__name__)
-
-
-class FrameProcessor(Protocol):
-    @property
-    def timings(self) -> defaultdict[str, float]: ...
-
-    def process(self, frame: Frame) -> FrameOutcome: ...
-
-    def deny(self, frame: Frame) -> FrameOutcome: ...
 
 
 @dataclass(frozen=True)
@@ -50,6 +41,9 @@ class RunOptions:
     output: Path | None = None
     report: Path | None = None
     full: bool = False  # every frame from scratch, instead of only what changed
+    # Worker processes for the OCR work; None: the usable cores. 1 runs in this process.
+    workers: int | None = None
+    segment_frames: int = SEGMENT_FRAMES  # the tracker restarts (a full read) every so many frames
 
 
 def build_pipeline(policy: Policy, analyzer: Analyzer | None = None) -> FramePipeline:
@@ -88,68 +82,47 @@ def companion_paths(output: Path) -> tuple[Path, Path]:
     return stem.with_name(stem.name + ".report.json"), stem.with_name(stem.name + ".textlayer.jsonl")
 
 
-def _layer_record(outcome: FrameOutcome, window: WindowEvent | None, analyzer: Analyzer) -> str:
-    meta = None
-    if window is not None:
-        # Window titles and URLs carry names and e-mails ("Inbox - kim@…"): scrub them too.
-        meta = {k: replace_findings(getattr(window, k), analyzer) for k in ("app", "title", "url")}
-    record = {
-        "frame": outcome.result.index,
-        "t": round(outcome.result.seconds, 4),
-        "user": window.user if window else None,
-        "window": meta,
-        "lines": [{"box": ln.box.as_list(), "text": ln.text} for ln in outcome.text_layer],
-        "changed": [],
-    }
-    return json.dumps(record, ensure_ascii=False)
-
-
 @dataclass
 class _Run:
     """Everything one run's frame loop writes to."""
 
-    pipeline: FrameProcessor
+    frames: FrameWork
     sink: FrameSink
     layer: TextIO
     report: RunReport
     bar: ProgressBar
-    timeline: WindowTimeline
-    gate: WindowGate
-    analyzer: Analyzer
 
 
 def redact_file(source_path: Path, options: RunOptions, progress: ProgressFactory | None = None) -> RunReport:
     """Redact a video, an image or a folder of images. Writes the output, the report and the
     sanitized text layer, each under a temporary name renamed on success. If the input turns out
     corrupt midway, what was already processed is kept under a `.partial` name and the InputError
-    is raised after the report is written."""
+    is raised after the report is written. Long inputs are shared among `options.workers`
+    processes (see `veil.workers`); the output does not depend on how many."""
     policy = options.policy
     source = open_source(source_path, policy.video)
     output = options.output or default_output_path(source_path)
     report_path, layer_path = companion_paths(output)
     report_path = options.report or report_path
-    report = RunReport(input=source_path.name, output=str(output), kind=source.info.kind)
-    full = build_pipeline(policy)
-    pipeline: FrameProcessor = full if options.full else IncrementalPipeline(full)
+    report = RunReport(
+        input=source_path.name, output=str(output), kind=source.info.kind, spool_dir=report_path.parent
+    )
     layer_tmp = layer_path.with_name(f".{layer_path.name}.tmp")
     make_progress: ProgressFactory = progress or NullProgress
+    count = plan_workers(options.workers, source.info.frame_count, options.segment_frames)
+    work = open_work(source_path, policy, options.full, count, options.segment_frames, output.parent)
     sink = open_sink(source.info, output, policy.video)
     try:
         with (
+            work,
             open(layer_tmp, "w", encoding="utf-8") as layer,
             make_progress(source.info.frame_count, "redacting") as bar,
         ):
-            run = _Run(
-                pipeline,
-                sink,
-                layer,
-                report,
-                bar,
-                WindowTimeline.load(source_path),
-                full.gate or WindowGate(()),
-                full.analyzer,
-            )
-            _run_frames(source.frames(), run)
+            try:
+                _run_frames(source.frames(), _Run(work, sink, layer, report, bar))
+            finally:  # a partial run's report has its timings too
+                _add(report.timings, work.timings)
+                report.stats.update(work.stats)
     except InputError as exc:
         report.error = str(exc)
         _keep_partial(sink, output, layer_tmp, layer_path, report, report_path)
@@ -157,17 +130,24 @@ def redact_file(source_path: Path, options: RunOptions, progress: ProgressFactor
     except BaseException:
         sink.abort()
         layer_tmp.unlink(missing_ok=True)
+        report.discard()
         raise
-    report.timings.update(pipeline.timings)
-    report.stats.update(getattr(pipeline, "stats", {}))
-    sink.close()
-    os.replace(layer_tmp, layer_path)
-    if policy.ledger.enabled:
-        from veil.audit.record import record_redaction
+    try:
+        sink.close()
+        os.replace(layer_tmp, layer_path)
+        if policy.ledger.enabled:
+            from veil.audit.record import record_redaction
 
-        report.recording_id = record_redaction(source_path, report, policy)
-    write_json_atomic(report_path, report.to_json())
+            report.recording_id = record_redaction(source_path, report, policy)
+        report.write(report_path)
+    finally:
+        report.discard()
     return report
+
+
+def _add(total: defaultdict[str, float], more: dict[str, float]) -> None:
+    for key, seconds in more.items():
+        total[key] += seconds
 
 
 def _run_frames(frames: Iterator[Frame], run: _Run) -> None:
@@ -175,38 +155,23 @@ def _run_frames(frames: Iterator[Frame], run: _Run) -> None:
     for frame in frames:
         started = time.perf_counter()
         run.report.timings["decode"] += started - clock
-        window = run.timeline.at(frame.seconds)
-        outcome = _process(frame, window, run)
-        done = time.perf_counter()
-        run.sink.write(frame, outcome.pixels)
-        run.layer.write(_layer_record(outcome, window, run.analyzer) + "\n")
-        run.report.add(outcome.result)
+        done = run.frames.process(frame)
+        written = time.perf_counter()
+        run.sink.write(frame, done.pixels)
+        run.layer.write(done.layer + "\n")
+        run.report.add(done.result)
         run.bar.update(1)
         clock = time.perf_counter()
-        run.report.timings["encode"] += clock - done
-
-
-def _process(frame: Frame, window: WindowEvent | None, run: _Run) -> FrameOutcome:
-    """The policy gate first: a confidential window is never read, only painted over."""
-    if window is None or not run.gate.denies(window):
-        return run.pipeline.process(frame)
-    if window.bounds is None:
-        return run.pipeline.deny(frame)
-    region = window.bounds.clip(frame.width, frame.height)
-    pixels = frame.pixels.copy()
-    pixels[region.y : region.y2, region.x : region.x2] = 0
-    outcome = run.pipeline.process(replace(frame, pixels=pixels))
-    denied = Finding("confidential_window", (region,), "policy", 1.0, "", frame.index)
-    result = replace(outcome.result, findings=(*outcome.result.findings, denied))
-    return replace(outcome, result=result)
+        run.report.timings["encode"] += clock - written
 
 
 def _keep_partial(
     sink: FrameSink, output: Path, layer_tmp: Path, layer_path: Path, report: RunReport, report_path: Path
 ) -> None:
-    if not report.frames:
+    if not report.frame_count:
         sink.abort()
         layer_tmp.unlink(missing_ok=True)
+        report.discard()
         return
     try:
         partial = sink.close_partial()
@@ -214,6 +179,10 @@ def _keep_partial(
     except (OSError, OutputError) as exc:
         log.error("could not keep the partial output: %s", type(exc).__name__)
         sink.abort()
+        report.discard()
         return
     report.output = str(partial)
-    write_json_atomic(report_path, report.to_json())
+    try:
+        report.write(report_path)
+    finally:
+        report.discard()

@@ -1,0 +1,131 @@
+"""One decoded frame to its redacted pixels, report record and text-layer line, in one process.
+
+`FrameStep` is what the in-process path runs and what each worker process of `veil.workers` runs:
+the policy gate (a confidential window is never read, only painted over), then the pipeline, then
+the sanitized text-layer line. The change tracker restarts every `segment_frames` frames, so the
+result of a frame never depends on how many processes share the work: a segment start is a full
+read, in-process as in a pool.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from veil.capture.windows import WindowEvent, WindowGate, WindowTimeline
+from veil.detect.analyzer import Analyzer, replace_findings
+from veil.models import Box, Finding, Frame, FrameResult, MaskReason, Pixels
+from veil.pipeline import FrameOutcome, FramePipeline, LayerLine
+from veil.track.incremental import IncrementalPipeline
+
+# Frames per segment: the tracker restarts (one full read) at each segment start, and a pool
+# hands whole segments to its workers. 150 frames = 30 s at 5 fps, the incremental path's own
+# refresh period, so segments add almost no full reads.
+SEGMENT_FRAMES = 150
+
+
+@dataclass(frozen=True, slots=True)
+class FrameDone:
+    """A processed frame: redacted pixels, what the report records, the text-layer JSON line."""
+
+    pixels: Pixels
+    result: FrameResult
+    layer: str
+
+
+def layer_record(
+    result: FrameResult, lines: Sequence[LayerLine], window: WindowEvent | None, analyzer: Analyzer
+) -> str:
+    """The sanitized text-layer line of a frame."""
+    meta = None
+    if window is not None:
+        # Window titles and URLs carry names and e-mails ("Inbox - kim@…"): scrub them too.
+        meta = {k: replace_findings(getattr(window, k), analyzer) for k in ("app", "title", "url")}
+    record = {
+        "frame": result.index,
+        "t": round(result.seconds, 4),
+        "user": window.user if window else None,
+        "window": meta,
+        "lines": [{"box": ln.box.as_list(), "text": ln.text} for ln in lines],
+        "changed": [],
+    }
+    return json.dumps(record, ensure_ascii=False)
+
+
+class FrameStep:
+    """Gate, pipeline and text layer for one process; `restart()` begins a new segment."""
+
+    def __init__(
+        self, full: FramePipeline, incremental: bool, timeline: WindowTimeline, segment_frames: int
+    ) -> None:
+        self.full = full
+        self.incremental = incremental
+        self.timeline = timeline
+        self.segment_frames = max(1, segment_frames)
+        self.gate = full.gate or WindowGate(())
+        self.analyzer = full.analyzer
+        self._stats: Counter[str] = Counter()
+        self._tracker: IncrementalPipeline | None = None
+        self._fresh = False  # restarted, no frame seen since
+
+    @property
+    def timings(self) -> defaultdict[str, float]:
+        return self.full.timings
+
+    @property
+    def stats(self) -> Counter[str]:
+        out = Counter(self._stats)
+        if self._tracker is not None:
+            out.update(self._tracker.stats)
+        return out
+
+    def restart(self) -> None:
+        """Forget the previous frame: the next frame is read whole."""
+        if self._tracker is not None:
+            self._stats.update(self._tracker.stats)
+        self._tracker = IncrementalPipeline(self.full) if self.incremental else None
+        self._stats["segments"] += 1
+        self._fresh = True
+
+    def __call__(self, frame: Frame) -> FrameDone:
+        if not self._fresh and (frame.index % self.segment_frames == 0 or self._stats["segments"] == 0):
+            self.restart()
+        self._fresh = False
+        window = self.timeline.at(frame.seconds)
+        outcome = self._process(frame, window)
+        layer = layer_record(outcome.result, outcome.text_layer, window, self.analyzer)
+        return FrameDone(outcome.pixels, outcome.result, layer)
+
+    def _pipeline(self) -> FramePipeline | IncrementalPipeline:
+        return self._tracker if self._tracker is not None else self.full
+
+    def _process(self, frame: Frame, window: WindowEvent | None) -> FrameOutcome:
+        """The policy gate first: a confidential window is never read, only painted over."""
+        pipeline = self._pipeline()
+        if window is None or not self.gate.denies(window):
+            return pipeline.process(frame)
+        if window.bounds is None:
+            return pipeline.deny(frame)
+        region = window.bounds.clip(frame.width, frame.height)
+        pixels = frame.pixels.copy()
+        pixels[region.y : region.y2, region.x : region.x2] = 0
+        outcome = pipeline.process(replace(frame, pixels=pixels))
+        denied = Finding("confidential_window", (region,), "policy", 1.0, "", frame.index)
+        result = replace(outcome.result, findings=(*outcome.result.findings, denied))
+        return replace(outcome, result=result)
+
+
+def masked_frame(
+    frame: Frame,
+    reason: MaskReason,
+    mask: Callable[[Pixels], Pixels],
+    window: WindowEvent | None,
+    analyzer: Analyzer,
+) -> FrameDone:
+    """A frame masked whole without being read (its worker died or stalled), as the pipeline
+    masks one: solid fill, a `<masked>` text layer."""
+    result = FrameResult(frame.index, frame.seconds, (), masked_whole=True, mask_reason=reason)
+    whole = (LayerLine(Box(0, 0, frame.width, frame.height), "<masked>"),)
+    return FrameDone(mask(frame.pixels), result, layer_record(result, whole, window, analyzer))

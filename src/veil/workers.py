@@ -1,0 +1,517 @@
+"""The frames of a long recording shared among worker processes, one per usable core.
+
+Why segments: the incremental path is sequential (each frame is read against the previous one),
+so frames cannot be dealt out one by one. The recording is cut into segments of
+`segment_frames` frames (30 s at 5 fps); each worker process runs its own pipeline (built from the
+policy, one OCR thread) over whole segments, restarting the change tracker at each segment start
+(a full read, as in-process: see `veil.framestep`, so the output does not depend on the number of
+workers). Each worker decodes the input itself (decoding costs ~1 % of the analysis) and appends
+its results to a spool file per segment; the main process decodes too, and writes outputs strictly
+in frame order, taking each frame's result from the spool as soon as its worker has flushed it.
+At most two segments per worker are handed out ahead of the one being written, so memory holds one
+frame in the main process and disk at most a few segments of (compressed, redacted) frames.
+
+Fail closed: a worker that dies or stalls (no word for `stall_seconds`) is killed; the frame it was
+on is masked whole with a reason (ocr-failed / ocr-timeout), and the rest of its segment goes to a
+fresh worker. A result that does not match the frame the main process decoded is masked whole too.
+Nothing unread ever passes through. Workers log through the same `RawContentFilter`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+import pickle
+import shutil
+import tempfile
+import time
+import zlib
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from multiprocessing import get_context
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Protocol
+
+import numpy as np
+
+from veil.capture.windows import WindowTimeline
+from veil.detect.analyzer import Analyzer
+from veil.exceptions import EngineError, InputError, VeilError
+from veil.framestep import FrameDone, FrameStep, masked_frame
+from veil.models import Finding, Frame, FrameResult, MaskReason
+from veil.options import Policy
+
+log = logging.getLogger(__name__)
+
+StepFactory = Callable[[Policy, bool, Path, int], FrameStep]
+
+
+def usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def plan_workers(requested: int | None, frame_count: int | None, segment_frames: int) -> int:
+    """Worker processes for a run: the usable cores (or `requested`), no more than segments."""
+    count = usable_cores() if requested is None else requested
+    if count < 1 or segment_frames < 1:
+        raise VeilError(f"workers ({count}) and segment_frames ({segment_frames}) must be at least 1")
+    if frame_count is not None:
+        count = min(count, max(1, math.ceil(frame_count / segment_frames)))
+    return count
+
+
+def build_step(policy: Policy, full: bool, source: Path, segment_frames: int) -> FrameStep:
+    """The default frame step: the policy's pipeline, incremental unless `full`."""
+    from veil.api import build_pipeline
+
+    return FrameStep(build_pipeline(policy), not full, WindowTimeline.load(source), segment_frames)
+
+
+class FrameWork(Protocol):
+    """What the run's frame loop calls: in this process, or through a pool of workers."""
+
+    @property
+    def timings(self) -> dict[str, float]: ...
+
+    @property
+    def stats(self) -> Counter[str]: ...
+
+    def process(self, frame: Frame) -> FrameDone: ...
+
+    def __enter__(self) -> FrameWork: ...
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+
+class InProcess:
+    """One worker: today's path, in this process."""
+
+    def __init__(self, step: FrameStep) -> None:
+        self.step = step
+
+    @property
+    def timings(self) -> dict[str, float]:
+        return dict(self.step.timings)
+
+    @property
+    def stats(self) -> Counter[str]:
+        return self.step.stats
+
+    def process(self, frame: Frame) -> FrameDone:
+        return self.step(frame)
+
+    def __enter__(self) -> InProcess:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class PoolConfig:
+    """What a worker process needs (picklable: it crosses to a fresh interpreter)."""
+
+    source: Path
+    policy: Policy
+    full: bool
+    segment_frames: int
+    spool_dir: Path
+    factory: StepFactory = build_step
+    log_level: int = logging.WARNING
+
+
+def open_work(
+    source: Path,
+    policy: Policy,
+    full: bool,
+    workers: int,
+    segment_frames: int,
+    spool_parent: Path,
+    factory: StepFactory = build_step,
+) -> FrameWork:
+    """In this process for one worker, else a pool (its spool folder inside `spool_parent`)."""
+    if workers <= 1:
+        return InProcess(factory(policy, full, source, segment_frames))
+    one_thread = policy.model_copy(update={"ocr": policy.ocr.model_copy(update={"threads": 1})})
+    config = PoolConfig(
+        source,
+        one_thread,
+        full,
+        segment_frames,
+        spool_parent,
+        factory,
+        logging.getLogger().getEffectiveLevel(),
+    )
+    return WorkerPool(config, workers)
+
+
+# -- the worker process ----------------------------------------------------------------------------
+def _strip(findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
+    # Keyed hashes link values within a process only; they are not spooled to disk.
+    return tuple(replace(f, value_hmac="") for f in findings)
+
+
+def _spooled(result: FrameResult) -> FrameResult:
+    return replace(
+        result, findings=_strip(result.findings), verifier_findings=_strip(result.verifier_findings)
+    )
+
+
+class _Reader:
+    """The worker's own decoder, moved forward to each segment it is given (reopened if behind)."""
+
+    def __init__(self, config: PoolConfig) -> None:
+        self.config = config
+        self._frames: Iterator[Frame] | None = None
+        self._pending: Frame | None = None
+        self._next = 0
+        self.broken = False
+
+    def _pull(self) -> Frame | None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            return pending
+        assert self._frames is not None
+        frame = next(self._frames, None)
+        if frame is not None:
+            self._next = frame.index + 1
+        return frame
+
+    def frames(self, start: int, stop: int) -> Iterator[Frame]:
+        from veil.capture.open import open_source
+
+        if self._frames is None or start < self._next - (self._pending is not None):
+            self._frames = open_source(self.config.source, self.config.policy.video).frames()
+            self._pending, self._next = None, 0
+        while (frame := self._pull()) is not None:
+            if frame.index >= stop:
+                self._pending = frame
+                return
+            if frame.index >= start:
+                yield frame
+
+
+def _worker(conn: Connection, config: PoolConfig) -> None:
+    """A worker process: build the step, then run the segments it is sent until told to stop."""
+    os.environ["OMP_THREAD_LIMIT"] = "1"  # Tesseract's OpenMP: one thread per worker
+    from veil import logs
+
+    logs.configure(config.log_level)
+    try:
+        step = config.factory(config.policy, config.full, config.source, config.segment_frames)
+    except Exception as exc:  # noqa: BLE001 - reported to the main process, which raises
+        conn.send(("fatal", type(exc).__name__))
+        return
+    conn.send(("ready",))
+    reader = _Reader(config)
+    try:
+        while (task := conn.recv()) is not None:
+            start, stop, path = task
+            _run_segment(step, reader, start, stop, path, conn)
+    except Exception as exc:  # noqa: BLE001 - no traceback: its text could quote screen content
+        log.error("worker process failed (%s); its frame will be masked", type(exc).__name__)
+        os._exit(70)
+    import resource
+
+    conn.send(("bye", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+
+
+def _run_segment(
+    step: FrameStep, reader: _Reader, start: int, stop: int, path: str, conn: Connection
+) -> None:
+    conn.send(("start", start))
+    timings, stats = dict(step.timings), step.stats
+    extra: defaultdict[str, float] = defaultdict(float)
+    count, eof = 0, True
+    step.restart()
+    with open(path, "wb") as out:
+        frames = reader.frames(start, stop) if not reader.broken else iter(())
+        clock = time.perf_counter()
+        try:
+            for frame in frames:
+                extra["decode_workers"] += time.perf_counter() - clock
+                done = step(frame)
+                clock = time.perf_counter()
+                _dump(out, frame.index, done)
+                extra["spool"] += time.perf_counter() - clock
+                count += 1
+                conn.send(("frame", start, count))
+                clock = time.perf_counter()
+        except InputError:
+            reader.broken = True  # the main process's own decoder raises at the same frame
+        eof = start + count < stop
+    delta = {k: v - timings.get(k, 0.0) for k, v in step.timings.items()}
+    for key, seconds in extra.items():
+        delta[key] = delta.get(key, 0.0) + seconds
+    conn.send(("end", start, count, delta, dict(step.stats - stats), eof))
+
+
+def _dump(out: IO[bytes], index: int, done: FrameDone) -> None:
+    pixels = np.ascontiguousarray(done.pixels)
+    blob = zlib.compress(pixels.data, 1)  # redacted screens compress ~10x; the spool stays small
+    record = (index, _spooled(done.result), done.layer, pixels.shape, blob)
+    pickle.dump(record, out, protocol=pickle.HIGHEST_PROTOCOL)
+    out.flush()
+
+
+# -- the main process's side ----------------------------------------------------------------------
+@dataclass(eq=False)
+class _Segment:
+    start: int
+    stop: int
+    path: Path
+    worker: _Worker | None = None
+    started: bool = False
+    available: int = 0  # records flushed to the spool
+    ended: bool = False
+    lost: MaskReason | None = None  # frames from `start + available` on are masked whole
+    read: int = 0
+    fh: IO[bytes] | None = None
+
+
+@dataclass(eq=False)
+class _Worker:
+    process: BaseProcess
+    conn: Connection
+    segments: list[_Segment] = field(default_factory=list)
+    seen: float = field(default_factory=time.monotonic)
+    ready: bool = False
+
+
+class WorkerPool:
+    """Segments of one recording processed by `count` worker processes; results in frame order."""
+
+    AHEAD = 2  # segments handed to one worker at a time (the one it runs and the next)
+    STARTUP_SECONDS = 300.0  # loading the engines and models
+
+    def __init__(
+        self, config: PoolConfig, count: int, stall_seconds: float | None = None, respawns: int | None = None
+    ) -> None:
+        self.config = config
+        self.count = count
+        self.stall_seconds = stall_seconds or 4 * config.policy.ocr.timeout_seconds + 60
+        self._respawns = 2 * count if respawns is None else respawns
+        self._timings: defaultdict[str, float] = defaultdict(float)
+        self._stats: Counter[str] = Counter({"workers": count})
+        self._workers: list[_Worker] = []
+        self._segments: list[_Segment] = []
+        self._next_start = 0
+        self._eof_at: int | None = None
+        self._dir: Path | None = None
+        self._ctx = get_context("spawn")
+        self._analyzer: Analyzer | None = None
+        self._timeline = WindowTimeline.load(config.source)
+
+    @property
+    def timings(self) -> dict[str, float]:
+        return dict(self._timings)
+
+    @property
+    def stats(self) -> Counter[str]:
+        return Counter(self._stats)
+
+    def __enter__(self) -> WorkerPool:
+        self.config.spool_dir.mkdir(parents=True, exist_ok=True)
+        self._dir = Path(tempfile.mkdtemp(prefix=".veil-pool-", dir=self.config.spool_dir))
+        try:
+            for _ in range(self.count):
+                self._spawn()
+        except BaseException:
+            self._close()
+            raise
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._close(graceful=kind is None)
+
+    def _spawn(self) -> None:
+        ours, theirs = self._ctx.Pipe()
+        process = self._ctx.Process(
+            target=_worker, args=(theirs, self.config), daemon=True, name="veil-worker"
+        )
+        process.start()
+        theirs.close()
+        self._workers.append(_Worker(process, ours))
+
+    def process(self, frame: Frame) -> FrameDone:
+        seg = self._segment_of(frame.index)
+        started = time.perf_counter()
+        try:
+            while True:
+                self._assign()
+                if seg.read < seg.available:
+                    return self._take(seg, frame)
+                if seg.lost is not None or seg.ended:
+                    seg.read += 1
+                    return self._masked(frame, seg.lost or MaskReason.UNREADABLE_FRAME)
+                self._pump(1.0)
+        finally:
+            self._timings["pool_wait"] += time.perf_counter() - started
+
+    def _segment_of(self, index: int) -> _Segment:
+        while self._segments and self._segments[0].stop <= index:
+            self._drop(self._segments.pop(0))
+        self._extend(index)
+        return self._segments[0]
+
+    def _extend(self, index: int) -> None:
+        """Plan segments up to `index` and as far ahead as the workers may take."""
+        ahead = self.AHEAD * max(len(self._workers), 1)
+        while self._next_start <= index or len(self._segments) < ahead:
+            if self._eof_at is not None and self._next_start >= self._eof_at and self._next_start > index:
+                return
+            k = self.config.segment_frames
+            start, stop = self._next_start, (self._next_start // k + 1) * k
+            assert self._dir is not None
+            self._segments.append(_Segment(start, stop, self._dir / f"segment-{start:09d}.spool"))
+            self._next_start = stop
+
+    def _drop(self, seg: _Segment) -> None:
+        if seg.fh is not None:
+            seg.fh.close()
+        seg.path.unlink(missing_ok=True)
+
+    def _assign(self) -> None:
+        for seg in self._segments:
+            if seg.worker is not None or seg.ended or seg.lost is not None:
+                continue
+            free = [w for w in self._workers if len(w.segments) < self.AHEAD]
+            if not free:
+                if not self._workers:
+                    seg.lost = MaskReason.OCR_FAILED  # no worker left to read it: fail closed
+                    continue
+                return
+            worker = min(free, key=lambda w: len(w.segments))
+            worker.segments.append(seg)
+            seg.worker = worker
+            worker.conn.send((seg.start, seg.stop, str(seg.path)))
+
+    def _take(self, seg: _Segment, frame: Frame) -> FrameDone:
+        if seg.fh is None:
+            seg.fh = seg.path.open("rb")
+        started = time.perf_counter()
+        index, result, layer, shape, blob = pickle.load(seg.fh)  # our own worker's spool
+        seg.read += 1
+        if index != frame.index or tuple(shape) != frame.pixels.shape:
+            log.warning("frame %d: a worker's result does not match the frame; masking", frame.index)
+            return self._masked(frame, MaskReason.UNREADABLE_FRAME)
+        pixels = np.frombuffer(zlib.decompress(blob), dtype=np.uint8).reshape(shape)
+        self._timings["spool"] += time.perf_counter() - started
+        return FrameDone(pixels, result, layer)
+
+    def _masked(self, frame: Frame, reason: MaskReason) -> FrameDone:
+        from veil.detect.registry import default_analyzer
+        from veil.redact.fill import FillRedactor
+
+        if self._analyzer is None:
+            self._analyzer = default_analyzer(self.config.policy.detect)
+        mask = FillRedactor(self.config.policy.redact).mask_whole
+        return masked_frame(frame, reason, mask, self._timeline.at(frame.seconds), self._analyzer)
+
+    # -- messages from the workers ----------------------------------------------------------------
+    def _pump(self, timeout: float) -> None:
+        handles: list[Any] = [w.conn for w in self._workers] + [w.process.sentinel for w in self._workers]
+        ready = wait(handles, timeout)
+        for worker in list(self._workers):
+            if worker.conn in ready or worker.process.sentinel in ready:
+                self._drain(worker)
+        now = time.monotonic()
+        for worker in list(self._workers):
+            limit = self.stall_seconds if worker.ready else max(self.stall_seconds, self.STARTUP_SECONDS)
+            busy = any(s.started for s in worker.segments) or not worker.ready
+            if busy and now - worker.seen > limit:
+                log.warning("a worker process gave no sign for %.0f s; stopping it", now - worker.seen)
+                self._lose(worker, MaskReason.OCR_TIMEOUT)
+
+    def _drain(self, worker: _Worker) -> None:
+        try:
+            while worker.conn.poll():
+                self._handle(worker, worker.conn.recv())
+        except (EOFError, OSError):
+            pass
+        if not worker.process.is_alive():
+            self._lose(worker, MaskReason.OCR_FAILED)
+
+    def _handle(self, worker: _Worker, message: tuple[Any, ...]) -> None:
+        worker.seen = time.monotonic()
+        kind = message[0]
+        if kind == "fatal":
+            raise EngineError(f"a worker process could not build its pipeline ({message[1]})")
+        if kind == "ready":
+            worker.ready = True
+        elif kind == "start":
+            worker.segments[0].started = True
+        elif kind == "frame":
+            worker.segments[0].available = message[2]
+        elif kind == "end":
+            self._end(worker, *message[1:])
+
+    def _end(self, worker: _Worker, start: int, count: int, timings: dict[str, float], stats: dict[str, int],
+             eof: bool) -> None:  # fmt: skip
+        seg = worker.segments.pop(0)
+        seg.available, seg.ended, seg.worker = count, True, None
+        for key, seconds in timings.items():
+            self._timings[key] += seconds
+        self._stats.update(stats)
+        if eof:
+            end = start + count
+            self._eof_at = end if self._eof_at is None else min(self._eof_at, end)
+
+    def _lose(self, worker: _Worker, reason: MaskReason) -> None:
+        """A worker died or stalled: mask the frame it was on, hand the rest to a fresh worker."""
+        if worker.process.is_alive():
+            worker.process.kill()
+        worker.process.join(5)
+        worker.conn.close()
+        self._workers.remove(worker)
+        self._stats["workers_lost"] += 1
+        for seg in worker.segments:
+            seg.worker = None
+            if seg.started:
+                self._split(seg, reason)
+        if self._respawns > 0:
+            self._respawns -= 1
+            self._spawn()
+
+    def _split(self, seg: _Segment, reason: MaskReason) -> None:
+        lost = seg.start + seg.available
+        log.warning("a worker process stopped (%s) on frame %d; masking that frame whole", reason, lost)
+        seg.lost, seg.started = reason, False
+        if lost + 1 < seg.stop:
+            rest = _Segment(lost + 1, seg.stop, seg.path.with_name(f"segment-{lost + 1:09d}.spool"))
+            self._segments.insert(self._segments.index(seg) + 1, rest)
+        seg.stop = lost + 1
+
+    def _close(self, graceful: bool = False) -> None:
+        """Stop the workers (at once when the run failed) and remove the spool folder."""
+        for worker in self._workers:
+            with contextlib.suppress(OSError):
+                worker.conn.send(None)
+        deadline = time.monotonic() + (10 if graceful else 0)
+        for worker in self._workers:
+            worker.process.join(max(deadline - time.monotonic(), 0.1))
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join(5)
+            worker.conn.close()
+        self._workers.clear()
+        for seg in self._segments:
+            if seg.fh is not None:
+                seg.fh.close()
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
