@@ -187,3 +187,29 @@ def test_identical_frames_are_served_from_cache() -> None:
     assert second.result.index == 4
     assert [f.frame_index for f in second.result.findings] == [4]
     assert [f.type for f in first.result.findings] == [f.type for f in second.result.findings]
+
+
+def test_a_masked_value_stays_a_cell_of_the_layout_for_the_verifier() -> None:
+    # "E-mail | kim@… | IBAN": the verifier misreads the IBAN label as "IE". With the e-mail masked,
+    # the E-mail label's nearest cell is the mask, so "IE" is not taken for an e-mail being typed.
+    label, value, iban = (
+        fixed_line("E-mail", x=20),
+        fixed_line("kim@example.com", x=120),
+        fixed_line("IBAN", x=420),
+    )
+    outcome = pipeline(
+        FixedEngine([label, value, iban]), verifier=FixedEngine([label, fixed_line("IE", x=420)])
+    ).process(blank_frame(width=600))
+    assert outcome.result.verified, outcome.result.verifier_findings
+
+
+def test_a_fragment_touching_a_mask_is_still_caught() -> None:
+    # The primary pass found only the start of the number; the verifier reads the rest right
+    # beside the mask: it joins the mask's row, which the 연락처 label announces.
+    label = fixed_line("연락처", x=20)
+    head = fixed_line("010-2345-", x=100)
+    tail = fixed_line("6789", x=100 + 12 * 9 + 6)
+    labelled_head = pipeline(FixedEngine([label, head]), verifier=FixedEngine([label, tail]))
+    outcome = labelled_head.process(blank_frame())
+    assert outcome.result.mask_reason == MaskReason.VERIFIER_FOUND
+    assert [f.type for f in outcome.result.verifier_findings] == ["phone"]

@@ -24,7 +24,7 @@ from veil.models import Box, Finding, Frame, FrameResult, MaskReason, Pixels, Te
 from veil.pipeline import FrameOutcome, FramePipeline, StageFailure, retarget, text_layer
 from veil.track.diff import bands, changed_mask, dirty_boxes
 from veil.track.scroll import detect_shift, exposed_strip, shifted
-from veil.verify.rescan import outside_masks
+from veil.verify.rescan import mask_cells, outside_masks
 
 BAND_MARGIN = 6
 BAND_CACHE_SIZE = 512
@@ -189,8 +189,9 @@ class IncrementalPipeline:
         kept_verified = [ln for ln in plan.verified if not _touches(ln.box, vspans)]
         verified = kept_verified + self._read_spans(redacted, vspans, verifier=True)
         # What the verifier reads inside our own solid masks is not screen content.
-        verified = outside_masks(verified, self.full.painted_masks(findings, redacted))
-        residual = self.full.find(verified, frame.index)
+        masks = self.full.painted_masks(findings, redacted)
+        verified = outside_masks(verified, masks)
+        residual = self.full.find([*verified, *mask_cells(masks)], frame.index)
         for top, bottom in vspans:
             residual += self.full.faces(redacted[top:bottom], frame.index, verifier=True, dy=top)
         residual = self.full.not_our_labels(residual, findings, redacted)

@@ -24,8 +24,23 @@ class RescanVerifier(Verifier):
         """`check`, ignoring what is read inside `masks`: solid fills the caller painted and
         checked (see `outside_masks`)."""
         lines = outside_masks(self.engine.read(pixels), masks)
-        findings = locate(lines, self.analyzer, self.key, frame_index)
+        findings = locate([*lines, *mask_cells(masks)], self.analyzer, self.key, frame_index)
         return Verdict(findings=tuple(findings), lines=tuple(lines))
+
+
+MASK_TEXT = "\u2588" * 8  # no recognizer matches it, and it is too long to be a field's prefix
+
+
+def mask_cells(masks: Sequence[Box]) -> list[TextLine]:
+    """Each mask as a cell of the screen's layout, so what the verifier reads around it has the
+    context the primary pass had: the label left of a masked value reaches the mask, not the next
+    field's label beyond it ("E-mail | ▇▇▇ | IBAN"); a fragment touching a mask joins its row."""
+    cells = []
+    for m in masks:
+        step = max(m.w // len(MASK_TEXT), 1)
+        boxes = tuple(Box(m.x + i * step, m.y, step, m.h) for i in range(len(MASK_TEXT)))
+        cells.append(TextLine(MASK_TEXT, m, boxes, 1.0, "mask"))
+    return cells
 
 
 def outside_masks(lines: Sequence[TextLine], masks: Sequence[Box]) -> list[TextLine]:
