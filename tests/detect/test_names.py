@@ -27,6 +27,7 @@ LATIN = LatinNameRecognizer()
         ("박지훈님이 회의에 참가했습니다", "", ["박지훈"]),
         ("최유진 씨", "", ["최유진"]),
         ("김 민준 님", "", ["김 민준"]),
+        ("9602 | 정 새롬 | 010-6875-6564", "", ["정 새롬"]),  # a terminal row, no title
         ("남궁민수 과장", "", ["남궁민수"]),
         ("정하은", "", ["정하은"]),
         ("김민", "고객명", ["김민"]),
@@ -64,6 +65,8 @@ def test_korean_names(text: str, context: str, expected: list[str]) -> None:
         "주 소 는 서 울",
         "이 상 없 습 니 다",
         "정 말 감 사 합 니 다",
+        "세 금 계 산서 번호 TAX-2026-53032 로 변경해 주세요.",  # Tesseract's spaced-out syllables
+        "제 입금 계좌는",  # "my deposit account": 입금 is a word, not a given name
     ],
 )
 def test_korean_negatives(text: str) -> None:

@@ -117,6 +117,13 @@ _NOT_CITY = (
     r"Invoices?|Accounts?|Users?|Pages?|Messages?|Minutes|Clients?|Commandes?|Produits?|Articles?|"
     r"Résultats?|Factures?|Comptes?|Utilisateurs?|Jours)"
 )
+# A town's name: capitalised ("Paris", "Saint-Étienne", "L'Haÿ-les-Roses") or in capitals ("PARIS"),
+# three letters at least, ending at a word's end. OCR garbage after a number is not one: "Ml",
+# "MonDate" (a capital inside a word), "SKU-FR-85163" (a code).
+_FR_CITY_WORD = (
+    r"(?:[LD]['’])?(?:[A-ZÀ-Ý]{3,}(?:[-'’][A-ZÀ-Ý]+)*"
+    r"|[A-ZÀ-Ý][a-zà-ÿ]{2,}(?:[-'’][A-Za-zÀ-ÿ][a-zà-ÿ]*)*)(?![\w\-])"
+)
 _FR_PATTERNS = (
     _p(
         "fr-street",
@@ -126,9 +133,10 @@ _FR_PATTERNS = (
     ),
     _p(
         "fr-postcode-city",
-        rf"(?<![\w\-/.,])(?:0[1-9]|[1-8]\d|9[0-8]|2[AB])\d{{3}}[ ](?!{_NOT_CITY}\b)[A-ZÀ-Ý][A-Za-zÀ-ÿ'\-]+"
-        r"(?:[ -](?:sur|sous|en|la|le|les|de|du|lès|Saint|Sainte|[A-ZÀ-Ý][A-Za-zÀ-ÿ'\-]+)){0,4}"
-        r"(?:[ ]Cedex(?:[ ]\d{1,2})?)?",
+        rf"(?<![\w\-/.,])(?:0[1-9]|[1-8]\d|9[0-8]|2[AB])\d{{3}}[ ](?!{_NOT_CITY}\b)"
+        rf"(?:(?:Le|La|Les)[ ])?{_FR_CITY_WORD}"
+        rf"(?:[ ](?!Cedex|CEDEX)(?:sur|sous|en|la|le|les|de|du|lès|{_FR_CITY_WORD})){{0,4}}"
+        r"(?:[ ](?:Cedex|CEDEX)(?:[ ]\d{1,2})?)?",
         0.7,
     ),
 )

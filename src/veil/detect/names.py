@@ -210,6 +210,10 @@ class KoreanNameRecognizer(Recognizer):
             titled = suffixed or following.startswith(_KO_TITLES) or before or topic
             if titled or labelled:
                 return end, STRONG
+            if spaced and (_SPACED_OUT_BEFORE.search(s[:a]) or _common_noun(tokens, a + 2, end)):
+                # "세 금 계 산서": one syllable of a spaced-out sentence, not a surname; "제 입금":
+                # the "given name" is a word Kiwi knows. Only a lead, a title or a label would do.
+                continue
             if len(core) >= 3 and (spaced or self._unknown_or_proper(tokens, a, end, core)):
                 return end, MEDIUM
         return None
@@ -222,6 +226,16 @@ class KoreanNameRecognizer(Recognizer):
         if not inside or any(t.tag.startswith(("V", "E", "M", "J")) and t.start > a for t in inside):
             return False
         return any(t.oov or t.tag == "NNP" for t in inside)
+
+
+# A lone syllable right before: the OCR spaced out every syllable of this stretch of text.
+_SPACED_OUT_BEFORE = re.compile(r"(?:^|[ ])[\uac00-\ud7a3][ ]$")
+
+
+def _common_noun(tokens: list[Any], a: int, end: int) -> bool:
+    """Whether Kiwi reads s[a:end] as one known common noun (입금, 계좌), not an unknown word."""
+    inside = [t for t in tokens if a <= t.start < end]
+    return len(inside) == 1 and inside[0].tag == "NNG" and not inside[0].oov and inside[0].start == a
 
 
 def _inflected(tokens: list[Any], a: int, end: int) -> bool:
