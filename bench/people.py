@@ -23,7 +23,6 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.redaction import FONT_PX, SIZES, Redact, parse_args, run_bench
-from veil.models import Pixels
 from veil.synth.fakedata import LANGUAGES, NAME_TYPE
 from veil.synth.people import ADDRESS_TYPE, AVATAR_TYPE, FACE_TYPE
 from veil.synth.score import Counts, Score, fill_mask, score_mask
@@ -177,47 +176,9 @@ def to_json(runs: Sequence[PeopleRun], specs: Sequence[ScreenSpec]) -> dict[str,
     }
 
 
-def veil_people_redactor() -> Redact:
-    """Veil as `bench.redaction` builds it, plus initials avatars beside detected names for as
-    long as the pipeline does not find them itself: the text findings of each frame feed
-    `veil.detect.avatars.find_avatars`, exactly as `FramePipeline` should once wired."""
-    from veil.api import build_pipeline, redact_image
-    from veil.detect.avatars import AvatarDetector, find_avatars
-    from veil.models import Finding, TextLine
-    from veil.options import Policy
-    from veil.pipeline import FramePipeline
-
-    policy = Policy()
-    pipeline = build_pipeline(policy)
-    if not hasattr(pipeline, "avatars"):
-        detector, base_find, base_process = AvatarDetector(), pipeline.find, pipeline._process_uncached
-        current: list[Pixels] = []
-
-        def process(frame: Any) -> Any:
-            current[:] = [frame.pixels]
-            return base_process(frame)
-
-        def find(lines: Sequence[TextLine], index: int) -> list[Finding]:
-            found = base_find(lines, index)
-            return found + find_avatars(current[0], found, index, detector)
-
-        pipeline._process_uncached = process  # type: ignore[method-assign]
-        pipeline.find = find  # type: ignore[method-assign]
-    assert isinstance(pipeline, FramePipeline)
-
-    def redact(pixels: Pixels, language: str) -> tuple[Pixels, bool]:
-        out, result = redact_image(pixels, policy, pipeline)
-        return out, result.masked_whole
-
-    return redact
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    import bench.redaction
-
     args = parse_args("python -m bench.people", __doc__ or "", 14, argv)
     specs = people_specs(args.frames, args.seed)
-    bench.redaction.veil_redactor = veil_people_redactor  # run_bench builds "Veil" from it
     return run_bench(args, specs, run_people, render_table, to_json, Console(width=140))
 
 

@@ -213,3 +213,19 @@ def test_a_fragment_touching_a_mask_is_still_caught() -> None:
     outcome = labelled_head.process(blank_frame())
     assert outcome.result.mask_reason == MaskReason.VERIFIER_FOUND
     assert [f.type for f in outcome.result.verifier_findings] == ["phone"]
+
+
+def test_an_initials_avatar_beside_a_found_name_is_masked() -> None:
+    from veil.detect.avatars import AvatarDetector
+    from veil.synth.people import disc_picture
+
+    pixels = np.full((100, 400, 3), 255, np.uint8)
+    disc = disc_picture(32, (30, 136, 229), (255, 255, 255), "MD")
+    pixels[30:62, 20:52] = disc
+    name = fixed_line("Marie Dupont", x=60, y=36)  # a name the detectors find, right of the disc
+    step = pipeline(FixedEngine([name]))
+    step.avatar_detector = AvatarDetector()
+    outcome = step.process(Frame(index=0, pixels=pixels))
+    avatars = [f for f in outcome.result.findings if f.type == "avatar"]
+    assert len(avatars) == 1 and avatars[0].boxes[0].contains(Box(20, 30, 32, 32))
+    assert (outcome.pixels[30:62, 20:52] == 0).all()

@@ -47,6 +47,7 @@ class RunOptions:
 
 
 def build_pipeline(policy: Policy, analyzer: Analyzer | None = None) -> FramePipeline:
+    from veil.detect.avatars import AvatarDetector
     from veil.detect.faces import FaceDetector
 
     return FramePipeline(
@@ -58,6 +59,8 @@ def build_pipeline(policy: Policy, analyzer: Analyzer | None = None) -> FramePip
         timeout_seconds=policy.ocr.timeout_seconds,
         face_detector=FaceDetector() if policy.detect.faces else None,
         gate=WindowGate(policy.capture.deny),
+        # A participant's initials disc identifies them as a face does: the same switch.
+        avatar_detector=AvatarDetector() if policy.detect.faces else None,
     )
 
 

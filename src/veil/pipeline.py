@@ -39,6 +39,10 @@ class FaceFinder(Protocol):
     def detect(self, pixels: Pixels) -> list[Box]: ...
 
 
+class AvatarFinder(Protocol):
+    def detect(self, pixels: Pixels, names: Sequence[Box]) -> list[Box]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class LayerLine:
     """One line of the sanitized text layer: what the verifier read, or `<type>` where a mask is."""
@@ -96,8 +100,10 @@ class FramePipeline:
         timeout_seconds: float,
         face_detector: FaceFinder | None = None,
         gate: WindowGate | None = None,
+        avatar_detector: AvatarFinder | None = None,
     ) -> None:
         self.face_detector = face_detector
+        self.avatar_detector = avatar_detector
         self.gate = gate
         self._engine_factory, self._verifier_factory = engine, verifier_engine
         self._engine, self._verifier_engine = engine(), verifier_engine()
@@ -121,7 +127,10 @@ class FramePipeline:
     def _process_uncached(self, frame: Frame) -> FrameOutcome:
         try:
             lines = self.read(frame.pixels)
-            findings = self.find(lines, frame.index) + self.faces(frame.pixels, frame.index)
+            text = self.find(lines, frame.index)
+            findings = (
+                text + self.faces(frame.pixels, frame.index) + self.avatars(frame.pixels, text, frame.index)
+            )
             redacted = self.redact(frame.pixels, findings)
             verdict = self.verify(redacted, frame.index, self.painted_masks(findings, redacted))
             residual = [*verdict.findings, *self.faces(redacted, frame.index, verifier=True)]
@@ -180,6 +189,16 @@ class FramePipeline:
             return [
                 Finding("face", (Box(b.x, b.y + dy, b.w, b.h),), "centerface", 1.0, "", index) for b in boxes
             ]
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def avatars(self, pixels: Pixels, text: Sequence[Finding], index: int) -> list[Finding]:
+        """Initials avatars (a disc with a participant's initials) beside the names in `text`."""
+        if self.avatar_detector is None:
+            return []
+        with self.stage("avatars", MaskReason.DETECTOR_FAILED):
+            names = [b for f in text if f.type == "person_name" for b in f.boxes]
+            boxes = self.avatar_detector.detect(pixels, names) if names else []
+            return [Finding("avatar", (b,), "initials-avatar", 1.0, "", index) for b in boxes]
         raise AssertionError("unreachable")  # pragma: no cover
 
     def not_our_labels(

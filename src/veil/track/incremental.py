@@ -173,7 +173,8 @@ class IncrementalPipeline:
         self.stats["frames_incremental"] += 1
         kept = [ln for ln in plan.lines if not _touches(ln.box, plan.spans)]
         lines = kept + self._read_spans(frame.pixels, plan.spans, verifier=False)
-        findings = self.full.find(lines, frame.index) + self._faces(frame, last, plan)
+        text = self.full.find(lines, frame.index)
+        findings = text + self._faces(frame, last, plan) + self.full.avatars(frame.pixels, text, frame.index)
         redacted = self.full.redact(frame.pixels, findings)
         # The verifier's own bookkeeping: re-read wherever the *redacted output* differs from the
         # previous redacted output (scroll compensated), whatever the primary pass believes. A mask
