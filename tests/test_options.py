@@ -16,10 +16,13 @@ def test_no_file_gives_embedded_defaults() -> None:
 
 def test_valid_file_is_loaded(tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
-    path.write_text("redact:\n  margin_px: 9\nocr:\n  engine: tesseract\n", encoding="utf-8")
+    path.write_text(
+        "redact:\n  margin_px: 9\nocr:\n  engine: tesseract\nscale:\n  workers: 3\n", encoding="utf-8"
+    )
     policy = load_policy(path)
     assert policy.redact.margin_px == 9
     assert policy.ocr.engine == "tesseract"
+    assert (policy.scale.workers, policy.scale.segment_frames) == (3, 150)
 
 
 @pytest.mark.parametrize(
@@ -30,6 +33,8 @@ def test_valid_file_is_loaded(tmp_path: Path) -> None:
         ("ocr:\n  engine: paddle\n", "invalid value for 'ocr.engine'"),
         ("redact:\n  margin_px: -1\n", "invalid value for 'redact.margin_px'"),
         ("redact: [1, 2\n", "not valid YAML at line"),
+        ("scale:\n  workers: 0\n", "invalid value for 'scale.workers'"),
+        ("scale:\n  segment: 9\n", "unknown key 'scale.segment' (did you mean 'segment_frames'?)"),
         ("- a\n- b\n", "must be a mapping"),
     ],
 )

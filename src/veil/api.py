@@ -21,7 +21,6 @@ from veil.capture.windows import WindowGate
 from veil.detect.analyzer import Analyzer
 from veil.detect.registry import default_analyzer
 from veil.exceptions import InputError, OutputError
-from veil.framestep import SEGMENT_FRAMES
 from veil.models import Frame, FrameResult, Pixels, TextSpan
 from veil.ocr.registry import make_engine, make_verifier_engine
 from veil.options import Policy
@@ -42,8 +41,8 @@ class RunOptions:
     report: Path | None = None
     full: bool = False  # every frame from scratch, instead of only what changed
     # Worker processes for the OCR work; None: the usable cores. 1 runs in this process.
-    workers: int | None = None
-    segment_frames: int = SEGMENT_FRAMES  # the tracker restarts (a full read) every so many frames
+    workers: int | None = None  # None: the policy's `scale.workers` (None there: the usable cores)
+    segment_frames: int | None = None  # None: the policy's `scale.segment_frames`
 
 
 def build_pipeline(policy: Policy, analyzer: Analyzer | None = None) -> FramePipeline:
@@ -112,8 +111,9 @@ def redact_file(source_path: Path, options: RunOptions, progress: ProgressFactor
     )
     layer_tmp = layer_path.with_name(f".{layer_path.name}.tmp")
     make_progress: ProgressFactory = progress or NullProgress
-    count = plan_workers(options.workers, source.info.frame_count, options.segment_frames)
-    work = open_work(source_path, policy, options.full, count, options.segment_frames, output.parent)
+    segment = options.segment_frames or policy.scale.segment_frames
+    count = plan_workers(options.workers or policy.scale.workers, source.info.frame_count, segment)
+    work = open_work(source_path, policy, options.full, count, segment, output.parent)
     sink = open_sink(source.info, output, policy.video)
     try:
         with (

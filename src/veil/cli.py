@@ -108,6 +108,10 @@ def redact(
     labels: Annotated[
         bool, typer.Option("--labels", help='Draw consistent pseudonyms ("Customer 3") in the masks.')
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, max=64, help="Worker processes (default: one per core)."),
+    ] = None,
     verbose: VerboseOpt = 0,
 ) -> int:
     """Redact personal data, verify every frame by an independent re-scan, write output and report."""
@@ -118,7 +122,9 @@ def redact(
     if labels:
         loaded = loaded.model_copy(update={"redact": loaded.redact.model_copy(update={"labels": True})})
     result = redact_file(
-        input, RunOptions(policy=loaded, output=output, report=report, full=full), progress=RichProgress
+        input,
+        RunOptions(policy=loaded, output=output, report=report, full=full, workers=workers),
+        progress=RichProgress,
     )
     if as_json:
         stdout.print_json(json.dumps(result.summary(), ensure_ascii=False))

@@ -20,11 +20,6 @@ from veil.models import Box, Finding, Frame, FrameResult, MaskReason, Pixels
 from veil.pipeline import FrameOutcome, FramePipeline, LayerLine
 from veil.track.incremental import IncrementalPipeline
 
-# Frames per segment: the tracker restarts (one full read) at each segment start, and a pool
-# hands whole segments to its workers. 150 frames = 30 s at 5 fps, the incremental path's own
-# refresh period, so segments add almost no full reads.
-SEGMENT_FRAMES = 150
-
 
 @dataclass(frozen=True, slots=True)
 class FrameDone:

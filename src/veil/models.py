@@ -150,6 +150,7 @@ class MaskReason(StrEnum):
     VERIFIER_FAILED = "verifier-failed"
     POLICY_DENIED = "policy-denied-window"
     REDACTOR_FAILED = "redactor-failed"
+    WORKER_FAILED = "worker-failed"  # the worker process reading this frame died
 
 
 @dataclass(frozen=True, slots=True)

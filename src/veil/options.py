@@ -85,6 +85,17 @@ class LedgerOptions(_Strict):
     url: str | None = None
 
 
+class ScaleOptions(_Strict):
+    """How a long recording is shared among worker processes (see `veil.workers`)."""
+
+    # None: one per usable core. 1 runs in this process.
+    workers: int | None = Field(default=None, ge=1, le=64)
+    # The change tracker restarts with a full read every so many frames; a worker takes whole
+    # segments of this length. 150 frames = 30 s at 5 fps, the incremental path's own refresh
+    # period, so segments add almost no full reads.
+    segment_frames: int = Field(default=150, ge=10, le=100_000)
+
+
 class Policy(_Strict):
     """What the security officer sets. Every field has an embedded default."""
 
@@ -95,6 +106,7 @@ class Policy(_Strict):
     video: VideoOptions = VideoOptions()
     ledger: LedgerOptions = LedgerOptions()
     capture: CaptureOptions = CaptureOptions()
+    scale: ScaleOptions = ScaleOptions()
 
 
 def explain(err: ValidationError, model: type[BaseModel]) -> str:

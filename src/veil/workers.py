@@ -393,7 +393,7 @@ class WorkerPool:
             free = [w for w in self._workers if len(w.segments) < self.AHEAD]
             if not free:
                 if not self._workers:
-                    seg.lost = MaskReason.OCR_FAILED  # no worker left to read it: fail closed
+                    seg.lost = MaskReason.WORKER_FAILED  # no worker left to read it: fail closed
                     continue
                 return
             worker = min(free, key=lambda w: len(w.segments))
@@ -445,7 +445,7 @@ class WorkerPool:
         except (EOFError, OSError):
             pass
         if not worker.process.is_alive():
-            self._lose(worker, MaskReason.OCR_FAILED)
+            self._lose(worker, MaskReason.WORKER_FAILED)
 
     def _handle(self, worker: _Worker, message: tuple[Any, ...]) -> None:
         worker.seen = time.monotonic()

@@ -119,7 +119,7 @@ def test_dead_worker_masks_its_frame_and_the_rest_goes_on(video: Path, tmp_path:
     done = run(video, 2, tmp_path, crashing_step)
     assert [d.result.index for d in done] == list(range(FRAMES))  # none lost, in order
     masked = {d.result.index: d.result.mask_reason for d in done if d.result.masked_whole}
-    assert masked == {CRASH_AT: MaskReason.OCR_FAILED}
+    assert masked == {CRASH_AT: MaskReason.WORKER_FAILED}
     assert not done[CRASH_AT].pixels.any()  # black: nothing of the frame passed through
     layer = json.loads(done[CRASH_AT].layer)
     assert [ln["text"] for ln in layer["lines"]] == ["<masked>"]

@@ -32,23 +32,21 @@ def record_redaction(source: Path, report: RunReport, policy: Policy) -> str:
     sha = input_sha256(source)
     recording_id = sha[:16]
     summary = report.summary()
-    frames = report.frames
-    duration = frames[-1].seconds - frames[0].seconds if len(frames) > 1 else 0.0
     with Ledger.open(policy.ledger.url or default_ledger_url(), default_key_dir()) as ledger:
         ledger.append(
             CaptureEvent(
                 recording_id=recording_id,
                 source_kind=report.kind,
                 sha256=sha,
-                frames=len(frames),
-                duration_seconds=round(duration, 3),
+                frames=report.frame_count,
+                duration_seconds=round(report.duration_seconds, 3),
             )
         )
         ledger.append(
             RedactionSummaryEvent(
                 recording_id=recording_id,
                 policy_version=policy.version,
-                frames_total=len(frames),
+                frames_total=report.frame_count,
                 frames_masked_whole=report.frames_masked,
                 counts=summary["findings_by_type"],
                 mask_reasons=summary["mask_reasons"],
