@@ -209,7 +209,7 @@ def test_cells_read_as_one_line_meet_their_own_column_headers() -> None:
         line("q@example.com", 600, 40),
     ]
     found = {(f.type, f.boxes[0].x // 10) for f in locate(table, default_analyzer(), b"k" * 32, 0)}
-    assert ("person_name", 33) in found, found  # the name's box, with its padding into the gap
+    assert ("person_name", 32) in found, found  # the name, its mask reaching half into the gap
     assert ("ip_address", 20) in found and ("email", 60) in found
 
 
@@ -240,3 +240,27 @@ def test_rules_read_as_characters_separate_cells() -> None:
         ("TAX-2023-66227", 120),
     ]
     assert split_at_rules(line("010-2222-3333", 10, 10))[0].text == "010-2222-3333"
+
+
+def test_a_span_at_the_start_of_a_line_takes_the_line_edge() -> None:
+    # The OCR dropped the "〒" before the postcode: the line box still starts at its ink.
+    chars = tuple(Box(30 + i * 10, 10, 10, 20) for i in range(8))
+    postcode = TextLine("150-0001", Box(12, 10, 98, 20), chars, 0.9, "fake")
+    (box,) = postcode.span_boxes(0, 8)
+    assert (box.x, box.x2) == (12, 110)
+    (inner,) = line("Tel 03-1234-5678 (office)", 0, 0).span_boxes(4, 16)
+    assert inner.x > 30 and inner.x2 < 170  # inside the line: the usual padding only
+
+
+def test_a_spreadsheet_header_row_with_its_row_number_heads_its_columns() -> None:
+    from veil.detect.registry import default_analyzer
+    from veil.locate import locate
+
+    sheet = [
+        line("1 お名前", 10, 10),
+        line("電話番号", 200, 10),
+        line("住所", 400, 10),
+        line("2 歪翔", 10, 40),  # a name PP-OCR misread as look-alike Han characters
+    ]
+    found = {(f.type, f.boxes[0].y) for f in locate(sheet, default_analyzer(), b"k" * 32, 0)}
+    assert found == {("person_name", 40)}, found

@@ -28,6 +28,7 @@ CELL_GAP_HEIGHTS = 0.8
 # A left neighbour this short (spaces aside) is a prefix of the value's field, not a field itself.
 PREFIX_CHARS = 6
 LabelTest = Callable[[TextLine], bool]
+_ROW_NUMBER = re.compile(r"^\s*\d{1,4}\s+(?=[^\d\s])")
 _RULES = frozenset("|｜│┃¦")
 _VALUE_MARK = re.compile(r"[0-9０-９@＠]")
 _HANGUL_GAP = re.compile(r"(?<=[\uac00-\ud7a3]) (?=[\uac00-\ud7a3])")
@@ -144,10 +145,16 @@ def context_of(
     if is_label is not None:
         headers = [r for r in above if is_label(r)]
         if headers:
-            parts.append(max(headers, key=lambda r: r.box.y).text)
+            parts.append(without_row_number(max(headers, key=lambda r: r.box.y).text))
     # Tesseract's Korean model often spaces out syllables ("여 권 번호"): give labels a chance.
     parts += [d for d in (_HANGUL_GAP.sub("", p) for p in parts) if d not in parts]
     return "\n".join(parts)
+
+
+def without_row_number(text: str) -> str:
+    """`text` without a spreadsheet's row number in front ("1 お名前" -> "お名前"), for telling
+    labels and header rows; a number followed by more digits ("010 1234") is left alone."""
+    return _ROW_NUMBER.sub("", text)
 
 
 def header_cells(rows: Sequence[TextLine], labels: set[int]) -> set[int]:
@@ -162,7 +169,7 @@ def header_cells(rows: Sequence[TextLine], labels: set[int]) -> set[int]:
             continue
         peers = [r for r in rows if _same_row(r.box, row.box)]
         few = len(peers) < 3 or sum(1 for r in peers if id(r) in labels) < 2
-        if few or any(_VALUE_MARK.search(r.text) for r in peers):
+        if few or any(_VALUE_MARK.search(without_row_number(r.text)) for r in peers):
             continue  # a table header has several columns; two lone labels are a form row
         below = [r for r in rows if r.box.y >= row.box.y2 - 2 and _overlaps_x(r.box, row.box)]
         first = min(below, key=lambda r: r.box.y, default=None)
@@ -207,9 +214,9 @@ def split_under_headers(row: TextLine, edges: Sequence[int]) -> list[TextLine]:
     out = []
     for a, b in pieces:
         piece = _piece(row, a, b, True)
-        # The piece's box reaches into the gaps beside it, so a span's end padding still applies.
-        x1 = boxes[a - 1].x if a > 0 else piece.box.x
-        x2 = boxes[b].x2 if b < len(text) else piece.box.x2
+        # The piece's box reaches halfway into the gaps beside it, so a span's end padding applies.
+        x1 = (boxes[a - 1].x + piece.box.x) // 2 if a > 0 else piece.box.x
+        x2 = (boxes[b].x2 + piece.box.x2 + 1) // 2 if b < len(text) else piece.box.x2
         out.append(replace(piece, box=Box(x1, piece.box.y, x2 - x1, piece.box.h)))
     return out
 
@@ -263,7 +270,7 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
     rows = [cell for row in rows for cell in split_at_rules(row)]
     vocabulary = analyzer.labels
     rows = [cell for row in rows for cell in split_header_row(row, lambda t: bool(vocabulary.label_type(t)))]
-    labels = {id(r) for r in rows if analyzer.labels.label_type(r.text)}
+    labels = {id(r) for r in rows if analyzer.labels.label_type(without_row_number(r.text))}
     headers = header_cells(rows, labels)
     field_labels = labels | {id(r) for r in rows if is_decoy_label(r.text)}
 

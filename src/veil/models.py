@@ -113,6 +113,12 @@ class TextLine:
         pad = max((bottom - top) // 4, 2)
         left = max(covering.x - pad, min(covering.x, self.box.x))
         right = min(covering.x2 + pad, max(covering.x2, self.box.x2))
+        # A span that starts (ends) the line takes the line's edge too: a glyph the OCR dropped
+        # there (a "〒" before a postcode) is part of the value's ink.
+        if not self.text[:start].strip():
+            left = min(left, self.box.x)
+        if not self.text[end:].strip():
+            right = max(right, self.box.x2)
         return [Box(left, top, right - left, bottom - top)]
 
 
