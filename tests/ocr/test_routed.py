@@ -8,7 +8,7 @@ import pytest
 
 from tests.ocr.synthetic import CJK_FONT, LATIN_FONT, assert_boxes_on_value, find_value, norm, render
 from veil.models import Box, Pixels, TextLine
-from veil.ocr.rapid import RawLine
+from veil.ocr.rapid import RapidOcrEngine, RawLine
 from veil.ocr.routed import KOREAN_LANGUAGES, RoutedEngine, unread_ink_run
 from veil.ocr.tess import TesseractEngine
 
@@ -90,3 +90,47 @@ def test_korean_alone_rereads_a_line_kor_eng_read_as_english() -> None:
     assert "새롬" in by_engine["auto:tesseract-kor"], by_engine
     # Korean alone garbles Latin codes: PP-OCR's reading of the same line stays beside it.
     assert "ORD-2026-253065" in by_engine["auto:rapidocr-digits"], by_engine
+
+
+class _ScriptedRapid(RapidOcrEngine):
+    """PP-OCR's detection and reading replaced by fixed lines (its own misreads, scripted)."""
+
+    def __init__(self, raws: list[RawLine]) -> None:
+        super().__init__()
+        self.raws = raws
+
+    def read_raw(self, pixels: Pixels) -> list[RawLine]:
+        return self.raws
+
+
+def _scripted(text: str, box: Box, confidence: float) -> RawLine:
+    step = box.w / max(len(text), 1)
+    return RawLine(box, text, confidence, tuple(box.x + step * (i + 0.5) for i in range(len(text))))
+
+
+@pytest.mark.parametrize("korean_screen", [True, False])
+def test_han_lookalikes_of_a_hangul_name_are_probed_on_korean_screens(korean_screen: bool) -> None:
+    canvas = np.full((120, 500, 3), 255, np.uint8)
+    first = render(
+        "연락처 010-2222-3333" if korean_screen else "電話 090-2222-3333", CJK_FONT, canvas=(500, 60)
+    )
+    name = render("오준혁", CJK_FONT, canvas=(500, 60))
+    canvas[:60], canvas[60:] = first.pixels, name.pixels
+    name_box = name.true_box("오준혁")
+    raws = [
+        # the Korean line is unsure (re-read as usual); the name comes back as one Han character
+        _scripted(
+            ":010-2222-3333" if korean_screen else "電話090-2222-3333",
+            Box(5, 5, 400, 40),
+            0.6 if korean_screen else 0.99,
+        ),
+        _scripted("歪", Box(name_box.x - 2, 60 + name_box.y - 2, name_box.w + 4, name_box.h + 4), 0.99),
+    ]
+    engine = RoutedEngine(_ScriptedRapid(raws), unread_ink=100.0)
+    lines = engine.read(canvas)
+    probes = [norm(ln.text) for ln in lines if ln.engine.startswith("auto:tesseract-probe")]
+    assert any(ln.engine == "auto:rapidocr" and ln.text == "歪" for ln in lines)  # kept either way
+    if korean_screen:
+        assert any("준혁" in p for p in probes), probes
+    else:
+        assert probes == []

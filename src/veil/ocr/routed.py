@@ -21,8 +21,10 @@ the widest unexplained run / line height is 0.57-9 on Korean lines (5th percenti
 most 0.33 on Japanese, French and English ones. `bench/ocr_engines.py --route` (50 lines per
 language at 14/18/24 px): Korean lines re-read 148/150 (the two misses: `주민등록번호` read as
 five look-alike Han characters at 0.87-0.88 confidence, digits still read right); Japanese, French
-and English lines 0/150 each. A "Han without kana -> probe" rule caught those two but turned
-kanji-only Japanese lines into Hangul garbage (JA char accuracy 0.99 -> 0.73), so it is not used.
+and English lines 0/150 each. A "Han without kana -> re-read" rule caught those two but turned
+kanji-only Japanese lines into Hangul garbage (JA char accuracy 0.99 -> 0.73) when the re-read
+replaced PP-OCR's reading. So Han-only lines are probed only on a screen where Hangul was read,
+and the probe is added beside PP-OCR's reading, never instead of it.
 """
 
 from __future__ import annotations
@@ -71,17 +73,13 @@ class RoutedEngine(OcrEngine):
         image = check_pixels(pixels)
         gray = np.asarray(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), dtype=np.uint8)
         lines: list[TextLine] = []
+        han_only: list[RawLine] = []
         for raw in self.rapid.read_raw(image):
             line = None
             if self.needs_korean(gray, raw):
                 line = self._korean(image, raw)
             if line is not None:
-                lines.append(line)
-                joined = join_spaced_hangul(line)
-                if joined is not line:
-                    # Both spellings go to the detectors: names read "서 하 윤", addresses need
-                    # the real word spaces; the primary pass may only ever find more.
-                    lines.append(_renamed(joined, f"{self.name}:tesseract-joined"))
+                lines += _with_joined(line)
                 korean_only = line.engine.endswith(KOREAN_ONLY_SUFFIX)
                 if korean_only or any(c.isdigit() or c == "@" for c in raw.text):
                     # Tesseract's Korean model misreads some digits (010 -> 0210) and, alone,
@@ -91,6 +89,16 @@ class RoutedEngine(OcrEngine):
                     lines.append(_renamed(self.rapid.to_text_line(raw), f"{self.name}:rapidocr-digits"))
             elif raw.text.strip() and raw.confidence >= self.min_confidence:
                 lines.append(_renamed(self.rapid.to_text_line(raw), f"{self.name}:rapidocr"))
+                if _han_without_kana(raw.text):
+                    han_only.append(raw)
+        if any(_is_hangul(c) for ln in lines for c in ln.text):
+            # A Korean screen: PP-OCR also reads some Hangul names as look-alike Han characters at
+            # high confidence ("오준혁" -> "歪"). Its Han-only lines are read by Tesseract too, and
+            # both readings kept (on a Japanese screen, with no Hangul, nothing changes).
+            for raw in han_only:
+                probe = self._korean(image, raw)
+                if probe is not None:
+                    lines += _with_joined(_renamed(probe, f"{self.name}:tesseract-probe"))
         return lines
 
     def _korean(self, image: Pixels, raw: RawLine) -> TextLine | None:
@@ -190,6 +198,19 @@ def _longest_run(mask: np.ndarray) -> int:
 
 def _is_hangul(char: str) -> bool:
     return "\uac00" <= char <= "\ud7a3" or "\u1100" <= char <= "\u11ff" or "\u3130" <= char <= "\u318f"
+
+
+def _with_joined(line: TextLine) -> list[TextLine]:
+    """The line, and its spelling without Tesseract's spaces between syllables when it differs:
+    names read "서 하 윤", addresses need the real word spaces, so the detectors get both (the
+    primary pass may only ever find more)."""
+    joined = join_spaced_hangul(line)
+    return [line] if joined is line else [line, _renamed(joined, f"{line.engine}-joined")]
+
+
+def _han_without_kana(text: str) -> bool:
+    han = any("\u4e00" <= c <= "\u9fff" for c in text)
+    return han and not any("\u3040" <= c <= "\u30ff" for c in text)
 
 
 def _renamed(line: TextLine, engine: str) -> TextLine:
