@@ -264,3 +264,26 @@ def test_a_spreadsheet_header_row_with_its_row_number_heads_its_columns() -> Non
     ]
     found = {(f.type, f.boxes[0].y) for f in locate(sheet, default_analyzer(), b"k" * 32, 0)}
     assert found == {("person_name", 40)}, found
+
+
+def test_a_cell_under_a_column_of_labels_is_not_their_value() -> None:
+    """A form's label column: "Order no." misread as "00901 00." sits under "IBAN", itself under
+    "Card number"; it is the next label, not an IBAN. A value under a single label still is."""
+    from veil.detect.registry import default_analyzer
+    from veil.locate import locate
+
+    column = [line("Card number", 10, 10), line("IBAN", 10, 45), line("00901 00.", 10, 80)]
+    assert locate(column, default_analyzer(), b"k" * 32, 0) == []
+    stacked = [line("Title", 10, 10), line("Phone", 10, 45), line("010-22", 10, 80)]
+    assert [f.type for f in locate(stacked, default_analyzer(), b"k" * 32, 0)] == ["phone"]
+
+
+def test_a_form_row_whose_values_are_masked_is_not_a_header_row() -> None:
+    from veil.detect.registry import default_analyzer
+    from veil.locate import locate
+    from veil.verify.rescan import mask_cells
+
+    row = [line("Phone", 10, 10), line("Email", 300, 10), line("Card number", 600, 10)]
+    masks = mask_cells([Box(100, 8, 150, 24), Box(400, 8, 150, 24), Box(750, 8, 150, 24)])
+    below = line("00901 00.", 600, 130)  # far below, as under a header: only a header reaches it
+    assert locate([*row, *masks, below], default_analyzer(), b"k" * 32, 0) == []

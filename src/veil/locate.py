@@ -23,6 +23,10 @@ from veil.models import Box, Finding, TextLine, TextSpan
 # Two boxes on one row are joined when the gap is below this many line heights: word gaps inside a
 # value are ~0.3-0.6, gaps between table cells are usually well above 1.5.
 JOIN_GAP_HEIGHTS = 1.2
+# The engine name of the cells a verifier adds for its masks (see veil.verify.rescan.mask_cells).
+MASK_ENGINE = "mask"
+# A fragment this close (in line heights) to a mask touches it.
+TOUCH_HEIGHTS = 0.5
 # Cells of a header row read as one line stand at least this many line heights apart.
 CELL_GAP_HEIGHTS = 0.8
 # A left neighbour this short (spaces aside) is a prefix of the value's field, not a field itself.
@@ -92,6 +96,7 @@ def assemble_rows(lines: Sequence[TextLine]) -> list[TextLine]:
                 i
                 for i in range(len(out) - 1, -1, -1)
                 if _same_row(out[i].box, line.box)
+                and MASK_ENGINE not in (line.engine, out[i].engine)  # a mask is a cell of its own
                 and 0 <= line.box.x - out[i].box.x2 <= JOIN_GAP_HEIGHTS * max(out[i].box.h, line.box.h)
             ),
             None,
@@ -141,7 +146,9 @@ def context_of(
     parts = [r.text for r in left]
     near = [r for r in above if line.box.y - r.box.y2 < 3 * line.box.h]
     if near:
-        parts.append(max(near, key=lambda r: r.box.y).text)
+        up = max(near, key=lambda r: r.box.y)
+        if not (is_field_label is not None and _in_label_column(up, rows, is_field_label)):
+            parts.append(up.text)
     if is_label is not None:
         headers = [r for r in above if is_label(r)]
         if headers:
@@ -157,6 +164,21 @@ def without_row_number(text: str) -> str:
     return _ROW_NUMBER.sub("", text)
 
 
+def _in_label_column(label: TextLine, rows: Sequence[TextLine], is_field_label: LabelTest) -> bool:
+    """Whether `label` sits under another label: a form's column of labels, whose next cell down
+    is one more label (maybe misread: "Order no." as "00901 00."), not the value of this one."""
+    if not is_field_label(label):
+        return False
+    above = [
+        r
+        for r in rows
+        if r.box.y2 <= label.box.y + 2
+        and _overlaps_x(r.box, label.box)
+        and label.box.y - r.box.y2 < 3 * label.box.h
+    ]
+    return bool(above) and is_field_label(max(above, key=lambda r: r.box.y))
+
+
 def header_cells(rows: Sequence[TextLine], labels: set[int]) -> set[int]:
     """Labels that head a table column: they sit on a row of three or more cells with at least
     one other label and no value (no digit, no '@'), and what stands right below them is not
@@ -169,7 +191,9 @@ def header_cells(rows: Sequence[TextLine], labels: set[int]) -> set[int]:
             continue
         peers = [r for r in rows if _same_row(r.box, row.box)]
         few = len(peers) < 3 or sum(1 for r in peers if id(r) in labels) < 2
-        if few or any(_VALUE_MARK.search(without_row_number(r.text)) for r in peers):
+        if few or any(
+            _VALUE_MARK.search(without_row_number(r.text)) or r.engine == MASK_ENGINE for r in peers
+        ):
             continue  # a table header has several columns; two lone labels are a form row
         below = [r for r in rows if r.box.y >= row.box.y2 - 2 and _overlaps_x(r.box, row.box)]
         first = min(below, key=lambda r: r.box.y, default=None)
@@ -280,21 +304,37 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
     def is_field_label(row: TextLine) -> bool:
         return id(row) in field_labels
 
+    masks = [r for r in rows if r.engine == MASK_ENGINE]
+    plain = [r for r in rows if r.engine != MASK_ENGINE] if masks else rows
     findings: list[Finding] = []
-    for row in rows:
+    for row in plain:
         if id(row) in field_labels:
             # A label cell (of personal data or of a business field) is not itself a value.
             # Nothing else is ever skipped: a "header row" guessed wrong must cost over-masking,
             # never a leak.
             continue
         edges = [r.box.x for r in rows if id(r) in headers and r.box.y2 <= row.box.y + 2]
+        # A fragment touching a mask may be the rest of the masked value ("▇▇▇▇-5678"): it is
+        # also read as if the mask were not there, so the label before the mask reaches it.
+        layouts = (rows, plain) if _touches(row, masks) else (rows,)
         # The whole row, then its pieces under each header: the primary pass may only find more.
         for unit in (row, *split_under_headers(row, edges)):
-            for span in analyzer.analyze(unit.text, context_of(unit, rows, is_label, is_field_label)):
-                found = _finding(unit, span, key, frame_index)
-                if not any(_covers(f, found) for f in findings):
-                    findings.append(found)
+            for layout in layouts:
+                context = context_of(unit, layout, is_label, is_field_label)
+                for span in analyzer.analyze(unit.text, context):
+                    found = _finding(unit, span, key, frame_index)
+                    if not any(_covers(f, found) for f in findings):
+                        findings.append(found)
     return findings
+
+
+def _touches(row: TextLine, masks: Sequence[TextLine]) -> bool:
+    reach = TOUCH_HEIGHTS * row.box.h
+    return any(
+        _same_row(m.box, row.box)
+        and (0 <= row.box.x - m.box.x2 <= reach or 0 <= m.box.x - row.box.x2 <= reach)
+        for m in masks
+    )
 
 
 def _covers(kept: Finding, new: Finding) -> bool:

@@ -37,3 +37,12 @@ def test_neighbouring_values_in_one_number_chain_are_both_found() -> None:
     row = f"ORD-2023-449594 {nir} {phone}"
     spans = {(row[s.start : s.end], s.type) for s in ANALYZER.analyze(row)}
     assert spans == {(nir, "fr_nir"), (phone, "phone")}
+
+
+def test_a_boosted_loose_window_does_not_beat_the_grouped_card() -> None:
+    # Both windows pass Luhn (synthetic numbers); with the column header's boost both reach the
+    # 1.0 cap, yet the card as grouped is the better reading and is the one kept.
+    row = "4945-3605-9650-2664 19.10.2026"
+    for context in ("", "N° de carte"):
+        spans = [(row[s.start : s.end], s.type) for s in ANALYZER.analyze(row, context)]
+        assert spans == [("4945-3605-9650-2664", "card")], (context, spans)

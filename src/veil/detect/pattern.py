@@ -218,21 +218,25 @@ class PatternRecognizer(Recognizer):
     def analyze_prepared(self, text: Prepared, context: Prepared | None) -> list[TextSpan]:
         if self.needs_digit and not text.has_digit:
             return []
-        # Overlapping windows are all kept: the analyzer keeps the best of overlapping spans across
-        # every recognizer, so a window that loses here to its neighbour may still win there ("…
-        # 472 05 06 50 00 78 61": the NIR takes "05", the phone is "06 50 00 78 61", not "05 06 …").
-        taken: set[tuple[int, int]] = set()
-        out: list[TextSpan] = []
+        found: dict[tuple[int, int], float] = {}
         for pattern in self.patterns:
             for start, end, score in self._candidates(text, pattern):
-                if (start, end) in taken:
+                if (start, end) in found:
                     continue
                 final = self._with_context(text, context, start, score, pattern.needs_context)
-                if final is None:
-                    continue
-                taken.add((start, end))
-                a, b = text.norm.to_original(start, end)
-                out.append(TextSpan(a, b, self.type, round(min(final, 1.0), 3), self.name))
+                if final is not None:
+                    found[(start, end)] = final
+        # A window is dropped only for a strictly better overlapping one (before the 1.0 cap, which
+        # would tie "4945-3605-9650-2664" with the looser "9650-2664 19.10.2026"). Equal ones all
+        # go on: the analyzer keeps the best of overlapping spans across every recognizer, so a
+        # window that ties here may still win there ("… 472 05 06 50 00 78 61": the NIR takes
+        # "05", the phone is "06 50 00 78 61", not "05 06 …").
+        out: list[TextSpan] = []
+        for (start, end), final in found.items():
+            if any(s < end and start < e and f > final for (s, e), f in found.items()):
+                continue
+            a, b = text.norm.to_original(start, end)
+            out.append(TextSpan(a, b, self.type, round(min(final, 1.0), 3), self.name))
         return out
 
     def _candidates(self, text: Prepared, pattern: Pattern) -> Iterator[tuple[int, int, float]]:

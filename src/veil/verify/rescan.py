@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from veil.detect.analyzer import Analyzer
-from veil.locate import locate
+from veil.locate import MASK_ENGINE, locate
 from veil.models import Box, Pixels, TextLine
 from veil.ocr.base import OcrEngine
 from veil.verify.base import Verdict, Verifier
@@ -34,12 +34,13 @@ MASK_TEXT = "\u2588" * 8  # no recognizer matches it, and it is too long to be a
 def mask_cells(masks: Sequence[Box]) -> list[TextLine]:
     """Each mask as a cell of the screen's layout, so what the verifier reads around it has the
     context the primary pass had: the label left of a masked value reaches the mask, not the next
-    field's label beyond it ("E-mail | ▇▇▇ | IBAN"); a fragment touching a mask joins its row."""
+    field's label beyond it ("E-mail | ▇▇▇ | IBAN"); a fragment touching a mask is read both ways
+    (see `veil.locate.locate`)."""
     cells = []
     for m in masks:
         step = max(m.w // len(MASK_TEXT), 1)
         boxes = tuple(Box(m.x + i * step, m.y, step, m.h) for i in range(len(MASK_TEXT)))
-        cells.append(TextLine(MASK_TEXT, m, boxes, 1.0, "mask"))
+        cells.append(TextLine(MASK_TEXT, m, boxes, 1.0, MASK_ENGINE))
     return cells
 
 
