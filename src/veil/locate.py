@@ -222,8 +222,8 @@ def split_under_headers(row: TextLine, edges: Sequence[int]) -> list[TextLine]:
     PP-OCR reads neighbouring cells with a narrow gap as one line ("198.51.100.129 Alex Tester"
     under "IP address" and "Name"); each piece must meet its own header. [] when no header cuts."""
     text, boxes = row.text, row.char_boxes
-    if len(boxes) != len(text):
-        return []
+    if len(boxes) != len(text) or not any(abs(row.box.x - x) <= row.box.h for x in edges):
+        return []  # a row that does not start at a column is no table row (a log line below it)
     cuts = [
         i
         for i in range(1, len(text) - 1)

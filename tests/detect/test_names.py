@@ -104,6 +104,7 @@ def test_japanese_negatives(text: str) -> None:
         ("From: John Smith <js@example.com>", "", ["John Smith"]),
         ("Bonjour Mme Dupont", "", ["Dupont"]),
         ("Marie DUPONT", "", ["Marie DUPONT"]),
+        ("JM Justin Miller · ORD-2024-380380", "", ["Justin Miller"]),  # avatar initials before it
         ("DUPONT Marie", "", ["DUPONT Marie"]),
         ("Jean Martin a appelé", "", ["Jean Martin"]),
         ("Meeting with Sarah Connor", "", ["Sarah Connor"]),

@@ -373,6 +373,7 @@ _HEADER = re.compile(
 _PAIR = re.compile(
     rf"(?<![\w])(?P<name>{_CAP}|{_UPPER})[ ](?:[A-Z]\.[ ])?(?P<second>{_CAP}|{_UPPER})(?![\w])"
 )
+_WORD_START = re.compile(r"(?<![\w'-])[A-ZÀ-ÖØ-Þ]")
 # Capitalised words that are never a surname after a first name ("Will Call", "May 2024").
 _NOT_NAMES = word_list("latin_not_names.txt")
 
@@ -395,9 +396,12 @@ class LatinNameRecognizer(Recognizer):
                 a, b = _trim_name(s, m.start("name"), m.end("name"))
                 if b > a:
                     found.append((a, b, STRONG))
-        for m in _PAIR.finditer(s):
-            score = _pair_score(m.group("name"), m.group("second"))
-            if score is not None:
+        # Every word starts a candidate pair: "JM Justin Miller" (an avatar's initials read
+        # before the name) must not hide "Justin Miller" behind the failed pair "JM Justin".
+        for start in (m.start() for m in _WORD_START.finditer(s)):
+            m = _PAIR.match(s, start)
+            score = None if m is None else _pair_score(m.group("name"), m.group("second"))
+            if m is not None and score is not None:
                 found.append((m.start(), m.end(), score))
         if _context_says_name(context) and not found and _looks_like_name_line(s):
             stripped = s.strip()
