@@ -398,11 +398,11 @@ class LatinNameRecognizer(Recognizer):
                     found.append((a, b, STRONG))
         # Every word starts a candidate pair: "JM Justin Miller" (an avatar's initials read
         # before the name) must not hide "Justin Miller" behind the failed pair "JM Justin".
-        for start in (m.start() for m in _WORD_START.finditer(s)):
-            m = _PAIR.match(s, start)
-            score = None if m is None else _pair_score(m.group("name"), m.group("second"))
-            if m is not None and score is not None:
-                found.append((m.start(), m.end(), score))
+        for word in _WORD_START.finditer(s):
+            pair = _PAIR.match(s, word.start())
+            score = None if pair is None else _pair_score(pair.group("name"), pair.group("second"))
+            if pair is not None and score is not None:
+                found.append((pair.start(), pair.end(), score))
         if _context_says_name(context) and not found and _looks_like_name_line(s):
             stripped = s.strip()
             a = s.index(stripped)
