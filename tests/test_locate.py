@@ -287,3 +287,14 @@ def test_a_form_row_whose_values_are_masked_is_not_a_header_row() -> None:
     masks = mask_cells([Box(100, 8, 150, 24), Box(400, 8, 150, 24), Box(750, 8, 150, 24)])
     below = line("00901 00.", 600, 130)  # far below, as under a header: only a header reaches it
     assert locate([*row, *masks, below], default_analyzer(), b"k" * 32, 0) == []
+
+
+def test_words_after_a_masked_email_in_a_sentence_are_not_an_email() -> None:
+    from veil.detect.registry import default_analyzer
+    from veil.locate import locate
+    from veil.verify.rescan import mask_cells
+
+    sentence = [line("E-mail", 10, 10), line("please update to", 80, 10)]
+    words_after = line("by Monday", 400, 10)
+    masks = mask_cells([Box(250, 8, 148, 24)])  # the masked address, touching the words after it
+    assert locate([*sentence, *masks, words_after], default_analyzer(), b"k" * 32, 0) == []

@@ -304,6 +304,9 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
     def is_field_label(row: TextLine) -> bool:
         return id(row) in field_labels
 
+    # Every cell of a header row starts a column ("상품코드" too, though no personal label).
+    heads = [r for r in rows if id(r) in headers]
+    columns = [r for r in rows if any(_same_row(r.box, h.box) for h in heads)]
     masks = [r for r in rows if r.engine == MASK_ENGINE]
     plain = [r for r in rows if r.engine != MASK_ENGINE] if masks else rows
     findings: list[Finding] = []
@@ -313,10 +316,12 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
             # Nothing else is ever skipped: a "header row" guessed wrong must cost over-masking,
             # never a leak.
             continue
-        edges = [r.box.x for r in rows if id(r) in headers and r.box.y2 <= row.box.y + 2]
-        # A fragment touching a mask may be the rest of the masked value ("▇▇▇▇-5678"): it is
-        # also read as if the mask were not there, so the label before the mask reaches it.
-        layouts = (rows, plain) if _touches(row, masks) else (rows,)
+        edges = [c.box.x for c in columns if c.box.y2 <= row.box.y + 2]
+        # A fragment with digits touching a mask may be the rest of the masked number ("▇▇▇-5678"):
+        # it is also read as if the mask were not there, so the label before the mask reaches it.
+        # (Words after a masked e-mail in a sentence are no e-mail: only digits or '@' count.)
+        remnant = _touches(row, masks) and bool(_VALUE_MARK.search(row.text))
+        layouts = (rows, plain) if remnant else (rows,)
         # The whole row, then its pieces under each header: the primary pass may only find more.
         for unit in (row, *split_under_headers(row, edges)):
             for layout in layouts:
