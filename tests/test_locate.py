@@ -294,7 +294,11 @@ def test_words_after_a_masked_email_in_a_sentence_are_not_an_email() -> None:
     from veil.locate import locate
     from veil.verify.rescan import mask_cells
 
-    sentence = [line("E-mail", 10, 10), line("please update to", 80, 10)]
-    words_after = line("by Monday", 400, 10)
-    masks = mask_cells([Box(250, 8, 148, 24)])  # the masked address, touching the words after it
-    assert locate([*sentence, *masks, words_after], default_analyzer(), b"k" * 32, 0) == []
+    label = line("E-mail", 10, 10)
+    masks = mask_cells([Box(72, 8, 150, 24)])  # the masked address, between the label and the words
+    words_after = line("by Monday", 224, 10)
+    assert locate([label, *masks, words_after], default_analyzer(), b"k" * 32, 0) == []
+    digits_after = line("5678", 224, 10)  # a number's tail beside the mask: still read through it
+    assert [f.type for f in locate([label, *masks, digits_after], default_analyzer(), b"k" * 32, 0)] == [
+        "email"
+    ]
