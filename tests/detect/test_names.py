@@ -123,6 +123,7 @@ def test_latin_names(text: str, context: str, expected: list[str]) -> None:
 @pytest.mark.parametrize(
     "text",
     [
+        "Hi AMIE 1544-5528",  # Tesseract reading Hangul as Latin after a greeting: no name
         "Apple Store",
         "Paris Weather",
         "Samsung Galaxy",

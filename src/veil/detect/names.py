@@ -361,11 +361,13 @@ _CAP = r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?:[-'][A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?
 _UPPER = r"[A-ZÀ-ÖØ-Þ]{2,}(?:[-'][A-ZÀ-ÖØ-Þ]{2,})?"
 _NAME_WORDS = rf"(?:{_CAP}|{_UPPER}|[A-Z]\.)(?:[ ](?:{_CAP}|{_UPPER}|[A-Z]\.)){{0,3}}"
 _TITLES = (
-    r"(?:Monsieur|Madame|Mademoiselle|Mme|Mlle|Mmes|M\.|Mr\.?|Mrs\.?|Ms\.?|Miss|Dr\.?|Prof\.?|Me|Maître|"
-    r"Dear|Bonjour|Bonsoir|Cher|Chère|Hello|Hi|Merci|Thanks|Regards|Cordialement)"
+    r"(?:Monsieur|Madame|Mademoiselle|Mme|Mlle|Mmes|M\.|Mr\.?|Mrs\.?|Ms\.?|Miss|Dr\.?|Prof\.?|Me|Maître)"
 )
+_GREETINGS = r"(?:Dear|Bonjour|Bonsoir|Cher|Chère|Hello|Hi|Merci|Thanks|Regards|Cordialement)"
 _LEADING_TITLE = re.compile(r"(?:Monsieur|Madame|Mademoiselle|Mme|Mlle|M\.|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|Me)")
 _TITLED = re.compile(rf"(?<![\w]){_TITLES}[ ,]+(?P<name>{_NAME_WORDS})")
+# After a greeting a name is written in title case: "Hi AMIE" is an OCR misreading of other text.
+_GREETED = re.compile(rf"(?<![\w]){_GREETINGS}[ ,]+(?P<name>{_CAP}(?:[ ](?:{_CAP}|{_UPPER}|[A-Z]\.)){{0,3}})")
 _HEADER = re.compile(
     rf"(?:^|(?<=\s))(?:From|To|Cc|Bcc|De|À|A|Cc|Expéditeur|Destinataire|Sender|Recipient|Signed|Signé)"
     rf"[ ]?:[ ]*(?P<name>{_NAME_WORDS})"
@@ -391,7 +393,7 @@ class LatinNameRecognizer(Recognizer):
         norm = normalize(text)
         s = _zero_as_o(norm.text)
         found: list[tuple[int, int, float]] = []
-        for regex in (_TITLED, _HEADER):
+        for regex in (_TITLED, _GREETED, _HEADER):
             for m in regex.finditer(s):
                 a, b = _trim_name(s, m.start("name"), m.end("name"))
                 if b > a:
