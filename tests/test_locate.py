@@ -302,3 +302,18 @@ def test_words_after_a_masked_email_in_a_sentence_are_not_an_email() -> None:
     assert [f.type for f in locate([label, *masks, digits_after], default_analyzer(), b"k" * 32, 0)] == [
         "email"
     ]
+
+
+def test_a_bare_number_in_a_column_of_found_numbers_is_one_of_them() -> None:
+    from veil.detect.registry import default_analyzer
+    from veil.locate import locate
+
+    column = [line("0359556962", 100, 10), line("6175550180", 100, 40), line("ORD-2024-076250", 300, 40)]
+    found = sorted(
+        (f.boxes[0].y, f.type, f.recognizer) for f in locate(column, default_analyzer(), b"k" * 32, 0)
+    )
+    assert found == [(10, "phone", "phone"), (40, "phone", "column")]
+    # Alone, or under a number of another length, the bare number tells nothing.
+    assert locate([line("6175550180", 100, 40)], default_analyzer(), b"k" * 32, 0) == []
+    other = [line("035955696", 100, 10), line("6175550180", 100, 40)]
+    assert [f.boxes[0].y for f in locate(other, default_analyzer(), b"k" * 32, 0)] in ([], [10])

@@ -25,6 +25,8 @@ from veil.models import Box, Finding, TextLine, TextSpan
 JOIN_GAP_HEIGHTS = 1.2
 # The engine name of the cells a verifier adds for its masks (see veil.verify.rescan.mask_cells).
 MASK_ENGINE = "mask"
+COLUMN_RECOGNIZER = "column"
+_BARE_NUMBER = re.compile(r"[+(]?\d[\d ().\-]{5,}\d")
 # A fragment this close (in line heights) to a mask touches it.
 TOUCH_HEIGHTS = 0.5
 # Cells of a header row read as one line stand at least this many line heights apart.
@@ -330,7 +332,53 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
                     found = _finding(unit, span, key, frame_index)
                     if not any(_covers(f, found) for f in findings):
                         findings.append(found)
-    return findings
+    return findings + column_mates(plain, findings, key, frame_index)
+
+
+def column_mates(
+    rows: Sequence[TextLine], findings: Sequence[Finding], key: bytes, frame_index: int
+) -> list[Finding]:
+    """Bare numbers in a column of found numbers: a cell holding only digits, with the cell just
+    above or below it in the same column found whole as a number of the same digit count (a
+    terminal's phone column: "0359556962" is a phone by its 0, "6175550180" below it has nothing
+    to tell it alone). Decoys are never found, so they never spread."""
+    whole = {
+        id(r): f
+        for r in rows
+        for f in findings
+        if f.recognizer != COLUMN_RECOGNIZER and len(f.boxes) == 1 and f.boxes[0].grow(4).contains(r.box)
+    }
+    out: list[Finding] = []
+    for row in rows:
+        digits = _BARE_NUMBER.fullmatch(row.text.strip())
+        centre = Box(row.box.x + row.box.w // 2, row.box.y + row.box.h // 2, 1, 1)
+        if id(row) in whole or digits is None or any(b.contains(centre) for f in findings for b in f.boxes):
+            continue
+        count = sum(c.isdigit() for c in row.text)
+        for mate in _column_neighbours(row, rows):
+            f = whole.get(id(mate))
+            if f is not None and sum(c.isdigit() for c in mate.text) == count:
+                span = TextSpan(0, len(row.text), f.type, f.score, COLUMN_RECOGNIZER)
+                found = _finding(row, span, key, frame_index)
+                if not any(_covers(o, found) for o in out):
+                    out.append(found)
+                break
+    return out
+
+
+def _column_neighbours(row: TextLine, rows: Sequence[TextLine]) -> list[TextLine]:
+    """The nearest cell above and the nearest below, left-aligned with `row`, within 3 lines."""
+    near = [
+        r
+        for r in rows
+        if r is not row
+        and abs(r.box.x - row.box.x) <= row.box.h
+        and 0 < abs(r.box.y - row.box.y) <= 3 * row.box.h
+    ]
+    above = [r for r in near if r.box.y < row.box.y]
+    below = [r for r in near if r.box.y > row.box.y]
+    out = [max(above, key=lambda r: r.box.y)] if above else []
+    return out + ([min(below, key=lambda r: r.box.y)] if below else [])
 
 
 def _touches(row: TextLine, masks: Sequence[TextLine]) -> bool:
