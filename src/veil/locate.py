@@ -253,20 +253,28 @@ def split_at_rules(row: TextLine) -> list[TextLine]:
     text = row.text
     if len(row.char_boxes) != len(text) or not any(c in _RULES for c in text):
         return [row]
-    cells: list[TextLine] = []
-    start = 0
-    for i, c in enumerate([*text, "|"]):
-        if c not in _RULES:
-            continue
-        a, b = start, i
-        while a < b and text[a].isspace():
-            a += 1
-        while b > a and text[b - 1].isspace():
-            b -= 1
-        if a < b:
-            cells.append(_piece(row, a, b, True))
-        start = i + 1
-    return cells
+    return kept_runs(row, [c not in _RULES for c in text])
+
+
+def kept_runs(line: TextLine, keep: Sequence[bool]) -> list[TextLine]:
+    """The runs of `line`'s characters marked in `keep`, each trimmed of spaces, as lines of their
+    own (blank runs go)."""
+    text = line.text
+    out: list[TextLine] = []
+    start: int | None = None
+    for i, kept in enumerate([*keep, False]):
+        if kept and start is None:
+            start = i
+        elif not kept and start is not None:
+            a, b = start, i
+            while a < b and text[a].isspace():
+                a += 1
+            while b > a and text[b - 1].isspace():
+                b -= 1
+            if a < b:
+                out.append(_piece(line, a, b, True))
+            start = None
+    return out
 
 
 def split_header_row(row: TextLine, is_label: Callable[[str], bool]) -> list[TextLine]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from veil.detect.analyzer import Analyzer
-from veil.locate import MASK_ENGINE, locate
+from veil.locate import MASK_ENGINE, kept_runs, locate
 from veil.models import Box, Pixels, TextLine
 from veil.ocr.base import OcrEngine
 from veil.verify.base import Verdict, Verifier
@@ -60,35 +60,9 @@ def outside_masks(lines: Sequence[TextLine], masks: Sequence[Box]) -> list[TextL
         if all(keep):
             out.append(line)
             continue
-        out += [_sub_line(line, a, b) for a, b in _runs(line.text, keep)]
+        out += kept_runs(line, keep)
     return out
 
 
 def _centre(box: Box) -> Box:
     return Box(box.x + box.w // 2, box.y + box.h // 2, 1, 1)
-
-
-def _runs(text: str, keep: list[bool]) -> list[tuple[int, int]]:
-    """[start, end) of each run of kept characters, trimmed of spaces; blank runs dropped."""
-    runs: list[tuple[int, int]] = []
-    start = None
-    for i, kept in enumerate([*keep, False]):
-        if kept and start is None:
-            start = i
-        elif not kept and start is not None:
-            a, b = start, i
-            while a < b and text[a].isspace():
-                a += 1
-            while b > a and text[b - 1].isspace():
-                b -= 1
-            if a < b:
-                runs.append((a, b))
-            start = None
-    return runs
-
-
-def _sub_line(line: TextLine, start: int, end: int) -> TextLine:
-    boxes = line.char_boxes[start:end]
-    cover = Box.covering([b for b in boxes if b.area > 0] or [line.box])
-    box = Box(cover.x, line.box.y, cover.w, line.box.h)
-    return TextLine(line.text[start:end], box, boxes, line.confidence, line.engine)
