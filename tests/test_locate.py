@@ -317,3 +317,21 @@ def test_a_bare_number_in_a_column_of_found_numbers_is_one_of_them() -> None:
     assert locate([line("6175550180", 100, 40)], default_analyzer(), b"k" * 32, 0) == []
     other = [line("035955696", 100, 10), line("6175550180", 100, 40)]
     assert [f.boxes[0].y for f in locate(other, default_analyzer(), b"k" * 32, 0)] in ([], [10])
+
+
+def test_a_header_reaches_its_table_not_the_log_lines_printed_after_it() -> None:
+    from veil.detect.registry import default_analyzer
+    from veil.locate import locate
+
+    screen = [
+        line("id", 10, 10),
+        line("name", 60, 10),
+        line("address", 260, 10),
+        line("phone", 500, 10),
+        line("7", 10, 40),
+        line("Quill Robinette", 60, 40),  # a table row: the name column's header marks it
+        line("INFO shipment=order-shipped;delivered-to=the-depot;status=ok", 15, 70),  # a log line
+        line("Depot", 60, 100),  # under the name column, but after the table ended
+    ]
+    found = {(f.type, f.boxes[0].y) for f in locate(screen, default_analyzer(), b"k" * 32, 0)}
+    assert found == {("person_name", 40)}, found

@@ -317,6 +317,7 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
     # Every cell of a header row starts a column ("상품코드" too, though no personal label).
     heads = [r for r in rows if id(r) in headers]
     columns = [r for r in rows if any(_same_row(r.box, h.box) for h in heads)]
+    end = table_end(rows, columns)
     masks = [r for r in rows if r.engine == MASK_ENGINE]
     plain = [r for r in rows if r.engine != MASK_ENGINE] if masks else rows
     findings: list[Finding] = []
@@ -326,7 +327,8 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
             # Nothing else is ever skipped: a "header row" guessed wrong must cost over-masking,
             # never a leak.
             continue
-        edges = [c.box.x for c in columns if c.box.y2 <= row.box.y + 2]
+        in_table = row.box.y < end
+        edges = [c.box.x for c in columns if c.box.y2 <= row.box.y + 2] if in_table else []
         # A fragment with digits touching a mask may be the rest of the masked number ("▇▇▇-5678"):
         # it is also read as if the mask were not there, so the label before the mask reaches it.
         # (Words after a masked e-mail in a sentence are no e-mail: only digits or '@' count.)
@@ -335,7 +337,7 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
         # The whole row, then its pieces under each header: the primary pass may only find more.
         for unit in (row, *split_under_headers(row, edges)):
             for layout in layouts:
-                context = context_of(unit, layout, is_label, is_field_label)
+                context = context_of(unit, layout, is_label if in_table else None, is_field_label)
                 for span in analyzer.analyze(unit.text, context):
                     found = _finding(unit, span, key, frame_index)
                     if not any(_covers(f, found) for f in findings):
@@ -387,6 +389,21 @@ def _column_neighbours(row: TextLine, rows: Sequence[TextLine]) -> list[TextLine
     below = [r for r in near if r.box.y > row.box.y]
     out = [max(above, key=lambda r: r.box.y)] if above else []
     return out + ([min(below, key=lambda r: r.box.y)] if below else [])
+
+
+def table_end(rows: Sequence[TextLine], columns: Sequence[TextLine]) -> int:
+    """Where the table under the header row `columns` ends: at the first row below it whose text
+    runs across two column edges or more mid-word (a log line printed after a query's result);
+    headers reach no further. A cell overflowing into its neighbour crosses one edge only."""
+    if not columns:
+        return 0
+    top = max(c.box.y2 for c in columns)
+    edges = sorted({c.box.x for c in columns})[1:]
+    for row in sorted((r for r in rows if r.box.y >= top - 2), key=lambda r: r.box.y):
+        ink = [b for b, c in zip(row.char_boxes, row.text, strict=False) if not c.isspace()]
+        if sum(1 for e in edges if any(b.x < e - 1 and b.x2 > e + 1 for b in ink)) >= 2:
+            return row.box.y
+    return 1 << 30
 
 
 def _touches(row: TextLine, masks: Sequence[TextLine]) -> bool:
