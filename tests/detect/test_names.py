@@ -124,6 +124,7 @@ def test_latin_names(text: str, context: str, expected: list[str]) -> None:
     "text",
     [
         "Hi AMIE 1544-5528",  # Tesseract reading Hangul as Latin after a greeting: no name
+        "Hi Jz og",  # no vowel: not a name
         "Apple Store",
         "Paris Weather",
         "Samsung Galaxy",

@@ -375,6 +375,7 @@ _HEADER = re.compile(
 _PAIR = re.compile(
     rf"(?<![\w])(?P<name>{_CAP}|{_UPPER})[ ](?:[A-Z]\.[ ])?(?P<second>{_CAP}|{_UPPER})(?![\w])"
 )
+_VOWEL = re.compile(r"[AEIOUYaeiouyÀ-ÆÈ-ÏÒ-ÖØ-Ýà-æè-ïò-öø-ýÿ]")
 _WORD_START = re.compile(r"(?<![\w'-])[A-ZÀ-ÖØ-Þ]")
 # Capitalised words that are never a surname after a first name ("Will Call", "May 2024").
 _NOT_NAMES = word_list("latin_not_names.txt")
@@ -439,6 +440,8 @@ def _trim_name(s: str, a: int, b: int) -> tuple[int, int]:
     # "Bonjour Mme Dupont": the title is not part of the name.
     while words and _LEADING_TITLE.fullmatch(words[0]):
         a += len(words.pop(0)) + 1
+    if not any(_VOWEL.search(w) for w in words if not w.endswith(".")):
+        return a, a  # "Hi Jz": no vowel, no name (OCR reading other script as Latin letters)
     return a, a + len(" ".join(words))
 
 
