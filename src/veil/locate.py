@@ -400,8 +400,10 @@ def table_end(rows: Sequence[TextLine], columns: Sequence[TextLine]) -> int:
     top = max(c.box.y2 for c in columns)
     edges = sorted({c.box.x for c in columns})[1:]
     for row in sorted((r for r in rows if r.box.y >= top - 2), key=lambda r: r.box.y):
-        ink = [b for b, c in zip(row.char_boxes, row.text, strict=False) if not c.isspace()]
-        if sum(1 for e in edges if any(b.x < e - 1 and b.x2 > e + 1 for b in ink)) >= 2:
+        # Spans of words: from a character to the next one, when no space stands between them.
+        pairs = zip(row.char_boxes, row.char_boxes[1:], row.text, row.text[1:], strict=False)
+        inside = [(a.x, b.x2) for a, b, ca, cb in pairs if not ca.isspace() and not cb.isspace()]
+        if sum(1 for e in edges if any(x1 < e - 1 and x2 > e + 1 for x1, x2 in inside)) >= 2:
             return row.box.y
     return 1 << 30
 
