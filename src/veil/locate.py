@@ -393,8 +393,9 @@ def _column_neighbours(row: TextLine, rows: Sequence[TextLine]) -> list[TextLine
 
 def table_end(rows: Sequence[TextLine], columns: Sequence[TextLine]) -> int:
     """Where the table under the header row `columns` ends: at the first row below it whose text
-    runs across two column edges or more mid-word (a log line printed after a query's result);
-    headers reach no further. A cell overflowing into its neighbour crosses one edge only."""
+    runs across half the column edges or more (two at least) mid-word (a log line printed after a
+    query's result); headers reach no further. A cell overflowing into its neighbour, or a row of
+    cells the OCR read as one line, crosses one edge or none."""
     if not columns:
         return 0
     top = max(c.box.y2 for c in columns)
@@ -403,7 +404,8 @@ def table_end(rows: Sequence[TextLine], columns: Sequence[TextLine]) -> int:
         # Spans of words: from a character to the next one, when no space stands between them.
         pairs = zip(row.char_boxes, row.char_boxes[1:], row.text, row.text[1:], strict=False)
         inside = [(a.x, b.x2) for a, b, ca, cb in pairs if not ca.isspace() and not cb.isspace()]
-        if sum(1 for e in edges if any(x1 < e - 1 and x2 > e + 1 for x1, x2 in inside)) >= 2:
+        crossed = sum(1 for e in edges if any(x1 < e - 1 and x2 > e + 1 for x1, x2 in inside))
+        if crossed >= max(2, (len(edges) + 1) // 2):
             return row.box.y
     return 1 << 30
 
