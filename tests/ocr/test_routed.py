@@ -134,3 +134,18 @@ def test_han_lookalikes_of_a_hangul_name_are_probed_on_korean_screens(korean_scr
         assert any("준혁" in p for p in probes), probes
     else:
         assert probes == []
+
+
+def test_a_japanese_name_in_a_korean_sentence_is_probed_with_japanese_too() -> None:
+    """A generated Korean support chat: "山口 翔太님께 발송 예정입니다" comes back from PP-OCR as
+    "口翔太舎."; the probe (Korean and Japanese) reads the name."""
+    from bench.people import people_specs
+
+    from veil.synth.screens import render_screen
+
+    screen = render_screen(people_specs(8, 1)[0])
+    crop = np.ascontiguousarray(screen.pixels[280:400, 1560:1920])
+    texts = [
+        norm(ln.text) for ln in RoutedEngine().read(crop) if ln.engine.startswith("auto:tesseract-probe")
+    ]
+    assert any("山口" in t and "翔太" in t for t in texts), texts

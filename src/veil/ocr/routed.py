@@ -42,6 +42,9 @@ from veil.ocr.tess import TesseractEngine
 
 KOREAN_LANGUAGES = "kor+eng"
 KOREAN_ONLY = "kor"
+# A Han-only line on a Korean screen may be a Japanese name in a Korean sentence ("山口 翔太님께"):
+# kor+eng reads the kanji as Latin garbage, kor+jpn reads both.
+PROBE_LANGUAGES = "kor+jpn+eng"
 KOREAN_ONLY_SUFFIX = "-kor"
 _INK_CONTRAST = 60  # grey levels from the background that count as ink
 _RULE_ROW = 0.6  # a row with more ink than this fraction of its width is a rule line
@@ -96,15 +99,15 @@ class RoutedEngine(OcrEngine):
             # high confidence ("오준혁" -> "歪"). Its Han-only lines are read by Tesseract too, and
             # both readings kept (on a Japanese screen, with no Hangul, nothing changes).
             for raw in han_only:
-                probe = self._korean(image, raw)
+                probe = self._korean(image, raw, PROBE_LANGUAGES)
                 if probe is not None:
                     lines += _with_joined(_renamed(probe, f"{self.name}:tesseract-probe"))
         return lines
 
-    def _korean(self, image: Pixels, raw: RawLine) -> TextLine | None:
+    def _korean(self, image: Pixels, raw: RawLine, languages: str = KOREAN_LANGUAGES) -> TextLine | None:
         """Tesseract's kor+eng re-read of the line, or None when it holds no Hangul (a false route:
         PP-OCR's reading is kept, so a false route costs time, not accuracy)."""
-        line = self.tesseract.read_line(image, raw.box, KOREAN_LANGUAGES)
+        line = self.tesseract.read_line(image, raw.box, languages)
         if line is not None and any(_is_hangul(c) for c in line.text):
             return _renamed(line, f"{self.name}:tesseract")
         # kor+eng sometimes settles on English for a few syllables ("정새롬" -> "SM") where the
