@@ -22,11 +22,11 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from bench.redaction import FONT_PX, SIZES, Redact, parse_args, run_bench
+from bench.redaction import Redact, bench_specs, parse_args, run_bench
 from veil.synth.fakedata import LANGUAGES, NAME_TYPE
 from veil.synth.people import ADDRESS_TYPE, AVATAR_TYPE, FACE_TYPE
 from veil.synth.score import Counts, Score, fill_mask, score_mask
-from veil.synth.screens import PEOPLE_SCENE_KINDS, THEMES, ScreenSpec, TruthItem, render_screen
+from veil.synth.screens import PEOPLE_SCENE_KINDS, ScreenSpec, TruthItem, render_screen
 
 LABELLED = "labelled-field values"
 # (row name, type or LABELLED, target recall, per language?)
@@ -65,17 +65,7 @@ class PeopleRun:
 
 def people_specs(frames: int, seed: int) -> list[ScreenSpec]:
     """Frame i: language i mod 4, scene i mod 7 (coprime: every pair in 28 frames)."""
-    return [
-        ScreenSpec(
-            kind=PEOPLE_SCENE_KINDS[i % len(PEOPLE_SCENE_KINDS)],
-            language=LANGUAGES[i % len(LANGUAGES)],
-            theme=THEMES[(i // 2) % 2],
-            font_px=FONT_PX[i % len(FONT_PX)],
-            size=SIZES[i % len(SIZES)],
-            seed=seed * 1000 + i,
-        )
-        for i in range(frames)
-    ]
+    return bench_specs(frames, seed, PEOPLE_SCENE_KINDS)
 
 
 def _labelled_only(items: Sequence[TruthItem]) -> list[TruthItem]:

@@ -50,11 +50,12 @@ class Run:
         return sum(self.seconds) / len(self.seconds) if self.seconds else float("nan")
 
 
-def bench_specs(frames: int, seed: int) -> list[ScreenSpec]:
-    """Frame i shows language i mod 4 and kind i mod 5: every pair once in 20 frames."""
+def bench_specs(frames: int, seed: int, kinds: Sequence[str] = SCENE_KINDS) -> list[ScreenSpec]:
+    """Frame i shows language i mod 4 and kind i mod len(kinds): with 5 kinds every pair comes
+    once in 20 frames."""
     return [
         ScreenSpec(
-            kind=SCENE_KINDS[i % len(SCENE_KINDS)],
+            kind=kinds[i % len(kinds)],
             language=LANGUAGES[i % len(LANGUAGES)],
             theme=THEMES[(i // 2) % 2],
             font_px=FONT_PX[i % len(FONT_PX)],
