@@ -4,7 +4,7 @@ terminal, as display lists for `veil.synth.screens.render_layout`."""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from veil.models import Box
 from veil.synth import _fonts
@@ -186,13 +186,18 @@ def _chat(b: _Builder) -> Layout:
         x = right - w if mine else b.x0
         if x < b.x0 or x + w > right:
             continue
-        b.rect(Box(x, y, w, b.lh + 8), "bubble_me" if mine else "bubble_them")
-        b.text(x + 14, y + 4 + (b.lh - b.spec.font_px) // 2 - 2, *spans)
-        when = b.fake.decoy("time", b.lang)
-        tx = x - int(b.width_of(when.text, "small")) - 10 if mine else x + w + 10
-        b.text(tx, y + b.lh // 2, Span(when.text, when), font="small", color="muted")
-        y += int(b.lh * 1.9)
+        y = bubble(b, x, y, w, spans, mine)
     return b.layout()
+
+
+def bubble(b: _Builder, x: int, y: int, w: int, spans: Sequence[Span], mine: bool) -> int:
+    """One chat bubble at (x, y), `w` wide, with its time beside it; returns the next bubble's y."""
+    b.rect(Box(x, y, w, b.lh + 8), "bubble_me" if mine else "bubble_them")
+    b.text(x + 14, y + 4 + (b.lh - b.spec.font_px) // 2 - 2, *spans)
+    when = b.fake.decoy("time", b.lang)
+    tx = x - int(b.width_of(when.text, "small")) - 10 if mine else x + w + 10
+    b.text(tx, y + b.lh // 2, Span(when.text, when), font="small", color="muted")
+    return y + int(b.lh * 1.9)
 
 
 def _email(b: _Builder) -> Layout:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from veil.models import Box
-from veil.synth._scenes import _Builder
+from veil.synth._scenes import _Builder, bubble
 from veil.synth.fakedata import LANGUAGES, NAME_TYPE, FakeValue, label_for
 from veil.synth.people import (
     ADDRESS_TYPE,
@@ -147,12 +147,7 @@ def _cs_chat(b: _Builder) -> Layout:
         if w > max_w:
             continue
         x = right - w if mine else b.x0
-        b.rect(Box(x, y, w, b.lh + 8), "bubble_me" if mine else "bubble_them")
-        b.text(x + 14, y + 4 + (b.lh - b.spec.font_px) // 2 - 2, *spans)
-        when = b.fake.decoy("time", b.lang)
-        tx = x - int(b.width_of(when.text, "small")) - 10 if mine else x + w + 10
-        b.text(tx, y + b.lh // 2, Span(when.text, when), font="small", color="muted")
-        y += int(b.lh * 1.9)
+        y = bubble(b, x, y, w, spans, mine)
     return replace(b.layout(), pictures=tuple(pictures))
 
 
