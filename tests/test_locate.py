@@ -335,3 +335,40 @@ def test_a_header_reaches_its_table_not_the_log_lines_printed_after_it() -> None
     ]
     found = {(f.type, f.boxes[0].y) for f in locate(screen, default_analyzer(), b"k" * 32, 0)}
     assert found == {("person_name", 40)}, found
+
+
+def test_a_label_with_its_value_on_its_right_does_not_label_the_line_below() -> None:
+    """The verifier reads "マイナンバー" as "マイナンパー" (no label) under "氏名", whose value is
+    masked on its right: the misread label is no name. A stacked label with nothing on its right
+    still labels the partial value typed under it."""
+    from veil.detect.registry import default_analyzer
+    from veil.locate import MASK_ENGINE, locate
+    from veil.verify.rescan import mask_cells
+
+    analyzer = default_analyzer()
+    name_mask = mask_cells([Box(150, 100, 80, 20)])
+    misread = [line("氏名", 10, 100), line("マイナンパー", 10, 140)]
+    assert name_mask[0].engine == MASK_ENGINE
+    assert locate([*misread, *name_mask], analyzer, b"k" * 32, 0) == []
+    # Without the mask (an empty field on the right), the line under the label is its value.
+    assert [f.type for f in locate(misread, analyzer, b"k" * 32, 0)] == ["person_name"]
+    # A cell far beyond the label's reach is another column's, not this label's value.
+    far = line("shipped", 10 + 20 + 13 * 20 + 10, 100)
+    below = [f for f in locate([*misread, far], analyzer, b"k" * 32, 0) if f.boxes[0].y == 140]
+    assert [f.type for f in below] == ["person_name"]
+
+
+def test_a_typed_prefix_joined_to_its_label_cell_is_found() -> None:
+    """OCR returns "Date of birth" and the typed "01/0" apart; the small gap joins them into one
+    row, whose left neighbour is the previous field's value: the row's own label decides."""
+    from veil.detect.registry import default_analyzer
+    from veil.locate import locate
+
+    rows = [
+        line("IBAN", 190, 206),
+        line("DE46 5162 0466 1099 0695 84", 320, 209, char_w=8),
+        line("Date of birth", 1034, 205, char_w=8),
+        line("01/0", 1160, 206, char_w=12),
+    ]
+    found = [(f.type, f.boxes[0].x) for f in locate(rows, default_analyzer(), b"k" * 32, 0)]
+    assert ("date_of_birth", 1160 - 5) in found, found

@@ -40,6 +40,10 @@ _VALUE_MARK = re.compile(r"[0-9０-９@＠]")
 _HANGUL_GAP = re.compile(r"(?<=[\uac00-\ud7a3]) (?=[\uac00-\ud7a3])")
 
 
+# A form's value (its input box) starts within this many line heights right of its label.
+VALUE_REACH_HEIGHTS = 12
+
+
 def _same_row(a: Box, b: Box) -> bool:
     overlap = min(a.y2, b.y2) - max(a.y, b.y)
     return overlap > 0.5 * min(a.h, b.h)
@@ -149,7 +153,10 @@ def context_of(
     near = [r for r in above if line.box.y - r.box.y2 < 3 * line.box.h]
     if near:
         up = max(near, key=lambda r: r.box.y)
-        if not (is_field_label is not None and _in_label_column(up, rows, is_field_label)):
+        if not (
+            is_field_label is not None
+            and (_in_label_column(up, rows, is_field_label) or _labels_its_row(up, rows, is_field_label))
+        ):
             parts.append(up.text)
     if is_label is not None:
         headers = [r for r in above if is_label(r)]
@@ -179,6 +186,22 @@ def _in_label_column(label: TextLine, rows: Sequence[TextLine], is_field_label: 
         and label.box.y - r.box.y2 < 3 * label.box.h
     ]
     return bool(above) and is_field_label(max(above, key=lambda r: r.box.y))
+
+
+def _labels_its_row(label: TextLine, rows: Sequence[TextLine], is_field_label: LabelTest) -> bool:
+    """Whether `label` already has its value on its right: the nearest cell right of it on its
+    row is no label (a value, or a mask over one). Such a label does not also label the line
+    below it ("氏名 | ▇▇▇" over "マイナンバー" misread as "マイナンパー": the next field's label)."""
+    if not is_field_label(label):
+        return False
+    reach = label.box.x2 + VALUE_REACH_HEIGHTS * label.box.h
+    right = [
+        r
+        for r in rows
+        if r is not label and _same_row(r.box, label.box) and label.box.x2 - 2 <= r.box.x <= reach
+    ]
+    nearest = min(right, key=lambda r: r.box.x, default=None)
+    return nearest is not None and not is_field_label(nearest)
 
 
 def header_cells(rows: Sequence[TextLine], labels: set[int]) -> set[int]:

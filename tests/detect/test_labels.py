@@ -51,6 +51,14 @@ def test_not_labels(text: str) -> None:
         ("Phone\t555-0100", ("phone", 6)),
         ("Total: 12", None),
         ("이름", None),
+        # A number's label and its input box joined into one row: no colon on screen.
+        ("Date of birth 01/0", ("date_of_birth", 14)),
+        ("생년월일 1990", ("date_of_birth", 5)),
+        ("電話番号 090-12", ("phone", 5)),
+        ("Téléphone 06 12", ("phone", 10)),
+        ("Date 01/02", None),  # no label
+        ("Name Sam", None),  # a name's label needs a colon: "Name the file" is prose
+        ("Phone number", None),  # no digit after the label
     ],
 )
 def test_split_label_value(text: str, expected: tuple[str, int] | None) -> None:
@@ -77,6 +85,8 @@ RECOGNIZER = LabelledValueRecognizer()
         ("山田 太郎", "氏名", ("山田 太郎", "person_name")),
         ("anything at all", "Adresse", ("anything at all", "address")),
         ("氏名：山田 太郎", "", ("山田 太郎", "person_name")),
+        # The row carries its own label; the next field's label on the left does not decide.
+        ("Date of birth 01/0", "IBAN", ("01/0", "date_of_birth")),
     ],
 )
 def test_labelled_value(text: str, context: str, expected: tuple[str, str]) -> None:

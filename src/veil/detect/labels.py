@@ -81,6 +81,7 @@ _BY_TYPE: dict[str, tuple[str, ...]] = {
 _PUNCT = re.compile(r"[\s:：*＊()（）\[\]【】・.·]+")
 # One-line "label: value": a label, a colon (ASCII or full width) or a tab/wide gap, then text.
 _SPLIT = re.compile(r"^\s*(?P<label>[^:：\t]{1,30}?)\s*(?:[:：]|\t|\s{3,})\s*(?=\S)")
+_SPACE = re.compile(r"\s+(?=\S)")
 
 
 def label_key(text: str) -> str:
@@ -129,10 +130,20 @@ class LabelVocabulary:
     def split_label_value(self, text: str) -> tuple[str, int] | None:
         """(type, offset where the value starts) for "label: value" in one line, else None."""
         m = _SPLIT.match(text)
-        if m is None:
-            return None
-        kind = self.label_type(m.group("label"))
-        return (kind, m.end()) if kind else None
+        kind = self.label_type(m.group("label")) if m else None
+        if m is not None and kind:
+            return kind, m.end()
+        return self._split_at_space(text)
+
+    def _split_at_space(self, text: str) -> tuple[str, int] | None:
+        """ "Date of birth 01/0": a number's label, one space, then a value with a digit. A label
+        cell and the input box beside it are one row once OCR words are joined, and a form shows
+        no colon between them. The longest label wins ("Date of birth", not "Date")."""
+        for gap in reversed(list(_SPACE.finditer(text))):
+            kind = self.label_type(text[: gap.start()])
+            if kind in NUMERIC_TYPES and _has_number(text[gap.end() :]):
+                return kind, gap.end()
+        return None
 
 
 _DEFAULT = LabelVocabulary()
@@ -169,7 +180,7 @@ class LabelledValueRecognizer(Recognizer):
         kind = next(
             (k for k in (self.vocabulary.label_type(c) for c in context.split("\n") if c.strip()) if k), None
         )
-        if kind is not None and _SPLIT.match(text):
+        if kind is not None and self.vocabulary.split_label_value(text) is not None:
             kind = None  # the line carries its own "label: value"; that label decides
         start = 0
         if kind is None:
