@@ -372,3 +372,26 @@ def test_a_typed_prefix_joined_to_its_label_cell_is_found() -> None:
     ]
     found = [(f.type, f.boxes[0].x) for f in locate(rows, default_analyzer(), b"k" * 32, 0)]
     assert ("date_of_birth", 1160 - 5) in found, found
+
+
+def test_a_form_row_is_no_header_when_the_row_below_opens_with_a_label() -> None:
+    """A label-left form: "氏名 | 佐 (typed) | 電話番号" over "マイナンバー 7812-…", which OCR joins
+    into one row. The first row is no table header: "佐" is the name being typed, and the
+    labels further down ("請求書番号", the "保存" button) are not names."""
+    from veil.detect.registry import default_analyzer
+    from veil.locate import locate
+
+    rows = [
+        line("注文", 12, 106, char_w=18, h=24),
+        line("氏名", 180, 103, char_w=18, h=24),
+        line("佐", 294, 106, char_w=24, h=22),
+        line("電話番号", 1028, 103, char_w=16, h=24),
+        line("マイナンバー", 180, 143, char_w=15, h=24),
+        line("7812-4158-6830", 295, 146, char_w=8, h=21),
+        line("カード番号", 180, 181, char_w=15, h=24),
+        line("請求書番号", 180, 220, char_w=15, h=24),
+        line("保存", 198, 271, char_w=20, h=28),
+    ]
+    found = {(f.type, f.boxes[0].y) for f in locate(rows, default_analyzer(), b"k" * 32, 0)}
+    assert ("person_name", 106) in found
+    assert not {y for kind, y in found if y >= 181}, found

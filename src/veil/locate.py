@@ -204,12 +204,14 @@ def _labels_its_row(label: TextLine, rows: Sequence[TextLine], is_field_label: L
     return nearest is not None and not is_field_label(nearest)
 
 
-def header_cells(rows: Sequence[TextLine], labels: set[int]) -> set[int]:
+def header_cells(
+    rows: Sequence[TextLine], labels: set[int], is_label: Callable[[str], bool] = lambda _: False
+) -> set[int]:
     """Labels that head a table column: they sit on a row of three or more cells with at least
     one other label and no value (no digit, no '@'), and what stands right below them is not
-    another label. A form's
-    "label value label value" row, or a form's stack of labels, is not a header row, so a form
-    label never spreads down its column."""
+    another label, nor a row opening with one (`is_label` of its first cell: "マイナンバー" and
+    its value read as one row). A form's "label value label value" row, or a form's stack of
+    labels, is not a header row, so a form label never spreads down its column."""
     out: set[int] = set()
     for row in rows:
         if id(row) not in labels:
@@ -222,9 +224,33 @@ def header_cells(rows: Sequence[TextLine], labels: set[int]) -> set[int]:
             continue  # a table header has several columns; two lone labels are a form row
         below = [r for r in rows if r.box.y >= row.box.y2 - 2 and _overlaps_x(r.box, row.box)]
         first = min(below, key=lambda r: r.box.y, default=None)
-        if first is not None and id(first) not in labels:  # a stack of labels is a form, not a table
-            out.add(id(row))
+        if first is None or id(first) in labels or is_label(leading_cell(first).text):
+            continue  # a stack of labels is a form, not a table
+        out.add(id(row))
     return out
+
+
+def leading_cell(row: TextLine) -> TextLine:
+    """The first cell of `row`: its text up to the first gap of `CELL_GAP_HEIGHTS` line heights
+    (the whole row when it has none, or no box per character)."""
+    cuts = cell_cuts(row)
+    return _piece(row, 0, cuts[0], True) if cuts else row
+
+
+def cell_cuts(row: TextLine) -> list[int]:
+    """Offsets of the spaces of `row` that stand in a cell gap (at least `CELL_GAP_HEIGHTS` line
+    heights; word spaces are narrower). [] without a box per character."""
+    text, boxes = row.text, row.char_boxes
+    if len(boxes) != len(text):
+        return []
+    return [
+        i
+        for i in range(1, len(text) - 1)
+        if text[i] == " "
+        and text[i - 1] != " "
+        and text[i + 1] != " "
+        and boxes[i + 1].x - boxes[i - 1].x2 >= CELL_GAP_HEIGHTS * row.box.h
+    ]
 
 
 def script_of(text: str) -> str:
@@ -304,20 +330,10 @@ def split_header_row(row: TextLine, is_label: Callable[[str], bool]) -> list[Tex
     """Cut a row of header cells that the OCR read as one line ("Amount Name") at its cell gaps
     (at least `CELL_GAP_HEIGHTS` line heights; word spaces are narrower), when it holds no value
     and one of the cells is a label. Anything else comes back whole."""
-    text, boxes = row.text, row.char_boxes
-    if len(boxes) != len(text) or _VALUE_MARK.search(text):
-        return [row]
-    cuts = [
-        i
-        for i in range(1, len(text) - 1)
-        if text[i] == " "
-        and text[i - 1] != " "
-        and text[i + 1] != " "
-        and boxes[i + 1].x - boxes[i - 1].x2 >= CELL_GAP_HEIGHTS * row.box.h
-    ]
+    cuts = [] if _VALUE_MARK.search(row.text) else cell_cuts(row)
     if not cuts:
         return [row]
-    bounds = [-1, *cuts, len(text)]
+    bounds = [-1, *cuts, len(row.text)]
     cells = [_piece(row, a + 1, b, True) for a, b in pairwise(bounds)]
     return cells if any(is_label(c.text) for c in cells) else [row]
 
@@ -328,7 +344,7 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
     vocabulary = analyzer.labels
     rows = [cell for row in rows for cell in split_header_row(row, lambda t: bool(vocabulary.label_type(t)))]
     labels = {id(r) for r in rows if analyzer.labels.label_type(without_row_number(r.text))}
-    headers = header_cells(rows, labels)
+    headers = header_cells(rows, labels, lambda t: bool(vocabulary.label_type(t)))
     field_labels = labels | {id(r) for r in rows if is_decoy_label(r.text)}
 
     def is_label(row: TextLine) -> bool:
