@@ -394,3 +394,19 @@ def test_a_letter_spaced_number_is_read_closed_up() -> None:
 
     assert closed_up_digits(line("06 12 34 56 78", 0, 0)) == []
     assert closed_up_digits(line("+82 10 1234 5678", 0, 0)) == []
+
+
+def test_a_cell_under_a_wider_finding_is_no_found_number_of_its_column() -> None:
+    """A phone whose last character box ran over the order number beside it (an OCR box error)
+    does not make the order number a found number, so the order column does not spread."""
+    text = "1 | A | 080-6917-1040 | 2024448924"
+    row = line(text, 10, 10, char_w=8)
+    end = text.index(" | 2024")
+    boxes = list(row.char_boxes)
+    boxes[end - 1] = Box(boxes[end - 1].x, 10, row.box.x2 - boxes[end - 1].x, 20)  # runs to the end
+    rows = [
+        TextLine(text, row.box, tuple(boxes), 0.9, "fake"),
+        line(LOG, 10, 40, char_w=8),
+        line("2 | B | 080-1234-5678 | 2024233174", 10, 70, char_w=8),
+    ]
+    assert [r for _, r in _phones(rows)] == ["phone", "phone"]

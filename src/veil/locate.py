@@ -400,11 +400,15 @@ def column_mates(
     field at the same place, counted from the left or the right, in any other ruled row of the
     frame (log lines printed between rows leave no neighbour). Decoys are never found, so they
     never spread."""
+    # A cell found whole: a finding of about the cell's own size (not one merely reaching over it).
     whole = {
         id(r): f
         for r in rows
         for f in findings
-        if f.recognizer != COLUMN_RECOGNIZER and len(f.boxes) == 1 and f.boxes[0].grow(4).contains(r.box)
+        if f.recognizer != COLUMN_RECOGNIZER
+        and len(f.boxes) == 1
+        and f.boxes[0].grow(4).contains(r.box)
+        and r.box.grow(max(r.box.h, 4)).contains(f.boxes[0])
     }
     out: list[Finding] = []
     for row in rows:
