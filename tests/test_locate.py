@@ -395,3 +395,78 @@ def test_a_form_row_is_no_header_when_the_row_below_opens_with_a_label() -> None
     found = {(f.type, f.boxes[0].y) for f in locate(rows, default_analyzer(), b"k" * 32, 0)}
     assert ("person_name", 106) in found
     assert not {y for kind, y in found if y >= 181}, found
+
+
+def _phones(lines: list[TextLine]) -> list[tuple[int, str]]:
+    from veil.detect.registry import default_analyzer
+    from veil.locate import locate
+
+    found = locate(lines, default_analyzer(), b"k" * 32, 0)
+    return sorted((f.boxes[0].y, f.recognizer) for f in found if f.type == "phone")
+
+
+LOG = "INFO login ok status=200"
+
+
+def test_a_bare_number_in_a_ruled_listing_is_one_of_its_column() -> None:
+    """A terminal listing with '|' between fields and log lines between its rows: the field at the
+    same place (from the left or, when a row lacks its first field, from the right) is a column."""
+    bare = "4636 | Jane Roe | 4155550135 | ORD-2023-1"
+    cases = [
+        # (rows, phones expected at these y)
+        (["2307 | Robin Roe | (617) 555-0158 | ORD-2024-936719", LOG, bare], [10, 70]),
+        (["Robin Roe | (617) 555-0158 | ORD-2024-936719", LOG, bare], [10, 70]),
+        # Another digit count in that column, or no column at all: the bare number tells nothing.
+        (["2307 | Robin Roe | (617) 555-01589 | ORD-2024-936719", LOG, bare], []),
+        ([LOG, bare], []),
+    ]
+    for texts, expected in cases:
+        lines = [line(t, 10, 10 + 30 * i, char_w=8) for i, t in enumerate(texts)]
+        assert [y for y, _ in _phones(lines)] == expected, texts
+    # A decoy column (order numbers) never spreads: only found values do.
+    orders = [
+        line(t, 10, 10 + 30 * i, char_w=8)
+        for i, t in enumerate(["1 | A | 2024118843", LOG, "2 | B | 2023944419"])
+    ]
+    assert _phones(orders) == []
+
+
+def test_a_letter_spaced_number_is_read_closed_up() -> None:
+    """Full-width digits stand a blank apart and OCR reads spaces between them; the value is
+    found whole, on the pixels of all its characters."""
+    from veil.detect.registry import default_analyzer
+    from veil.locate import locate
+
+    cases = [
+        "0 9 0-8 8 4 3- 0 6 9 6",  # PP-OCR
+        "01 0-3 4 5 9-77 3 8",
+        "0 10-3225-6048",  # Tesseract
+        "0 9 0 - 1 2 3 4 - 5 6 7 8",
+    ]
+    for text in cases:
+        row = line(text, 100, 10)
+        found = [f for f in locate([row], default_analyzer(), b"k" * 32, 0) if f.type == "phone"]
+        assert found, text
+        box = Box.covering([b for f in found for b in f.boxes])
+        assert box.x <= 100 and box.x2 >= 100 + 10 * len(text), text
+    # Written groups of a number are no letter-spacing: they stay apart.
+    from veil.locate import closed_up_digits
+
+    assert closed_up_digits(line("06 12 34 56 78", 0, 0)) == []
+    assert closed_up_digits(line("+82 10 1234 5678", 0, 0)) == []
+
+
+def test_a_cell_under_a_wider_finding_is_no_found_number_of_its_column() -> None:
+    """A phone whose last character box ran over the order number beside it (an OCR box error)
+    does not make the order number a found number, so the order column does not spread."""
+    text = "1 | A | 080-6917-1040 | 2024448924"
+    row = line(text, 10, 10, char_w=8)
+    end = text.index(" | 2024")
+    boxes = list(row.char_boxes)
+    boxes[end - 1] = Box(boxes[end - 1].x, 10, row.box.x2 - boxes[end - 1].x, 20)  # runs to the end
+    rows = [
+        TextLine(text, row.box, tuple(boxes), 0.9, "fake"),
+        line(LOG, 10, 40, char_w=8),
+        line("2 | B | 080-1234-5678 | 2024233174", 10, 70, char_w=8),
+    ]
+    assert [r for _, r in _phones(rows)] == ["phone", "phone"]

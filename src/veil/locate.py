@@ -37,6 +37,7 @@ LabelTest = Callable[[TextLine], bool]
 _ROW_NUMBER = re.compile(r"^\s*\d{1,4}\s+(?=[^\d\s])")
 _RULES = frozenset("|｜│┃¦")
 _VALUE_MARK = re.compile(r"[0-9０-９@＠]")
+_DIGIT_GAP = re.compile(r"(?<=\d) +(?=\d)")
 _HANGUL_GAP = re.compile(r"(?<=[\uac00-\ud7a3]) (?=[\uac00-\ud7a3])")
 
 
@@ -296,6 +297,37 @@ def split_under_headers(row: TextLine, edges: Sequence[int]) -> list[TextLine]:
     return out
 
 
+def closed_up_digits(row: TextLine) -> list[TextLine]:
+    """`row` without the spaces OCR put inside a letter-spaced number, or [] when it has none.
+    Full-width digits ("０９０－８８４３－０６９６") stand a blank apart, and both engines read
+    them as "0 9 0-8 8 4 3- 0 6 9 6" or "0 10-3225-6048": a value no pattern matches. A space
+    goes when it parts two digit runs of at most two digits, one of them a single digit (written
+    groups of a number, "06 12", "+33 7 36", stay apart). Character boxes follow the text."""
+    text = row.text
+    if len(row.char_boxes) != len(text):
+        return []
+    drop: set[int] = set()
+    for gap in _DIGIT_GAP.finditer(text):
+        left = _digit_run(text, gap.start() - 1, -1)
+        right = _digit_run(text, gap.end(), 1)
+        if min(left, right) == 1 and max(left, right) <= 2:
+            drop.update(range(gap.start(), gap.end()))
+    if not drop:
+        return []
+    keep = [i for i in range(len(text)) if i not in drop]
+    return [
+        replace(row, text="".join(text[i] for i in keep), char_boxes=tuple(row.char_boxes[i] for i in keep))
+    ]
+
+
+def _digit_run(text: str, start: int, step: int) -> int:
+    """How many digits stand in a row from `start`, going by `step` (1 or -1)."""
+    n, i = 0, start
+    while 0 <= i < len(text) and text[i].isdigit():
+        n, i = n + 1, i + step
+    return n
+
+
 def split_at_rules(row: TextLine) -> list[TextLine]:
     """Cut a row at the vertical rules the OCR read as characters ("9602 | 정새롬 | 010-…", a label
     and its input box's border): they separate cells, and no personal value holds one."""
@@ -340,7 +372,9 @@ def split_header_row(row: TextLine, is_label: Callable[[str], bool]) -> list[Tex
 
 def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_index: int) -> list[Finding]:
     rows = assemble_rows([piece for line in lines for piece in split_at_gaps(line)])
-    rows = [cell for row in rows for cell in split_at_rules(row)]
+    ruled = [split_at_rules(row) for row in rows]
+    rows = [cell for cells in ruled for cell in cells]
+    slots = rule_slots(ruled)
     vocabulary = analyzer.labels
     rows = [cell for row in rows for cell in split_header_row(row, lambda t: bool(vocabulary.label_type(t)))]
     labels = {id(r) for r in rows if analyzer.labels.label_type(without_row_number(r.text))}
@@ -374,28 +408,46 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
         remnant = _touches(row, masks) and bool(_VALUE_MARK.search(row.text))
         layouts = (rows, plain) if remnant else (rows,)
         # The whole row, then its pieces under each header: the primary pass may only find more.
-        for unit in (row, *split_under_headers(row, edges)):
+        for unit in (row, *split_under_headers(row, edges), *closed_up_digits(row)):
             for layout in layouts:
                 context = context_of(unit, layout, is_label if in_table else None, is_field_label)
                 for span in analyzer.analyze(unit.text, context):
                     found = _finding(unit, span, key, frame_index)
                     if not any(_covers(f, found) for f in findings):
                         findings.append(found)
-    return findings + column_mates(plain, findings, key, frame_index)
+    return findings + column_mates(plain, findings, key, frame_index, slots)
+
+
+def rule_slots(ruled: Sequence[Sequence[TextLine]]) -> dict[int, tuple[int, int]]:
+    """For each cell of a row cut at rules, its place (index from the left, index from the right):
+    a listing printed with '|' between fields ("2804 | Lucas Durand | 4155550164 | ORD-…") keeps
+    a field at one place though its x varies with the lengths of the fields before it."""
+    return {id(c): (i, len(cells) - 1 - i) for cells in ruled if len(cells) > 1 for i, c in enumerate(cells)}
 
 
 def column_mates(
-    rows: Sequence[TextLine], findings: Sequence[Finding], key: bytes, frame_index: int
+    rows: Sequence[TextLine],
+    findings: Sequence[Finding],
+    key: bytes,
+    frame_index: int,
+    slots: dict[int, tuple[int, int]] | None = None,
 ) -> list[Finding]:
     """Bare numbers in a column of found numbers: a cell holding only digits, with the cell just
     above or below it in the same column found whole as a number of the same digit count (a
     terminal's phone column: "0359556962" is a phone by its 0, "6175550180" below it has nothing
-    to tell it alone). Decoys are never found, so they never spread."""
+    to tell it alone). In a listing cut at rules (`slots`, see `rule_slots`), the column is the
+    field at the same place, counted from the left or the right, in any other ruled row of the
+    frame (log lines printed between rows leave no neighbour). Decoys are never found, so they
+    never spread."""
+    # A cell found whole: a finding of about the cell's own size (not one merely reaching over it).
     whole = {
         id(r): f
         for r in rows
         for f in findings
-        if f.recognizer != COLUMN_RECOGNIZER and len(f.boxes) == 1 and f.boxes[0].grow(4).contains(r.box)
+        if f.recognizer != COLUMN_RECOGNIZER
+        and len(f.boxes) == 1
+        and f.boxes[0].grow(4).contains(r.box)
+        and r.box.grow(max(r.box.h, 4)).contains(f.boxes[0])
     }
     out: list[Finding] = []
     for row in rows:
@@ -404,7 +456,7 @@ def column_mates(
         if id(row) in whole or digits is None or any(b.contains(centre) for f in findings for b in f.boxes):
             continue
         count = sum(c.isdigit() for c in row.text)
-        for mate in _column_neighbours(row, rows):
+        for mate in [*_column_neighbours(row, rows), *_rule_mates(row, rows, slots or {})]:
             f = whole.get(id(mate))
             if f is not None and sum(c.isdigit() for c in mate.text) == count:
                 span = TextSpan(0, len(row.text), f.type, f.score, COLUMN_RECOGNIZER)
@@ -428,6 +480,22 @@ def _column_neighbours(row: TextLine, rows: Sequence[TextLine]) -> list[TextLine
     below = [r for r in near if r.box.y > row.box.y]
     out = [max(above, key=lambda r: r.box.y)] if above else []
     return out + ([min(below, key=lambda r: r.box.y)] if below else [])
+
+
+def _rule_mates(row: TextLine, rows: Sequence[TextLine], slots: dict[int, tuple[int, int]]) -> list[TextLine]:
+    """The cells at `row`'s place in the other ruled rows (see `rule_slots`)."""
+    place = slots.get(id(row))
+    if place is None:
+        return []
+    left, right = place
+    return [
+        r
+        for r in rows
+        if r is not row
+        and (p := slots.get(id(r))) is not None
+        and (p[0] == left or p[1] == right)
+        and not _same_row(r.box, row.box)
+    ]
 
 
 def table_end(rows: Sequence[TextLine], columns: Sequence[TextLine]) -> int:

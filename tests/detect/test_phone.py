@@ -36,6 +36,9 @@ POSITIVES = [
     ("Phone 2015550123", "2015550123"),
     # A date glued in front must not be taken into the number.
     ("2024-01-15 090-1234-5678", "090-1234-5678"),
+    # Valid in several countries: the grouping tells which (not a Korean premium-rate 060 line).
+    ("06 06 80 11 74", "06 06 80 11 74"),
+    ("Jean | 06 06 80 11 74 | ORD-2024-679760", "06 06 80 11 74"),
 ]
 
 NEGATIVES = [
@@ -57,6 +60,9 @@ NEGATIVES = [
     "2015550123",  # a US-shaped run without label or grouping
     "tracking 1Z999AA10123456784",
     "(555) 123-4567",  # 555 is not a US area code
+    # Business lines (toll-free, shared cost), also when valid elsewhere in another grouping.
+    "1588-1234",
+    "0120-123-456",
 ]
 
 

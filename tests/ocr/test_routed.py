@@ -149,3 +149,29 @@ def test_a_japanese_name_in_a_korean_sentence_is_probed_with_japanese_too() -> N
         norm(ln.text) for ln in RoutedEngine().read(crop) if ln.engine.startswith("auto:tesseract-probe")
     ]
     assert any("山口" in t and "翔太" in t for t in texts), texts
+
+
+@pytest.mark.parametrize(
+    ("seed", "frame", "raw", "value"),
+    [
+        # (generated bench screen, PP-OCR's line box and reading there, the code in that line)
+        (1, 8, _scripted("8740", Box(180, 334, 210, 21), 0.6), "M01187401"),  # Tesseract: "101187401"
+        (5, 12, _scripted("701A3669 .", Box(1614, 198, 272, 27), 0.81), "M701A3669"),  # "470143669"
+    ],
+)
+def test_codes_in_a_korean_line_are_reread_by_ppocr(seed: int, frame: int, raw: RawLine, value: str) -> None:
+    """Tesseract's Korean model misreads the Latin letters of a passport number and PP-OCR's
+    reading of the whole Korean line is garbage; PP-OCR reads the code right from a crop of the
+    code, and its reading is spliced into the Korean line, whose label ("여권번호") stays beside
+    the value."""
+    from bench.redaction import bench_specs
+
+    from veil.synth.screens import render_screen
+
+    screen = render_screen(bench_specs(frame + 1, seed)[frame])
+    lines = RoutedEngine(_ScriptedRapid([raw])).read(screen.pixels)
+    hit = find_value([ln for ln in lines if "여권" in norm(ln.text)], value)
+    assert hit is not None, [norm(ln.text) for ln in lines]
+    line, start, end = hit
+    truth = next(it.box for it in screen.items if it.value == value)
+    assert_boxes_on_value(line, start, end, truth, tolerance=8)

@@ -151,3 +151,64 @@ def test_vertical_text_detection_is_off() -> None:
     # With jpn loaded, Tesseract otherwise reads a column of Hangul labels as vertical "lines".
     engine = TesseractEngine("kor+jpn+eng")
     assert engine._api("kor+jpn+eng").GetVariableAsString("textord_tabfind_vertical_text") == "0"
+
+
+class _Symbol:
+    """A scripted Tesseract symbol (tesserocr's method names): text, box on a line 20 px tall."""
+
+    def __init__(self, char: str, x0: int, x1: int, word_start: bool, line_start: bool) -> None:
+        self.char, self.box, self.word_start, self.line_start = char, (x0, 0, x1, 20), word_start, line_start
+
+    def BoundingBox(self, level: int) -> tuple[int, int, int, int]:
+        from tesserocr import RIL
+
+        return (0, 0, 400, 20) if level == RIL.TEXTLINE else self.box
+
+    def Empty(self, level: int) -> bool:
+        return False
+
+    def GetUTF8Text(self, level: int) -> str:
+        return self.char
+
+    def IsAtBeginningOf(self, level: int) -> bool:
+        from tesserocr import RIL
+
+        return self.line_start if level == RIL.TEXTLINE else self.word_start or self.line_start
+
+    def Confidence(self, level: int) -> float:
+        return 90.0
+
+
+@pytest.mark.parametrize(
+    ("words", "expected_x2"),
+    [
+        # (words as (text, [(x0, x1) per symbol]), right edge of each non-space symbol's box)
+        # The last "0" of "1040" ran to the end of the line, over the order number after it.
+        ([("1040", [(0, 8), (8, 16), (16, 24), (24, 120)]), ("ORD", [(40, 48), (48, 56), (56, 64)])],
+         [8, 16, 24, 40, 48, 56, 64]),
+        # Glyphs overlapping a little (kerning) keep their boxes.
+        ([("AV", [(0, 10), (8, 18)]), ("x", [(30, 36)])], [10, 18, 36]),
+    ],
+)  # fmt: skip
+def test_no_symbol_box_runs_over_the_symbols_after_it(
+    monkeypatch: pytest.MonkeyPatch, words: list[tuple[str, list[tuple[int, int]]]], expected_x2: list[int]
+) -> None:
+    import tesserocr
+
+    from veil.ocr.tess import _collect
+
+    symbols = [
+        _Symbol(c, x0, x1, i == 0, w == 0 and i == 0)
+        for w, (text, xs) in enumerate(words)
+        for i, (c, (x0, x1)) in enumerate(zip(text, xs, strict=True))
+    ]
+    monkeypatch.setattr(tesserocr, "iterate_level", lambda iterator, level: iter(symbols))
+
+    class Api:
+        def GetIterator(self) -> object:
+            return object()
+
+    (line,) = _collect(Api(), 1.0, "tesseract")
+    assert [b.x2 for c, b in zip(line.text, line.char_boxes, strict=True) if not c.isspace()] == expected_x2
+    space = line.char_boxes[line.text.index(" ")]
+    assert (space.x, space.x2) == (expected_x2[len(words[0][0]) - 1], words[1][1][0][0])

@@ -158,17 +158,16 @@ class PhoneRecognizer(PatternRecognizer):
             regions = ("US",)
         else:
             regions = _TRUNK_REGIONS
-        numbers = [_parse_valid(value, region) for region in regions]
-        if any(n is not None and phonenumbers.number_type(n) in _BUSINESS_TYPES for n in numbers):
-            return None  # a company's toll-free / shared-cost line is nobody's personal data
-        best: float | None = None
-        for number in numbers:
-            if number is None:
-                continue
-            if _grouping_fits(value, number):
-                return pattern.score
-            best = _MISGROUPED_SCORE
-        return best
+        numbers = [n for n in (_parse_valid(value, region) for region in regions) if n is not None]
+        # The written grouping tells the country of a number valid in several: "06 06 80 11 74" is
+        # a French mobile, though 060-680-1174 would be a Korean premium-rate line.
+        # A company's toll-free / shared-cost line is nobody's personal data.
+        fitting = [n for n in numbers if _grouping_fits(value, n)]
+        if fitting:
+            return None if all(_is_business(n) for n in fitting) else pattern.score
+        if not numbers or any(_is_business(n) for n in numbers):
+            return None
+        return _MISGROUPED_SCORE
 
 
 _BUSINESS_TYPES = frozenset(
@@ -183,6 +182,10 @@ _BUSINESS_TYPES = frozenset(
 # A valid number whose digit groups cut across the number's own format ("01-15 090-1234" read
 # as 011-5090-1234) is more likely two neighbouring values; keep it, but weakly.
 _MISGROUPED_SCORE = 0.45
+
+
+def _is_business(number: phonenumbers.PhoneNumber) -> bool:
+    return phonenumbers.number_type(number) in _BUSINESS_TYPES
 
 
 def _parse_valid(value: str, region: str | None) -> phonenumbers.PhoneNumber | None:
@@ -203,16 +206,19 @@ def _boundaries(groups: list[str]) -> set[int]:
 
 def _grouping_fits(value: str, number: phonenumbers.PhoneNumber) -> bool:
     """OCR drops separators but does not invent them: every break in `value` must be a break
-    of the number's national or international format."""
+    of the number's format as written: international when it starts with '+', else national
+    (the two count different digits: "0120-123-456" is no "+82 12-012-3456")."""
     written = re.findall(r"\d+", value.replace("(0)", ""))
     if len(written) < 2:
         return True
-    cut = _boundaries(written)
-    for fmt in (phonenumbers.PhoneNumberFormat.NATIONAL, phonenumbers.PhoneNumberFormat.INTERNATIONAL):
-        formatted = re.findall(r"\d+", phonenumbers.format_number(number, fmt))
-        if cut <= _boundaries(formatted):
-            return True
-    return False
+    international = value.lstrip().startswith("+")
+    fmt = (
+        phonenumbers.PhoneNumberFormat.INTERNATIONAL
+        if international
+        else phonenumbers.PhoneNumberFormat.NATIONAL
+    )
+    formatted = re.findall(r"\d+", phonenumbers.format_number(number, fmt))
+    return _boundaries(written) <= _boundaries(formatted)
 
 
 _IPV4 = r"(?<![0-9A-Za-z.])\d{1,3}(?:\.\d{1,3}){3}(?![0-9A-Za-z]|\.\d)"

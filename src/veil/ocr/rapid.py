@@ -124,6 +124,8 @@ class RapidOcrEngine(OcrEngine):
         """Recognise the text in each box (one line each) of `image`."""
         if not boxes:
             return []
+        with self._lock:
+            self._load()
         from rapidocr.ch_ppocr_rec import TextRecInput
 
         crops = [np.ascontiguousarray(image[b.y : b.y2, b.x : b.x2]) for b in boxes]

@@ -29,13 +29,15 @@ and the probe is added beside PP-OCR's reading, never instead of it.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import replace
 
 import cv2
 import numpy as np
 
-from veil.models import Pixels, TextLine
-from veil.ocr._common import char_weight, check_pixels
+from veil.models import Box, Pixels, TextLine
+from veil.ocr._common import boxes_from_centers, char_weight, check_pixels
 from veil.ocr.base import OcrEngine
 from veil.ocr.rapid import RapidOcrEngine, RawLine
 from veil.ocr.tess import TesseractEngine
@@ -46,6 +48,10 @@ KOREAN_ONLY = "kor"
 # kor+eng reads the kanji as Latin garbage, kor+jpn reads both.
 PROBE_LANGUAGES = "kor+jpn+eng"
 KOREAN_ONLY_SUFFIX = "-kor"
+CODES_SUFFIX = "-codes"
+# A code in a Korean line: a run of non-Hangul ink holding a digit, at least 4 characters.
+_CODE = re.compile(r"(?=[^\s\uac00-\ud7a3]*\d)[^\s\uac00-\ud7a3]{4,}")
+_CODE_CONFIDENCE = 0.9  # PP-OCR's re-reading of a code replaces Tesseract's only when this sure
 _INK_CONTRAST = 60  # grey levels from the background that count as ink
 _RULE_ROW = 0.6  # a row with more ink than this fraction of its width is a rule line
 _BRIDGE = 0.25  # white gaps up to this x line height inside unread ink are bridged
@@ -83,6 +89,9 @@ class RoutedEngine(OcrEngine):
                 line = self._korean(image, raw)
             if line is not None:
                 lines += _with_joined(line)
+                spliced = self._reread_codes(image, line, raw.text)
+                if spliced is not None:
+                    lines += _with_joined(spliced)
                 korean_only = line.engine.endswith(KOREAN_ONLY_SUFFIX)
                 if korean_only or any(c.isdigit() or c == "@" for c in raw.text):
                     # Tesseract's Korean model misreads some digits (010 -> 0210) and, alone,
@@ -116,6 +125,37 @@ class RoutedEngine(OcrEngine):
         if line is None or not any(_is_hangul(c) for c in line.text):
             return None
         return _renamed(line, f"{self.name}:tesseract{KOREAN_ONLY_SUFFIX}")
+
+    def _reread_codes(self, image: Pixels, line: TextLine, rapid_text: str) -> TextLine | None:
+        """Tesseract's Korean reading with its codes re-read by PP-OCR, or None when none needed it.
+
+        Tesseract's Korean model misreads Latin letters in codes ("M01187401" -> "101187401",
+        "M701A3669" -> "470143669"), and PP-OCR's reading of the whole Korean line is garbage
+        around them ("8740"); PP-OCR reads the code right from a crop of the code alone. A code
+        (a run of non-Hangul ink with a digit) is re-read when its digits are not among the digits
+        PP-OCR read on the line; the re-reading is spliced into Tesseract's line, so the label
+        before the code ("여권번호") stays on it."""
+        codes = [m for m in _CODE.finditer(line.text) if _digits(m.group(0)) not in _digits(rapid_text)]
+        if not codes or len(line.char_boxes) != len(line.text):
+            return None
+        boxes = [_code_box(line, m.start(), m.end()) for m in codes]
+        reads = self.rapid.recognize(image, boxes)
+        text, chars, last = "", list[Box](), 0
+        for m, box, raw in zip(codes, boxes, reads, strict=True):
+            if (
+                raw.confidence < _CODE_CONFIDENCE
+                or not _digits(raw.text)
+                or any(c.isspace() for c in raw.text)
+            ):
+                continue
+            text += line.text[last : m.start()] + raw.text
+            chars += [*line.char_boxes[last : m.start()], *boxes_from_centers(raw.centers, box)]
+            last = m.end()
+        if not last:
+            return None
+        text += line.text[last:]
+        chars += line.char_boxes[last:]
+        return replace(line, text=text, char_boxes=tuple(chars), engine=f"{line.engine}{CODES_SUFFIX}")
 
     def needs_korean(self, gray: Pixels, raw: RawLine) -> bool:
         """Whether PP-OCR's reading of `raw` misses text (the routing rule of the module docstring)."""
@@ -209,6 +249,24 @@ def _with_joined(line: TextLine) -> list[TextLine]:
     primary pass may only ever find more)."""
     joined = join_spaced_hangul(line)
     return [line] if joined is line else [line, _renamed(joined, f"{line.engine}-joined")]
+
+
+def _digits(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKC", text) if c.isdigit())
+
+
+def _code_box(line: TextLine, start: int, end: int) -> Box:
+    """The box of characters [start, end) of `line`, with a quarter line height of margin that
+    stops at the neighbouring characters' ink."""
+    cover = Box.covering([b for b in line.char_boxes[start:end] if b.area > 0] or [line.box])
+    pad = max(line.box.h // 4, 2)
+    before = [
+        b.x2 for c, b in zip(line.text[:start], line.char_boxes[:start], strict=True) if not c.isspace()
+    ]
+    after = [b.x for c, b in zip(line.text[end:], line.char_boxes[end:], strict=True) if not c.isspace()]
+    left = max(cover.x - pad, before[-1] if before else line.box.x)
+    right = min(cover.x2 + pad, after[0] if after else line.box.x2)
+    return Box(left, line.box.y, max(right - left, 1), line.box.h)
 
 
 def _han_without_kana(text: str) -> bool:

@@ -165,24 +165,41 @@ def _collect(api: Any, scale: float, engine: str) -> list[TextLine]:
         char = symbol.GetUTF8Text(RIL.SYMBOL)
         if not char:
             continue
+        box = _scaled(bbox, scale)
         if symbol.IsAtBeginningOf(RIL.TEXTLINE):
             if text:
                 lines.append(TextLine("".join(text), line_box, tuple(boxes), line_conf, engine))
             text, boxes = [], []
             line_box = _scaled(symbol.BoundingBox(RIL.TEXTLINE), scale)
             line_conf = float(symbol.Confidence(RIL.TEXTLINE)) / 100.0
-        elif symbol.IsAtBeginningOf(RIL.WORD) and boxes:
-            box = _scaled(bbox, scale)
-            prev = boxes[-1]
-            text.append(" ")
-            boxes.append(Box(prev.x2, line_box.y, max(box.x - prev.x2, 0), line_box.h))
-        box = _scaled(bbox, scale)
+        else:
+            _stop_runaway(boxes, box)
+            if symbol.IsAtBeginningOf(RIL.WORD) and boxes:
+                prev = boxes[-1]
+                text.append(" ")
+                boxes.append(Box(prev.x2, line_box.y, max(box.x - prev.x2, 0), line_box.h))
         # Tesseract may return a multi-codepoint symbol (a ligature); give each codepoint the box.
         text.extend(char)
         boxes.extend([Box(box.x, line_box.y, box.w, line_box.h)] * len(char))
     if text:
         lines.append(TextLine("".join(text), line_box, tuple(boxes), line_conf, engine))
     return lines
+
+
+def _stop_runaway(boxes: list[Box], following: Box) -> None:
+    """End the last symbol's box where the `following` symbol starts when it reaches past that
+    whole symbol: Tesseract now and then gives a word's last symbol a box running to the end of
+    the line ("1040 | 000-2024-448924": the last "0" 112 px wide), and a value ending there
+    would be masked over its neighbours."""
+    if not boxes:
+        return
+    last = boxes[-1]
+    if last.x < following.x and last.x2 > following.x2:
+        cut = Box(last.x, last.y, following.x - last.x, last.h)
+        i = len(boxes) - 1
+        while i >= 0 and boxes[i] == last:  # every codepoint of a multi-codepoint symbol
+            boxes[i] = cut
+            i -= 1
 
 
 def _scaled(bbox: tuple[int, int, int, int], scale: float) -> Box:
