@@ -166,10 +166,12 @@ class FramePipeline:
         elif stage == "verify":
             self._verifier_engine = self._verifier_factory()
 
-    def read(self, pixels: Pixels) -> list[TextLine]:
+    def read(self, pixels: Pixels, part: bool = False) -> list[TextLine]:
+        """The primary engine's lines of `pixels`: a whole frame, or a `part` cut from one."""
         with self.stage("ocr", MaskReason.OCR_FAILED):
             engine = self._engine
-            return call_with_timeout(lambda: engine.read(pixels), self.timeout, "OCR")
+            step = engine.read_part if part else engine.read
+            return call_with_timeout(lambda: step(pixels), self.timeout, "OCR")
         raise AssertionError("unreachable")  # pragma: no cover - for mypy: the stage re-raises
 
     def find(self, lines: Sequence[TextLine], index: int) -> list[Finding]:

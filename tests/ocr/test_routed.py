@@ -99,7 +99,7 @@ class _ScriptedRapid(RapidOcrEngine):
         super().__init__()
         self.raws = raws
 
-    def read_raw(self, pixels: Pixels) -> list[RawLine]:
+    def read_raw(self, pixels: Pixels, *, native: bool = False) -> list[RawLine]:
         return self.raws
 
 

@@ -19,3 +19,10 @@ class OcrEngine(ABC):
     @abstractmethod
     def read(self, pixels: Pixels) -> list[TextLine]:
         """Recognise all text lines of `pixels` (H x W x 3 uint8, RGB)."""
+
+    def read_part(self, pixels: Pixels) -> list[TextLine]:
+        """`read` for a crop cut from a larger frame (a changed band of a screen recording): its
+        text stands at the frame's scale, so an engine that enlarges small images to find their
+        text must not enlarge it (reading it exactly as in the whole frame, at a fraction of the
+        cost). Engines without such a rule read it as any image."""
+        return self.read(pixels)

@@ -85,13 +85,18 @@ class RapidOcrEngine(OcrEngine):
         chars = boxes_from_centers(raw.centers, raw.box)
         return TextLine(raw.text, raw.box, chars, raw.confidence, self.name)
 
-    def read_raw(self, pixels: Pixels) -> list[RawLine]:
-        """Every detected line, including empty or low-confidence ones (the routed engine needs them)."""
+    def read_part(self, pixels: Pixels) -> list[TextLine]:
+        lines = self.read_raw(pixels, native=True)
+        return [self.to_text_line(r) for r in lines if r.text.strip() and r.confidence >= self.min_confidence]
+
+    def read_raw(self, pixels: Pixels, *, native: bool = False) -> list[RawLine]:
+        """Every detected line, including empty or low-confidence ones (the routed engine needs them).
+        `native`: detect at the image's own scale (a crop of a frame; see `OcrEngine.read_part`)."""
         image = check_pixels(pixels)
         with self._lock:  # onnxruntime sessions are thread-safe, but lazy loading is not
             self._load()
         try:
-            boxes = self.detect(image)
+            boxes = self.detect(image, native=native)
             return self.recognize(image, boxes)
         except EngineError:
             raise
@@ -99,9 +104,10 @@ class RapidOcrEngine(OcrEngine):
             # `from None`: a chained third-party message is not ours to vouch for.
             raise EngineError(f"rapidocr failed: {type(exc).__name__}") from None
 
-    def detect(self, image: Pixels) -> list[Box]:
-        """Line boxes in `image` coordinates; words the detector split on one line are merged."""
-        scale = self._det_scale(image)
+    def detect(self, image: Pixels, *, native: bool = False) -> list[Box]:
+        """Line boxes in `image` coordinates; words the detector split on one line are merged.
+        Small images are enlarged for the detector unless `native`."""
+        scale = 1.0 if native else self._det_scale(image)
         padded = cv2.copyMakeBorder(image, _PAD, _PAD, _PAD, _PAD, cv2.BORDER_REPLICATE)
         h, w = padded.shape[:2]
         size = (_round32(w * scale), _round32(h * scale))

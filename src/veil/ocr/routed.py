@@ -79,11 +79,17 @@ class RoutedEngine(OcrEngine):
         self.min_confidence = min_confidence
 
     def read(self, pixels: Pixels) -> list[TextLine]:
+        return self._read(pixels, native=False)
+
+    def read_part(self, pixels: Pixels) -> list[TextLine]:
+        return self._read(pixels, native=True)
+
+    def _read(self, pixels: Pixels, native: bool) -> list[TextLine]:
         image = check_pixels(pixels)
         gray = np.asarray(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), dtype=np.uint8)
         lines: list[TextLine] = []
         han_only: list[RawLine] = []
-        for raw in self.rapid.read_raw(image):
+        for raw in self.rapid.read_raw(image, native=native):
             line = None
             if self.needs_korean(gray, raw):
                 line = self._korean(image, raw)

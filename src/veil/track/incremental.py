@@ -157,7 +157,7 @@ class IncrementalPipeline:
             key = (verifier, crop.shape, hashlib.blake2b(crop.tobytes(), digest_size=16).digest())
             read = self._band_cache.get(key)
             if read is None:
-                read = self.full.verify_read(crop) if verifier else self.full.read(crop)
+                read = self.full.verify_read(crop) if verifier else self.full.read(crop, part=True)
                 self._band_cache[key] = read
                 if len(self._band_cache) > BAND_CACHE_SIZE:
                     self._band_cache.popitem(last=False)
