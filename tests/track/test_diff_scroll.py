@@ -1,4 +1,4 @@
-"""Dirty regions, bands and scroll detection on synthetic screens."""
+"""Dirty regions, re-read rectangles and scroll detection on synthetic screens."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from veil.models import Box
-from veil.track.diff import bands, changed_mask, dirty_boxes
+from veil.track.diff import changed_mask, dirty_boxes, regions, spans_of
 from veil.track.scroll import detect_shift, exposed_strip, shifted
 
 
@@ -40,12 +40,23 @@ def test_small_noise_is_not_change_but_a_typed_glyph_is() -> None:
     assert boxes[0].contains(Box(150, 100, 7, 12)) or boxes[0].intersection_area(Box(150, 100, 7, 12)) > 0
 
 
-def test_bands_grow_to_whole_lines_and_merge() -> None:
-    line_boxes = [Box(10, 100, 300, 20), Box(10, 121, 300, 20)]
-    spans = bands([Box(50, 110, 5, 3)], line_boxes, height=400, margin=2)
-    assert spans == [(98, 143)]  # grown to line 1, which then touches line 2
-    far = bands([Box(0, 10, 5, 5), Box(0, 300, 5, 5)], [], height=400, margin=2)
-    assert far == [(8, 17), (298, 307)]
+def test_regions_grow_to_whole_lines_and_merge() -> None:
+    line_boxes = [Box(10, 100, 300, 20), Box(10, 121, 300, 20), Box(900, 100, 200, 20)]
+    rects = regions([Box(50, 110, 5, 3)], line_boxes, width=1920, height=400, margin=2)
+    # Grown to line 1, which then touches line 2; the far cell on the same row is not read.
+    assert rects == [Box(8, 98, 304, 45)]
+    far = regions([Box(0, 10, 5, 5), Box(600, 300, 5, 5)], [], width=1920, height=400, margin=2)
+    assert far == [Box(0, 8, 10, 9), Box(595, 298, 15, 9)]  # no line: the change and a margin
+    assert spans_of([*rects, *far, Box(0, 100, 5, 60)]) == [(8, 17), (98, 160), (298, 307)]
+
+
+def test_a_typed_character_reaches_the_value_it_extends() -> None:
+    """The first character typed past a value's end is a change one glyph wide: the rectangle
+    reaches the value beside it, so OCR sees the whole value, never the new glyph alone."""
+    value = Box(300, 140, 90, 18)
+    rects = regions([Box(392, 140, 8, 18)], [value, Box(180, 140, 60, 18)], width=1920, height=1080, margin=6)
+    assert len(rects) == 1 and rects[0].contains(value) and rects[0].x2 < 1000
+    assert not rects[0].intersection_area(Box(180, 140, 60, 18))  # the label stays as it was read
 
 
 @pytest.mark.parametrize("dy", [24, 48, -24, 72])

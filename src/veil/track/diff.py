@@ -1,4 +1,4 @@
-"""Dirty regions between two frames and the horizontal bands that contain them.
+"""Dirty regions between two frames, the rectangles OCR re-reads, and the bands that contain them.
 
 The threshold sits above the noise a high-quality H.264 round trip leaves on a still screen
 (measured: max channel difference <= 6 at CRF 12 yuv444p) and far below the contrast of text, a
@@ -37,23 +37,43 @@ def dirty_boxes(mask: np.ndarray, dilate: int = DILATE_PX) -> list[Box]:
     return [Box(int(x), int(y), int(w), int(h)) for x, y, w, h, _ in stats[1:count]]
 
 
-def bands(boxes: Sequence[Box], lines: Sequence[Box], height: int, margin: int) -> list[tuple[int, int]]:
-    """Merge dirty boxes into full-width horizontal bands, each grown by `margin` and then to the
-    whole height of every known text line it touches, so OCR always sees whole lines."""
-    spans = sorted((max(b.y - margin, 0), min(b.y2 + margin, height)) for b in boxes)
+def regions(boxes: Sequence[Box], lines: Sequence[Box], width: int, height: int, margin: int) -> list[Box]:
+    """Merge dirty boxes into the rectangles to re-read: each grown by `margin` (and sideways by
+    its own height, so a typed character reaches the text it extends), then to the whole box of
+    every known text line it touches, so OCR always sees whole lines; rectangles that meet merge.
+    A caret blinking in a form costs a crop of one field, not a band across the screen."""
+    rects = [
+        Box(b.x - max(margin, b.h), b.y - margin, b.w + 2 * max(margin, b.h), b.h + 2 * margin).clip(
+            width, height
+        )
+        for b in boxes
+    ]
+    grown = [ln.grow(2).clip(width, height) for ln in lines]
     changed = True
     while changed:
         changed = False
-        grown: list[tuple[int, int]] = []
-        for span_top, span_bottom in spans:
-            top, bottom = span_top, span_bottom
-            for ln in lines:
-                if ln.y < bottom and ln.y2 > top and (ln.y < top or ln.y2 > bottom):
-                    top, bottom = min(top, max(ln.y - 2, 0)), max(bottom, min(ln.y2 + 2, height))
-                    changed = True
-            if grown and top <= grown[-1][1]:
-                grown[-1] = (min(grown[-1][0], top), max(grown[-1][1], bottom))
+        merged: list[Box] = []
+        for start in sorted(rects, key=lambda r: (r.y, r.x)):
+            rect = start
+            for ln in grown:
+                if rect.intersection_area(ln) and not rect.contains(ln):
+                    rect, changed = rect.union(ln), True
+            for i, other in enumerate(merged):
+                if other.intersection_area(rect):
+                    merged[i], changed = other.union(rect), True
+                    break
             else:
-                grown.append((top, bottom))
-        spans = grown
-    return spans
+                merged.append(rect)
+        rects = merged
+    return rects
+
+
+def spans_of(rects: Sequence[Box]) -> list[tuple[int, int]]:
+    """The full-width bands (top, bottom) covering `rects`, overlapping ones merged."""
+    out: list[tuple[int, int]] = []
+    for top, bottom in sorted((r.y, r.y2) for r in rects):
+        if out and top <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], bottom))
+        else:
+            out.append((top, bottom))
+    return out

@@ -1,10 +1,11 @@
 """The incremental path: OCR only what changed since the previous frame.
 
 Per frame: diff against the previous frame; if a region scrolled, shift its known lines instead of
-re-reading them; merge what still changed into full-width bands grown to whole text lines; OCR and
-verify only those bands; run the detectors over all lines (kept + new) so labels and headers outside
-a band still give context. Lines, and so findings, outside the bands carry over: a mask stays on
-until the pixels under it change, so a value seen once is masked in every frame it stays visible.
+re-reading them; merge what still changed into rectangles grown to whole text lines; OCR and verify
+only those rectangles (faces: the full-width bands holding them, a face being wider than what moved
+in it); run the detectors over all lines (kept + new) so labels and headers outside a rectangle
+still give context. Lines, and so findings, outside the rectangles carry over: a mask stays on until
+the pixels under it change, so a value seen once is masked in every frame it stays visible.
 
 Fail-closed rules are those of the full path (`FramePipeline`), whose stage methods this reuses.
 A frame whose change is too large (window switch, repaint), the first frame, the frame after any
@@ -22,7 +23,7 @@ import numpy as np
 
 from veil.models import Box, Finding, Frame, FrameResult, MaskReason, Pixels, TextLine
 from veil.pipeline import FrameOutcome, FramePipeline, StageFailure, retarget, text_layer
-from veil.track.diff import bands, changed_mask, dirty_boxes
+from veil.track.diff import changed_mask, dirty_boxes, regions, spans_of
 from veil.track.scroll import detect_shift, exposed_strip, shifted
 from veil.verify.rescan import mask_cells, outside_masks
 
@@ -42,6 +43,10 @@ def _touches(box: Box, spans: Sequence[tuple[int, int]]) -> bool:
     return any(box.y < bottom and box.y2 > top for top, bottom in spans)
 
 
+def _meets(box: Box, rects: Sequence[Box]) -> bool:
+    return any(r.intersection_area(box) for r in rects)
+
+
 def _shift_lines(lines: Sequence[TextLine], region: Box, dy: int) -> list[TextLine]:
     """Lines inside the scrolled region move up by dy; those scrolled out of it are dropped."""
     out: list[TextLine] = []
@@ -58,7 +63,7 @@ def _shift_lines(lines: Sequence[TextLine], region: Box, dy: int) -> list[TextLi
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    spans: tuple[tuple[int, int], ...]
+    rects: tuple[Box, ...]
     lines: tuple[TextLine, ...]
     verified: tuple[TextLine, ...]
     region: Box | None  # the scrolled region, when dy != 0
@@ -115,7 +120,7 @@ class IncrementalPipeline:
             plan = self._plan(prev, frame, last)
         if plan is None:
             return self._full_path(frame)
-        if not plan.spans and not plan.dy:
+        if not plan.rects and not plan.dy:
             self.stats["frames_still"] += 1
             return self._reuse(frame, last)
         return self._update(frame, last, plan)
@@ -141,8 +146,8 @@ class IncrementalPipeline:
             verified = tuple(_shift_lines(verified, region, dy))
         if float(mask.mean()) > self.max_dirty_share:
             return None
-        spans = bands(dirty_boxes(mask), [ln.box for ln in lines], frame.height, BAND_MARGIN)
-        return _Plan(tuple(spans), lines, verified, region, dy or 0)
+        rects = regions(dirty_boxes(mask), [ln.box for ln in lines], frame.width, frame.height, BAND_MARGIN)
+        return _Plan(tuple(rects), lines, verified, region, dy or 0)
 
     def _reuse(self, frame: Frame, last: FrameOutcome) -> FrameOutcome:
         # Pixels changed by less than the noise threshold: same lines, same findings, masks re-applied.
@@ -150,10 +155,10 @@ class IncrementalPipeline:
         moved = retarget(last, frame)
         return FrameOutcome(redacted, moved.result, moved.text_layer, moved.lines, moved.verified_lines)
 
-    def _read_spans(self, pixels: Pixels, spans: Sequence[tuple[int, int]], verifier: bool) -> list[TextLine]:
+    def _read_rects(self, pixels: Pixels, rects: Sequence[Box], verifier: bool) -> list[TextLine]:
         out: list[TextLine] = []
-        for top, bottom in spans:
-            crop = np.ascontiguousarray(pixels[top:bottom])
+        for rect in rects:
+            crop = np.ascontiguousarray(pixels[rect.y : rect.y2, rect.x : rect.x2])
             key = (verifier, crop.shape, hashlib.blake2b(crop.tobytes(), digest_size=16).digest())
             read = self._band_cache.get(key)
             if read is None:
@@ -166,13 +171,13 @@ class IncrementalPipeline:
             else:
                 self._band_cache.move_to_end(key)
                 self.stats["band_cache_hits"] += 1
-            out += [offset_line(ln, 0, top) for ln in read]
+            out += [offset_line(ln, rect.x, rect.y) for ln in read]
         return out
 
     def _update(self, frame: Frame, last: FrameOutcome, plan: _Plan) -> FrameOutcome:
         self.stats["frames_incremental"] += 1
-        kept = [ln for ln in plan.lines if not _touches(ln.box, plan.spans)]
-        lines = kept + self._read_spans(frame.pixels, plan.spans, verifier=False)
+        kept = [ln for ln in plan.lines if not _meets(ln.box, plan.rects)]
+        lines = kept + self._read_rects(frame.pixels, plan.rects, verifier=False)
         text = self.full.find(lines, frame.index)
         findings = text + self._faces(frame, last, plan) + self.full.avatars(frame.pixels, text, frame.index)
         redacted = self.full.redact(frame.pixels, findings)
@@ -186,14 +191,16 @@ class IncrementalPipeline:
         if plan.region is not None and plan.dy:
             strip = exposed_strip(plan.region, plan.dy)
             vmask[strip.y : strip.y2, strip.x : strip.x2] = True
-        vspans = bands(dirty_boxes(vmask), [ln.box for ln in plan.verified], frame.height, BAND_MARGIN)
-        kept_verified = [ln for ln in plan.verified if not _touches(ln.box, vspans)]
-        verified = kept_verified + self._read_spans(redacted, vspans, verifier=True)
+        vrects = regions(
+            dirty_boxes(vmask), [ln.box for ln in plan.verified], frame.width, frame.height, BAND_MARGIN
+        )
+        kept_verified = [ln for ln in plan.verified if not _meets(ln.box, vrects)]
+        verified = kept_verified + self._read_rects(redacted, vrects, verifier=True)
         # What the verifier reads inside our own solid masks is not screen content.
         masks = self.full.painted_masks(findings, redacted)
         verified = outside_masks(verified, masks)
         residual = self.full.find([*verified, *mask_cells(masks)], frame.index)
-        for top, bottom in vspans:
+        for top, bottom in spans_of(vrects):
             residual += self.full.faces(redacted[top:bottom], frame.index, verifier=True, dy=top)
         residual = self.full.not_our_labels(residual, findings, redacted)
         if residual:
@@ -204,7 +211,8 @@ class IncrementalPipeline:
     def _faces(self, frame: Frame, last: FrameOutcome, plan: _Plan) -> list[Finding]:
         """Faces in the changed bands, plus last frame's faces outside them (moved by a scroll)."""
         found: list[Finding] = []
-        for top, bottom in plan.spans:
+        spans = spans_of(plan.rects)
+        for top, bottom in spans:
             found += self.full.faces(frame.pixels[top:bottom], frame.index, dy=top)
         for face in last.result.findings:
             box = face.boxes[0] if face.type == "face" else None
@@ -212,7 +220,7 @@ class IncrementalPipeline:
                 continue
             if plan.region is not None and plan.dy and plan.region.contains(box):
                 box = Box(box.x, box.y - plan.dy, box.w, box.h)
-            if not _touches(box, plan.spans):
+            if not _touches(box, spans):
                 found.append(replace(face, boxes=(box,), frame_index=frame.index))
         return found
 
