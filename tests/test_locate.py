@@ -353,9 +353,13 @@ def test_a_label_with_its_value_on_its_right_does_not_label_the_line_below() -> 
     # Without the mask (an empty field on the right), the line under the label is its value.
     assert [f.type for f in locate(misread, analyzer, b"k" * 32, 0)] == ["person_name"]
     # A cell far beyond the label's reach is another column's, not this label's value.
-    far = line("shipped", 10 + 20 + 13 * 20 + 10, 100)
+    far = line("shipped", 10 + 20 + 21 * 20 + 10, 100)
     below = [f for f in locate([*misread, far], analyzer, b"k" * 32, 0) if f.boxes[0].y == 140]
     assert [f.type for f in below] == ["person_name"]
+    # "Nom | ▇▇▇" over "RIB": the verifier boxes only the ink (12 px for a 20 px PP-OCR line), and
+    # the input box still starts within the label's reach.
+    nom = [line("Nom", 184, 130, char_w=8, h=12), line("RIB", 190, 154, char_w=8, h=12)]
+    assert locate([*nom, *mask_cells([Box(376, 126, 240, 24)])], analyzer, b"k" * 32, 0) == []
 
 
 def test_a_typed_prefix_joined_to_its_label_cell_is_found() -> None:
