@@ -101,6 +101,8 @@ def test_japanese_negatives(text: str) -> None:
     ("text", "context", "expected"),
     [
         ("Dear Marie,", "", ["Marie"]),
+        ("Noted. Thanks Anna", "", ["Anna"]),
+        ("[10:32] Hi Ann", "", ["Ann"]),
         ("From: John Smith <js@example.com>", "", ["John Smith"]),
         ("Bonjour Mme Dupont", "", ["Dupont"]),
         ("Marie DUPONT", "", ["Marie DUPONT"]),
@@ -125,6 +127,7 @@ def test_latin_names(text: str, context: str, expected: list[str]) -> None:
     [
         "Hi AMIE 1544-5528",  # Tesseract reading Hangul as Latin after a greeting: no name
         "Hi Jz og",  # no vowel: not a name
+        "x 4H Hi Ao à",  # a greeting amid garbage read off sidebar icons
         "Apple Store",
         "Paris Weather",
         "Samsung Galaxy",

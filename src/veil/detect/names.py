@@ -367,7 +367,12 @@ _GREETINGS = r"(?:Dear|Bonjour|Bonsoir|Cher|Chère|Hello|Hi|Merci|Thanks|Regards
 _LEADING_TITLE = re.compile(r"(?:Monsieur|Madame|Mademoiselle|Mme|Mlle|M\.|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|Me)")
 _TITLED = re.compile(rf"(?<![\w]){_TITLES}[ ,]+(?P<name>{_NAME_WORDS})")
 # After a greeting a name is written in title case: "Hi AMIE" is an OCR misreading of other text.
-_GREETED = re.compile(rf"(?<![\w]){_GREETINGS}[ ,]+(?P<name>{_CAP}(?:[ ](?:{_CAP}|{_UPPER}|[A-Z]\.)){{0,3}})")
+# A greeting opens a message or a sentence (the line's start, or after punctuation: "Noted. Thanks
+# Anna", "[10:32] Hi Ann"); one amid other words is garbage read off icons ("x 4H Hi Ao à").
+_GREETED = re.compile(
+    rf"(?:^\s*|(?<=[.!?:;,)\]>»\"])\s*){_GREETINGS}[ ,]+"
+    rf"(?P<name>{_CAP}(?:[ ](?:{_CAP}|{_UPPER}|[A-Z]\.)){{0,3}})"
+)
 _HEADER = re.compile(
     rf"(?:^|(?<=\s))(?:From|To|Cc|Bcc|De|À|A|Cc|Expéditeur|Destinataire|Sender|Recipient|Signed|Signé)"
     rf"[ ]?:[ ]*(?P<name>{_NAME_WORDS})"
