@@ -14,6 +14,7 @@ POSITIVES = [
     ("fe80::1ff:fe23:4567:890a", "fe80::1ff:fe23:4567:890a"),
     ("loopback ::1", "::1"),
     ("IP(198.51.100.23)", "198.51.100.23"),
+    ("確認しました。接続IP:2001:db8::a9ed", "2001:db8::a9ed"),  # glued to its label's colon
 ]
 
 NEGATIVES = [

@@ -222,7 +222,11 @@ def _grouping_fits(value: str, number: phonenumbers.PhoneNumber) -> bool:
 
 
 _IPV4 = r"(?<![0-9A-Za-z.])\d{1,3}(?:\.\d{1,3}){3}(?![0-9A-Za-z]|\.\d)"
-_IPV6 = r"(?<![0-9A-Za-z:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|:)?(?![0-9A-Za-z:])"
+# An IPv6 address may follow its label's colon with no space ("接続IP:2001:db8::a9ed").
+_IPV6 = (
+    r"(?:(?<![0-9A-Za-z:.])|(?<=[^0-9A-Fa-f:.]:))"
+    r"(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|:)?(?![0-9A-Za-z:])"
+)
 
 
 class IpAddressRecognizer(PatternRecognizer):
