@@ -9,6 +9,8 @@ from .synthetic import expect, found, fullwidth, types_found
 POSITIVES = [
     # (line, context, value)
     ("계좌번호 110-123-456789", "", "110-123-456789"),
+    # A chat line and its time read as one row: the hour glued to 時 is no part of the number.
+    ("確認しました。口座普通: 9906828 11時27分", "", "9906828"),
     ("입금계좌: 신한 1002-123-456789", "", "1002-123-456789"),
     ("계좌 3333-01-1234567", "", "3333-01-1234567"),
     ("普通 1234567", "", "1234567"),

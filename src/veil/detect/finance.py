@@ -32,7 +32,7 @@ class CardRecognizer(PatternRecognizer):
             partial=True,
         ),
         # Any other grouping, as OCR drops and adds spaces.
-        Pattern.number("loose", rf"\d{{2,8}}(?:{_S}\d{{1,8}}){{1,6}}", 0.85, (13, 19), partial=True),
+        Pattern.number("loose", rf"\d{{1,15}}(?:{_S}\d{{1,15}}){{1,6}}", 0.85, (13, 19), partial=True),
         Pattern.number("digits", r"\d{13,19}", 0.9, (13, 19), partial=True),
     )
     context_words = (

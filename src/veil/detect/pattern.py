@@ -38,6 +38,8 @@ _CODE_BEFORE = re.compile(r"[A-Za-z0-9][-_/]?$", re.ASCII)
 _CODE_AFTER = re.compile(r"^(?:[-_/]?[A-Za-z0-9])", re.ASCII)
 _TIME_BEFORE = re.compile(r"\d[:：]$", re.ASCII)
 _TIME_AFTER = re.compile(r"^[:：]\d", re.ASCII)
+# A count glued to its unit of time or money ("11時27分", "3시", "500円") is no part of a number.
+_UNIT_AFTER = re.compile(r"^[時分秒円시분초원]")
 PARTIAL_PENALTY = 0.1
 # Boundaries for text patterns: not inside a word, nor hyphen-joined to a code (SKU-M123A4567).
 CODE_START = r"(?<![0-9A-Za-z])(?<![0-9A-Za-z][-_/])"
@@ -147,7 +149,8 @@ def _find_chains(text: str) -> Iterator[Chain]:
                 after = None  # the space before the code ends the kept run
         # A clock time is no part of a number: "…270 4:44 PM", "10:30 010-1234-5678".
         before = before or _TIME_BEFORE.search(text, max(0, start - 2), start)
-        after = after or _TIME_AFTER.match(text[groups[-1][1] : groups[-1][1] + 2])
+        tail = text[groups[-1][1] : groups[-1][1] + 2]
+        after = after or _TIME_AFTER.match(tail) or (len(groups) > 1 and _UNIT_AFTER.match(tail))
         if before:
             groups.pop(0)
             start = groups[0][0] if groups else start
