@@ -150,7 +150,7 @@ def _find_chains(text: str) -> Iterator[Chain]:
         # A clock time is no part of a number: "…270 4:44 PM", "10:30 010-1234-5678".
         before = before or _TIME_BEFORE.search(text, max(0, start - 2), start)
         tail = text[groups[-1][1] : groups[-1][1] + 2]
-        after = after or _TIME_AFTER.match(tail) or (len(groups) > 1 and _UNIT_AFTER.match(tail))
+        after = after or _TIME_AFTER.match(tail) or (_UNIT_AFTER.match(tail) if len(groups) > 1 else None)
         if before:
             groups.pop(0)
             start = groups[0][0] if groups else start
