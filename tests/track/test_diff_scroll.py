@@ -7,7 +7,7 @@ import pytest
 
 from veil.models import Box
 from veil.track.diff import changed_mask, dirty_boxes, regions, spans_of
-from veil.track.scroll import detect_shift, exposed_strip, shifted
+from veil.track.scroll import Shift, detect_shift, exposed_strip, shifted
 
 
 def textured(height: int, width: int, seed: int = 1) -> np.ndarray:
@@ -59,22 +59,83 @@ def test_a_typed_character_reaches_the_value_it_extends() -> None:
     assert not rects[0].intersection_area(Box(180, 140, 60, 18))  # the label stays as it was read
 
 
-@pytest.mark.parametrize("dy", [24, 48, -24, 72])
-def test_scroll_is_detected_and_compensated(dy: int) -> None:
-    page = textured(700, 400, seed=3)
-    prev = page[100:500].copy()
-    cur = page[100 + dy : 500 + dy].copy()
+def _view(page: np.ndarray, shift: Shift, top: int = 100, left: int = 100) -> np.ndarray:
+    """The 400 x 400 window of `page` at (left, top), moved by `shift`."""
+    y, x = top + shift.dy, left + shift.dx
+    return page[y : y + 400, x : x + 400].copy()
+
+
+@pytest.mark.parametrize(
+    "shift",
+    [
+        Shift(0, 24),
+        Shift(0, 48),
+        Shift(0, -24),
+        Shift(0, 72),
+        Shift(30, 0),
+        Shift(-7, 0),
+        Shift(96, 0),
+        Shift(-61, 0),
+    ],
+)
+def test_scroll_is_detected_and_compensated(shift: Shift) -> None:
+    page = textured(700, 700, seed=3)
+    prev, cur = _view(page, Shift(0, 0)), _view(page, shift)
     region = Box(0, 0, 400, 400)
-    assert detect_shift(prev, cur, region) == dy
-    compensated = shifted(prev, region, dy)
+    assert detect_shift(prev, cur, region) == shift
+    compensated = shifted(prev, region, shift)
     mask = changed_mask(compensated, cur)
-    strip = exposed_strip(region, dy)
+    strip = exposed_strip(region, shift)
+    assert strip.area == 400 * abs(shift.dx + shift.dy)  # one axis at a time
+    assert mask[strip.y : strip.y2, strip.x : strip.x2].any()  # new content did come in there
     outside = mask.copy()
     outside[strip.y : strip.y2, strip.x : strip.x2] = False
     assert not outside.any()  # after compensation only the exposed strip may differ
 
 
+def test_sideways_scroll_inside_a_larger_screen() -> None:
+    """Only the cells of a spreadsheet scroll; what lies outside them stays, and the exposed
+    columns are those at the edge the content moved away from."""
+    page = textured(700, 900, seed=5)
+    prev = textured(600, 800, seed=6)
+    cur = prev.copy()
+    region = Box(150, 120, 500, 300)
+    prev[120:420, 150:650] = page[200:500, 100:600]
+    cur[120:420, 150:650] = page[200:500, 58:558]  # scrolled left: content moved right by 42
+    shift = detect_shift(prev, cur, region)
+    assert shift == Shift(-42, 0)
+    assert exposed_strip(region, shift) == Box(150, 120, 42, 300)
+    mask = changed_mask(shifted(prev, region, shift), cur)
+    mask[120:420, 150:192] = False
+    assert not mask.any()
+    # The region grown over a frozen first column (a line of it reached into the cells): the
+    # columns that did not change take no part in the match, and are re-read (exposed strip).
+    grown = Box(110, 120, 540, 300)
+    assert detect_shift(prev, cur, grown) == Shift(-42, 0)
+    assert exposed_strip(grown, shift).contains(Box(110, 120, 40, 300))
+
+
 def test_unrelated_change_is_not_a_scroll() -> None:
     prev = textured(400, 400, seed=3)
     cur = textured(400, 400, seed=9)
+    assert detect_shift(prev, cur, Box(0, 0, 400, 400)) is None
+
+
+def test_rows_moved_by_different_amounts_are_not_a_scroll() -> None:
+    """Text reflowed sideways, each half of the rows by its own amount: no single dx explains it,
+    so nothing may be shifted (each half alone would pass)."""
+    page = textured(700, 700, seed=3)
+    prev = _view(page, Shift(0, 0))
+    cur = prev.copy()
+    cur[:200] = _view(page, Shift(30, 0))[:200]
+    cur[200:] = _view(page, Shift(60, 0))[200:]
+    assert detect_shift(prev, cur, Box(0, 0, 400, 400)) is None
+    assert detect_shift(prev[:200], cur[:200], Box(0, 0, 400, 200)) == Shift(30, 0)
+    assert detect_shift(prev[200:], cur[200:], Box(0, 0, 400, 200)) == Shift(60, 0)
+
+
+def test_an_edit_beside_a_sideways_shift_is_not_a_scroll() -> None:
+    page = textured(700, 700, seed=3)
+    prev, cur = _view(page, Shift(0, 0)), _view(page, Shift(30, 0))
+    cur[150:250, 50:350] = 255  # a block of rows cleared as the columns moved
     assert detect_shift(prev, cur, Box(0, 0, 400, 400)) is None

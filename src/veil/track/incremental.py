@@ -1,11 +1,12 @@
 """The incremental path: OCR only what changed since the previous frame.
 
-Per frame: diff against the previous frame; if a region scrolled, shift its known lines instead of
-re-reading them; merge what still changed into rectangles grown to whole text lines; OCR and verify
-only those rectangles (faces: the full-width bands holding them, a face being wider than what moved
-in it); run the detectors over all lines (kept + new) so labels and headers outside a rectangle
-still give context. Lines, and so findings, outside the rectangles carry over: a mask stays on until
-the pixels under it change, so a value seen once is masked in every frame it stays visible.
+Per frame: diff against the previous frame; if a region scrolled (up, down or sideways), shift its
+known lines instead of re-reading them, except what stays in view of a line the region's edge cuts;
+merge what still changed into rectangles grown to whole text lines; OCR and verify only those
+rectangles (faces: the full-width bands holding them, a face being wider than what moved in it);
+run the detectors over all lines (kept + new) so labels and headers outside a rectangle still give
+context. Lines, and so findings, outside the rectangles carry over: a mask stays on until the
+pixels under it change, so a value seen once is masked in every frame it stays visible.
 
 Fail-closed rules are those of the full path (`FramePipeline`), whose stage methods this reuses.
 A frame whose change is too large (window switch, repaint), the first frame, the frame after any
@@ -24,10 +25,11 @@ import numpy as np
 from veil.models import Box, Finding, Frame, FrameResult, MaskReason, Pixels, TextLine
 from veil.pipeline import FrameOutcome, FramePipeline, StageFailure, retarget, text_layer
 from veil.track.diff import changed_mask, dirty_boxes, regions, spans_of
-from veil.track.scroll import detect_shift, exposed_strip, shifted
+from veil.track.scroll import Shift, detect_shift, exposed_strip, shifted
 from veil.verify.rescan import mask_cells, outside_masks
 
 BAND_MARGIN = 6
+SLICE_PX = 32  # after a scroll, what changed is re-read in slices this high (see `_sliced`)
 BAND_CACHE_SIZE = 512
 MIN_SCROLL_REGION = 120
 
@@ -47,18 +49,43 @@ def _meets(box: Box, rects: Sequence[Box]) -> bool:
     return any(r.intersection_area(box) for r in rects)
 
 
-def _shift_lines(lines: Sequence[TextLine], region: Box, dy: int) -> list[TextLine]:
-    """Lines inside the scrolled region move up by dy; those scrolled out of it are dropped."""
-    out: list[TextLine] = []
+def _shift_lines(lines: Sequence[TextLine], region: Box, shift: Shift) -> tuple[list[TextLine], list[Box]]:
+    """Lines inside the scrolled region move with its content; those scrolled out of it are dropped.
+    Also returns what stays in view of the lines the region's edge cuts: it must be re-read (a
+    phone number's last digits are as readable as the whole)."""
+    kept: list[TextLine] = []
+    cut: list[Box] = []
     for ln in lines:
         if not region.contains(ln.box):
             if region.intersection_area(ln.box) == 0:
-                out.append(ln)
+                kept.append(ln)
             continue
-        moved = offset_line(ln, 0, -dy)
+        moved = offset_line(ln, -shift.dx, -shift.dy)
         if region.contains(moved.box):
-            out.append(moved)
-    return out
+            kept.append(moved)
+        elif region.intersection_area(moved.box):
+            cut.append(_inside(moved.box, region))
+    return kept, cut
+
+
+def _sliced(mask: np.ndarray, exposed: Sequence[Box]) -> list[Box]:
+    """Dirty boxes of `mask` and the `exposed` boxes, cut into slices at most SLICE_PX high.
+    `regions` widens a box by its own height so that a typed glyph reaches the text it extends; a
+    column scrolled into view would become a band across the screen. Slices still merge back into
+    one rectangle, only widened by a line height."""
+    mask = mask.copy()
+    for box in exposed:
+        mask[box.y : box.y2, box.x : box.x2] = False
+    return [
+        Box(b.x, top, b.w, min(SLICE_PX, b.y2 - top))
+        for b in [*dirty_boxes(mask), *exposed]
+        for top in range(b.y, b.y2, SLICE_PX)
+    ]
+
+
+def _inside(box: Box, region: Box) -> Box:
+    x, y = max(box.x, region.x), max(box.y, region.y)
+    return Box(x, y, min(box.x2, region.x2) - x, min(box.y2, region.y2) - y)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +93,10 @@ class _Plan:
     rects: tuple[Box, ...]
     lines: tuple[TextLine, ...]
     verified: tuple[TextLine, ...]
-    region: Box | None  # the scrolled region, when dy != 0
-    dy: int
+    region: Box | None  # the scrolled region, when `shift` is not None
+    shift: Shift | None
+    # For the verifier, changed whatever the pixels say: scrolled into view, or its lines cut by the scroll.
+    verifier_exposed: tuple[Box, ...]
 
 
 class IncrementalPipeline:
@@ -120,7 +149,7 @@ class IncrementalPipeline:
             plan = self._plan(prev, frame, last)
         if plan is None:
             return self._full_path(frame)
-        if not plan.rects and not plan.dy:
+        if not plan.rects and plan.shift is None:
             self.stats["frames_still"] += 1
             return self._reuse(frame, last)
         return self._update(frame, last, plan)
@@ -130,24 +159,31 @@ class IncrementalPipeline:
         mask = changed_mask(prev, frame.pixels)
         lines, verified = last.lines, last.verified_lines
         if not mask.any():
-            return _Plan((), lines, verified, None, 0)
+            return _Plan((), lines, verified, None, None, ())
         # Grown to the primary lines only: the verifier's engine now and then returns a "line" the
         # size of a whole table, which would swallow the fixed header and defeat scroll detection.
         # (Verified lines that straddle the region are dropped; the verifier re-reads by itself.)
         region = _grow_to_lines(Box.covering(dirty_boxes(mask, dilate=0)), lines)
         region = region.clip(frame.width, frame.height)
-        dy = detect_shift(prev, frame.pixels, region) if region.h >= MIN_SCROLL_REGION else None
-        if dy:
+        shift = detect_shift(prev, frame.pixels, region) if region.h >= MIN_SCROLL_REGION else None
+        verifier_exposed: list[Box] = []
+        if shift is not None:
             self.stats["frames_scrolled"] += 1
-            mask = changed_mask(shifted(prev, region, dy), frame.pixels)
-            strip = exposed_strip(region, dy)
-            mask[strip.y : strip.y2, strip.x : strip.x2] = True
-            lines = tuple(_shift_lines(lines, region, dy))
-            verified = tuple(_shift_lines(verified, region, dy))
+            mask = changed_mask(shifted(prev, region, shift), frame.pixels)
+            lines_kept, lines_cut = _shift_lines(lines, region, shift)
+            verified_kept, verified_cut = _shift_lines(verified, region, shift)
+            lines, verified = tuple(lines_kept), tuple(verified_kept)
+            strip = exposed_strip(region, shift)
+            dirty = _sliced(mask, [strip, *lines_cut])
+            for box in (strip, *lines_cut):
+                mask[box.y : box.y2, box.x : box.x2] = True
+            verifier_exposed = [strip, *verified_cut]
+        else:
+            dirty = dirty_boxes(mask)
         if float(mask.mean()) > self.max_dirty_share:
             return None
-        rects = regions(dirty_boxes(mask), [ln.box for ln in lines], frame.width, frame.height, BAND_MARGIN)
-        return _Plan(tuple(rects), lines, verified, region, dy or 0)
+        rects = regions(dirty, [ln.box for ln in lines], frame.width, frame.height, BAND_MARGIN)
+        return _Plan(tuple(rects), lines, verified, region, shift, tuple(verifier_exposed))
 
     def _reuse(self, frame: Frame, last: FrameOutcome) -> FrameOutcome:
         # Pixels changed by less than the noise threshold: same lines, same findings, masks re-applied.
@@ -185,15 +221,11 @@ class IncrementalPipeline:
         # previous redacted output (scroll compensated), whatever the primary pass believes. A mask
         # that moved, appeared or vanished is re-read; only output pixels verified before are not.
         before = last.pixels
-        if plan.region is not None and plan.dy:
-            before = shifted(before, plan.region, plan.dy)
+        if plan.region is not None and plan.shift is not None:
+            before = shifted(before, plan.region, plan.shift)
         vmask = changed_mask(before, redacted)
-        if plan.region is not None and plan.dy:
-            strip = exposed_strip(plan.region, plan.dy)
-            vmask[strip.y : strip.y2, strip.x : strip.x2] = True
-        vrects = regions(
-            dirty_boxes(vmask), [ln.box for ln in plan.verified], frame.width, frame.height, BAND_MARGIN
-        )
+        vdirty = dirty_boxes(vmask) if plan.shift is None else _sliced(vmask, plan.verifier_exposed)
+        vrects = regions(vdirty, [ln.box for ln in plan.verified], frame.width, frame.height, BAND_MARGIN)
         kept_verified = [ln for ln in plan.verified if not _meets(ln.box, vrects)]
         verified = kept_verified + self._read_rects(redacted, vrects, verifier=True)
         # What the verifier reads inside our own solid masks is not screen content.
@@ -218,8 +250,8 @@ class IncrementalPipeline:
             box = face.boxes[0] if face.type == "face" else None
             if box is None:
                 continue
-            if plan.region is not None and plan.dy and plan.region.contains(box):
-                box = Box(box.x, box.y - plan.dy, box.w, box.h)
+            if plan.region is not None and plan.shift is not None and plan.region.contains(box):
+                box = Box(box.x - plan.shift.dx, box.y - plan.shift.dy, box.w, box.h)
             if not _touches(box, spans):
                 found.append(replace(face, boxes=(box,), frame_index=frame.index))
         return found
