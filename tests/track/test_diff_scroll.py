@@ -139,3 +139,10 @@ def test_an_edit_beside_a_sideways_shift_is_not_a_scroll() -> None:
     prev, cur = _view(page, Shift(0, 0)), _view(page, Shift(30, 0))
     cur[150:250, 50:350] = 255  # a block of rows cleared as the columns moved
     assert detect_shift(prev, cur, Box(0, 0, 400, 400)) is None
+
+
+def test_a_tall_change_grows_sideways_by_a_line_at_most() -> None:
+    """A column scrolled into view (640 px tall, 40 wide) is re-read with a line's margin on its
+    sides, not 640 px of the screen beside it."""
+    (rect,) = regions([Box(900, 200, 40, 640)], [], width=1920, height=1080, margin=6)
+    assert rect.x >= 900 - 40 and rect.x2 <= 940 + 40

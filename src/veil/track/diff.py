@@ -16,6 +16,9 @@ from veil.models import Box, Pixels
 
 DIFF_THRESHOLD = 14
 DILATE_PX = 4
+# A changed box grows sideways by its own height (a typed glyph reaches the text it extends), at
+# most this much: a column scrolled into view is tall, not wide.
+MAX_SIDE_GROWTH = 40
 
 
 def changed_mask(prev: Pixels, cur: Pixels, threshold: int = DIFF_THRESHOLD) -> np.ndarray:
@@ -39,14 +42,14 @@ def dirty_boxes(mask: np.ndarray, dilate: int = DILATE_PX) -> list[Box]:
 
 def regions(boxes: Sequence[Box], lines: Sequence[Box], width: int, height: int, margin: int) -> list[Box]:
     """Merge dirty boxes into the rectangles to re-read: each grown by `margin` (and sideways by
-    its own height, so a typed character reaches the text it extends), then to the whole box of
-    every known text line it touches, so OCR always sees whole lines; rectangles that meet merge.
+    its own height, up to `MAX_SIDE_GROWTH`, so a typed character reaches the text it extends),
+    then to the whole box of every known text line it touches, so OCR always sees whole lines;
+    rectangles that meet merge.
     A caret blinking in a form costs a crop of one field, not a band across the screen."""
+    sides = [max(margin, min(b.h, MAX_SIDE_GROWTH)) for b in boxes]
     rects = [
-        Box(b.x - max(margin, b.h), b.y - margin, b.w + 2 * max(margin, b.h), b.h + 2 * margin).clip(
-            width, height
-        )
-        for b in boxes
+        Box(b.x - side, b.y - margin, b.w + 2 * side, b.h + 2 * margin).clip(width, height)
+        for b, side in zip(boxes, sides, strict=True)
     ]
     grown = [ln.grow(2).clip(width, height) for ln in lines]
     changed = True
