@@ -14,6 +14,9 @@ POSITIVES = [
     ("fe80::1ff:fe23:4567:890a", "fe80::1ff:fe23:4567:890a"),
     ("loopback ::1", "::1"),
     ("IP(198.51.100.23)", "198.51.100.23"),
+    # OCR reads 1 as l and 0 as O inside hex groups.
+    ("INFO login ip=2001:db8::al7a", "2001:db8::al7a"),
+    ("ip=2001:db8::1O:b2", "2001:db8::1O:b2"),
 ]
 
 NEGATIVES = [
@@ -26,6 +29,8 @@ NEGATIVES = [
     "2024.01.15",
     "1.2.3",
     "12:30",
+    "ool:lo::Il",
+    "2001:db8::als",
 ]
 
 
