@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from veil.locate import assemble_rows, context_of, value_hmac
 from veil.models import Box, TextLine
 
@@ -474,3 +476,32 @@ def test_a_cell_under_a_wider_finding_is_no_found_number_of_its_column() -> None
         line("2 | B | 080-1234-5678 | 2024233174", 10, 70, char_w=8),
     ]
     assert [r for _, r in _phones(rows)] == ["phone", "phone"]
+
+
+@pytest.mark.parametrize(
+    ("label", "below", "char_w", "h", "mask_x"),
+    [
+        # The verifier's Tesseract boxes hug the ink (cap height): "Nom" is 12 px tall, and on a
+        # 2560 px form its masked value starts 150 px right of it, over 12 of those heights.
+        ("Nom", "RIB", 11, 12, 376),
+        # A word without ascenders is boxed at its x-height.
+        ("nom", "RIB", 9, 8, 340),
+        ("氏名", "マイナンパー", 14, 13, 380),
+        # PP-OCR's padded boxes: the value's mask is well within reach either way.
+        ("Nom", "RIB", 14, 23, 380),
+    ],
+)
+def test_a_masked_value_far_right_of_a_tight_label_box_is_its_value(
+    label: str, below: str, char_w: int, h: int, mask_x: int
+) -> None:
+    """A label's reach is measured in character advances as well as line heights: an engine whose
+    boxes hug the ink gives short lines, and the next field's label under a label whose value is
+    masked on its right must not be read as that value (a French form masked whole)."""
+    from veil.detect.registry import default_analyzer
+    from veil.locate import locate
+    from veil.verify.rescan import mask_cells
+
+    top = line(label, 190, 112, char_w=char_w, h=h)
+    rows = [top, line(below, 190, 112 + 3 * h, char_w=char_w, h=h)]
+    mask = mask_cells([Box(mask_x, 112 - h // 2, 240, 2 * h)])
+    assert locate([*rows, *mask], default_analyzer(), b"k" * 32, 0) == []

@@ -19,6 +19,7 @@ from itertools import pairwise
 from veil.detect.analyzer import Analyzer
 from veil.detect.contact import is_decoy_label
 from veil.models import Box, Finding, TextLine, TextSpan
+from veil.ocr._common import char_weight
 
 # Two boxes on one row are joined when the gap is below this many line heights: word gaps inside a
 # value are ~0.3-0.6, gaps between table cells are usually well above 1.5.
@@ -41,9 +42,8 @@ _DIGIT_GAP = re.compile(r"(?<=\d) +(?=\d)")
 _HANGUL_GAP = re.compile(r"(?<=[\uac00-\ud7a3]) (?=[\uac00-\ud7a3])")
 
 
-# A form's value (its input box) starts within this many line heights right of its label (heights
-# as the engine boxes them: Tesseract's line box is the ink, ~0.6 of PP-OCR's).
-VALUE_REACH_HEIGHTS = 20
+# A form's value (its input box) starts within this many ems right of its label.
+VALUE_REACH_EMS = 12
 
 
 def _same_row(a: Box, b: Box) -> bool:
@@ -196,7 +196,7 @@ def _labels_its_row(label: TextLine, rows: Sequence[TextLine], is_field_label: L
     below it ("氏名 | ▇▇▇" over "マイナンバー" misread as "マイナンパー": the next field's label)."""
     if not is_field_label(label):
         return False
-    reach = label.box.x2 + VALUE_REACH_HEIGHTS * label.box.h
+    reach = label.box.x2 + VALUE_REACH_EMS * _em(label)
     right = [
         r
         for r in rows
@@ -204,6 +204,14 @@ def _labels_its_row(label: TextLine, rows: Sequence[TextLine], is_field_label: L
     ]
     nearest = min(right, key=lambda r: r.box.x, default=None)
     return nearest is not None and not is_field_label(nearest)
+
+
+def _em(line: TextLine) -> float:
+    """The font size of `line`, about: its height, or two character advances when that is more.
+    An engine whose boxes hug the ink (Tesseract) boxes "Nom" at its cap height and "nom" at its
+    x-height, half of PP-OCR's padded line; the advance does not depend on the box's padding."""
+    weight = sum(char_weight(c) for c in line.text)
+    return max(float(line.box.h), 2 * line.box.w / weight if weight else 0.0)
 
 
 def header_cells(

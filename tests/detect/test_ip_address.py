@@ -15,6 +15,9 @@ POSITIVES = [
     ("loopback ::1", "::1"),
     ("IP(198.51.100.23)", "198.51.100.23"),
     ("確認しました。接続IP:2001:db8::a9ed", "2001:db8::a9ed"),  # glued to its label's colon
+    # OCR reads 1 as l and 0 as O inside hex groups.
+    ("INFO login ip=2001:db8::al7a", "2001:db8::al7a"),
+    ("ip=2001:db8::1O:b2", "2001:db8::1O:b2"),
 ]
 
 NEGATIVES = [
@@ -27,6 +30,8 @@ NEGATIVES = [
     "2024.01.15",
     "1.2.3",
     "12:30",
+    "ool:lo::Il",
+    "2001:db8::als",
 ]
 
 

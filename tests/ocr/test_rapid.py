@@ -7,8 +7,8 @@ import pytest
 
 from tests.ocr.synthetic import CJK_FONT, LATIN_FONT, assert_boxes_on_value, find_value, norm, render
 from veil.exceptions import EngineError
-from veil.models import Box
-from veil.ocr.rapid import RapidOcrEngine, merge_words
+from veil.models import Box, Pixels
+from veil.ocr.rapid import RapidOcrEngine, RawLine, looks_like_at_dropped, merge_words
 
 SECRET = "090-1234-5678"
 
@@ -166,3 +166,65 @@ def test_threads_reach_onnxruntime() -> None:
 )
 def test_merge_words(boxes: list[Box], expected: list[Box]) -> None:
     assert merge_words(boxes, 0.6) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "dropped"),
+    [
+        ("INFO login user=yamada.demo40example.net ip=203.0.113.134", True),
+        ("Contact: jean.test7example.fr.", True),
+        ("From: kim.demo12mail.example.com", True),
+        ("INFO login user=yamada.demo40@example.net ip=203.0.113.134", False),
+        ("x@mail.example.com", False),
+        ("see https://example.com/help or www.example.org", False),
+        ("build v1.2.3 report.pdf 14:30", False),
+        ("Total 1.234,56 EUR", False),
+    ],
+)
+def test_an_address_missing_its_at_is_told(text: str, dropped: bool) -> None:
+    assert looks_like_at_dropped(text) is dropped
+
+
+class _BatchMisread(RapidOcrEngine):
+    """PP-OCR whose batch reading of one line is scripted (the "@" dropped, as it does in a batch);
+    a line recognised alone goes through the real recogniser."""
+
+    def __init__(self, box: Box, text: str) -> None:
+        super().__init__()
+        self.box, self.text = box, text
+        self.batches = 0
+
+    def detect(self, image: Pixels, *, native: bool = False) -> list[Box]:
+        return [self.box]
+
+    def recognize(self, image: Pixels, boxes: list[Box]) -> list[RawLine]:
+        self.batches += 1
+        if self.batches > 1:
+            return super().recognize(image, boxes)
+        step = self.box.w / len(self.text)
+        centers = tuple(self.box.x + step * (i + 0.5) for i, c in enumerate(self.text) if not c.isspace())
+        return [RawLine(self.box, self.text, 0.98, centers)]
+
+
+@pytest.mark.parametrize(
+    ("seed", "frame", "box"),
+    [
+        # (generated bench screen: a Japanese terminal at 11 px; PP-OCR's box of a log line)
+        (1, 9, Box(12, 491, 442, 20)),
+    ],
+)
+def test_a_line_read_without_the_at_of_its_address_is_read_again_alone(
+    seed: int, frame: int, box: Box
+) -> None:
+    from bench.redaction import bench_specs
+
+    from veil.synth.screens import render_screen
+
+    screen = render_screen(bench_specs(frame + 1, seed)[frame])
+    (email,) = [it for it in screen.items if it.type == "email" and box.contains(it.box)]
+    batch = f"INFO login user={email.value.replace('@', '')} ip=203.0.113.134"
+    engine = _BatchMisread(box, batch)
+    lines = engine.read(screen.pixels)
+    hit = find_value(lines, email.value)
+    assert hit is not None, [norm(ln.text) for ln in lines]
+    assert_boxes_on_value(*hit, email.box, tolerance=8)

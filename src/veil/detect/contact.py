@@ -222,11 +222,14 @@ def _grouping_fits(value: str, number: phonenumbers.PhoneNumber) -> bool:
 
 
 _IPV4 = r"(?<![0-9A-Za-z.])\d{1,3}(?:\.\d{1,3}){3}(?![0-9A-Za-z]|\.\d)"
-# An IPv6 address may follow its label's colon with no space ("接続IP:2001:db8::a9ed").
+# Hex groups, with the letters OCR reads for 1 and 0 in them ("a17a" -> "al7a"). An address may
+# follow its label's colon with no space ("接続IP:2001:db8::a9ed").
+_HEX = r"[0-9A-Fa-flIOo]"
 _IPV6 = (
     r"(?:(?<![0-9A-Za-z:.])|(?<=[^0-9A-Fa-f:.]:))"
-    r"(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|:)?(?![0-9A-Za-z:])"
+    rf"(?:{_HEX}{{0,4}}:){{2,7}}(?:{_HEX}{{1,4}}|:)?(?![0-9A-Za-z:])"
 )
+_LOOK_ALIKES = str.maketrans("lIOo", "1100")
 
 
 class IpAddressRecognizer(PatternRecognizer):
@@ -239,8 +242,13 @@ class IpAddressRecognizer(PatternRecognizer):
 
     def validate(self, match: re.Match[str], pattern: Pattern) -> float | None:
         value = match.group(0)
-        if pattern.name == "ipv6" and value.count(":") < 2:
-            return None
+        if pattern.name == "ipv6":
+            if value.count(":") < 2:
+                return None
+            read = value.translate(_LOOK_ALIKES)
+            if read != value and not any(c.isdigit() for c in value):
+                return None  # only look-alikes for digits: words, not an address
+            value = read
         try:
             ipaddress.ip_address(value)
         except ValueError:
