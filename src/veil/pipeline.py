@@ -61,6 +61,19 @@ class FrameOutcome:
     lines: tuple[TextLine, ...]
     # What the verifier read on the redacted frame (cleared text); the source of the text layer.
     verified_lines: tuple[TextLine, ...] = ()
+    # A frame masked whole because the verifier found a residual value: the frame as redacted
+    # before that (in memory only, never written), so the change tracker goes on from this
+    # frame's complete reading instead of re-reading the next frame whole.
+    redacted: Pixels | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A frame's complete reading: redacted pixels, primary lines, verifier's lines."""
+
+    redacted: Pixels
+    lines: tuple[TextLine, ...]
+    verified_lines: tuple[TextLine, ...]
 
 
 def call_with_timeout(fn: Callable[[], T], seconds: float, what: str) -> T:
@@ -138,7 +151,8 @@ class FramePipeline:
         except StageFailure as failure:
             return self.masked(frame, failure.findings, failure.reason)
         if residual:
-            return self.masked(frame, tuple(findings), MaskReason.VERIFIER_FOUND, residual)
+            tracked = Reading(redacted, tuple(lines), verdict.lines)
+            return self.masked(frame, tuple(findings), MaskReason.VERIFIER_FOUND, residual, tracked)
         result = FrameResult(frame.index, frame.seconds, tuple(findings), verified=True)
         layer = text_layer(verdict.lines, findings)
         return FrameOutcome(redacted, result, layer, tuple(lines), verdict.lines)
@@ -261,7 +275,11 @@ class FramePipeline:
         findings: Sequence[Finding],
         reason: MaskReason,
         residual: Sequence[Finding] = (),
+        tracked: Reading | None = None,
     ) -> FrameOutcome:
+        """The frame masked whole for `reason`. `tracked`: its complete reading (lines, verified
+        lines, redacted pixels) when only the verifier's residual made it fail, kept for the
+        change tracker."""
         if residual:
             log.info("frame %d: verifier found %d residual value(s); masking", frame.index, len(residual))
         result = FrameResult(
@@ -274,9 +292,11 @@ class FramePipeline:
             verified=False,
         )
         whole = Box(0, 0, frame.width, frame.height)
-        return FrameOutcome(
-            self.redactor.mask_whole(frame.pixels), result, (LayerLine(whole, "<masked>"),), ()
-        )
+        masked = self.redactor.mask_whole(frame.pixels)
+        layer = (LayerLine(whole, "<masked>"),)
+        if tracked is None:
+            return FrameOutcome(masked, result, layer, ())
+        return FrameOutcome(masked, result, layer, tracked.lines, tracked.verified_lines, tracked.redacted)
 
 
 class StageFailure(Exception):
@@ -307,7 +327,7 @@ def retarget(outcome: FrameOutcome, frame: Frame) -> FrameOutcome:
         verifier_findings=r.verifier_findings,
         verified=r.verified,
     )
-    return FrameOutcome(outcome.pixels, result, outcome.text_layer, outcome.lines, outcome.verified_lines)
+    return replace(outcome, result=result)
 
 
 def _renumber(findings: tuple[Finding, ...], index: int) -> list[Finding]:

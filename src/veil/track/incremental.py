@@ -9,8 +9,10 @@ context. Lines, and so findings, outside the rectangles carry over: a mask stays
 pixels under it change, so a value seen once is masked in every frame it stays visible.
 
 Fail-closed rules are those of the full path (`FramePipeline`), whose stage methods this reuses.
-A frame whose change is too large (window switch, repaint), the first frame, the frame after any
-masked frame, and every `refresh_every`-th frame go through the full path.
+A frame whose change is too large (window switch, repaint), the first frame, the frame after one
+masked for a failure, and every `refresh_every`-th frame go through the full path. A frame masked
+for a verifier residual was read completely: the next frame is tracked from that reading, and
+stays masked while the residual is on screen.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from veil.models import Box, Finding, Frame, FrameResult, MaskReason, Pixels, TextLine
-from veil.pipeline import FrameOutcome, FramePipeline, StageFailure, retarget, text_layer
+from veil.pipeline import FrameOutcome, FramePipeline, Reading, StageFailure, retarget, text_layer
 from veil.track.diff import changed_mask, dirty_boxes, regions, spans_of
 from veil.track.scroll import Shift, detect_shift, exposed_strip, shifted
 from veil.verify.rescan import mask_cells, outside_masks
@@ -123,8 +125,12 @@ class IncrementalPipeline:
             outcome = self._process(frame)
         except StageFailure as failure:
             outcome = self.full.masked(frame, failure.findings, failure.reason)
-        if outcome.result.masked_whole:
-            self._prev, self._last = None, None  # start the next frame from scratch
+        if outcome.result.masked_whole and outcome.redacted is None:
+            self._prev, self._last = None, None  # a failure: start the next frame from scratch
+        elif outcome.redacted is not None:
+            # Masked for a residual the verifier found: the reading was complete, so the next
+            # frame is tracked from it (the residual, if still there, is found again).
+            self._prev, self._last = frame.pixels, replace(outcome, pixels=outcome.redacted, redacted=None)
         else:
             self._prev, self._last = frame.pixels, outcome
         return outcome
@@ -189,6 +195,12 @@ class IncrementalPipeline:
         # Pixels changed by less than the noise threshold: same lines, same findings, masks re-applied.
         redacted = self.full.redact(frame.pixels, last.result.findings)
         moved = retarget(last, frame)
+        if last.result.masked_whole:  # the same residual is still on screen
+            tracked = Reading(redacted, moved.lines, moved.verified_lines)
+            r = moved.result
+            return self.full.masked(
+                frame, r.findings, MaskReason.VERIFIER_FOUND, r.verifier_findings, tracked
+            )
         return FrameOutcome(redacted, moved.result, moved.text_layer, moved.lines, moved.verified_lines)
 
     def _read_rects(self, pixels: Pixels, rects: Sequence[Box], verifier: bool) -> list[TextLine]:
@@ -236,7 +248,8 @@ class IncrementalPipeline:
             residual += self.full.faces(redacted[top:bottom], frame.index, verifier=True, dy=top)
         residual = self.full.not_our_labels(residual, findings, redacted)
         if residual:
-            return self.full.masked(frame, findings, MaskReason.VERIFIER_FOUND, residual)
+            tracked = Reading(redacted, tuple(lines), tuple(verified))
+            return self.full.masked(frame, findings, MaskReason.VERIFIER_FOUND, residual, tracked)
         result = FrameResult(frame.index, frame.seconds, tuple(findings), verified=True)
         return FrameOutcome(redacted, result, text_layer(verified, findings), tuple(lines), tuple(verified))
 
