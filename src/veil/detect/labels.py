@@ -82,6 +82,7 @@ _PUNCT = re.compile(r"[\s:：*＊()（）\[\]【】・.·]+")
 # One-line "label: value": a label, a colon (ASCII or full width) or a tab/wide gap, then text.
 _SPLIT = re.compile(r"^\s*(?P<label>[^:：\t]{1,30}?)\s*(?:[:：]|\t|\s{3,})\s*(?=\S)")
 _SPACE = re.compile(r"\s+(?=\S)")
+_LABEL_PREFIX_CHARS = 60  # raw characters before the space: spaces and colons may pad a label
 
 
 def label_key(text: str) -> str:
@@ -139,7 +140,10 @@ class LabelVocabulary:
         """ "Date of birth 01/0": a number's label, one space, then a value with a digit. A label
         cell and the input box beside it are one row once OCR words are joined, and a form shows
         no colon between them. The longest label wins ("Date of birth", not "Date")."""
-        for gap in reversed(list(_SPACE.finditer(text))):
+        # Only prefixes short enough to be a label (`label_type` takes 40 normalised characters):
+        # a long chat line costs a few lookups, not one per word.
+        gaps = list(_SPACE.finditer(text, 0, _LABEL_PREFIX_CHARS + 1))
+        for gap in reversed(gaps):
             kind = self.label_type(text[: gap.start()])
             if kind in NUMERIC_TYPES and _has_number(text[gap.end() :]):
                 return kind, gap.end()

@@ -90,15 +90,16 @@ class RapidOcrEngine(OcrEngine):
         self._rec: Any = None
 
     def read(self, pixels: Pixels) -> list[TextLine]:
-        lines = self.read_raw(pixels)
-        return [self.to_text_line(r) for r in lines if r.text.strip() and r.confidence >= self.min_confidence]
+        return self._kept(self.read_raw(pixels))
 
     def to_text_line(self, raw: RawLine) -> TextLine:
         chars = boxes_from_centers(raw.centers, raw.box)
         return TextLine(raw.text, raw.box, chars, raw.confidence, self.name)
 
     def read_part(self, pixels: Pixels) -> list[TextLine]:
-        lines = self.read_raw(pixels, native=True)
+        return self._kept(self.read_raw(pixels, native=True))
+
+    def _kept(self, lines: list[RawLine]) -> list[TextLine]:
         return [self.to_text_line(r) for r in lines if r.text.strip() and r.confidence >= self.min_confidence]
 
     def read_raw(self, pixels: Pixels, *, native: bool = False) -> list[RawLine]:
