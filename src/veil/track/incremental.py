@@ -31,7 +31,6 @@ from veil.track.scroll import Shift, detect_shift, exposed_strip, shifted
 from veil.verify.rescan import mask_cells, outside_masks
 
 BAND_MARGIN = 6
-SLICE_PX = 32  # after a scroll, what changed is re-read in slices this high (see `_sliced`)
 BAND_CACHE_SIZE = 512
 MIN_SCROLL_REGION = 120
 
@@ -70,19 +69,14 @@ def _shift_lines(lines: Sequence[TextLine], region: Box, shift: Shift) -> tuple[
     return kept, cut
 
 
-def _sliced(mask: np.ndarray, exposed: Sequence[Box]) -> list[Box]:
-    """Dirty boxes of `mask` and the `exposed` boxes, cut into slices at most SLICE_PX high.
-    `regions` widens a box by its own height so that a typed glyph reaches the text it extends; a
-    column scrolled into view would become a band across the screen. Slices still merge back into
-    one rectangle, only widened by a line height."""
+def _with_exposed(mask: np.ndarray, exposed: Sequence[Box]) -> list[Box]:
+    """Dirty boxes of `mask` with the `exposed` boxes (scrolled into view, or left of a line the
+    scroll cut) counted as changed whatever the pixels say. A tall exposed column grows sideways by
+    at most a line (`veil.track.diff.MAX_SIDE_GROWTH`), not across the screen."""
     mask = mask.copy()
     for box in exposed:
-        mask[box.y : box.y2, box.x : box.x2] = False
-    return [
-        Box(b.x, top, b.w, min(SLICE_PX, b.y2 - top))
-        for b in [*dirty_boxes(mask), *exposed]
-        for top in range(b.y, b.y2, SLICE_PX)
-    ]
+        mask[box.y : box.y2, box.x : box.x2] = True
+    return dirty_boxes(mask)
 
 
 def _inside(box: Box, region: Box) -> Box:
@@ -180,15 +174,12 @@ class IncrementalPipeline:
             verified_kept, verified_cut = _shift_lines(verified, region, shift)
             lines, verified = tuple(lines_kept), tuple(verified_kept)
             strip = exposed_strip(region, shift)
-            dirty = _sliced(mask, [strip, *lines_cut])
-            for box in (strip, *lines_cut):
+            for box in (strip, *lines_cut):  # changed whatever the pixels say
                 mask[box.y : box.y2, box.x : box.x2] = True
             verifier_exposed = [strip, *verified_cut]
-        else:
-            dirty = dirty_boxes(mask)
         if float(mask.mean()) > self.max_dirty_share:
             return None
-        rects = regions(dirty, [ln.box for ln in lines], frame.width, frame.height, BAND_MARGIN)
+        rects = regions(dirty_boxes(mask), [ln.box for ln in lines], frame.width, frame.height, BAND_MARGIN)
         return _Plan(tuple(rects), lines, verified, region, shift, tuple(verifier_exposed))
 
     def _reuse(self, frame: Frame, last: FrameOutcome) -> FrameOutcome:
@@ -236,7 +227,7 @@ class IncrementalPipeline:
         if plan.region is not None and plan.shift is not None:
             before = shifted(before, plan.region, plan.shift)
         vmask = changed_mask(before, redacted)
-        vdirty = dirty_boxes(vmask) if plan.shift is None else _sliced(vmask, plan.verifier_exposed)
+        vdirty = _with_exposed(vmask, plan.verifier_exposed)
         vrects = regions(vdirty, [ln.box for ln in plan.verified], frame.width, frame.height, BAND_MARGIN)
         kept_verified = [ln for ln in plan.verified if not _meets(ln.box, vrects)]
         verified = kept_verified + self._read_rects(redacted, vrects, verifier=True)
