@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from veil.models import Box
-from veil.track.diff import changed_mask, dirty_boxes, regions, spans_of
+from veil.track.diff import changed_mask, dirty_boxes, reaches, regions, spans_of
 from veil.track.scroll import Shift, detect_shift, exposed_strip, shifted
 
 
@@ -41,13 +41,26 @@ def test_small_noise_is_not_change_but_a_typed_glyph_is() -> None:
 
 
 def test_regions_grow_to_whole_lines_and_merge() -> None:
-    line_boxes = [Box(10, 100, 300, 20), Box(10, 121, 300, 20), Box(900, 100, 200, 20)]
-    rects = regions([Box(50, 110, 5, 3)], line_boxes, width=1920, height=400, margin=2)
-    # Grown to line 1, which then touches line 2; the far cell on the same row is not read.
-    assert rects == [Box(8, 98, 304, 45)]
+    line_boxes = [Box(10, 100, 300, 20), Box(10, 112, 300, 20), Box(900, 100, 200, 20)]
+    rects = regions([Box(50, 104, 5, 3)], line_boxes, width=1920, height=400, margin=2)
+    # Grown to line 1, which then reaches well into line 2; the far cell on the same row is not read.
+    assert rects == [Box(8, 98, 304, 36)]
     far = regions([Box(0, 10, 5, 5), Box(600, 300, 5, 5)], [], width=1920, height=400, margin=2)
     assert far == [Box(0, 8, 10, 9), Box(595, 298, 15, 9)]  # no line: the change and a margin
     assert spans_of([*rects, *far, Box(0, 100, 5, 60)]) == [(8, 17), (98, 160), (298, 307)]
+
+
+def test_the_rows_of_a_dense_table_do_not_pull_each_other_in() -> None:
+    """Engines pad line boxes: the rows of a table overlap by a few pixels. A change in one row
+    re-reads that row, not the whole column chained row by row."""
+    rows = [Box(10, 100 + 26 * i, 120, 28) for i in range(30)]  # each overlaps the next by 2 px
+    rects = regions([Box(40, 100 + 26 * 10 + 8, 6, 12)], rows, width=1920, height=1080, margin=6)
+    assert len(rects) == 1 and rects[0].contains(rows[10])
+    assert rects[0].h < 2 * 28, rects
+    assert not any(reaches(rects[0], row) for i, row in enumerate(rows) if i != 10)
+    # A change that does touch the next row's box re-reads that row too.
+    both = regions([Box(40, 100 + 26 * 11 - 1, 6, 3)], rows, width=1920, height=1080, margin=6)
+    assert both[0].contains(rows[10]) and both[0].contains(rows[11])
 
 
 def test_a_typed_character_reaches_the_value_it_extends() -> None:

@@ -19,6 +19,10 @@ DILATE_PX = 4
 # A changed box grows sideways by its own height (a typed glyph reaches the text it extends), at
 # most this much: a column scrolled into view is tall, not wide.
 MAX_SIDE_GROWTH = 40
+# Pixels of a line box's padding that a re-read rectangle may graze (vertically: a quarter of the
+# line's height, for the boxes of adjacent rows overlap by their padding plus the 2 px of context
+# a re-read line is given).
+EDGE_SLACK = 3
 
 
 def changed_mask(prev: Pixels, cur: Pixels, threshold: int = DIFF_THRESHOLD) -> np.ndarray:
@@ -40,27 +44,46 @@ def dirty_boxes(mask: np.ndarray, dilate: int = DILATE_PX) -> list[Box]:
     return [Box(int(x), int(y), int(w), int(h)) for x, y, w, h, _ in stats[1:count]]
 
 
+def core(line: Box) -> Box:
+    """A text line's box without the few pixels of padding an engine draws around the ink: the
+    boxes of two rows of a dense table overlap by those pixels, and must not chain into one."""
+    sx = min(EDGE_SLACK, max(line.w - 2, 0) // 2)
+    sy = min(max(EDGE_SLACK, line.h // 4), max(line.h - 2, 0) // 2)
+    return Box(line.x + sx, line.y + sy, line.w - 2 * sx, line.h - 2 * sy)
+
+
+def reaches(rect: Box, line: Box) -> bool:
+    """Whether re-reading `rect` takes in `line` (so `line` must be re-read whole): the rectangle
+    meets the line beyond its padding."""
+    return rect.intersection_area(core(line)) > 0
+
+
 def regions(boxes: Sequence[Box], lines: Sequence[Box], width: int, height: int, margin: int) -> list[Box]:
     """Merge dirty boxes into the rectangles to re-read: each grown by `margin` (and sideways by
     its own height, up to `MAX_SIDE_GROWTH`, so a typed character reaches the text it extends),
-    then to the whole box of every known text line it touches, so OCR always sees whole lines;
-    rectangles that meet merge.
+    then to the whole box of every known text line whose pixels changed or that the rectangle
+    `reaches`, so OCR always sees whole lines; rectangles that meet merge. A line the rectangle
+    only grazes (its padding, the margin) is not re-read: the rows of a table do not pull each
+    other in.
     A caret blinking in a form costs a crop of one field, not a band across the screen."""
-    sides = [max(margin, min(b.h, MAX_SIDE_GROWTH)) for b in boxes]
-    rects = [
-        Box(b.x - side, b.y - margin, b.w + 2 * side, b.h + 2 * margin).clip(width, height)
-        for b, side in zip(boxes, sides, strict=True)
-    ]
     grown = [ln.grow(2).clip(width, height) for ln in lines]
+    rects = []
+    for b in boxes:
+        side = max(margin, min(b.h, MAX_SIDE_GROWTH))
+        rect = Box(b.x - side, b.y - margin, b.w + 2 * side, b.h + 2 * margin).clip(width, height)
+        for ln, box in zip(lines, grown, strict=True):
+            if b.intersection_area(ln):  # its pixels changed
+                rect = rect.union(box)
+        rects.append(rect)
     changed = True
     while changed:
         changed = False
         merged: list[Box] = []
         for start in sorted(rects, key=lambda r: (r.y, r.x)):
             rect = start
-            for ln in grown:
-                if rect.intersection_area(ln) and not rect.contains(ln):
-                    rect, changed = rect.union(ln), True
+            for ln, box in zip(lines, grown, strict=True):
+                if reaches(rect, ln) and not rect.contains(box):
+                    rect, changed = rect.union(box), True
             for i, other in enumerate(merged):
                 if other.intersection_area(rect):
                     merged[i], changed = other.union(rect), True

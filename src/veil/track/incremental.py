@@ -26,7 +26,7 @@ import numpy as np
 
 from veil.models import Box, Finding, Frame, FrameResult, MaskReason, Pixels, TextLine
 from veil.pipeline import FrameOutcome, FramePipeline, Reading, StageFailure, retarget, text_layer
-from veil.track.diff import changed_mask, dirty_boxes, regions, spans_of
+from veil.track.diff import changed_mask, dirty_boxes, reaches, regions, spans_of
 from veil.track.scroll import Shift, detect_shift, exposed_strip, shifted
 from veil.verify.rescan import mask_cells, outside_masks
 
@@ -47,19 +47,28 @@ def _touches(box: Box, spans: Sequence[tuple[int, int]]) -> bool:
 
 
 def _meets(box: Box, rects: Sequence[Box]) -> bool:
-    return any(r.intersection_area(box) for r in rects)
+    """Whether re-reading `rects` re-reads the line of `box` (see `veil.track.diff.regions`)."""
+    return any(reaches(r, box) for r in rects)
 
 
-def _shift_lines(lines: Sequence[TextLine], region: Box, shift: Shift) -> tuple[list[TextLine], list[Box]]:
+def _shift_lines(
+    lines: Sequence[TextLine], region: Box, shift: Shift, width: int, height: int
+) -> tuple[list[TextLine], list[Box]]:
     """Lines inside the scrolled region move with its content; those scrolled out of it are dropped.
-    Also returns what stays in view of the lines the region's edge cuts: it must be re-read (a
-    phone number's last digits are as readable as the whole)."""
+    Also returns what must be re-read: what stays in view of the lines the region's edge cuts after
+    the shift (a phone number's last digits are as readable as the whole), and the lines that
+    straddle the region's edge before it."""
     kept: list[TextLine] = []
     cut: list[Box] = []
     for ln in lines:
         if not region.contains(ln.box):
             if region.intersection_area(ln.box) == 0:
                 kept.append(ln)
+            else:  # straddles the region's edge: part stayed, part moved with the region
+                cut.append(ln.box.clip(width, height))
+                moved = offset_line(ln, -shift.dx, -shift.dy)
+                if region.intersection_area(moved.box):
+                    cut.append(_inside(moved.box, region))
             continue
         moved = offset_line(ln, -shift.dx, -shift.dy)
         if region.contains(moved.box):
@@ -162,16 +171,16 @@ class IncrementalPipeline:
             return _Plan((), lines, verified, None, None, ())
         # Grown to the primary lines only: the verifier's engine now and then returns a "line" the
         # size of a whole table, which would swallow the fixed header and defeat scroll detection.
-        # (Verified lines that straddle the region are dropped; the verifier re-reads by itself.)
-        region = _grow_to_lines(Box.covering(dirty_boxes(mask, dilate=0)), lines)
-        region = region.clip(frame.width, frame.height)
-        shift = detect_shift(prev, frame.pixels, region) if region.h >= MIN_SCROLL_REGION else None
+        # (Verified lines that straddle the region are re-read by the verifier.)
+        changed = Box.covering(dirty_boxes(mask, dilate=0)).clip(frame.width, frame.height)
+        region, shift = _scrolled_region(prev, frame.pixels, changed, lines)
         verifier_exposed: list[Box] = []
         if shift is not None:
             self.stats["frames_scrolled"] += 1
             mask = changed_mask(shifted(prev, region, shift), frame.pixels)
-            lines_kept, lines_cut = _shift_lines(lines, region, shift)
-            verified_kept, verified_cut = _shift_lines(verified, region, shift)
+            size = frame.width, frame.height
+            lines_kept, lines_cut = _shift_lines(lines, region, shift, *size)
+            verified_kept, verified_cut = _shift_lines(verified, region, shift, *size)
             lines, verified = tuple(lines_kept), tuple(verified_kept)
             strip = exposed_strip(region, shift)
             for box in (strip, *lines_cut):  # changed whatever the pixels say
@@ -261,15 +270,41 @@ class IncrementalPipeline:
         return found
 
 
-def _grow_to_lines(region: Box, lines: Sequence[TextLine]) -> Box:
-    """Grow `region` until no known line straddles its border: a line half inside would otherwise
-    be dropped by the scroll shift without being re-read."""
+def _scrolled_region(
+    prev: Pixels, cur: Pixels, changed: Box, lines: Sequence[TextLine]
+) -> tuple[Box, Shift | None]:
+    """The region that scrolled, and by how much (None: no scroll). Tried first: `changed` grown
+    until no known line straddles its border. A fixed line (a table's header row, a toolbar, a
+    frozen column) whose box the engine drew a few pixels into the scrolled content grows that
+    over content that did not move, and the shift no longer agrees: then `changed` grown sideways
+    only (a vertical scroll under a header), lengthways only (a sideways scroll beside a frozen
+    column), and as it is. The lines straddling the region found are re-read (`_shift_lines`)."""
+    height, width = cur.shape[:2]
+    tried: list[Box] = []
+    for axes in ("xy", "x", "y", ""):
+        region = _grow_to_lines(changed, lines, axes).clip(width, height)
+        if region in tried:
+            continue
+        tried.append(region)
+        if region.h >= MIN_SCROLL_REGION and (shift := detect_shift(prev, cur, region)) is not None:
+            return region, shift
+    return tried[0], None
+
+
+def _grow_to_lines(region: Box, lines: Sequence[TextLine], axes: str = "xy") -> Box:
+    """Grow `region` along `axes` until no known line straddles its border that way: a line half
+    inside would otherwise be dropped by the scroll shift without being re-read."""
     grown = True
     while grown:
         grown = False
         for ln in lines:
-            if region.intersection_area(ln.box) and not region.contains(ln.box):
-                region, grown = region.union(ln.box), True
+            if not region.intersection_area(ln.box) or region.contains(ln.box):
+                continue
+            union = region.union(ln.box)
+            x, x2 = (union.x, union.x2) if "x" in axes else (region.x, region.x2)
+            y, y2 = (union.y, union.y2) if "y" in axes else (region.y, region.y2)
+            if (x, y, x2, y2) != (region.x, region.y, region.x2, region.y2):
+                region, grown = Box(x, y, x2 - x, y2 - y), True
     return region
 
 
