@@ -195,15 +195,18 @@ class FramePipeline:
             return locate(lines, self.analyzer, self.key, index)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def faces(self, pixels: Pixels, index: int, verifier: bool = False, dy: int = 0) -> list[Finding]:
-        """Faces as findings (boxes moved down by `dy` when `pixels` is a band of the frame)."""
+    def faces(
+        self, pixels: Pixels, index: int, verifier: bool = False, dx: int = 0, dy: int = 0
+    ) -> list[Finding]:
+        """Faces as findings (boxes moved by `dx`, `dy` when `pixels` is a crop of the frame)."""
         if self.face_detector is None:
             return []
         reason = MaskReason.VERIFIER_FAILED if verifier else MaskReason.DETECTOR_FAILED
         with self.stage("faces", reason):
             boxes = self.face_detector.detect(pixels)
             return [
-                Finding("face", (Box(b.x, b.y + dy, b.w, b.h),), "centerface", 1.0, "", index) for b in boxes
+                Finding("face", (Box(b.x + dx, b.y + dy, b.w, b.h),), "centerface", 1.0, "", index)
+                for b in boxes
             ]
         raise AssertionError("unreachable")  # pragma: no cover
 

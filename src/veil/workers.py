@@ -44,7 +44,7 @@ from veil.capture.windows import WindowTimeline
 from veil.detect.analyzer import Analyzer
 from veil.exceptions import EngineError, InputError, VeilError
 from veil.framestep import FrameDone, FrameStep, masked_frame
-from veil.models import Finding, Frame, FrameResult, MaskReason
+from veil.models import Finding, Frame, FrameResult, MaskReason, Pixels
 from veil.options import Policy
 
 log = logging.getLogger(__name__)
@@ -240,12 +240,14 @@ def _run_segment(
     with open(path, "wb") as out:
         frames = reader.frames(start, stop) if not reader.broken else iter(())
         clock = time.perf_counter()
+        previous: Pixels | None = None
         try:
             for frame in frames:
                 extra["decode_workers"] += time.perf_counter() - clock
                 done = step(frame)
                 clock = time.perf_counter()
-                _dump(out, frame.index, done)
+                _dump(out, frame.index, done, previous)
+                previous = done.pixels
                 extra["spool"] += time.perf_counter() - clock
                 count += 1
                 conn.send(("frame", start, count))
@@ -259,10 +261,42 @@ def _run_segment(
     conn.send(("end", start, count, delta, dict(step.stats - stats), eof))
 
 
-def _dump(out: IO[bytes], index: int, done: FrameDone) -> None:
+@dataclass(frozen=True, slots=True)
+class _Patch:
+    """A spooled frame's pixels: rows `top`..`bottom` (zlib), the other rows those of the previous
+    frame of the same segment. A still screen costs an empty patch, not a compressed frame."""
+
+    top: int
+    bottom: int
+    blob: bytes
+
+
+def _patch(pixels: Pixels, previous: Pixels | None) -> _Patch:
+    top, bottom = 0, pixels.shape[0]
+    if previous is not None and previous.shape == pixels.shape:
+        rows = np.flatnonzero((pixels != previous).any(axis=(1, 2)))
+        top, bottom = (int(rows[0]), int(rows[-1]) + 1) if len(rows) else (0, 0)
+    band = np.ascontiguousarray(pixels[top:bottom])
+    return _Patch(top, bottom, zlib.compress(band.data, 1) if bottom > top else b"")  # ~10x smaller
+
+
+def _applied(patch: _Patch, shape: tuple[int, ...], previous: Pixels | None) -> Pixels:
+    """The pixels a patch stands for (a fresh array: the sink may keep the previous one)."""
+    if patch.bottom - patch.top == shape[0] or previous is None:
+        band = np.frombuffer(zlib.decompress(patch.blob), dtype=np.uint8)
+        return band.reshape(shape)
+    if patch.bottom == patch.top:
+        return previous  # unchanged: the same read-only array, which the video sink recognises
+    pixels = previous.copy()
+    rows = np.frombuffer(zlib.decompress(patch.blob), dtype=np.uint8)
+    pixels[patch.top : patch.bottom] = rows.reshape((patch.bottom - patch.top, *shape[1:]))
+    pixels.flags.writeable = False
+    return pixels
+
+
+def _dump(out: IO[bytes], index: int, done: FrameDone, previous: Pixels | None) -> None:
     pixels = np.ascontiguousarray(done.pixels)
-    blob = zlib.compress(pixels.data, 1)  # redacted screens compress ~10x; the spool stays small
-    record = (index, _spooled(done.result), done.layer, pixels.shape, blob)
+    record = (index, _spooled(done.result), done.layer, pixels.shape, _patch(pixels, previous))
     pickle.dump(record, out, protocol=pickle.HIGHEST_PROTOCOL)
     out.flush()
 
@@ -280,6 +314,7 @@ class _Segment:
     lost: MaskReason | None = None  # frames from `start + available` on are masked whole
     read: int = 0
     fh: IO[bytes] | None = None
+    pixels: Pixels | None = None  # the last frame read from the spool (patches apply to it)
 
 
 @dataclass(eq=False)
@@ -405,14 +440,18 @@ class WorkerPool:
         if seg.fh is None:
             seg.fh = seg.path.open("rb")
         started = time.perf_counter()
-        index, result, layer, shape, blob = pickle.load(seg.fh)  # our own worker's spool
+        index, result, layer, shape, patch = pickle.load(seg.fh)  # our own worker's spool
         seg.read += 1
         if index != frame.index or tuple(shape) != frame.pixels.shape:
             log.warning("frame %d: a worker's result does not match the frame; masking", frame.index)
+            seg.pixels = None  # the next patch of this segment has nothing sound to apply to
             return self._masked(frame, MaskReason.UNREADABLE_FRAME)
-        pixels = np.frombuffer(zlib.decompress(blob), dtype=np.uint8).reshape(shape)
+        if seg.pixels is None and patch.bottom - patch.top != shape[0]:
+            log.warning("frame %d: a worker's result has no frame to patch; masking", frame.index)
+            return self._masked(frame, MaskReason.UNREADABLE_FRAME)
+        seg.pixels = _applied(patch, tuple(shape), seg.pixels)
         self._timings["spool"] += time.perf_counter() - started
-        return FrameDone(pixels, result, layer)
+        return FrameDone(seg.pixels, result, layer)
 
     def _masked(self, frame: Frame, reason: MaskReason) -> FrameDone:
         from veil.detect.registry import default_analyzer

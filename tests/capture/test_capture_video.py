@@ -157,3 +157,34 @@ def write_png(path: Path) -> Path:
 
     Image.fromarray(_black()).save(path)
     return path
+
+
+def test_a_still_screen_written_again_is_encoded_again(tmp_path: Path) -> None:
+    """A still screen hands the sink the same read-only array several times (converted once, see
+    `VideoSink.write`): every frame is still written, with its own timestamp and its pixels. A
+    writable array changed in place between two writes is converted again."""
+    src_path = tmp_path / "in.mp4"
+    write_video(src_path, pix_fmt="yuv444p")
+    source = open_source(src_path, VideoOptions())
+    originals = list(source.frames())
+    still = originals[1].pixels.copy()
+    still.flags.writeable = False
+    edited = originals[4].pixels.copy()
+    expected = []
+    with open_sink(source.info, tmp_path / "out.mp4", LOSSLESS_444) as sink:
+        for frame in originals:
+            if 1 <= frame.index <= 3:
+                pixels = still
+            elif frame.index >= 4:
+                pixels = edited
+                edited[:, : 8 * frame.index] = 255  # the same array, changed in place
+            else:
+                pixels = frame.pixels
+            sink.write(frame, pixels)
+            expected.append(pixels.copy())
+        out = sink.close()
+    again = decoded(out)
+    assert len(originals) >= 6
+    assert [f.pts for f in again] == [f.pts for f in originals]
+    for index, (want, got) in enumerate(zip(expected, again, strict=True)):
+        assert np.abs(want.astype(np.int16) - got.pixels.astype(np.int16)).max() <= 3, index

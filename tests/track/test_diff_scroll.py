@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from veil.models import Box
-from veil.track.diff import changed_mask, dirty_boxes, reaches, regions, spans_of
+from veil.track.diff import changed_mask, dirty_boxes, reaches, regions
 from veil.track.scroll import Shift, detect_shift, exposed_strip, shifted
 
 
@@ -47,7 +47,6 @@ def test_regions_grow_to_whole_lines_and_merge() -> None:
     assert rects == [Box(8, 98, 304, 36)]
     far = regions([Box(0, 10, 5, 5), Box(600, 300, 5, 5)], [], width=1920, height=400, margin=2)
     assert far == [Box(0, 8, 10, 9), Box(595, 298, 15, 9)]  # no line: the change and a margin
-    assert spans_of([*rects, *far, Box(0, 100, 5, 60)]) == [(8, 17), (98, 160), (298, 307)]
 
 
 def test_the_rows_of_a_dense_table_do_not_pull_each_other_in() -> None:

@@ -167,6 +167,8 @@ class VideoSink(FrameSink):
         self._time_base = Fraction(1)
         self._size = (0, 0)
         self._last_pts: int | None = None
+        self._last_pixels: Pixels | None = None
+        self._last_picture: av.VideoFrame | None = None
         self.frames_written = 0
 
     @property
@@ -230,7 +232,11 @@ class VideoSink(FrameSink):
                 raise OutputError(f"{name}: output was already finished or aborted")
             stream = self._stream or self._open_stream(frame)
             self._stream = stream
-            picture = self._picture(pixels, stream)
+            if pixels is not self._last_pixels or self._last_picture is None or pixels.flags.writeable:
+                # A still screen may hand over the very same read-only array: converted once (the
+                # encoder keeps its own reference to what it was sent; only the timestamp changes).
+                self._last_picture, self._last_pixels = self._picture(pixels, stream), pixels
+            picture = self._last_picture
             picture.pts, picture.time_base = self._pts(frame), self._time_base
             for packet in stream.encode(picture):
                 self._container.mux(packet)

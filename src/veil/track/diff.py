@@ -1,4 +1,4 @@
-"""Dirty regions between two frames, the rectangles OCR re-reads, and the bands that contain them.
+"""Dirty regions between two frames, and the rectangles OCR re-reads.
 
 The threshold sits above the noise a high-quality H.264 round trip leaves on a still screen
 (measured: max channel difference <= 6 at CRF 12 yuv444p) and far below the contrast of text, a
@@ -92,14 +92,3 @@ def regions(boxes: Sequence[Box], lines: Sequence[Box], width: int, height: int,
                 merged.append(rect)
         rects = merged
     return rects
-
-
-def spans_of(rects: Sequence[Box]) -> list[tuple[int, int]]:
-    """The full-width bands (top, bottom) covering `rects`, overlapping ones merged."""
-    out: list[tuple[int, int]] = []
-    for top, bottom in sorted((r.y, r.y2) for r in rects):
-        if out and top <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], bottom))
-        else:
-            out.append((top, bottom))
-    return out

@@ -3,7 +3,7 @@
 Per frame: diff against the previous frame; if a region scrolled (up, down or sideways), shift its
 known lines instead of re-reading them, except what stays in view of a line the region's edge cuts;
 merge what still changed into rectangles grown to whole text lines; OCR and verify only those
-rectangles (faces: the full-width bands holding them, a face being wider than what moved in it);
+rectangles (faces: crops around them, each holding whole any known face it touches);
 run the detectors over all lines (kept + new) so labels and headers outside a rectangle still give
 context. Lines, and so findings, outside the rectangles carry over: a mask stays on until the
 pixels under it change, so a value seen once is masked in every frame it stays visible.
@@ -26,11 +26,12 @@ import numpy as np
 
 from veil.models import Box, Finding, Frame, FrameResult, MaskReason, Pixels, TextLine
 from veil.pipeline import FrameOutcome, FramePipeline, Reading, StageFailure, retarget, text_layer
-from veil.track.diff import changed_mask, dirty_boxes, reaches, regions, spans_of
+from veil.track.diff import changed_mask, dirty_boxes, reaches, regions
 from veil.track.scroll import Shift, detect_shift, exposed_strip, shifted
 from veil.verify.rescan import mask_cells, outside_masks
 
 BAND_MARGIN = 6
+FACE_MARGIN = 16  # pixels around a change searched for a face, at least
 BAND_CACHE_SIZE = 512
 MIN_SCROLL_REGION = 120
 
@@ -40,10 +41,6 @@ def offset_line(line: TextLine, dx: int, dy: int) -> TextLine:
         return Box(b.x + dx, b.y + dy, b.w, b.h)
 
     return replace(line, box=move(line.box), char_boxes=tuple(move(b) for b in line.char_boxes))
-
-
-def _touches(box: Box, spans: Sequence[tuple[int, int]]) -> bool:
-    return any(box.y < bottom and box.y2 > top for top, bottom in spans)
 
 
 def _meets(box: Box, rects: Sequence[Box]) -> bool:
@@ -244,8 +241,10 @@ class IncrementalPipeline:
         masks = self.full.painted_masks(findings, redacted)
         verified = outside_masks(verified, masks)
         residual = self.full.find([*verified, *mask_cells(masks)], frame.index)
-        for top, bottom in spans_of(vrects):
-            residual += self.full.faces(redacted[top:bottom], frame.index, verifier=True, dy=top)
+        painted_faces = [f.boxes[0] for f in findings if f.type == "face"]
+        for c in face_crops(vrects, painted_faces, frame.width, frame.height):
+            crop = redacted[c.y : c.y2, c.x : c.x2]
+            residual += self.full.faces(crop, frame.index, verifier=True, dx=c.x, dy=c.y)
         residual = self.full.not_our_labels(residual, findings, redacted)
         if residual:
             tracked = Reading(redacted, tuple(lines), tuple(verified))
@@ -254,20 +253,51 @@ class IncrementalPipeline:
         return FrameOutcome(redacted, result, text_layer(verified, findings), tuple(lines), tuple(verified))
 
     def _faces(self, frame: Frame, last: FrameOutcome, plan: _Plan) -> list[Finding]:
-        """Faces in the changed bands, plus last frame's faces outside them (moved by a scroll)."""
-        found: list[Finding] = []
-        spans = spans_of(plan.rects)
-        for top, bottom in spans:
-            found += self.full.faces(frame.pixels[top:bottom], frame.index, dy=top)
+        """Faces in crops around what changed (each holding whole any face of the last frame it
+        touches: a blink changes a few rows, the detector needs the whole face), plus the last
+        frame's faces outside them (moved by a scroll)."""
+        before: list[Finding] = []
         for face in last.result.findings:
-            box = face.boxes[0] if face.type == "face" else None
-            if box is None:
+            if face.type != "face":
                 continue
+            box = face.boxes[0]
             if plan.region is not None and plan.shift is not None and plan.region.contains(box):
                 box = Box(box.x - plan.shift.dx, box.y - plan.shift.dy, box.w, box.h)
-            if not _touches(box, spans):
-                found.append(replace(face, boxes=(box,), frame_index=frame.index))
+            before.append(replace(face, boxes=(box,), frame_index=frame.index))
+        crops = face_crops(plan.rects, [f.boxes[0] for f in before], frame.width, frame.height)
+        found = [f for f in before if not _meets_any(f.boxes[0], crops)]
+        for c in crops:
+            found += self.full.faces(frame.pixels[c.y : c.y2, c.x : c.x2], frame.index, dx=c.x, dy=c.y)
         return found
+
+
+def face_crops(rects: Sequence[Box], faces: Sequence[Box], width: int, height: int) -> list[Box]:
+    """Where to look for faces after `rects` changed: each rectangle grown by a quarter of its size
+    (a face that appears is all change), joined with every known face it touches grown by a
+    quarter (a face that moves a little is not), crops that meet merged."""
+    crops = [r.grow(max(FACE_MARGIN, max(r.w, r.h) // 4)).clip(width, height) for r in rects]
+    known = [f.grow(max(f.w, f.h) // 4).clip(width, height) for f in faces]
+    changed = True
+    while changed:
+        changed = False
+        merged: list[Box] = []
+        for start in crops:
+            crop = start
+            for face in known:
+                if crop.intersection_area(face) and not crop.contains(face):
+                    crop, changed = crop.union(face), True
+            for i, other in enumerate(merged):
+                if other.intersection_area(crop):
+                    merged[i], changed = other.union(crop), True
+                    break
+            else:
+                merged.append(crop)
+        crops = merged
+    return crops
+
+
+def _meets_any(box: Box, crops: Sequence[Box]) -> bool:
+    return any(c.intersection_area(box) for c in crops)
 
 
 def _scrolled_region(
