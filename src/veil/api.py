@@ -122,7 +122,8 @@ def redact_file(source_path: Path, options: RunOptions, progress: ProgressFactor
             make_progress(source.info.frame_count, "redacting") as bar,
         ):
             try:
-                _run_frames(source.frames(), _Run(work, sink, layer, report, bar))
+                frames = source.frames(None if work.reads_pixels else lambda _: False)
+                _run_frames(frames, _Run(work, sink, layer, report, bar))
             finally:  # a partial run's report has its timings too
                 _add(report.timings, work.timings)
                 report.stats.update(work.stats)

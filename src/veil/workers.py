@@ -85,6 +85,11 @@ class FrameWork(Protocol):
     @property
     def stats(self) -> Counter[str]: ...
 
+    @property
+    def reads_pixels(self) -> bool:
+        """Whether `process` needs the frame's pixels (a pool's workers decode them themselves)."""
+        ...
+
     def process(self, frame: Frame) -> FrameDone: ...
 
     def __enter__(self) -> FrameWork: ...
@@ -107,6 +112,10 @@ class InProcess:
     @property
     def stats(self) -> Counter[str]:
         return self.step.stats
+
+    @property
+    def reads_pixels(self) -> bool:
+        return True
 
     def process(self, frame: Frame) -> FrameDone:
         return self.step(frame)
@@ -178,6 +187,7 @@ class _Reader:
         self._frames: Iterator[Frame] | None = None
         self._pending: Frame | None = None
         self._next = 0
+        self._start = 0
         self.broken = False
 
     def _pull(self) -> Frame | None:
@@ -193,8 +203,10 @@ class _Reader:
     def frames(self, start: int, stop: int) -> Iterator[Frame]:
         from veil.capture.open import open_source
 
+        self._start = start  # frames before it (other workers' segments) are decoded, not converted
         if self._frames is None or start < self._next - (self._pending is not None):
-            self._frames = open_source(self.config.source, self.config.policy.video).frames()
+            source = open_source(self.config.source, self.config.policy.video)
+            self._frames = source.frames(lambda index: index >= self._start)
             self._pending, self._next = None, 0
         while (frame := self._pull()) is not None:
             if frame.index >= stop:
@@ -274,8 +286,10 @@ class _Patch:
 def _patch(pixels: Pixels, previous: Pixels | None) -> _Patch:
     top, bottom = 0, pixels.shape[0]
     if previous is not None and previous.shape == pixels.shape:
+        if np.array_equal(pixels, previous):  # a still screen: 1 ms, not a row-by-row compare
+            return _Patch(0, 0, b"")
         rows = np.flatnonzero((pixels != previous).any(axis=(1, 2)))
-        top, bottom = (int(rows[0]), int(rows[-1]) + 1) if len(rows) else (0, 0)
+        top, bottom = int(rows[0]), int(rows[-1]) + 1
     band = np.ascontiguousarray(pixels[top:bottom])
     return _Patch(top, bottom, zlib.compress(band.data, 1) if bottom > top else b"")  # ~10x smaller
 
@@ -382,6 +396,10 @@ class WorkerPool:
         process.start()
         theirs.close()
         self._workers.append(_Worker(process, ours))
+
+    @property
+    def reads_pixels(self) -> bool:
+        return False  # each worker decodes its frames; this process needs their shape and time
 
     def process(self, frame: Frame) -> FrameDone:
         seg = self._segment_of(frame.index)

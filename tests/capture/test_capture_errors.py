@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 
 from veil.capture import open_sink, open_source, partial_output_path
-from veil.capture.base import SourceInfo
+from veil.capture.base import SourceInfo, Wanted
 from veil.exceptions import InputError, OutputError
 from veil.models import Frame
 from veil.options import VideoOptions
@@ -126,26 +126,28 @@ def test_frame_size_limit_is_checked_from_the_header(tmp_path: Path) -> None:
         open_source(tmp_path / "wide.mp4", VideoOptions(max_frame_pixels=1000))
 
 
-def _decode_until_error(path: Path) -> tuple[int, InputError]:
+def _decode_until_error(path: Path, wanted: Wanted | None = None) -> tuple[int, InputError]:
     count = 0
     with pytest.raises(InputError) as info:
-        for frame in open_source(path, VideoOptions()).frames():
+        for frame in open_source(path, VideoOptions()).frames(wanted):
             assert frame.index == count
             count += 1
     return count, info.value
 
 
+@pytest.mark.parametrize("converted", [True, False])
 @pytest.mark.parametrize(
     ("name", "damage"),
     [("flipped.mp4", _flip_middle), ("flipped.mkv", _flip_middle), ("cut.mkv", _cut_in_half)],
 )
 def test_damage_in_the_middle_names_the_frame(
-    tmp_path: Path, name: str, damage: Callable[[Path], None]
+    tmp_path: Path, name: str, damage: Callable[[Path], None], converted: bool
 ) -> None:
+    """Also when the pixels are not converted (a pool's main process): decoding finds the damage."""
     path = tmp_path / name
     _noisy(path)
     damage(path)
-    count, error = _decode_until_error(path)
+    count, error = _decode_until_error(path, None if converted else lambda _: False)
     # Frames before the damage were delivered; the error names the first one that was not.
     assert 0 < count < 30
     assert re.search(rf"{re.escape(name)}: .*decoding failed at frame {count}$", str(error))

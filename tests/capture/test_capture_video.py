@@ -57,6 +57,22 @@ def test_frames_are_streamed_lazily(vfr_mp4: tuple[Path, list[Pixels]]) -> None:
     assert first.index == 0 and first.pts == 0
 
 
+def test_frames_not_wanted_keep_their_shape_and_time_but_no_pixels(
+    vfr_mp4: tuple[Path, list[Pixels]],
+) -> None:
+    path = vfr_mp4[0]
+    every = list(open_source(path, VideoOptions()).frames())
+    some = list(open_source(path, VideoOptions()).frames(lambda index: index % 2 == 0))
+    assert [(f.index, f.pts, f.pixels.shape) for f in some] == [
+        (f.index, f.pts, f.pixels.shape) for f in every
+    ]
+    for a, b in zip(every, some, strict=True):
+        if a.index % 2 == 0:
+            assert np.array_equal(a.pixels, b.pixels)
+        else:  # a placeholder: black, read-only, no memory of its own
+            assert not b.pixels.any() and not b.pixels.flags.writeable and b.pixels.strides == (0, 0, 0)
+
+
 @pytest.mark.parametrize(
     ("ext", "out_ext", "exact_pts"),
     [(".mp4", ".mp4", True), (".mov", ".mov", True), (".mkv", ".mkv", True), (".mp4", ".mkv", False)],

@@ -4,11 +4,13 @@ sinks write to a temporary name and rename on `close()` so no half-written outpu
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
+
+import numpy as np
 
 from veil.models import Frame, Pixels
 
@@ -24,12 +26,25 @@ class SourceInfo:
     time_base: Fraction | None = None
 
 
+# Whether a frame's pixels are needed, by index (see `FrameSource.frames`).
+Wanted = Callable[[int], bool]
+
+
+def placeholder(height: int, width: int) -> Pixels:
+    """Read-only black pixels of a frame's shape that take no memory: a frame whose pixels another
+    process converts (see `FrameSource.frames`)."""
+    return np.broadcast_to(np.zeros(1, np.uint8), (height, width, 3))
+
+
 class FrameSource(ABC):
     info: SourceInfo
 
     @abstractmethod
-    def frames(self) -> Iterator[Frame]:
-        """Yield frames in order. A frame that cannot be decoded raises `InputError` naming its index."""
+    def frames(self, wanted: Wanted | None = None) -> Iterator[Frame]:
+        """Yield frames in order. A frame that cannot be decoded raises `InputError` naming its index.
+        A video frame whose `wanted(index)` is False is decoded (so damage is still found) but its
+        pixels are not converted: they are a `placeholder`. Image sources, whose decoding is their
+        check, convert every frame."""
 
 
 class FrameSink(ABC):

@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from veil.capture._staging import Staging, partial_path, reason
-from veil.capture.base import FrameSink, FrameSource, SourceInfo
+from veil.capture.base import FrameSink, FrameSource, SourceInfo, Wanted
 from veil.exceptions import InputError, OutputError
 from veil.models import Frame, Pixels
 from veil.options import VideoOptions
@@ -95,7 +95,7 @@ class ImageSource(FrameSource):
         self._video = video
         self.info = _info_for("image", path, path, 1, video)
 
-    def frames(self) -> Iterator[Frame]:
+    def frames(self, wanted: Wanted | None = None) -> Iterator[Frame]:
         path = self.info.path
         yield Frame(index=0, pixels=_decode(path, self._video, 0), source_name=path.name)
 
@@ -128,7 +128,7 @@ class FolderSource(FrameSource):
             _open_header(path, video).close()
         self.info = _info_for("folder", folder, self._files[0], len(self._files), video)
 
-    def frames(self) -> Iterator[Frame]:
+    def frames(self, wanted: Wanted | None = None) -> Iterator[Frame]:
         for index, path in enumerate(self._files):
             yield Frame(index=index, pixels=_decode(path, self._video, index), source_name=path.name)
 

@@ -24,7 +24,7 @@ import numpy as np
 from av.video.reformatter import ColorPrimaries, ColorRange, ColorTrc
 
 from veil.capture._staging import Staging, partial_path, reason
-from veil.capture.base import FrameSink, FrameSource, SourceInfo
+from veil.capture.base import FrameSink, FrameSource, SourceInfo, Wanted, placeholder
 from veil.exceptions import InputError, OutputError
 from veil.models import Frame, Pixels
 from veil.options import VideoOptions
@@ -95,7 +95,7 @@ class VideoSource(FrameSource):
     def __init__(self, path: Path, video: VideoOptions) -> None:
         self.info = probe(path, video)
 
-    def frames(self) -> Iterator[Frame]:
+    def frames(self, wanted: Wanted | None = None) -> Iterator[Frame]:
         path = self.info.path
         with _open_input(path) as container:
             stream = container.streams.video[0]
@@ -109,8 +109,11 @@ class VideoSource(FrameSource):
                         raise InputError(
                             f"{path.name}: video data is damaged; decoding failed at frame {index}"
                         )
-                    rgb = decoded.to_ndarray(format="rgb24", src_color_range=decoded.color_range or None)
-                    pixels: Pixels = np.asarray(rgb, dtype=np.uint8)
+                    if wanted is None or wanted(index):
+                        rgb = decoded.to_ndarray(format="rgb24", src_color_range=decoded.color_range or None)
+                        pixels: Pixels = np.asarray(rgb, dtype=np.uint8)
+                    else:
+                        pixels = placeholder(decoded.height, decoded.width)
                     yield Frame(index, pixels, decoded.pts, time_base, source_name=path.name)
                     if decoded.pts is not None and time_base is not None:
                         last_end = float((decoded.pts + max(decoded.duration, 0)) * time_base)

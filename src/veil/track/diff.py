@@ -27,6 +27,8 @@ EDGE_SLACK = 3
 
 def changed_mask(prev: Pixels, cur: Pixels, threshold: int = DIFF_THRESHOLD) -> np.ndarray:
     """Boolean H x W mask of pixels whose largest channel difference exceeds `threshold`."""
+    if np.array_equal(prev, cur):  # most frames of a screen recording: ~5x faster than the diff
+        return np.zeros(cur.shape[:2], dtype=bool)
     diff = cv2.absdiff(prev, cur)
     c0, c1, c2 = cv2.split(diff)  # cv2.max over channels: ~8x faster than ndarray.max(axis=2)
     return np.asarray(cv2.max(cv2.max(c0, c1), c2) > threshold)
