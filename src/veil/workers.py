@@ -219,6 +219,9 @@ class _Reader:
 def _worker(conn: Connection, config: PoolConfig) -> None:
     """A worker process: build the step, then run the segments it is sent until told to stop."""
     os.environ["OMP_THREAD_LIMIT"] = "1"  # Tesseract's OpenMP: one thread per worker
+    import cv2
+
+    cv2.setNumThreads(1)  # OpenCV's own pool (the face detector's DNN, resizes): the same
     from veil import logs
 
     logs.configure(config.log_level)

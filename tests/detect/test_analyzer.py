@@ -86,3 +86,33 @@ def test_results_never_show_the_matched_text() -> None:
 
 def test_context_is_evidence_only_never_matched() -> None:
     assert default_analyzer().analyze("고객 정보", context="연락처 010-1234-5678") == []
+
+
+class _Counting(FixedRecognizer):
+    def __init__(self, spans: list[TextSpan]) -> None:
+        super().__init__(spans)
+        self.calls = 0
+
+    def analyze(self, text: str, context: str = "") -> list[TextSpan]:
+        self.calls += 1
+        return super().analyze(text, context)
+
+
+def test_a_text_seen_again_in_the_same_context_is_not_analysed_again() -> None:
+    counting = _Counting([TextSpan(0, 4, "phone", 0.9, "fixed")])
+    analyzer = Analyzer([counting])
+    first = analyzer.analyze("0101 2345", "Phone")
+    again = analyzer.analyze("0101 2345", "Phone")
+    assert first == again == [TextSpan(0, 4, "phone", 0.9, "fixed")] and counting.calls == 1
+    again.clear()  # callers own the list they get
+    assert analyzer.analyze("0101 2345", "Phone") == first
+    analyzer.analyze("0101 2345", "Order no")  # another context is another question
+    analyzer.analyze("0101 2346", "Phone")
+    assert counting.calls == 3
+
+
+def test_a_failing_recognizer_fails_every_time() -> None:
+    analyzer = Analyzer([FailingRecognizer()])
+    for _ in range(2):
+        with pytest.raises(EngineError):
+            analyzer.analyze("x 010-1234-5678", "")

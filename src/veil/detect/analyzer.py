@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
@@ -10,6 +11,8 @@ from veil.detect.labels import LabelVocabulary
 from veil.detect.pattern import PatternRecognizer, Prepared
 from veil.exceptions import EngineError
 from veil.models import TextSpan
+
+RECENT_ANSWERS = 4096  # (text, context) pairs whose spans `Analyzer.analyze` remembers
 
 
 class Analyzer:
@@ -34,6 +37,7 @@ class Analyzer:
         self.disabled_types = frozenset(disabled_types)
         # The label vocabulary layout context uses to tell a label cell from a value cell.
         self.labels = labels or LabelVocabulary()
+        self._recent: OrderedDict[tuple[str, str], tuple[TextSpan, ...]] = OrderedDict()
 
     def __repr__(self) -> str:
         return f"Analyzer(types={list(self.types)}, min_score={self.min_score})"
@@ -49,8 +53,23 @@ class Analyzer:
         return tuple(dict.fromkeys(every))
 
     def analyze(self, text: str, context: str = "") -> list[TextSpan]:
+        """The spans of `text` given its screen `context`. Recent answers are remembered (in this
+        process's memory only, like the lines they come from): a screen re-analysed after a
+        keystroke is mostly the same cells with the same neighbours."""
+        key = (text, context)
+        spans = self._recent.get(key)
+        if spans is None:
+            spans = self._analyze(text, context)
+            self._recent[key] = spans
+            if len(self._recent) > RECENT_ANSWERS:
+                self._recent.popitem(last=False)
+        else:
+            self._recent.move_to_end(key)
+        return list(spans)
+
+    def _analyze(self, text: str, context: str) -> tuple[TextSpan, ...]:
         if not text.strip():
-            return []
+            return ()
         prepared = Prepared(text)
         prepared_context = Prepared(context) if context else None
         found: list[TextSpan] = []
@@ -64,7 +83,7 @@ class Analyzer:
             for s in kept
             if s.recognizer in fallback and not any(c.start < s.end and s.start < c.end for c in content)
         ]
-        return merge_adjacent(resolve_overlaps(kept), text)
+        return tuple(merge_adjacent(resolve_overlaps(kept), text))
 
     @staticmethod
     def _run(

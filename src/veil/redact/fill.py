@@ -23,6 +23,7 @@ class FillRedactor(Redactor):
         self.draws_labels = self.options.labels
         self.margin_px = self.options.margin_px
         self.fill_color = self.options.color
+        self._whole: Pixels | None = None
 
     def apply(self, pixels: Pixels, findings: Sequence[Finding]) -> Pixels:
         out = pixels.copy()
@@ -52,6 +53,11 @@ class FillRedactor(Redactor):
         return np.asarray(image, dtype=np.uint8).copy()
 
     def mask_whole(self, pixels: Pixels) -> Pixels:
-        out = np.empty_like(pixels)
-        out[...] = np.array(self.options.color, dtype=np.uint8)
-        return out
+        """A solid frame of `pixels`' shape, read-only: the same array for every frame of that
+        shape (a run of frames masked whole costs one fill, and the video sink converts it once)."""
+        if self._whole is None or self._whole.shape != pixels.shape:
+            out = np.empty(pixels.shape, np.uint8)
+            out[...] = np.array(self.options.color, dtype=np.uint8)
+            out.flags.writeable = False
+            self._whole = out
+        return self._whole

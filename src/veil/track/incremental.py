@@ -272,10 +272,10 @@ class IncrementalPipeline:
 
 
 def face_crops(rects: Sequence[Box], faces: Sequence[Box], width: int, height: int) -> list[Box]:
-    """Where to look for faces after `rects` changed: each rectangle grown by a quarter of its size
-    (a face that appears is all change), joined with every known face it touches grown by a
+    """Where to look for faces after `rects` changed: each rectangle grown by a quarter of its
+    smaller side (a face that appears is all change), joined with every known face it touches grown by a
     quarter (a face that moves a little is not), crops that meet merged."""
-    crops = [r.grow(max(FACE_MARGIN, max(r.w, r.h) // 4)).clip(width, height) for r in rects]
+    crops = [r.grow(max(FACE_MARGIN, min(r.w, r.h) // 4)).clip(width, height) for r in rects]
     known = [f.grow(max(f.w, f.h) // 4).clip(width, height) for f in faces]
     changed = True
     while changed:

@@ -53,10 +53,11 @@ def outside_masks(lines: Sequence[TextLine], masks: Sequence[Box]) -> list[TextL
         return list(lines)
     out: list[TextLine] = []
     for line in lines:
-        if len(line.char_boxes) != len(line.text):
+        touching = [m for m in masks if m.intersection_area(line.box)]
+        if not touching or len(line.char_boxes) != len(line.text):
             out.append(line)
             continue
-        keep = [not any(m.contains(_centre(b)) for m in masks) for b in line.char_boxes]
+        keep = [not any(_holds_centre(m, b) for m in touching) for b in line.char_boxes]
         if all(keep):
             out.append(line)
             continue
@@ -64,5 +65,6 @@ def outside_masks(lines: Sequence[TextLine], masks: Sequence[Box]) -> list[TextL
     return out
 
 
-def _centre(box: Box) -> Box:
-    return Box(box.x + box.w // 2, box.y + box.h // 2, 1, 1)
+def _holds_centre(mask: Box, box: Box) -> bool:
+    x, y = box.x + box.w // 2, box.y + box.h // 2
+    return mask.x <= x < mask.x2 and mask.y <= y < mask.y2
