@@ -6,7 +6,7 @@ For each length, generates a 1920x1080, 5 fps office recording (`veil.synth.offi
 mostly idle and typing (a CRM form typed into slowly, a chat receiving a message every few
 minutes, a window switch every 10-15 minutes: a long recording must finish in reasonable time),
 then redacts it in a fresh child process (embedded policy, ledger off) which reports its own peak
-RSS (`ru_maxrss`), and that of its largest worker process when a pool is used. Flat memory means
+RSS (VmHWM), and that of its largest worker process when a pool is used. Flat memory means
 the peak does not grow with the length. Prints one table; `--json` writes the numbers.
 """
 
@@ -27,6 +27,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from bench.rss import own_peak_rss_mb
 from veil.synth.office import OfficeScript, office_recording
 
 IDLE = OfficeScript(
@@ -47,7 +48,7 @@ def child(source: Path, output: Path, result: Path, workers: int) -> int:
     data = {
         "frames": report.frame_count,
         "wall_seconds": wall,
-        "peak_rss_mb": own.ru_maxrss / 1024,
+        "peak_rss_mb": own_peak_rss_mb(),
         "largest_worker_peak_rss_mb": workers_ru.ru_maxrss / 1024,
         "cpu_seconds": own.ru_utime + own.ru_stime + workers_ru.ru_utime + workers_ru.ru_stime,
         "summary": report.summary(),

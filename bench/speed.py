@@ -37,6 +37,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from bench.rss import own_peak_rss_mb
 from veil.models import Box, Pixels
 from veil.synth.fakedata import STRUCTURED_TYPES
 from veil.synth.office import office_recording
@@ -53,7 +54,7 @@ def _usage() -> dict[str, float]:
     # Worker processes of a pool (joined by now): the largest one's peak, and their CPU time.
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {
-        "peak_rss_mb": ru.ru_maxrss / 1024,
+        "peak_rss_mb": own_peak_rss_mb(),
         "worker_peak_rss_mb": kids.ru_maxrss / 1024,
         "cpu_seconds": ru.ru_utime + ru.ru_stime + kids.ru_utime + kids.ru_stime,
     }
@@ -187,7 +188,7 @@ def presidio_run(truth: RecordingTruth, k: int, language: str) -> Measured:
     m.wall = time.perf_counter() - started
     m.frames = len(frames)
     m.video_seconds = len(frames) / truth.fps
-    m.rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    m.rss_mb = own_peak_rss_mb()
     return m
 
 

@@ -6,10 +6,12 @@ so frames cannot be dealt out one by one. The recording is cut into segments of
 policy, one OCR thread) over whole segments, restarting the change tracker at each segment start
 (a full read, as in-process: see `veil.framestep`, so the output does not depend on the number of
 workers). Each worker decodes the input itself (decoding costs ~1 % of the analysis) and appends
-its results to a spool file per segment; the main process decodes too, and writes outputs strictly
-in frame order, taking each frame's result from the spool as soon as its worker has flushed it.
-At most two segments per worker are handed out ahead of the one being written, so memory holds one
-frame in the main process and disk at most a few segments of (compressed, redacted) frames.
+its results to a spool file per segment (each frame as the rows changed since the segment's
+previous frame); the main process decodes too (without converting the pixels, which it never
+reads), and writes outputs strictly in frame order, taking each frame's result from the spool as
+soon as its worker has flushed it. A worker runs one segment at a time and, done, takes the next
+unassigned one; segments are planned at most `PLANNED` per worker ahead of the one being written,
+so memory holds one frame in the main process and disk a few segments of redacted frames.
 
 Fail closed: a worker that dies or stalls (no word for `stall_seconds`) is killed; the frame it was
 on is masked whole with a reason (ocr-failed / ocr-timeout), and the rest of its segment goes to a
@@ -346,7 +348,10 @@ class _Worker:
 class WorkerPool:
     """Segments of one recording processed by `count` worker processes; results in frame order."""
 
-    AHEAD = 2  # segments handed to one worker at a time (the one it runs and the next)
+    # A worker is handed its next segment when it finishes one (whichever is next in frame order),
+    # so a slow segment (a window switch, a long scroll) does not hold up segments queued behind
+    # it on the same worker. Segments are planned this many per worker ahead of the one written.
+    PLANNED = 3
     STARTUP_SECONDS = 300.0  # loading the engines and models
 
     def __init__(
@@ -408,6 +413,7 @@ class WorkerPool:
         seg = self._segment_of(frame.index)
         started = time.perf_counter()
         try:
+            self._pump(0)  # a worker that finished a segment gets the next one now, not when we wait
             while True:
                 self._assign()
                 if seg.read < seg.available:
@@ -427,7 +433,7 @@ class WorkerPool:
 
     def _extend(self, index: int) -> None:
         """Plan segments up to `index` and as far ahead as the workers may take."""
-        ahead = self.AHEAD * max(len(self._workers), 1)
+        ahead = self.PLANNED * max(len(self._workers), 1)
         while self._next_start <= index or len(self._segments) < ahead:
             if self._eof_at is not None and self._next_start >= self._eof_at and self._next_start > index:
                 return
@@ -446,7 +452,7 @@ class WorkerPool:
         for seg in self._segments:
             if seg.worker is not None or seg.ended or seg.lost is not None:
                 continue
-            free = [w for w in self._workers if len(w.segments) < self.AHEAD]
+            free = [w for w in self._workers if not w.segments]
             if not free:
                 if not self._workers:
                     seg.lost = MaskReason.WORKER_FAILED  # no worker left to read it: fail closed
