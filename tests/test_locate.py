@@ -291,15 +291,19 @@ def test_a_form_row_whose_values_are_masked_is_not_a_header_row() -> None:
     assert locate([*row, *masks, below], default_analyzer(), b"k" * 32, 0) == []
 
 
-def test_words_after_a_masked_email_in_a_sentence_are_not_an_email() -> None:
+@pytest.mark.parametrize("after", [224, 216])  # beside the mask, or under its margin
+def test_words_after_a_masked_email_in_a_sentence_are_not_an_email(after: int) -> None:
     from veil.detect.registry import default_analyzer
     from veil.locate import locate
     from veil.verify.rescan import mask_cells
 
     label = line("E-mail", 10, 10)
     masks = mask_cells([Box(72, 8, 150, 24)])  # the masked address, between the label and the words
-    words_after = line("by Monday", 224, 10)
+    words_after = line("by Monday", after, 10)
     assert locate([label, *masks, words_after], default_analyzer(), b"k" * 32, 0) == []
+    # A chat message "接続IP: ▇▇▇に変更してください。": the mask's margin reaches over the words.
+    ip_label, rest = line("接続IP:", 10, 10), line("に変更してください。", after, 10)
+    assert locate([ip_label, *masks, rest], default_analyzer(), b"k" * 32, 0) == []
     digits_after = line("5678", 224, 10)  # a number's tail beside the mask: still read through it
     assert [f.type for f in locate([label, *masks, digits_after], default_analyzer(), b"k" * 32, 0)] == [
         "email"
@@ -505,3 +509,19 @@ def test_a_masked_value_far_right_of_a_tight_label_box_is_its_value(
     rows = [top, line(below, 190, 112 + 3 * h, char_w=char_w, h=h)]
     mask = mask_cells([Box(mask_x, 112 - h // 2, 240, 2 * h)])
     assert locate([*rows, *mask], default_analyzer(), b"k" * 32, 0) == []
+
+
+def test_words_after_a_masked_value_are_no_remnant_of_it_whatever_digits_follow() -> None:
+    """A chat message "接続IP: ▇▇▇に変更してください。 9時01分": the words after the mask are not
+    the rest of the IP address for the label before the mask, though a time follows them."""
+    from veil.detect.registry import default_analyzer
+    from veil.locate import locate
+    from veil.verify.rescan import mask_cells
+
+    label, masks = line("接続IP:", 10, 10), mask_cells([Box(72, 8, 150, 24)])
+    rest = line("に変更してください。 9時01分", 224, 10)
+    assert locate([label, *masks, rest], default_analyzer(), b"k" * 32, 0) == []
+    tail = line("-5678", 224, 10)  # the rest of a masked number is still read through the mask
+    assert [
+        f.type for f in locate([line("Tel", 10, 10), *masks, tail], default_analyzer(), b"k" * 32, 0)
+    ] == ["phone"]

@@ -28,7 +28,7 @@ JOIN_GAP_HEIGHTS = 1.2
 MASK_ENGINE = "mask"
 COLUMN_RECOGNIZER = "column"
 _BARE_NUMBER = re.compile(r"[+(]?\d[\d ().\-]{5,}\d")
-# A fragment this close (in line heights) to a mask touches it.
+# A fragment this close (in line heights) to a mask, or this far under its margin, touches it.
 TOUCH_HEIGHTS = 0.5
 # Cells of a header row read as one line stand at least this many line heights apart.
 CELL_GAP_HEIGHTS = 0.8
@@ -140,7 +140,8 @@ def context_of(
             for r in rows
             if r is not line
             and _same_row(r.box, line.box)
-            and r.box.x2 <= line.box.x + 2
+            # A mask's margin may reach over the first letters after it; it is still their left cell.
+            and (r.box.x2 <= line.box.x + 2 or (r.engine == MASK_ENGINE and r.box.x < line.box.x))
             and not (is_label is not None and is_label(r))
         ),
         key=lambda r: -r.box.x2,
@@ -414,7 +415,7 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
         # A fragment with digits touching a mask may be the rest of the masked number ("▇▇▇-5678"):
         # it is also read as if the mask were not there, so the label before the mask reaches it.
         # (Words after a masked e-mail in a sentence are no e-mail: only digits or '@' count.)
-        remnant = _touches(row, masks) and bool(_VALUE_MARK.search(row.text))
+        remnant = _remnant(row, masks)
         layouts = (rows, plain) if remnant else (rows,)
         # The whole row, then its pieces under each header: the primary pass may only find more.
         for unit in (row, *split_under_headers(row, edges), *closed_up_digits(row)):
@@ -526,13 +527,22 @@ def table_end(rows: Sequence[TextLine], columns: Sequence[TextLine]) -> int:
     return 1 << 30
 
 
-def _touches(row: TextLine, masks: Sequence[TextLine]) -> bool:
+def _remnant(row: TextLine, masks: Sequence[TextLine]) -> bool:
+    """Whether `row` may be the rest of a masked value: it touches a mask with a digit or '@' on
+    that side ("▇▇▇-5678", "010-12▇▇▇"). The words after a masked value in a message ("▇▇▇に変更
+    してください。 9時01分") are no part of it, whatever digits come later."""
     reach = TOUCH_HEIGHTS * row.box.h
-    return any(
-        _same_row(m.box, row.box)
-        and (0 <= row.box.x - m.box.x2 <= reach or 0 <= m.box.x - row.box.x2 <= reach)
-        for m in masks
-    )
+    words = row.text.split()
+    if not words:
+        return False
+    for m in masks:
+        if not _same_row(m.box, row.box):
+            continue
+        if -reach <= row.box.x - m.box.x2 <= reach and _VALUE_MARK.search(words[0]):
+            return True
+        if -reach <= m.box.x - row.box.x2 <= reach and _VALUE_MARK.search(words[-1]):
+            return True
+    return False
 
 
 def _covers(kept: Finding, new: Finding) -> bool:

@@ -30,10 +30,22 @@ POSITIVES = [
     (f"결제카드{group(MASTER, (4, 4, 4, 4))}입니다", group(MASTER, (4, 4, 4, 4))),
 ]
 
+# After a card label, a card-shaped number whose check digit fails is a card misread by OCR.
+MISREAD = [
+    (f"Card {group(wrong_last(VISA), (4, 4, 4, 4))}", group(wrong_last(VISA), (4, 4, 4, 4))),
+    (f"Carte {group(wrong_last(AMEX), (4, 6, 5))}", group(wrong_last(AMEX), (4, 6, 5))),
+    # PP-OCR read one digit twice in a chat message ("4111" as "41112"): 17 digits.
+    (f"Mon N° de carte est {VISA[:3]}1{VISA[3]} {group(VISA[4:], (4, 4, 4))}.",
+     f"{VISA[:3]}1{VISA[3]} {group(VISA[4:], (4, 4, 4))}"),
+]  # fmt: skip
+
 NEGATIVES = [
-    f"Card {group(wrong_last(VISA), (4, 4, 4, 4))}",
-    f"カード番号 {wrong_last(MASTER)}",
-    f"Carte {group(wrong_last(AMEX), (4, 6, 5))}",
+    # Without a label the check digit decides.
+    group(wrong_last(VISA), (4, 4, 4, 4)),
+    f"Commande {VISA[:3]}1{VISA[3]} {group(VISA[4:], (4, 4, 4))}",
+    # A label does not make any number a card: too few digits, or no card network's prefix.
+    f"カード番号 {wrong_last(MASTER)[:12]}",
+    f"Card {group('1' + wrong_last(VISA)[1:], (4, 4, 4, 4))}",
     "ORD-2024-118843",
     "SKU-4111111111111111",
     "₩12,500",
@@ -47,6 +59,11 @@ NEGATIVES = [
 
 @pytest.mark.parametrize(("line", "value"), POSITIVES)
 def test_finds_the_card_exactly(line: str, value: str) -> None:
+    assert found(line) == expect(line, value, "card")
+
+
+@pytest.mark.parametrize(("line", "value"), MISREAD)
+def test_a_card_label_takes_a_card_shaped_number_whose_check_digit_fails(line: str, value: str) -> None:
     assert found(line) == expect(line, value, "card")
 
 

@@ -14,6 +14,7 @@ from veil.detect.pattern import CODE_END, CODE_START, SEP, Pattern, PatternRecog
 _S = SEP
 _IBAN_MIN = 15  # shortest IBAN (Norway)
 _SHORT_CARD, _SHORT_CARD_SCORE = 13, 0.6
+_MISREAD_SCORE = 0.6  # plus the label's boost; never found without one
 # Issuer prefixes of the card networks seen on KO/JA/FR/EN screens: Visa, Mastercard, Amex,
 # Diners, JCB, Discover, UnionPay, and the Korean/French domestic ranges that reuse them.
 _CARD_PREFIX = re.compile(r"4|5[1-5]|2[2-7]|3[47]|3[0689]|35|6[0245]|9", re.ASCII)
@@ -34,6 +35,11 @@ class CardRecognizer(PatternRecognizer):
         # Any other grouping, as OCR drops and adds spaces.
         Pattern.number("loose", rf"\d{{1,15}}(?:{_S}\d{{1,15}}){{1,6}}", 0.85, (13, 19), partial=True),
         Pattern.number("digits", r"\d{13,19}", 0.9, (13, 19), partial=True),
+        # After a card label, a card-shaped number whose check digit fails: OCR added or dropped a
+        # digit ("41112 0005 4222 8067"), and a card number is what the label says is there.
+        Pattern.number(
+            "misread", rf"\d{{3,6}}(?:{_S}\d{{3,6}}){{2,4}}", _MISREAD_SCORE, (15, 17), needs_context=True
+        ),
     )
     context_words = (
         "카드",
@@ -55,6 +61,8 @@ class CardRecognizer(PatternRecognizer):
 
     def validate(self, match: re.Match[str], pattern: Pattern) -> float | None:
         digits = re.sub(r"\D", "", match.group(0))
+        if pattern.name == "misread":
+            return pattern.score if _CARD_PREFIX.match(digits) else None
         if not _CARD_PREFIX.match(digits) or not luhn.is_valid(digits):
             return None
         # 13-digit cards are long retired; 13 digits are far more often an EAN-13 barcode.
