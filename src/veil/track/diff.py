@@ -7,7 +7,7 @@ cursor or a selection highlight.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -77,14 +77,23 @@ def regions(boxes: Sequence[Box], lines: Sequence[Box], width: int, height: int,
             if b.intersection_area(ln):  # its pixels changed
                 rect = rect.union(box)
         rects.append(rect)
+    return grow_and_merge(rects, grown, lambda rect, i: reaches(rect, lines[i]))
+
+
+def grow_and_merge(
+    rects: Sequence[Box], targets: Sequence[Box], pulls: Callable[[Box, int], bool]
+) -> list[Box]:
+    """Grow each rectangle to every box of `targets` it pulls in (`pulls(rect, index)`) and merge
+    rectangles that meet, until nothing changes."""
+    out = list(rects)
     changed = True
     while changed:
         changed = False
         merged: list[Box] = []
-        for start in sorted(rects, key=lambda r: (r.y, r.x)):
+        for start in sorted(out, key=lambda r: (r.y, r.x)):
             rect = start
-            for ln, box in zip(lines, grown, strict=True):
-                if reaches(rect, ln) and not rect.contains(box):
+            for i, box in enumerate(targets):
+                if pulls(rect, i) and not rect.contains(box):
                     rect, changed = rect.union(box), True
             for i, other in enumerate(merged):
                 if other.intersection_area(rect):
@@ -92,5 +101,5 @@ def regions(boxes: Sequence[Box], lines: Sequence[Box], width: int, height: int,
                     break
             else:
                 merged.append(rect)
-        rects = merged
-    return rects
+        out = merged
+    return out

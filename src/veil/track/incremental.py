@@ -26,7 +26,7 @@ import numpy as np
 
 from veil.models import Box, Finding, Frame, FrameResult, MaskReason, Pixels, TextLine
 from veil.pipeline import FrameOutcome, FramePipeline, Reading, StageFailure, retarget, text_layer
-from veil.track.diff import changed_mask, dirty_boxes, reaches, regions
+from veil.track.diff import changed_mask, dirty_boxes, grow_and_merge, reaches, regions
 from veil.track.scroll import Shift, detect_shift, exposed_strip, shifted
 from veil.verify.rescan import mask_cells, outside_masks
 
@@ -277,23 +277,7 @@ def face_crops(rects: Sequence[Box], faces: Sequence[Box], width: int, height: i
     quarter (a face that moves a little is not), crops that meet merged."""
     crops = [r.grow(max(FACE_MARGIN, min(r.w, r.h) // 4)).clip(width, height) for r in rects]
     known = [f.grow(max(f.w, f.h) // 4).clip(width, height) for f in faces]
-    changed = True
-    while changed:
-        changed = False
-        merged: list[Box] = []
-        for start in crops:
-            crop = start
-            for face in known:
-                if crop.intersection_area(face) and not crop.contains(face):
-                    crop, changed = crop.union(face), True
-            for i, other in enumerate(merged):
-                if other.intersection_area(crop):
-                    merged[i], changed = other.union(crop), True
-                    break
-            else:
-                merged.append(crop)
-        crops = merged
-    return crops
+    return grow_and_merge(crops, known, lambda crop, i: crop.intersection_area(known[i]) > 0)
 
 
 def _meets_any(box: Box, crops: Sequence[Box]) -> bool:
