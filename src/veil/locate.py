@@ -528,19 +528,21 @@ def table_end(rows: Sequence[TextLine], columns: Sequence[TextLine]) -> int:
 
 
 def _remnant(row: TextLine, masks: Sequence[TextLine]) -> bool:
-    """Whether `row` may be the rest of a masked value: it touches a mask with a digit or '@' on
-    that side ("▇▇▇-5678", "010-12▇▇▇"). The words after a masked value in a message ("▇▇▇に変更
-    してください。 9時01分") are no part of it, whatever digits come later."""
-    reach = TOUCH_HEIGHTS * row.box.h
-    words = row.text.split()
-    if not words:
+    """Whether `row` may be the rest of a masked value: it touches a mask with a digit or '@' among
+    its first (or last) `PREFIX_CHARS` characters on that side, spaces aside ("▇▇▇-5678", "▇▇▇ - 5678",
+    "010-12▇▇▇"). The words after a masked value in a message ("▇▇▇に変更してください。 9時01分") are
+    no part of it, whatever digits come later."""
+    ink = "".join(row.text.split())
+    if not ink:
         return False
+    reach = TOUCH_HEIGHTS * row.box.h
+    head, tail = ink[:PREFIX_CHARS], ink[-PREFIX_CHARS:]
     for m in masks:
         if not _same_row(m.box, row.box):
             continue
-        if -reach <= row.box.x - m.box.x2 <= reach and _VALUE_MARK.search(words[0]):
+        if -reach <= row.box.x - m.box.x2 <= reach and _VALUE_MARK.search(head):
             return True
-        if -reach <= m.box.x - row.box.x2 <= reach and _VALUE_MARK.search(words[-1]):
+        if -reach <= m.box.x - row.box.x2 <= reach and _VALUE_MARK.search(tail):
             return True
     return False
 

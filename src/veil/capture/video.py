@@ -229,6 +229,9 @@ class VideoSink(FrameSink):
         )
 
     def write(self, frame: Frame, pixels: Pixels) -> None:
+        """Encode `pixels` as `frame`'s picture. The same read-only array handed over again (a
+        still screen from the pool's spool, a frame masked whole) is converted once; a writable
+        array is converted every time, as it may have changed in place."""
         name = self._staging.final.name
         try:
             if not self._staging.active:

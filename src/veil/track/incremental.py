@@ -265,7 +265,7 @@ class IncrementalPipeline:
                 box = Box(box.x - plan.shift.dx, box.y - plan.shift.dy, box.w, box.h)
             before.append(replace(face, boxes=(box,), frame_index=frame.index))
         crops = face_crops(plan.rects, [f.boxes[0] for f in before], frame.width, frame.height)
-        found = [f for f in before if not _meets_any(f.boxes[0], crops)]
+        found = [f for f in before if not any(c.intersection_area(f.boxes[0]) for c in crops)]
         for c in crops:
             found += self.full.faces(frame.pixels[c.y : c.y2, c.x : c.x2], frame.index, dx=c.x, dy=c.y)
         return found
@@ -278,10 +278,6 @@ def face_crops(rects: Sequence[Box], faces: Sequence[Box], width: int, height: i
     crops = [r.grow(max(FACE_MARGIN, min(r.w, r.h) // 4)).clip(width, height) for r in rects]
     known = [f.grow(max(f.w, f.h) // 4).clip(width, height) for f in faces]
     return grow_and_merge(crops, known, lambda crop, i: crop.intersection_area(known[i]) > 0)
-
-
-def _meets_any(box: Box, crops: Sequence[Box]) -> bool:
-    return any(c.intersection_area(box) for c in crops)
 
 
 def _scrolled_region(
