@@ -20,6 +20,7 @@ import pandas as pd
 
 from veil.exceptions import InputError
 from veil.mining.base import Action, UIEvent
+from veil.mining.links import Linker, default_linker
 from veil.mining.scrub import scrub_text, scrub_url, value_type
 
 REQUIRED = ("timeStamp", "eventType")
@@ -42,6 +43,8 @@ KNOWN = (
     "target.workbookName",
 )
 _PSEUDONYM = re.compile(r"^(?:u|user)-[0-9a-z]{1,16}$")
+# A spreadsheet cell or range as recorders write it: "B7", "$B$7", "B7.0", "C2:F2".
+_CELL = re.compile(r"^\$?([A-Z]{1,3})\$?(\d{1,7})(?:\.0)?(?::\$?([A-Z]{1,3})\$?\d{1,7}(?:\.0)?)?$")
 # Order matters: the first keyword found in the lower-cased eventType wins.
 _ACTION_KEYWORDS: tuple[tuple[str, Action], ...] = (
     ("paste", Action.PASTE),
@@ -58,6 +61,7 @@ _ACTION_KEYWORDS: tuple[tuple[str, Action], ...] = (
     ("url", Action.NAVIGATE),
     ("reload", Action.NAVIGATE),
     ("edit", Action.TYPE),
+    ("insert", Action.TYPE),
     ("change", Action.TYPE),
     ("type", Action.TYPE),
     ("input", Action.TYPE),
@@ -94,14 +98,19 @@ class UserIds:
         return self._seen[raw]
 
 
-def read_action_logger(path: Path, users: Callable[[str], str] | None = None) -> list[UIEvent]:
+def read_action_logger(
+    path: Path, users: Callable[[str], str] | None = None, linker: Linker | None = None
+) -> list[UIEvent]:
     """Events of one Action Logger CSV, sorted by time. Raises InputError on an unreadable file,
     a missing required column, an unparsable timestamp or an empty log."""
-    return events_from_frame(_read_frame(path), path.name, users)
+    return events_from_frame(_read_frame(path), path.name, users, linker)
 
 
 def events_from_frame(
-    frame: pd.DataFrame, name: str, users: Callable[[str], str] | None = None
+    frame: pd.DataFrame,
+    name: str,
+    users: Callable[[str], str] | None = None,
+    linker: Linker | None = None,
 ) -> list[UIEvent]:
     """Events of a table in the Action Logger schema (all cells as strings), sorted by time."""
     missing = [c for c in REQUIRED if c not in frame.columns]
@@ -112,8 +121,9 @@ def events_from_frame(
     stamps = _timestamps(frame["timeStamp"], name)
     pseudo = users or UserIds()
     extras = [str(c) for c in frame.columns if c not in KNOWN]
+    link = linker or default_linker()
     events = [
-        _event({str(k): str(v) for k, v in row.items()}, stamp, pseudo, extras, name)
+        _event({str(k): str(v) for k, v in row.items()}, stamp, pseudo, extras, name, link)
         for row, stamp in zip(frame.to_dict("records"), stamps, strict=True)
     ]
     events.sort(key=lambda e: e.timestamp)
@@ -139,7 +149,12 @@ def _timestamps(column: pd.Series, name: str) -> list[datetime]:
 
 
 def _event(
-    row: dict[str, str], stamp: datetime, users: Callable[[str], str], extras: list[str], source: str
+    row: dict[str, str],
+    stamp: datetime,
+    users: Callable[[str], str],
+    extras: list[str],
+    source: str,
+    linker: Linker,
 ) -> UIEvent:
     def get(key: str) -> str:
         return str(row.get(key, "") or "")
@@ -147,13 +162,21 @@ def _event(
     action = action_of(get("eventType"))
     url = scrub_url(get("url") or get("target.href"))
     app = scrub_text(get("targetApp")) or (url.split("/")[2] if url.count("/") >= 2 else "")
-    target = scrub_text(
-        get("target.name") or get("target.title") or get("target.id") or get("target.sheetName")
-    )
+    book, sheet = scrub_text(get("target.workbookName")), scrub_text(get("target.sheetName"))
+    cell = _CELL.match(get("target.id").strip())
+    record = ""
+    if cell and (book or sheet or not url):
+        # A cell's column is the step; its row is the record, not part of the step.
+        column = f"{cell.group(1)}:{cell.group(3)}" if cell.group(3) else cell.group(1)
+        target = f"{sheet}!{column}" if sheet else column
+        record = f"{book or app} row {int(cell.group(2))}"
+    else:
+        target = scrub_text(get("target.name") or get("target.title") or get("target.id") or sheet)
     if action is Action.NAVIGATE and not target:
         target = url
+    valued = action in _VALUE_ACTIONS
     raw_value = get("target.value") or get("content") or get("target.innerText")
-    window = scrub_text(get("target.workbookName") or get("target.sheetName") or app)
+    window = book or sheet or app
     screen = url or f"{app}/{window}"
     return UIEvent(
         timestamp=stamp,
@@ -163,10 +186,12 @@ def _event(
         screen=screen,
         action=action,
         target=target,
-        value=value_type(raw_value) if action in _VALUE_ACTIONS else "",
+        value=value_type(raw_value) if valued else "",
         url=url,
         source=source,
         extra=tuple((k, scrub_text(get(k))) for k in extras),
+        record=record,
+        links=linker(get("content"), get("target.value")) if valued else (),
     )
 
 

@@ -37,6 +37,10 @@ class UIEvent:
     url: str = ""
     source: str = ""
     extra: tuple[tuple[str, str], ...] = ()
+    record: str = ""  # which record the event touches (a spreadsheet row: "orders.xlsx row 7")
+    # Keyed pseudonyms of the values the event moves (see `veil.mining.links`): held in memory to
+    # link a copy to its paste, never exported, reported or printed.
+    links: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def signature(self) -> tuple[str, str, str]:

@@ -1,47 +1,43 @@
-"""Split an unlabelled, interleaved stream of UI events into task instances and group them into
-task types, from the events alone (steps, order and time; no labels).
+"""Split an unlabelled stream of UI events into task instances and task types, without labels and
+without seeing one value.
 
-1. Per user, sessions end at long idle gaps.
-2. Noise: a step whose predecessor and successor are both unpredictable is in no routine.
-3. Anchors: for each step, the companion most often among the three steps before it (and after
-   it), counted only when far more frequent than chance. A step inside a routine is anchored on
-   both sides; a start has its routine after it and nothing regular before it.
-4. Starts are also found from repeats: a pair of consecutive steps seen again means a whole
-   cycle lies between; the new instance starts after the longest pause in it (a task done many
-   times in a row is anchored by its own end, so anchors alone miss its start).
-5. Cuts: before a start (unless a loose step usually leads to it: an optional first step), after
-   an end step when what follows is not its usual successor, and before a repeated pair.
-6. Task types: instances clustered by their step sets (Jaccard similarity to the most common set
-   of a cluster); trailing steps that most instances of a type lack are left out of its routine.
-Noise events keep the case they sit in (the one before them at a boundary) but are flagged, so
-routines are built from the rest.
+A person's working time interleaves tasks: an instance is started, left for another task,
+resumed. The method follows what the events say rather than their order alone:
+1. Per user, sessions end at long idle gaps (a log without a user column is one user).
+2. Threads (`threads`): steps that go together, from lift-filtered neighbourhood, shared values
+   (keyed pseudonyms of copied/pasted/typed values; `links`) and shared records (spreadsheet
+   rows), grouped by Louvain community detection. Each event follows its step's thread, so
+   interleaved work falls apart into one subsequence per task; steps in no thread are noise.
+3. Cycles (`cycles`): each thread's subsequence is cut into instances at the start step that
+   makes the parts most regular, most numerous and least linked across parts.
+4. Threads whose instances share values or records (two pages of one form that fell into two
+   threads) are one task type; their linked instances are joined.
+This builds on task recognition from interaction streams (Rebmann & van der Aa, CAiSE 2023 and
+Information Systems 2024: context attributes and data flow over step names alone) and on
+segmentation by repeated start steps (Leno et al., "Identifying candidate routines for robotic
+process automation from unsegmented UI logs", ICPM 2020). Deterministic: the same log gives the
+same cases.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 
 from veil.mining.base import Segmentation, UIEvent
-
-Sig = tuple[str, str, str]
+from veil.mining.cycles import CycleOptions, cut_cycles
+from veil.mining.threads import ThreadOptions, event_screens, find_threads, shared_keys
 
 
 @dataclass(frozen=True, slots=True)
 class SegmentOptions:
     session_gap_seconds: float = 1800.0
-    noise_concentration: float = 0.3  # below this on both sides a step is noise
-    start_share: float = 0.25  # share of a step's occurrences that open an instance
-    weak_transition: float = 0.2  # c(p->s)^2 / (c(p) c(s)) below this is not a routine edge
-    context: int = 3  # steps looked back for a step's anchors
-    lift: float = 2.0  # how much more often than chance an anchor must be near a step
-    anchor_share: float = 0.75  # a step with an anchor this often in its context is not a start
-    end_successor_share: float = 0.5  # an end's most common successor follows it less often
-    min_support: int = 3
-    type_similarity: float = 0.5
-    core_share: float = 0.5  # trailing steps in fewer of a type's instances are not part of it
+    min_instances: int = 2  # a thread with fewer instances is noise
+    join_share: float = 99.0  # threads whose instances are linked this often are one type
+    threads: ThreadOptions = field(default_factory=ThreadOptions)
+    cycles: CycleOptions = field(default_factory=CycleOptions)
 
 
 def _sessions(events: Sequence[UIEvent], gap: float) -> list[list[int]]:
@@ -61,210 +57,57 @@ def _sessions(events: Sequence[UIEvent], gap: float) -> list[list[int]]:
     return sessions
 
 
-def _collapse(seq: list[int], sigs: Sequence[Sig]) -> list[int]:
-    """Drop an event that repeats the step right before it (a second scroll, a split keystroke run)."""
-    out: list[int] = []
-    for i in seq:
-        if not out or sigs[out[-1]] != sigs[i]:
-            out.append(i)
-    return out
+class _Union:
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, x: int) -> int:
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def join(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
 
 
-@dataclass
-class _Stats:
-    count: Counter[Sig]
-    pair: Counter[tuple[Sig, Sig]]
-
-    @classmethod
-    def of(cls, seqs: list[list[int]], sigs: Sequence[Sig]) -> _Stats:
-        count: Counter[Sig] = Counter()
-        pair: Counter[tuple[Sig, Sig]] = Counter()
-        for seq in seqs:
-            count.update(sigs[i] for i in seq)
-            pair.update((sigs[a], sigs[b]) for a, b in pairwise(seq))
-        return cls(count, pair)
-
-    def strength(self, p: Sig, s: Sig) -> float:
-        n = self.pair[(p, s)]
-        return n * n / max(self.count[p] * self.count[s], 1)
-
-    def concentration(self) -> dict[Sig, tuple[float, float]]:
-        pred: dict[Sig, Counter[Sig]] = defaultdict(Counter)
-        succ: dict[Sig, Counter[Sig]] = defaultdict(Counter)
-        for (a, b), n in self.pair.items():
-            succ[a][b] += n
-            pred[b][a] += n
-        out = {}
-        for s, c in self.count.items():
-            best_in = max(pred[s].values(), default=0) / c
-            best_out = max(succ[s].values(), default=0) / c
-            out[s] = (best_in, best_out)
-        return out
-
-
-def _denoise(seqs: list[list[int]], sigs: Sequence[Sig], opt: SegmentOptions) -> set[int]:
-    """Indices of noise events, found over two rounds (noise hides its neighbours' regularity)."""
-    noise: set[int] = set()
-    noisy: set[Sig] = set()
-    for _ in range(2):
-        kept = [_collapse([i for i in s if i not in noise], sigs) for s in seqs]
-        stats = _Stats.of(kept, sigs)
-        conc = stats.concentration()
-        noisy |= {
-            s
-            for s, (ci, co) in conc.items()
-            if stats.count[s] < opt.min_support
-            or (ci < opt.noise_concentration and co < opt.noise_concentration)
-        }
-        noise = {i for s in seqs for i in s if sigs[i] in noisy}
-    return noise
-
-
-def _repeat_cuts(seq: list[int], sigs: Sequence[Sig], times: Sequence[float]) -> list[int]:
-    """Positions where an instance must have started: a pair of steps seen again means a whole
-    cycle lies between the two; the new instance starts after the longest pause in that cycle
-    (choosing the pair itself would let one noisy instance shift every later cut)."""
-    cuts: list[int] = []
-    seen: dict[tuple[Sig, Sig], int] = {}
-    k = 1
-    while k < len(seq):
-        pair = (sigs[seq[k - 1]], sigs[seq[k]])
-        if pair in seen:
-            first = seen[pair]
-            cut = max(range(first + 1, k), key=lambda c: times[seq[c]] - times[seq[c - 1]], default=k - 1)
-            cuts.append(cut)
-            seen = {(sigs[seq[c - 1]], sigs[seq[c]]): c for c in range(cut + 1, k + 1)}
-        else:
-            seen[pair] = k
-        k += 1
-    return cuts
-
-
-def _anchors(
-    kept: list[list[int]], sigs: Sequence[Sig], opt: SegmentOptions
-) -> dict[Sig, tuple[float, float]]:
-    """Per step, how often its most frequent companion is among the few steps before it, and
-    among the few after it. A step inside a routine has companions on both sides; a step opening
-    a task has none before it (whatever task came before varies) but its routine after it."""
-    count: Counter[Sig] = Counter()
-    before: dict[Sig, Counter[Sig]] = defaultdict(Counter)
-    after: dict[Sig, Counter[Sig]] = defaultdict(Counter)
-    for seq in kept:
-        for k, i in enumerate(seq):
-            s = sigs[i]
-            count[s] += 1
-            before[s].update({sigs[j] for j in seq[max(k - opt.context, 0) : k]} - {s})
-            after[s].update({sigs[j] for j in seq[k + 1 : k + 1 + opt.context]} - {s})
-    total = max(sum(count.values()), 1)
-
-    def best(companions: Counter[Sig], n: int) -> float:
-        # A companion counts only when it is there far more often than its frequency explains.
-        return max(
-            (
-                k / n
-                for q, k in companions.items()
-                if k / n >= opt.lift * min(1.0, opt.context * count[q] / total)
-            ),
-            default=0.0,
-        )
-
-    return {s: (best(before[s], n), best(after[s], n)) for s, n in count.items()}
-
-
-@dataclass(frozen=True, slots=True)
-class _Markers:
-    starts: frozenset[Sig]  # open a task
-    ends: frozenset[Sig]  # close one: a regular predecessor, no regular successor
-    loose: frozenset[Sig]  # nothing regular before them
-
-
-def _markers(
-    kept: list[list[int]], sigs: Sequence[Sig], times: Sequence[float], stats: _Stats, opt: SegmentOptions
-) -> _Markers:
-    """Starts are steps with their routine after them and either nothing regular before them or
-    opening repeats often enough (a task done many times in a row is anchored by its own end)."""
-    opens: Counter[Sig] = Counter()
-    for seq in kept:
-        if seq:
-            opens[sigs[seq[0]]] += 1
-        opens.update(sigs[seq[k]] for k in _repeat_cuts(seq, sigs, times))
-    anchors = _anchors(kept, sigs, opt)
-    share = opt.anchor_share
-    frequent = {s for s, n in stats.count.items() if n >= opt.min_support}
-    loose = {s for s in frequent if anchors[s][0] < share}
-    starts = {
-        s
-        for s in frequent
-        if anchors[s][1] >= share and (s in loose or opens[s] >= opt.start_share * stats.count[s])
-    }
-    # Immediate neighbours here: a few occurrences share a companion within three steps by chance.
-    conc = stats.concentration()
-    ends = {
-        s
-        for s in frequent
-        if conc[s][0] >= share and conc[s][1] < opt.end_successor_share and anchors[s][1] < share
-    }
-    return _Markers(frozenset(starts), frozenset(ends), frozenset(loose))
-
-
-def _cut(
-    seq: list[int], sigs: Sequence[Sig], marks: _Markers, stats: _Stats, opt: SegmentOptions
-) -> list[list[int]]:
-    """Cut before a start unless an optional first step leads to it, after an end unless the two
-    steps usually go together, and before a pair of steps already seen in the current part."""
-    if not seq:
-        return []
-    parts: list[list[int]] = [[seq[0]]]
-    seen: set[tuple[Sig, Sig]] = set()
-    for k in range(1, len(seq)):
-        p, s = sigs[seq[k - 1]], sigs[seq[k]]
-        weak = stats.pair[(p, s)] < opt.min_support or stats.strength(p, s) < opt.weak_transition
-        # A loose step that usually leads to a start is an optional first step, not a task's end.
-        lead_in = not weak and p in marks.loose
-        if (s in marks.starts and not lead_in) or (weak and p in marks.ends):
-            parts.append([seq[k]])
-            seen = set()
-            continue
-        if (p, s) in seen and len(parts[-1]) > 1:
-            parts.append([parts[-1].pop(), seq[k]])
-            seen = {(p, s)}
-            continue
-        seen.add((p, s))
-        parts[-1].append(seq[k])
-    return parts
-
-
-def _cluster(parts: list[list[int]], sigs: Sequence[Sig], opt: SegmentOptions) -> list[int]:
-    """A task type per part: leaders are the most common step sets, taken in order."""
-    sets = [frozenset(sigs[i] for i in p) for p in parts]
-    leaders: list[frozenset[Sig]] = []
-    label_of: dict[frozenset[Sig], int] = {}
-    for steps, _n in sorted(Counter(sets).items(), key=lambda kv: (-kv[1], -len(kv[0]))):
-        scores = [len(steps & lead) / len(steps | lead) for lead in leaders]
-        best = max(range(len(scores)), key=scores.__getitem__, default=-1)
-        if best >= 0 and scores[best] >= opt.type_similarity:
-            label_of[steps] = best
-        else:
-            label_of[steps] = len(leaders)
-            leaders.append(steps)
-    return [label_of[s] for s in sets]
-
-
-def _tails(parts: list[list[int]], types: list[int], sigs: Sequence[Sig], opt: SegmentOptions) -> set[int]:
-    """Events at the end of an instance whose step most instances of its type lack: unrelated work
-    done before the next task began. They stay in the instance's case but outside its routine."""
-    members: dict[int, list[list[int]]] = defaultdict(list)
-    for part, ty in zip(parts, types, strict=True):
-        members[ty].append(part)
-    out: set[int] = set()
-    for group in members.values():
-        present = Counter(s for part in group for s in {sigs[i] for i in part})
-        for part in group:
-            k = len(part)
-            while k > 1 and present[sigs[part[k - 1]]] < opt.core_share * len(group):
-                k -= 1
-            out.update(part[k:])
-    return out
+def _join_threads(
+    parts: list[tuple[int, list[int]]], keys_of: dict[int, tuple[str, ...]], n_threads: int, share: float
+) -> tuple[list[list[int]], list[int]]:
+    """Instances and their type: threads linked through most of their instances are one type,
+    and their linked instances one instance."""
+    holders: dict[str, list[int]] = defaultdict(list)
+    for k, (_t, idx) in enumerate(parts):
+        for key in {key for i in idx for key in keys_of.get(i, ())}:
+            holders[key].append(k)
+    pairs: set[tuple[int, int]] = set()
+    for ks in holders.values():
+        for x in ks:
+            for y in ks:
+                if x < y and parts[x][0] != parts[y][0]:
+                    pairs.add((x, y))
+    per_thread = Counter(t for t, _idx in parts)
+    linked: dict[tuple[int, int], set[int]] = defaultdict(set)
+    for x, y in pairs:
+        a, b = sorted((parts[x][0], parts[y][0]))
+        linked[(a, b)].update((x, y))
+    threads = _Union(n_threads)
+    for (a, b), members in linked.items():
+        small = min(per_thread[a], per_thread[b])
+        in_small = sum(1 for k in members if parts[k][0] == (a if per_thread[a] <= per_thread[b] else b))
+        if in_small >= share * small:
+            threads.join(a, b)
+    instances = _Union(len(parts))
+    for x, y in sorted(pairs):
+        if threads.find(parts[x][0]) == threads.find(parts[y][0]):
+            instances.join(x, y)
+    grouped: dict[int, list[int]] = defaultdict(list)
+    for k, (_t, idx) in enumerate(parts):
+        grouped[instances.find(k)].extend(idx)
+    roots = sorted(grouped)
+    return [sorted(grouped[r]) for r in roots], [threads.find(parts[r][0]) for r in roots]
 
 
 def segment(events: Sequence[UIEvent], opt: SegmentOptions | None = None) -> Segmentation:
@@ -272,41 +115,42 @@ def segment(events: Sequence[UIEvent], opt: SegmentOptions | None = None) -> Seg
     opt = opt or SegmentOptions()
     if not events:
         return Segmentation((), (), ())
-    sigs = [e.signature for e in events]
     sessions = _sessions(events, opt.session_gap_seconds)
-    noise = _denoise(sessions, sigs, opt)
-    kept = [_collapse([i for i in s if i not in noise], sigs) for s in sessions]
-    stats = _Stats.of(kept, sigs)
+    screen = event_screens(events, sessions)
+    thread_of = find_threads(events, sessions, screen, opt.threads)
+    sigs = [e.signature for e in events]
     times = [e.timestamp.timestamp() for e in events]
-    marks = _markers(kept, sigs, times, stats, opt)
-    parts = [p for seq in kept for p in _cut(seq, sigs, marks, stats, opt)]
-    types = _cluster(parts, sigs, opt)
-    return _assign(events, sessions, parts, types, noise | _tails(parts, types, sigs, opt))
-
-
-def _assign(
-    events: Sequence[UIEvent],
-    sessions: list[list[int]],
-    parts: list[list[int]],
-    types: list[int],
-    noise: set[int],
-) -> Segmentation:
-    case_of: dict[int, int] = {i: n for n, p in enumerate(parts) for i in p}
-    case = [-1] * len(events)
+    keys_of: dict[int, list[str]] = defaultdict(list)
+    for key, idx in shared_keys(events, range(len(events)), opt.threads).items():
+        for i in idx:
+            keys_of[i].append(key)
+    keys = {i: tuple(k) for i, k in keys_of.items()}
+    parts: list[tuple[int, list[int]]] = []
     for seq in sessions:
-        current = -1
+        by_thread: dict[int, list[int]] = defaultdict(list)
         for i in seq:
-            current = case_of.get(i, current)
-            case[i] = current
-        # Leading events before the first instance of a session join that instance.
-        first = next((case[i] for i in seq if case[i] >= 0), -1)
-        for i in seq:
-            if case[i] >= 0:
-                break
-            case[i] = first
-    width = len(str(len(parts)))
-    return Segmentation(
-        cases=tuple(f"case-{c + 1:0{width}d}" if c >= 0 else "" for c in case),
-        types=tuple(types[c] if c >= 0 else -1 for c in case),
-        noise=tuple(i in noise for i in range(len(events))),
+            if screen[i] in thread_of:
+                by_thread[thread_of[screen[i]]].append(i)
+        for thread in sorted(by_thread):
+            parts.extend((thread, p) for p in cut_cycles(by_thread[thread], sigs, times, keys, opt.cycles))
+    cases, types = _join_threads(parts, keys, max(thread_of.values(), default=-1) + 1, opt.join_share)
+    return _assign(len(events), cases, types, opt.min_instances)
+
+
+def _assign(n: int, cases: list[list[int]], types: list[int], min_instances: int) -> Segmentation:
+    """Per event: case id and type id in order of first appearance; events in no instance, or in
+    a type seen fewer than `min_instances` times, are noise."""
+    size = Counter(types)
+    kept = sorted(
+        (min(idx), idx, ty) for idx, ty in zip(cases, types, strict=True) if size[ty] >= min_instances
     )
+    case = [""] * n
+    type_of = [-1] * n
+    type_ids: dict[int, int] = {}
+    width = len(str(len(kept)))
+    for number, (_first, idx, ty) in enumerate(kept, start=1):
+        tid = type_ids.setdefault(ty, len(type_ids))
+        for i in idx:
+            case[i] = f"case-{number:0{width}d}"
+            type_of[i] = tid
+    return Segmentation(cases=tuple(case), types=tuple(type_of), noise=tuple(not c for c in case))
