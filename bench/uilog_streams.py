@@ -7,13 +7,14 @@ with 10 % noise events taken from logs of other tasks. Truth columns are dropped
 and kept beside it; the stream is written in the Action Logger schema and read back through
 `veil mine`'s importer, so the bench measures exactly what a user gets.
 
-Timing: an instance keeps its own recorded gaps between events (capped at two minutes); a
-pause between instances is drawn from 3-40 s, a switch between open instances from 1-8 s.
+Timing: an instance keeps its own recorded gaps between events (capped at two minutes) and the
+pause the person took before it in the log; a switch between open instances takes 1-8 s.
 """
 
 from __future__ import annotations
 
 import random
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -52,7 +53,7 @@ class Instance:
     task: str
     key: str
     rows: tuple[dict[str, str], ...]
-    gaps: tuple[float, ...]  # seconds before each row (the first is 0)
+    gaps: tuple[float, ...]  # seconds before each row (the first: the pause before it in the log)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,10 +85,15 @@ def _clean(row: dict[str, str]) -> dict[str, str]:
 def instances_of(name: str) -> tuple[Instance, ...]:
     frame = _log(name)
     out = []
+    last_end: float | None = None
     for key, group in frame.groupby("idx", sort=False):
         group = group.sort_values("_time", kind="stable")
         times = [t.timestamp() for t in group["_time"]]
-        gaps = [0.0] + [min(max(b - a, 0.05), _MAX_GAP) for a, b in zip(times, times[1:], strict=False)]
+        # The pause before an instance is the one the person took in the log (3-40 s if unknown).
+        before = times[0] - last_end if last_end is not None else -1.0
+        last_end = times[-1]
+        pause = before if 1.0 <= before <= _MAX_GAP else 3.0 + 37.0 * (zlib.crc32(str(key).encode()) % 1000) / 1000
+        gaps = [pause] + [min(max(b - a, 0.05), _MAX_GAP) for a, b in zip(times, times[1:], strict=False)]
         rows = tuple(_clean({str(k): str(v) for k, v in r.items()}) for r in group.to_dict("records"))
         out.append(Instance(name, f"{name}#{key}", rows, tuple(gaps)))
     return tuple(out)
@@ -116,7 +122,7 @@ def _sequential(queues: list[list[Instance]], rng: random.Random) -> list[tuple[
     out = []
     for inst in order:
         for k, gap in enumerate(inst.gaps):
-            out.append((inst, k, gap if k else rng.uniform(3, 40)))
+            out.append((inst, k, gap))
     return out
 
 
@@ -138,7 +144,7 @@ def _interleaved(
         inst, k = open_[t]
         n = rng.randint(*block)
         for j in range(k, min(k + n, len(inst.rows))):
-            gap = inst.gaps[j] if j > k else (rng.uniform(3, 40) if j == 0 else rng.uniform(1, 8))
+            gap = inst.gaps[j] if j > k or j == 0 else rng.uniform(1, 8)
             out.append((inst, j, gap))
         k = min(k + n, len(inst.rows))
         if k >= len(inst.rows):

@@ -171,7 +171,8 @@ def _event(
         target = f"{sheet}!{column}" if sheet else column
         record = f"{book or app} row {int(cell.group(2))}"
     else:
-        target = scrub_text(get("target.name") or get("target.title") or get("target.id") or sheet)
+        label = get("target.name") or get("target.title") or get("target.id") or _label(get("target.innerText"))
+        target = scrub_text(label or sheet)
     if action is Action.NAVIGATE and not target:
         target = url
     valued = action in _VALUE_ACTIONS
@@ -195,4 +196,11 @@ def _event(
     )
 
 
+def _label(text: str) -> str:
+    """A button's or field's visible text, when short enough to be a label (else it is content)."""
+    t = " ".join(text.split())
+    return t if 0 < len(t) <= _LABEL_CHARS else ""
+
+
+_LABEL_CHARS = 40
 _VALUE_ACTIONS = frozenset({Action.TYPE, Action.COPY, Action.PASTE, Action.SELECT})

@@ -26,7 +26,8 @@ Sig = tuple[str, str, str]
 @dataclass(frozen=True, slots=True)
 class CycleOptions:
     crossing_weight: float = 0.5  # per share of keyed events whose value or record a cut splits
-    pause_weight: float = 0.05  # per unit of log pause before a part, over the median inside
+    pause_weight: float = 0.1  # per unit of log pause before a part, over the median inside
+    first_weight: float = 0.05  # the thread's first event is likely a first step
     parts_weight: float = 0.05  # per unit of log number of parts (pairs glued score lower)
     candidates: int = 40  # most frequent steps tried as starts
 
@@ -114,6 +115,7 @@ def cut_cycles(
             - opt.crossing_weight * _crossings(parts, keys) / keyed
             + opt.pause_weight * _opening_pause(parts, times)
             + opt.parts_weight * math.log(len(parts))
+            + (opt.first_weight if sigs[seq[0]] == start else 0.0)
         )
         return value, start
 

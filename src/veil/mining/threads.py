@@ -28,6 +28,7 @@ class ThreadOptions:
     min_support: int = 3  # a screen seen fewer times is no part of a routine
     max_link_events: int = 12  # a value on more events is a constant (a country), not a link
     max_record_events: int = 40
+    max_link_span: float = 1800.0  # a value met again after this long is a constant, not a link
     min_links: float = 3.0  # shared values (records count a quarter) that tie two screens
     link_share: float = 0.2  # ... and at least this share of the smaller screen's ties
     link_seconds: float = 120.0  # a value passed on later than this is no tie between screens
@@ -67,11 +68,14 @@ def shared_keys(events: Sequence[UIEvent], members: Iterable[int], opt: ThreadOp
             where["v:" + token].append(i)
         if e.record:
             where["r:" + e.record].append(i)
-    return {
-        key: idx
-        for key, idx in where.items()
-        if 2 <= len(idx) <= (opt.max_record_events if key.startswith("r:") else opt.max_link_events)
-    }
+    out = {}
+    for key, idx in where.items():
+        most = opt.max_record_events if key.startswith("r:") else opt.max_link_events
+        if 2 <= len(idx) <= most:
+            stamps = [events[i].timestamp for i in idx]
+            if (max(stamps) - min(stamps)).total_seconds() <= opt.max_link_span:
+                out[key] = idx
+    return out
 
 
 class _Groups:
