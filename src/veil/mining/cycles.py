@@ -32,13 +32,35 @@ class CycleOptions:
     candidates: int = 40  # most frequent steps tried as starts
 
 
-def _split(seq: Sequence[int], sigs: Sequence[Sig], start: Sig) -> list[list[int]]:
+Start = tuple[Sig, Sig | None]  # a first step, and the step that leads into it when there is one
+
+
+def _split(seq: Sequence[int], sigs: Sequence[Sig], start: Start) -> list[list[int]]:
+    """Parts opening at every `start` step, or at its lead-in step right before it."""
+    first, lead = start
     parts: list[list[int]] = [[]]
-    for i in seq:
-        if sigs[i] == start and parts[-1]:
+    for k, i in enumerate(seq):
+        opens = sigs[i] == first and not (lead and k and sigs[seq[k - 1]] == lead)
+        opens = opens or (lead is not None and sigs[i] == lead and k + 1 < len(seq) and sigs[seq[k + 1]] == first)
+        if opens and parts[-1]:
             parts.append([])
         parts[-1].append(i)
     return parts
+
+
+def _leads(seq: Sequence[int], sigs: Sequence[Sig], count: Counter[Sig]) -> dict[Sig, Sig]:
+    """Per step, the step right before it in most of its occurrences (an optional lead-in such as
+    opening the file before going to the form)."""
+    before: dict[Sig, Counter[Sig]] = {}
+    for a, b in zip(seq, seq[1:], strict=False):
+        if sigs[a] != sigs[b]:
+            before.setdefault(sigs[b], Counter())[sigs[a]] += 1
+    out = {}
+    for s, c in before.items():
+        p, n = c.most_common(1)[0]
+        if n >= 0.5 * count[s]:
+            out[s] = p
+    return out
 
 
 def _regularity(parts: list[list[int]], sigs: Sequence[Sig]) -> float:
@@ -108,19 +130,23 @@ def cut_cycles(
         return [list(seq)]
     keyed = max(sum(1 for i in seq if keys.get(i)), 1)
 
-    def score(start: Sig) -> tuple[float, Sig]:
+    leads = _leads(seq, sigs, count)
+    starts: list[Start] = [(s, None) for s in tried] + [(s, leads[s]) for s in tried if s in leads]
+
+    def score(start: Start) -> tuple[float, Start]:
         parts = _split(seq, sigs, start)
         value = (
             _regularity(parts, sigs)
             - opt.crossing_weight * _crossings(parts, keys) / keyed
             + opt.pause_weight * _opening_pause(parts, times)
             + opt.parts_weight * math.log(len(parts))
-            + (opt.first_weight if sigs[seq[0]] == start else 0.0)
+            + (opt.first_weight if sigs[parts[-1][0]] in (sigs[seq[0]],) and sigs[seq[0]] in start else 0.0)
         )
         return value, start
 
-    _best, start = max(score(s) for s in tried)
+    _best, start = max((score(s) for s in starts), key=lambda vs: (vs[0], str(vs[1])))
     parts = _split(seq, sigs, start)
     per_part = [Counter(sigs[i] for i in p) for p in parts]
     once = {s for s in count if Counter(c.get(s, 0) for c in per_part).most_common(1)[0][0] == 1}
-    return [q for p in parts for q in _resplit(p, sigs, times, once)]
+    typical = statistics.median(len(p) for p in parts)
+    return [q for p in parts for q in (_resplit(p, sigs, times, once) if len(p) >= 1.6 * typical else [p])]
