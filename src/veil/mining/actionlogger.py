@@ -171,7 +171,9 @@ def _event(
         target = f"{sheet}!{column}" if sheet else column
         record = f"{book or app} row {int(cell.group(2))}"
     else:
-        label = get("target.name") or get("target.title") or get("target.id") or _label(get("target.innerText"))
+        label = (
+            get("target.name") or get("target.title") or get("target.id") or _label(get("target.innerText"))
+        )
         target = scrub_text(label or sheet)
     if action is Action.NAVIGATE and not target:
         target = url

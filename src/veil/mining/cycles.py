@@ -41,7 +41,9 @@ def _split(seq: Sequence[int], sigs: Sequence[Sig], start: Start) -> list[list[i
     parts: list[list[int]] = [[]]
     for k, i in enumerate(seq):
         opens = sigs[i] == first and not (lead and k and sigs[seq[k - 1]] == lead)
-        opens = opens or (lead is not None and sigs[i] == lead and k + 1 < len(seq) and sigs[seq[k + 1]] == first)
+        opens = opens or (
+            lead is not None and sigs[i] == lead and k + 1 < len(seq) and sigs[seq[k + 1]] == first
+        )
         if opens and parts[-1]:
             parts.append([])
         parts[-1].append(i)
@@ -63,9 +65,13 @@ def _leads(seq: Sequence[int], sigs: Sequence[Sig], count: Counter[Sig]) -> dict
     return out
 
 
-def _regularity(parts: list[list[int]], sigs: Sequence[Sig]) -> float:
+def regularity(parts: Sequence[Sequence[int]], sigs: Sequence[Sig], only: set[Sig] | None = None) -> float:
+    """Share of events (of the steps in `only`, default all) in a part where their step occurs as
+    often as in most parts."""
     counts = [Counter(sigs[i] for i in p) for p in parts]
     steps = {s for c in counts for s in c}
+    if only is not None:
+        steps &= only
     regular = 0
     total = 0
     for s in steps:
@@ -136,11 +142,11 @@ def cut_cycles(
     def score(start: Start) -> tuple[float, Start]:
         parts = _split(seq, sigs, start)
         value = (
-            _regularity(parts, sigs)
+            regularity(parts, sigs)
             - opt.crossing_weight * _crossings(parts, keys) / keyed
             + opt.pause_weight * _opening_pause(parts, times)
             + opt.parts_weight * math.log(len(parts))
-            + (opt.first_weight if sigs[parts[-1][0]] in (sigs[seq[0]],) and sigs[seq[0]] in start else 0.0)
+            + (opt.first_weight if sigs[seq[0]] in start else 0.0)
         )
         return value, start
 

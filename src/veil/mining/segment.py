@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from veil.mining.base import Segmentation, UIEvent
-from veil.mining.cycles import CycleOptions, cut_cycles
+from veil.mining.cycles import CycleOptions, Sig, cut_cycles, regularity
 from veil.mining.threads import ThreadOptions, event_screens, find_threads, shared_keys
 
 
@@ -35,7 +35,9 @@ from veil.mining.threads import ThreadOptions, event_screens, find_threads, shar
 class SegmentOptions:
     session_gap_seconds: float = 1800.0
     min_instances: int = 2  # a thread with fewer instances is noise
-    join_share: float = 99.0  # threads whose instances are linked this often are one type
+    join_loss: float = 0.5  # threads cut together may lose this much regularity and be one task
+    join_parts: float = 2.0  # ... and change their number of instances by at most this factor
+    minor_events: int = 10  # a thread on fewer events joins the thread it sits among
     threads: ThreadOptions = field(default_factory=ThreadOptions)
     cycles: CycleOptions = field(default_factory=CycleOptions)
 
@@ -73,41 +75,93 @@ class _Union:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def _join_threads(
-    parts: list[tuple[int, list[int]]], keys_of: dict[int, tuple[str, ...]], n_threads: int, share: float
-) -> tuple[list[list[int]], list[int]]:
-    """Instances and their type: threads linked through most of their instances are one type,
-    and their linked instances one instance."""
-    holders: dict[str, list[int]] = defaultdict(list)
-    for k, (_t, idx) in enumerate(parts):
-        for key in {key for i in idx for key in keys_of.get(i, ())}:
-            holders[key].append(k)
-    pairs: set[tuple[int, int]] = set()
-    for ks in holders.values():
-        for x in ks:
-            for y in ks:
-                if x < y and parts[x][0] != parts[y][0]:
-                    pairs.add((x, y))
-    per_thread = Counter(t for t, _idx in parts)
-    linked: dict[tuple[int, int], set[int]] = defaultdict(set)
-    for x, y in pairs:
-        a, b = sorted((parts[x][0], parts[y][0]))
-        linked[(a, b)].update((x, y))
-    threads = _Union(n_threads)
-    for (a, b), members in linked.items():
-        small = min(per_thread[a], per_thread[b])
-        in_small = sum(1 for k in members if parts[k][0] == (a if per_thread[a] <= per_thread[b] else b))
-        if in_small >= share * small:
-            threads.join(a, b)
-    instances = _Union(len(parts))
-    for x, y in sorted(pairs):
-        if threads.find(parts[x][0]) == threads.find(parts[y][0]):
-            instances.join(x, y)
-    grouped: dict[int, list[int]] = defaultdict(list)
-    for k, (_t, idx) in enumerate(parts):
-        grouped[instances.find(k)].extend(idx)
-    roots = sorted(grouped)
-    return [sorted(grouped[r]) for r in roots], [threads.find(parts[r][0]) for r in roots]
+@dataclass
+class _Cutter:
+    """Cuts the events of a set of threads into instances, session by session."""
+
+    by_thread: list[dict[int, list[int]]]  # per session: thread -> its events there
+    sigs: list[Sig]
+    times: list[float]
+    keys: dict[int, tuple[str, ...]]
+    opt: CycleOptions
+
+    def cut(self, threads: set[int]) -> list[list[int]]:
+        parts: list[list[int]] = []
+        for session in self.by_thread:
+            seq = sorted(i for t in threads for i in session.get(t, ()))
+            parts.extend(cut_cycles(seq, self.sigs, self.times, self.keys, self.opt))
+        return parts
+
+
+def _minor_into_major(cutter: _Cutter, groups: list[set[int]], minor_events: int) -> list[set[int]]:
+    """A thread seen on only a few events (a rare error path) joins the thread its events sit
+    among most often."""
+    size = Counter({k: 0 for k in range(len(groups))})
+    group_of: dict[int, int] = {}
+    for k, g in enumerate(groups):
+        for t in g:
+            group_of[t] = k
+    order: list[list[tuple[int, int]]] = []
+    for session in cutter.by_thread:
+        seq = sorted((i, group_of[t]) for t, idx in session.items() for i in idx)
+        order.append(seq)
+        size.update(k for _i, k in seq)
+    major = {k for k, n in size.items() if n >= minor_events}
+    if not major:
+        return groups
+    votes: dict[int, Counter[int]] = defaultdict(Counter)
+    for seq in order:
+        for n, (_i, k) in enumerate(seq):
+            if k in major:
+                continue
+            for m in (n - 1, n + 1):
+                if 0 <= m < len(seq) and seq[m][1] in major:
+                    votes[k][seq[m][1]] += 1
+    out = {k: set(g) for k, g in enumerate(groups) if k in major}
+    for k, g in enumerate(groups):
+        if k not in major and votes[k]:
+            out[min(votes[k], key=lambda m: (-votes[k][m], m))] |= g
+    return list(out.values())
+
+
+def _join_threads(cutter: _Cutter, n_threads: int, opt: SegmentOptions) -> list[set[int]]:
+    """Threads that are parts of one task (a form's confirmation page, a login before the work):
+    cut together, each keeps its own regularity and the number of instances stays close, which
+    two different tasks done side by side never do (their steps fall unevenly into the parts)."""
+    groups = _minor_into_major(cutter, [{t} for t in range(n_threads)], opt.minor_events)
+    steps = [{cutter.sigs[i] for s in cutter.by_thread for i in s.get(t, ())} for t in range(n_threads)]
+    cuts: dict[frozenset[int], list[list[int]]] = {}
+
+    def cut(g: set[int]) -> list[list[int]]:
+        key = frozenset(g)
+        if key not in cuts:
+            cuts[key] = cutter.cut(g)
+        return cuts[key]
+
+    def loss(a: set[int], b: set[int]) -> float | None:
+        pa, pb, union = cut(a), cut(b), cut(a | b)
+        ratio = (len(union) / max(len(pa), 1), len(union) / max(len(pb), 1))
+        if not all(1 / opt.join_parts <= r <= opt.join_parts for r in ratio):
+            return None
+        sa = set().union(*(steps[t] for t in a))
+        sb = set().union(*(steps[t] for t in b))
+        return max(
+            regularity(pa, cutter.sigs, sa) - regularity(union, cutter.sigs, sa),
+            regularity(pb, cutter.sigs, sb) - regularity(union, cutter.sigs, sb),
+        )
+
+    while len(groups) > 1:
+        best: tuple[float, int, int] | None = None
+        for x in range(len(groups)):
+            for y in range(x + 1, len(groups)):
+                lost = loss(groups[x], groups[y])
+                if lost is not None and lost <= opt.join_loss and (best is None or lost < best[0]):
+                    best = (lost, x, y)
+        if best is None:
+            break
+        _lost, x, y = best
+        groups = [g for k, g in enumerate(groups) if k not in (x, y)] + [groups[x] | groups[y]]
+    return groups
 
 
 def segment(events: Sequence[UIEvent], opt: SegmentOptions | None = None) -> Segmentation:
@@ -125,15 +179,20 @@ def segment(events: Sequence[UIEvent], opt: SegmentOptions | None = None) -> Seg
         for i in idx:
             keys_of[i].append(key)
     keys = {i: tuple(k) for i, k in keys_of.items()}
-    parts: list[tuple[int, list[int]]] = []
+    by_thread: list[dict[int, list[int]]] = []
     for seq in sessions:
-        by_thread: dict[int, list[int]] = defaultdict(list)
+        here: dict[int, list[int]] = defaultdict(list)
         for i in seq:
             if screen[i] in thread_of:
-                by_thread[thread_of[screen[i]]].append(i)
-        for thread in sorted(by_thread):
-            parts.extend((thread, p) for p in cut_cycles(by_thread[thread], sigs, times, keys, opt.cycles))
-    cases, types = _join_threads(parts, keys, max(thread_of.values(), default=-1) + 1, opt.join_share)
+                here[thread_of[screen[i]]].append(i)
+        by_thread.append(here)
+    cutter = _Cutter(by_thread, sigs, times, keys, opt.cycles)
+    cases: list[list[int]] = []
+    types: list[int] = []
+    for number, group in enumerate(_join_threads(cutter, max(thread_of.values(), default=-1) + 1, opt)):
+        for part in cutter.cut(group):
+            cases.append(part)
+            types.append(number)
     return _assign(len(events), cases, types, opt.min_instances)
 
 

@@ -58,7 +58,9 @@ def event_screens(events: Sequence[UIEvent], seqs: Iterable[Sequence[int]]) -> d
     return out
 
 
-def shared_keys(events: Sequence[UIEvent], members: Iterable[int], opt: ThreadOptions) -> dict[str, list[int]]:
+def shared_keys(
+    events: Sequence[UIEvent], members: Iterable[int], opt: ThreadOptions
+) -> dict[str, list[int]]:
     """Value pseudonyms and records carried by a few events each: the keys that link events of
     one task instance (a value on many events is a constant, shared by every instance)."""
     where: dict[str, list[int]] = defaultdict(list)
