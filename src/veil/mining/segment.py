@@ -38,6 +38,7 @@ class SegmentOptions:
     join_loss: float = 0.5  # threads cut together may lose this much regularity and be one task
     join_parts: float = 2.0  # ... and change their number of instances by at most this factor
     minor_events: int = 10  # a thread on fewer events joins the thread it sits among
+    join_sample: int = 20_000  # events the joining of threads looks at
     threads: ThreadOptions = field(default_factory=ThreadOptions)
     cycles: CycleOptions = field(default_factory=CycleOptions)
 
@@ -92,6 +93,19 @@ class _Cutter:
             parts.extend(cut_cycles(seq, self.sigs, self.times, self.keys, self.opt))
         return parts
 
+    def sample(self, budget: int) -> _Cutter:
+        """The same cutter on the first `budget` events (structure shows long before the end)."""
+        kept: list[dict[int, list[int]]] = []
+        left = budget
+        for session in self.by_thread:
+            if left <= 0:
+                break
+            limit = sorted(i for idx in session.values() for i in idx)[:left]
+            last = limit[-1] if limit else -1
+            kept.append({t: [i for i in idx if i <= last] for t, idx in session.items()})
+            left -= len(limit)
+        return _Cutter(kept, self.sigs, self.times, self.keys, self.opt)
+
 
 def _minor_into_major(cutter: _Cutter, groups: list[set[int]], minor_events: int) -> list[set[int]]:
     """A thread seen on only a few events (a rare error path) joins the thread its events sit
@@ -128,6 +142,7 @@ def _join_threads(cutter: _Cutter, n_threads: int, opt: SegmentOptions) -> list[
     """Threads that are parts of one task (a form's confirmation page, a login before the work):
     cut together, each keeps its own regularity and the number of instances stays close, which
     two different tasks done side by side never do (their steps fall unevenly into the parts)."""
+    cutter = cutter.sample(opt.join_sample)
     groups = _minor_into_major(cutter, [{t} for t in range(n_threads)], opt.minor_events)
     steps = [{cutter.sigs[i] for s in cutter.by_thread for i in s.get(t, ())} for t in range(n_threads)]
     cuts: dict[frozenset[int], list[list[int]]] = {}
