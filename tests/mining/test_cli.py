@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from pathlib import Path
 
@@ -41,7 +43,7 @@ def test_outputs_hold_no_raw_value_and_no_person(
         assert leaked == [], name
     html = files["report.html"]
     # No per-person figure: user ids appear nowhere in the report.
-    users = {line.split(",")[4] for line in files["events.csv"].splitlines()[1:]}
+    users = {row["user"] for row in csv.DictReader(io.StringIO(files["events.csv"]))}
     assert users and not any(u in html for u in users)
     assert html.lower().count("idle") == 1  # only the statement that idle time is not scored
     assert summary.candidates and summary.candidates[0].name in html

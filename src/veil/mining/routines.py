@@ -31,28 +31,47 @@ class RoutineOptions:
     top: int = 10
 
 
+IDLE_SECONDS = 300.0  # a longer gap before an event is time away, not time on the task
+
+
 @dataclass(frozen=True, slots=True)
 class Instance:
     case: str
     type_id: int
     events: tuple[UIEvent, ...]  # noise excluded, in time order
+    seconds: float  # working time: the time before each of its events, since the person's previous
 
-    @property
-    def seconds(self) -> float:
-        return (self.events[-1].timestamp - self.events[0].timestamp).total_seconds()
+
+def working_seconds(events: Sequence[UIEvent]) -> list[float]:
+    """Per event, the time since the same person's previous event (any task), capped at
+    `IDLE_SECONDS`: summed over an instance it is the time spent on it, even when other tasks
+    were done in between (their time goes to them)."""
+    out = [0.0] * len(events)
+    last: dict[str, float] = {}
+    for i in sorted(range(len(events)), key=lambda i: (events[i].user, events[i].timestamp)):
+        e = events[i]
+        t = e.timestamp.timestamp()
+        if e.user in last:
+            out[i] = min(max(t - last[e.user], 0.0), IDLE_SECONDS)
+        last[e.user] = t
+    return out
 
 
 def instances(events: Sequence[UIEvent], seg: Segmentation) -> list[Instance]:
-    by_case: dict[str, list[UIEvent]] = defaultdict(list)
+    dwell = working_seconds(events)
+    by_case: dict[str, list[int]] = defaultdict(list)
     type_of: dict[str, int] = {}
-    for e, case, ty, noisy in zip(events, seg.cases, seg.types, seg.noise, strict=True):
+    for i, (case, ty, noisy) in enumerate(zip(seg.cases, seg.types, seg.noise, strict=True)):
         if case and not noisy:
-            by_case[case].append(e)
+            by_case[case].append(i)
             type_of[case] = ty
-    return [
-        Instance(case, type_of[case], tuple(sorted(evs, key=lambda e: e.timestamp)))
-        for case, evs in by_case.items()
-    ]
+    out = []
+    for case, idx in by_case.items():
+        idx.sort(key=lambda i: events[i].timestamp)
+        # The first event's own lead time belongs to whatever came before the task.
+        seconds = sum(dwell[i] for i in idx[1:])
+        out.append(Instance(case, type_of[case], tuple(events[i] for i in idx), seconds))
+    return out
 
 
 def observed_workdays(events: Sequence[UIEvent]) -> int:

@@ -21,6 +21,7 @@ same cases.
 
 from __future__ import annotations
 
+import statistics
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -34,9 +35,10 @@ from veil.mining.threads import ThreadOptions, event_screens, find_threads, shar
 @dataclass(frozen=True, slots=True)
 class SegmentOptions:
     session_gap_seconds: float = 1800.0
-    min_instances: int = 2  # a thread with fewer instances is noise
-    join_loss: float = 0.5  # threads cut together may lose this much regularity and be one task
-    join_parts: float = 2.0  # ... and change their number of instances by at most this factor
+    min_instances: int = 2  # a type with fewer instances is noise
+    min_steps: int = 2  # ... and so is one whose instances are mostly single events
+    join_loss: float = 0.15  # threads cut together may lose this much regularity and be one task
+    join_parts: float = 1.1  # ... and have (nearly) no more instances than the larger alone
     minor_events: int = 10  # a thread on fewer events joins the thread it sits among
     join_sample: int = 20_000  # events the joining of threads looks at
     threads: ThreadOptions = field(default_factory=ThreadOptions)
@@ -155,9 +157,8 @@ def _join_threads(cutter: _Cutter, n_threads: int, opt: SegmentOptions) -> list[
 
     def loss(a: set[int], b: set[int]) -> float | None:
         pa, pb, union = cut(a), cut(b), cut(a | b)
-        ratio = (len(union) / max(len(pa), 1), len(union) / max(len(pb), 1))
-        if not all(1 / opt.join_parts <= r <= opt.join_parts for r in ratio):
-            return None
+        if len(union) > opt.join_parts * max(len(pa), len(pb), 1):
+            return None  # two tasks side by side: their instances add up
         sa = set().union(*(steps[t] for t in a))
         sb = set().union(*(steps[t] for t in b))
         return max(
@@ -205,9 +206,11 @@ def segment(events: Sequence[UIEvent], opt: SegmentOptions | None = None) -> Seg
     cases: list[list[int]] = []
     types: list[int] = []
     for number, group in enumerate(_join_threads(cutter, max(thread_of.values(), default=-1) + 1, opt)):
-        for part in cutter.cut(group):
-            cases.append(part)
-            types.append(number)
+        parts = cutter.cut(group)
+        if statistics.median(len(p) for p in parts) < opt.min_steps:
+            continue  # single events scattered in time: unrelated work, not a routine
+        cases.extend(parts)
+        types.extend([number] * len(parts))
     return _assign(len(events), cases, types, opt.min_instances)
 
 
