@@ -140,8 +140,10 @@ def _row(name: str, scores: list[Score]) -> dict[str, object]:
 
 
 def print_table(rows: list[dict[str, object]]) -> None:
-    print("| stream kind | streams | Veil ARI min / mean | Veil type F1 min / mean "
-          "| fixed chunks ARI mean | pause > 5 s ARI mean | Veil events/s |")
+    print(
+        "| stream kind | streams | Veil ARI min / mean | Veil type F1 min / mean "
+        "| fixed chunks ARI mean | pause > 5 s ARI mean | Veil events/s |"
+    )
     print("|---|---|---|---|---|---|---|")
     for r in rows:
         ari, f1 = r["ari"], r["f1"]

@@ -13,6 +13,7 @@ pause the person took before it in the log; a switch between open instances take
 
 from __future__ import annotations
 
+import itertools
 import random
 import zlib
 from collections.abc import Sequence
@@ -86,14 +87,15 @@ def instances_of(name: str) -> tuple[Instance, ...]:
     frame = _log(name)
     out = []
     last_end: float | None = None
-    for key, group in frame.groupby("idx", sort=False):
-        group = group.sort_values("_time", kind="stable")
+    for key, unsorted in frame.groupby("idx", sort=False):
+        group = unsorted.sort_values("_time", kind="stable")
         times = [t.timestamp() for t in group["_time"]]
         # The pause before an instance is the one the person took in the log (3-40 s if unknown).
         before = times[0] - last_end if last_end is not None else -1.0
         last_end = times[-1]
-        pause = before if 1.0 <= before <= _MAX_GAP else 3.0 + 37.0 * (zlib.crc32(str(key).encode()) % 1000) / 1000
-        gaps = [pause] + [min(max(b - a, 0.05), _MAX_GAP) for a, b in zip(times, times[1:], strict=False)]
+        unknown = 3.0 + 37.0 * (zlib.crc32(str(key).encode()) % 1000) / 1000
+        pause = before if 1.0 <= before <= _MAX_GAP else unknown
+        gaps = [pause] + [min(max(b - a, 0.05), _MAX_GAP) for a, b in itertools.pairwise(times)]
         rows = tuple(_clean({str(k): str(v) for k, v in r.items()}) for r in group.to_dict("records"))
         out.append(Instance(name, f"{name}#{key}", rows, tuple(gaps)))
     return tuple(out)
@@ -135,7 +137,7 @@ def _interleaved(
     open_: dict[int, tuple[Instance, int]] = {}
     out: list[tuple[Instance, int, float]] = []
     last = -1
-    while queues and any(queues) or open_:
+    while (queues and any(queues)) or open_:
         for t, q in enumerate(queues):
             if t not in open_ and q:
                 open_[t] = (q.pop(), 0)
@@ -181,8 +183,8 @@ def build(spec: StreamSpec, start: datetime | None = None) -> Stream:
     merged.sort(key=lambda m: m[0])
     rows, tasks, keys = [], [], []
     last = -1.0
-    for t, row, task, key in merged:
-        t = max(t, last + 0.002)  # strictly increasing: the importer's time sort keeps this order
+    for at, row, task, key in merged:
+        t = max(at, last + 0.002)  # strictly increasing: the importer's time sort keeps this order
         last = t
         stamp = clock0 + timedelta(seconds=t)
         rows.append({**row, "timeStamp": stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")})

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -127,17 +127,34 @@ def _minor_into_major(cutter: _Cutter, groups: list[set[int]], minor_events: int
         return groups
     votes: dict[int, Counter[int]] = defaultdict(Counter)
     for seq in order:
-        for n, (_i, k) in enumerate(seq):
-            if k in major:
-                continue
-            for m in (n - 1, n + 1):
-                if 0 <= m < len(seq) and seq[m][1] in major:
-                    votes[k][seq[m][1]] += 1
+        kinds = [k for _i, k in seq]
+        before = _nearest(kinds, major, range(len(kinds)))
+        after = _nearest(kinds, major, range(len(kinds) - 1, -1, -1))
+        for n, k in enumerate(kinds):
+            # Only inside another thread's work (the same thread just before and after) is a
+            # rare step a variant of it; at a boundary it is unrelated work.
+            if k not in major and before[n] is not None and before[n] == after[n]:
+                votes[k][before[n]] += 1
     out = {k: set(g) for k, g in enumerate(groups) if k in major}
     for k, g in enumerate(groups):
-        if k not in major and votes[k]:
-            out[min(votes[k], key=lambda m: (-votes[k][m], m))] |= g
+        if k not in major:
+            best = min(votes[k], key=lambda m: (-votes[k][m], m), default=None)
+            if best is not None and votes[k][best] >= 0.5 * size[k]:
+                out[best] |= g
+            else:
+                out[k] = set(g)
     return list(out.values())
+
+
+def _nearest(kinds: list[int], major: set[int], walk: Iterable[int]) -> list[int | None]:
+    """Per position, the nearest major group strictly before it in the order walked."""
+    out: list[int | None] = [None] * len(kinds)
+    last: int | None = None
+    for n in walk:
+        out[n] = last
+        if kinds[n] in major:
+            last = kinds[n]
+    return out
 
 
 def _join_threads(cutter: _Cutter, n_threads: int, opt: SegmentOptions) -> list[set[int]]:

@@ -16,6 +16,7 @@ screen; `cycles` then finds two starts.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -111,7 +112,7 @@ def _value_ties(
         w = 1.0 if key.startswith("v:") else 0.25
         order = sorted(idx, key=lambda i: events[i].timestamp)
         pairs = set()
-        for a, b in zip(order, order[1:], strict=False):
+        for a, b in itertools.pairwise(order):
             sa, sb = screen[a], screen[b]
             near = (events[b].timestamp - events[a].timestamp).total_seconds() <= opt.link_seconds
             if near and sa != sb and sa in frequent and sb in frequent:
@@ -126,7 +127,7 @@ def _value_ties(
 def _adjacency(seqs: Sequence[Sequence[int]], screen: dict[int, str]) -> Counter[tuple[str, str]]:
     co: Counter[tuple[str, str]] = Counter()
     for seq in seqs:
-        for a, b in zip(seq, seq[1:], strict=False):
+        for a, b in itertools.pairwise(seq):
             sa, sb = screen[a], screen[b]
             if sa != sb:
                 co[(sa, sb) if sa < sb else (sb, sa)] += 1
