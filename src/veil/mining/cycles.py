@@ -49,6 +49,7 @@ class _Thread:
     key_id: np.ndarray
     key_first: np.ndarray  # per key number, its first pair
     keyed: int  # events with at least one key
+    forced: np.ndarray  # where a session begins: a part opens whatever the start
 
     def opens(self, start: Start) -> np.ndarray:
         first, lead = start
@@ -62,6 +63,7 @@ class _Thread:
             out = (is_first & ~prev_lead) | ((ids == lead) & next_first)
         else:
             out = is_first.copy()
+        out |= self.forced
         out[0] = False
         return out
 
@@ -74,16 +76,23 @@ class _Thread:
         return flat.reshape(n_parts, self.n_steps)
 
 
+def _modes(table: np.ndarray) -> np.ndarray:
+    """Per column, its most frequent value (the smallest on a tie)."""
+    n_cols = table.shape[1]
+    top = int(table.max()) + 1
+    flat = np.bincount((table * n_cols + np.arange(n_cols)[None, :]).ravel(), minlength=top * n_cols)
+    return np.asarray(flat.reshape(top, n_cols).argmax(axis=0))
+
+
 def _regular_share(table: np.ndarray, columns: np.ndarray | None = None) -> float:
     """Share of events in a part where their step occurs as often as in most parts."""
     if columns is not None:
         table = table[:, columns]
-    if table.size == 0 or table.sum() == 0:
+    total = int(table.sum()) if table.size else 0
+    if total == 0:
         return 0.0
-    top = int(table.max())
-    histogram = np.stack([(table == v).sum(axis=0) for v in range(top + 1)])
-    mode = histogram.argmax(axis=0)
-    return float((table * (table == mode[None, :])).sum() / table.sum())
+    mode = _modes(table)
+    return float((table * (table == mode[None, :])).sum() / total)
 
 
 def regularity(parts: Sequence[Sequence[int]], sigs: Sequence[Sig], only: set[Sig] | None = None) -> float:
@@ -154,13 +163,25 @@ def _resplit(part: list[int], sigs: Sequence[Sig], times: Sequence[float], once:
 
 
 def _thread(
-    seq: Sequence[int], sigs: Sequence[Sig], times: Sequence[float], keys: dict[int, tuple[str, ...]]
+    seqs: Sequence[Sequence[int]],
+    sigs: Sequence[Sig],
+    times: Sequence[float],
+    keys: dict[int, tuple[str, ...]],
 ) -> tuple[_Thread, list[Sig]]:
+    """The sequences one after another, each opening a part of its own."""
+    seq = [i for s in seqs for i in s]
+    forced = np.zeros(len(seq), dtype=bool)
+    at = 0
+    for s in seqs:
+        if s:
+            forced[at] = True
+        at += len(s)
     number: dict[Sig, int] = {}
     ids = np.array([number.setdefault(sigs[i], len(number)) for i in seq], dtype=np.int64)
     stamps = np.array([times[i] for i in seq])
     gaps = np.zeros(len(seq))
     gaps[1:] = np.log1p(np.maximum(np.diff(stamps), 0.0))
+    gaps[forced] = 0.0
     key_number: dict[str, int] = {}
     pos, kid = [], []
     for k, i in enumerate(seq):
@@ -171,8 +192,81 @@ def _thread(
     _unique, first = np.unique(key_id, return_index=True)
     key_first = np.zeros(len(key_number), dtype=np.int64)
     key_first[key_id[first]] = first
-    thread = _Thread(ids, len(number), gaps, np.array(pos, dtype=np.int64), key_id, key_first, len(set(pos)))
+    thread = _Thread(
+        ids, len(number), gaps, np.array(pos, dtype=np.int64), key_id, key_first, len(set(pos)), forced
+    )
     return thread, list(number)
+
+
+@dataclass(frozen=True, slots=True)
+class StartRule:
+    """How a task type's instances open, learnt once and applied to every session."""
+
+    first: Sig | None  # None: no cycle; each session is one instance
+    lead: Sig | None = None  # the step that leads into `first` when right before it
+    once: frozenset[Sig] = frozenset()  # steps seen once in most instances
+    typical: float = 0.0  # median instance length in events
+
+
+def learn_start(
+    seqs: Sequence[Sequence[int]],
+    sigs: Sequence[Sig],
+    times: Sequence[float],
+    keys: dict[int, tuple[str, ...]],
+    opt: CycleOptions | None = None,
+) -> StartRule:
+    """The best-scoring first step over the sessions of one thread (see the module docstring)."""
+    opt = opt or CycleOptions()
+    if sum(len(s) for s in seqs) < 2:
+        return StartRule(None)
+    thread, steps = _thread(seqs, sigs, times, keys)
+    count = np.bincount(thread.ids, minlength=thread.n_steps)
+    tried = [int(s) for s in np.argsort(-count, kind="stable")[: opt.candidates] if count[s] >= 2]
+    if not tried:
+        return StartRule(None)
+    leads = _leads(thread.ids, count, opt.lead_share)
+    starts: list[Start] = [(s, -1) for s in tried] + [(s, leads[s]) for s in tried if s in leads]
+    best = max(starts, key=lambda st: (_score(thread, st, opt), -st[0], -st[1]))
+    part = thread.parts_of(thread.opens(best))
+    table = thread.counts(part)
+    modes = _modes(table)
+    sizes = np.bincount(part)
+    return StartRule(
+        first=steps[best[0]],
+        lead=steps[best[1]] if best[1] >= 0 else None,
+        once=frozenset(steps[j] for j in range(thread.n_steps) if modes[j] == 1),
+        typical=float(np.median(sizes)),
+    )
+
+
+def apply_start(
+    seq: Sequence[int],
+    sigs: Sequence[Sig],
+    times: Sequence[float],
+    rule: StartRule,
+    opt: CycleOptions | None = None,
+) -> list[list[int]]:
+    """Instances of one session of a thread, cut by `rule`."""
+    opt = opt or CycleOptions()
+    if not seq:
+        return []
+    if rule.first is None:
+        return [list(seq)]
+    parts: list[list[int]] = [[]]
+    n = len(seq)
+    for k, i in enumerate(seq):
+        s = sigs[i]
+        opens = s == rule.first and not (rule.lead and k and sigs[seq[k - 1]] == rule.lead)
+        opens = opens or (
+            rule.lead is not None and s == rule.lead and k + 1 < n and sigs[seq[k + 1]] == rule.first
+        )
+        if opens and parts[-1]:
+            parts.append([])
+        parts[-1].append(i)
+    out: list[list[int]] = []
+    for p in parts:
+        out.extend(_resplit(p, sigs, times, set(rule.once)) if len(p) >= opt.overlong * rule.typical else [p])
+    return out
 
 
 def cut_cycles(
@@ -183,26 +277,4 @@ def cut_cycles(
     opt: CycleOptions | None = None,
 ) -> list[list[int]]:
     """Instances of one thread (see the module docstring); `keys` are each event's linking keys."""
-    opt = opt or CycleOptions()
-    if len(seq) < 2:
-        return [list(seq)] if seq else []
-    thread, steps = _thread(seq, sigs, times, keys)
-    count = np.bincount(thread.ids, minlength=thread.n_steps)
-    tried = [int(s) for s in np.argsort(-count, kind="stable")[: opt.candidates] if count[s] >= 2]
-    if not tried:
-        return [list(seq)]
-    leads = _leads(thread.ids, count, opt.lead_share)
-    starts: list[Start] = [(s, -1) for s in tried] + [(s, leads[s]) for s in tried if s in leads]
-    best = max(starts, key=lambda st: (_score(thread, st, opt), -st[0], -st[1]))
-    part = thread.parts_of(thread.opens(best))
-    bounds = np.flatnonzero(np.diff(part)) + 1
-    parts = [list(p) for p in np.split(np.asarray(seq), bounds)]
-    parts = [[int(i) for i in p] for p in parts]
-    table = thread.counts(part)
-    modes = [int(np.bincount(table[:, j]).argmax()) for j in range(thread.n_steps)]
-    once = {steps[j] for j in range(thread.n_steps) if modes[j] == 1}
-    typical = float(np.median([len(p) for p in parts]))
-    out: list[list[int]] = []
-    for p in parts:
-        out.extend(_resplit(p, sigs, times, once) if len(p) >= opt.overlong * typical else [p])
-    return out
+    return apply_start(seq, sigs, times, learn_start([seq], sigs, times, keys, opt), opt)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from veil.mining.base import Segmentation, UIEvent
-from veil.mining.cycles import CycleOptions, Sig, cut_cycles, regularity
+from veil.mining.cycles import CycleOptions, Sig, StartRule, apply_start, learn_start, regularity
 from veil.mining.threads import ThreadOptions, event_screens, find_threads, shared_keys
 
 
@@ -80,20 +80,36 @@ class _Union:
 
 @dataclass
 class _Cutter:
-    """Cuts the events of a set of threads into instances, session by session."""
+    """Cuts the events of a set of threads into instances: the start is learnt once over a
+    sample of the sessions, then every session is cut by it."""
 
     by_thread: list[dict[int, list[int]]]  # per session: thread -> its events there
     sigs: list[Sig]
     times: list[float]
     keys: dict[int, tuple[str, ...]]
     opt: CycleOptions
+    sample_events: int = 20_000
+
+    def sessions(self, threads: set[int]) -> list[list[int]]:
+        return [sorted(i for t in threads for i in s.get(t, ())) for s in self.by_thread]
+
+    def rule(self, threads: set[int]) -> StartRule:
+        sample: list[list[int]] = []
+        left = self.sample_events
+        for seq in self.sessions(threads):
+            if left <= 0:
+                break
+            sample.append(seq[:left])
+            left -= len(sample[-1])
+        return learn_start(sample, self.sigs, self.times, self.keys, self.opt)
 
     def cut(self, threads: set[int]) -> list[list[int]]:
-        parts: list[list[int]] = []
-        for session in self.by_thread:
-            seq = sorted(i for t in threads for i in session.get(t, ()))
-            parts.extend(cut_cycles(seq, self.sigs, self.times, self.keys, self.opt))
-        return parts
+        rule = self.rule(threads)
+        return [
+            p
+            for seq in self.sessions(threads)
+            for p in apply_start(seq, self.sigs, self.times, rule, self.opt)
+        ]
 
     def sample(self, budget: int) -> _Cutter:
         """The same cutter on the first `budget` events (structure shows long before the end)."""
@@ -106,7 +122,7 @@ class _Cutter:
             last = limit[-1] if limit else -1
             kept.append({t: [i for i in idx if i <= last] for t, idx in session.items()})
             left -= len(limit)
-        return _Cutter(kept, self.sigs, self.times, self.keys, self.opt)
+        return _Cutter(kept, self.sigs, self.times, self.keys, self.opt, self.sample_events)
 
 
 def _minor_into_major(cutter: _Cutter, groups: list[set[int]], minor_events: int) -> list[set[int]]:
@@ -172,7 +188,15 @@ def _join_threads(cutter: _Cutter, n_threads: int, opt: SegmentOptions) -> list[
             cuts[key] = cutter.cut(g)
         return cuts[key]
 
+    losses: dict[frozenset[frozenset[int]], float | None] = {}
+
     def loss(a: set[int], b: set[int]) -> float | None:
+        key = frozenset((frozenset(a), frozenset(b)))
+        if key not in losses:
+            losses[key] = _loss(a, b)
+        return losses[key]
+
+    def _loss(a: set[int], b: set[int]) -> float | None:
         pa, pb, union = cut(a), cut(b), cut(a | b)
         if len(union) > opt.join_parts * max(len(pa), len(pb), 1):
             return None  # two tasks side by side: their instances add up
