@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from veil.mining.base import Action, Candidate, Segmentation, Step, UIEvent, Variant
+from veil.mining.naming import name_types
 
 WEEKS_PER_MONTH = 52 / 12
 WORKDAYS_PER_WEEK = 5
@@ -140,12 +141,7 @@ def _score(insts: list[Instance], per_week: float, decisions: int) -> tuple[tupl
     )
 
 
-def _name(steps: tuple[Step, ...], apps: tuple[str, ...]) -> str:
-    first, last = steps[0], steps[-1]
-    return f"{first.target} → {last.target} ({', '.join(apps)})"
-
-
-def _candidate(type_id: int, insts: list[Instance], days: int) -> Candidate:
+def _candidate(type_id: int, name: str, insts: list[Instance], days: int) -> Candidate:
     counts: dict[tuple[str, str, str], Counter[str]] = defaultdict(Counter)
     for i in insts:
         for e in i.events:
@@ -168,7 +164,7 @@ def _candidate(type_id: int, insts: list[Instance], days: int) -> Candidate:
     apps = tuple(a for a, _n in Counter(e.app for i in insts for e in i.events).most_common() if a)
     return Candidate(
         type_id=type_id,
-        name=_name(variants[0].steps, apps),
+        name=name,
         steps=variants[0].steps,
         variants=variants,
         instances=len(insts),
@@ -194,10 +190,11 @@ def rank_candidates(
         if inst.type_id >= 0:
             by_type[inst.type_id].append(inst)
     days = observed_workdays(events)
-    out = []
-    for type_id, insts in by_type.items():
-        usable = [i for i in insts if len(i.events) >= opt.min_steps]
-        if len(usable) >= opt.min_instances:
-            out.append(_candidate(type_id, usable, days))
+    usable = {
+        t: [i for i in insts if len(i.events) >= opt.min_steps] for t, insts in sorted(by_type.items())
+    }
+    usable = {t: insts for t, insts in usable.items() if len(insts) >= opt.min_instances}
+    names = name_types({t: [e for i in insts for e in i.events] for t, insts in usable.items()})
+    out = [_candidate(t, names[t], insts, days) for t, insts in usable.items()]
     out.sort(key=lambda c: (-c.hours_saved_per_month, -c.instances, c.type_id))
     return out[: opt.top]

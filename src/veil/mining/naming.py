@@ -1,0 +1,90 @@
+"""Names for task types that a person can read: where the work happens and what makes it this
+task and not another.
+
+A name lists the applications in the order the task visits them, each with its document or page
+(workbook, host and page), then the targets that are most distinctive of the type: frequent in
+it, rare in the other types (a "paste" or a "Submit" every task has says nothing). Example:
+"Excel reimbursement.xlsx → Chrome form.jotform.com: q3_name[first], q6_studentId, q4_email, …".
+Names are never empty and never repeat: a clash takes more targets, then a number.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+
+from veil.mining.base import UIEvent
+from veil.mining.scrub import PLACEHOLDER
+
+SHOWN_TARGETS = 3
+_MAX_PLACE = 40
+
+
+def _place(e: UIEvent) -> str:
+    """The document or page an event is on, as short as it stays telling."""
+    if e.url:
+        rest = e.url.split("://", 1)[-1]
+        parts = [p for p in rest.split("/") if p and not PLACEHOLDER.match(p)]
+        host = parts[0] if parts else ""
+        page = parts[-1] if len(parts) > 1 else ""
+        text = f"{host}/{page}" if page and len(host) + len(page) < _MAX_PLACE else host
+        return text
+    return e.window if e.window and e.window != e.app else ""
+
+
+def _route(events: Sequence[UIEvent]) -> list[str]:
+    """Applications (with their main place) in the order the task first visits them."""
+    places: dict[str, Counter[str]] = {}
+    for e in events:
+        if e.app:
+            places.setdefault(e.app, Counter())[_place(e)] += 1
+    out = []
+    for app, counts in places.items():
+        place = next((p for p, _n in counts.most_common() if p), "")
+        out.append(f"{app} {place}".strip())
+    return out
+
+
+def _distinctive(type_id: int, counts: Mapping[int, Counter[str]], order: Sequence[str]) -> list[str]:
+    mine = counts[type_id]
+    elsewhere: Counter[str] = Counter()
+    for other, c in counts.items():
+        if other != type_id:
+            elsewhere.update(c)
+    total = max(sum(mine.values()), 1)
+
+    def score(t: str) -> float:
+        return mine[t] / total / (1 + elsewhere[t])
+
+    ranked = sorted(mine, key=lambda t: (-score(t), order.index(t) if t in order else len(order), t))
+    return ranked
+
+
+def name_types(events_of: Mapping[int, Sequence[UIEvent]]) -> dict[int, str]:
+    """A readable, unique name per task type from the events of its instances."""
+    counts: dict[int, Counter[str]] = {}
+    orders: dict[int, list[str]] = {}
+    for type_id, events in events_of.items():
+        targets = [e.target for e in events if e.target and not PLACEHOLDER.match(e.target)]
+        counts[type_id] = Counter(targets)
+        orders[type_id] = list(dict.fromkeys(targets))
+    names: dict[int, str] = {}
+    taken: set[str] = set()
+    for type_id in sorted(events_of):
+        route = " → ".join(_route(events_of[type_id])) or "task"
+        ranked = _distinctive(type_id, counts, orders[type_id])
+        shown = SHOWN_TARGETS
+        while True:
+            picked = sorted(ranked[:shown], key=orders[type_id].index)
+            more = ", …" if len(ranked) > shown else ""
+            name = f"{route}: {', '.join(picked)}{more}" if picked else route
+            if name not in taken or shown >= len(ranked):
+                break
+            shown += 1
+        base, k = name, 2
+        while name in taken:
+            name = f"{base} ({k})"
+            k += 1
+        taken.add(name)
+        names[type_id] = name
+    return names
