@@ -119,15 +119,114 @@ def events_from_frame(
     if frame.empty:
         raise InputError(f"{name}: the UI log has no events")
     stamps = _timestamps(frame["timeStamp"], name)
-    pseudo = users or UserIds()
-    extras = [str(c) for c in frame.columns if c not in KNOWN]
-    link = linker or default_linker()
+    # Missing cells (NaN, None) are empty; everything else is read as the text it holds.
+    columns = {
+        str(c): ["" if v is None or (isinstance(v, float) and v != v) else str(v) for v in frame[c].tolist()]
+        for c in frame.columns
+    }
+    extras = _extras(columns, len(frame))
+    builder = _Builder(users or UserIds(), linker or default_linker(), name)
+    blank = [""] * len(frame)
+    rows = zip(*(columns.get(c, blank) for c in KNOWN), strict=True)
     events = [
-        _event({str(k): str(v) for k, v in row.items()}, stamp, pseudo, extras, name, link)
-        for row, stamp in zip(frame.to_dict("records"), stamps, strict=True)
+        builder.event(dict(zip(KNOWN, row, strict=True)), stamp, extra)
+        for row, stamp, extra in zip(rows, stamps, extras, strict=True)
     ]
     events.sort(key=lambda e: e.timestamp)
     return events
+
+
+def _extras(columns: dict[str, list[str]], n: int) -> list[tuple[tuple[str, str], ...]]:
+    """Per row, its non-empty unknown columns, scrubbed (each distinct cell once)."""
+    cells: list[list[tuple[str, str]]] = [[] for _ in range(n)]
+    scrubbed: dict[str, str] = {}
+    for column, values in columns.items():
+        if column in KNOWN:
+            continue
+        for k, v in enumerate(values):
+            if v:
+                if v not in scrubbed:
+                    scrubbed[v] = scrub_text(v)
+                cells[k].append((column, scrubbed[v]))
+    return [tuple(c) for c in cells]
+
+
+class _Builder:
+    """Turns rows into events; every distinct label, URL and event type is scrubbed once."""
+
+    def __init__(self, users: Callable[[str], str], linker: Linker, source: str) -> None:
+        self.users, self.linker, self.source = users, linker, source
+        self._text: dict[str, str] = {}
+        self._url: dict[str, str] = {}
+        self._action: dict[str, Action] = {}
+        self._type: dict[str, str] = {}
+        # Pseudonyms of the values seen in this file; dropped with the builder after the import.
+        self._links: dict[tuple[str, str], tuple[str, ...]] = {}
+
+    def text(self, v: str) -> str:
+        if v not in self._text:
+            self._text[v] = scrub_text(v)
+        return self._text[v]
+
+    def url(self, v: str) -> str:
+        if v not in self._url:
+            self._url[v] = scrub_url(v)
+        return self._url[v]
+
+    def links(self, content: str, value: str) -> tuple[str, ...]:
+        key = (content, value)
+        if key not in self._links:
+            self._links[key] = self.linker(content, value)
+        return self._links[key]
+
+    def event(self, row: dict[str, str], stamp: datetime, extra: tuple[tuple[str, str], ...]) -> UIEvent:
+        kind = row["eventType"]
+        if kind not in self._action:
+            self._action[kind] = action_of(kind)
+        action = self._action[kind]
+        url = self.url(row["url"] or row["target.href"])
+        app = self.text(row["targetApp"]) or (url.split("/")[2] if url.count("/") >= 2 else "")
+        book, sheet = self.text(row["target.workbookName"]), self.text(row["target.sheetName"])
+        cell = _CELL.match(row["target.id"].strip())
+        record = ""
+        if cell and (book or sheet or not url):
+            # A cell's column is the step; its row is the record, not part of the step.
+            column = f"{cell.group(1)}:{cell.group(3)}" if cell.group(3) else cell.group(1)
+            target = f"{sheet}!{column}" if sheet else column
+            record = f"{book or app} row {int(cell.group(2))}"
+        else:
+            label = (
+                row["target.name"]
+                or row["target.title"]
+                or row["target.id"]
+                or _label(row["target.innerText"])
+            )
+            target = self.text(label or sheet)
+        if action is Action.NAVIGATE and not target:
+            target = url
+        valued = action in _VALUE_ACTIONS
+        value = ""
+        if valued:
+            raw = row["target.value"] or row["content"] or row["target.innerText"]
+            if raw not in self._type:
+                self._type[raw] = value_type(raw)
+            value = self._type[raw]
+        window = book or sheet or app
+        return UIEvent(
+            timestamp=stamp,
+            user=self.users(row["userID"]),
+            app=app,
+            window=window,
+            screen=url or f"{app}/{window}",
+            action=action,
+            target=target,
+            value=value,
+            url=url,
+            source=self.source,
+            extra=extra,
+            record=record,
+            links=self.links(row["content"], row["target.value"]) if valued else (),
+        )
 
 
 def _read_frame(path: Path) -> pd.DataFrame:
@@ -146,56 +245,6 @@ def _timestamps(column: pd.Series, name: str) -> list[datetime]:
         row = int(bad.to_numpy().nonzero()[0][0]) + 2  # 1-based, after the header line
         raise InputError(f"{name}: unparsable timeStamp on line {row}")
     return [ts.to_pydatetime().astimezone(UTC) for ts in parsed]
-
-
-def _event(
-    row: dict[str, str],
-    stamp: datetime,
-    users: Callable[[str], str],
-    extras: list[str],
-    source: str,
-    linker: Linker,
-) -> UIEvent:
-    def get(key: str) -> str:
-        return str(row.get(key, "") or "")
-
-    action = action_of(get("eventType"))
-    url = scrub_url(get("url") or get("target.href"))
-    app = scrub_text(get("targetApp")) or (url.split("/")[2] if url.count("/") >= 2 else "")
-    book, sheet = scrub_text(get("target.workbookName")), scrub_text(get("target.sheetName"))
-    cell = _CELL.match(get("target.id").strip())
-    record = ""
-    if cell and (book or sheet or not url):
-        # A cell's column is the step; its row is the record, not part of the step.
-        column = f"{cell.group(1)}:{cell.group(3)}" if cell.group(3) else cell.group(1)
-        target = f"{sheet}!{column}" if sheet else column
-        record = f"{book or app} row {int(cell.group(2))}"
-    else:
-        label = (
-            get("target.name") or get("target.title") or get("target.id") or _label(get("target.innerText"))
-        )
-        target = scrub_text(label or sheet)
-    if action is Action.NAVIGATE and not target:
-        target = url
-    valued = action in _VALUE_ACTIONS
-    raw_value = get("target.value") or get("content") or get("target.innerText")
-    window = book or sheet or app
-    screen = url or f"{app}/{window}"
-    return UIEvent(
-        timestamp=stamp,
-        user=users(get("userID")),
-        app=app,
-        window=window,
-        screen=screen,
-        action=action,
-        target=target,
-        value=value_type(raw_value) if valued else "",
-        url=url,
-        source=source,
-        extra=tuple((k, scrub_text(get(k))) for k in extras),
-        record=record,
-        links=linker(get("content"), get("target.value")) if valued else (),
-    )
 
 
 def _label(text: str) -> str:

@@ -190,9 +190,7 @@ def rank_candidates(
         if inst.type_id >= 0:
             by_type[inst.type_id].append(inst)
     days = observed_workdays(events)
-    usable = {
-        t: [i for i in insts if len(i.events) >= opt.min_steps] for t, insts in sorted(by_type.items())
-    }
+    usable = {t: [i for i in insts if len(i.events) >= opt.min_steps] for t, insts in sorted(by_type.items())}
     usable = {t: insts for t, insts in usable.items() if len(insts) >= opt.min_instances}
     names = name_types({t: [e for i in insts for e in i.events] for t, insts in usable.items()})
     out = [_candidate(t, names[t], insts, days) for t, insts in usable.items()]
