@@ -11,6 +11,7 @@ Values are never imported: `content`, `target.value` and `target.innerText` beco
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -98,12 +99,36 @@ class UserIds:
         return self._seen[raw]
 
 
+CHUNK_ROWS = 100_000  # rows parsed at a time: the table in memory stays this small
+
+
 def read_action_logger(
     path: Path, users: Callable[[str], str] | None = None, linker: Linker | None = None
 ) -> list[UIEvent]:
-    """Events of one Action Logger CSV, sorted by time. Raises InputError on an unreadable file,
-    a missing required column, an unparsable timestamp or an empty log."""
-    return events_from_frame(_read_frame(path), path.name, users, linker)
+    """Events of one Action Logger CSV, sorted by time, read `CHUNK_ROWS` rows at a time. Raises
+    InputError on an unreadable file, a missing required column, an unparsable timestamp or an
+    empty log."""
+    pseudo = users or UserIds()
+    link = linker or default_linker()
+    events: list[UIEvent] = []
+    try:
+        with pd.read_csv(
+            path, dtype=str, keep_default_na=False, encoding="utf-8", chunksize=CHUNK_ROWS
+        ) as chunks:
+            for number, chunk in enumerate(chunks):
+                events.extend(
+                    events_from_frame(
+                        chunk, path.name, pseudo, link, first_row=number * CHUNK_ROWS, sort=False
+                    )
+                )
+    except FileNotFoundError as exc:
+        raise InputError(f"UI log not found: {path}") from exc
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"{path.name}: unreadable CSV ({type(exc).__name__})") from exc
+    if not events:
+        raise InputError(f"{path.name}: the UI log has no events")
+    events.sort(key=lambda e: e.timestamp)
+    return events
 
 
 def events_from_frame(
@@ -111,19 +136,20 @@ def events_from_frame(
     name: str,
     users: Callable[[str], str] | None = None,
     linker: Linker | None = None,
+    *,
+    first_row: int = 0,
+    sort: bool = True,
 ) -> list[UIEvent]:
-    """Events of a table in the Action Logger schema (all cells as strings), sorted by time."""
+    """Events of a table in the Action Logger schema (all cells as strings), sorted by time
+    unless `sort` is false; `first_row` numbers the table's rows in error messages."""
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
         raise InputError(f"{name}: not an Action Logger log, missing column(s): {', '.join(missing)}")
     if frame.empty:
         raise InputError(f"{name}: the UI log has no events")
-    stamps = _timestamps(frame["timeStamp"], name)
+    stamps = _timestamps(frame["timeStamp"], name, first_row)
     # Missing cells (NaN, None) are empty; everything else is read as the text it holds.
-    columns = {
-        str(c): ["" if v is None or (isinstance(v, float) and v != v) else str(v) for v in frame[c].tolist()]
-        for c in frame.columns
-    }
+    columns = {str(c): [_cell(v) for v in frame[c].tolist()] for c in frame.columns}
     extras = _extras(columns, len(frame))
     builder = _Builder(users or UserIds(), linker or default_linker(), name)
     blank = [""] * len(frame)
@@ -132,8 +158,13 @@ def events_from_frame(
         builder.event(dict(zip(KNOWN, row, strict=True)), stamp, extra)
         for row, stamp, extra in zip(rows, stamps, extras, strict=True)
     ]
-    events.sort(key=lambda e: e.timestamp)
+    if sort:
+        events.sort(key=lambda e: e.timestamp)
     return events
+
+
+def _cell(v: object) -> str:
+    return "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
 
 
 def _extras(columns: dict[str, list[str]], n: int) -> list[tuple[tuple[str, str], ...]]:
@@ -229,20 +260,11 @@ class _Builder:
         )
 
 
-def _read_frame(path: Path) -> pd.DataFrame:
-    try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise InputError(f"UI log not found: {path}") from exc
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"{path.name}: unreadable CSV ({type(exc).__name__})") from exc
-
-
-def _timestamps(column: pd.Series, name: str) -> list[datetime]:
+def _timestamps(column: pd.Series, name: str, first_row: int = 0) -> list[datetime]:
     parsed = pd.to_datetime(column, errors="coerce", utc=True, format="mixed")
     bad = parsed.isna()
     if bool(bad.any()):
-        row = int(bad.to_numpy().nonzero()[0][0]) + 2  # 1-based, after the header line
+        row = first_row + int(bad.to_numpy().nonzero()[0][0]) + 2  # 1-based, after the header line
         raise InputError(f"{name}: unparsable timeStamp on line {row}")
     return [ts.to_pydatetime().astimezone(UTC) for ts in parsed]
 

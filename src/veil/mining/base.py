@@ -115,3 +115,8 @@ class Candidate:
     nodes: tuple[Step, ...] = ()  # the type's process map: steps seen in enough instances
     edges: tuple[tuple[int, int, int], ...] = ()  # (from node, to node, count); -1 is start/end
     example_frames: tuple[str, ...] = field(default=())  # sanitized text-layer frame refs
+    app_share: tuple[tuple[str, float], ...] = ()  # share of the type's working time per app
+
+    def people(self, minimum: int = 5) -> str:
+        """How many people do this task, said so that nobody is singled out."""
+        return f"{self.users}" if self.users >= minimum else f"fewer than {minimum}"

@@ -15,10 +15,10 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from veil.mining import svg
-from veil.mining.base import Action, Candidate, Segmentation, UIEvent
+from veil.mining.base import Candidate, Segmentation, Step, UIEvent
 from veil.mining.describe import Procedure
-from veil.mining.groups import user_groups
-from veil.mining.routines import WORKDAYS_PER_WEEK, instances, observed_workdays
+from veil.mining.groups import MIN_GROUP, user_groups
+from veil.mining.routines import WEEKS_PER_MONTH, WORKDAYS_PER_WEEK, instances, observed_workdays
 from veil.mining.textlayer import TextFrame
 
 FrameLookup = Callable[[str, int], TextFrame | None]
@@ -53,22 +53,47 @@ def group_hours(result: MiningResult) -> list[tuple[str, float]]:
     return sorted(total.items(), key=lambda kv: -kv[1])
 
 
-def _examples(result: MiningResult, c: Candidate, frames: FrameLookup | None) -> list[Markup]:
+MAX_EXAMPLE_STEPS = 8
+
+
+def _examples(result: MiningResult, c: Candidate, frames: FrameLookup | None) -> list[tuple[str, Markup]]:
+    """A sanitized example screen per step of the main variant (recordings only: UI logs hold no
+    screens): the frame of the first event of that step in an instance of this type."""
     if frames is None:
         return []
-    out: list[Markup] = []
+    wanted = {(s.app, s.target): s for s in c.steps[:MAX_EXAMPLE_STEPS]}
+    found: dict[tuple[str, str], Markup] = {}
     for inst in instances(result.events, result.segmentation):
         if inst.type_id != c.type_id:
             continue
-        typed = [e for e in inst.events if e.action in {Action.TYPE, Action.COPY, Action.PASTE}]
-        picks = (inst.events[0], typed[0] if typed else inst.events[len(inst.events) // 2])
-        for e in picks:
+        for e in inst.events:
+            key = (e.app, e.target)
             number = e.extra_value("frame")
-            frame = frames(e.source, int(number)) if number is not None and number.isdigit() else None
+            if key not in wanted or key in found or number is None or not number.isdigit():
+                continue
+            frame = frames(e.source, int(number))
             if frame is not None:
-                out.append(Markup(svg.wireframe(frame)))
-        break
-    return out
+                found[key] = Markup(svg.wireframe(frame))
+        if len(found) == len(wanted):
+            break
+    return [(wanted[k].describe(), found[k]) for k in wanted if k in found]
+
+
+def variant_difference(main: tuple[Step, ...], other: tuple[Step, ...]) -> str:
+    """How a variant differs from the most frequent one, in steps added and left out."""
+    if other == main:
+        return "the most frequent variant"
+    added = [s.describe() for s in other if s not in main]
+    left = [s.describe() for s in main if s not in other]
+    parts = []
+    if added:
+        parts.append("adds " + "; ".join(added[:4]) + (" …" if len(added) > 4 else ""))
+    if left:
+        parts.append("leaves out " + "; ".join(left[:4]) + (" …" if len(left) > 4 else ""))
+    if not parts:
+        repeats = len(other) - len(set(other))
+        return f"the same steps, {repeats} repeated" if repeats else "the same steps in another order"
+    return ", ".join(parts)
 
 
 def _candidate_view(
@@ -82,7 +107,12 @@ def _candidate_view(
         "per_week": _duration(c.hours_per_week * 3600),
         "saved": _duration(c.hours_saved_per_month * 3600),
         "steps": [s.describe() for s in c.steps],
-        "variants": [(v.count, 100 * v.count / c.instances, len(v.steps)) for v in c.variants[:5]],
+        "variants": [
+            (v.count, 100 * v.count / c.instances, len(v.steps), variant_difference(c.steps, v.steps))
+            for v in c.variants[:5]
+        ],
+        "people": c.people(MIN_GROUP),
+        "apps": [(app, 100 * share) for app, share in c.app_share],
         "map": Markup(svg.process_map(c)),
         "examples": _examples(result, c, frames),
         "procedure": procedure,
@@ -99,7 +129,9 @@ def render_report(result: MiningResult, frames: FrameLookup | None = None) -> st
     seg = result.segmentation
     cands = list(result.candidates)
     per_task = [(c.name, c.hours_per_week) for c in cands]
-    per_group = group_hours(result)
+    people = len({e.user for e in result.events})
+    # Fewer than five people in all: time by group would describe individuals.
+    per_group = group_hours(result) if people >= MIN_GROUP else []
     context = {
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "inputs": [Path(p).name for p in result.inputs],
@@ -109,7 +141,9 @@ def render_report(result: MiningResult, frames: FrameLookup | None = None) -> st
         "instances": len({c for c in seg.cases if c}),
         "types": len({t for t in seg.types if t >= 0}),
         "noise_share": 100 * sum(seg.noise) / max(len(seg.noise), 1),
-        "people": len({e.user for e in result.events}),
+        "few_people": people < MIN_GROUP,
+        "min_group": MIN_GROUP,
+        "weeks_per_month": WEEKS_PER_MONTH,
         "days": observed_workdays(result.events),
         "candidates": [_candidate_view(result, k + 1, c, frames) for k, c in enumerate(cands)],
         "task_chart": Markup(svg.bar_chart(per_task, "h/week")) if per_task else "",

@@ -41,6 +41,7 @@ class Instance:
     type_id: int
     events: tuple[UIEvent, ...]  # noise excluded, in time order
     seconds: float  # working time: the time before each of its events, since the person's previous
+    dwell: tuple[float, ...] = ()  # that time per event (the first event's is 0)
 
 
 def working_seconds(events: Sequence[UIEvent]) -> list[float]:
@@ -70,8 +71,8 @@ def instances(events: Sequence[UIEvent], seg: Segmentation) -> list[Instance]:
     for case, idx in by_case.items():
         idx.sort(key=lambda i: events[i].timestamp)
         # The first event's own lead time belongs to whatever came before the task.
-        seconds = sum(dwell[i] for i in idx[1:])
-        out.append(Instance(case, type_of[case], tuple(events[i] for i in idx), seconds))
+        times = (0.0, *(dwell[i] for i in idx[1:]))
+        out.append(Instance(case, type_of[case], tuple(events[i] for i in idx), sum(times), times))
     return out
 
 
@@ -162,6 +163,12 @@ def _candidate(type_id: int, name: str, insts: list[Instance], days: int) -> Can
     parts = _score(insts, per_week, _decision_points(len(nodes), edges))
     score = statistics.fmean(v for _k, v in parts)
     apps = tuple(a for a, _n in Counter(e.app for i in insts for e in i.events).most_common() if a)
+    per_app: Counter[str] = Counter()
+    for i in insts:
+        for e, t in zip(i.events, i.dwell, strict=True):
+            per_app[e.app or "?"] += t
+    total = sum(per_app.values()) or 1.0
+    app_share = tuple((a, t / total) for a, t in per_app.most_common())
     return Candidate(
         type_id=type_id,
         name=name,
@@ -177,6 +184,7 @@ def _candidate(type_id: int, name: str, insts: list[Instance], days: int) -> Can
         hours_saved_per_month=hours_week * WEEKS_PER_MONTH * score,
         nodes=nodes,
         edges=edges,
+        app_share=app_share,
     )
 
 
