@@ -156,6 +156,21 @@ def print_table(rows: list[dict[str, object]]) -> None:
         )
 
 
+def table(seeds: int, kinds: Sequence[Kind], verbose: bool = False) -> list[dict[str, object]]:
+    """Score every stream kind (with and without noise) and print the table."""
+    rows = []
+    for name, group in specs(seeds, kinds, (0.0, 0.1)).items():
+        scores = []
+        for spec in group:
+            s = run(spec)
+            scores.append(s)
+            if verbose:
+                print(f"  {name} {'+'.join(spec.types)} seed {spec.seed}: ARI {s.ari:.3f} F1 {s.f1:.3f}")
+        rows.append(_row(name, scores))
+    print_table(rows)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, default=3)
@@ -164,16 +179,7 @@ def main() -> None:
     parser.add_argument("-v", "--verbose", action="store_true", help="one line per stream")
     args = parser.parse_args()
     kinds = [Kind[k.upper()] for k in args.kind] if args.kind else list(Kind)
-    rows = []
-    for name, group in specs(args.seeds, kinds, (0.0, 0.1)).items():
-        scores = []
-        for spec in group:
-            s = run(spec)
-            scores.append(s)
-            if args.verbose:
-                print(f"  {name} {'+'.join(spec.types)} seed {spec.seed}: ARI {s.ari:.3f} F1 {s.f1:.3f}")
-        rows.append(_row(name, scores))
-    print_table(rows)
+    rows = table(args.seeds, kinds, args.verbose)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1), encoding="utf-8")
 

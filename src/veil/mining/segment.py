@@ -21,6 +21,7 @@ same cases.
 
 from __future__ import annotations
 
+import bisect
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -41,6 +42,7 @@ class SegmentOptions:
     join_parts: float = 1.1  # ... and have (nearly) no more instances than the larger alone
     minor_events: int = 10  # a thread on fewer events joins the thread it sits among
     join_sample: int = 20_000  # events the joining of threads looks at
+    shared_share: float = 0.5  # a loose step beside this share of a type's instances is one of its steps
     threads: ThreadOptions = field(default_factory=ThreadOptions)
     cycles: CycleOptions = field(default_factory=CycleOptions)
 
@@ -188,6 +190,10 @@ def _join_threads(cutter: _Cutter, n_threads: int, opt: SegmentOptions) -> list[
             cuts[key] = cutter.cut(g)
         return cuts[key]
 
+    def loose(g: set[int]) -> bool:
+        parts = cut(g)
+        return not parts or statistics.median(len(p) for p in parts) < opt.min_steps
+
     losses: dict[frozenset[frozenset[int]], float | None] = {}
 
     def loss(a: set[int], b: set[int]) -> float | None:
@@ -198,8 +204,12 @@ def _join_threads(cutter: _Cutter, n_threads: int, opt: SegmentOptions) -> list[
 
     def _loss(a: set[int], b: set[int]) -> float | None:
         pa, pb, union = cut(a), cut(b), cut(a | b)
-        if len(union) > opt.join_parts * max(len(pa), len(pb), 1):
-            return None  # two tasks side by side: their instances add up
+        # Two tasks side by side add up their instances. A thread of single events keeps its
+        # partner's count only if it belongs to it alone: a step several tasks share (reading
+        # the request e-mail) brings the other tasks' instances along, and joins them later.
+        sizes = [len(p) for p, g in ((pa, a), (pb, b)) if not loose(g)] or [len(pa), len(pb)]
+        if len(union) > opt.join_parts * max(*sizes, 1):
+            return None
         sa = set().union(*(steps[t] for t in a))
         sb = set().union(*(steps[t] for t in b))
         return max(
@@ -246,29 +256,89 @@ def segment(events: Sequence[UIEvent], opt: SegmentOptions | None = None) -> Seg
     cutter = _Cutter(by_thread, sigs, times, keys, opt.cycles)
     cases: list[list[int]] = []
     types: list[int] = []
+    origin: dict[int, str] = {i: f"screen {screen[i]}" for i in range(len(events))}
     for number, group in enumerate(_join_threads(cutter, max(thread_of.values(), default=-1) + 1, opt)):
         parts = cutter.cut(group)
+        for p in parts:
+            for i in p:
+                origin[i] = f"group {number}"
         if statistics.median(len(p) for p in parts) < opt.min_steps:
-            continue  # single events scattered in time: unrelated work, not a routine
+            continue  # single events: a step shared by several tasks, or unrelated work
         cases.extend(parts)
         types.extend([number] * len(parts))
-    return _assign(len(events), cases, types, opt.min_instances)
-
-
-def _assign(n: int, cases: list[list[int]], types: list[int], min_instances: int) -> Segmentation:
-    """Per event: case id and type id in order of first appearance; events in no instance, or in
-    a type seen fewer than `min_instances` times, are noise."""
     size = Counter(types)
-    kept = sorted(
-        (min(idx), idx, ty) for idx, ty in zip(cases, types, strict=True) if size[ty] >= min_instances
-    )
+    kept = [(p, t) for p, t in zip(cases, types, strict=True) if size[t] >= opt.min_instances]
+    routine = _attach_loose(events, sessions, kept, origin, opt.shared_share)
+    return _assign(len(events), kept, routine)
+
+
+def _attach_loose(
+    events: Sequence[UIEvent],
+    sessions: list[list[int]],
+    kept: list[tuple[list[int], int]],
+    origin: dict[int, str],
+    share: float,
+) -> set[int]:
+    """Events in no instance join a neighbouring instance, in place: of the type their group
+    sits beside most (a confirmation page beside its form), else the nearer in time. Those of a
+    group that joins most instances of one type are a step of that type (one it may share with
+    others, such as reading the request e-mail); the rest is unrelated work, flagged as noise.
+    Returns the events that are routine steps."""
+    case_of = {i: k for k, (p, _t) in enumerate(kept) for i in p}
+    routine = set(case_of)
+    votes: dict[str, Counter[int]] = defaultdict(Counter)
+    loose: list[tuple[int, dict[int, list[int]]]] = []  # event, its session's placed events by type
+    for seq in sessions:
+        by_type: dict[int, list[int]] = defaultdict(list)
+        for i in seq:
+            if i in case_of:
+                by_type[kept[case_of[i]][1]].append(i)
+        placed = sorted(case_of.keys() & set(seq))
+        for i in seq:
+            if i in case_of or not placed:
+                continue
+            at = bisect.bisect_left(placed, i)
+            votes[origin[i]].update(kept[case_of[placed[m]]][1] for m in (at - 1, at) if 0 <= m < len(placed))
+            loose.append((i, by_type))
+    attached: dict[tuple[str, int], set[int]] = defaultdict(set)
+    joined: list[tuple[int, int]] = []
+    for i, by_type in loose:
+        ballot = votes[origin[i]]
+        top, n = ballot.most_common(1)[0]
+        wanted = [top] if n >= 0.6 * sum(ballot.values()) and top in by_type else list(by_type)
+        near = []
+        for t in wanted:
+            row = by_type[t]
+            at = bisect.bisect_left(row, i)
+            near.extend(row[m] for m in (at - 1, at) if 0 <= m < len(row))
+        stamp = events[i].timestamp
+        best = min(near, key=lambda m: abs((events[m].timestamp - stamp).total_seconds()))
+        k = case_of[best]
+        joined.append((i, k))
+        attached[(origin[i], kept[k][1])].add(k)
+    instances_of = Counter(t for _p, t in kept)
+    for i, k in joined:
+        kept[k][0].append(i)
+        if len(attached[(origin[i], kept[k][1])]) >= share * instances_of[kept[k][1]]:
+            routine.add(i)
+    for p, _t in kept:
+        p.sort()
+    return routine
+
+
+def _assign(n: int, kept: list[tuple[list[int], int]], routine: set[int]) -> Segmentation:
+    """Per event: case id and type id in order of first appearance; events outside every
+    instance's routine steps are flagged as noise (they keep the case they sit in)."""
+    ordered = sorted((min(idx), idx, ty) for idx, ty in kept)
     case = [""] * n
     type_of = [-1] * n
     type_ids: dict[int, int] = {}
-    width = len(str(len(kept)))
-    for number, (_first, idx, ty) in enumerate(kept, start=1):
+    width = len(str(len(ordered)))
+    for number, (_first, idx, ty) in enumerate(ordered, start=1):
         tid = type_ids.setdefault(ty, len(type_ids))
         for i in idx:
             case[i] = f"case-{number:0{width}d}"
             type_of[i] = tid
-    return Segmentation(cases=tuple(case), types=tuple(type_of), noise=tuple(not c for c in case))
+    return Segmentation(
+        cases=tuple(case), types=tuple(type_of), noise=tuple(i not in routine for i in range(n))
+    )

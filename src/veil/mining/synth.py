@@ -41,10 +41,15 @@ def _s(
 
 
 ADMIN = "https://shop-admin.example/"
+# Steps several routines share, as real tasks share their copy, paste and "read the request"
+# steps: a routine is told apart by the rest (which fields, which pages), not by these.
+READ_REQUEST = _s("Outlook", "clickListItem", "Request e-mail")
+REPLY_DONE = _s("Outlook", "clickButton", "Reply")
 ROUTINES: tuple[PlantedRoutine, ...] = (
     PlantedRoutine(
         "copy order to spreadsheet",
         (
+            READ_REQUEST,
             _s("Chrome", "link", "Orders", url=ADMIN + "orders"),
             _s("Chrome", "clickLink", "Order details", url=ADMIN + "orders/4711"),
             _s("Chrome", "copy", "Order number", "number", ADMIN + "orders/4711"),
@@ -62,6 +67,7 @@ ROUTINES: tuple[PlantedRoutine, ...] = (
     PlantedRoutine(
         "refund a payment",
         (
+            READ_REQUEST,
             _s("Chrome", "link", "Payments", url="https://pay.example/payments"),
             _s("Chrome", "editField", "Search payment", "text", "https://pay.example/payments"),
             _s("Chrome", "clickButton", "Search", url="https://pay.example/payments"),
@@ -70,8 +76,9 @@ ROUTINES: tuple[PlantedRoutine, ...] = (
             _s("Chrome", "editField", "Refund reason", "text", "https://pay.example/payments/88"),
             _s("Chrome", "editField", "Refund amount", "number", "https://pay.example/payments/88"),
             _s("Chrome", "clickButton", "Confirm refund", url="https://pay.example/payments/88"),
+            REPLY_DONE,
         ),
-        swap=(5, 6),
+        swap=(6, 7),
     ),
     PlantedRoutine(
         "update a delivery address",
@@ -99,6 +106,7 @@ ROUTINES: tuple[PlantedRoutine, ...] = (
             _s("Helpdesk", "selectOptions", "Reply template"),
             _s("Helpdesk", "editField", "Reply text", "text"),
             _s("Helpdesk", "clickButton", "Send reply"),
+            REPLY_DONE,
         ),
         weight=0.8,
     ),
