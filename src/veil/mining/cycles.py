@@ -65,7 +65,7 @@ class _Thread:
             out = is_first.copy()
         out |= self.forced
         out[0] = False
-        return out
+        return np.asarray(out, dtype=bool)
 
     def parts_of(self, opens: np.ndarray) -> np.ndarray:
         return np.cumsum(opens)

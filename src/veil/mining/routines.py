@@ -163,12 +163,12 @@ def _candidate(type_id: int, name: str, insts: list[Instance], days: int) -> Can
     parts = _score(insts, per_week, _decision_points(len(nodes), edges))
     score = statistics.fmean(v for _k, v in parts)
     apps = tuple(a for a, _n in Counter(e.app for i in insts for e in i.events).most_common() if a)
-    per_app: Counter[str] = Counter()
+    per_app: dict[str, float] = defaultdict(float)
     for i in insts:
         for e, t in zip(i.events, i.dwell, strict=True):
             per_app[e.app or "?"] += t
     total = sum(per_app.values()) or 1.0
-    app_share = tuple((a, t / total) for a, t in per_app.most_common())
+    app_share = tuple((a, t / total) for a, t in sorted(per_app.items(), key=lambda kv: -kv[1]))
     return Candidate(
         type_id=type_id,
         name=name,

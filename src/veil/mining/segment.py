@@ -151,8 +151,9 @@ def _minor_into_major(cutter: _Cutter, groups: list[set[int]], minor_events: int
         for n, k in enumerate(kinds):
             # Only inside another thread's work (the same thread just before and after) is a
             # rare step a variant of it; at a boundary it is unrelated work.
-            if k not in major and before[n] is not None and before[n] == after[n]:
-                votes[k][before[n]] += 1
+            b = before[n]
+            if k not in major and b is not None and b == after[n]:
+                votes[k][b] += 1
     out = {k: set(g) for k, g in enumerate(groups) if k in major}
     for k, g in enumerate(groups):
         if k not in major:
@@ -306,7 +307,7 @@ def _attach_loose(
         ballot = votes[origin[i]]
         top, n = ballot.most_common(1)[0]
         wanted = [top] if n >= 0.6 * sum(ballot.values()) and top in by_type else list(by_type)
-        near = []
+        near: list[int] = []
         for t in wanted:
             row = by_type[t]
             at = bisect.bisect_left(row, i)

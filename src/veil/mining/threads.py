@@ -103,15 +103,15 @@ def _value_ties(
     screen: dict[int, str],
     frequent: set[str],
     opt: ThreadOptions,
-) -> tuple[Counter[tuple[str, str]], Counter[str]]:
+) -> tuple[dict[tuple[str, str], float], dict[str, float]]:
     """Screen pairs whose events pass a value on within a short time (a copy and its paste; the
     same customer met again in another task an hour later is no tie)."""
-    ties: Counter[tuple[str, str]] = Counter()
-    linked: Counter[str] = Counter()
+    ties: dict[tuple[str, str], float] = defaultdict(float)
+    linked: dict[str, float] = defaultdict(float)
     for key, idx in keys.items():
         w = 1.0 if key.startswith("v:") else 0.25
         order = sorted(idx, key=lambda i: events[i].timestamp)
-        pairs = set()
+        pairs: set[tuple[str, str]] = set()
         for a, b in itertools.pairwise(order):
             sa, sb = screen[a], screen[b]
             near = (events[b].timestamp - events[a].timestamp).total_seconds() <= opt.link_seconds
