@@ -21,6 +21,7 @@ from veil.capture.windows import WindowGate
 from veil.detect.analyzer import Analyzer
 from veil.detect.registry import default_analyzer
 from veil.exceptions import InputError, OutputError
+from veil.framestep import LayerChanges
 from veil.models import Frame, FrameResult, Pixels, TextSpan
 from veil.ocr.registry import make_engine, make_verifier_engine
 from veil.options import Policy
@@ -93,6 +94,7 @@ class _Run:
     layer: TextIO
     report: RunReport
     bar: ProgressBar
+    changes: LayerChanges = field(default_factory=LayerChanges)
 
 
 def redact_file(source_path: Path, options: RunOptions, progress: ProgressFactory | None = None) -> RunReport:
@@ -162,7 +164,7 @@ def _run_frames(frames: Iterator[Frame], run: _Run) -> None:
         done = run.frames.process(frame)
         written = time.perf_counter()
         run.sink.write(frame, done.pixels)
-        run.layer.write(done.layer + "\n")
+        run.layer.write(run.changes(done.layer) + "\n")
         run.report.add(done.result)
         run.bar.update(1)
         clock = time.perf_counter()

@@ -49,6 +49,35 @@ def layer_record(
     return json.dumps(record, ensure_ascii=False)
 
 
+MAX_CHANGED = 64  # more changed lines than this: the whole screen changed
+
+
+class LayerChanges:
+    """Fills each text-layer line's `changed` with the boxes of the lines that differ from the
+    previous frame's (appeared, changed text, or went), in frame order, so that task mining can
+    tell typing, pasting and switching apart. One per output, fed the frames in order."""
+
+    def __init__(self) -> None:
+        self._previous: set[tuple[tuple[int, ...], str]] | None = None
+        self._size = (0, 0)
+
+    def __call__(self, layer: str) -> str:
+        record = json.loads(layer)
+        lines = {(tuple(ln["box"]), ln["text"]) for ln in record.get("lines", [])}
+        for box, _text in lines:
+            self._size = (max(self._size[0], box[0] + box[2]), max(self._size[1], box[1] + box[3]))
+        if self._previous is not None:
+            now = {box for box, _t in lines}
+            appeared = sorted(box for box, text in lines - self._previous)
+            went = sorted(box for box, _t in self._previous if box not in now)
+            changed = [list(b) for b in dict.fromkeys([*appeared, *went])]
+            if len(changed) > MAX_CHANGED:
+                changed = [[0, 0, *self._size]]
+            record["changed"] = changed
+        self._previous = lines
+        return json.dumps(record, ensure_ascii=False)
+
+
 class FrameStep:
     """Gate, pipeline and text layer for one process; `restart()` begins a new segment."""
 
