@@ -130,7 +130,7 @@ def _frame(obj: dict[str, Any], started: datetime, size: tuple[int, int] | None)
     return TextFrame(
         frame=int(obj["frame"]),
         time=started + timedelta(seconds=float(obj["t"])),
-        user=str(obj.get("user", "unknown")),
+        user=str(obj.get("user") or "unknown"),
         window=window,
         lines=tuple(LayerLine(_box(li["box"]), str(li["text"])) for li in obj.get("lines", [])),
         changed=tuple(_box(b) for b in obj.get("changed", [])),
