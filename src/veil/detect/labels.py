@@ -35,6 +35,9 @@ _BY_TYPE: dict[str, tuple[str, ...]] = {
         "destinataire", "expéditeur", "name", "full name", "first name", "last name", "surname",
         "given name", "family name", "customer", "customer name", "recipient", "account holder",
         "contact name", "patient", "patient name", "cardholder", "card holder", "sender",
+        # Column headers of CRM and ticket tables whose cells are people.
+        "contact", "contact person", "client", "client name", "applicant", "requester",
+        "employee", "employee name", "assignee",
     ),
     "phone": (
         "연락처", "휴대폰", "휴대폰 번호", "휴대전화", "전화", "전화번호", "핸드폰",

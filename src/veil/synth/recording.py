@@ -120,6 +120,11 @@ def make_recording(
     return RecordingTruth(path, fps, size, tuple(truth), tuple(scenes))
 
 
+def encode_frames(path: Path, frames: Iterator[Pixels], fps: int, size: tuple[int, int], crf: int) -> None:
+    """Write RGB frames as an H.264 (yuv444p) recording; OutputError if it cannot be written."""
+    _encode(path, frames, fps, size, crf)
+
+
 def _encode(path: Path, frames: Iterator[Pixels], fps: int, size: tuple[int, int], crf: int) -> None:
     try:
         with av.open(str(path), mode="w") as container:
