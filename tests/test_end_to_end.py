@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from veil.api import RunOptions, redact_file
 from veil.capture.open import open_source
 from veil.detect.registry import default_analyzer
 from veil.locate import locate
+from veil.mining.cli import MineOptions, mine
 from veil.models import Box
 from veil.ocr.registry import make_verifier_engine
 from veil.options import Policy
@@ -120,3 +122,40 @@ def test_report_has_types_and_boxes_but_no_hashes(run: Run) -> None:
     assert report["summary"]["frames"] == run.truth.frame_count
     finding = next(f for frame in report["frames"] for f in frame["findings"])
     assert set(finding) == {"type", "boxes", "recognizer", "score"}
+
+
+LABELLED = re.compile(r"<([a-z_]+):([0-9a-f]{8})>")
+
+
+def _labels(layer: Path) -> dict[tuple[int, tuple[int, ...]], str]:
+    out = {}
+    for line in layer.read_text(encoding="utf-8").splitlines():
+        frame = json.loads(line)
+        for ln in frame["lines"]:
+            for m in LABELLED.finditer(ln["text"]):
+                out[(frame["frame"], tuple(ln["box"]))] = m.group(0)
+    return out
+
+
+def test_masked_values_carry_per_recording_labels(run: Run) -> None:
+    inc = _labels(run.output.with_name("inc.textlayer.jsonl"))
+    full = _labels(run.output.with_name("full.textlayer.jsonl"))
+    assert len(inc) > 20
+    # One value, one label: the same screen shown on two frames keeps its labels.
+    frames_of: dict[str, set[int]] = {}
+    for (frame, _box), label in inc.items():
+        frames_of.setdefault(label, set()).add(frame)
+    assert sum(1 for f in frames_of.values() if len(f) >= 2) >= 10
+    types = {label: LABELLED.match(label).group(1) for label in inc.values()}  # type: ignore[union-attr]
+    assert len(set(types)) > len(set(types.values()))  # several values per type, told apart
+    # The full path labels the values it masks where the incremental one does the same.
+    same_place = [key for key in inc if key in full]
+    assert same_place and all(inc[k] == full[k] for k in same_place)
+
+
+def test_mining_a_recording_shows_no_label(run: Run, tmp_path: Path) -> None:
+    mine([run.output], tmp_path / "mined", MineOptions(xes=False))
+    for path in (tmp_path / "mined").iterdir():
+        text = path.read_text(encoding="utf-8")
+        assert not LABELLED.search(text), path.name
+        assert not re.search(r":[0-9a-f]{8}\b", text), path.name

@@ -9,6 +9,8 @@ read, in-process as in a pool.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
@@ -30,10 +32,37 @@ class FrameDone:
     layer: str
 
 
+class ValueLinks:
+    """Per-recording pseudonyms for masked values: the placeholder of a finding becomes
+    `<type:label>`, the label an HMAC of the finding's keyed hash under a key of this recording
+    (derived from the host key and the recording, held in memory). The same value in the same
+    recording has the same label in every frame and every worker; it says nothing outside it."""
+
+    def __init__(self, host_key: bytes, recording: str) -> None:
+        self._key = hmac.new(host_key, b"text-layer-links\0" + recording.encode(), hashlib.sha256).digest()
+
+    def __repr__(self) -> str:
+        return "ValueLinks(<key hidden>)"
+
+    def relabel(self, lines: Sequence[LayerLine], findings: Sequence[Finding]) -> list[LayerLine]:
+        labels: dict[tuple[Box, str], str] = {}
+        for f in findings:
+            if f.value_hmac and f.boxes:
+                tag = hmac.new(self._key, f.value_hmac.encode(), hashlib.sha256).hexdigest()[:8]
+                labels[(Box.covering(list(f.boxes)), f"<{f.type}>")] = f"<{f.type}:{tag}>"
+        return [LayerLine(ln.box, labels.get((ln.box, ln.text), ln.text)) for ln in lines]
+
+
 def layer_record(
-    result: FrameResult, lines: Sequence[LayerLine], window: WindowEvent | None, analyzer: Analyzer
+    result: FrameResult,
+    lines: Sequence[LayerLine],
+    window: WindowEvent | None,
+    analyzer: Analyzer,
+    links: ValueLinks | None = None,
 ) -> str:
     """The sanitized text-layer line of a frame."""
+    if links is not None:
+        lines = links.relabel(lines, result.findings)
     meta = None
     if window is not None:
         # Window titles and URLs carry names and e-mails ("Inbox - kim@…"): scrub them too.
@@ -82,8 +111,14 @@ class FrameStep:
     """Gate, pipeline and text layer for one process; `restart()` begins a new segment."""
 
     def __init__(
-        self, full: FramePipeline, incremental: bool, timeline: WindowTimeline, segment_frames: int
+        self,
+        full: FramePipeline,
+        incremental: bool,
+        timeline: WindowTimeline,
+        segment_frames: int,
+        links: ValueLinks | None = None,
     ) -> None:
+        self.links = links
         self.full = full
         self.incremental = incremental
         self.timeline = timeline
@@ -119,7 +154,7 @@ class FrameStep:
         self._fresh = False
         window = self.timeline.at(frame.seconds)
         outcome = self._process(frame, window)
-        layer = layer_record(outcome.result, outcome.text_layer, window, self.analyzer)
+        layer = layer_record(outcome.result, outcome.text_layer, window, self.analyzer, self.links)
         return FrameDone(outcome.pixels, outcome.result, layer)
 
     def _pipeline(self) -> FramePipeline | IncrementalPipeline:

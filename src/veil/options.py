@@ -34,6 +34,9 @@ class RedactOptions(_Strict):
     margin_px: int = Field(default=4, ge=0, le=64)
     color: tuple[int, int, int] = (0, 0, 0)
     labels: bool = False
+    # Each masked value's placeholder in the text layer carries a per-recording pseudonym
+    # (`<email:3f9a2c1b>`), so `veil mine` can follow a value from a sheet to a form.
+    value_links: bool = True
 
 
 class DetectOptions(_Strict):

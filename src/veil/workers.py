@@ -74,8 +74,11 @@ def plan_workers(requested: int | None, frame_count: int | None, segment_frames:
 def build_step(policy: Policy, full: bool, source: Path, segment_frames: int) -> FrameStep:
     """The default frame step: the policy's pipeline, incremental unless `full`."""
     from veil.api import build_pipeline
+    from veil.framestep import ValueLinks
 
-    return FrameStep(build_pipeline(policy), not full, WindowTimeline.load(source), segment_frames)
+    pipeline = build_pipeline(policy)
+    links = ValueLinks(pipeline.key, str(source.resolve())) if policy.redact.value_links else None
+    return FrameStep(pipeline, not full, WindowTimeline.load(source), segment_frames, links)
 
 
 class FrameWork(Protocol):

@@ -31,13 +31,14 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from veil.exceptions import InputError
 from veil.mining.base import Action, UIEvent
+from veil.mining.links import default_linker
 from veil.mining.scrub import scrub_text, scrub_url, value_type
 from veil.models import Box
 
@@ -56,7 +57,10 @@ class Window:
 @dataclass(frozen=True, slots=True)
 class LayerLine:
     box: Box
-    text: str  # sanitized
+    text: str  # sanitized, placeholders without their per-recording labels
+    # The labels of the placeholders on the line (`<email:3f9a2c1b>` -> "email:3f9a2c1b"): kept
+    # in memory to link events, never shown, exported or sent.
+    links: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +120,16 @@ def _header(obj: dict[str, Any], path: Path, number: int) -> tuple[datetime, tup
     return started.astimezone(UTC), dims
 
 
+_LABELLED = re.compile(r"<([a-z][a-z0-9_-]{0,30}):([0-9a-f]{4,32})>")
+
+
+def _line(raw: dict[str, Any]) -> LayerLine:
+    """A text-layer line; per-recording value labels move from the text to `links`."""
+    text = str(raw["text"])
+    links = tuple(f"{m.group(1)}:{m.group(2)}" for m in _LABELLED.finditer(text))
+    return LayerLine(_box(raw["box"]), _LABELLED.sub(r"<\1>", text), links)
+
+
 def _box(raw: Any) -> Box:
     x, y, w, h = (int(v) for v in raw)
     return Box(x, y, w, h)
@@ -132,7 +146,7 @@ def _frame(obj: dict[str, Any], started: datetime, size: tuple[int, int] | None)
         time=started + timedelta(seconds=float(obj["t"])),
         user=str(obj.get("user") or "unknown"),
         window=window,
-        lines=tuple(LayerLine(_box(li["box"]), str(li["text"])) for li in obj.get("lines", [])),
+        lines=tuple(_line(li) for li in obj.get("lines", [])),
         changed=tuple(_box(b) for b in obj.get("changed", [])),
         size=(int(own_size[0]), int(own_size[1])) if own_size else size,
     )
@@ -174,6 +188,7 @@ class _Typing:
     start: TextFrame
     last_frame: int
     value: str
+    links: tuple[str, ...] = ()
 
 
 class _Deriver:
@@ -184,7 +199,9 @@ class _Deriver:
         self.size = (1, 1)
         self.last_click: tuple[int, str] | None = None
 
-    def event(self, f: TextFrame, action: Action, target: str, value: str = "") -> UIEvent:
+    def event(
+        self, f: TextFrame, action: Action, target: str, value: str = "", links: tuple[str, ...] = ()
+    ) -> UIEvent:
         win = f.window or Window()
         return UIEvent(
             timestamp=f.time,
@@ -198,12 +215,14 @@ class _Deriver:
             url=scrub_url(win.url),
             source=self.source,
             extra=(("frame", str(f.frame)),),
+            links=default_linker()(*links) if links else (),
         )
 
     def flush(self) -> None:
         if self.typing is not None:
             t = self.typing
-            self.events.append(self.event(t.start, Action.TYPE, scrub_text(t.label), value_type(t.value)))
+            typed = self.event(t.start, Action.TYPE, scrub_text(t.label), value_type(t.value), t.links)
+            self.events.append(typed)
             self.typing = None
 
     def grow_size(self, f: TextFrame) -> float:
@@ -247,7 +266,8 @@ class _Deriver:
             found = _field_at(f.lines, region)
             if found is not None and _is_value_change(prev, f, region, found[1]):
                 touched_field = True
-                self._typing(f, *found)
+                line = _line_at(f.lines, region)
+                self._typing(f, *found, line.links if line is not None else ())
                 continue
             button = _line_at(f.lines, region)
             if button is not None and not _COPIED.search(button.text):
@@ -255,13 +275,13 @@ class _Deriver:
         if not touched_field and self.typing is not None and f.frame - self.typing.last_frame > 1:
             self.flush()
 
-    def _typing(self, f: TextFrame, label: str, value: str) -> None:
+    def _typing(self, f: TextFrame, label: str, value: str, links: tuple[str, ...]) -> None:
         t = self.typing
         if t is not None and t.label == label and f.frame - t.last_frame <= 2:
-            t.last_frame, t.value = f.frame, value
+            t.last_frame, t.value, t.links = f.frame, value, links
             return
         self.flush()
-        self.typing = _Typing(label, f, f.frame, value)
+        self.typing = _Typing(label, f, f.frame, value, links)
 
     def _click(self, f: TextFrame, target: str) -> None:
         if self.last_click == (f.frame - 1, target):
