@@ -123,11 +123,16 @@ def _header(obj: dict[str, Any], path: Path, number: int) -> tuple[datetime, tup
 _LABELLED = re.compile(r"<([a-z][a-z0-9_-]{0,30}):([0-9a-f]{4,32})>")
 
 
+def without_labels(text: str) -> str:
+    """The text with each placeholder's per-recording label removed: `<email:3f9a2c1b>` -> `<email>`."""
+    return _LABELLED.sub(r"<\1>", text)
+
+
 def _line(raw: dict[str, Any]) -> LayerLine:
     """A text-layer line; per-recording value labels move from the text to `links`."""
     text = str(raw["text"])
     links = tuple(f"{m.group(1)}:{m.group(2)}" for m in _LABELLED.finditer(text))
-    return LayerLine(_box(raw["box"]), _LABELLED.sub(r"<\1>", text), links)
+    return LayerLine(_box(raw["box"]), without_labels(text), links)
 
 
 def _box(raw: Any) -> Box:
