@@ -7,7 +7,9 @@ import json
 from pathlib import Path
 
 from veil.framestep import LayerChanges
+from veil.mining.base import Action
 from veil.mining.cli import MineOptions, mine
+from veil.mining.textlayer import derive_events, read_text_layer
 
 
 def _layer(frame: int, lines: list[tuple[list[int], str]]) -> str:
@@ -77,3 +79,41 @@ def test_a_form_typed_into_gives_ui_events(tmp_path: Path) -> None:
     assert summary.events > 3
     typed = (tmp_path / "out" / "events.csv").read_text(encoding="utf-8")
     assert ",type," in typed and "unknown" in typed and "None" not in typed
+
+
+def _window_frame(frame: int, app: str, title: str, lines: list[tuple[list[int], str]]) -> str:
+    return json.dumps(
+        {
+            "frame": frame,
+            "t": frame,
+            "user": "u-1",
+            "window": {"app": app, "title": title, "url": ""},
+            "lines": [{"box": b, "text": t} for b, t in lines],
+            "changed": [],
+        }
+    )
+
+
+def test_a_value_copied_from_a_sheet_and_pasted_in_a_form_is_linked(tmp_path: Path) -> None:
+    sheet = [
+        ([20, 60, 300, 20], "Contact"),
+        ([20, 90, 120, 20], "<person_name:aa11bb22>"),
+        ([20, 120, 120, 20], "<person_name:cc33dd44>"),
+    ]
+    empty_form = [([20, 60, 80, 20], "Contact:"), ([300, 60, 200, 30], "")]
+    # The OCR missed the label beside the masked value this time: the form's earlier frame has it.
+    filled_form = [([300, 60, 200, 30], "<person_name:aa11bb22>")]
+    frames = [
+        _window_frame(0, "Chrome", "New claim", empty_form),
+        _window_frame(1, "Excel", "Claims.xlsx", sheet),
+        _window_frame(2, "Chrome", "New claim", filled_form),
+    ]
+    layer = tmp_path / "rec.textlayer.jsonl"
+    layer.write_text("\n".join(frames) + "\n", encoding="utf-8")
+    events = derive_events(read_text_layer(layer))
+    copy = next(e for e in events if e.action is Action.COPY)
+    paste = next(e for e in events if e.action is Action.PASTE)
+    assert (copy.app, copy.target, copy.value) == ("Excel", "Contact", "<person_name>")
+    assert (paste.app, paste.target, paste.value) == ("Chrome", "Contact", "<person_name>")
+    assert copy.links and set(copy.links) == set(paste.links)
+    assert "aa11bb22" not in repr(events)  # the label is in memory as a keyed pseudonym only

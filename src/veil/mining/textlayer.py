@@ -203,6 +203,8 @@ class _Deriver:
         self.typing: _Typing | None = None
         self.size = (1, 1)
         self.last_click: tuple[int, str] | None = None
+        self.seen: dict[Window, TextFrame] = {}  # each window's last frame in front
+        self.labels: dict[Window, dict[Box, str]] = {}  # the labels each window ever showed
 
     def event(
         self, f: TextFrame, action: Action, target: str, value: str = "", links: tuple[str, ...] = ()
@@ -239,9 +241,11 @@ class _Deriver:
 
     def step(self, prev: TextFrame, f: TextFrame) -> None:
         screen_area = self.grow_size(f)
+        self._remember(prev)
         if (prev.window or Window()) != (f.window or Window()):
             self.flush()
             self.events.append(self._window_event(prev, f))
+            self._carried(prev, f)
             return
         changed_area = sum(b.area for b in f.changed)
         if changed_area >= _WHOLE_SCREEN * screen_area:
@@ -254,6 +258,49 @@ class _Deriver:
             self.events.append(self.event(f, Action.SCROLL, "down" if shift > 0 else "up"))
             return
         self._regions(prev, f)
+
+    def _remember(self, f: TextFrame) -> None:
+        win = f.window or Window()
+        self.seen[win] = f
+        known = self.labels.setdefault(win, {})
+        for li in f.lines:
+            if _is_label_text(li.text):
+                known[li.box] = li.text
+
+    def _with_labels(self, f: TextFrame) -> tuple[LayerLine, ...]:
+        """The frame's lines plus the labels its window showed before and the OCR missed now (a
+        label beside a masked value is sometimes not read)."""
+        known = self.labels.get(f.window or Window(), {})
+        missing = [
+            LayerLine(box, text)
+            for box, text in known.items()
+            if not any(li.box.intersection_area(box) for li in f.lines)
+        ]
+        return (*f.lines, *missing)
+
+    def _carried(self, left: TextFrame, f: TextFrame) -> None:
+        """Back in a window: values that appeared in it while it was behind were typed there, or
+        pasted when the window just left showed the same value (a copy there, then a paste here:
+        the value's per-recording label links the two)."""
+        last = self.seen.get(f.window or Window())
+        if last is None:
+            return
+        before = {link for li in last.lines for link in li.links}
+        over_there = {link: li for li in left.lines for link in li.links}
+        lines = self._with_labels(f)
+        for line in f.lines:
+            new = tuple(link for link in line.links if link not in before)
+            found = _field_at(lines, line.box) if new else None
+            if found is None:
+                continue
+            label, value = scrub_text(found[0]), value_type(found[1])
+            source = next((over_there[link] for link in new if link in over_there), None)
+            if source is None:
+                self.events.append(self.event(f, Action.TYPE, label, value, new))
+                continue
+            column = _field_at(self._with_labels(left), source.box) or (_heading(left), "")
+            copied = self.event(left, Action.COPY, scrub_text(column[0]), value_type(source.text), new)
+            self.events.extend((copied, self.event(f, Action.PASTE, label, value, new)))
 
     def _window_event(self, prev: TextFrame, f: TextFrame) -> UIEvent:
         a, b = prev.window or Window(), f.window or Window()
@@ -366,6 +413,18 @@ def _field_at(lines: tuple[LayerLine, ...], region: Box) -> tuple[str, str] | No
         labelled = sorted((li for li in group if _is_label_text(li.text)), key=key)
         if labelled:
             return labelled[0].text.strip().rstrip(":：").strip(), line.text
+    if "<" in line.text:
+        # A value in a table: the header of its column, the nearest label above that spans it.
+        header = [
+            li
+            for li in lines
+            if li.box.y2 <= line.box.y
+            and min(li.box.x2, line.box.x2) - max(li.box.x, line.box.x) > 0
+            and _is_label_text(li.text)
+        ]
+        if header:
+            top = max(header, key=lambda li: li.box.y)
+            return top.text.strip().rstrip(":：").strip(), line.text
     return None
 
 
