@@ -26,7 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 
 Sig = tuple[str, str, str]
-Start = tuple[int, int]  # (first step, lead-in step or -1), as step numbers of the thread
+Start = tuple[int, int]  # (first step, lead-in step or -1; or last step, AFTER), as step numbers
+AFTER = -2  # the start's step ends an instance: parts open right after it
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,7 @@ class CycleOptions:
     pause_weight: float = 0.1  # per unit of log pause before a part, over the median inside
     parts_weight: float = 0.05  # per unit of log number of parts
     first_weight: float = 0.05  # the thread's first event is likely a first step
+    end_weight: float = 0.05  # an instance more likely ends at a send/submit step than starts there
     candidates: int = 40  # most frequent steps tried as first steps
     lead_share: float = 0.5  # a step right before a first step this often may lead into it
     overlong: float = 1.6  # parts this many times the median length are checked for two instances
@@ -55,7 +57,10 @@ class _Thread:
         first, lead = start
         ids = self.ids
         is_first = ids == first
-        if lead >= 0:
+        if lead == AFTER:
+            out = np.zeros_like(is_first)
+            out[1:] = is_first[:-1]
+        elif lead >= 0:
             prev_lead = np.zeros_like(is_first)
             prev_lead[1:] = ids[:-1] == lead
             next_first = np.zeros_like(is_first)
@@ -129,12 +134,14 @@ def _opening_pause(thread: _Thread, opens: np.ndarray) -> float:
 def _score(thread: _Thread, start: Start, opt: CycleOptions) -> float:
     opens = thread.opens(start)
     part = thread.parts_of(opens)
+    at_edge = int(thread.ids[0]) in start if start[1] != AFTER else int(thread.ids[-1]) == start[0]
     return (
         _regular_share(thread.counts(part))
         - opt.crossing_weight * _crossing_share(thread, part)
         + opt.pause_weight * _opening_pause(thread, opens)
         + opt.parts_weight * math.log(int(part[-1]) + 1)
-        + (opt.first_weight if int(thread.ids[0]) in start else 0.0)
+        + (opt.first_weight if at_edge else 0.0)
+        + (opt.end_weight if start[1] == AFTER else 0.0)
     )
 
 
@@ -204,6 +211,7 @@ class StartRule:
 
     first: Sig | None  # None: no cycle; each session is one instance
     lead: Sig | None = None  # the step that leads into `first` when right before it
+    after: bool = False  # `first` ends an instance: the next one opens right after it
     once: frozenset[Sig] = frozenset()  # steps seen once in most instances
     typical: float = 0.0  # median instance length in events
 
@@ -214,8 +222,10 @@ def learn_start(
     times: Sequence[float],
     keys: dict[int, tuple[str, ...]],
     opt: CycleOptions | None = None,
+    ends: frozenset[Sig] = frozenset(),
 ) -> StartRule:
-    """The best-scoring first step over the sessions of one thread (see the module docstring)."""
+    """The best-scoring first step over the sessions of one thread (see the module docstring);
+    `ends` are steps that send or save, tried also as the last step of an instance."""
     opt = opt or CycleOptions()
     if sum(len(s) for s in seqs) < 2:
         return StartRule(None)
@@ -226,6 +236,7 @@ def learn_start(
         return StartRule(None)
     leads = _leads(thread.ids, count, opt.lead_share)
     starts: list[Start] = [(s, -1) for s in tried] + [(s, leads[s]) for s in tried if s in leads]
+    starts += [(s, AFTER) for s in tried if steps[s] in ends]
     best = max(starts, key=lambda st: (_score(thread, st, opt), -st[0], -st[1]))
     part = thread.parts_of(thread.opens(best))
     table = thread.counts(part)
@@ -234,6 +245,7 @@ def learn_start(
     return StartRule(
         first=steps[best[0]],
         lead=steps[best[1]] if best[1] >= 0 else None,
+        after=best[1] == AFTER,
         once=frozenset(steps[j] for j in range(thread.n_steps) if modes[j] == 1),
         typical=float(np.median(sizes)),
     )
@@ -256,6 +268,11 @@ def apply_start(
     n = len(seq)
     for k, i in enumerate(seq):
         s = sigs[i]
+        if rule.after:
+            if k and sigs[seq[k - 1]] == rule.first and parts[-1]:
+                parts.append([])
+            parts[-1].append(i)
+            continue
         opens = s == rule.first and not (rule.lead and k and sigs[seq[k - 1]] == rule.lead)
         opens = opens or (
             rule.lead is not None and s == rule.lead and k + 1 < n and sigs[seq[k + 1]] == rule.first

@@ -22,6 +22,7 @@ same cases.
 from __future__ import annotations
 
 import bisect
+import re
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -31,6 +32,12 @@ from itertools import pairwise
 from veil.mining.base import Segmentation, UIEvent
 from veil.mining.cycles import CycleOptions, Sig, StartRule, apply_start, learn_start, regularity
 from veil.mining.threads import ThreadOptions, event_screens, find_threads, shared_keys
+
+# Targets that send, save or confirm what was entered: an instance more likely ends there.
+END_STEP = re.compile(
+    r"(?i)\b(?:submit|send|save|saved|confirm|done|finish|form cleared)\b"
+    r"|제출|저장|전송|送信|保存|登録|確定|envoyer|enregistrer|valider|soumettre"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +82,7 @@ class _Cutter:
     keys: dict[int, tuple[str, ...]]
     opt: CycleOptions
     sample_events: int = 20_000
+    ends: frozenset[Sig] = frozenset()  # steps that send or save: an instance may end there
 
     def sessions(self, threads: set[int]) -> list[list[int]]:
         return [sorted(i for t in threads for i in s.get(t, ())) for s in self.by_thread]
@@ -87,7 +95,7 @@ class _Cutter:
                 break
             sample.append(seq[:left])
             left -= len(sample[-1])
-        return learn_start(sample, self.sigs, self.times, self.keys, self.opt)
+        return learn_start(sample, self.sigs, self.times, self.keys, self.opt, self.ends)
 
     def cut(self, threads: set[int]) -> list[list[int]]:
         rule = self.rule(threads)
@@ -108,7 +116,7 @@ class _Cutter:
             last = limit[-1] if limit else -1
             kept.append({t: [i for i in idx if i <= last] for t, idx in session.items()})
             left -= len(limit)
-        return _Cutter(kept, self.sigs, self.times, self.keys, self.opt, self.sample_events)
+        return _Cutter(kept, self.sigs, self.times, self.keys, self.opt, self.sample_events, self.ends)
 
 
 def _minor_into_major(cutter: _Cutter, groups: list[set[int]], minor_events: int) -> list[set[int]]:
@@ -238,7 +246,8 @@ def segment(events: Sequence[UIEvent], opt: SegmentOptions | None = None) -> Seg
             if screen[i] in thread_of:
                 here[thread_of[screen[i]]].append(i)
         by_thread.append(here)
-    cutter = _Cutter(by_thread, sigs, times, keys, opt.cycles)
+    ends = frozenset(s for s in set(sigs) if END_STEP.search(s[2]))
+    cutter = _Cutter(by_thread, sigs, times, keys, opt.cycles, ends=ends)
     cases: list[list[int]] = []
     types: list[int] = []
     origin: dict[int, str] = {i: f"screen {screen[i]}" for i in range(len(events))}

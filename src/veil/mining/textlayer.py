@@ -45,6 +45,7 @@ from veil.models import Box
 _WHOLE_SCREEN = 0.5
 _COPIED = re.compile(r"(?i)\bcopied\b|copié|복사(?:됨|되었습니다)|コピーしました")
 _LABEL_MAX = 40
+_CLEARED_VALUES = 2  # values gone at once, none left: the form was sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +172,12 @@ def _is_label_text(text: str) -> bool:
 
 
 def screen_signature(window: Window | None, lines: Iterable[LayerLine]) -> str:
-    """Hash of app, URL template and label texts: the same form with other values has the same one."""
+    """Hash of app, URL template and label texts: the same form with other values has the same one.
+    With window metadata, the window's app, URL template and title say it (OCR drops a label
+    now and then; the window stays the same)."""
+    if window is not None and (window.url or window.title):
+        parts = [window.app, scrub_url(window.url) if window.url else "", scrub_text(window.title)]
+        return hashlib.sha1("\x1f".join(parts).encode(), usedforsecurity=False).hexdigest()[:10]
     labels: set[str] = set()
     for line in lines:
         split = _split_label(line.text)
@@ -283,9 +289,8 @@ class _Deriver:
         pasted when the window just left showed the same value (a copy there, then a paste here:
         the value's per-recording label links the two)."""
         last = self.seen.get(f.window or Window())
-        if last is None:
-            return
-        before = {link for li in last.lines for link in li.links}
+        # A window never seen before: only a value the window just left showed is news here.
+        before = {link for li in last.lines for link in li.links} if last is not None else set()
         over_there = {link: li for li in left.lines for link in li.links}
         lines = self._with_labels(f)
         for line in f.lines:
@@ -296,7 +301,8 @@ class _Deriver:
             label, value = scrub_text(found[0]), value_type(found[1])
             source = next((over_there[link] for link in new if link in over_there), None)
             if source is None:
-                self.events.append(self.event(f, Action.TYPE, label, value, new))
+                if last is not None:
+                    self.events.append(self.event(f, Action.TYPE, label, value, new))
                 continue
             column = _field_at(self._with_labels(left), source.box) or (_heading(left), "")
             copied = self.event(left, Action.COPY, scrub_text(column[0]), value_type(source.text), new)
@@ -311,6 +317,12 @@ class _Deriver:
 
     def _regions(self, prev: TextFrame, f: TextFrame) -> None:
         old = {li.text for li in prev.lines}
+        now = {li.box for li in f.lines}
+        cleared = [li for li in prev.lines if "<" in li.text and li.box not in now]
+        if len(cleared) >= _CLEARED_VALUES and not any("<" in li.text for li in f.lines):
+            # Every value of the form went at once: it was sent (or reset); a task ends here.
+            self.flush()
+            self.events.append(self.event(f, Action.OTHER, "form cleared"))
         if any(_COPIED.search(li.text) and li.text not in old for li in f.lines):
             self.events.append(self.event(f, Action.COPY, _heading(f)))
         touched_field = False
@@ -388,6 +400,26 @@ def _line_at(lines: tuple[LayerLine, ...], region: Box) -> LayerLine | None:
     return max(hits, key=lambda li: li.box.intersection_area(region)) if hits else None
 
 
+def _clean_label(text: str) -> str:
+    """A label as read, less the colon and the input box's edge OCR glues to it ("Mail: |")."""
+    return re.sub(r"[\s:：|_\-–—.]+$", "", text.strip())
+
+
+def _column_word(header: LayerLine, value: Box) -> str:
+    """The word of a header line over `value`: OCR reads a row of column headers as one line
+    ("Contact Phone Mail"); its words are placed by their share of the characters."""
+    words = list(re.finditer(r"\S+", header.text))
+    if len(words) < 2:
+        return _clean_label(header.text)
+    scale = header.box.w / max(len(header.text), 1)
+    centre = value.x + value.w / 2
+
+    def distance(m: re.Match[str]) -> float:
+        return abs(header.box.x + scale * (m.start() + m.end()) / 2 - centre)
+
+    return _clean_label(min(words, key=distance).group())
+
+
 def _field_at(lines: tuple[LayerLine, ...], region: Box) -> tuple[str, str] | None:
     """(label, value) of the field whose value the changed region covers, if it has a label."""
     line = _line_at(lines, region)
@@ -395,7 +427,7 @@ def _field_at(lines: tuple[LayerLine, ...], region: Box) -> tuple[str, str] | No
         return None
     split = _split_label(line.text)
     if split is not None and _is_label_text(split[0]):
-        return split
+        return _clean_label(split[0]), split[1]
     # An input box: its label is the nearest text on the same row to the left, or just above.
     left = [
         li
@@ -412,7 +444,7 @@ def _field_at(lines: tuple[LayerLine, ...], region: Box) -> tuple[str, str] | No
     for group, key in ((left, lambda li: line.box.x - li.box.x2), (above, lambda li: line.box.y - li.box.y2)):
         labelled = sorted((li for li in group if _is_label_text(li.text)), key=key)
         if labelled:
-            return labelled[0].text.strip().rstrip(":：").strip(), line.text
+            return _clean_label(labelled[0].text), line.text
     if "<" in line.text:
         # A value in a table: the header of its column, the nearest label above that spans it.
         header = [
@@ -424,7 +456,7 @@ def _field_at(lines: tuple[LayerLine, ...], region: Box) -> tuple[str, str] | No
         ]
         if header:
             top = max(header, key=lambda li: li.box.y)
-            return top.text.strip().rstrip(":：").strip(), line.text
+            return _column_word(top, line.box), line.text
     return None
 
 

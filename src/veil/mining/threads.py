@@ -32,7 +32,7 @@ class ThreadOptions:
     max_link_span: float = 1800.0  # a value met again after this long is a constant, not a link
     min_links: float = 3.0  # shared values (records count a quarter) that tie two screens
     link_share: float = 0.2  # ... and at least this share of the smaller screen's ties
-    link_seconds: float = 120.0  # a value passed on later than this is no tie between screens
+    link_seconds: float = 30.0  # a value passed on later than this is no tie between screens
     lift: float = 3.0  # a screen joins its most adjacent group when this much above chance
     min_adjacent: int = 5
 
