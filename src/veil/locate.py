@@ -228,7 +228,9 @@ def header_cells(
         if id(row) not in labels:
             continue
         peers = [r for r in rows if _same_row(r.box, row.box)]
-        few = len(peers) < 3 or sum(1 for r in peers if id(r) in labels) < 2
+        named = sum(1 for r in peers if id(r) in labels)
+        few = named < 2 and not (named and _table_below(peers, rows, labels))
+        few = few or (len(peers) < 3 and not _table_below(peers, rows, labels))
         if few or any(
             _VALUE_MARK.search(without_row_number(r.text)) or r.engine == MASK_ENGINE for r in peers
         ):
@@ -239,6 +241,14 @@ def header_cells(
             continue  # a stack of labels is a form, not a table
         out.add(id(row))
     return out
+
+
+def _table_below(peers: Sequence[TextLine], rows: Sequence[TextLine], labels: set[int]) -> bool:
+    """Two header cells head a two-column table (not a form's "label label" row, nor one label
+    and its value) when three rows or more below hold a cell under each of them, none a label."""
+    body = [r for r in rows if r.box.y >= max(p.box.y2 for p in peers) - 2 and id(r) not in labels]
+    under = [sum(1 for r in body if _overlaps_x(r.box, p.box)) for p in peers]
+    return len(peers) == 2 and min(under) >= 3
 
 
 def leading_cell(row: TextLine) -> TextLine:

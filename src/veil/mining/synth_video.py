@@ -82,7 +82,8 @@ def _font(size: int, bold: bool = False) -> Font:
     return latin(size, bold=bold)
 
 
-def _sheet(task: Task, rows: list[list[str]], row: int, column: int | None, toast: bool) -> Pixels:
+def sheet_pixels(task: Task, rows: list[list[str]], row: int, column: int | None, toast: bool) -> Pixels:
+    """The task's workbook, scrolled to `row`, the cell (`row`, `column`) highlighted."""
     img = Image.new("RGB", (W, H), "white")
     d = ImageDraw.Draw(img)
     d.rectangle([0, 0, W, 36], fill="#1d6f42")
@@ -135,8 +136,8 @@ def _fill_field(desk: _Desk, work: _Open) -> None:
     truth = f"{task.name}#{work.number}"
     rows = desk.sheets[task.name]
     desk.window("Excel", f"{task.workbook} - Excel", "")
-    desk.emit(_sheet(task, rows, work.row, k, toast=False), truth, desk.rng.randint(1, 2))
-    desk.emit(_sheet(task, rows, work.row, k, toast=True), truth)
+    desk.emit(sheet_pixels(task, rows, work.row, k, toast=False), truth, desk.rng.randint(1, 2))
+    desk.emit(sheet_pixels(task, rows, work.row, k, toast=True), truth)
     form = desk.forms.setdefault(task.name, [""] * len(task.fields))
     desk.window("Chrome", task.title, task.url)
     form[k] = work.values[k]
