@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
-from veil.mining.base import UIEvent
+from veil.mining.base import Action, UIEvent
 from veil.mining.scrub import PLACEHOLDER
 
 SHOWN_TARGETS = 3
@@ -65,7 +65,16 @@ def name_types(events_of: Mapping[int, Sequence[UIEvent]]) -> dict[int, str]:
     counts: dict[int, Counter[str]] = {}
     orders: dict[int, list[str]] = {}
     for type_id, events in events_of.items():
-        targets = [e.target for e in events if e.target and not PLACEHOLDER.match(e.target)]
+        # What was done on the screens, not which window was brought to the front (the route
+        # names those); a target without two letters is an OCR fragment.
+        targets = [
+            e.target
+            for e in events
+            if e.action not in {Action.SWITCH, Action.NAVIGATE}
+            and not PLACEHOLDER.match(e.target)
+            and sum(c.isalpha() for c in e.target) >= 2
+            and not e.target.isupper()
+        ]
         counts[type_id] = Counter(targets)
         orders[type_id] = list(dict.fromkeys(targets))
     names: dict[int, str] = {}

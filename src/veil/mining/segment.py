@@ -313,10 +313,18 @@ def _attach_loose(
     instances_of = Counter(t for _p, t in kept)
     for i, k in joined:
         kept[k][0].append(i)
-        if len(attached[(origin[i], kept[k][1])]) >= share * instances_of[kept[k][1]]:
-            routine.add(i)
     for p, _t in kept:
         p.sort()
+    # Where in its instance each joined event sits (0 first, 1 last): a step keeps its place,
+    # unrelated work falls anywhere.
+    places: dict[tuple[str, int], list[float]] = defaultdict(list)
+    for i, k in joined:
+        p = kept[k][0]
+        places[(origin[i], kept[k][1])].append(p.index(i) / max(len(p) - 1, 1))
+    for i, k in joined:
+        key = (origin[i], kept[k][1])
+        if len(attached[key]) >= share * instances_of[kept[k][1]] and statistics.pstdev(places[key]) <= 0.15:
+            routine.add(i)
     return routine
 
 
