@@ -63,7 +63,8 @@ def _chunks(n: int, size: int) -> list[int]:
     return [k // max(size, 1) for k in range(n)]
 
 
-def _pauses(events: Sequence[UIEvent]) -> list[int]:
+def pause_cases(events: Sequence[UIEvent]) -> list[int]:
+    """The naive baseline: a new case at every pause longer than `PAUSE_SECONDS`."""
     out, case = [], 0
     for k, e in enumerate(events):
         if k and (e.timestamp - events[k - 1].timestamp).total_seconds() > PAUSE_SECONDS:
@@ -89,7 +90,7 @@ def score(stream: Stream, events: Sequence[UIEvent], seg: Segmentation, seconds:
     f1 = type_f1([seg.types[k] for k in task], [stream.tasks[k] for k in task])
     mean_len = round(len(task) / len(set(truth_inst)))
     chunks = _chunks(len(events), mean_len)
-    pauses = _pauses(events)
+    pauses = pause_cases(events)
     return Score(
         ari=float(ari),
         f1=f1,

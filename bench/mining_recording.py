@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sklearn.metrics import adjusted_rand_score
 
-from bench.mining_real import PAUSE_SECONDS, type_f1
+from bench.mining_real import pause_cases, type_f1
 from veil.api import RunOptions, redact_file
 from veil.mining.segment import segment
 from veil.mining.synth_video import video_recording
@@ -41,11 +41,7 @@ def run(seconds: float, seed: int, workdir: Path) -> dict[str, float]:
     frames = [int(e.extra_value("frame") or 0) for e in events]
     scored = [k for k, f in enumerate(frames) if truth[f]]
     true_instances = [truth[frames[k]] for k in scored]
-    pauses, case = [], 0
-    for k, e in enumerate(events):
-        if k and (e.timestamp - events[k - 1].timestamp).total_seconds() > PAUSE_SECONDS:
-            case += 1
-        pauses.append(case)
+    pauses = pause_cases(events)
     size = max(round(len(scored) / max(len(set(true_instances)), 1)), 1)
     return {
         "frames": len(truth),

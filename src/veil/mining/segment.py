@@ -231,11 +231,12 @@ def segment(events: Sequence[UIEvent], opt: SegmentOptions | None = None) -> Seg
         return Segmentation((), (), ())
     sessions = _sessions(events, opt.session_gap_seconds)
     screen = event_screens(events, sessions)
-    thread_of = find_threads(events, sessions, screen, opt.threads)
+    shared = shared_keys(events, range(len(events)), opt.threads)
+    thread_of = find_threads(events, sessions, screen, opt.threads, shared)
     sigs = [e.signature for e in events]
     times = [e.timestamp.timestamp() for e in events]
     keys_of: dict[int, list[str]] = defaultdict(list)
-    for key, idx in shared_keys(events, range(len(events)), opt.threads).items():
+    for key, idx in shared.items():
         for i in idx:
             keys_of[i].append(key)
     keys = {i: tuple(k) for i, k in keys_of.items()}

@@ -169,13 +169,16 @@ def find_threads(
     seqs: Sequence[Sequence[int]],
     screen: dict[int, str],
     opt: ThreadOptions | None = None,
+    keys: dict[str, list[int]] | None = None,
 ) -> dict[str, int]:
-    """Thread number of every screen that has one (see the module docstring)."""
+    """Thread number of every screen that has one (see the module docstring); `keys` are the
+    events' `shared_keys` when the caller has them already."""
     opt = opt or ThreadOptions()
     count = Counter(screen[i] for seq in seqs for i in seq)
     frequent = {s for s, n in count.items() if n >= opt.min_support}
     groups = _Groups(sorted(frequent))
-    keys = shared_keys(events, (i for seq in seqs for i in seq), opt)
+    if keys is None:
+        keys = shared_keys(events, (i for seq in seqs for i in seq), opt)
     ties, linked = _value_ties(events, keys, screen, frequent, opt)
     for (a, b), w in sorted(ties.items()):
         if w >= opt.min_links and w >= opt.link_share * min(linked[a], linked[b]):
