@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -20,7 +19,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from veil import logs
+from veil.cli_common import JsonOpt, PolicyOpt, QuietOpt, VerboseOpt, setup_logging
 from veil.exceptions import EXIT_CODES, EXIT_FRAMES_MASKED, EXIT_OK, InputError
 from veil.options import load_policy
 from veil.report import RunReport
@@ -35,10 +34,22 @@ app = typer.Typer(
 stdout = Console(highlight=False)
 stderr = Console(stderr=True, highlight=False)
 
-PolicyOpt = Annotated[
-    Path | None, typer.Option("--policy", help="Policy YAML; embedded defaults when omitted.")
-]
-VerboseOpt = Annotated[int, typer.Option("--verbose", "-v", count=True, help="-v info, -vv debug logs.")]
+
+def _version(value: bool) -> None:
+    if value:
+        from veil import __version__
+
+        typer.echo(f"veil {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Redact personal data from screen recordings on premises, verify it, and prove what left."""
 
 
 class RichProgress:
@@ -71,11 +82,6 @@ class RichProgress:
         self._progress.update(self._task, advance=advance, rate=rate)
 
 
-def _setup_logging(verbose: int) -> None:
-    level = logging.WARNING - 10 * min(verbose, 2)
-    logs.configure(level)
-
-
 def _summary_table(report: RunReport) -> Table:
     summary = report.summary()
     table = Table(title=f"veil redact: {summary['input']}", show_lines=False)
@@ -101,7 +107,7 @@ def redact(
     ] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Report JSON path.")] = None,
     policy: PolicyOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
+    as_json: JsonOpt = False,
     full: Annotated[
         bool, typer.Option("--full", help="Process every frame from scratch (slow reference path).")
     ] = False,
@@ -113,22 +119,23 @@ def redact(
         typer.Option("--workers", min=1, max=64, help="Worker processes (default: one per core)."),
     ] = None,
     verbose: VerboseOpt = 0,
+    quiet: QuietOpt = False,
 ) -> int:
     """Redact personal data, verify every frame by an independent re-scan, write output and report."""
     from veil.api import RunOptions, redact_file
 
-    _setup_logging(verbose)
+    setup_logging(verbose, quiet)
     loaded = load_policy(policy)  # a bad policy stops the run before anything is written
     if labels:
         loaded = loaded.model_copy(update={"redact": loaded.redact.model_copy(update={"labels": True})})
     result = redact_file(
         input,
         RunOptions(policy=loaded, output=output, report=report, full=full, workers=workers),
-        progress=RichProgress,
+        progress=None if quiet else RichProgress,
     )
     if as_json:
         stdout.print_json(json.dumps(result.summary(), ensure_ascii=False))
-    else:
+    elif not quiet:
         stdout.print(_summary_table(result))
         stdout.print(f"output: {result.output}")
     return EXIT_FRAMES_MASKED if result.frames_masked else EXIT_OK
@@ -139,11 +146,12 @@ def scan_text_command(
     jsonl: Annotated[bool, typer.Option("--jsonl", help='Input is JSONL: {"id": ..., "text": ...}.')] = False,
     policy: PolicyOpt = None,
     verbose: VerboseOpt = 0,
+    quiet: QuietOpt = False,
 ) -> int:
     """Read lines (or JSONL) on stdin, write JSONL findings with offsets; never the values."""
     from veil.detect.registry import default_analyzer
 
-    _setup_logging(verbose)
+    setup_logging(verbose, quiet)
     analyzer = default_analyzer(load_policy(policy).detect)
     for number, raw in enumerate(sys.stdin, start=1):
         line = raw.rstrip("\n")
@@ -182,17 +190,21 @@ def exit_codes() -> int:
 
 @app.command()
 def demo(
-    out: Annotated[Path, typer.Option("--out", help="Folder for the demo files.")] = Path("veil-demo"),
+    out: Annotated[Path, typer.Option("-o", "--output", "--out", help="Folder for the demo files.")] = Path(
+        "veil-demo"
+    ),
     seed: Annotated[int, typer.Option(help="Seed of the generated recording.")] = 7,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
+    as_json: JsonOpt = False,
     verbose: VerboseOpt = 0,
+    quiet: QuietOpt = False,
 ) -> int:
     """Generate a synthetic screen recording (KO/JA/FR/EN), redact it, verify it and score it."""
     from veil.demo import run_demo
     from veil.synth.fakedata import LANGUAGES
 
-    _setup_logging(verbose)
-    stderr.print(f"veil demo: generating a synthetic recording in {out}/ and redacting it …")
+    setup_logging(verbose, quiet)
+    if not quiet:
+        stderr.print(f"veil demo: generating a synthetic recording in {out}/ and redacting it …")
     result = run_demo(out, seed=seed, progress=RichProgress)
     summary = result.report.summary()
     recall = {lang: result.score.counts(language=lang) for lang in LANGUAGES}
@@ -217,8 +229,10 @@ def _mount_subcommands() -> None:
     from veil.audit.cli import app as audit_app
     from veil.gateway.analyze import analyze_command
     from veil.mining.cli import mine_command
+    from veil.policy_cli import app as policy_app
 
     app.add_typer(audit_app, name="audit", help="Verify the ledger, prove entries, export it.")
+    app.add_typer(policy_app, name="policy")
     app.command("mine")(mine_command)
     app.command("analyze")(analyze_command)
 

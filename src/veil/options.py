@@ -7,9 +7,11 @@ key stops the run before anything is written, with a message naming the key and 
 from __future__ import annotations
 
 import difflib
+import importlib
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -39,12 +41,79 @@ class RedactOptions(_Strict):
     value_links: bool = True
 
 
+_TYPE_NAME = re.compile(r"[a-z][a-z0-9_]{1,39}")
+_CHECKSUM_NAME = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*")
+
+
+def checksum_validator(name: str) -> Callable[[str], bool]:
+    """The `is_valid` of a python-stdnum module named like "luhn", "us.ssn" or "iso7064.mod_97_10";
+    ValueError naming what is wrong otherwise."""
+    if not _CHECKSUM_NAME.fullmatch(name):
+        raise ValueError(f"not a python-stdnum module name: {name!r} (e.g. 'luhn', 'us.ssn')")
+    try:
+        module = importlib.import_module(f"stdnum.{name}")
+    except ImportError:
+        raise ValueError(f"python-stdnum has no module {name!r} (e.g. 'luhn', 'us.ssn')") from None
+    is_valid = getattr(module, "is_valid", None)
+    if not callable(is_valid):
+        raise ValueError(f"python-stdnum module {name!r} has no is_valid() to check with")
+    return cast(Callable[[str], bool], is_valid)
+
+
+class CustomPattern(_Strict):
+    """An organisation's own identifier (`detect.patterns`): a regular expression (searched,
+    case-sensitive unless it says `(?i)`), an optional python-stdnum check on the match without its
+    separators, and the labels that announce it on screen (which also mask it while it is typed)."""
+
+    type: str
+    regex: str
+    checksum: str | None = None
+    labels: tuple[str, ...] = ()
+    # Mask only when one of `labels` stands before the value or heads its column.
+    needs_label: bool = False
+    score: float = Field(default=0.85, gt=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _check(self) -> CustomPattern:
+        if not _TYPE_NAME.fullmatch(self.type):
+            raise ValueError(f"type must be lower-case letters, digits and '_' (2-40): {self.type!r}")
+        try:
+            compiled = re.compile(self.regex)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {self.regex!r} ({exc.msg})") from None
+        if compiled.fullmatch(""):
+            raise ValueError(f"the regular expression matches the empty string: {self.regex!r}")
+        if self.checksum is not None:
+            checksum_validator(self.checksum)
+        if self.needs_label and not self.labels:
+            raise ValueError("needs_label is true but no labels are given")
+        if any(not label.strip() for label in self.labels):
+            raise ValueError("a label must not be empty")
+        return self
+
+
 class DetectOptions(_Strict):
     disabled_types: tuple[str, ...] = ()
     min_score: float = Field(default=0.4, ge=0.0, le=1.0)
     # Extra screen labels -> the personal-data type they announce, e.g. {"수취인": "person_name"}.
     labels: dict[str, str] = Field(default_factory=dict)
     faces: bool = True
+    # Values never masked, compared case-insensitively with spaces collapsed (a shop's own support
+    # line, a public company address). Everything else about them is still checked.
+    allow: tuple[str, ...] = ()
+    # Terms always masked wherever they appear (a project code name, a client's name): type `denied_term`.
+    deny: tuple[str, ...] = ()
+    patterns: tuple[CustomPattern, ...] = ()
+
+    @model_validator(mode="after")
+    def _check(self) -> DetectOptions:
+        for key, values in (("allow", self.allow), ("deny", self.deny)):
+            if any(not v.strip() for v in values):
+                raise ValueError(f"an entry of '{key}' is empty")
+        types = [p.type for p in self.patterns]
+        if len(set(types)) != len(types):
+            raise ValueError("two custom patterns share one type; give each its own")
+        return self
 
 
 class VideoOptions(_Strict):
@@ -121,7 +190,7 @@ def explain(err: ValidationError, model: type[BaseModel]) -> str:
         close = difflib.get_close_matches(key, known, n=1)
         hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(sorted(known))}"
         return f"unknown key '{loc}' ({hint})"
-    return f"invalid value for '{loc}': {first['msg']}"
+    return f"invalid value for '{loc}': {first['msg'].removeprefix('Value error, ')}"
 
 
 def _known_keys(model: type[BaseModel], path: tuple[int | str, ...]) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from typing import Protocol
@@ -29,6 +30,7 @@ class Analyzer:
         min_score: float = 0.4,
         disabled_types: Iterable[str] = (),
         labels: LabelVocabulary | None = None,
+        allow: Iterable[str] = (),
     ) -> None:
         if not 0.0 <= min_score <= 1.0:
             raise ValueError("min_score must lie in [0, 1]")
@@ -37,6 +39,8 @@ class Analyzer:
         self.disabled_types = frozenset(disabled_types)
         # The label vocabulary layout context uses to tell a label cell from a value cell.
         self.labels = labels or LabelVocabulary()
+        # Values the policy says are never personal (`detect.allow`), in `allow_key` form.
+        self.allow = frozenset(allow_key(v) for v in allow)
         self._recent: OrderedDict[tuple[str, str], tuple[TextSpan, ...]] = OrderedDict()
 
     def __repr__(self) -> str:
@@ -77,6 +81,8 @@ class Analyzer:
             found.extend(self._run(recognizer, text, context, prepared, prepared_context))
         fallback = {r.name for r in self._recognizers if r.fallback}
         kept = [s for s in found if s.score >= self.min_score and s.type not in self.disabled_types]
+        if self.allow:
+            kept = [s for s in kept if allow_key(text[s.start : s.end]) not in self.allow]
         content = [s for s in kept if s.recognizer not in fallback]
         kept = content + [
             s
@@ -98,6 +104,11 @@ class Analyzer:
         except Exception as exc:  # noqa: BLE001 - any failure must fail closed, as EngineError
             # Name the recognizer and the error class only: the message may quote the text.
             raise EngineError(f"detector '{recognizer.name}' failed: {type(exc).__name__}") from None
+
+
+def allow_key(value: str) -> str:
+    """How an allow-list entry and a found value are compared: NFKC, case-folded, spaces collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", value).casefold().split())
 
 
 # Types whose parts a recognizer may find separately ("7884 Cedar St, Apt 12C" + "Franklin, TN

@@ -74,11 +74,18 @@ _BY_TYPE: dict[str, tuple[str, ...]] = {
     "kr_brn": ("사업자등록번호", "사업자번호", "사업자 등록번호"),
     "kr_frn": ("외국인등록번호", "외국인번호"),
     "kr_passport": ("여권번호", "旅券番号", "パスポート番号", "numéro de passeport", "passport number",
-                    "passport no"),
+                    "passport no", "passport"),
     "kr_driver_licence": ("운전면허번호", "면허번호", "運転免許証番号", "numéro de permis",
-                          "driver's license", "driving licence number"),
+                          "driver's license", "driving licence number", "driver license", "driver's licence",
+                          "driving licence", "dl number"),
     "ip_address": ("접속ip", "ip 주소", "ip주소", "接続ip", "ipアドレス", "adresse ip", "ip address", "ip"),
     "iban": ("iban",),
+    "us_ssn": ("ssn", "social security number", "social security no", "ss#", "ssn / itin"),
+    "us_itin": ("itin", "individual taxpayer identification number"),
+    "us_ein": ("ein", "employer identification number", "fein"),
+    "uk_nino": ("national insurance number", "national insurance no", "ni number", "ni no", "nino"),
+    "uk_nhs": ("nhs number", "nhs no"),
+    "uk_driving_licence": ("driving licence no", "licence number"),
 }  # fmt: skip
 
 _PUNCT = re.compile(r"[\s:：*＊()（）\[\]【】・.·]+")
@@ -220,6 +227,7 @@ NUMERIC_TYPES = frozenset(
     {
         "phone", "bank_account", "date_of_birth", "kr_rrn", "jp_my_number", "fr_nir", "card",
         "kr_brn", "kr_frn", "kr_passport", "kr_driver_licence", "ip_address", "iban",
+        "us_ssn", "us_itin", "us_ein", "uk_nhs",
     }
 )  # fmt: skip
 

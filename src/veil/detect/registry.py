@@ -16,8 +16,17 @@ from veil.detect.addresses import (
     KoreanAddressRecognizer,
 )
 from veil.detect.analyzer import Analyzer
+from veil.detect.anglo import (
+    UkDrivingLicenceRecognizer,
+    UkNhsRecognizer,
+    UkNinoRecognizer,
+    UsEinRecognizer,
+    UsItinRecognizer,
+    UsSsnRecognizer,
+)
 from veil.detect.base import Recognizer
 from veil.detect.contact import EmailRecognizer, IpAddressRecognizer, PhoneRecognizer
+from veil.detect.custom import policy_recognizers
 from veil.detect.dates import DateOfBirthRecognizer
 from veil.detect.finance import BankAccountRecognizer, CardRecognizer, IbanRecognizer
 from veil.detect.france import FrNirRecognizer
@@ -49,6 +58,12 @@ _FACTORIES: list[RecognizerFactory] = [
     KrDriverLicenceRecognizer,
     JpMyNumberRecognizer,
     FrNirRecognizer,
+    UsSsnRecognizer,
+    UsItinRecognizer,
+    UsEinRecognizer,
+    UkNinoRecognizer,
+    UkNhsRecognizer,
+    UkDrivingLicenceRecognizer,
     IpAddressRecognizer,
     DateOfBirthRecognizer,
     KoreanNameRecognizer,
@@ -109,8 +124,15 @@ def default_analyzer(options: DetectOptions | None = None) -> Analyzer:
         for r in recognizers_for(disabled_types=options.disabled_types)
         if not isinstance(r, LabelledValueRecognizer)
     ]
-    # Policy labels extend the built-in vocabulary, both for layout context and labelled values.
-    recognizers.append(LabelledValueRecognizer(extra_labels=options.labels))
+    recognizers += policy_recognizers(options.patterns, options.deny)
+    # Policy labels (and those of its own patterns) extend the built-in vocabulary, both for
+    # layout context and labelled values.
+    labels = {label: p.type for p in options.patterns for label in p.labels} | dict(options.labels)
+    recognizers.append(LabelledValueRecognizer(extra_labels=labels))
     return Analyzer(
-        recognizers, options.min_score, options.disabled_types, LabelVocabulary(extra_labels=options.labels)
+        recognizers,
+        options.min_score,
+        options.disabled_types,
+        LabelVocabulary(extra_labels=labels),
+        allow=options.allow,
     )

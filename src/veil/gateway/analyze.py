@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from veil.cli_common import JsonOpt, QuietOpt, VerboseOpt, setup_logging
 from veil.exceptions import EXIT_FRAMES_MASKED, EXIT_OK, OutputError
 from veil.gateway.base import ProviderAnswer
 from veil.gateway.build import build_payload, pick_keyframes, read_frames
@@ -177,16 +178,20 @@ def analyze_command(
         bool, typer.Option("--dry-run", help="Write the exact payload to disk instead of sending it.")
     ] = False,
     out_dir: Annotated[
-        Path | None, typer.Option("--out-dir", help="Folder for outputs; default: next to the input.")
+        Path | None,
+        typer.Option("-o", "--output", "--out-dir", help="Folder for outputs; default: next to the input."),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = 0,
+    quiet: QuietOpt = False,
 ) -> int:
     """Redact, verify, and describe step by step what the person did, through the egress gateway."""
+    setup_logging(verbose, quiet)
     result = analyze(input, provider, policy, dry_run, out_dir)
     summary = result.summary()
-    if as_json or result.answer is None:
+    if as_json or (result.answer is None and not quiet):
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=1))
-    else:
+    elif result.answer is not None and not quiet:
         typer.echo(result.answer.text)
         typer.echo(f"analysis: {result.answer_path}")
     return EXIT_FRAMES_MASKED if result.frames_masked else EXIT_OK

@@ -22,6 +22,7 @@ from typing import Annotated
 
 import typer
 
+from veil.cli_common import JsonOpt, QuietOpt, VerboseOpt, setup_logging
 from veil.exceptions import EgressBlocked, InputError, OutputError
 from veil.gateway.base import ProviderError
 from veil.gateway.services import Services
@@ -203,7 +204,9 @@ def mine_command(
     inputs: Annotated[
         list[Path], typer.Argument(help="Text layers, Veil reports, recordings, UI logs or folders.")
     ],
-    out: Annotated[Path, typer.Option("-o", "--out", help="Folder for report.html and the exports.")],
+    out: Annotated[
+        Path, typer.Option("-o", "--output", "--out", help="Folder for report.html and the exports.")
+    ],
     xes: Annotated[
         bool | None,
         typer.Option("--xes/--no-xes", help="Write events.xes (default: when pm4py is installed)."),
@@ -219,20 +222,44 @@ def mine_command(
     policy: Annotated[
         Path | None, typer.Option("--policy", help="Policy YAML with the egress destinations.")
     ] = None,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = 0,
+    quiet: QuietOpt = False,
 ) -> None:
     """Find repetitive routines in sanitized recordings or UI logs and rank automation candidates."""
+    setup_logging(verbose, quiet)
     wanted = DescribeOptions(provider, policy) if describe else None
     summary = mine(inputs, out, MineOptions(xes=xes, routines=RoutineOptions(top=top), describe=wanted))
-    typer.echo(f"report: {summary.report}")
-    for path in summary.exports:
-        typer.echo(f"export: {path}")
-    if summary.procedures_file is not None:
-        typer.echo(f"procedures: {summary.procedures_file}")
-    for rank, c in enumerate(summary.candidates[:3], start=1):
-        typer.echo(
-            f"{rank}. {c.name}: {c.instances} instances, {c.hours_saved_per_month:.1f} h/month to save"
-        )
+    if as_json:
+        typer.echo(json.dumps(_summary_json(summary), ensure_ascii=False, indent=1))
+    elif not quiet:
+        typer.echo(f"report: {summary.report}")
+        for path in summary.exports:
+            typer.echo(f"export: {path}")
+        if summary.procedures_file is not None:
+            typer.echo(f"procedures: {summary.procedures_file}")
+        for rank, c in enumerate(summary.candidates[:3], start=1):
+            typer.echo(
+                f"{rank}. {c.name}: {c.instances} instances, {c.hours_saved_per_month:.1f} h/month to save"
+            )
     _raise_for_procedures(summary)
+
+
+def _summary_json(summary: MineSummary) -> dict[str, object]:
+    return {
+        "report": str(summary.report),
+        "exports": [str(p) for p in summary.exports],
+        "events": summary.events,
+        "procedures": None if summary.procedures_file is None else str(summary.procedures_file),
+        "candidates": [
+            {
+                "name": c.name,
+                "instances": c.instances,
+                "hours_saved_per_month": round(c.hours_saved_per_month, 2),
+            }
+            for c in summary.candidates
+        ],
+    }
 
 
 def _raise_for_procedures(summary: MineSummary) -> None:
