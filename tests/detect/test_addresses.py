@@ -11,6 +11,7 @@ from veil.detect.addresses import (
     KoreanAddressRecognizer,
 )
 from veil.detect.base import Recognizer
+from veil.detect.registry import default_analyzer
 
 RECOGNIZERS: dict[str, Recognizer] = {
     "ko": KoreanAddressRecognizer(),
@@ -130,3 +131,24 @@ def test_a_table_row_right_of_an_address_is_not_its_continuation(
 ) -> None:
     # Context holds the cells to the left too: an address cell there must not spread to the row.
     assert found(lang, row, address_left) == []
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "12 rue des Lilas, Appartement 4B",
+        "12 rue des Lilas, Bât. C, 3e étage",
+        "서울특별시 강남구 테헤란로 123 에이치스퀘어 N동 7층",
+        "경기도 성남시 분당구 판교역로 235 에이치스퀘어 N동 7층",
+        "東京都港区六本木1-2-3 六本木ヒルズ森タワー",
+        "大阪府大阪市北区梅田2-4-9 ブリーゼタワー 12F",
+        "742 Evergreen Terrace, Apt 3B, Floor 2",
+        "PSC 1234, Box 5678, APO AE 09012",
+        "Unit 2050 Box 4190, DPO AP 96522",
+    ],
+)
+def test_an_address_is_masked_with_its_tail(line: str) -> None:
+    """Building, wing, floor and unit after the street are part of the address (its head masked
+    and its tail readable still tells where someone lives); military addresses too."""
+    spans = [s for s in default_analyzer().analyze(line) if s.type == "address"]
+    assert [(s.start, s.end) for s in spans] == [(0, len(line))]

@@ -117,3 +117,20 @@ def test_typing_never_leaks_a_prefix(label: str, keystrokes: list[str]) -> None:
         spans = RECOGNIZER.analyze(typed, label)
         assert len(spans) == 1, typed
         assert (spans[0].start, spans[0].end) == (0, len(typed))
+
+
+@pytest.mark.parametrize(
+    ("label", "kind"),
+    [
+        ("생년월일 (YYYY.MM.DD)", "date_of_birth"),
+        ("Date of birth (dd/mm/yyyy)", "date_of_birth"),
+        ("SSN (for the tax form)", "us_ssn"),
+        ("Phone (mobile)", "phone"),
+        ("birth_date", "date_of_birth"),  # a database column in a terminal
+        ("first_name", "person_name"),
+        ("Total (EUR)", None),
+        ("order_id", None),
+    ],
+)
+def test_hints_in_brackets_and_snake_case_columns_are_labels(label: str, kind: str | None) -> None:
+    assert label_type(label) == kind

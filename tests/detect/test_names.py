@@ -116,6 +116,17 @@ def test_japanese_negatives(text: str) -> None:
         # Monospaced OCR reads O as 0.
         ('shipment to="Antoine R0BERT" addr=', "", ["Antoine R0BERT"]),
         ("J0hn Smith", "", ["J0hn Smith"]),
+        # Particles and prefixes belong to the surname.
+        ("Jean de La Fontaine", "", ["Jean de La Fontaine"]),
+        ("Marie-Claire Le Goff a écrit", "", ["Marie-Claire Le Goff"]),
+        ("François d'Aubigné", "", ["François d'Aubigné"]),
+        ("Charles de Gaulle", "", ["Charles de Gaulle"]),
+        ("John O'Brien", "", ["John O'Brien"]),
+        # A sign-off: the name on the same line, or alone on the line below it.
+        ("Thanks, Sarah", "", ["Sarah"]),
+        ("Sarah", "Thanks,", ["Sarah"]),
+        ("Sarah", "Best regards,", ["Sarah"]),
+        ("Claire", "Bien à vous,", ["Claire"]),
     ],
 )
 def test_latin_names(text: str, context: str, expected: list[str]) -> None:
@@ -137,10 +148,19 @@ def test_latin_names(text: str, context: str, expected: list[str]) -> None:
         "Monday Meeting",
         "INF0 shipment order=0RD-2026-613789",
         "H0LL0W P0INT 2024",
+        "Tour de France",  # a particle after a word that is no first name
+        "Place de la Concorde",
     ],
 )
 def test_latin_negatives(text: str) -> None:
     assert found(LATIN.analyze(text), text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "context"), [("Reply", "Thanks,"), ("Reply Forward", "Best,"), ("Envoyer", "Merci,")]
+)
+def test_a_button_under_a_sign_off_is_no_name(text: str, context: str) -> None:
+    assert found(LATIN.analyze(text, context), text) == []
 
 
 def test_offsets_point_into_original_text() -> None:

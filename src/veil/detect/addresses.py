@@ -75,6 +75,13 @@ _KO_PATTERNS = (
     ),
 )
 
+# What follows a street address on the same line: a building's name, its wing ("N동", "101동"), a
+# floor or a unit ("에이치스퀘어 N동 7층", "래미안 101동 1203호").
+_KO_TAIL = (
+    r"(?:[ ,]+[가-힣A-Za-z0-9]{1,15}){0,2}?[ ,]+(?:[A-Za-z0-9]{1,4}[ ]?동[ ]?)?"
+    r"(?:B|지하[ ]?)?\d{1,4}[ ]?(?:층|호)(?:[ ]?\d{1,5}[ ]?호)?(?![가-힣])"
+)
+
 # --- Japanese ---------------------------------------------------------------------------------
 _JA_PREF = r"(?:東京都|北海道|(?:京都|大阪)府|[一-龥]{2,3}県)"
 _JA_MUNI = r"[一-龥ぁ-んァ-ヶ々ヶ]{1,7}?[市区町村郡]"
@@ -88,6 +95,13 @@ _JA_BUILDING = (
     r"(?:[ ]?[一-龥ぁ-んァ-ヶーA-Za-z0-9]{1,20}?"
     r"(?:ビル|マンション|ハイツ|タワー|コーポ|レジデンス|荘)?"
     r"[ ]?\d{1,5}(?:号室|号|F|階))?"
+)
+# A building after the block number, with or without a floor or room: "六本木ヒルズ森タワー 15F".
+_JA_TAIL = (
+    r"[ ]?[一-龥ぁ-んァ-ヶーA-Za-z0-9・]{1,20}?"
+    r"(?:ビル(?:ディング)?|マンション|ハイツ|タワー|コーポ|レジデンス|荘|ヒルズ|プラザ|センター|館|棟|"
+    r"ハウス|アパート|テラス|コート|パレス|メゾン)(?:[ ]?\d{1,5}(?:号室|号|F|階))?"
+    r"|[ ]?\d{1,5}(?:号室|F|階)"
 )
 # A postcode before the prefecture, with or without 〒: OCR often drops the 〒 mark.
 _JA_POST = r"(?:(?:〒[ ]?|(?<![\d-]))\d{3}-\d{4}[ ]?)?"
@@ -110,6 +124,12 @@ _FR_WAY = (
 _FR_NAME = (
     r"(?:(?:de la|de l'|du|des|de|d'|l'|la|le|les|saint|sainte)[ ]?)?[A-ZÀ-Ýa-zà-ÿ'-]+"
     r"(?:[ ](?:de la |de l'|du |des |de |d'|et |sur |en |l')?[A-ZÀ-Ý][A-Za-zà-ÿ'-]+){0,4}"
+)
+# Apartment, building, staircase, floor, door after the street: "Appartement 4B", "Bât. C, 3e étage".
+_FR_TAIL = (
+    r",?[ ](?:(?:Appartement|Appart\.?|Appt\.?|Apt\.?|Bâtiment|Batiment|Bât\.?|Bat\.?|Escalier|Esc\.?|"
+    r"Étage|Etage|Porte|Logement|Lot|Résidence|Residence)[ ]?(?:n°[ ]?)?[A-Za-z0-9]{1,6}"
+    r"|\d{1,2}(?:e|er|ème|eme)[ ](?:étage|etage))(?![\w])"
 )
 # Words after a 5-digit number on screens that are counts, not towns ("21591 Customers").
 _NOT_CITY = (
@@ -169,6 +189,22 @@ _EN_PATTERNS = (
 )
 
 
+_EN_TAIL = (
+    r",?[ ](?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|Room|Rm|Bldg|Building|Dept|#)\.?[ ]?#?"
+    r"[A-Za-z0-9-]{1,8}(?![\w])"
+)
+# US military mail: "PSC 1234, Box 5678, APO AE 09012", "Unit 2050 Box 4190, DPO AP 96522".
+_EN_MILITARY = (
+    _p(
+        "en-military-unit",
+        r"(?<![\w])(?:PSC|CMR|Unit|USNS|USS)[ ][A-Z0-9][A-Za-z0-9 ]{0,30}?,?[ ]Box[ ]\d{1,5}",
+        0.8,
+    ),
+    _p("en-military-post", r"(?<![\w])(?:APO|FPO|DPO)[ ](?:AA|AE|AP)[ ]\d{5}(?!\d)", 0.85),
+)
+_EN_PATTERNS = _EN_PATTERNS + _EN_MILITARY
+
+
 # What an address line never holds: a price, a date, a clock time, an order or ticket code.
 _NOT_ADDRESS = re.compile(
     r"[¥€$£₩]\s?\d|\d[\d,.]*\s?(?:円|원|€|EUR|USD)(?![가-힣])|"
@@ -183,6 +219,8 @@ class AddressRecognizer(Recognizer):
     name = "address"
     types = (TYPE,)
     patterns: tuple[AddressPattern, ...] = ()
+    # Extends a found address over what follows it on the line (building, floor, unit).
+    tail: re.Pattern[str] | None = None
 
     def analyze(self, text: str, context: str = "") -> list[TextSpan]:
         norm = normalize(text)
@@ -199,9 +237,14 @@ class AddressRecognizer(Recognizer):
             found.append((a, a + len(stripped), CONTINUATION_SCORE))
         out = []
         for a, b, score in sorted(found):
-            start, end = norm.to_original(a, b)
+            start, end = norm.to_original(a, self._with_tail(s, b))
             out.append(TextSpan(start, end, TYPE, score, self.name))
         return out
+
+    def _with_tail(self, s: str, b: int) -> int:
+        while self.tail is not None and (m := self.tail.match(s, b)) is not None and m.end() > b:
+            b = m.end()
+        return b
 
     def _continues(self, s: str, context: str) -> bool:
         """A short line under an address line is the rest of that address (side panels). A line
@@ -226,21 +269,25 @@ class KoreanAddressRecognizer(AddressRecognizer):
     name = "ko-address"
     languages = ("ko",)
     patterns = _KO_PATTERNS
+    tail = re.compile(_KO_TAIL)
 
 
 class JapaneseAddressRecognizer(AddressRecognizer):
     name = "ja-address"
     languages = ("ja",)
     patterns = _JA_PATTERNS
+    tail = re.compile(_JA_TAIL)
 
 
 class FrenchAddressRecognizer(AddressRecognizer):
     name = "fr-address"
     languages = ("fr",)
     patterns = _FR_PATTERNS
+    tail = re.compile(_FR_TAIL, re.IGNORECASE)
 
 
 class EnglishAddressRecognizer(AddressRecognizer):
     name = "en-address"
     languages = ("en",)
     patterns = _EN_PATTERNS
+    tail = re.compile(_EN_TAIL, re.IGNORECASE)

@@ -132,6 +132,9 @@ class BankAccountRecognizer(PatternRecognizer):
             needs_context=True,
         ),
         Pattern.number("digits", r"\d{6,16}", 0.6, (6, 16), needs_context=True),
+        # A Japanese account written with its type ("普通 1234567", "当座預金1234567"): the type
+        # is part of what identifies it and is masked with the number.
+        Pattern.text("typed", rf"(?:普通|当座|貯蓄)(?:預金)?[ ]?\d{{7}}{CODE_END}", 0.9),
     )
     context_words = BANK_WORDS
     negative_words = DECOY_WORDS

@@ -64,7 +64,8 @@ _BY_TYPE: dict[str, tuple[str, ...]] = {
     ),
     "date_of_birth": (
         "생년월일", "생일", "生年月日", "誕生日", "date de naissance", "né le", "née le", "date of birth",
-        "dob", "birth date", "birthday",
+        "dob", "birth date", "birthday", "birthdate", "born", "출생일", "출생", "naissance",
+        "né(e) le",
     ),
     "kr_rrn": ("주민등록번호", "주민번호"),
     "jp_my_number": ("マイナンバー", "個人番号"),
@@ -88,10 +89,11 @@ _BY_TYPE: dict[str, tuple[str, ...]] = {
     "uk_driving_licence": ("driving licence no", "licence number"),
 }  # fmt: skip
 
-_PUNCT = re.compile(r"[\s:：*＊()（）\[\]【】・.·]+")
+_PUNCT = re.compile(r"[\s:：*＊()（）\[\]【】・.·_]+")
 # One-line "label: value": a label, a colon (ASCII or full width) or a tab/wide gap, then text.
 _SPLIT = re.compile(r"^\s*(?P<label>[^:：\t]{1,30}?)\s*(?:[:：]|\t|\s{3,})\s*(?=\S)")
 _SPACE = re.compile(r"\s+(?=\S)")
+_BRACKETED = re.compile(r"[(（][^()（）]{0,30}[)）]")
 _LABEL_PREFIX_CHARS = 60  # raw characters before the space: spaces and colons may pad a label
 
 
@@ -126,9 +128,15 @@ class LabelVocabulary:
         return f"LabelVocabulary(labels={len(self._table)})"
 
     def label_type(self, text: str) -> str | None:
-        """The type a whole OCR line or cell announces when it IS a label, else None."""
+        """The type a whole OCR line or cell announces when it IS a label, else None. A hint in
+        brackets does not hide one: "생년월일 (YYYY.MM.DD)", "Phone (mobile)", "SSN (for the tax form)"."""
         key = label_key(text)
-        return self._table.get(key) if 0 < len(key) <= 40 else None
+        if not 0 < len(key) <= 40:
+            return None
+        kind = self._table.get(key)
+        if kind is None and ("(" in text or "（" in text):
+            kind = self._table.get(label_key(_BRACKETED.sub(" ", text)))
+        return kind
 
     def holds_label(self, text: str) -> bool:
         """Whether a label stands inside `text`: a CJK label anywhere (scripts without spaces), or

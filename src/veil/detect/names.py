@@ -357,13 +357,21 @@ def _person_runs(tagger: Any, s: str) -> list[tuple[int, int, set[str], str]]:
 # --------------------------------------------------------------------------------------------
 # French and English
 
-_CAP = r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?:[-'][A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?"
+# A capitalised word, an Irish/Scottish/French prefix allowed ("O'Brien", "McAdams", "D'Souza").
+_CAP = r"(?:O['’]|D['’]|Mc|Mac)?[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?:[-'’][A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?"
 _UPPER = r"[A-ZÀ-ÖØ-Þ]{2,}(?:[-'][A-ZÀ-ÖØ-Þ]{2,})?"
 _NAME_WORDS = rf"(?:{_CAP}|{_UPPER}|[A-Z]\.)(?:[ ](?:{_CAP}|{_UPPER}|[A-Z]\.)){{0,3}}"
 _TITLES = (
     r"(?:Monsieur|Madame|Mademoiselle|Mme|Mlle|Mmes|M\.|Mr\.?|Mrs\.?|Ms\.?|Miss|Dr\.?|Prof\.?|Me|Maître)"
 )
 _GREETINGS = r"(?:Dear|Bonjour|Bonsoir|Cher|Chère|Hello|Hi|Merci|Thanks|Regards|Cordialement)"
+# The words a message is signed off with; the name follows on the same line or the next one.
+_SIGN_OFF = re.compile(
+    r"(?i:thanks|thank you|many thanks|cheers|best|best regards|kind regards|warm regards|regards|"
+    r"sincerely|yours|yours sincerely|yours truly|all the best|talk soon|merci|merci beaucoup|"
+    r"cordialement|bien cordialement|bien à vous|amitiés|bises|salutations|à bientôt|bonne journée)"
+    r"[ ]?[,!.]?"
+)
 _LEADING_TITLE = re.compile(r"(?:Monsieur|Madame|Mademoiselle|Mme|Mlle|M\.|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|Me)")
 _TITLED = re.compile(rf"(?<![\w]){_TITLES}[ ,]+(?P<name>{_NAME_WORDS})")
 # After a greeting a name is written in title case: "Hi AMIE" is an OCR misreading of other text.
@@ -377,8 +385,14 @@ _HEADER = re.compile(
     rf"(?:^|(?<=\s))(?:From|To|Cc|Bcc|De|À|A|Cc|Expéditeur|Destinataire|Sender|Recipient|Signed|Signé)"
     rf"[ ]?:[ ]*(?P<name>{_NAME_WORDS})"
 )
+# Particles before a surname: "Jean de La Fontaine", "Marie-Claire Le Goff", "Ludwig van Beethoven".
+_PARTICLE = (
+    r"(?:(?:de la|de l['’]|de|du|des|van der|van den|van|von der|von|der|di|da|del|della|dos|das|"
+    r"ben|ibn|bin|al|el|le|la)[ ]|d['’]|l['’])"
+)
 _PAIR = re.compile(
-    rf"(?<![\w])(?P<name>{_CAP}|{_UPPER})[ ](?:[A-Z]\.[ ])?(?P<second>{_CAP}|{_UPPER})(?![\w])"
+    rf"(?<![\w])(?P<name>{_CAP}|{_UPPER})[ ](?:[A-Z]\.[ ])?(?P<particle>(?i:{_PARTICLE})(?:(?:La|Le)[ ])?)?"
+    rf"(?P<second>{_CAP}|{_UPPER})(?![\w])"
 )
 _VOWEL = re.compile(r"[AEIOUYaeiouyÀ-ÆÈ-ÏÒ-ÖØ-Ýà-æè-ïò-öø-ýÿ]")
 _WORD_START = re.compile(r"(?<![\w'-])[A-ZÀ-ÖØ-Þ]")
@@ -409,9 +423,13 @@ class LatinNameRecognizer(Recognizer):
         for word in _WORD_START.finditer(s):
             pair = _PAIR.match(s, word.start())
             score = None if pair is None else _pair_score(pair.group("name"), pair.group("second"))
+            if pair is not None and pair.group("particle"):
+                # After a particle only a listed first name makes a name ("Tour de France" is none).
+                score = STRONG if _is_first_name(pair.group("name")) else None
             if pair is not None and score is not None:
                 found.append((pair.start(), pair.end(), score))
-        if _context_says_name(context) and not found and _looks_like_name_line(s):
+        signed = _SIGN_OFF.fullmatch(context.split("\n", 1)[0].strip()) if context else None
+        if (_context_says_name(context) or signed) and not found and _looks_like_name_line(s):
             stripped = s.strip()
             a = s.index(stripped)
             found.append((a, a + len(stripped), STRONG))
@@ -448,6 +466,12 @@ def _trim_name(s: str, a: int, b: int) -> tuple[int, int]:
     if not any(_VOWEL.search(w) for w in words if not w.endswith(".")):
         return a, a  # "Hi Jz": no vowel, no name (OCR reading other script as Latin letters)
     return a, a + len(" ".join(words))
+
+
+def _is_first_name(word: str) -> bool:
+    """A listed first name, or a compound one whose first part is ("Marie-Claire", "Jean-Luc")."""
+    firsts = word_list("latin_first_names.txt")
+    return word.title() in firsts or word.split("-", 1)[0].title() in firsts
 
 
 def _pair_score(first: str, second: str) -> float | None:
