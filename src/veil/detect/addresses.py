@@ -170,7 +170,7 @@ _STATES = (
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY "
     "NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY"
 )
-_EN_PATTERNS = (
+_EN_PATTERNS: tuple[AddressPattern, ...] = (
     _p(
         "en-street",
         rf"(?<![\w-])\d{{1,6}}[A-Za-z]?[ ](?:[NSEW]\.?[ ])?(?:[A-Z0-9][A-Za-z0-9'.-]*[ ]){{1,4}}"
