@@ -249,9 +249,9 @@ class Gateway:
         images, verifier = payload.image_parts, self.verifier
         if images and verifier is None:
             raise EgressBlocked("this gateway has no verifier to re-scan the payload's images")
-        for index, part in enumerate(images):
+        for index, image in enumerate(images):
             assert verifier is not None  # checked above
-            scan_image_part(part, verifier, index, self.verify_timeout)
+            scan_image_part(image, verifier, index, self.verify_timeout)
 
     def _check_rate(self, payload: SanitizedPayload, dest: Destination) -> None:
         frames, _ = self.store.usage(dest.name, HOUR)

@@ -63,7 +63,13 @@ def open_gateway(
     if not dest.remote:
         # Nothing leaves: the gateway needs no ledger (it records nothing for a local send).
         gateway = Gateway(
-            egress, None, None, analyzer, providers=providers, policy_version=policy_version, verifier=verifier
+            egress,
+            None,
+            None,
+            analyzer,
+            providers=providers,
+            policy_version=policy_version,
+            verifier=verifier,
         )
         try:
             yield gateway
@@ -77,7 +83,13 @@ def open_gateway(
     with Ledger.open(url, services.key_dir or default_key_dir()) as ledger:
         store = SendStore.open(url)
         gateway = Gateway(
-            egress, ledger, store, analyzer, providers=providers, policy_version=policy_version, verifier=verifier
+            egress,
+            ledger,
+            store,
+            analyzer,
+            providers=providers,
+            policy_version=policy_version,
+            verifier=verifier,
         )
         try:
             yield gateway
