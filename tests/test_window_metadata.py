@@ -108,11 +108,13 @@ def test_user_ids_become_keyed_pseudonyms(analyzer: Analyzer) -> None:
     assert one.user(" MINSU.KIM@example.com ") == made[0]  # normalised: one person, one pseudonym
     assert [other.user(u) for u in ids] != made  # keyed: another key, other pseudonyms
     assert one.user(None) is None and one.user("") is None
-    assert not _leaks(" ".join(m or "" for m in made)) and "WindowScrubber(<key hidden>)" == repr(one)
+    assert not _leaks(" ".join(m or "" for m in made)) and repr(one) == "WindowScrubber(<key hidden>)"
 
 
 def test_window_event_repr_shows_no_value() -> None:
-    event = WindowEvent(1.0, "Slack", "DM with Minsu Kim", "https://x.example/jane-smith", user="jane@example.com")
+    event = WindowEvent(
+        1.0, "Slack", "DM with Minsu Kim", "https://x.example/jane-smith", user="jane@example.com"
+    )
     assert not _leaks(repr(event))
 
 
@@ -160,10 +162,14 @@ def _recording(path: Path) -> Path:
         stream.options = {"crf": "12"}
         for step in range(6):
             image = Image.new("RGB", (480, 120), "white")
-            ImageDraw.Draw(image).text((12, 40), f"Order ORD-2025-11884{step} shipped", fill="black", font=font)
+            ImageDraw.Draw(image).text(
+                (12, 40), f"Order ORD-2025-11884{step} shipped", fill="black", font=font
+            )
             container.mux(stream.encode(av.VideoFrame.from_ndarray(np.asarray(image), format="rgb24")))
         container.mux(stream.encode(None))
-    sidecar_path(path).write_text("\n".join(json.dumps(e, ensure_ascii=False) for e in SIDECAR), encoding="utf-8")
+    sidecar_path(path).write_text(
+        "\n".join(json.dumps(e, ensure_ascii=False) for e in SIDECAR), encoding="utf-8"
+    )
     return path
 
 
@@ -191,7 +197,9 @@ def test_metadata_never_reaches_layer_events_or_payload(
     assert users[0] == users[-1] != users[2]  # the same person keeps one pseudonym
     titles = [r["window"]["title"] for r in records if "frame" in r]
     assert titles[0] == "DM with <person_name> - Slack"
-    assert "<person_name>님과의 대화 - 카카오톡" in titles and "<person_name>さんとのチャット - LINE" in titles
+    assert (
+        "<person_name>님과의 대화 - 카카오톡" in titles and "<person_name>さんとのチャット - LINE" in titles
+    )
 
     # 2. `veil mine`: events.csv (and every other output) hold none of it.
     mine([result.output], tmp_path / "mined", MineOptions(xes=False))

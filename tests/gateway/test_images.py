@@ -370,3 +370,27 @@ def test_transparency_is_flattened_onto_opaque_white(analyzer: Analyzer) -> None
         pixels = np.asarray(image)
     assert pixels[0, 0].tolist() == [255, 255, 255] and (pixels == 0).all(axis=2).any()
     assert sent == canonical_png(ImagePart("x", hidden))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["jpeg", "png"])
+def test_input_metadata_never_reaches_an_analyze_payload(
+    kind: str, tmp_path: Path, no_kill: Path, analyzer: Analyzer
+) -> None:
+    """A screenshot with EXIF (GPS, artist, description) and text chunks, through `veil analyze`:
+    the payload's image is the bare re-encoding of the redacted pixels."""
+    from veil.gateway.analyze import analyze
+    from veil.gateway.services import Services
+
+    source = tmp_path / f"screen.{'jpg' if kind == 'jpeg' else 'png'}"
+    source.write_bytes(_metadata_jpeg() if kind == "jpeg" else _metadata_png())
+    result = analyze(source, "local", None, True, tmp_path / "out", services=Services(analyzer=analyzer))
+    assert result.payload_path is not None and result.keyframes
+    images = sorted(result.payload_path.glob("*.png"))
+    assert len(images) == len(result.keyframes)
+    for file in result.payload_path.iterdir():
+        data = file.read_bytes()
+        for needle in ("Jane Smith", KO_PHONE, KO_NAME):
+            assert needle.encode("utf-8") not in data, file.name
+    for image in images:
+        assert [kind for kind, _ in chunks(image.read_bytes())] == [b"IHDR", b"IDAT", b"IEND"]

@@ -72,6 +72,7 @@ def scrub_text(text: str) -> str:
     return t
 
 
+@lru_cache(maxsize=65536)
 def scrub_url(url: str) -> str:
     """Scheme, host and path template: id-like path segments become `<id>`; query and fragment,
     where values live, are dropped."""

@@ -204,9 +204,9 @@ def clear_payload(
             scan_text_part(part, analyzer)
             cleared.append(part)
         elif isinstance(part, ImagePart):
-            canonical = ImagePart(part.role, canonical_png(part))
-            scan_image_part(canonical, verifier, len(seen) - 1, timeout_seconds)
-            cleared.append(canonical)
+            pixels = decode_image(part)
+            _verify_pixels(part.role, pixels, verifier, len(seen) - 1, timeout_seconds)
+            cleared.append(ImagePart(part.role, encode_png(pixels)))
         else:
             raise EgressBlocked(f"payload part of type {type(part).__name__} is not a text or image part")
     return SanitizedPayload(cleared, _mint=_MINT)
@@ -290,14 +290,16 @@ def scan_image_part(
         raise EgressBlocked(
             f"image part '{part.role}' is not a canonical PNG (extra chunks, trailing bytes or alpha)"
         )
+    _verify_pixels(part.role, pixels, verifier, index, timeout_seconds)
+
+
+def _verify_pixels(role: str, pixels: Pixels, verifier: Verifier, index: int, timeout_seconds: float) -> None:
     from veil.pipeline import call_with_timeout  # the pipeline's own fail-closed timeout
 
     try:
         verdict = call_with_timeout(lambda: verifier.check(pixels, index), timeout_seconds, "verifier")
     except Exception as exc:  # noqa: BLE001 - an OCR or detector failure or timeout blocks the send
-        raise EgressBlocked(
-            f"image part '{part.role}' could not be verified ({type(exc).__name__})"
-        ) from None
+        raise EgressBlocked(f"image part '{role}' could not be verified ({type(exc).__name__})") from None
     if verdict.findings:
         types = ", ".join(sorted({f.type for f in verdict.findings}))
-        raise EgressBlocked(f"image part '{part.role}' contains personal data of type(s): {types}")
+        raise EgressBlocked(f"image part '{role}' contains personal data of type(s): {types}")
