@@ -12,11 +12,11 @@ bytes, so what the verifier read is exactly what is hashed, recorded and sent.
 Python cannot make the mint absolute: code in the same process can reach the private mint token or
 build an object with `object.__new__` and add it to the registry. So the gateway trusts nothing the
 mint did: right before sending it re-scans the text parts with the detectors and every image part
-with the verifier (`scan_text_part`, `scan_image_part`), and refuses an image whose bytes are not the canonical
-re-encoding of its own pixels. So a forgery gets no further than `clear_payload` would let the
-same parts go: the same detectors and verifier decide. What it can skip is what only removes
-content before the mint (keyframe selection, the text scrubbing of `veil.gateway.build`); and
-what the detectors and the verifier cannot find, neither path stops.
+with the verifier (`scan_text_part`, `scan_image_part`), and refuses an image whose bytes are not
+the canonical re-encoding of its own pixels. A forgery thus gets no further than `clear_payload`
+would let the same parts go: the same detectors and verifier decide. What it can skip is what
+only removes content before the mint (keyframe selection, the text scrubbing of
+`veil.gateway.build`); and what the detectors and the verifier cannot find, neither path stops.
 
 The canonical body (what `sha256` hashes, and what the ledger records) is the compact, sorted-key
 UTF-8 JSON of
