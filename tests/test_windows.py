@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import av
@@ -77,7 +78,9 @@ def test_sidecar_metadata_masks_frames_without_reading_them(tmp_path: Path) -> N
     assert masked == [False, False, True, True, True, False]
     layer = (tmp_path / "out.textlayer.jsonl").read_text(encoding="utf-8").splitlines()
     assert json.loads(layer[5])["window"] == {"app": "docs", "title": "Quarterly plan", "url": ""}
-    assert json.loads(layer[5])["user"] == "u-1"
+    # The user id is a keyed pseudonym: the sidecar's id is never written.
+    assert re.fullmatch(r"user-[0-9a-f]{12}", json.loads(layer[5])["user"])
+    assert '"u-1"' not in "\n".join(layer)
 
 
 def test_sidecar_bounds_mask_only_the_window(tmp_path: Path) -> None:

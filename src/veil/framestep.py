@@ -16,8 +16,8 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from veil.capture.metadata import WindowScrubber
 from veil.capture.windows import WindowEvent, WindowGate, WindowTimeline
-from veil.detect.analyzer import Analyzer, replace_findings
 from veil.models import Box, Finding, Frame, FrameResult, MaskReason, Pixels
 from veil.pipeline import FrameOutcome, FramePipeline, LayerLine
 from veil.track.incremental import IncrementalPipeline
@@ -57,21 +57,19 @@ def layer_record(
     result: FrameResult,
     lines: Sequence[LayerLine],
     window: WindowEvent | None,
-    analyzer: Analyzer,
+    scrubber: WindowScrubber,
     links: ValueLinks | None = None,
 ) -> str:
-    """The sanitized text-layer line of a frame."""
+    """The sanitized text-layer line of a frame. Window titles, apps and URLs carry names and
+    e-mails ("DM with …", "Inbox - kim@…"), and the user id is often a login: the window goes
+    through the detectors, the user becomes a keyed pseudonym (`veil.capture.metadata`)."""
     if links is not None:
         lines = links.relabel(lines, result.findings)
-    meta = None
-    if window is not None:
-        # Window titles and URLs carry names and e-mails ("Inbox - kim@…"): scrub them too.
-        meta = {k: replace_findings(getattr(window, k), analyzer) for k in ("app", "title", "url")}
     record = {
         "frame": result.index,
         "t": round(result.seconds, 4),
-        "user": window.user if window else None,
-        "window": meta,
+        "user": scrubber.user(window.user) if window else None,
+        "window": scrubber.window(window) if window else None,
         "lines": [{"box": ln.box.as_list(), "text": ln.text} for ln in lines],
         "changed": [],
     }
@@ -125,6 +123,7 @@ class FrameStep:
         self.segment_frames = max(1, segment_frames)
         self.gate = full.gate or WindowGate(())
         self.analyzer = full.analyzer
+        self.scrubber = WindowScrubber(full.analyzer, full.key)
         self._stats: Counter[str] = Counter()
         self._tracker: IncrementalPipeline | None = None
         self._fresh = False  # restarted, no frame seen since
@@ -154,7 +153,7 @@ class FrameStep:
         self._fresh = False
         window = self.timeline.at(frame.seconds)
         outcome = self._process(frame, window)
-        layer = layer_record(outcome.result, outcome.text_layer, window, self.analyzer, self.links)
+        layer = layer_record(outcome.result, outcome.text_layer, window, self.scrubber, self.links)
         return FrameDone(outcome.pixels, outcome.result, layer)
 
     def _pipeline(self) -> FramePipeline | IncrementalPipeline:
@@ -181,10 +180,10 @@ def masked_frame(
     reason: MaskReason,
     mask: Callable[[Pixels], Pixels],
     window: WindowEvent | None,
-    analyzer: Analyzer,
+    scrubber: WindowScrubber,
 ) -> FrameDone:
     """A frame masked whole without being read (its worker died or stalled), as the pipeline
     masks one: solid fill, a `<masked>` text layer."""
     result = FrameResult(frame.index, frame.seconds, (), masked_whole=True, mask_reason=reason)
     whole = (LayerLine(Box(0, 0, frame.width, frame.height), "<masked>"),)
-    return FrameDone(mask(frame.pixels), result, layer_record(result, whole, window, analyzer))
+    return FrameDone(mask(frame.pixels), result, layer_record(result, whole, window, scrubber))

@@ -42,6 +42,7 @@ from typing import IO, Any, Protocol
 
 import numpy as np
 
+from veil.capture.metadata import WindowScrubber
 from veil.capture.windows import WindowTimeline
 from veil.detect.analyzer import Analyzer
 from veil.exceptions import EngineError, InputError, VeilError
@@ -373,6 +374,7 @@ class WorkerPool:
         self._dir: Path | None = None
         self._ctx = get_context("spawn")
         self._analyzer: Analyzer | None = None
+        self._scrubber: WindowScrubber | None = None
         self._timeline = WindowTimeline.load(config.source)
 
     @property
@@ -486,11 +488,14 @@ class WorkerPool:
     def _masked(self, frame: Frame, reason: MaskReason) -> FrameDone:
         from veil.detect.registry import default_analyzer
         from veil.redact.fill import FillRedactor
+        from veil.store.home import load_or_create_key
 
         if self._analyzer is None:
             self._analyzer = default_analyzer(self.config.policy.detect)
+        if self._scrubber is None:
+            self._scrubber = WindowScrubber(self._analyzer, load_or_create_key("finding-hmac"))
         mask = FillRedactor(self.config.policy.redact).mask_whole
-        return masked_frame(frame, reason, mask, self._timeline.at(frame.seconds), self._analyzer)
+        return masked_frame(frame, reason, mask, self._timeline.at(frame.seconds), self._scrubber)
 
     # -- messages from the workers ----------------------------------------------------------------
     def _pump(self, timeout: float) -> None:

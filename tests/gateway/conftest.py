@@ -132,9 +132,18 @@ def no_kill(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def make_gateway(ledger: Ledger, store: SendStore, analyzer: Analyzer, no_kill: Path) -> Any:
-    def make(*dests: Destination, providers: dict[str, Any] | None = None, **policy: Any) -> Gateway:
+    def make(
+        *dests: Destination,
+        providers: dict[str, Any] | None = None,
+        verifier: Verifier | None = None,
+        **policy: Any,
+    ) -> Gateway:
         egress = EgressPolicy(destinations=dests or (destination(),), **policy)
-        return Gateway(egress, ledger, store, analyzer, providers=providers, sleep=lambda _s: None)
+        # The fake verifier by default; tests of what images may leave pass the real one.
+        verifier = verifier or CleanVerifier()
+        return Gateway(
+            egress, ledger, store, analyzer, providers=providers, sleep=lambda _s: None, verifier=verifier
+        )
 
     return make
 

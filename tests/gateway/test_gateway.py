@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.gateway.conftest import destination, egress_entries
+from tests.gateway.conftest import CleanVerifier, destination, egress_entries
 from veil.audit.store import Ledger
 from veil.exceptions import EgressBlocked, LedgerError
 from veil.gateway.base import ProviderRejected, ProviderTimeout, ProviderUnreachable
@@ -161,6 +161,7 @@ def test_limits_survive_a_restart(
         SendStore.open(ledger_url),
         analyzer,
         providers={"remote": FakeProvider()},
+        verifier=CleanVerifier(),
     )
     with pytest.raises(EgressBlocked, match="frames_per_hour"):
         fresh.send(make_payload(extra="later"), "remote")

@@ -216,7 +216,9 @@ analyzer = default_analyzer()
 payload = clear_payload(clean_parts(), analyzer, CleanVerifier())
 dest = destination("remote", "openai", base_url={base!r}, api_key_env="VEIL_TEST_LOOPBACK_KEY", timeout=5)
 ledger = Ledger.open({url!r}, Path({keys!r}))
-gateway = Gateway(EgressPolicy(destinations=(dest,)), ledger, SendStore.open({url!r}), analyzer)
+gateway = Gateway(
+    EgressPolicy(destinations=(dest,)), ledger, SendStore.open({url!r}), analyzer, verifier=CleanVerifier()
+)
 provider = gateway.provider(dest)
 real_send = provider.send
 def send_then_die(p, o):

@@ -7,10 +7,12 @@ A recording may come with a sidecar of timestamped window events next to it, nam
      "bounds": [0, 0, 1920, 1080], "user": "u-3f2a"}
 
 Each event names the foreground window from time `t` (seconds from the start of the recording)
-until the next event. `bounds` (x, y, w, h in frame pixels) and `user` (a pseudonymous id) are
-optional. A window matching a policy deny rule is masked: its bounds when given, else the frame.
-Without a sidecar, each frame's OCR lines are matched against the rules' `title` and `url`
-patterns (title bars and address bars are on screen), and a match masks the whole frame.
+until the next event. `bounds` (x, y, w, h in frame pixels) and `user` are optional. These raw
+values stay in memory: the text layer and everything made from it get them cleaned by the
+detectors, the user as a keyed pseudonym (`veil.capture.metadata`). A window matching a policy
+deny rule is masked: its bounds when given, else the frame. Without a sidecar, each frame's OCR
+lines are matched against the rules' `title` and `url` patterns (title bars and address bars are
+on screen), and a match masks the whole frame.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ class WindowEvent:
     url: str = ""
     bounds: Box | None = None
     user: str | None = None
+
+    def __repr__(self) -> str:  # the title, URL and user may name people: never in a log
+        return f"WindowEvent(t={self.t}, bounds={self.bounds}, chars={len(self.title) + len(self.url)})"
 
 
 def sidecar_path(source: Path) -> Path:

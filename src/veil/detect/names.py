@@ -58,7 +58,7 @@ _KO_TITLES = (
 )  # fmt: skip
 _KO_PARTICLES = (
     "입니다", "이에요", "예요", "인데요", "이고", "이며", "이었습니다",
-    "에게서", "한테서", "께서", "에게", "한테", "이랑", "랑", "이가", "은", "는",
+    "에게서", "한테서", "께서", "에게", "한테", "이랑", "랑", "이가", "과의", "와의", "은", "는",
     "을", "를", "의", "와", "과", "도", "만", "께", "이", "가",
 )  # fmt: skip
 
@@ -385,6 +385,13 @@ _HEADER = re.compile(
     rf"(?:^|(?<=\s))(?:From|To|Cc|Bcc|De|À|A|Cc|Expéditeur|Destinataire|Sender|Recipient|Signed|Signé)"
     rf"[ ]?:[ ]*(?P<name>{_NAME_WORDS})"
 )
+# A conversation or meeting with someone, as chat and call window titles name it ("DM with Minsu
+# Kim", "Meeting with Dr. Lee", "Conversation avec Marie Dupont").
+_WITH = re.compile(
+    r"(?:^|(?<=[\s(\[|]))(?i:dm|dms|direct message|chat|chatting|call|meeting|conversation|message|messages"
+    r"|1:1|one-on-one|appel|réunion|entretien)[ ]+(?i:with|from|to|avec|de)[ ]+"
+    rf"(?P<name>{_NAME_WORDS})"
+)
 # Particles before a surname: "Jean de La Fontaine", "Marie-Claire Le Goff", "Ludwig van Beethoven".
 _PARTICLE = (
     r"(?:(?:de la|de l['’]|de|du|des|van der|van den|van|von der|von|der|di|da|del|della|dos|das|"
@@ -413,7 +420,7 @@ class LatinNameRecognizer(Recognizer):
         norm = normalize(text)
         s = _zero_as_o(norm.text)
         found: list[tuple[int, int, float]] = []
-        for regex in (_TITLED, _GREETED, _HEADER):
+        for regex in (_TITLED, _GREETED, _HEADER, _WITH):
             for m in regex.finditer(s):
                 a, b = _trim_name(s, m.start("name"), m.end("name"))
                 if b > a:
@@ -468,19 +475,27 @@ def _trim_name(s: str, a: int, b: int) -> tuple[int, int]:
     return a, a + len(" ".join(words))
 
 
+@cache
+def _first_names() -> frozenset[str]:
+    return word_list("latin_first_names.txt") | word_list("romanized_given_names.txt")
+
+
 def _is_first_name(word: str) -> bool:
     """A listed first name, or a compound one whose first part is ("Marie-Claire", "Jean-Luc")."""
-    firsts = word_list("latin_first_names.txt")
+    firsts = _first_names()
     return word.title() in firsts or word.split("-", 1)[0].title() in firsts
 
 
 def _pair_score(first: str, second: str) -> float | None:
-    firsts, lasts = word_list("latin_first_names.txt"), word_list("latin_surnames.txt")
+    firsts, lasts = _first_names(), word_list("latin_surnames.txt")
     f, l2 = first.title(), second.title()
     if f in _NOT_NAMES or l2 in _NOT_NAMES:
         return None
+    given, family = word_list("romanized_given_names.txt"), word_list("romanized_surnames.txt")
+    # Korean and Japanese names in Latin letters, in either order ("Minsu Kim", "Yamada Taro").
+    east_asian = (f in given and l2 in family) or (f in family and l2 in given)
     # "Marie DUPONT" or "DUPONT Marie": a listed first name with a capitalised surname.
-    if f in firsts and (l2 in lasts or second.isupper()):
+    if east_asian or (f in firsts and (l2 in lasts or second.isupper())):
         return STRONG
     if l2 in firsts and first.isupper() and len(first) > 2:
         return STRONG

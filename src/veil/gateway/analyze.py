@@ -14,7 +14,7 @@ before anything is redacted or sent. The lead mounts the command with
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -117,7 +117,8 @@ def analyze(
     if dry_run:
         folder = write_payload(payload, dest, output.with_name(output.stem + ".payload"))
         return _replace(result, payload_path=folder)
-    with open_gateway(egress, dest, analyzer, services, policy.version) as gateway:
+    gateway_services = replace(services, verifier=verifier)
+    with open_gateway(egress, dest, analyzer, gateway_services, policy.version) as gateway:
         answer = gateway.send(payload, dest.name)
     path = output.with_name(output.stem + ".analysis.json")
     write_json_atomic(path, {**result.summary(), "answer": answer.to_json()})
@@ -161,8 +162,6 @@ def _make_dir(folder: Path) -> None:
 
 
 def _replace(result: AnalyzeResult, **changes: object) -> AnalyzeResult:
-    from dataclasses import replace
-
     return replace(result, **changes)  # type: ignore[arg-type]
 
 

@@ -9,13 +9,10 @@ A keyframe the verifier does not clear is dropped, and counted; any text-part fi
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-from PIL import Image
 
 from veil.detect.analyzer import replace_findings
 from veil.exceptions import EgressBlocked
@@ -28,6 +25,7 @@ from veil.verify.payload import (
     TextAnalyzer,
     TextPart,
     clear_payload,
+    encode_png,
 )
 
 if TYPE_CHECKING:
@@ -151,9 +149,8 @@ def _jsonl(rows: Iterable[object], analyzer: TextAnalyzer | None = None) -> str:
 
 
 def to_png(pixels: Pixels) -> bytes:
-    out = io.BytesIO()
-    Image.fromarray(pixels).save(out, format="PNG", optimize=False, compress_level=6)
-    return out.getvalue()
+    """The canonical PNG of the pixels, as `clear_payload` re-encodes every image."""
+    return encode_png(pixels)
 
 
 def read_frames(output: Path, policy: Policy, wanted: Iterable[int]) -> dict[int, bytes]:

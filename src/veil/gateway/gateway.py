@@ -5,7 +5,12 @@
 2. the kill switch (policy, environment variable, file) is off;
 3. the destination's policy names every legal term (legal basis, country, recipient, data
    categories, retention, no-training);
-4. a last re-scan of the text parts with the detectors finds nothing;
+4. a last re-scan finds nothing: the text parts with the detectors, and every image part with the
+   verifier (independent OCR + the same detectors), each image only if its bytes are the canonical
+   re-encoding of its pixels (`veil.verify.payload.scan_image_part`). The mint can be forged from
+   inside the process (the private token, or `object.__new__` plus the registry); this re-scan is
+   what a forgery cannot pass. A payload with images and no verifier, a verifier error or a
+   verifier timeout blocks the send;
 5. no other process is sending this payload there right now (an in-flight claim in the store);
 6. no earlier send of it there was interrupted (see below);
 7. it was not already sent there (then the stored answer is returned and nothing is sent);
@@ -39,7 +44,16 @@ from veil.gateway.base import Provider, ProviderAnswer, ProviderError, RequestOp
 from veil.gateway.policy import Destination, EgressPolicy
 from veil.gateway.providers import make_provider
 from veil.gateway.state import ABANDONED, FAILED, RESEND_APPROVED, SENT, SendStore
-from veil.verify.payload import SanitizedPayload, TextAnalyzer, TextPart, is_minted, scan_text_part
+from veil.verify.base import Verifier
+from veil.verify.payload import (
+    VERIFY_TIMEOUT,
+    SanitizedPayload,
+    TextAnalyzer,
+    TextPart,
+    is_minted,
+    scan_image_part,
+    scan_text_part,
+)
 
 log = logging.getLogger(__name__)
 HOUR = timedelta(hours=1)
@@ -83,8 +97,12 @@ class Gateway:
         providers: Mapping[str, Provider] | None = None,
         policy_version: str = "1",
         sleep: Callable[[float], None] = time.sleep,
+        verifier: Verifier | None = None,
+        verify_timeout: float = VERIFY_TIMEOUT,
     ) -> None:
         self.policy, self.analyzer = policy, analyzer
+        # Re-reads every image part before it leaves; without one, a payload with images is refused.
+        self.verifier, self.verify_timeout = verifier, verify_timeout
         # Optional only for a gateway that serves the local provider alone (nothing leaves).
         self._ledger, self._store = ledger, store
         self._providers: dict[str, Provider] = dict(providers or {})
@@ -228,6 +246,12 @@ class Gateway:
         for part in payload.text_parts:
             scan_text_part(part, self.analyzer)
             scan_text_part(TextPart(part.role, wire_text(part)), self.analyzer)
+        images, verifier = payload.image_parts, self.verifier
+        if images and verifier is None:
+            raise EgressBlocked("this gateway has no verifier to re-scan the payload's images")
+        for index, image in enumerate(images):
+            assert verifier is not None  # checked above
+            scan_image_part(image, verifier, index, self.verify_timeout)
 
     def _check_rate(self, payload: SanitizedPayload, dest: Destination) -> None:
         frames, _ = self.store.usage(dest.name, HOUR)

@@ -56,11 +56,21 @@ def open_gateway(
     policy_version: str,
     providers: Mapping[str, Provider] | None = None,
 ) -> Iterator[Gateway]:
-    """A gateway for sends to `dest`; for a remote one, with the ledger and send records open
+    """A gateway for sends to `dest`, re-scanning images with `services.verifier` (without one it
+    refuses any payload with images); for a remote one, with the ledger and send records open
     (from `services`, else the defaults) until the block ends."""
+    verifier = services.verifier
     if not dest.remote:
         # Nothing leaves: the gateway needs no ledger (it records nothing for a local send).
-        gateway = Gateway(egress, None, None, analyzer, providers=providers, policy_version=policy_version)
+        gateway = Gateway(
+            egress,
+            None,
+            None,
+            analyzer,
+            providers=providers,
+            policy_version=policy_version,
+            verifier=verifier,
+        )
         try:
             yield gateway
         finally:
@@ -72,7 +82,15 @@ def open_gateway(
     url = services.ledger_url or default_ledger_url()
     with Ledger.open(url, services.key_dir or default_key_dir()) as ledger:
         store = SendStore.open(url)
-        gateway = Gateway(egress, ledger, store, analyzer, providers=providers, policy_version=policy_version)
+        gateway = Gateway(
+            egress,
+            ledger,
+            store,
+            analyzer,
+            providers=providers,
+            policy_version=policy_version,
+            verifier=verifier,
+        )
         try:
             yield gateway
         finally:

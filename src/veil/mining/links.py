@@ -54,6 +54,11 @@ class Linker:
             sorted(hmac.new(self._key, f.encode("utf-8"), hashlib.sha256).hexdigest()[:20] for f in forms)
         )
 
+    def pseudonym(self, value: str) -> str:
+        """One keyed pseudonym of the whole normalised value (a user id, not a screen value)."""
+        tag = b"pseudonym\0" + normalise(value).encode("utf-8")
+        return hmac.new(self._key, tag, hashlib.sha256).hexdigest()[:12]
+
     def __repr__(self) -> str:
         return "Linker(<key hidden>)"
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import re
 from functools import cache, lru_cache
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
+from veil.capture.metadata import finding_type
 from veil.detect.analyzer import Analyzer, replace_findings
 from veil.detect.registry import default_analyzer
 
@@ -71,6 +72,7 @@ def scrub_text(text: str) -> str:
     return t
 
 
+@lru_cache(maxsize=65536)
 def scrub_url(url: str) -> str:
     """Scheme, host and path template: id-like path segments become `<id>`; query and fragment,
     where values live, are dropped."""
@@ -84,10 +86,18 @@ def scrub_url(url: str) -> str:
     host = parts.hostname or ""
     if _EMAIL.search(parts.netloc):
         return "<url>"
-    segs = [
-        "<id>" if _ID_SEGMENT.match(s) or _EMAIL.search(s) else scrub_text(s)
-        for s in parts.path.split("/")
-        if s
-    ]
+    segs: list[str] = []
+    previous = ""
+    for s in parts.path.split("/"):
+        if not s:
+            continue
+        plain = unquote(s)
+        if _ID_SEGMENT.match(s) or _EMAIL.search(plain):
+            segs.append("<id>")
+        else:
+            # A slug names a person ("jane-smith"): read as words, with the segment before as label.
+            found = finding_type(plain, previous, _analyzer())
+            segs.append(f"<{found}>" if found else scrub_text(plain))
+        previous = plain
     prefix = f"{parts.scheme}://" if parts.scheme else ""
     return f"{prefix}{host}/{'/'.join(segs)}"

@@ -4,14 +4,16 @@ Format: JSON Lines (UTF-8), written by the redaction pipeline next to its report
 line is a header; every other line is one frame, in time order:
 
     {"veil_text_layer": 1, "started": "2026-11-23T09:00:00Z", "size": [1920, 1080]}   (optional)
-    {"frame": 12, "t": 6.0, "user": "u-3f2a",
+    {"frame": 12, "t": 6.0, "user": "user-5d41402abc4b",
      "window": {"app": "Chrome", "title": "Orders", "url": "https://admin.example/orders/<id>"},
      "lines": [{"box": [x, y, w, h], "text": "연락처: <phone>"}, ...],
      "changed": [[x, y, w, h], ...]}
 
 - `frame` (int) and `t` (seconds since the recording started) are required; `started` (ISO 8601)
   anchors `t` in time, else the Unix epoch is used.
-- `user` is pseudonymous; `window` may be null (no metadata) and its keys optional.
+- `user` is a keyed pseudonym (`veil.capture.metadata`); read back, any other id becomes one under
+  this run's key. `window` may be null (no metadata) and its keys optional; its title, app and
+  URL were cleaned by the detectors when written, and are cleaned again into events.
 - `lines` is the sanitized OCR text: personal values are already `<type>` or a pseudonym label.
 - `changed` are the change tracker's dirty regions relative to the previous frame.
 - `size` ([width, height]) may also be given per frame; otherwise it is estimated from the boxes.
@@ -36,6 +38,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from veil.capture.metadata import PSEUDONYM
 from veil.exceptions import InputError
 from veil.mining.base import Action, UIEvent
 from veil.mining.links import default_linker
@@ -136,6 +139,17 @@ def _line(raw: dict[str, Any]) -> LayerLine:
     return LayerLine(_box(raw["box"]), without_labels(text), links)
 
 
+def _user(raw: object) -> str:
+    """The pseudonym `veil redact` wrote; anything else (a login in a layer written by an older
+    Veil or another tool) becomes a keyed pseudonym under this run's key (`links.Linker`)."""
+    text = str(raw or "").strip()
+    if not text:
+        return "unknown"
+    if PSEUDONYM.match(text):
+        return text
+    return f"user-{default_linker().pseudonym(text)}"
+
+
 def _box(raw: Any) -> Box:
     x, y, w, h = (int(v) for v in raw)
     return Box(x, y, w, h)
@@ -150,7 +164,7 @@ def _frame(obj: dict[str, Any], started: datetime, size: tuple[int, int] | None)
     return TextFrame(
         frame=int(obj["frame"]),
         time=started + timedelta(seconds=float(obj["t"])),
-        user=str(obj.get("user") or "unknown"),
+        user=_user(obj.get("user")),
         window=window,
         lines=tuple(_line(li) for li in obj.get("lines", [])),
         changed=tuple(_box(b) for b in obj.get("changed", [])),

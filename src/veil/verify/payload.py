@@ -4,10 +4,19 @@
 detectors and every image with the verifier (independent OCR + the same detectors); any finding, or
 any failure to scan, raises `EgressBlocked` naming the part and the type, never the value.
 
-Python cannot make this absolute: code in the same process can reach the private mint token or
-build an object with `object.__new__`. Three things make a forgery fail anyway: `__init__` checks
-the mint token, the instance is recorded in a registry of minted payloads that the gateway checks
-(`is_minted`), and the gateway re-scans the text parts once more right before sending.
+Images (PNG, or JPEG) are re-encoded from their pixels before they are scanned: transparency is
+flattened onto an opaque white background, and the PNG written holds RGB pixels only (no text,
+EXIF, ICC or other ancillary chunk, nothing after IEND). The cleared payload carries the re-encoded
+bytes, so what the verifier read is exactly what is hashed, recorded and sent.
+
+Python cannot make the mint absolute: code in the same process can reach the private mint token or
+build an object with `object.__new__` and add it to the registry. So the gateway trusts nothing the
+mint did: right before sending it re-scans the text parts with the detectors and every image part
+with the verifier (`scan_text_part`, `scan_image_part`), and refuses an image whose bytes are not
+the canonical re-encoding of its own pixels. A forgery thus gets no further than `clear_payload`
+would let the same parts go: the same detectors and verifier decide. What it can skip is what
+only removes content before the mint (keyframe selection, the text scrubbing of
+`veil.gateway.build`); and what the detectors and the verifier cannot find, neither path stops.
 
 The canonical body (what `sha256` hashes, and what the ledger records) is the compact, sorted-key
 UTF-8 JSON of
@@ -43,6 +52,8 @@ from veil.models import Pixels
 from veil.verify.base import Verifier
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+JPEG_SIGNATURE = b"\xff\xd8\xff"
+VERIFY_TIMEOUT = 120.0  # seconds the verifier may take on one image (the OCR default timeout)
 PAYLOAD_VERSION = 1
 MAX_IMAGE_PIXELS = 40_000_000
 # Roles are names chosen by code ("instruction", "frame-000012"), never content: they go on the wire.
@@ -176,22 +187,30 @@ def is_minted(obj: object) -> bool:
 
 
 def clear_payload(
-    parts: Sequence[PayloadPart], analyzer: TextAnalyzer, verifier: Verifier
+    parts: Sequence[PayloadPart],
+    analyzer: TextAnalyzer,
+    verifier: Verifier,
+    timeout_seconds: float = VERIFY_TIMEOUT,
 ) -> SanitizedPayload:
-    """Re-scan every part; return a SanitizedPayload, or raise EgressBlocked naming the first part
-    that holds personal data (by role and type) or that could not be scanned."""
+    """Re-scan every part; return a SanitizedPayload holding the text parts as given and each image
+    re-encoded from its pixels (`canonical_png`), or raise EgressBlocked naming the first part that
+    holds personal data (by role and type) or that could not be scanned in `timeout_seconds`."""
     if not parts:
         raise EgressBlocked("an empty payload is not sent")
     seen: set[str] = set()
+    cleared: list[PayloadPart] = []
     for part in parts:
         _check_role(part, seen)
         if isinstance(part, TextPart):
             scan_text_part(part, analyzer)
+            cleared.append(part)
         elif isinstance(part, ImagePart):
-            _scan_image(part, verifier, len(seen) - 1)
+            pixels = decode_image(part)
+            _verify_pixels(part.role, pixels, verifier, len(seen) - 1, timeout_seconds)
+            cleared.append(ImagePart(part.role, encode_png(pixels)))
         else:
             raise EgressBlocked(f"payload part of type {type(part).__name__} is not a text or image part")
-    return SanitizedPayload(parts, _mint=_MINT)
+    return SanitizedPayload(cleared, _mint=_MINT)
 
 
 def _check_role(part: object, seen: set[str]) -> None:
@@ -225,27 +244,63 @@ def scan_text_part(part: TextPart, analyzer: TextAnalyzer) -> None:
         raise EgressBlocked(f"text part '{part.role}' contains personal data of type(s): {types}")
 
 
-def decode_png(part: ImagePart) -> Pixels:
-    """RGB pixels of a PNG part; EgressBlocked if it is not a readable PNG."""
-    if not isinstance(part.png, bytes) or not part.png.startswith(PNG_SIGNATURE):
-        raise EgressBlocked(f"image part '{part.role}' is not PNG")
+def decode_image(part: ImagePart) -> Pixels:
+    """The RGB pixels a PNG or JPEG part shows, transparency flattened onto opaque white (so what
+    only the alpha channel drew is in the pixels); EgressBlocked if it is neither or unreadable."""
+    data = part.png
+    if not isinstance(data, bytes) or not data.startswith((PNG_SIGNATURE, JPEG_SIGNATURE)):
+        raise EgressBlocked(f"image part '{part.role}' is not PNG or JPEG")
     try:
-        with Image.open(io.BytesIO(part.png), formats=["PNG"]) as image:
+        with Image.open(io.BytesIO(data), formats=["PNG", "JPEG"]) as image:
             if image.width * image.height > MAX_IMAGE_PIXELS:
                 raise EgressBlocked(f"image part '{part.role}' is too large to verify")
-            return np.ascontiguousarray(np.asarray(image.convert("RGB"), dtype=np.uint8))
+            return np.ascontiguousarray(np.asarray(_flattened(image), dtype=np.uint8))
     except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as exc:
         raise EgressBlocked(f"image part '{part.role}' cannot be decoded ({type(exc).__name__})") from None
 
 
-def _scan_image(part: ImagePart, verifier: Verifier, index: int) -> None:
-    pixels = decode_png(part)
-    try:
-        verdict = verifier.check(pixels, index)
-    except Exception as exc:  # noqa: BLE001 - an OCR or detector failure blocks the send
+def _flattened(image: Image.Image) -> Image.Image:
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        return Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def encode_png(pixels: Pixels) -> bytes:
+    """RGB pixels as a PNG with the critical chunks only (IHDR, IDAT, IEND)."""
+    out = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(pixels[:, :, :3], dtype=np.uint8), "RGB").save(
+        out, format="PNG", optimize=False, compress_level=6
+    )
+    return out.getvalue()
+
+
+def canonical_png(part: ImagePart) -> bytes:
+    """The part's image re-encoded from its flattened RGB pixels alone: no ancillary chunk (text,
+    EXIF, ICC, time), nothing after the image end, no alpha channel."""
+    return encode_png(decode_image(part))
+
+
+def scan_image_part(
+    part: ImagePart, verifier: Verifier, index: int, timeout_seconds: float = VERIFY_TIMEOUT
+) -> None:
+    """EgressBlocked unless `part` is a canonical PNG (`canonical_png` of itself) whose pixels the
+    verifier reads in time and finds nothing in."""
+    pixels = decode_image(part)
+    if encode_png(pixels) != part.png:
         raise EgressBlocked(
-            f"image part '{part.role}' could not be verified ({type(exc).__name__})"
-        ) from None
+            f"image part '{part.role}' is not a canonical PNG (extra chunks, trailing bytes or alpha)"
+        )
+    _verify_pixels(part.role, pixels, verifier, index, timeout_seconds)
+
+
+def _verify_pixels(role: str, pixels: Pixels, verifier: Verifier, index: int, timeout_seconds: float) -> None:
+    from veil.pipeline import call_with_timeout  # the pipeline's own fail-closed timeout
+
+    try:
+        verdict = call_with_timeout(lambda: verifier.check(pixels, index), timeout_seconds, "verifier")
+    except Exception as exc:  # noqa: BLE001 - an OCR or detector failure or timeout blocks the send
+        raise EgressBlocked(f"image part '{role}' could not be verified ({type(exc).__name__})") from None
     if verdict.findings:
         types = ", ".join(sorted({f.type for f in verdict.findings}))
-        raise EgressBlocked(f"image part '{part.role}' contains personal data of type(s): {types}")
+        raise EgressBlocked(f"image part '{role}' contains personal data of type(s): {types}")
