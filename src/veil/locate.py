@@ -44,6 +44,10 @@ _HANGUL_GAP = re.compile(r"(?<=[\uac00-\ud7a3]) (?=[\uac00-\ud7a3])")
 
 # A form's value (its input box) starts within this many ems right of its label.
 VALUE_REACH_EMS = 12
+# How far left of a line its left cell may stand and still be its context: a label's value stands
+# near it; the next column's label of a two-column form ("氏名 | ▇▇▇ … カード番号") is no value of
+# the first column's label, and an empty input box between them reads as nothing.
+LEFT_REACH_EMS = 24
 
 
 def _same_row(a: Box, b: Box) -> bool:
@@ -142,6 +146,7 @@ def context_of(
             and _same_row(r.box, line.box)
             # A mask's margin may reach over the first letters after it; it is still their left cell.
             and (r.box.x2 <= line.box.x + 2 or (r.engine == MASK_ENGINE and r.box.x < line.box.x))
+            and line.box.x - r.box.x2 <= LEFT_REACH_EMS * _em(line)
             and not (is_label is not None and is_label(r))
         ),
         key=lambda r: -r.box.x2,

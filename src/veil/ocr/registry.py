@@ -12,7 +12,9 @@ better on lines of their own language (DESIGN.md: 91.9 / 81.5 / 96.5 / 98.3 vs 8
 cost four full-frame passes (~4 x 3.8 s) instead of one (~5 s).
 
 The verifier must not share the primary engine's blind spots, so its default is a different
-engine family from the "auto" engine: Tesseract `kor+jpn+fra+eng` over the whole frame at 1.5x.
+engine family from the "auto" engine: Tesseract `kor+jpn+fra+eng` over the whole frame at 1.5x,
+in a mode that reads again, line by line, any text-like ink its page segmentation left out (a
+screen holding one short Korean line alone came back empty).
 Measured with `bench/ocr_engines.py` on this 2-core machine (1920x1080 synthetic frames of ~50
 lines, 1 thread; timings taken with other work on the second core, so +-30 %):
 
@@ -71,7 +73,7 @@ def make_verifier_engine(options: OcrOptions) -> OcrEngine:
     if choice == "auto":
         choice = "tesseract" if options.engine != "tesseract" else "auto"
     if choice == "tesseract":
-        return _tesseract(options, VERIFIER_UPSCALE)
+        return _tesseract(options, VERIFIER_UPSCALE, read_all_ink=True)
     return make_engine(choice, options)
 
 
@@ -89,10 +91,12 @@ def _rapidocr(options: OcrOptions) -> OcrEngine:
     return RapidOcrEngine(threads=options.threads, min_confidence=options.min_confidence)
 
 
-def _tesseract(options: OcrOptions, upscale: float = 2.0) -> OcrEngine:
+def _tesseract(options: OcrOptions, upscale: float = 2.0, *, read_all_ink: bool = False) -> OcrEngine:
     from veil.ocr.tess import TesseractEngine
 
-    return TesseractEngine(ALL_LANGUAGES, upscale, min_confidence=options.min_confidence)
+    return TesseractEngine(
+        ALL_LANGUAGES, upscale, min_confidence=options.min_confidence, read_all_ink=read_all_ink
+    )
 
 
 register_engine("auto", _auto)

@@ -31,6 +31,8 @@ DEBIAN_TESSDATA = (
 )
 _PSM_AUTO = 3
 _PSM_SINGLE_LINE = 7
+_PSM_SPARSE = 11
+_MAX_REREADS = 12
 _LINE_MARGIN = 4  # pixels kept around a line crop: Tesseract misreads glyphs that touch the edge
 
 
@@ -64,12 +66,16 @@ class TesseractEngine(OcrEngine):
 
     name = "tesseract"
 
-    def __init__(self, languages: str, upscale: float = 2.0, *, min_confidence: float = 0.0) -> None:
+    def __init__(
+        self, languages: str, upscale: float = 2.0, *, min_confidence: float = 0.0, read_all_ink: bool = False
+    ) -> None:
         if not 0.25 <= upscale <= 8:
             raise EngineError(f"Tesseract upscale must be between 0.25 and 8, got {upscale}")
         self.languages = languages
         self.upscale = upscale
         self.min_confidence = min_confidence
+        # The verifier's mode: text-like ink that the page read left out is read again line by line.
+        self.read_all_ink = read_all_ink
         self.tessdata = find_tessdata(languages)
         self._apis: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -77,7 +83,44 @@ class TesseractEngine(OcrEngine):
     def read(self, pixels: Pixels) -> list[TextLine]:
         image = check_pixels(pixels)
         lines = self._run(image, self.languages, _PSM_AUTO, self.upscale)
+        if self.read_all_ink:
+            lines = self._read_left_out(image, lines)
         return [ln for ln in lines if ln.confidence >= self.min_confidence]
+
+    def _read_left_out(self, image: Pixels, lines: list[TextLine]) -> list[TextLine]:
+        """Page segmentation now and then drops a region or shreds it: a screen holding one short
+        line ("고객명: 김민수" alone on a card) comes back empty, or as "H ae où re +". Every
+        text-like blob of ink that no line read covers, or that only fragments cover, is read
+        again as a single line, which replaces the fragments; with too many such blobs the whole
+        image is read again in sparse-text mode and what it adds is kept."""
+        blobs = [b for b in text_blobs(image) if not _read_whole(b, lines)]
+        if not blobs:
+            return lines
+        if len(blobs) > _MAX_REREADS:
+            sparse = self._run(image, self.languages, _PSM_SPARSE, self.upscale)
+            return lines + [ln for ln in sparse if not _read_whole(ln.box, lines)]
+        kept = list(lines)
+        for blob in blobs:
+            line = self._reread(image, blob)
+            if line is None or not line.text.strip():
+                continue
+            inside = [ln for ln in kept if ln.box.intersection_area(blob) * 2 >= ln.box.area]
+            if _letters(line.text) >= sum(_letters(ln.text) for ln in inside):
+                # The single-line read holds at least as much: it replaces the shreds. Otherwise
+                # both readings stay (the detectors see each; a cell of a table keeps its own line).
+                kept = [ln for ln in kept if ln not in inside]
+            kept.append(line)
+        return sorted(kept, key=lambda ln: (ln.box.y, ln.box.x))
+
+    def _reread(self, image: Pixels, box: Box) -> TextLine | None:
+        """One blob read as a single line, solid fills in it (a mask beside a label) painted over
+        with the background first: Tesseract reads a black box beside text as letters ("= on")."""
+        area = box.grow(_LINE_MARGIN).clip(image.shape[1], image.shape[0])
+        crop = _without_fills(np.ascontiguousarray(image[area.y : area.y2, area.x : area.x2]))
+        lines = self._run(crop, self.languages, _PSM_SINGLE_LINE, self.upscale)
+        if not lines:
+            return None
+        return _shift(_join(sorted(lines, key=lambda ln: ln.box.x), self.name), area.x, area.y)
 
     def read_line(self, pixels: Pixels, box: Box, languages: str | None = None) -> TextLine | None:
         """Re-read one text line of `pixels` inside `box`; the result is in `pixels` coordinates.
@@ -232,3 +275,48 @@ def _join(parts: list[TextLine], engine: str) -> TextLine:
     covering = Box.covering([p.box for p in parts])
     conf = min(p.confidence for p in parts)
     return TextLine("".join(text), covering, tuple(boxes), conf, engine)
+
+
+def text_blobs(image: Pixels) -> list[Box]:
+    """Boxes of text-like ink: glyph edges (a morphological gradient) joined along the line into
+    words and lines; kept when line-sized (8-80 px high) and dense in edges as glyphs are. A solid
+    mask, a frame border or a photo's flat area has edges only at its outline and is left out."""
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+    edges = cv2.morphologyEx(gray, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)) > 60
+    joined = cv2.morphologyEx(edges.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 9), np.uint8))
+    count, _labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    out = []
+    for x, y, w, h, _area in stats[1:count]:
+        if not (8 <= h <= 80 and w >= 8):
+            continue
+        density = float(edges[y : y + h, x : x + w].mean())
+        if 0.12 <= density <= 0.75:
+            out.append(Box(int(x), int(y), int(w), int(h)))
+    return out
+
+
+def _letters(text: str) -> int:
+    return sum(c.isalnum() for c in text)
+
+
+def _without_fills(crop: Pixels) -> Pixels:
+    """`crop` with every flat area (no change over 5x5 pixels) far from the background colour (the
+    most common grey) painted with the background. Glyph strokes of screen text are thinner than
+    5 px, so only fills (masks, filled buttons) go; a dark theme's background is the background."""
+    gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
+    kernel = np.ones((5, 5), np.uint8)
+    flat = cv2.dilate(gray, kernel) == cv2.erode(gray, kernel)
+    background = int(np.bincount(gray.ravel(), minlength=256).argmax())
+    fill = cv2.dilate((flat & (np.abs(gray.astype(np.int16) - background) > 60)).astype(np.uint8), kernel) > 0
+    if not fill.any():
+        return crop
+    out = crop.copy()
+    out[fill] = crop[gray == background][0]
+    return out
+
+
+def _read_whole(box: Box, lines: list[TextLine]) -> bool:
+    """Whether at most two lines already read cover at least half of `box` (more pieces than that
+    over one blob of ink is a shredded reading)."""
+    over = [ln for ln in lines if ln.text.strip() and box.intersection_area(ln.box) > 0]
+    return len(over) <= 2 and sum(box.intersection_area(ln.box) for ln in over) * 2 >= box.area
