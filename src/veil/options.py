@@ -86,6 +86,9 @@ class LedgerOptions(_Strict):
     enabled: bool = True
     # SQLAlchemy URL; default: SQLite in the Veil home folder. PostgreSQL in production.
     url: str | None = None
+    # Folder of the signing key and its signed state file; keep it apart from the database
+    # (another disk or owner). Default: VEIL_LEDGER_KEY_DIR, else the Veil home folder.
+    key_dir: Path | None = None
 
 
 class ScaleOptions(_Strict):

@@ -74,7 +74,9 @@ def test_consistency_fails_on_rollback(ledger_args: list[str], tmp_path: Path) -
     kept = tmp_path / "kept.note"
     kept.write_text(json.loads(out)["note"])
     other = ["--db", f"sqlite:///{tmp_path / 'other.sqlite3'}", "--key-dir", ledger_args[3]]
-    with Ledger.open(other[1], Path(other[3])) as ledger:
+    # A second log under the same key needs its own state file and an explicit, recorded re-anchor.
+    with Ledger.open(other[1], Path(other[3]), state_file=tmp_path / "other.state") as ledger:
+        ledger.reanchor(who="officer-a", reason="test fork")
         ledger.append(CaptureEvent("rec-x", "screen", "d" * 64, 1))
     code, out = run(["consistency", str(kept), *other])
     assert code == 7

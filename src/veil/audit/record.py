@@ -27,12 +27,17 @@ def input_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def ledger_key_dir(policy: Policy) -> Path:
+    """The policy's `ledger.key_dir`, else VEIL_LEDGER_KEY_DIR, else the Veil home folder's."""
+    return policy.ledger.key_dir or default_key_dir()
+
+
 def record_redaction(source: Path, report: RunReport, policy: Policy) -> str:
     """Append the capture and the redaction summary; return the recording id."""
     sha = input_sha256(source)
     recording_id = sha[:16]
     summary = report.summary()
-    with Ledger.open(policy.ledger.url or default_ledger_url(), default_key_dir()) as ledger:
+    with Ledger.open(policy.ledger.url or default_ledger_url(), ledger_key_dir(policy)) as ledger:
         ledger.append(
             CaptureEvent(
                 recording_id=recording_id,
