@@ -149,10 +149,10 @@ def write_anchor(
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        # No fsync: a power cut can leave the previous state, which the next sync catches up
+        # from the entries' signed heads; the rename never leaves half a file to readers.
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(anchor.to_note(signer))
-            fh.flush()
-            os.fsync(fh.fileno())
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

@@ -27,7 +27,12 @@ DbOption = Annotated[
     ),
 ]
 KeyDirOption = Annotated[
-    Path | None, typer.Option("--key-dir", help="Folder of the ledger key (default: $VEIL_HOME/ledger-keys).")
+    Path | None,
+    typer.Option(
+        "--key-dir",
+        help="Folder of the ledger key and its signed state file "
+        "(default: $VEIL_LEDGER_KEY_DIR, else $VEIL_HOME/ledger-keys).",
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
 
@@ -47,6 +52,10 @@ def verify(db: DbOption = None, key_dir: KeyDirOption = None, as_json: JsonOptio
         report = ledger.verify()
     if report.ok:
         text = f"ok: {report.size} entries, {report.checkpoints_checked} checkpoints verified"
+        if report.anchored_size is not None:
+            text += f", signed state file of {report.anchored_size} entries matches"
+        elif report.size:
+            text += "; no signed state file: appends are refused until `veil audit reanchor`"
     else:
         text = f"FAILED: {report.reason}"
     _emit(as_json, report.to_dict(), text)
@@ -126,3 +135,22 @@ def checkpoint(db: DbOption = None, key_dir: KeyDirOption = None, as_json: JsonO
     with _open(db, key_dir) as ledger:
         cp = ledger.checkpoint()
     _emit(as_json, {"origin": cp.origin, "size": cp.size, "note": cp.note}, cp.note.rstrip("\n"))
+
+
+@app.command()
+def reanchor(
+    who: Annotated[str, typer.Option("--who", help="Who re-anchors (recorded in the ledger).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (recorded in the ledger).")],
+    db: DbOption = None,
+    key_dir: KeyDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Trust the stored log again after its signed state file was lost or replaced: verifies the
+    whole log first, records who and why in it, then writes a new state file."""
+    with _open(db, key_dir) as ledger:
+        ref = ledger.reanchor(who=who, reason=reason)
+    _emit(
+        as_json,
+        {"seq": ref.seq, "id": ref.id},
+        f"re-anchored: the log of {ref.seq} entries verified; recorded as entry {ref.seq}",
+    )
