@@ -72,6 +72,21 @@ class LedgerVerifier:
         encoded = base64.b64encode(_ALG_ED25519 + self.public_raw).decode("ascii")
         return f"{self.name}+{self.key_id.hex()}+{encoded}"
 
+    @classmethod
+    def from_vkey(cls, vkey: str) -> LedgerVerifier:
+        """Parse a ledger's `ledger.vkey` line; LedgerError when it is not one."""
+        _, _, b64 = vkey.strip().rpartition("+")
+        try:
+            raw = base64.b64decode(b64, validate=True)
+        except binascii.Error as exc:
+            raise LedgerError("ledger key is not <name>+<key id>+<base64 key>") from exc
+        if raw[:1] != _ALG_ED25519 or len(raw) != 33:
+            raise LedgerError("ledger key is not an Ed25519 verifier key")
+        out = cls(Ed25519PublicKey.from_public_bytes(raw[1:]))
+        if out.vkey != vkey.strip():
+            raise LedgerError(f"ledger key {out.name}: name or key id does not match the key")
+        return out
+
     def public_pem(self) -> bytes:
         return self.public_key.public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo

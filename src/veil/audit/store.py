@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from veil.audit import _verify, anchor
 from veil.audit._tables import WRITE_OPTION, Base, CheckpointRow, EntryRow, StateRow, make_engine
 from veil.audit.anchor import REANCHOR_HINT, Anchor
+from veil.audit.cosign import WitnessVerifier
 from veil.audit.events import (
     EgressCompletedEvent,
     EgressIntentEvent,
@@ -59,6 +60,7 @@ from veil.audit.keys import (
     make_note,
 )
 from veil.audit.merkle import leaf_hash
+from veil.audit.witness import WitnessEndpoint, witness_problem
 from veil.exceptions import LedgerError
 from veil.store.home import veil_home
 
@@ -116,8 +118,15 @@ class Ledger:
     """One ledger in one database, signed by the key in `key_dir`, anchored by the signed state
     file `state_file` (default: beside the key). Use `Ledger.open`."""
 
-    def __init__(self, engine: Engine, key_dir: Path, state_file: Path | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        key_dir: Path,
+        state_file: Path | None = None,
+        witnesses: Sequence[WitnessEndpoint] = (),
+    ) -> None:
         self._engine = engine
+        self._witnesses = tuple(witnesses)
         self._writer = engine.execution_options(**{WRITE_OPTION: True})
         self.key_dir = key_dir
         self.state_file = state_file or key_dir / STATE_FILE
@@ -125,8 +134,15 @@ class Ledger:
         self._anchor: Anchor | None = None  # the last tree this process saw signed
 
     @classmethod
-    def open(cls, url: str, key_dir: Path, state_file: Path | None = None) -> Ledger:
-        """Connect, create the tables if missing. The key is only made by the first write."""
+    def open(
+        cls,
+        url: str,
+        key_dir: Path,
+        state_file: Path | None = None,
+        witnesses: Sequence[WitnessEndpoint] = (),
+    ) -> Ledger:
+        """Connect, create the tables if missing. The key is only made by the first write.
+        `witnesses` are asked to cosign every checkpoint (C2SP tlog-witness)."""
         engine = make_engine(url)
         try:
             Base.metadata.create_all(engine)
@@ -138,7 +154,7 @@ class Ledger:
         except SQLAlchemyError as exc:
             engine.dispose()
             raise LedgerError(f"cannot open ledger database: {type(exc).__name__}") from exc
-        return cls(engine, key_dir, state_file)
+        return cls(engine, key_dir, state_file, witnesses)
 
     def close(self) -> None:
         self._engine.dispose()
@@ -229,6 +245,29 @@ class Ledger:
         except SQLAlchemyError as exc:
             raise LedgerError(f"ledger checkpoint failed: {type(exc).__name__}") from exc
         self._keep(trusted, signer)
+        return self._cosigned(cp)
+
+    def _cosigned(self, cp: Checkpoint) -> Checkpoint:
+        """`cp` with a cosignature from every configured witness (asked only for those missing);
+        LedgerError when one refuses or cannot be reached. The checkpoint itself is already stored."""
+        lines = ""
+        for w in self._witnesses:
+            if w.verifier.cosignature_time(cp.note + lines) is None:
+                lines += w.cosign(
+                    cp.note + lines, cp.size, lambda old: self.consistency_proof(old, cp.size).path
+                )
+        if not lines:
+            return cp
+        try:
+            with Session(self._writer) as s, s.begin():
+                row = s.get(CheckpointRow, cp.size)
+                if row is not None:
+                    row.note += "".join(
+                        line for line in lines.splitlines(keepends=True) if line not in row.note
+                    )
+                    cp = Checkpoint(cp.origin, cp.size, cp.root, row.note)
+        except SQLAlchemyError as exc:
+            raise LedgerError(f"storing witness cosignatures failed: {type(exc).__name__}") from exc
         return cp
 
     def reanchor(self, *, who: str, reason: str) -> EntryRef:
@@ -373,10 +412,22 @@ class Ledger:
                 out.append(PendingEgress(seq, _verify.as_utc(time), intent))
         return out
 
-    def verify(self) -> VerifyReport:
-        """Recompute the whole tree and check every signature, and the signed state file if there
-        is one. Returns a report (ok or naming the first bad entry); call `.raise_for_failure()` to
-        turn a failure into LedgerVerificationError."""
+    def verify(self, witnesses: Sequence[WitnessVerifier] = ()) -> VerifyReport:
+        """Recompute the whole tree and check every signature, the signed state file if there is
+        one, and that the latest checkpoint carries a valid cosignature by each of `witnesses`.
+        Returns a report (ok or naming the first bad entry); call `.raise_for_failure()` to turn a
+        failure into LedgerVerificationError."""
+        report = self._verify()
+        if not report.ok or not witnesses:
+            return report
+        with Session(self._engine) as s:
+            notes = {c.size: c.note for c in s.scalars(select(CheckpointRow))}
+        problem, size = witness_problem(notes, witnesses)
+        if not problem:
+            return report
+        return VerifyReport(False, report.size, report.checkpoints_checked, None, size, f"witness: {problem}")
+
+    def _verify(self) -> VerifyReport:
         with Session(self._engine) as s:
             if _verify.is_empty(s) and not (self.key_dir / PUBLIC_FILE).exists():
                 return VerifyReport(True, 0, 0)  # nothing written yet, so no key made yet either
