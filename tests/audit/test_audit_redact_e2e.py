@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import create_engine, text
 
 import veil
+import veil.exceptions
 from veil.audit import merkle
 from veil.audit.events import canonical_json
 
@@ -84,3 +85,62 @@ def test_redact_refuses_to_sign_a_rewritten_ledger(tmp_path: Path) -> None:
     assert exported.returncode == 7, exported.stdout
     verified = _veil(["audit", "verify"], home)
     assert verified.returncode == 7 and "entry 0" in " ".join(verified.stdout.split())
+
+
+@pytest.mark.slow
+def test_redact_gets_checkpoints_cosigned_by_a_witness_process(tmp_path: Path) -> None:
+    """`veil witness serve` in its own process; `veil redact` with the policy's witnesses gets its
+    checkpoint cosigned; `veil audit verify --witness` accepts that ledger and refuses one rebuilt
+    and re-signed with a copy of the ledger key."""
+    import shutil
+
+    from veil.audit.anchor import Anchor, write_anchor
+    from veil.audit.cosign import WitnessVerifier
+    from veil.audit.events import DeletionEvent
+    from veil.audit.keys import load_or_create_signer
+    from veil.audit.store import Ledger
+    from veil.audit.witness import WitnessEndpoint
+
+    home = tmp_path / "home"
+    assert _veil(["redact", str(_image(tmp_path / "a.png", "Weekly planning notes"))], home).returncode == 0
+    keys = home / "ledger-keys"
+    src = str(Path(veil.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+    serve = [sys.executable, "-m", "veil", "witness", "serve", "--port", "0"]
+    witness = subprocess.Popen(
+        [*serve, "--key-dir", str(tmp_path / "w"), "--log", str(keys / "ledger.vkey")],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert witness.stdout is not None and witness.stderr is not None
+        vkey = witness.stdout.readline().strip()
+        url = witness.stderr.readline().strip().rsplit(" ", 1)[-1]
+        assert url.startswith("http://127.0.0.1:"), url
+        policy = tmp_path / "policy.yaml"
+        policy.write_text(
+            f"ledger:\n  witnesses:\n    - url: '{url}'\n      vkey: '{vkey}'\n", encoding="utf-8"
+        )
+        image = _image(tmp_path / "b.png", "Budget review draft")
+        done = _veil(["redact", str(image), "--policy", str(policy)], home)
+        assert done.returncode == 0, done.stderr
+        ok = _veil(["audit", "verify", "--witness", vkey], home)
+        assert ok.returncode == 0, ok.stdout
+        # The thief's copy of the key signs another history; the witness will not cosign it.
+        stolen = tmp_path / "stolen"
+        shutil.copytree(keys, stolen)
+        (stolen / "ledger.state").unlink()
+        write_anchor(stolen / "ledger.state", Anchor(), load_or_create_signer(stolen))
+        forged_db = f"sqlite:///{tmp_path / 'forged.sqlite3'}"
+        endpoint = WitnessEndpoint(url, WitnessVerifier.from_vkey(vkey))
+        with Ledger.open(forged_db, stolen, witnesses=[endpoint]) as forged:
+            for i in range(5):
+                forged.append(DeletionEvent(f"rec-{i}", "raw-recording", "request"))
+            with pytest.raises(veil.exceptions.LedgerError, match="history rewritten"):
+                forged.checkpoint()
+        refused = _veil(
+            ["audit", "verify", "--db", forged_db, "--key-dir", str(stolen), "--witness", vkey], home
+        )
+        assert refused.returncode == 7 and "no cosignature by witness" in " ".join(refused.stdout.split())
+    finally:
+        witness.terminate()
+        witness.wait(timeout=30)

@@ -150,3 +150,24 @@ def test_auditor_snippet_accepts_a_cosigned_export(
         [sys.executable, str(script), str(out)], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0 and "ok: 3 entries" in done.stdout, done.stderr
+
+
+def test_checkpoint_and_verify_commands_with_a_witness(
+    ledger_url: str, key_dir: Path, tmp_path: Path, witness: tuple[Witness, WitnessEndpoint]
+) -> None:
+    from tests.audit.test_audit_cli import run
+
+    _, endpoint = witness
+    vkey_file = tmp_path / "witness.vkey"
+    vkey_file.write_text(endpoint.verifier.vkey + "\n", encoding="ascii")
+    with Ledger.open(ledger_url, key_dir) as ledger:
+        ledger.append(CaptureEvent("rec-0", "screen", SHA, frames=1))
+    args = ["--db", ledger_url, "--key-dir", str(key_dir)]
+    code, out = run(["verify", *args, "--witness", str(vkey_file)])
+    assert code == 7 and "no checkpoint" in out
+    code, out = run(["checkpoint", *args, "--witness-url", endpoint.url])
+    assert code == 7 and "one --witness-key for each" in out
+    code, out = run(["checkpoint", *args, "--witness-url", endpoint.url, "--witness-key", str(vkey_file)])
+    assert code == 0 and out.count("\u2014 ") == 2
+    code, out = run(["verify", *args, "--witness", endpoint.verifier.vkey])
+    assert code == 0

@@ -12,7 +12,9 @@ from typing import Annotated, Any
 
 import typer
 
+from veil.audit.cosign import WitnessVerifier
 from veil.audit.store import Ledger, default_key_dir, default_ledger_url
+from veil.audit.witness import WitnessEndpoint
 from veil.exceptions import LedgerError
 
 app = typer.Typer(
@@ -35,10 +37,29 @@ KeyDirOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
+WitnessKeysOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--witness",
+        help="A witness verifier key (or a file holding one); the latest checkpoint must carry its "
+        "cosignature. Repeatable.",
+    ),
+]
 
 
-def _open(db: str | None, key_dir: Path | None) -> Ledger:
-    return Ledger.open(db or default_ledger_url(), key_dir or default_key_dir())
+def _open(db: str | None, key_dir: Path | None, witnesses: tuple[WitnessEndpoint, ...] = ()) -> Ledger:
+    return Ledger.open(db or default_ledger_url(), key_dir or default_key_dir(), witnesses=witnesses)
+
+
+def read_vkey(text: str) -> str:
+    """A verifier key given inline or as the path of a file holding it."""
+    path = Path(text)
+    if "+" not in text or path.is_file():
+        try:
+            return path.read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise LedgerError(f"cannot read verifier key file {text}: {type(exc).__name__}") from exc
+    return text
 
 
 def _emit(as_json: bool, data: dict[str, Any], text: str) -> None:
@@ -46,10 +67,16 @@ def _emit(as_json: bool, data: dict[str, Any], text: str) -> None:
 
 
 @app.command()
-def verify(db: DbOption = None, key_dir: KeyDirOption = None, as_json: JsonOption = False) -> None:
+def verify(
+    db: DbOption = None,
+    key_dir: KeyDirOption = None,
+    witness: WitnessKeysOption = None,
+    as_json: JsonOption = False,
+) -> None:
     """Recompute the tree and check every signature; name the first bad entry on failure."""
+    witnesses = [WitnessVerifier.from_vkey(read_vkey(w)) for w in witness or ()]
     with _open(db, key_dir) as ledger:
-        report = ledger.verify()
+        report = ledger.verify(witnesses=witnesses)
     if report.ok:
         text = f"ok: {report.size} entries, {report.checkpoints_checked} checkpoints verified"
         if report.anchored_size is not None:
@@ -130,9 +157,28 @@ def export(
 
 
 @app.command()
-def checkpoint(db: DbOption = None, key_dir: KeyDirOption = None, as_json: JsonOption = False) -> None:
-    """Sign the current tree head, store it and print the note (keep it to check consistency later)."""
-    with _open(db, key_dir) as ledger:
+def checkpoint(
+    db: DbOption = None,
+    key_dir: KeyDirOption = None,
+    witness_url: Annotated[
+        list[str] | None,
+        typer.Option("--witness-url", help="A witness to ask for a cosignature. Repeatable."),
+    ] = None,
+    witness_key: Annotated[
+        list[str] | None,
+        typer.Option("--witness-key", help="The verifier key of each --witness-url, in order."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Sign the current tree head, store it and print the note (keep it to check consistency later);
+    with witnesses, the note carries their cosignatures."""
+    urls, keys = witness_url or [], witness_key or []
+    if len(urls) != len(keys):
+        raise LedgerError("give one --witness-key for each --witness-url")
+    witnesses = tuple(
+        WitnessEndpoint(u, WitnessVerifier.from_vkey(read_vkey(k))) for u, k in zip(urls, keys, strict=True)
+    )
+    with _open(db, key_dir, witnesses) as ledger:
         cp = ledger.checkpoint()
     _emit(as_json, {"origin": cp.origin, "size": cp.size, "note": cp.note}, cp.note.rstrip("\n"))
 

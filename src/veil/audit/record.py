@@ -6,8 +6,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from veil.audit.cosign import WitnessVerifier
 from veil.audit.events import CaptureEvent, RedactionSummaryEvent
 from veil.audit.store import Ledger, default_key_dir, default_ledger_url
+from veil.audit.witness import WitnessEndpoint
 from veil.options import Policy
 from veil.report import RunReport
 
@@ -37,7 +39,9 @@ def record_redaction(source: Path, report: RunReport, policy: Policy) -> str:
     sha = input_sha256(source)
     recording_id = sha[:16]
     summary = report.summary()
-    with Ledger.open(policy.ledger.url or default_ledger_url(), ledger_key_dir(policy)) as ledger:
+    witnesses = [WitnessEndpoint(w.url, WitnessVerifier.from_vkey(w.vkey)) for w in policy.ledger.witnesses]
+    url = policy.ledger.url or default_ledger_url()
+    with Ledger.open(url, ledger_key_dir(policy), witnesses=witnesses) as ledger:
         ledger.append(
             CaptureEvent(
                 recording_id=recording_id,
