@@ -114,8 +114,11 @@ def test_redact_gets_checkpoints_cosigned_by_a_witness_process(tmp_path: Path) -
     try:
         assert witness.stdout is not None and witness.stderr is not None
         vkey = witness.stdout.readline().strip()
-        url = witness.stderr.readline().strip().rsplit(" ", 1)[-1]
-        assert url.startswith("http://127.0.0.1:"), url
+        seen = [witness.stderr.readline() for _ in range(1)]
+        while "listening on" not in seen[-1] and seen[-1] and len(seen) < 50:
+            seen.append(witness.stderr.readline())  # skip warnings printed at import
+        url = seen[-1].strip().rsplit(" ", 1)[-1]
+        assert url.startswith("http://127.0.0.1:"), seen
         policy = tmp_path / "policy.yaml"
         policy.write_text(
             f"ledger:\n  witnesses:\n    - url: '{url}'\n      vkey: '{vkey}'\n", encoding="utf-8"

@@ -171,3 +171,19 @@ def test_checkpoint_and_verify_commands_with_a_witness(
     assert code == 0 and out.count("\u2014 ") == 2
     code, out = run(["verify", *args, "--witness", endpoint.verifier.vkey])
     assert code == 0
+
+
+def test_verifier_keys_round_trip() -> None:
+    """Base64 keys often hold '+': the name and key id are split off from the left."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from veil.audit.cosign import WitnessSigner
+    from veil.audit.keys import LedgerSigner, LedgerVerifier
+
+    for _ in range(40):
+        log_key = LedgerSigner(Ed25519PrivateKey.generate())
+        assert LedgerVerifier.from_vkey(log_key.vkey).vkey == log_key.vkey
+        wkey = WitnessSigner("w.example/1", Ed25519PrivateKey.generate()).verifier
+        assert WitnessVerifier.from_vkey(wkey.vkey) == wkey
+    with pytest.raises(LedgerError, match="key id"):
+        WitnessVerifier.from_vkey(wkey.vkey.replace("w.example/1", "w.example/2"))

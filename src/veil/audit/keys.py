@@ -75,7 +75,7 @@ class LedgerVerifier:
     @classmethod
     def from_vkey(cls, vkey: str) -> LedgerVerifier:
         """Parse a ledger's `ledger.vkey` line; LedgerError when it is not one."""
-        _, _, b64 = vkey.strip().rpartition("+")
+        b64 = vkey.strip().split("+", 2)[-1]  # the name and key id hold no "+", base64 may
         try:
             raw = base64.b64decode(b64, validate=True)
         except binascii.Error as exc:
