@@ -146,6 +146,8 @@ def test_auditor_snippet_accepts_a_cosigned_export(
             ledger.append(CaptureEvent(f"rec-{i}", "screen", SHA, frames=i))
         assert len(ledger.checkpoint().note.splitlines()) == 6  # 3 lines, blank, log and witness
         out = ledger.export(tmp_path / "export")
+    exported = (out / "checkpoints" / "000000000003.note").read_text(encoding="utf-8")
+    assert endpoint.verifier.cosignature_time(exported) is not None
     done = subprocess.run(
         [sys.executable, str(script), str(out)], capture_output=True, text=True, check=False
     )

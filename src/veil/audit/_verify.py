@@ -357,7 +357,7 @@ def export(s: Session, v: LedgerVerifier, directory: Path) -> Path:
                 frontier.append(merkle.leaf_hash(body))
         notes = {c.size: c.note for c in s.scalars(select(CheckpointRow))}
         head = head_note(s, v, frontier.size, frontier.root())
-        if head is not None:
+        if head is not None and frontier.size not in notes:  # a stored one may carry cosignatures
             notes[frontier.size] = head
         _write_notes(directory / "checkpoints", notes)
         (directory / "public_key.pem").write_bytes(v.public_pem())

@@ -417,7 +417,7 @@ class Ledger:
         one, and that the latest checkpoint carries a valid cosignature by each of `witnesses`.
         Returns a report (ok or naming the first bad entry); call `.raise_for_failure()` to turn a
         failure into LedgerVerificationError."""
-        report = self._verify()
+        report = self._verify_stored()
         if not report.ok or not witnesses:
             return report
         with Session(self._engine) as s:
@@ -427,7 +427,7 @@ class Ledger:
             return report
         return VerifyReport(False, report.size, report.checkpoints_checked, None, size, f"witness: {problem}")
 
-    def _verify(self) -> VerifyReport:
+    def _verify_stored(self) -> VerifyReport:
         with Session(self._engine) as s:
             if _verify.is_empty(s) and not (self.key_dir / PUBLIC_FILE).exists():
                 return VerifyReport(True, 0, 0)  # nothing written yet, so no key made yet either
