@@ -237,3 +237,17 @@ def _body(url: str, seq: int) -> bytes:
         ).scalar_one()
     engine.dispose()
     return bytes(body)
+
+
+def test_reanchor_after_a_restore_records_the_state_it_replaced(ledger_url: str, key_dir: Path) -> None:
+    """A database restored from an older backup is behind the state file: refused until an
+    operator re-anchors, and the ledger keeps what the replaced state said."""
+    _filled(ledger_url, key_dir).close()
+    _truncate_tail(ledger_url, 7)  # what a restore from an older backup looks like
+    with Ledger.open(ledger_url, key_dir) as ledger:
+        with pytest.raises(LedgerVerificationError):
+            ledger.append(CaptureEvent("rec-new", "screen", SHA, frames=1))
+        ref = ledger.reanchor(who="officer-a", reason="database restored from last week's backup")
+        assert ref.seq == 7 and ledger.verify().ok
+    entry = json.loads(_body(ledger_url, 7))
+    assert entry["event"]["previous"].startswith("size 12, root ")
