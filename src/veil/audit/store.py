@@ -330,8 +330,8 @@ class Ledger:
         self._anchor = trusted
         return trusted
 
-    def _open_intent(self, s: Session, trusted: Anchor, intent_id: str) -> tuple[EgressIntentEvent, int]:
-        """The open intent `intent_id` read from its hashed body, with its seq; LedgerError when no
+    def _open_intent(self, s: Session, trusted: Anchor, intent_id: str) -> tuple[EgressIntentEvent, EntryRow]:
+        """The open intent `intent_id` read from its hashed body, with its row; LedgerError when no
         such intent is open."""
         found = trusted.open.get(intent_id)
         if found is None:
@@ -353,7 +353,7 @@ class Ledger:
         intent = _verify.decode_intent(row)
         if intent.intent_id != intent_id:
             anchor.refuse(s, self.verifier(), trusted)
-        return intent, seq
+        return intent, row
 
     def _insert(
         self, s: Session, state: StateRow, trusted: Anchor, signer: LedgerSigner, event: LedgerEvent
@@ -405,11 +405,9 @@ class Ledger:
             state = s.execute(select(StateRow).where(StateRow.id == 1)).scalar_one()
             trusted = self._trusted(s, v, state)
             for intent_id in sorted(trusted.open, key=lambda k: trusted.open[k][0]):
-                intent, seq = self._open_intent(s, trusted, intent_id)
-                row = s.get(EntryRow, seq)
-                assert row is not None  # _open_intent checked it
+                intent, row = self._open_intent(s, trusted, intent_id)
                 time = datetime.fromisoformat(json.loads(row.body)["time"])
-                out.append(PendingEgress(seq, _verify.as_utc(time), intent))
+                out.append(PendingEgress(row.seq, _verify.as_utc(time), intent))
         return out
 
     def verify(self, witnesses: Sequence[WitnessVerifier] = ()) -> VerifyReport:
