@@ -189,3 +189,15 @@ def test_verifier_keys_round_trip() -> None:
         assert WitnessVerifier.from_vkey(wkey.vkey) == wkey
     with pytest.raises(LedgerError, match="key id"):
         WitnessVerifier.from_vkey(wkey.vkey.replace("w.example/1", "w.example/2"))
+
+
+def test_witness_http_refuses_odd_requests(witness: tuple[Witness, WitnessEndpoint]) -> None:
+    import urllib.error
+    import urllib.request
+
+    _, endpoint = witness
+    for path, data in (("/elsewhere", b"old 0\n\n"), ("/add-checkpoint", b"x" * (65 * 1024))):
+        request = urllib.request.Request(endpoint.url + path, data=data, method="POST")
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(request, timeout=10)
+        assert info.value.code in (400, 404)

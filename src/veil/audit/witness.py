@@ -146,7 +146,8 @@ def make_server(witness: Witness, host: str, port: int) -> ThreadingHTTPServer:
             if self.path.rstrip("/") != "/add-checkpoint":
                 self._answer((404, "text/plain", "not found\n"))
                 return
-            length = int(self.headers.get("Content-Length") or 0)
+            text = self.headers.get("Content-Length") or ""
+            length = int(text) if text.isdigit() else 0
             if not 0 < length <= MAX_REQUEST:
                 self._answer((400, "text/plain", "missing or oversized body\n"))
                 return
