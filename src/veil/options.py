@@ -151,10 +151,21 @@ class CaptureOptions(_Strict):
     deny: tuple[WindowRule, ...] = ()
 
 
+class WitnessOptions(_Strict):
+    """A witness (C2SP tlog-witness) asked to cosign every checkpoint; `veil witness key` prints vkey."""
+
+    url: str = Field(pattern=r"^https?://\S+$")
+    vkey: str = Field(pattern=r"^[^+\s]+\+[0-9a-f]{8}\+[A-Za-z0-9+/]+=*$")
+
+
 class LedgerOptions(_Strict):
     enabled: bool = True
     # SQLAlchemy URL; default: SQLite in the Veil home folder. PostgreSQL in production.
     url: str | None = None
+    # Folder of the signing key and its signed state file; keep it apart from the database
+    # (another disk or owner). Default: VEIL_LEDGER_KEY_DIR, else the Veil home folder.
+    key_dir: Path | None = None
+    witnesses: list[WitnessOptions] = []
 
 
 class ScaleOptions(_Strict):

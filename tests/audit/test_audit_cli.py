@@ -20,10 +20,10 @@ README = Path(cli.__file__).with_name("README-auditor.md")
 
 
 def run(args: list[str]) -> tuple[int, str]:
-    """Invoke like the top-level main: a VeilError becomes its exit code."""
+    """Invoke like the top-level main: a VeilError becomes its exit code (and its message output)."""
     result = CliRunner().invoke(cli.app, args)
     if isinstance(result.exception, VeilError):
-        return result.exception.exit_code, result.output
+        return result.exception.exit_code, result.output + str(result.exception)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return result.exit_code, result.output
@@ -74,7 +74,9 @@ def test_consistency_fails_on_rollback(ledger_args: list[str], tmp_path: Path) -
     kept = tmp_path / "kept.note"
     kept.write_text(json.loads(out)["note"])
     other = ["--db", f"sqlite:///{tmp_path / 'other.sqlite3'}", "--key-dir", ledger_args[3]]
-    with Ledger.open(other[1], Path(other[3])) as ledger:
+    # A second log under the same key needs its own state file and an explicit, recorded re-anchor.
+    with Ledger.open(other[1], Path(other[3]), state_file=tmp_path / "other.state") as ledger:
+        ledger.reanchor(who="officer-a", reason="test fork")
         ledger.append(CaptureEvent("rec-x", "screen", "d" * 64, 1))
     code, out = run(["consistency", str(kept), *other])
     assert code == 7
@@ -120,3 +122,16 @@ def test_export_refuses_a_non_empty_folder(ledger_args: list[str], tmp_path: Pat
     (tmp_path / "full" / "x").write_text("x")
     code, _ = run(["export", str(tmp_path / "full"), *ledger_args])
     assert code == 8
+
+
+def test_reanchor_through_the_cli(ledger_args: list[str]) -> None:
+    keys = Path(ledger_args[3])
+    (keys / "ledger.state").unlink()
+    code, out = run(["verify", *ledger_args])
+    assert code == 0 and "no signed state file" in out
+    code, out = run(["reanchor", *ledger_args, "--who", "officer-a", "--reason", "state file lost"])
+    assert code == 0 and "recorded as entry 10" in out
+    code, out = run(["verify", *ledger_args])
+    assert code == 0 and "signed state file of 11 entries matches" in out
+    code, out = run(["reanchor", *ledger_args, "--who", "officer-a", "--reason", "again"])
+    assert code == 7 and "already anchored" in out

@@ -295,17 +295,24 @@ def test_consistency_with_kept_checkpoint(ledger_url: str, key_dir: Path, tmp_pa
             ledger.append(_event(50 + i))
         proof = ledger.check_consistency(kept)
         assert proof.verify() and (proof.old_size, proof.new_size) == (5, 12)
-    # A fork: the same key, a different history of the same length and longer.
+    # A fork: the same key, a different history of the same length and longer. Veil refuses to
+    # start one under the key's state file; an operator can only do it with a recorded re-anchor.
     fork_url = f"sqlite:///{tmp_path / 'fork.sqlite3'}"
-    with _filled(fork_url, key_dir, 3) as fork:
-        for i in range(9):
+    with Ledger.open(fork_url, key_dir) as fork, pytest.raises(LedgerVerificationError, match="deleted"):
+        fork.append(_event(70))
+    with Ledger.open(fork_url, key_dir, state_file=tmp_path / "fork.state") as fork:
+        fork.reanchor(who="officer-a", reason="test fork")
+        for i in range(11):
             fork.append(_event(70 + i))
         with pytest.raises(LedgerVerificationError, match="history was rewritten"):
             fork.check_consistency(kept)
     # A rollback: the log is now smaller than the kept checkpoint.
     small_url = f"sqlite:///{tmp_path / 'small.sqlite3'}"
-    with _filled(small_url, key_dir, 3) as small, pytest.raises(LedgerVerificationError, match="rolled back"):
-        small.check_consistency(kept)
+    with Ledger.open(small_url, key_dir, state_file=tmp_path / "small.state") as small:
+        small.reanchor(who="officer-a", reason="test rollback")
+        small.append(_event(80))
+        with pytest.raises(LedgerVerificationError, match="rolled back"):
+            small.check_consistency(kept)
 
 
 def test_checkpoint_from_another_key_is_refused(ledger_url: str, key_dir: Path) -> None:

@@ -15,14 +15,20 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from veil.audit import merkle
 from veil.audit._tables import CheckpointRow, EntryRow, StateRow
-from veil.audit.events import EgressIntentEvent, LedgerEvent, canonical_json, event_from_dict
+from veil.audit.events import (
+    EgressCompletedEvent,
+    EgressIntentEvent,
+    LedgerEvent,
+    canonical_json,
+    event_from_dict,
+)
 from veil.audit.keys import LedgerVerifier, checkpoint_body, make_note
 from veil.exceptions import LedgerError, OutputError
 
@@ -45,6 +51,7 @@ class VerifyReport:
     first_bad: int | None = None
     bad_checkpoint: int | None = None
     reason: str = ""
+    anchored_size: int | None = None  # size of the signed state file checked, None without one
 
     def raise_for_failure(self) -> None:
         if not self.ok:
@@ -58,6 +65,7 @@ class VerifyReport:
             "first_bad": self.first_bad,
             "bad_checkpoint": self.bad_checkpoint,
             "reason": self.reason,
+            "anchored_size": self.anchored_size,
         }
 
 
@@ -133,8 +141,9 @@ def decode_event(row: EntryRow) -> LedgerEvent:
         raise LedgerVerificationError(f"ledger entry {row.seq} is not a valid entry", row.seq) from exc
 
 
-def _entry_problem(row: EntryRow, expected: int, frontier: merkle.Frontier, v: LedgerVerifier) -> str:
-    """Why entry `row` (expected at position `expected`) is bad, or "" when it is good."""
+def entry_problem(row: EntryRow, expected: int, frontier: merkle.Frontier, v: LedgerVerifier) -> str:
+    """Why entry `row` (expected at position `expected`) is bad, or "" when it is good; a good
+    entry's leaf is appended to `frontier`. Every column is checked against the hashed body."""
     if row.seq != expected:
         return "entry is missing (deleted)" if row.seq > expected else "unexpected entry before the first"
     leaf = merkle.leaf_hash(row.body)
@@ -143,9 +152,10 @@ def _entry_problem(row: EntryRow, expected: int, frontier: merkle.Frontier, v: L
     try:
         data = json.loads(row.body)
         canonical = canonical_json(data) == row.body
-        agrees = (data["seq"], data["id"], data["kind"]) == (row.seq, row.entry_id, row.kind)
+        event = event_from_dict(data["kind"], data["event"])
+        ref = event.intent_id if isinstance(event, EgressIntentEvent | EgressCompletedEvent) else None
+        agrees = (data["seq"], data["id"], data["kind"], ref) == (row.seq, row.entry_id, row.kind, row.ref)
         timely = datetime.fromisoformat(data["time"]) == as_utc(row.created_at)
-        event_from_dict(data["kind"], data["event"])
     except (ValueError, KeyError, TypeError, LedgerError):
         return "body is not a valid ledger entry"
     if not (canonical and agrees and timely):
@@ -157,32 +167,58 @@ def _entry_problem(row: EntryRow, expected: int, frontier: merkle.Frontier, v: L
     return ""
 
 
-def verify_ledger(s: Session, v: LedgerVerifier) -> VerifyReport:
+def verify_ledger(s: Session, v: LedgerVerifier, anchored: tuple[int, bytes] | None = None) -> VerifyReport:
+    """Walk every entry, then the state row, the signed state `anchored` (size, root) if given,
+    and every stored checkpoint; the report names the first thing that is wrong."""
     checkpoints = list(s.scalars(select(CheckpointRow).order_by(CheckpointRow.size)))
-    wanted = {c.size for c in checkpoints}
+    wanted = {c.size for c in checkpoints} | ({anchored[0]} if anchored else set())
     roots = {0: merkle.EMPTY_ROOT}
     frontier = merkle.Frontier()
     rows = s.scalars(select(EntryRow).order_by(EntryRow.seq).execution_options(yield_per=1000))
     for expected, row in enumerate(rows):
-        problem = _entry_problem(row, expected, frontier, v)
+        problem = entry_problem(row, expected, frontier, v)
         if problem:
             return VerifyReport(False, expected, 0, expected, None, f"entry {expected}: {problem}")
         if frontier.size in wanted:
             roots[frontier.size] = frontier.root()
     n = frontier.size
-    state = s.get(StateRow, 1)
-    if state is None or state.size != n or state.frontier != frontier.to_bytes():
-        recorded = state.size if state is not None else 0
-        return VerifyReport(
-            False, n, 0, min(n, recorded), None,
-            f"the ledger records {recorded} entries but holds {n}: entry {min(n, recorded)} on "
-            + ("were deleted (truncated)" if recorded > n else "were added outside the ledger"),
-        )  # fmt: skip
+    problem, first_bad = _state_problem(s.get(StateRow, 1), frontier)
+    if not problem and anchored is not None:
+        problem, first_bad = _anchor_problem(anchored, n, roots)
+    if problem:
+        return VerifyReport(False, n, 0, first_bad, None, problem)
     for checked, cp in enumerate(checkpoints):
         problem, first_bad = _checkpoint_problem(cp, v, n, roots)
         if problem:
             return VerifyReport(False, n, checked, first_bad, cp.size, f"checkpoint {cp.size}: {problem}")
-    return VerifyReport(True, n, len(checkpoints))
+    return VerifyReport(True, n, len(checkpoints), anchored_size=anchored[0] if anchored else None)
+
+
+def _state_problem(state: StateRow | None, frontier: merkle.Frontier) -> tuple[str, int | None]:
+    n = frontier.size
+    recorded = state.size if state is not None else 0
+    if recorded != n:
+        gone = "were deleted (truncated)" if recorded > n else "were added outside the ledger"
+        return (
+            f"the ledger records {recorded} entries but holds {n}: entry {min(n, recorded)} on {gone}",
+            min(n, recorded),
+        )
+    if state is None or state.frontier != frontier.to_bytes():
+        return "the state row disagrees with the entries (state row edited)", None
+    return "", None
+
+
+def _anchor_problem(anchored: tuple[int, bytes], n: int, roots: dict[int, bytes]) -> tuple[str, int | None]:
+    size, root = anchored
+    if size > n:
+        return (
+            f"the signed state file records {size} entries but the log holds {n}: "
+            f"entries from entry {n} on were deleted",
+            n,
+        )
+    if roots[size] != root:
+        return f"the log's first {size} entries differ from the signed state file (forked history)", None
+    return "", None
 
 
 def _checkpoint_problem(
@@ -201,11 +237,31 @@ def _checkpoint_problem(
     return "", None
 
 
-def _leaves(s: Session, size: int) -> list[bytes]:
-    leaves = list(s.scalars(select(EntryRow.leaf_hash).where(EntryRow.seq < size).order_by(EntryRow.seq)))
+def _leaves(s: Session, v: LedgerVerifier, size: int) -> list[bytes]:
+    """The leaf hashes of the first `size` entries, recomputed from their bodies (never the column)."""
+    leaves: list[bytes] = []
+    rows = s.execute(
+        select(EntryRow.seq, EntryRow.body, EntryRow.leaf_hash)
+        .where(EntryRow.seq < size)
+        .order_by(EntryRow.seq)
+        .execution_options(yield_per=1000)
+    )
+    for expected, (seq, body, stored) in enumerate(rows):
+        leaf = merkle.leaf_hash(body)
+        if seq != expected or leaf != stored:
+            _diagnose(s, v, expected)
+        leaves.append(leaf)
     if len(leaves) != size:
-        raise LedgerVerificationError(f"ledger is missing entries below {size}; run `veil audit verify`")
+        _diagnose(s, v, len(leaves))
     return leaves
+
+
+def _diagnose(s: Session, v: LedgerVerifier, fallback: int | None) -> NoReturn:
+    """Raise for a ledger a proof found bad, naming the first bad entry a full verification finds."""
+    report = verify_ledger(s, v)
+    first_bad = report.first_bad if not report.ok else fallback
+    reason = report.reason if not report.ok else f"entry {fallback} does not verify"
+    raise LedgerVerificationError(f"{reason}; run `veil audit verify`", first_bad)
 
 
 def is_empty(s: Session) -> bool:
@@ -229,9 +285,7 @@ def head_note(s: Session, v: LedgerVerifier, size: int, root: bytes) -> str | No
     sig = s.scalar(select(EntryRow.head_sig).where(EntryRow.seq == size - 1))
     body = checkpoint_body(v.name, size, root)
     if sig is None or not v.verify_body(body, sig):
-        raise LedgerVerificationError(
-            f"tree head at size {size} does not verify; run `veil audit verify`", size - 1
-        )
+        _diagnose(s, v, size - 1)
     return make_note(v, body, sig)
 
 
@@ -246,7 +300,7 @@ def inclusion(s: Session, v: LedgerVerifier, seq: int, tree_size: int | None) ->
     _check_size(size, n, "tree size")
     if not 0 <= seq < size:
         raise LedgerError(f"entry {seq} is not in a tree of size {size}")
-    leaves = _leaves(s, size)
+    leaves = _leaves(s, v, size)
     root = merkle.root_hash(leaves)
     proof = InclusionProof(
         seq, size, leaves[seq], tuple(merkle.inclusion_proof(leaves, seq)), root, head_note(s, v, size, root)
@@ -259,7 +313,7 @@ def consistency(s: Session, v: LedgerVerifier, old_size: int, new_size: int | No
     new = n if new_size is None else new_size
     _check_size(new, n, "tree size")
     _check_size(old_size, new, "old tree size")
-    leaves = _leaves(s, new)
+    leaves = _leaves(s, v, new)
     new_root = merkle.root_hash(leaves)
     return ConsistencyProof(
         old_size,
@@ -303,7 +357,7 @@ def export(s: Session, v: LedgerVerifier, directory: Path) -> Path:
                 frontier.append(merkle.leaf_hash(body))
         notes = {c.size: c.note for c in s.scalars(select(CheckpointRow))}
         head = head_note(s, v, frontier.size, frontier.root())
-        if head is not None:
+        if head is not None and frontier.size not in notes:  # a stored one may carry cosignatures
             notes[frontier.size] = head
         _write_notes(directory / "checkpoints", notes)
         (directory / "public_key.pem").write_bytes(v.public_pem())

@@ -12,7 +12,9 @@ from typing import Annotated, Any
 
 import typer
 
+from veil.audit.cosign import WitnessVerifier
 from veil.audit.store import Ledger, default_key_dir, default_ledger_url
+from veil.audit.witness import WitnessEndpoint
 from veil.exceptions import LedgerError
 
 app = typer.Typer(
@@ -27,13 +29,37 @@ DbOption = Annotated[
     ),
 ]
 KeyDirOption = Annotated[
-    Path | None, typer.Option("--key-dir", help="Folder of the ledger key (default: $VEIL_HOME/ledger-keys).")
+    Path | None,
+    typer.Option(
+        "--key-dir",
+        help="Folder of the ledger key and its signed state file "
+        "(default: $VEIL_LEDGER_KEY_DIR, else $VEIL_HOME/ledger-keys).",
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
+WitnessKeysOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--witness",
+        help="A witness verifier key (or a file holding one); the latest checkpoint must carry its "
+        "cosignature. Repeatable.",
+    ),
+]
 
 
-def _open(db: str | None, key_dir: Path | None) -> Ledger:
-    return Ledger.open(db or default_ledger_url(), key_dir or default_key_dir())
+def _open(db: str | None, key_dir: Path | None, witnesses: tuple[WitnessEndpoint, ...] = ()) -> Ledger:
+    return Ledger.open(db or default_ledger_url(), key_dir or default_key_dir(), witnesses=witnesses)
+
+
+def read_vkey(text: str) -> str:
+    """A verifier key given inline or as the path of a file holding it."""
+    path = Path(text)
+    if "+" not in text or path.is_file():
+        try:
+            return path.read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise LedgerError(f"cannot read verifier key file {text}: {type(exc).__name__}") from exc
+    return text
 
 
 def _emit(as_json: bool, data: dict[str, Any], text: str) -> None:
@@ -41,12 +67,22 @@ def _emit(as_json: bool, data: dict[str, Any], text: str) -> None:
 
 
 @app.command()
-def verify(db: DbOption = None, key_dir: KeyDirOption = None, as_json: JsonOption = False) -> None:
+def verify(
+    db: DbOption = None,
+    key_dir: KeyDirOption = None,
+    witness: WitnessKeysOption = None,
+    as_json: JsonOption = False,
+) -> None:
     """Recompute the tree and check every signature; name the first bad entry on failure."""
+    witnesses = [WitnessVerifier.from_vkey(read_vkey(w)) for w in witness or ()]
     with _open(db, key_dir) as ledger:
-        report = ledger.verify()
+        report = ledger.verify(witnesses=witnesses)
     if report.ok:
         text = f"ok: {report.size} entries, {report.checkpoints_checked} checkpoints verified"
+        if report.anchored_size is not None:
+            text += f", signed state file of {report.anchored_size} entries matches"
+        elif report.size:
+            text += "; no signed state file: appends are refused until `veil audit reanchor`"
     else:
         text = f"FAILED: {report.reason}"
     _emit(as_json, report.to_dict(), text)
@@ -121,8 +157,46 @@ def export(
 
 
 @app.command()
-def checkpoint(db: DbOption = None, key_dir: KeyDirOption = None, as_json: JsonOption = False) -> None:
-    """Sign the current tree head, store it and print the note (keep it to check consistency later)."""
-    with _open(db, key_dir) as ledger:
+def checkpoint(
+    db: DbOption = None,
+    key_dir: KeyDirOption = None,
+    witness_url: Annotated[
+        list[str] | None,
+        typer.Option("--witness-url", help="A witness to ask for a cosignature. Repeatable."),
+    ] = None,
+    witness_key: Annotated[
+        list[str] | None,
+        typer.Option("--witness-key", help="The verifier key of each --witness-url, in order."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Sign the current tree head, store it and print the note (keep it to check consistency later);
+    with witnesses, the note carries their cosignatures."""
+    urls, keys = witness_url or [], witness_key or []
+    if len(urls) != len(keys):
+        raise LedgerError("give one --witness-key for each --witness-url")
+    witnesses = tuple(
+        WitnessEndpoint(u, WitnessVerifier.from_vkey(read_vkey(k))) for u, k in zip(urls, keys, strict=True)
+    )
+    with _open(db, key_dir, witnesses) as ledger:
         cp = ledger.checkpoint()
     _emit(as_json, {"origin": cp.origin, "size": cp.size, "note": cp.note}, cp.note.rstrip("\n"))
+
+
+@app.command()
+def reanchor(
+    who: Annotated[str, typer.Option("--who", help="Who re-anchors (recorded in the ledger).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (recorded in the ledger).")],
+    db: DbOption = None,
+    key_dir: KeyDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Trust the stored log again after its signed state file was lost or replaced: verifies the
+    whole log first, records who and why in it, then writes a new state file."""
+    with _open(db, key_dir) as ledger:
+        ref = ledger.reanchor(who=who, reason=reason)
+    _emit(
+        as_json,
+        {"seq": ref.seq, "id": ref.id},
+        f"re-anchored: the log of {ref.seq} entries verified; recorded as entry {ref.seq}",
+    )

@@ -177,6 +177,23 @@ class PolicyChangeEvent(LedgerEvent):
     changed_by: str
 
 
+@dataclass(frozen=True, slots=True)
+class ReanchorEvent(LedgerEvent):
+    """An operator re-anchored trust after the signed state file was lost or replaced: the log of
+    `size` entries verified whole, and `previous` says what state file there was before."""
+
+    kind: ClassVar[str] = "reanchor"
+    who: str
+    reason: str
+    size: int
+    previous: str  # "missing" | "unreadable: ..." | "size N, root B64"
+
+    def __post_init__(self) -> None:
+        LedgerEvent.__post_init__(self)
+        if not self.reason.strip() or not self.who.strip():
+            raise LedgerError("reanchor event needs who did it and a reason")
+
+
 EVENT_TYPES: dict[str, type[LedgerEvent]] = {
     cls.kind: cls
     for cls in (
@@ -187,6 +204,7 @@ EVENT_TYPES: dict[str, type[LedgerEvent]] = {
         RawAccessEvent,
         DeletionEvent,
         PolicyChangeEvent,
+        ReanchorEvent,
     )
 }
 

@@ -13,17 +13,23 @@ The signature covers the text up to and including the root line's newline. The k
 `<name>+<key id, 8 hex>+<base64(0x01 || public key)>` (golang.org/x/mod/sumdb/note).
 
 The private key is made on first use in key_dir (0700) as `ledger.key` (PKCS#8 PEM, 0600) next to
-`ledger.pub` (SubjectPublicKeyInfo PEM) and `ledger.vkey`. A private key others can read is refused.
+`ledger.pub` (SubjectPublicKeyInfo PEM), `ledger.vkey` and the signed state file `ledger.state` (see
+anchor.py). key_dir can be anywhere (VEIL_LEDGER_KEY_DIR, the policy's `ledger.key_dir`, `--key-dir`),
+so the key need not sit beside the database. A key others can read or write, and a key folder others
+can write (they could swap the key or the state file), are refused.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import fcntl
 import hashlib
 import os
 import stat
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +43,8 @@ from veil.exceptions import LedgerError
 PRIVATE_FILE = "ledger.key"
 PUBLIC_FILE = "ledger.pub"
 VKEY_FILE = "ledger.vkey"
+STATE_FILE = "ledger.state"
+LOCK_FILE = ".lock"
 _ALG_ED25519 = b"\x01"
 _SIG_PREFIX = "\u2014 "  # em dash and a space start every signature line
 
@@ -64,6 +72,21 @@ class LedgerVerifier:
         encoded = base64.b64encode(_ALG_ED25519 + self.public_raw).decode("ascii")
         return f"{self.name}+{self.key_id.hex()}+{encoded}"
 
+    @classmethod
+    def from_vkey(cls, vkey: str) -> LedgerVerifier:
+        """Parse a ledger's `ledger.vkey` line; LedgerError when it is not one."""
+        b64 = vkey.strip().split("+", 2)[-1]  # the name and key id hold no "+", base64 may
+        try:
+            raw = base64.b64decode(b64, validate=True)
+        except binascii.Error as exc:
+            raise LedgerError("ledger key is not <name>+<key id>+<base64 key>") from exc
+        if raw[:1] != _ALG_ED25519 or len(raw) != 33:
+            raise LedgerError("ledger key is not an Ed25519 verifier key")
+        out = cls(Ed25519PublicKey.from_public_bytes(raw[1:]))
+        if out.vkey != vkey.strip():
+            raise LedgerError(f"ledger key {out.name}: name or key id does not match the key")
+        return out
+
     def public_pem(self) -> bytes:
         return self.public_key.public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -78,23 +101,28 @@ class LedgerVerifier:
 
     def open_note(self, note: str) -> Checkpoint:
         """Parse a checkpoint note and check its signature; LedgerError saying what is wrong."""
+        return parse_checkpoint_body(self.open_signed(note), note)
+
+    def open_signed(self, note: str, what: str = "checkpoint") -> str:
+        """The body of a signed note (with its final newline) once this key's signature on it
+        verifies; LedgerError naming `what` otherwise."""
         body, sep, sigs = note.partition("\n\n")
         if not sep or not body:
-            raise LedgerError("checkpoint note has no blank line before its signatures")
+            raise LedgerError(f"{what} note has no blank line before its signatures")
         body += "\n"
         for line in sigs.splitlines():
             if not line.startswith(_SIG_PREFIX):
-                raise LedgerError("checkpoint note has a malformed signature line")
+                raise LedgerError(f"{what} note has a malformed signature line")
             name, _, b64 = line[len(_SIG_PREFIX) :].rpartition(" ")
             try:
                 blob = base64.b64decode(b64, validate=True)
             except binascii.Error as exc:
-                raise LedgerError("checkpoint signature is not valid base64") from exc
+                raise LedgerError(f"{what} signature is not valid base64") from exc
             if name == self.name and blob[:4] == self.key_id:
                 if not self.verify_body(body, blob[4:]):
-                    raise LedgerError("checkpoint signature does not verify with the ledger key")
-                return parse_checkpoint_body(body, note)
-        raise LedgerError(f"checkpoint note carries no signature by key {self.name}")
+                    raise LedgerError(f"{what} signature does not verify with the ledger key")
+                return body
+        raise LedgerError(f"{what} note carries no signature by key {self.name}")
 
 
 class LedgerSigner(LedgerVerifier):
@@ -166,7 +194,28 @@ def _write_public(path: Path, data: bytes) -> None:
 def _check_private_mode(path: Path) -> None:
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
-        raise LedgerError(f"ledger key {path} is readable by others (mode {mode:o}); run: chmod 600 {path}")
+        raise LedgerError(
+            f"ledger key {path} is readable or writable by others (mode {mode:o}); run: chmod 600 {path}"
+        )
+
+
+def check_not_writable_by_others(path: Path, what: str, fix: str) -> None:
+    """LedgerError when group or others may write `path` (they could replace what it holds)."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o022:
+        raise LedgerError(f"{what} {path} is writable by others (mode {mode:o}); run: chmod {fix} {path}")
+
+
+@contextmanager
+def key_dir_lock(key_dir: Path) -> Iterator[None]:
+    """An exclusive lock on key_dir (made 0700 if missing), across processes and threads."""
+    key_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(key_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def load_verifier(key_dir: Path) -> LedgerVerifier:
@@ -186,8 +235,9 @@ def load_verifier(key_dir: Path) -> LedgerVerifier:
 def load_or_create_signer(key_dir: Path) -> LedgerSigner:
     """The signing key, made on first use with 0600 permissions."""
     path = key_dir / PRIVATE_FILE
+    key_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    check_not_writable_by_others(key_dir, "ledger key folder", "700")
     if not path.exists():
-        key_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         key = Ed25519PrivateKey.generate()
         pem = key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()

@@ -61,6 +61,11 @@ class Frontier:
             acc = node_hash(left, acc)
         return acc
 
+    def copy(self) -> Frontier:
+        out = Frontier()
+        out.size, out._nodes = self.size, list(self._nodes)
+        return out
+
     def to_bytes(self) -> bytes:
         return b"".join(h for _, h in self._nodes)
 

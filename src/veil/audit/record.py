@@ -6,8 +6,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from veil.audit.cosign import WitnessVerifier
 from veil.audit.events import CaptureEvent, RedactionSummaryEvent
 from veil.audit.store import Ledger, default_key_dir, default_ledger_url
+from veil.audit.witness import WitnessEndpoint
 from veil.options import Policy
 from veil.report import RunReport
 
@@ -27,12 +29,19 @@ def input_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def ledger_key_dir(policy: Policy) -> Path:
+    """The policy's `ledger.key_dir`, else VEIL_LEDGER_KEY_DIR, else the Veil home folder's."""
+    return policy.ledger.key_dir or default_key_dir()
+
+
 def record_redaction(source: Path, report: RunReport, policy: Policy) -> str:
     """Append the capture and the redaction summary; return the recording id."""
     sha = input_sha256(source)
     recording_id = sha[:16]
     summary = report.summary()
-    with Ledger.open(policy.ledger.url or default_ledger_url(), default_key_dir()) as ledger:
+    witnesses = [WitnessEndpoint(w.url, WitnessVerifier.from_vkey(w.vkey)) for w in policy.ledger.witnesses]
+    url = policy.ledger.url or default_ledger_url()
+    with Ledger.open(url, ledger_key_dir(policy), witnesses=witnesses) as ledger:
         ledger.append(
             CaptureEvent(
                 recording_id=recording_id,

@@ -11,36 +11,56 @@
 Every entry also carries the signature of the tree head after it, so `verify` names the exact first
 entry that was changed, deleted, moved or inserted, even when the attacker recomputed the hashes.
 
+Veil never extends a tree it did not sign: every append and checkpoint first checks the stored tree
+against the signed state file kept beside the key (anchor.py), and refuses (LedgerVerificationError,
+exit code 7, naming the first bad entry) when someone rewrote, truncated or extended it without the
+key. Decisions (pending egress, completing an intent) read the hashed bodies, never the columns.
+
 Appends are serialised: one transaction that locks the single state row (SELECT ... FOR UPDATE on
 PostgreSQL, BEGIN IMMEDIATE on SQLite), so concurrent writers queue and never fork the tree.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from veil.audit import _verify
+from veil.audit import _verify, anchor
 from veil.audit._tables import WRITE_OPTION, Base, CheckpointRow, EntryRow, StateRow, make_engine
-from veil.audit.events import EgressCompletedEvent, EgressIntentEvent, LedgerEvent, canonical_json
+from veil.audit.anchor import REANCHOR_HINT, Anchor
+from veil.audit.cosign import WitnessVerifier
+from veil.audit.events import (
+    EgressCompletedEvent,
+    EgressIntentEvent,
+    LedgerEvent,
+    ReanchorEvent,
+    canonical_json,
+)
 from veil.audit.keys import (
+    PRIVATE_FILE,
     PUBLIC_FILE,
+    STATE_FILE,
     Checkpoint,
     LedgerSigner,
     LedgerVerifier,
     checkpoint_body,
+    key_dir_lock,
     load_or_create_signer,
     load_verifier,
     make_note,
 )
-from veil.audit.merkle import Frontier, leaf_hash
+from veil.audit.merkle import leaf_hash
+from veil.audit.witness import WitnessEndpoint, witness_problem
 from veil.exceptions import LedgerError
 from veil.store.home import veil_home
 
@@ -68,7 +88,9 @@ def default_ledger_url() -> str:
 
 
 def default_key_dir() -> Path:
-    return veil_home() / "ledger-keys"
+    """VEIL_LEDGER_KEY_DIR when set (keep the key apart from the database), else $VEIL_HOME/ledger-keys."""
+    env = os.environ.get("VEIL_LEDGER_KEY_DIR")
+    return Path(env) if env else veil_home() / "ledger-keys"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,18 +111,38 @@ class PendingEgress:
     intent: EgressIntentEvent
 
 
-class Ledger:
-    """One ledger in one database, signed by the key in `key_dir`. Use `Ledger.open`."""
+Build = Callable[[Session, Anchor], LedgerEvent]
 
-    def __init__(self, engine: Engine, key_dir: Path) -> None:
+
+class Ledger:
+    """One ledger in one database, signed by the key in `key_dir`, anchored by the signed state
+    file `state_file` (default: beside the key). Use `Ledger.open`."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        key_dir: Path,
+        state_file: Path | None = None,
+        witnesses: Sequence[WitnessEndpoint] = (),
+    ) -> None:
         self._engine = engine
+        self._witnesses = tuple(witnesses)
         self._writer = engine.execution_options(**{WRITE_OPTION: True})
         self.key_dir = key_dir
+        self.state_file = state_file or key_dir / STATE_FILE
         self._signer: LedgerSigner | None = None
+        self._anchor: Anchor | None = None  # the last tree this process saw signed
 
     @classmethod
-    def open(cls, url: str, key_dir: Path) -> Ledger:
-        """Connect, create the tables if missing. The key is only made by the first write."""
+    def open(
+        cls,
+        url: str,
+        key_dir: Path,
+        state_file: Path | None = None,
+        witnesses: Sequence[WitnessEndpoint] = (),
+    ) -> Ledger:
+        """Connect, create the tables if missing. The key is only made by the first write.
+        `witnesses` are asked to cosign every checkpoint (C2SP tlog-witness)."""
         engine = make_engine(url)
         try:
             Base.metadata.create_all(engine)
@@ -112,7 +154,7 @@ class Ledger:
         except SQLAlchemyError as exc:
             engine.dispose()
             raise LedgerError(f"cannot open ledger database: {type(exc).__name__}") from exc
-        return cls(engine, key_dir)
+        return cls(engine, key_dir, state_file, witnesses)
 
     def close(self) -> None:
         self._engine.dispose()
@@ -128,8 +170,14 @@ class Ledger:
     # --- keys ----------------------------------------------------------------------------------
 
     def signer(self) -> LedgerSigner:
+        """The key; a new key comes with a signed empty state, so a key without one was tampered with."""
         if self._signer is None:
-            self._signer = load_or_create_signer(self.key_dir)
+            with key_dir_lock(self.key_dir):
+                fresh = not (self.key_dir / PRIVATE_FILE).exists()
+                signer = load_or_create_signer(self.key_dir)
+                if fresh:
+                    anchor.write_anchor(self.state_file, Anchor(), signer, locked=True)
+            self._signer = signer
         return self._signer
 
     def verifier(self) -> LedgerVerifier:
@@ -139,15 +187,15 @@ class Ledger:
 
     def append(self, event: LedgerEvent) -> EntryRef:
         """Append one event; LedgerError if the ledger's state is damaged or the write fails."""
-        signer = self.signer()
-        try:
-            with Session(self._writer) as s, s.begin():
-                state = self._lock_state(s, signer)
-                if isinstance(event, EgressCompletedEvent):
-                    self._check_open_intent(s, event.intent_id)
-                return self._insert(s, state, signer, event)
-        except SQLAlchemyError as exc:
-            raise LedgerError(f"ledger append failed: {type(exc).__name__}") from exc
+
+        def build(s: Session, trusted: Anchor) -> LedgerEvent:
+            if isinstance(event, EgressCompletedEvent):
+                self._open_intent(s, trusted, event.intent_id)
+            elif isinstance(event, EgressIntentEvent) and event.intent_id in trusted.open:
+                raise LedgerError(f"egress intent {event.intent_id} is already open")
+            return event
+
+        return self._append(build)
 
     def begin_egress(
         self, *, destination: str, policy_version: str, payload_sha256: str, size: int, model: str
@@ -161,15 +209,10 @@ class Ledger:
         """Record that the send of `intent_id` returned, with outcome "sent" or "failed"."""
         if outcome not in ("sent", "failed"):
             raise LedgerError("egress outcome must be 'sent' or 'failed'")
-        with Session(self._engine) as s:
-            row = s.scalars(
-                select(EntryRow).where(EntryRow.ref == intent_id, EntryRow.kind == EgressIntentEvent.kind)
-            ).first()
-        if row is None:
-            raise LedgerError(f"no egress intent {intent_id} in the ledger")
-        intent = _verify.decode_intent(row)
-        return self.append(
-            EgressCompletedEvent(
+
+        def build(s: Session, trusted: Anchor) -> LedgerEvent:
+            intent, _ = self._open_intent(s, trusted, intent_id)
+            return EgressCompletedEvent(
                 intent.intent_id,
                 intent.destination,
                 intent.policy_version,
@@ -178,7 +221,8 @@ class Ledger:
                 intent.model,
                 outcome,
             )
-        )
+
+        return self._append(build)
 
     def checkpoint(self) -> Checkpoint:
         """Sign and store the current tree head (idempotent for an unchanged tree)."""
@@ -186,16 +230,83 @@ class Ledger:
         try:
             with Session(self._writer) as s, s.begin():
                 state = self._lock_state(s, signer)
+                trusted = self._trusted(s, signer, state)
                 existing = s.get(CheckpointRow, state.size)
                 if existing is not None:
-                    return signer.open_note(existing.note)
-                root = Frontier.from_bytes(state.size, state.frontier).root()
-                body = checkpoint_body(signer.name, state.size, root)
-                note = make_note(signer, body, signer.sign_body(body))
-                s.add(CheckpointRow(size=state.size, root=root, note=note, created_at=_now()))
-                return Checkpoint(signer.name, state.size, root, note)
+                    cp = signer.open_note(existing.note)
+                    if cp.root != trusted.root():
+                        anchor.refuse(s, signer, trusted)
+                else:
+                    root = trusted.root()
+                    body = checkpoint_body(signer.name, state.size, root)
+                    note = make_note(signer, body, signer.sign_body(body))
+                    s.add(CheckpointRow(size=state.size, root=root, note=note, created_at=_now()))
+                    cp = Checkpoint(signer.name, state.size, root, note)
         except SQLAlchemyError as exc:
             raise LedgerError(f"ledger checkpoint failed: {type(exc).__name__}") from exc
+        self._keep(trusted, signer)
+        return self._cosigned(cp)
+
+    def _cosigned(self, cp: Checkpoint) -> Checkpoint:
+        """`cp` with a cosignature from every configured witness (asked only for those missing);
+        LedgerError when one refuses or cannot be reached. The checkpoint itself is already stored."""
+        lines = ""
+        for w in self._witnesses:
+            if w.verifier.cosignature_time(cp.note + lines) is None:
+                lines += w.cosign(
+                    cp.note + lines, cp.size, lambda old: self.consistency_proof(old, cp.size).path
+                )
+        if not lines:
+            return cp
+        try:
+            with Session(self._writer) as s, s.begin():
+                row = s.get(CheckpointRow, cp.size)
+                if row is not None:
+                    row.note += "".join(
+                        line for line in lines.splitlines(keepends=True) if line not in row.note
+                    )
+                    cp = Checkpoint(cp.origin, cp.size, cp.root, row.note)
+        except SQLAlchemyError as exc:
+            raise LedgerError(f"storing witness cosignatures failed: {type(exc).__name__}") from exc
+        return cp
+
+    def reanchor(self, *, who: str, reason: str) -> EntryRef:
+        """Trust the stored log again after the state file was lost or replaced: verify it whole,
+        record who did it and why in the ledger, and write a new state file."""
+        signer = self.signer()
+        try:
+            with Session(self._writer) as s, s.begin():
+                state = self._lock_state(s, signer)
+                current, previous = anchor.current(self.state_file, signer)
+                if current is not None and _syncs(s, signer, current, state):
+                    raise LedgerError("the ledger is already anchored by a valid state file: nothing to do")
+                _verify.verify_ledger(s, signer).raise_for_failure()
+                trusted = anchor.rebuild(s)
+                event = ReanchorEvent(who=who, reason=reason, size=trusted.size, previous=previous)
+                ref, after = self._insert(s, state, trusted, signer, event)
+        except SQLAlchemyError as exc:
+            raise LedgerError(f"ledger re-anchor failed: {type(exc).__name__}") from exc
+        self._anchor = after
+        anchor.write_anchor(self.state_file, after, signer, replace=True)
+        return ref
+
+    def _append(self, build: Build) -> EntryRef:
+        signer = self.signer()
+        try:
+            with Session(self._writer) as s, s.begin():
+                state = self._lock_state(s, signer)
+                trusted = self._trusted(s, signer, state)
+                ref, after = self._insert(s, state, trusted, signer, build(s, trusted))
+        except SQLAlchemyError as exc:
+            raise LedgerError(f"ledger append failed: {type(exc).__name__}") from exc
+        self._keep(after, signer)
+        return ref
+
+    def _keep(self, trusted: Anchor, signer: LedgerSigner) -> None:
+        # After the commit: a crash before this write leaves the file behind the database, and
+        # the next sync accepts the entries in between by their signed tree heads.
+        self._anchor = trusted
+        anchor.write_anchor(self.state_file, trusted, signer)
 
     def _lock_state(self, s: Session, signer: LedgerSigner) -> StateRow:
         state = s.execute(select(StateRow).where(StateRow.id == 1).with_for_update()).scalar_one()
@@ -205,22 +316,48 @@ class Ledger:
             raise LedgerError(
                 f"ledger was signed by key {state.origin} but {self.key_dir} holds key {signer.name}"
             )
-        last = s.scalar(select(func.max(EntryRow.seq)))
-        if (last if last is not None else -1) != state.size - 1:
-            raise LedgerError(
-                f"ledger state says {state.size} entries but the last stored seq is {last}; "
-                "refusing to write: run `veil audit verify`"
-            )
         return state
 
-    def _check_open_intent(self, s: Session, intent_id: str) -> None:
-        kinds = set(s.scalars(select(EntryRow.kind).where(EntryRow.ref == intent_id)))
-        if EgressIntentEvent.kind not in kinds:
-            raise LedgerError(f"no egress intent {intent_id} in the ledger")
-        if EgressCompletedEvent.kind in kinds:
-            raise LedgerError(f"egress intent {intent_id} is already completed")
+    def _trusted(self, s: Session, v: LedgerVerifier, state: StateRow) -> Anchor:
+        """The stored tree, checked against what this key last signed (memory, else the state file)."""
+        known = self._anchor or anchor.read_anchor(self.state_file, v)
+        if known is None:
+            raise LedgerError(
+                f"the ledger has no signed state file at {self.state_file}, so it cannot tell whether "
+                f"the database was rewritten; {REANCHOR_HINT}"
+            )
+        trusted = anchor.sync(s, v, known, state)
+        self._anchor = trusted
+        return trusted
 
-    def _insert(self, s: Session, state: StateRow, signer: LedgerSigner, event: LedgerEvent) -> EntryRef:
+    def _open_intent(self, s: Session, trusted: Anchor, intent_id: str) -> tuple[EgressIntentEvent, EntryRow]:
+        """The open intent `intent_id` read from its hashed body, with its row; LedgerError when no
+        such intent is open."""
+        found = trusted.open.get(intent_id)
+        if found is None:
+            was = any(
+                isinstance(e, EgressIntentEvent) and e.intent_id == intent_id
+                for e in map(
+                    _verify.decode_event, s.scalars(select(EntryRow).where(EntryRow.ref == intent_id))
+                )
+            )
+            raise LedgerError(
+                f"egress intent {intent_id} is already completed"
+                if was
+                else f"no egress intent {intent_id} in the ledger"
+            )
+        seq, leaf = found
+        row = s.get(EntryRow, seq)
+        if row is None or leaf_hash(row.body) != leaf:
+            anchor.refuse(s, self.verifier(), trusted)
+        intent = _verify.decode_intent(row)
+        if intent.intent_id != intent_id:
+            anchor.refuse(s, self.verifier(), trusted)
+        return intent, row
+
+    def _insert(
+        self, s: Session, state: StateRow, trusted: Anchor, signer: LedgerSigner, event: LedgerEvent
+    ) -> tuple[EntryRef, Anchor]:
         seq, now, entry_id = state.size, _now(), uuid.uuid4().hex
         body = canonical_json(
             {
@@ -232,9 +369,9 @@ class Ledger:
             }
         )
         leaf = leaf_hash(body)
-        frontier = Frontier.from_bytes(state.size, state.frontier)
-        frontier.append(leaf)
-        head = checkpoint_body(signer.name, seq + 1, frontier.root())
+        after = trusted.copy()
+        after.add(seq, event, leaf)
+        head = checkpoint_body(signer.name, seq + 1, after.root())
         ref = getattr(event, "intent_id", None)
         s.add(
             EntryRow(
@@ -248,8 +385,8 @@ class Ledger:
                 created_at=now,
             )
         )
-        state.size, state.frontier = frontier.size, frontier.to_bytes()
-        return EntryRef(entry_id, seq, leaf)
+        state.size, state.frontier = after.size, after.frontier.to_bytes()
+        return EntryRef(entry_id, seq, leaf), after
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -258,27 +395,49 @@ class Ledger:
             return s.execute(select(StateRow.size).where(StateRow.id == 1)).scalar_one()
 
     def pending_egress(self) -> list[PendingEgress]:
-        """Egress intents without a completion, oldest first (a crashed send shows up here)."""
-        done = select(EntryRow.ref).where(EntryRow.kind == EgressCompletedEvent.kind)
-        query = (
-            select(EntryRow)
-            .where(EntryRow.kind == EgressIntentEvent.kind, EntryRow.ref.not_in(done))
-            .order_by(EntryRow.seq)
-        )
+        """Egress intents without a completion, oldest first (a crashed send shows up here). Read
+        from the signed state and the hashed bodies: a column edit cannot hide one."""
         out: list[PendingEgress] = []
         with Session(self._engine) as s:
-            for row in s.scalars(query):
-                intent = _verify.decode_intent(row)
-                out.append(PendingEgress(row.seq, _verify.as_utc(row.created_at), intent))
+            if self._signer is None and not (self.key_dir / PUBLIC_FILE).exists() and _verify.is_empty(s):
+                return out  # nothing written yet, so no key made yet either
+            v = self.verifier()
+            state = s.execute(select(StateRow).where(StateRow.id == 1)).scalar_one()
+            trusted = self._trusted(s, v, state)
+            for intent_id in sorted(trusted.open, key=lambda k: trusted.open[k][0]):
+                intent, row = self._open_intent(s, trusted, intent_id)
+                time = datetime.fromisoformat(json.loads(row.body)["time"])
+                out.append(PendingEgress(row.seq, _verify.as_utc(time), intent))
         return out
 
-    def verify(self) -> VerifyReport:
-        """Recompute the whole tree and check every signature. Returns a report (ok or naming the
-        first bad entry); call `.raise_for_failure()` to turn a failure into LedgerVerificationError."""
+    def verify(self, witnesses: Sequence[WitnessVerifier] = ()) -> VerifyReport:
+        """Recompute the whole tree and check every signature, the signed state file if there is
+        one, and that the latest checkpoint carries a valid cosignature by each of `witnesses`.
+        Returns a report (ok or naming the first bad entry); call `.raise_for_failure()` to turn a
+        failure into LedgerVerificationError."""
+        report = self._verify_stored()
+        if not report.ok or not witnesses:
+            return report
+        with Session(self._engine) as s:
+            notes = {c.size: c.note for c in s.scalars(select(CheckpointRow))}
+        problem, size = witness_problem(notes, witnesses)
+        if not problem:
+            return report
+        return VerifyReport(False, report.size, report.checkpoints_checked, None, size, f"witness: {problem}")
+
+    def _verify_stored(self) -> VerifyReport:
         with Session(self._engine) as s:
             if _verify.is_empty(s) and not (self.key_dir / PUBLIC_FILE).exists():
                 return VerifyReport(True, 0, 0)  # nothing written yet, so no key made yet either
-            return _verify.verify_ledger(s, self.verifier())
+            v = self.verifier()
+            try:
+                known = anchor.read_anchor(self.state_file, v)
+            except LedgerError as exc:
+                report = _verify.verify_ledger(s, v)
+                if not report.ok:
+                    return report
+                return VerifyReport(False, report.size, report.checkpoints_checked, reason=f"{exc}")
+            return _verify.verify_ledger(s, v, (known.size, known.root()) if known else None)
 
     def inclusion_proof(self, seq: int, tree_size: int | None = None) -> InclusionProof:
         with Session(self._engine) as s:
@@ -298,6 +457,14 @@ class Ledger:
         """Write entries, checkpoints and the public key for an independent auditor."""
         with Session(self._engine) as s:
             return _verify.export(s, self.verifier(), directory)
+
+
+def _syncs(s: Session, v: LedgerVerifier, known: Anchor, state: StateRow) -> bool:
+    try:
+        anchor.sync(s, v, known, state)
+    except LedgerError:
+        return False
+    return True
 
 
 def _now() -> datetime:
