@@ -86,8 +86,8 @@ def analyze(
     from veil.capture.open import default_output_path
     from veil.mining.textlayer import read_text_layer
 
-    services = services or Services()
     policy, egress = load_policies(policy_path)
+    services = services or Services(ledger_url=policy.ledger.url, key_dir=policy.ledger.key_dir)
     dest = egress.destination(provider)
     missing = preflight(egress, dest, dry_run)
     output = default_output_path(input)
