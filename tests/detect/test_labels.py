@@ -134,3 +134,17 @@ def test_typing_never_leaks_a_prefix(label: str, keystrokes: list[str]) -> None:
 )
 def test_hints_in_brackets_and_snake_case_columns_are_labels(label: str, kind: str | None) -> None:
     assert label_type(label) == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "context", "value"),
+    [
+        ("保存", "氏名", "田中花子"),
+        ("Reply  Forward  Create ticket", "Name", "Sarah Connor"),
+        ("대시보드", "고객명", "김민수"),
+        ("문자 발송", "이름", "김민수"),
+    ],
+)
+def test_buttons_and_menus_are_never_a_labelled_value(text: str, context: str, value: str) -> None:
+    assert LabelledValueRecognizer().analyze(text, context) == []
+    assert LabelledValueRecognizer().analyze(value, context) != []  # the same label still works

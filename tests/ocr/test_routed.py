@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -175,3 +176,28 @@ def test_codes_in_a_korean_line_are_reread_by_ppocr(seed: int, frame: int, raw: 
     line, start, end = hit
     truth = next(it.box for it in screen.items if it.value == value)
     assert_boxes_on_value(line, start, end, truth, tolerance=8)
+
+
+def test_kanji_labels_on_a_screen_with_some_hangul_are_not_read_as_hangul_garbage(tmp_path: Path) -> None:
+    """A generated Japanese form with one Korean value on it (a date typed "1976년 3월 4일"): its
+    kanji-only labels were probed by Tesseract and came back as Hangul garbage at low confidence
+    ("口座普通" -> "ㅁ 또 끔 괜"), which the detectors then took for the value of the label above."""
+    from veil.capture.open import open_source
+    from veil.detect.registry import default_analyzer
+    from veil.locate import locate
+    from veil.options import VideoOptions
+    from veil.synth.recording import make_recording
+
+    truth = make_recording(
+        tmp_path / "rec.mp4", seed=11, seconds=4, fps=2, size=(1280, 720),
+        languages=("ko", "ja", "fr", "en"), kinds=("table", "form", "email", "chat"),
+    )  # fmt: skip
+    frame = next(f for f in open_source(truth.path, VideoOptions()).frames() if f.index == 2)
+    form = np.ascontiguousarray(frame.pixels[80:330, 160:1000])
+    lines = RoutedEngine().read(form)
+    assert any(ln.engine == "auto:tesseract" and "년" in ln.text for ln in lines)  # a Korean screen
+    garbage = [norm(ln.text) for ln in lines if ln.engine.startswith("auto:tesseract-probe")]
+    assert garbage == []
+    # The label column (x < 110 in the crop) holds no value: nothing there is masked.
+    labels_masked = [f.type for f in locate(lines, default_analyzer(), b"k" * 32, 0) if f.boxes[0].x < 110]
+    assert labels_masked == []

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
+from functools import cache
 from types import MappingProxyType
 
 from veil.detect.base import Recognizer
@@ -181,6 +182,32 @@ def split_label_value(text: str) -> tuple[str, int] | None:
     return _DEFAULT.split_label_value(text)
 
 
+@cache
+def _ui_keys() -> frozenset[str]:
+    from importlib import resources
+
+    text = resources.files("veil.detect").joinpath("data", "ui_words.txt").read_text(encoding="utf-8")
+    return frozenset(
+        label_key(s) for line in text.splitlines() if (s := line.strip()) and not s.startswith("#")
+    )
+
+
+_UI_SEPARATORS = re.compile(r"\s*[|/·•]\s*|\s{2,}")
+
+
+def is_ui_text(text: str) -> bool:
+    """Whether `text` is a button, a menu item or a row of them ("Reply  Forward  Create ticket",
+    "保存", "문자 발송"): each item (split at wide gaps and separators, else at spaces) is a UI word."""
+    keys = _ui_keys()
+    if label_key(text) in keys:
+        return True
+    for parts in (_UI_SEPARATORS.split(text.strip()), text.split()):
+        items = [label_key(p) for p in parts if label_key(p)]
+        if items and all(k in keys for k in items):
+            return True
+    return False
+
+
 class LabelledValueRecognizer(Recognizer):
     """A value is personal because of where it stands: when `context` (the label to the left or
     above, or the column header) is a label, the whole trimmed text is a value of that type, even
@@ -220,7 +247,7 @@ class LabelledValueRecognizer(Recognizer):
     def _whole(self, text: str, start: int, kind: str) -> list[TextSpan]:
         value = text[start:]
         stripped = value.strip()
-        if not stripped or not _has_content(stripped):
+        if not stripped or not _has_content(stripped) or is_ui_text(stripped):
             return []
         if kind in NUMERIC_TYPES and not _has_number(stripped):
             # "Date de naissance | ▇▇▇ | Date de commande": what follows a number's label without

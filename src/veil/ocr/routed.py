@@ -51,6 +51,7 @@ KOREAN_ONLY_SUFFIX = "-kor"
 CODES_SUFFIX = "-codes"
 # A code in a Korean line: a run of non-Hangul ink holding a digit, at least 4 characters.
 _CODE = re.compile(r"(?=[^\s\uac00-\ud7a3]*\d)[^\s\uac00-\ud7a3]{4,}")
+PROBE_CONFIDENCE = 0.7  # a probe's Hangul reading is kept only this sure
 _CODE_CONFIDENCE = 0.9  # PP-OCR's re-reading of a code replaces Tesseract's only when this sure
 _INK_CONTRAST = 60  # grey levels from the background that count as ink
 _RULE_ROW = 0.6  # a row with more ink than this fraction of its width is a rule line
@@ -115,7 +116,9 @@ class RoutedEngine(OcrEngine):
             # both readings kept (on a Japanese screen, with no Hangul, nothing changes).
             for raw in han_only:
                 probe = self._korean(image, raw, PROBE_LANGUAGES)
-                if probe is not None:
+                # Tesseract reading Hangul into a kanji-only label is garbage at low confidence
+                # ("口座普通" -> "ㅁ 또 끔 괜" at 0.46); a Hangul name PP-OCR misread is read sure.
+                if probe is not None and probe.confidence >= PROBE_CONFIDENCE:
                     lines += _with_joined(_renamed(probe, f"{self.name}:tesseract-probe"))
         return lines
 
