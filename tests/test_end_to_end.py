@@ -18,7 +18,6 @@ from veil import logs
 from veil.api import RunOptions, redact_file
 from veil.capture.open import open_source
 from veil.detect.registry import default_analyzer
-from veil.locate import locate
 from veil.mining.cli import MineOptions, mine
 from veil.models import Box
 from veil.ocr.registry import make_verifier_engine
@@ -27,6 +26,7 @@ from veil.report import RunReport
 from veil.synth.fakedata import STRUCTURED_TYPES
 from veil.synth.recording import RecordingTruth, make_recording
 from veil.synth.score import boxes_mask
+from veil.verify.rescan import RescanVerifier
 
 pytestmark = pytest.mark.slow
 POLICY = Policy()
@@ -96,12 +96,11 @@ def test_incremental_masks_everything_the_full_path_masks(run: Run) -> None:
 
 
 def test_independent_rescan_of_the_output_finds_nothing(run: Run) -> None:
-    engine = make_verifier_engine(POLICY.ocr)
-    analyzer = default_analyzer()
+    # As the gateway and an auditor re-scan: the decoded output alone, masks not known.
+    verifier = RescanVerifier(make_verifier_engine(POLICY.ocr), default_analyzer(), b"k" * 32)
     residual = []
     for frame in open_source(run.output, POLICY.video).frames():
-        found = locate(engine.read(frame.pixels), analyzer, b"k" * 32, frame.index)
-        residual += [(frame.index, f.type) for f in found]
+        residual += [(frame.index, f.type) for f in verifier.check(frame.pixels, frame.index).findings]
     assert residual == []
 
 

@@ -33,6 +33,7 @@ _PSM_AUTO = 3
 _PSM_SINGLE_LINE = 7
 _PSM_SPARSE = 11
 _MAX_REREADS = 12
+_MAX_LINE_PX = 96  # taller than any line of screen text: a reading that spans blocks
 _LINE_MARGIN = 4  # pixels kept around a line crop: Tesseract misreads glyphs that touch the edge
 
 
@@ -98,11 +99,15 @@ class TesseractEngine(OcrEngine):
             return lines
         if len(blobs) > _MAX_REREADS:
             sparse = self._run(image, self.languages, _PSM_SPARSE, self.upscale)
-            return lines + [ln for ln in sparse if not _read_whole(ln.box, lines)]
+            # Sparse mode now and then makes one "character" of a whole block of masks ('해' in a
+            # box 900 px high): no text line is that tall.
+            return lines + [
+                ln for ln in sparse if ln.box.h <= _MAX_LINE_PX and not _read_whole(ln.box, lines)
+            ]
         kept = list(lines)
         for blob in blobs:
             line = self._reread(image, blob)
-            if line is None or not line.text.strip():
+            if line is None or not line.text.strip() or line.box.h > _MAX_LINE_PX:
                 continue
             inside = [ln for ln in kept if ln.box.intersection_area(blob) * 2 >= ln.box.area]
             if _letters(line.text) >= sum(_letters(ln.text) for ln in inside):

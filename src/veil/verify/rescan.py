@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import cv2
+import numpy as np
+
 from veil.detect.analyzer import Analyzer
 from veil.locate import MASK_ENGINE, kept_runs, locate
 from veil.models import Box, Pixels, TextLine
@@ -18,7 +21,10 @@ class RescanVerifier(Verifier):
         self.key = key
 
     def check(self, pixels: Pixels, frame_index: int) -> Verdict:
-        return self.check_masked(pixels, frame_index, ())
+        """A frame whose masks are not known (the gateway's re-scan, an auditor's): the solid
+        fills on it are taken for masks (see `solid_fills`), so it reads as the pipeline's own
+        verifier read it."""
+        return self.check_masked(pixels, frame_index, solid_fills(pixels))
 
     def check_masked(self, pixels: Pixels, frame_index: int, masks: Sequence[Box]) -> Verdict:
         """`check`, ignoring what is read inside `masks`: solid fills the caller painted and
@@ -68,3 +74,24 @@ def outside_masks(lines: Sequence[TextLine], masks: Sequence[Box]) -> list[TextL
 def _holds_centre(mask: Box, box: Box) -> bool:
     x, y = box.x + box.w // 2, box.y + box.h // 2
     return mask.x <= x < mask.x2 and mask.y <= y < mask.y2
+
+
+FILL_MAX_LEVEL = 24  # every channel at most this: black, as a mask is painted (codec noise allowed)
+FILL_MIN_SIDE = 8
+
+
+def solid_fills(pixels: Pixels) -> list[Box]:
+    """Rectangles of solid black at least 8 px a side, as masks are painted. A rectangle counts
+    only when every pixel inside it (2 px in from its edge, where a codec smears) is black, so
+    text drawn on a black area (a terminal, a video's subtitles) is never taken for a mask."""
+    dark = (pixels.max(axis=2) <= FILL_MAX_LEVEL).astype(np.uint8)
+    count, _labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=4)
+    out = []
+    for i in range(1, count):
+        x, y, w, h, area = (int(v) for v in stats[i])
+        if w < FILL_MIN_SIDE or h < FILL_MIN_SIDE or area < 0.97 * w * h:
+            continue
+        inner = dark[y + 2 : y + h - 2, x + 2 : x + w - 2]
+        if inner.size and bool(inner.all()):
+            out.append(Box(x, y, w, h))
+    return out
