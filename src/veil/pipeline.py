@@ -26,6 +26,7 @@ from veil.exceptions import EngineTimeout
 from veil.locate import locate
 from veil.models import Box, Finding, Frame, FrameResult, MaskReason, Pixels, TextLine
 from veil.ocr.base import OcrEngine
+from veil.ocr.tess import REREAD_ENGINE
 from veil.redact.base import Redactor
 from veil.verify.base import Verdict
 from veil.verify.rescan import RescanVerifier
@@ -312,8 +313,10 @@ class StageFailure(Exception):
 
 
 def text_layer(lines: Sequence[TextLine], findings: Sequence[Finding]) -> tuple[LayerLine, ...]:
-    """What the verifier read on the redacted frame, plus a `<type>` placeholder per mask."""
-    layer = [LayerLine(ln.box, ln.text) for ln in lines]
+    """What the verifier read on the redacted frame, plus a `<type>` placeholder per mask. The
+    verifier's second readings of ink its page read left out are for the detectors only: they
+    repeat text in other words, and the layer is read as the screen's lines (task mining)."""
+    layer = [LayerLine(ln.box, ln.text) for ln in lines if ln.engine != REREAD_ENGINE]
     layer += [LayerLine(Box.covering(list(f.boxes)), f"<{f.type}>") for f in findings]
     return tuple(sorted(layer, key=lambda ln: (ln.box.y, ln.box.x)))
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,8 @@ _PSM_SINGLE_LINE = 7
 _PSM_SPARSE = 11
 _MAX_REREADS = 12
 _MAX_LINE_PX = 96  # taller than any line of screen text: a reading that spans blocks
+REREAD_ENGINE = "tesseract-reread"
+_RULE_PX = 31  # a straight edge this long is a rule or a border
 _LINE_MARGIN = 4  # pixels kept around a line crop: Tesseract misreads glyphs that touch the edge
 
 
@@ -92,8 +95,9 @@ class TesseractEngine(OcrEngine):
         """Page segmentation now and then drops a region or shreds it: a screen holding one short
         line ("고객명: 김민수" alone on a card) comes back empty, or as "H ae où re +". Every
         text-like blob of ink that no line read covers, or that only fragments cover, is read
-        again as a single line, which replaces the fragments; with too many such blobs the whole
-        image is read again in sparse-text mode and what it adds is kept."""
+        again as a single line; with too many such blobs the whole image is read again in
+        sparse-text mode. The new readings are added beside the page's (named `REREAD_ENGINE`:
+        they are for the detectors; the text layer keeps the page's reading)."""
         blobs = [b for b in text_blobs(image) if not _read_whole(b, lines)]
         if not blobs:
             return lines
@@ -101,21 +105,11 @@ class TesseractEngine(OcrEngine):
             sparse = self._run(image, self.languages, _PSM_SPARSE, self.upscale)
             # Sparse mode now and then makes one "character" of a whole block of masks ('해' in a
             # box 900 px high): no text line is that tall.
-            return lines + [
-                ln for ln in sparse if ln.box.h <= _MAX_LINE_PX and not _read_whole(ln.box, lines)
-            ]
-        kept = list(lines)
-        for blob in blobs:
-            line = self._reread(image, blob)
-            if line is None or not line.text.strip() or line.box.h > _MAX_LINE_PX:
-                continue
-            inside = [ln for ln in kept if ln.box.intersection_area(blob) * 2 >= ln.box.area]
-            if _letters(line.text) >= sum(_letters(ln.text) for ln in inside):
-                # The single-line read holds at least as much: it replaces the shreds. Otherwise
-                # both readings stay (the detectors see each; a cell of a table keeps its own line).
-                kept = [ln for ln in kept if ln not in inside]
-            kept.append(line)
-        return sorted(kept, key=lambda ln: (ln.box.y, ln.box.x))
+            extra = [ln for ln in sparse if ln.box.h <= _MAX_LINE_PX and not _read_whole(ln.box, lines)]
+        else:
+            found = (self._reread(image, blob) for blob in blobs)
+            extra = [ln for ln in found if ln is not None and ln.text.strip() and ln.box.h <= _MAX_LINE_PX]
+        return lines + [replace(ln, engine=REREAD_ENGINE) for ln in extra]
 
     def _reread(self, image: Pixels, box: Box) -> TextLine | None:
         """One blob read as a single line, solid fills in it (a mask beside a label) painted over
@@ -287,21 +281,22 @@ def text_blobs(image: Pixels) -> list[Box]:
     words and lines; kept when line-sized (8-80 px high) and dense in edges as glyphs are. A solid
     mask, a frame border or a photo's flat area has edges only at its outline and is left out."""
     gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
-    edges = cv2.morphologyEx(gray, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)) > 60
-    joined = cv2.morphologyEx(edges.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 9), np.uint8))
+    edges = (cv2.morphologyEx(gray, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)) > 60).astype(np.uint8)
+    # Long straight runs are rules, input-box borders and mask outlines, never glyphs: left out.
+    across = np.asarray(cv2.morphologyEx(edges, cv2.MORPH_OPEN, np.ones((1, _RULE_PX), np.uint8)), np.uint8)
+    down = np.asarray(cv2.morphologyEx(edges, cv2.MORPH_OPEN, np.ones((_RULE_PX, 1), np.uint8)), np.uint8)
+    rules = np.asarray(cv2.dilate(np.maximum(across, down), np.ones((3, 3), np.uint8)), np.uint8)
+    edges = np.where(rules > 0, 0, edges).astype(np.uint8)
+    joined = cv2.morphologyEx(edges, cv2.MORPH_CLOSE, np.ones((3, 9), np.uint8))
     count, _labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     out = []
     for x, y, w, h, _area in stats[1:count]:
         if not (8 <= h <= 80 and w >= 8):
             continue
-        density = float(edges[y : y + h, x : x + w].mean())
+        density = float(edges[y : y + h, x : x + w].mean())  # glyph edges are dense
         if 0.12 <= density <= 0.75:
             out.append(Box(int(x), int(y), int(w), int(h)))
     return out
-
-
-def _letters(text: str) -> int:
-    return sum(c.isalnum() for c in text)
 
 
 def _without_fills(crop: Pixels) -> Pixels:
