@@ -32,7 +32,7 @@ from veil.pipeline import FramePipeline
 from veil.progress import NullProgress, ProgressBar, ProgressFactory
 from veil.redact.fill import FillRedactor
 from veil.report import RunReport
-from veil.runfiles import OutputLock, RunFolders, reason
+from veil.runfiles import OutputLock, RunFolders, reason, write_journal
 from veil.store.home import load_or_create_key
 from veil.workers import FrameWork, open_work, plan_workers
 
@@ -109,6 +109,10 @@ class _Targets:
     report: Path
     layer: Path
     folders: RunFolders
+
+    def locks(self) -> list[Path]:
+        """The paths locked for the run (the text layer goes with its output)."""
+        return [self.output, self.report]
 
     def partial(self) -> _Targets:
         layer = self.layer.with_name(self.layer.stem + ".partial.jsonl")
@@ -207,10 +211,22 @@ def _commit(
         report.recording_id = _record(source_path, report, policy)
     faults.check("report")
     report.write(targets.folders.beside(targets.report) / "report.json")
+    staged_report = report.records_file()[0]
+    assert staged_report is not None
+    moves = [(layer_tmp, targets.layer), (staged_report, targets.report), (staged, targets.output)]
+    write_journal(workdir, targets.locks(), moves)  # a kill from here on is rolled forward
     faults.check("rename")
-    publish(layer_tmp, targets.layer)
-    report.publish(targets.report)
-    publish(staged, targets.output, folder=report.kind == "folder")
+    published: list[Path] = []
+    try:
+        publish(layer_tmp, targets.layer)
+        published.append(targets.layer)
+        report.publish(targets.report)
+        published.append(targets.report)
+        publish(staged, targets.output, folder=report.kind == "folder")
+    except BaseException:
+        for path in published:  # no report or text layer without its output
+            path.unlink(missing_ok=True)
+        raise
     log.debug("outputs written: %s", shown(targets.output))
 
 

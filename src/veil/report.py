@@ -28,6 +28,8 @@ from veil.names import shown, shown_name, shown_path
 from veil.runfiles import reason
 
 _FRAMES_OPEN = b'"frames": [\n'
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
 
 
 def _finding(f: Finding) -> dict[str, Any]:
@@ -277,6 +279,7 @@ def _replacing(path: Path) -> Iterator[IO[bytes]]:
     renamed to `path` when the block ends without error and removed otherwise."""
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; a report is as readable as before
         with os.fdopen(fd, "wb") as out:
             yield out
             out.flush()

@@ -7,6 +7,11 @@ step is a rename on the same file system. The folder's name carries its owner (b
 process start time): the next run writing in that folder removes what a killed run left there,
 and never the files of a live run, even one whose pid was reused.
 
+The last step, renaming the finished files out of the run folder, is journalled (`publish.json`
+in the run folder, written before the first rename): a run killed between two renames is rolled
+forward by the next run in that folder, so an output never stays without its report and text
+layer (the ledger recorded the run before the journal was written).
+
 An output is locked for the whole run (`flock` on a hidden lock file beside it): a second run to
 the same output stops at once with OutputError instead of mixing its files with the first's.
 The holder removes the lock file when done; a lock left by a killed run is taken over.
@@ -17,11 +22,12 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import json
 import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -32,6 +38,7 @@ log = logging.getLogger(__name__)
 
 PREFIX = ".veil-run-"
 LOCK_SUFFIX = ".veil-lock"
+JOURNAL = "publish.json"
 _PROC = Path("/proc")
 
 
@@ -102,6 +109,7 @@ def sweep(parent: Path) -> int:
     for entry in entries:
         tag = _folder_owner(entry.name)
         if tag is not None and entry.is_dir(follow_symlinks=False) and not owner_alive(tag):
+            _roll_forward(Path(entry.path))
             shutil.rmtree(entry.path, ignore_errors=True)
             removed += 1
         elif entry.name.startswith(".") and entry.name.endswith(LOCK_SUFFIX):
@@ -109,6 +117,41 @@ def sweep(parent: Path) -> int:
     if removed:
         log.info("removed %d file(s) left by interrupted runs", removed)
     return removed
+
+
+def write_journal(folder: Path, locks: Sequence[Path], moves: Sequence[tuple[Path, Path]]) -> None:
+    """Record, durably, the renames about to be made (finished file -> final name)."""
+    data = {"locks": [str(p) for p in locks], "moves": [[str(a), str(b)] for a, b in moves]}
+    fd, name = tempfile.mkstemp(dir=folder, prefix=".journal-")
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(data, out, ensure_ascii=False)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(name, folder / JOURNAL)
+
+
+def _roll_forward(folder: Path) -> None:
+    """Finish the renames a killed run had started (its journal says which), unless another run
+    now holds those outputs (it will replace them anyway)."""
+    try:
+        data = json.loads((folder / JOURNAL).read_text(encoding="utf-8"))
+        locks = [Path(p) for p in data["locks"]]
+        moves = [(Path(a), Path(b)) for a, b in data["moves"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # no journal: the run never reached its renames
+    try:
+        with OutputLock(locks):
+            for staged, final in moves:
+                if not os.path.lexists(staged):
+                    continue  # renamed before the kill
+                if staged.is_dir() and final.is_dir() and not any(final.iterdir()):
+                    final.rmdir()
+                os.replace(staged, final)
+    except (OSError, OutputError) as exc:
+        # Most often this run itself writes the same output and will replace it.
+        log.info("left an interrupted run's outputs unfinished (%s)", reason(exc))
+    else:
+        log.info("finished the outputs of an interrupted run")
 
 
 def _drop_stale_lock(path: Path) -> int:
