@@ -73,8 +73,16 @@ def make_video(path: Path, index: int, rng: np.random.Generator) -> tuple[Path, 
 
     seconds, fps = int(rng.integers(1, 3)), 2
     language = str(rng.choice(["en", "fr", "ko", "ja"]))
-    make_recording(path, seed=index, seconds=seconds, fps=fps, size=(640, 360), languages=(language,))
-    return path, seconds * fps
+    kind = str(rng.choice(["table", "form", "email", "chat"]))
+    for attempt in range(10):  # a few generated layouts do not fit a 640x360 screen: take another
+        try:
+            seed = index + 100_000 * attempt
+            size = (640, 360)
+            make_recording(path, seed, seconds, fps, size, languages=(language,), kinds=(kind,))
+        except ValueError:
+            continue
+        return path, seconds * fps
+    raise RuntimeError("no generated layout fits a 640x360 screen")
 
 
 def plan(args: argparse.Namespace, work: Path) -> list[Run]:

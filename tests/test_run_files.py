@@ -13,6 +13,7 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -111,6 +112,27 @@ def test_every_output_has_its_ledger_entry_before_its_final_name(
     assert report["summary"]["recording_id"]
 
 
+def test_report_in_another_folder(tmp_path: Path) -> None:
+    other = tmp_path / "reports"
+    other.mkdir()
+    src = text_image(tmp_path / "shot.png", "Quarterly report draft")
+    assert main(["redact", str(src), "--report", str(other / "r.json")]) == 0
+    report = json.loads((other / "r.json").read_text(encoding="utf-8"))
+    assert report["summary"]["frames"] == len(report["frames"]) == 1
+    assert hidden(tmp_path) == [] and hidden(other) == []
+
+
+def test_folder_output_takes_its_name_last(tmp_path: Path) -> None:
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    for name in ("a.png", "b.png"):
+        text_image(shots / name, "Quarterly report draft")
+    assert main(["redact", str(shots), "-o", str(tmp_path / "clean")]) == 0
+    assert sorted(p.name for p in (tmp_path / "clean").iterdir()) == ["a.png", "b.png"]
+    assert (tmp_path / "clean.report.json").exists() and (tmp_path / "clean.textlayer.jsonl").exists()
+    assert hidden(tmp_path) == [] and hidden(shots) == []
+
+
 # -- hole 8: files ------------------------------------------------------------------------------------
 def test_planted_links_at_the_old_fixed_temporary_names_are_not_followed(tmp_path: Path) -> None:
     victim = tmp_path / "victim.txt"
@@ -173,6 +195,37 @@ def test_disk_full_exits_8_and_leaves_nothing(
     assert "Traceback" not in err
     assert outputs(tmp_path, "shot") == []
     assert hidden(tmp_path) == []
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 128 KiB tmpfs: a real full disk (needs root to mount, as in CI's container)."""
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=128k", "tmpfs", str(folder)], check=False)
+    if done.returncode != 0:
+        pytest.skip("this container may not mount a tmpfs")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_a_real_full_disk_exits_8_and_leaves_nothing(
+    tmp_path: Path, tiny_disk: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import numpy as np
+    from PIL import Image
+
+    src = tmp_path / "noise.png"
+    noise = np.random.default_rng(0).integers(0, 255, (400, 600, 3), dtype=np.uint8)
+    Image.fromarray(noise).save(src)  # ~700 KB as PNG: does not fit
+    assert main(["redact", str(src), "-o", str(tiny_disk / "out.png")]) == 8
+    err = capsys.readouterr().err
+    assert "disk full" in err and "Traceback" not in err
+    assert list(tiny_disk.iterdir()) == []
 
 
 def test_fault_injection_is_inert_unless_asked_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -210,9 +210,8 @@ def _commit(
     if policy.ledger.enabled:
         report.recording_id = _record(source_path, report, policy)
     faults.check("report")
-    report.write(targets.folders.beside(targets.report) / "report.json")
-    staged_report = report.records_file()[0]
-    assert staged_report is not None
+    staged_report = targets.folders.beside(targets.report) / "report.json"
+    report.write(staged_report)
     moves = [(layer_tmp, targets.layer), (staged_report, targets.report), (staged, targets.output)]
     write_journal(workdir, targets.locks(), moves)  # a kill from here on is rolled forward
     faults.check("rename")
