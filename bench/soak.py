@@ -51,7 +51,7 @@ class Run:
     steps: int  # write steps of the run (for the full-disk injection)
     code: int | None = None
     seconds: float = 0.0
-    left_files: bool = False  # a killed run that had files on disk when killed
+    left_files: bool = False  # killed with a run folder on disk (mid-write, not in start-up)
 
 
 def make_image(path: Path, index: int, rng: np.random.Generator) -> Path:
@@ -131,7 +131,7 @@ def execute(run: Run, home: Path, policy: Path, rng: np.random.Generator, typica
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             process.wait()
-            run.left_files = any(p.name.startswith(".") for p in run.output.parent.iterdir())
+            run.left_files = any(p.name.startswith(".veil-run-") for p in run.output.parent.iterdir())
     run.code = process.wait()
     run.seconds = time.monotonic() - started
     if run.fault == "none" and run.code in (0, 5):
@@ -213,7 +213,7 @@ def leftovers(*folders: Path) -> list[str]:
 def render(rows: dict[str, Row], runs: int) -> Table:
     table = Table(title=f"veil redact soak: {runs} runs")
     for column in ("fault", "runs", "exit codes", "outputs kept", "no ledger entry", "incomplete set",
-                   "unexpected", "killed with files", "s/run"):  # fmt: skip
+                   "unexpected", "killed mid-write", "s/run"):  # fmt: skip
         table.add_column(column, justify="left" if column in ("fault", "exit codes") else "right")
     for fault, row in rows.items():
         codes = ", ".join(f"{code}: {n}" for code, n in sorted((row.codes or Counter()).items()))
