@@ -20,7 +20,15 @@ import pytest
 
 from tests.test_cli import text_image
 from veil.__main__ import main
-from veil.runfiles import PREFIX, OutputLock, make_run_folder, owner_tag, sweep, write_journal
+from veil.runfiles import (
+    PREFIX,
+    OutputLock,
+    make_run_folder,
+    owner_alive,
+    owner_tag,
+    sweep,
+    write_journal,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -249,6 +257,21 @@ def test_sweep_removes_dead_runs_files_and_never_a_live_runs(tmp_path: Path) -> 
     assert sweep(tmp_path) == 3
     assert live.is_dir() and not_ours.is_dir()
     assert not dead_pid.exists() and not reused_pid.exists() and not rebooted.exists()
+
+
+def test_a_killed_run_not_yet_reaped_counts_as_dead(tmp_path: Path) -> None:
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        tag = owner_tag(child.pid)
+        assert owner_alive(tag)
+        child.send_signal(signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while owner_alive(tag) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not owner_alive(tag)  # a zombie: its parent has not waited for it yet
+    finally:
+        child.kill()
+        child.wait()
 
 
 def test_a_run_killed_between_its_renames_is_rolled_forward(tmp_path: Path) -> None:

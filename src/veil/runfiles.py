@@ -51,13 +51,16 @@ def _boot_id() -> str:
 
 def start_ticks(pid: int) -> int | None:
     """The process's start time (clock ticks after boot, /proc/<pid>/stat field 22); None if
-    there is no such process."""
+    there is no such process or it has ended (a zombie waiting for its parent)."""
     try:
         stat = (_PROC / str(pid) / "stat").read_text()
     except OSError:
         return None
     # The command name (field 2) may hold spaces and parentheses: split after its last ')'.
-    return int(stat.rsplit(")", 1)[1].split()[19])
+    fields = stat.rsplit(")", 1)[1].split()
+    if fields[0] in ("Z", "X"):
+        return None
+    return int(fields[19])
 
 
 def owner_tag(pid: int | None = None) -> str:
