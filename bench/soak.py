@@ -73,12 +73,13 @@ def make_video(path: Path, index: int, rng: np.random.Generator) -> tuple[Path, 
 
     seconds, fps = int(rng.integers(1, 3)), 2
     language = str(rng.choice(["en", "fr", "ko", "ja"]))
-    kind = str(rng.choice(["table", "form", "email", "chat"]))
-    for attempt in range(10):  # a few generated layouts do not fit a 640x360 screen: take another
+    kinds = ["table", "form", "email", "chat"]
+    first = int(rng.integers(0, len(kinds)))
+    for attempt in range(12):  # a few generated layouts do not fit a 640x360 screen: take another
+        kind = kinds[(first + attempt) % len(kinds)]
         try:
             seed = index + 100_000 * attempt
-            size = (640, 360)
-            make_recording(path, seed, seconds, fps, size, languages=(language,), kinds=(kind,))
+            make_recording(path, seed, seconds, fps, (640, 360), languages=(language,), kinds=(kind,))
         except ValueError:
             continue
         return path, seconds * fps
