@@ -15,20 +15,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from veil.capture.base import FrameSink
+from veil import faults
+from veil.capture._staging import partial_path, publish
+from veil.capture.base import FrameSink, FrameSource
 from veil.capture.open import default_output_path, open_sink, open_source
 from veil.capture.windows import WindowGate
 from veil.detect.analyzer import Analyzer
 from veil.detect.registry import default_analyzer
-from veil.exceptions import InputError, OutputError
+from veil.exceptions import InputError, LedgerError, OutputError
 from veil.framestep import LayerChanges
 from veil.models import Frame, FrameResult, Pixels, TextSpan
+from veil.names import shown
 from veil.ocr.registry import make_engine, make_verifier_engine
 from veil.options import Policy
 from veil.pipeline import FramePipeline
 from veil.progress import NullProgress, ProgressBar, ProgressFactory
 from veil.redact.fill import FillRedactor
 from veil.report import RunReport
+from veil.runfiles import OutputLock, RunFolders, reason, write_journal
 from veil.store.home import load_or_create_key
 from veil.workers import FrameWork, open_work, plan_workers
 
@@ -97,30 +101,75 @@ class _Run:
     changes: LayerChanges = field(default_factory=LayerChanges)
 
 
+@dataclass(frozen=True)
+class _Targets:
+    """A run's final names, and where their unfinished versions live meanwhile."""
+
+    output: Path
+    report: Path
+    layer: Path
+    folders: RunFolders
+
+    def locks(self) -> list[Path]:
+        """The paths locked for the run (the text layer goes with its output)."""
+        return [self.output, self.report]
+
+    def partial(self) -> _Targets:
+        layer = self.layer.with_name(self.layer.stem + ".partial.jsonl")
+        return _Targets(partial_path(self.output), self.report, layer, self.folders)
+
+
 def redact_file(source_path: Path, options: RunOptions, progress: ProgressFactory | None = None) -> RunReport:
     """Redact a video, an image or a folder of images. Writes the output, the report and the
-    sanitized text layer, each under a temporary name renamed on success. If the input turns out
-    corrupt midway, what was already processed is kept under a `.partial` name and the InputError
-    is raised after the report is written. Long inputs are shared among `options.workers`
-    processes (see `veil.workers`); the output does not depend on how many."""
-    policy = options.policy
-    source = open_source(source_path, policy.video)
+    sanitized text layer. Order of commits: everything is finished inside a private run folder
+    beside its destination (see `veil.runfiles`), then the ledger records the run, and only then
+    do the files take their final names; if the ledger cannot be written, nothing is kept
+    (LedgerError). The outputs are locked for the run: a second run to the same output stops with
+    OutputError. A full disk (or any failed write) ends in OutputError with nothing half-written
+    left. If the input turns out corrupt midway, what was already processed is kept under a
+    `.partial` name (ledgered the same way) and the InputError is raised after the report is
+    written. Long inputs are shared among `options.workers` processes (see `veil.workers`); the
+    output does not depend on how many."""
+    source = open_source(source_path, options.policy.video)
     output = options.output or default_output_path(source_path)
     report_path, layer_path = companion_paths(output)
     report_path = options.report or report_path
+    faults.reset()
+    try:
+        with OutputLock([output, report_path]), RunFolders() as folders:
+            targets = _Targets(output, report_path, layer_path, folders)
+            return _redact(source_path, source, options, targets, progress)
+    except OSError as exc:  # a write no layer below turned into an OutputError (disk full, ...)
+        raise OutputError(
+            f"{shown(output)}: could not write the outputs ({reason(exc)}); nothing was kept"
+        ) from exc
+
+
+def _redact(
+    source_path: Path,
+    source: FrameSource,
+    options: RunOptions,
+    targets: _Targets,
+    progress: ProgressFactory | None,
+) -> RunReport:
+    policy = options.policy
+    workdir = targets.folders.beside(targets.output)
     report = RunReport(
-        input=source_path.name, output=str(output), kind=source.info.kind, spool_dir=report_path.parent
+        input=source_path.name,
+        output=str(targets.output),
+        kind=source.info.kind,
+        spool_dir=targets.folders.beside(targets.report),
     )
-    layer_tmp = layer_path.with_name(f".{layer_path.name}.tmp")
+    layer_tmp = workdir / "textlayer.jsonl"
     make_progress: ProgressFactory = progress or NullProgress
     segment = options.segment_frames or policy.scale.segment_frames
     count = plan_workers(options.workers or policy.scale.workers, source.info.frame_count, segment)
-    work = open_work(source_path, policy, options.full, count, segment, output.parent)
-    sink = open_sink(source.info, output, policy.video)
+    work = open_work(source_path, policy, options.full, count, segment, workdir)
+    sink = open_sink(source.info, targets.output, policy.video, workdir)
     try:
         with (
             work,
-            open(layer_tmp, "w", encoding="utf-8") as layer,
+            open(layer_tmp, "x", encoding="utf-8") as layer,
             make_progress(source.info.frame_count, "redacting") as bar,
         ):
             try:
@@ -129,26 +178,64 @@ def redact_file(source_path: Path, options: RunOptions, progress: ProgressFactor
             finally:  # a partial run's report has its timings too
                 _add(report.timings, work.timings)
                 report.stats.update(work.stats)
+            layer.flush()
+            os.fsync(layer.fileno())
     except InputError as exc:
         report.error = str(exc)
-        _keep_partial(sink, output, layer_tmp, layer_path, report, report_path)
+        _keep_partial(source_path, sink, layer_tmp, report, policy, targets.partial())
         raise
     except BaseException:
         sink.abort()
-        layer_tmp.unlink(missing_ok=True)
         report.discard()
         raise
     try:
-        sink.close()
-        os.replace(layer_tmp, layer_path)
-        if policy.ledger.enabled:
-            from veil.audit.record import record_redaction
-
-            report.recording_id = record_redaction(source_path, report, policy)
-        report.write(report_path)
+        _commit(source_path, sink, layer_tmp, report, policy, targets)
+    except BaseException:
+        sink.abort()
+        raise
     finally:
         report.discard()
     return report
+
+
+def _commit(
+    source_path: Path, sink: FrameSink, layer_tmp: Path, report: RunReport, policy: Policy, targets: _Targets
+) -> None:
+    """Finish the output inside the run folder, record the run in the ledger, write the report,
+    and only then give the files their final names (the output last: its presence means its
+    report and text layer are in place)."""
+    workdir = layer_tmp.parent
+    faults.check("finish")
+    staged = sink.finish(workdir / f"output{targets.output.suffix}")
+    if policy.ledger.enabled:
+        report.recording_id = _record(source_path, report, policy)
+    faults.check("report")
+    staged_report = targets.folders.beside(targets.report) / "report.json"
+    report.write(staged_report)
+    moves = [(layer_tmp, targets.layer), (staged_report, targets.report), (staged, targets.output)]
+    write_journal(workdir, targets.locks(), moves)  # a kill from here on is rolled forward
+    faults.check("rename")
+    published: list[Path] = []
+    try:
+        publish(layer_tmp, targets.layer)
+        published.append(targets.layer)
+        report.publish(targets.report)
+        published.append(targets.report)
+        publish(staged, targets.output, folder=report.kind == "folder")
+    except BaseException:
+        for path in published:  # no report or text layer without its output
+            path.unlink(missing_ok=True)
+        raise
+    log.debug("outputs written: %s", shown(targets.output))
+
+
+def _record(source_path: Path, report: RunReport, policy: Policy) -> str:
+    from veil.audit.record import record_redaction
+
+    try:
+        return record_redaction(source_path, report, policy)
+    except LedgerError as exc:
+        raise LedgerError(f"{exc}; the run was not recorded, so no output was kept") from exc
 
 
 def _add(total: defaultdict[str, float], more: dict[str, float]) -> None:
@@ -163,7 +250,9 @@ def _run_frames(frames: Iterator[Frame], run: _Run) -> None:
         run.report.timings["decode"] += started - clock
         done = run.frames.process(frame)
         written = time.perf_counter()
+        faults.check("output")
         run.sink.write(frame, done.pixels)
+        faults.check("layer")
         run.layer.write(run.changes(done.layer) + "\n")
         run.report.add(done.result)
         run.bar.update(1)
@@ -172,23 +261,24 @@ def _run_frames(frames: Iterator[Frame], run: _Run) -> None:
 
 
 def _keep_partial(
-    sink: FrameSink, output: Path, layer_tmp: Path, layer_path: Path, report: RunReport, report_path: Path
+    source_path: Path,
+    sink: FrameSink,
+    layer_tmp: Path,
+    report: RunReport,
+    policy: Policy,
+    targets: _Targets,
 ) -> None:
+    """Keep what was processed before the input broke, under `.partial` names, ledgered like a
+    whole run. Nothing at all is kept when no frame was processed or it cannot be finished."""
     if not report.frame_count:
         sink.abort()
-        layer_tmp.unlink(missing_ok=True)
         report.discard()
         return
+    report.output = str(targets.output)
     try:
-        partial = sink.close_partial()
-        os.replace(layer_tmp, layer_path.with_name(layer_path.stem + ".partial.jsonl"))
+        _commit(source_path, sink, layer_tmp, report, policy, targets)
     except (OSError, OutputError) as exc:
         log.error("could not keep the partial output: %s", type(exc).__name__)
         sink.abort()
-        report.discard()
-        return
-    report.output = str(partial)
-    try:
-        report.write(report_path)
     finally:
         report.discard()

@@ -21,6 +21,7 @@ from rich.table import Table
 
 from veil.cli_common import JsonOpt, PolicyOpt, QuietOpt, VerboseOpt, setup_logging
 from veil.exceptions import EXIT_CODES, EXIT_FRAMES_MASKED, EXIT_OK, InputError
+from veil.names import shown_path
 from veil.options import load_policy
 from veil.report import RunReport
 
@@ -137,7 +138,7 @@ def redact(
         stdout.print_json(json.dumps(result.summary(), ensure_ascii=False))
     elif not quiet:
         stdout.print(_summary_table(result))
-        stdout.print(f"output: {result.output}")
+        stdout.print(f"output: {shown_path(result.output)}", markup=False)
     return EXIT_FRAMES_MASKED if result.frames_masked else EXIT_OK
 
 
@@ -221,7 +222,8 @@ def demo(
             table.add_row(lang, str(counts.redacted), str(counts.instances), f"{counts.recall:.1%}")
         stdout.print(table)
         stdout.print(f"decoys masked: {result.score.decoys_masked}/{result.score.decoys}")
-        stdout.print(f"before: {result.before}\nafter:  {result.after}\nvideo:  {result.report.output}")
+        files = (("before", result.before), ("after ", result.after), ("video ", result.report.output))
+        stdout.print("\n".join(f"{what}: {shown_path(path)}" for what, path in files), markup=False)
     return EXIT_FRAMES_MASKED if result.report.frames_masked else EXIT_OK
 
 

@@ -18,8 +18,9 @@ if TYPE_CHECKING:
 _analyzer: Analyzer | None = None
 
 
-def _get_analyzer() -> Analyzer:
-    global _analyzer  # noqa: PLW0603 - one analyzer per process, built on first log record
+def shared_analyzer() -> Analyzer:
+    """The process's default analyzer for checking what Veil itself writes (logs, file names)."""
+    global _analyzer  # noqa: PLW0603 - one analyzer per process, built on first use
     if _analyzer is None:
         from veil.detect.registry import default_analyzer
 
@@ -39,7 +40,7 @@ class RawContentFilter(logging.Filter):
         if record.exc_info and record.exc_info[1] is not None:
             texts.append(str(record.exc_info[1]))
         try:
-            types = sorted({span.type for text in texts for span in _get_analyzer().analyze(text)})
+            types = sorted({span.type for text in texts for span in shared_analyzer().analyze(text)})
         except Exception:  # noqa: BLE001 - a record we cannot check is a record we do not print
             types = ["unchecked"]
         if types:

@@ -21,10 +21,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, overload
 
+from veil import faults
 from veil.exceptions import OutputError
 from veil.models import Box, Finding, FrameResult, MaskReason
+from veil.names import shown, shown_name, shown_path
+from veil.runfiles import reason
 
 _FRAMES_OPEN = b'"frames": [\n'
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
 
 
 def _finding(f: Finding) -> dict[str, Any]:
@@ -140,9 +145,10 @@ class RunReport:
         """Append one frame's record to the spool file and count it."""
         line = json.dumps(frame_record(result), ensure_ascii=False).encode("utf-8") + b"\n"
         try:
+            faults.check("report")
             self._open_spool().write(line)
         except OSError as exc:
-            raise OutputError(f"cannot write the report's frame records: {exc.strerror}") from exc
+            raise OutputError(f"cannot write the report's frame records ({reason(exc)})") from exc
         self.frame_count += 1
         self._findings.update(f.type for f in result.findings)
         if result.masked_whole:
@@ -184,9 +190,10 @@ class RunReport:
 
     def summary(self) -> dict[str, Any]:
         return {
-            "input": self.input,
+            # File names are shown with any personal value in them replaced by `<type>`.
+            "input": shown_name(self.input),
             "recording_id": self.recording_id,
-            "output": self.output,
+            "output": shown_path(self.output) if self.output else "",
             "kind": self.kind,
             "frames": self.frame_count,
             "findings": sum(self._findings.values()),
@@ -224,24 +231,28 @@ class RunReport:
                 yield fh.tell(), line.rstrip(b",\n")
 
     def write(self, path: Path) -> None:
-        """Stream the report to `path` atomically, then remove the spool. Frames stay readable
-        (from `path`)."""
-        tmp = path.with_name(f".{path.name}.tmp")
+        """Stream the report to `path` atomically (through a new temporary file beside it, never a
+        fixed name), then remove the spool. Frames stay readable (from `path`)."""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            with tmp.open("wb") as out:
+            with _replacing(path) as out:
                 head = json.dumps({"summary": self.summary()}, ensure_ascii=False)
                 out.write(head[:-1].encode("utf-8") + b",\n" + _FRAMES_OPEN)
                 offset = out.tell()
                 self._copy_records(out)
                 out.write(b"]}\n")
-            os.replace(tmp, path)
         except OSError as exc:
-            with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
-            raise OutputError(f"cannot write {path}: {exc.strerror}") from exc
+            raise OutputError(f"cannot write {shown(path)} ({reason(exc)})") from exc
         self.discard()
         self._written = (path, offset)
+
+    def publish(self, target: Path) -> None:
+        """Move the written report to `target` (same file system); frames are then read from there."""
+        if self._written is None:
+            raise OutputError(f"{shown(target)}: the report was not written yet")
+        os.replace(self._written[0], target)
+        self._written = (target, self._written[1])
+        self._log = None
 
     def _copy_records(self, out: IO[bytes]) -> None:
         previous: bytes | None = None
@@ -262,14 +273,29 @@ class RunReport:
             self._spool = None
 
 
+@contextlib.contextmanager
+def _replacing(path: Path) -> Iterator[IO[bytes]]:
+    """A new temporary file beside `path` (O_EXCL, unique name: no planted link is followed),
+    renamed to `path` when the block ends without error and removed otherwise."""
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; a report is as readable as before
+        with os.fdopen(fd, "wb") as out:
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        raise
+
+
 def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON to a temporary name next to `path` and rename it into place."""
-    tmp = path.with_name(f".{path.name}.tmp")
+    """Write JSON through a new temporary file beside `path` and rename it into place."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
+        with _replacing(path) as out:
+            out.write((json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path}: {exc.strerror}") from exc
+        raise OutputError(f"cannot write {shown(path)} ({reason(exc)})") from exc

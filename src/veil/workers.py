@@ -22,6 +22,7 @@ Nothing unread ever passes through. Workers log through the same `RawContentFilt
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import math
 import os
@@ -42,17 +43,20 @@ from typing import IO, Any, Protocol
 
 import numpy as np
 
+from veil import faults
 from veil.capture.metadata import WindowScrubber
 from veil.capture.windows import WindowTimeline
 from veil.detect.analyzer import Analyzer
-from veil.exceptions import EngineError, InputError, VeilError
+from veil.exceptions import EngineError, InputError, OutputError, VeilError
 from veil.framestep import FrameDone, FrameStep, masked_frame
 from veil.models import Finding, Frame, FrameResult, MaskReason, Pixels
 from veil.options import Policy
+from veil.runfiles import reason
 
 log = logging.getLogger(__name__)
 
 StepFactory = Callable[[Policy, bool, Path, int], FrameStep]
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
 
 
 def usable_cores() -> int:
@@ -242,6 +246,13 @@ def _worker(conn: Connection, config: PoolConfig) -> None:
         while (task := conn.recv()) is not None:
             start, stop, path = task
             _run_segment(step, reader, start, stop, path, conn)
+    except OSError as exc:
+        if exc.errno not in _NO_SPACE:
+            log.error("worker process failed (%s); its frame will be masked", type(exc).__name__)
+            os._exit(70)
+        # A full disk is not a frame to mask: the run cannot write its outputs either.
+        conn.send(("no-space", exc.errno))
+        os._exit(71)
     except Exception as exc:  # noqa: BLE001 - no traceback: its text could quote screen content
         log.error("worker process failed (%s); its frame will be masked", type(exc).__name__)
         os._exit(70)
@@ -320,6 +331,7 @@ def _applied(patch: _Patch, shape: tuple[int, ...], previous: Pixels | None) -> 
 def _dump(out: IO[bytes], index: int, done: FrameDone, previous: Pixels | None) -> None:
     pixels = np.ascontiguousarray(done.pixels)
     record = (index, _spooled(done.result), done.layer, pixels.shape, _patch(pixels, previous))
+    faults.check("spool")
     pickle.dump(record, out, protocol=pickle.HIGHEST_PROTOCOL)
     out.flush()
 
@@ -526,6 +538,9 @@ class WorkerPool:
         kind = message[0]
         if kind == "fatal":
             raise EngineError(f"a worker process could not build its pipeline ({message[1]})")
+        if kind == "no-space":
+            full = reason(OSError(message[1], "no space"))
+            raise OutputError(f"a worker process could not write its spool ({full}); nothing was kept")
         if kind == "ready":
             worker.ready = True
         elif kind == "start":

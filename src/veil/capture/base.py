@@ -58,6 +58,12 @@ class FrameSink(ABC):
         """Finish the output, move it to its final name and return that name."""
 
     @abstractmethod
+    def finish(self, target: Path) -> Path:
+        """Finish the output and move it to `target` (in the same file system); returns `target`.
+        A run finishes into its private folder first and renames to the final name only once the
+        ledger has recorded the run."""
+
+    @abstractmethod
     def abort(self) -> None: ...
 
     def close_partial(self) -> Path:

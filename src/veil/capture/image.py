@@ -19,6 +19,7 @@ from veil.capture._staging import Staging, partial_path, reason
 from veil.capture.base import FrameSink, FrameSource, SourceInfo, Wanted
 from veil.exceptions import InputError, OutputError
 from veil.models import Frame, Pixels
+from veil.names import shown, shown_name
 from veil.options import VideoOptions
 
 log = logging.getLogger(__name__)
@@ -49,22 +50,22 @@ def _open_header(path: Path, video: VideoOptions) -> Image.Image:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(path, formats=_PIL_FORMATS)
     except Image.DecompressionBombError as exc:
-        raise InputError(f"{path.name}: image is too large to process safely") from exc
+        raise InputError(f"{shown(path)}: image is too large to process safely") from exc
     except UnidentifiedImageError as exc:
-        raise InputError(f"{path.name}: not a readable PNG, JPEG or WebP image") from exc
+        raise InputError(f"{shown(path)}: not a readable PNG, JPEG or WebP image") from exc
     except PermissionError as exc:
-        raise InputError(f"{path.name}: cannot read the file (permission denied)") from exc
+        raise InputError(f"{shown(path)}: cannot read the file (permission denied)") from exc
     except _DECODE_ERRORS as exc:
-        raise InputError(f"{path.name}: image header is damaged ({type(exc).__name__})") from exc
+        raise InputError(f"{shown(path)}: image header is damaged ({type(exc).__name__})") from exc
     width, height = image.size
     if width * height > video.max_frame_pixels:
         image.close()
         raise InputError(
-            f"{path.name}: image is {width}x{height}, over the limit of {video.max_frame_pixels} pixels"
+            f"{shown(path)}: image is {width}x{height}, over the limit of {video.max_frame_pixels} pixels"
         )
     if getattr(image, "n_frames", 1) > 1:
         image.close()
-        raise InputError(f"{path.name}: animated images are not supported")
+        raise InputError(f"{shown(path)}: animated images are not supported")
     return image
 
 
@@ -77,7 +78,7 @@ def _decode(path: Path, video: VideoOptions, index: int) -> Pixels:
             return np.asarray(upright.convert("RGB"), dtype=np.uint8).copy()
     except _DECODE_ERRORS as exc:
         raise InputError(
-            f"{path.name}: image data is damaged or truncated (frame {index}, {type(exc).__name__})"
+            f"{shown(path)}: image data is damaged or truncated (frame {index}, {type(exc).__name__})"
         ) from exc
 
 
@@ -111,7 +112,7 @@ def list_images(folder: Path) -> list[Path]:
                 if not e.name.startswith(".") and e.is_file() and is_image_name(Path(e.name))
             )
     except OSError as exc:
-        raise InputError(f"{folder.name}: cannot read the folder ({reason(exc)})") from exc
+        raise InputError(f"{shown(folder)}: cannot read the folder ({reason(exc)})") from exc
     return [folder / name for name in names]
 
 
@@ -123,7 +124,7 @@ class FolderSource(FrameSource):
         self._video = video
         self._files = list_images(folder)
         if not self._files:
-            raise InputError(f"{folder.name}: the folder holds no PNG, JPEG or WebP image")
+            raise InputError(f"{shown(folder)}: the folder holds no PNG, JPEG or WebP image")
         for path in self._files[1:]:
             _open_header(path, video).close()
         self.info = _info_for("folder", folder, self._files[0], len(self._files), video)
@@ -139,28 +140,30 @@ def _save(pixels: Pixels, target: Path, name: str) -> None:
     try:
         Image.fromarray(np.ascontiguousarray(pixels), mode="RGB").save(target, format=fmt, **args)
     except OSError as exc:
-        raise OutputError(f"{name}: could not write the image ({reason(exc)})") from exc
+        raise OutputError(f"{shown_name(name)}: could not write the image ({reason(exc)})") from exc
 
 
 def _check_pixels(pixels: Pixels, name: str) -> None:
     if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[2] != 3:
-        raise OutputError(f"{name}: frames must be H x W x 3 uint8 RGB, got {pixels.dtype} {pixels.shape}")
+        raise OutputError(
+            f"{shown_name(name)}: frames must be H x W x 3 uint8 RGB, got {pixels.dtype} {pixels.shape}"
+        )
 
 
 class ImageSink(FrameSink):
     """One image, in the format of the output's extension (PNG and WebP lossless, JPEG quality 95)."""
 
-    def __init__(self, output: Path) -> None:
+    def __init__(self, output: Path, workdir: Path | None = None) -> None:
         if output.suffix.lower() not in _SAVE_ARGS:
-            raise OutputError(f"{output.name}: an image output must end in .png, .jpg, .jpeg or .webp")
-        self._staging = Staging(output)
+            raise OutputError(f"{shown(output)}: an image output must end in .png, .jpg, .jpeg or .webp")
+        self._staging = Staging(output, workdir=workdir)
         self._written = False
 
     def write(self, frame: Frame, pixels: Pixels) -> None:
         name = self._staging.final.name
         try:
             if self._written:
-                raise OutputError(f"{name}: an image output takes exactly one frame")
+                raise OutputError(f"{shown_name(name)}: an image output takes exactly one frame")
             _check_pixels(pixels, name)
             _save(pixels, self._staging.path, name)
         except OutputError:
@@ -169,15 +172,15 @@ class ImageSink(FrameSink):
         self._written = True
 
     def close(self) -> Path:
-        return self._finish(self._staging.final)
+        return self.finish(self._staging.final)
 
     def close_partial(self) -> Path:
-        return self._finish(partial_path(self._staging.final))
+        return self.finish(partial_path(self._staging.final))
 
-    def _finish(self, target: Path) -> Path:
+    def finish(self, target: Path) -> Path:
         if not self._written:
             self.abort()
-            raise OutputError(f"{target.name}: no frame was written")
+            raise OutputError(f"{shown(target)}: no frame was written")
         return self._staging.commit(target)
 
     def abort(self) -> None:
@@ -187,17 +190,17 @@ class ImageSink(FrameSink):
 class FolderSink(FrameSink):
     """Images named like their source files, in a folder that appears complete or not at all."""
 
-    def __init__(self, output: Path) -> None:
-        self._staging = Staging(output, folder=True)
+    def __init__(self, output: Path, workdir: Path | None = None) -> None:
+        self._staging = Staging(output, folder=True, workdir=workdir)
         self._names: set[str] = set()
 
     def write(self, frame: Frame, pixels: Pixels) -> None:
         name = frame.source_name or f"frame_{frame.index:06d}.png"
         try:
             if not is_image_name(Path(name)) or Path(name).name != name:
-                raise OutputError(f"{name}: not a plain image file name for a folder output")
+                raise OutputError(f"{shown_name(name)}: not a plain image file name for a folder output")
             if name in self._names:
-                raise OutputError(f"{name}: two frames would be written to the same file")
+                raise OutputError(f"{shown_name(name)}: two frames would be written to the same file")
             _check_pixels(pixels, name)
             _save(pixels, self._staging.path / name, name)
         except OutputError:
@@ -206,15 +209,15 @@ class FolderSink(FrameSink):
         self._names.add(name)
 
     def close(self) -> Path:
-        return self._finish(self._staging.final)
+        return self.finish(self._staging.final)
 
     def close_partial(self) -> Path:
-        return self._finish(partial_path(self._staging.final))
+        return self.finish(partial_path(self._staging.final))
 
-    def _finish(self, target: Path) -> Path:
+    def finish(self, target: Path) -> Path:
         if not self._names:
             self.abort()
-            raise OutputError(f"{target.name}: no frame was written")
+            raise OutputError(f"{shown(target)}: no frame was written")
         return self._staging.commit(target)
 
     def abort(self) -> None:

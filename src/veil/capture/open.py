@@ -18,6 +18,7 @@ from veil.capture.image import (
 )
 from veil.capture.video import VIDEO_EXTENSIONS, VideoSink, VideoSource
 from veil.exceptions import InputError, OutputError
+from veil.names import shown
 from veil.options import VideoOptions
 
 SUPPORTED_EXTENSIONS = tuple(sorted(IMAGE_EXTENSIONS | VIDEO_EXTENSIONS))
@@ -43,7 +44,7 @@ def _read_head(path: Path) -> bytes:
             return handle.read(_SNIFF_BYTES)
     except OSError as exc:
         what = "permission denied" if isinstance(exc, PermissionError) else type(exc).__name__
-        raise InputError(f"{path.name}: cannot read the file ({what})") from exc
+        raise InputError(f"{shown(path)}: cannot read the file ({what})") from exc
 
 
 def open_source(path: Path, video: VideoOptions) -> FrameSource:
@@ -51,21 +52,21 @@ def open_source(path: Path, video: VideoOptions) -> FrameSource:
     if path.is_dir():
         return FolderSource(path, video)
     if not path.exists():
-        raise InputError(f"{path.name}: no such file or folder")
+        raise InputError(f"{shown(path)}: no such file or folder")
     if not path.is_file():
-        raise InputError(f"{path.name}: not a regular file or folder")
+        raise InputError(f"{shown(path)}: not a regular file or folder")
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_EXTENSIONS:
-        shown = suffix or "(none)"
+        kind = suffix or "(none)"
         raise InputError(
-            f"{path.name}: unsupported file type {shown} (supported: {', '.join(SUPPORTED_EXTENSIONS)})"
+            f"{shown(path)}: unsupported file type {kind} (supported: {', '.join(SUPPORTED_EXTENSIONS)})"
         )
     if path.stat().st_size == 0:
-        raise InputError(f"{path.name}: the file is empty (0 bytes)")
+        raise InputError(f"{shown(path)}: the file is empty (0 bytes)")
     image_format = _sniff_image(_read_head(path))
     if suffix in VIDEO_EXTENSIONS:
         if image_format is not None:
-            raise InputError(f"{path.name}: the content is a {image_format} image, not a {suffix} video")
+            raise InputError(f"{shown(path)}: the content is a {image_format} image, not a {suffix} video")
         return VideoSource(path, video)
     return ImageSource(path, video)
 
@@ -74,7 +75,7 @@ def default_output_path(input: Path) -> Path:
     """`<name>_redacted.<ext>` next to the input; a folder gives `<name>_redacted/`; WebM gives `.mkv`."""
     if input.is_dir():
         folder = input.resolve()
-        return folder.with_name(f"{folder.name}_redacted")
+        return folder.with_name(f"{shown(folder)}_redacted")
     suffix = _OUTPUT_EXTENSION.get(input.suffix.lower(), input.suffix)
     return input.with_name(f"{input.stem}_redacted{suffix}")
 
@@ -93,16 +94,17 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def open_sink(info: SourceInfo, output: Path, video: VideoOptions) -> FrameSink:
-    """A sink of the same kind as the source, writing under a temporary name until `close()`."""
+def open_sink(info: SourceInfo, output: Path, video: VideoOptions, workdir: Path | None = None) -> FrameSink:
+    """A sink of the same kind as the source, writing in `workdir` (the run's private folder beside
+    `output`; one of its own when None) until `close()` or `finish()`."""
     if _same_file(output, info.path):
-        raise OutputError(f"{output.name}: the output would overwrite the input")
+        raise OutputError(f"{shown(output)}: the output would overwrite the input")
     if info.kind == "video":
-        return VideoSink(info, output, video)
+        return VideoSink(info, output, video, workdir)
     if info.kind == "image":
         if not is_image_name(output):
-            raise OutputError(f"{output.name}: an image input needs a .png, .jpg, .jpeg or .webp output")
-        return ImageSink(output)
+            raise OutputError(f"{shown(output)}: an image input needs a .png, .jpg, .jpeg or .webp output")
+        return ImageSink(output, workdir)
     if info.kind == "folder":
-        return FolderSink(output)
-    raise OutputError(f"{output.name}: unknown source kind '{info.kind}'")
+        return FolderSink(output, workdir)
+    raise OutputError(f"{shown(output)}: unknown source kind '{info.kind}'")

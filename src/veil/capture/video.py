@@ -27,6 +27,7 @@ from veil.capture._staging import Staging, partial_path, reason
 from veil.capture.base import FrameSink, FrameSource, SourceInfo, Wanted, placeholder
 from veil.exceptions import InputError, OutputError
 from veil.models import Frame, Pixels
+from veil.names import shown
 from veil.options import VideoOptions
 
 log = logging.getLogger(__name__)
@@ -47,23 +48,23 @@ def _open_input(path: Path) -> av.container.InputContainer:
     try:
         return av.open(str(path), mode="r")
     except PermissionError as exc:
-        raise InputError(f"{path.name}: cannot read the file (permission denied)") from exc
+        raise InputError(f"{shown(path)}: cannot read the file (permission denied)") from exc
     except (av.FFmpegError, OSError) as exc:
-        raise InputError(f"{path.name}: not a readable video (unrecognised or damaged container)") from exc
+        raise InputError(f"{shown(path)}: not a readable video (unrecognised or damaged container)") from exc
 
 
 def probe(path: Path, video: VideoOptions) -> SourceInfo:
     """Read the header only: stream size, rate, time base and frame count."""
     with _open_input(path) as container:
         if not container.streams.video:
-            raise InputError(f"{path.name}: the file has no video stream")
+            raise InputError(f"{shown(path)}: the file has no video stream")
         stream = container.streams.video[0]
         width, height = stream.codec_context.width, stream.codec_context.height
         if width <= 0 or height <= 0:
-            raise InputError(f"{path.name}: the video stream has no picture size (unsupported codec?)")
+            raise InputError(f"{shown(path)}: the video stream has no picture size (unsupported codec?)")
         if width * height > video.max_frame_pixels:
             raise InputError(
-                f"{path.name}: video is {width}x{height}, over the limit of {video.max_frame_pixels} pixels"
+                f"{shown(path)}: video is {width}x{height}, over the limit of {video.max_frame_pixels} pixels"
             )
         rate = stream.average_rate or stream.guessed_rate
         return SourceInfo(
@@ -107,7 +108,7 @@ class VideoSource(FrameSource):
                 for decoded in container.decode(stream):
                     if decoded.is_corrupt:
                         raise InputError(
-                            f"{path.name}: video data is damaged; decoding failed at frame {index}"
+                            f"{shown(path)}: video data is damaged; decoding failed at frame {index}"
                         )
                     if wanted is None or wanted(index):
                         rgb = decoded.to_ndarray(format="rgb24", src_color_range=decoded.color_range or None)
@@ -120,7 +121,7 @@ class VideoSource(FrameSource):
                     index += 1
             except (av.FFmpegError, OSError) as exc:
                 raise InputError(
-                    f"{path.name}: video data is damaged; decoding failed at frame {index}"
+                    f"{shown(path)}: video data is damaged; decoding failed at frame {index}"
                 ) from exc
             self._check_complete(container, stream, index, last_end)
 
@@ -132,7 +133,7 @@ class VideoSource(FrameSource):
         The slack is generous: refusing a sound file whose last frame simply lasts long, or whose edit
         list drops a few leading samples, is worse than missing a cut of a few frames (the frames that
         were decoded are redacted and verified either way)."""
-        name = self.info.path.name
+        name = shown(self.info.path)
         if count == 0:
             raise InputError(f"{name}: the video stream holds no decodable frame")
         declared = self.info.frame_count
@@ -155,17 +156,19 @@ class VideoSink(FrameSink):
     """H.264 (libx264) in the container of the output's extension, one output frame per input frame with
     the input's pts. yuv420p needs even sizes: odd sizes are padded by repeating the last row/column."""
 
-    def __init__(self, info: SourceInfo, output: Path, video: VideoOptions) -> None:
+    def __init__(
+        self, info: SourceInfo, output: Path, video: VideoOptions, workdir: Path | None = None
+    ) -> None:
         fmt = CONTAINER_BY_EXTENSION.get(output.suffix.lower())
         if fmt is None:
-            raise OutputError(f"{output.name}: a video output must end in .mp4, .mkv or .mov")
+            raise OutputError(f"{shown(output)}: a video output must end in .mp4, .mkv or .mov")
         self._info, self._video = info, video
-        self._staging = Staging(output)
+        self._staging = Staging(output, workdir=workdir)
         try:
             self._container = av.open(str(self._staging.path), mode="w", format=fmt)
         except (av.FFmpegError, OSError) as exc:
             self._staging.discard()
-            raise OutputError(f"{output.name}: cannot open the video output ({reason(exc)})") from exc
+            raise OutputError(f"{shown(output)}: cannot open the video output ({reason(exc)})") from exc
         self._stream: av.VideoStream | None = None
         self._time_base = Fraction(1)
         self._size = (0, 0)
@@ -210,7 +213,7 @@ class VideoSink(FrameSink):
         return pts
 
     def _picture(self, pixels: Pixels, stream: av.VideoStream) -> av.VideoFrame:
-        name = self._staging.final.name
+        name = shown(self._staging.final)
         if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[2] != 3:
             raise OutputError(
                 f"{name}: frames must be H x W x 3 uint8 RGB, got {pixels.dtype} {pixels.shape}"
@@ -232,7 +235,7 @@ class VideoSink(FrameSink):
         """Encode `pixels` as `frame`'s picture. The same read-only array handed over again (a
         still screen from the pool's spool, a frame masked whole) is converted once; a writable
         array is converted every time, as it may have changed in place."""
-        name = self._staging.final.name
+        name = shown(self._staging.final)
         try:
             if not self._staging.active:
                 raise OutputError(f"{name}: output was already finished or aborted")
@@ -255,24 +258,24 @@ class VideoSink(FrameSink):
         self.frames_written += 1
 
     def close(self) -> Path:
-        return self._finish(self._staging.final)
+        return self.finish(self._staging.final)
 
     def close_partial(self) -> Path:
-        return self._finish(partial_path(self._staging.final))
+        return self.finish(partial_path(self._staging.final))
 
-    def _finish(self, target: Path) -> Path:
+    def finish(self, target: Path) -> Path:
         if not self._staging.active:
-            raise OutputError(f"{target.name}: output was already finished or aborted")
+            raise OutputError(f"{shown(target)}: output was already finished or aborted")
         if self._stream is None:
             self.abort()
-            raise OutputError(f"{target.name}: no frame was written")
+            raise OutputError(f"{shown(target)}: no frame was written")
         try:
             for packet in self._stream.encode(None):
                 self._container.mux(packet)
             self._container.close()
         except (av.FFmpegError, OSError) as exc:
             self.abort()
-            raise OutputError(f"{target.name}: could not finish the video ({reason(exc)})") from exc
+            raise OutputError(f"{shown(target)}: could not finish the video ({reason(exc)})") from exc
         return self._staging.commit(target)
 
     def abort(self) -> None:
