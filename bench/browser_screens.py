@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from rich.console import Console
 from rich.table import Table
 
@@ -33,7 +34,7 @@ from veil.models import Box, Pixels
 
 # Presidio's image redactor has no recognizer for these: left out of its totals (shown "n/a").
 PEER_LEFT_OUT = frozenset({"address", "avatar", "face"})
-DEFAULT_FRAMES = {"dev": 16, "heldout": 26}
+DEFAULT_FRAMES = {"dev": 13, "heldout": 26}
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,62 @@ def run_all(specs: Sequence[FrameSpec], runners: dict[str, Runner], renderer: Re
         console.log(f"screen {n}/{len(specs)} {spec.template}/{spec.language} {spec.motion} "
                     f"{spec.size[0]}x{spec.size[1]} zoom {spec.zoom} done")  # fmt: skip
     return tallies
+
+
+def incremental_tally(specs: Sequence[FrameSpec], renderer: Renderer, console: Console) -> Tally:
+    """The typed and scrolled sequences through Veil's incremental path: each sequence redacted
+    as a folder of frames by `veil.api.redact_file` (ledger off, one process), scored the same way
+    (the text layer is not: it is written as changes between frames)."""
+    import tempfile
+
+    from PIL import Image
+
+    from veil.api import RunOptions, redact_file
+    from veil.options import LedgerOptions, Policy
+
+    policy = Policy(ledger=LedgerOptions(enabled=False))
+    tally = Tally("Veil incremental")
+    with tempfile.TemporaryDirectory(prefix="veil-bench-seq-") as tmp:
+        for k, spec in enumerate(s for s in specs if s.motion != "still"):
+            shots = renderer.shots(spec)
+            source, output = Path(tmp) / f"seq{k}", Path(tmp) / f"seq{k}_redacted"
+            source.mkdir()
+            for shot in shots:
+                Image.fromarray(shot.pixels).save(source / f"frame_{shot.step:03d}.png")
+            report_path = Path(tmp) / f"seq{k}.report.json"
+            started = time.perf_counter()
+            redact_file(source, RunOptions(policy, output=output, report=report_path, workers=1))
+            seconds = (time.perf_counter() - started) / len(shots)
+            records = json.loads(report_path.read_text(encoding="utf-8"))["frames"]
+            for shot, record in zip(shots, records, strict=True):
+                after = np.asarray(Image.open(output / f"frame_{shot.step:03d}.png").convert("RGB"))
+                tally.frames.append(score_frame(shot, after, bool(record["masked_whole"]), seconds))
+            console.log(f"sequence {k + 1} {spec.template}/{spec.language} {spec.motion}: incremental done")
+    return tally
+
+
+def sequence_table(per_frame: Tally, incremental: Tally) -> Table:
+    """The sequences' frames: Veil frame by frame against its incremental path."""
+    alone = Tally("Veil frame by frame", [f for f in per_frame.frames if f.motion != "still"])
+    runs = (alone, incremental)
+    table = Table(
+        title=f"Typed and scrolled sequences ({len(incremental.frames)} frames): frame by frame vs "
+        "the incremental path"
+    )
+    for col in ("what", *(r.name for r in runs)):
+        table.add_column(col, justify="left" if col == "what" else "right")
+    table.add_row(
+        "frames masked whole", *(_pct(sum(f.masked_whole for f in r.frames), len(r.frames)) for r in runs)
+    )
+    table.add_row("recall on delivered frames, all types", *(_cell(r) for r in runs))
+    table.add_row("recall on all frames (masked whole = hidden)", *(_cell(r, delivered=False) for r in runs))
+    table.add_row("values being typed (partial)", *(_pct(*_recall(_typed(r))) for r in runs))
+    table.add_row("decoys masked", *(_pct(*_recall(r.decoys())) for r in runs))
+    table.add_row(
+        "seconds per frame",
+        *(f"{sum(f.seconds for f in r.frames) / max(len(r.frames), 1):.2f}" for r in runs),
+    )
+    return table
 
 
 def _pct(part: int, whole: int) -> str:
@@ -260,11 +317,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     seeds_help = "dev (seeds 1..N) or the held-out range (9001..): see bench/README.md"
     parser.add_argument("--seeds", choices=("dev", "heldout"), default="dev", help=seeds_help)
-    parser.add_argument("--frames", type=int, help="screens (default: 16 dev, 26 held out)")
+    parser.add_argument("--frames", type=int, help="screens (default: 13 dev, 26 held out)")
     parser.add_argument("--peer", action=argparse.BooleanOptionalAction, default=True,
                         help="also run Presidio's image redactor (default on)")  # fmt: skip
     parser.add_argument("--json", type=Path, help="write the numbers (never a value) to this file too")
     parser.add_argument("--breakdown", action="store_true", help="also print Veil's misses by template")
+    incremental_help = "also run the sequences through Veil's incremental path (redact_file)"
+    parser.add_argument("--incremental", action="store_true", help=incremental_help)
     parser.add_argument(
         "--cache", type=Path, help="folder for rendered screens (default ~/.cache/veil-bench)"
     )
@@ -282,7 +341,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     with Renderer(args.cache / "browser" if args.cache else None) as renderer:
         tallies = run_all(specs, runners, renderer, err)
+        incremental = incremental_tally(specs, renderer, err) if args.incremental else None
     console.print(render_table(tallies, len(specs), args.seeds))
+    if incremental is not None:
+        console.print(sequence_table(tallies["Veil"], incremental))
     if args.breakdown:
         console.print(breakdown_table(tallies["Veil"]))
     if args.json:

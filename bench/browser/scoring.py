@@ -51,6 +51,7 @@ class FrameOutcome:
     seconds: float
     cer_errors: int = 0  # edit distance of the text layer to the uncovered DOM words
     cer_chars: int = 0  # characters in those words
+    motion: str = "still"  # the screen's: still, typed or scrolled
 
 
 def ink_mask(before: Pixels, box: Box) -> npt.NDArray[np.bool_]:
@@ -135,6 +136,7 @@ def score_frame(
         seconds,
         errors,
         chars,
+        shot.spec.motion,
     )
 
 
