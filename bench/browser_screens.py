@@ -18,6 +18,7 @@ import argparse
 import json
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,7 @@ class Output:
     pixels: Pixels
     masked_whole: bool
     layer: tuple[tuple[Box, str], ...] | None = None  # the sanitized text layer (Veil only)
+    reason: str = ""  # why the frame was masked whole (Veil's MaskReason)
 
 
 Runner = Callable[[Pixels, str], Output]
@@ -57,7 +59,8 @@ def veil_runner() -> Runner:
     def run(pixels: Pixels, language: str) -> Output:
         done = pipeline.process(Frame(index=0, pixels=pixels))
         layer = tuple((line.box, line.text) for line in done.text_layer)
-        return Output(done.pixels, done.result.masked_whole, layer)
+        reason = str(done.result.mask_reason) if done.result.mask_reason else ""
+        return Output(done.pixels, done.result.masked_whole, layer, reason)
 
     return run
 
@@ -73,6 +76,7 @@ def peer_runner() -> Runner:
 class Tally:
     name: str
     frames: list[FrameOutcome] = field(default_factory=list)
+    reasons: Counter[str] = field(default_factory=Counter)  # why frames were masked whole
 
     def values(self, delivered: bool = True, **match: Any) -> list[ValueOutcome]:
         """Personal values (not partially typed) matching `match`, on delivered frames only
@@ -106,6 +110,8 @@ def run_all(specs: Sequence[FrameSpec], runners: dict[str, Runner], renderer: Re
                 tallies[name].frames.append(
                     score_frame(shot, out.pixels, out.masked_whole, seconds, out.layer)
                 )
+                if out.masked_whole:
+                    tallies[name].reasons[out.reason or "unknown"] += 1
         console.log(f"screen {n}/{len(specs)} {spec.template}/{spec.language} {spec.motion} "
                     f"{spec.size[0]}x{spec.size[1]} zoom {spec.zoom} done")  # fmt: skip
     return tallies
@@ -276,6 +282,8 @@ def breakdown_table(tally: Tally) -> Table:
     for template, (k, n) in sorted(whole.items()):
         if k:
             table.add_row(template, "frames masked whole", "", f"{k}/{n}")
+    for reason, k in sorted(tally.reasons.items()):
+        table.add_row("all", f"masked whole because: {reason}", "", str(k))
     return table
 
 
@@ -300,6 +308,7 @@ def to_json(tallies: dict[str, Tally], specs: Sequence[FrameSpec], seeds: str) -
             "names_out_of_list": rec(t.values(kind="person_name", listed="out")),
             "frames": len(t.frames),
             "frames_masked_whole": sum(f.masked_whole for f in t.frames),
+            "mask_reasons": dict(t.reasons),
             "decoys": {k: rec(t.decoys(k)) for k in DECOY_KINDS},
             "masked_px": sum(f.masked_px for f in t.frames if not f.masked_whole),
             "outside_px": sum(f.outside_px for f in t.frames if not f.masked_whole),

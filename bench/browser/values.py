@@ -152,6 +152,7 @@ class Values:
             return unit.format(n=r.randrange(1000, 9999), m=r.randrange(100, 9999)) + "\n" + post
         if roll < 0.35:
             us = _fakers("en_US")
+            us.seed_instance(r.randrange(1 << 30))
             return f"PO Box {r.randrange(10, 99999)}\n{us.city()}, {us.state_abbr()} {us.postcode()}"
         text = str(f.address())
         if r.random() < 0.4 and "Apt" not in text and "Suite" not in text:
