@@ -102,13 +102,17 @@ class Shot:
 
 def frame_specs(seeds: str, count: int) -> list[FrameSpec]:
     """Frame i: template i mod 13 and language i mod 4 (52 frames cover every pair); every
-    fourth is a sequence (typed where the app has a field being typed, scrolled else)."""
+    odd-numbered screen of an app with a field being typed or content longer than a page is a
+    sequence of `STEPS` frames (typed, or scrolled by 30 % of a page per frame)."""
     base = SEED_BASES[seeds]
     names = list(TEMPLATES)
     out = []
     for i in range(count):
         name, lang = names[i % len(names)], LANGUAGES[i % len(LANGUAGES)]
-        motion = "still" if i % 4 != 3 else ("typed" if TEMPLATES[name].typed else "scrolled")
+        template = TEMPLATES[name]
+        motion = "still"
+        if i % 2 == 1:
+            motion = "typed" if template.typed else "scrolled" if template.scroll else "still"
         out.append(FrameSpec(name, lang, dark=(i // 2) % 3 == 1, font=i // 4 % len(FONTS[lang]),
                              font_px=FONT_PX[i % len(FONT_PX)], zoom=ZOOMS[i % len(ZOOMS)],
                              size=SIZES[(i // 2) % len(SIZES)], seed=base + i, motion=motion))  # fmt: skip

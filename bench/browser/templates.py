@@ -1,6 +1,6 @@
 """HTML of the business apps (first half): order admin, support chat, CRM card, bank transfer,
 webmail, video meeting, psql/mysql terminal. Each returns (css, body); `TEMPLATES` lists them all
-with the element a scrolled sequence scrolls."""
+with the element a scrolled sequence scrolls (if any) and whether a value is typed."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from bench.browser.values import Value
 class Template:
     name: str
     render: Callable[[Page], tuple[str, str]]
-    scroll: str  # CSS selector of what a scrolled sequence scrolls
+    scroll: str | None  # CSS selector of what a scrolled sequence scrolls; None: fits one screen
     typed: bool  # whether the page has a value being typed (`data-typed`)
 
 

@@ -139,17 +139,17 @@ TEMPLATES: dict[str, Template] = {
     t.name: t
     for t in (
         Template("order_admin", order_admin, ".main", False),
-        Template("support_chat", support_chat, ".msgs", True),
-        Template("crm_card", crm_card, "html", True),
-        Template("bank_transfer", bank_transfer, "html", True),
-        Template("webmail", webmail, ".rd", False),
-        Template("video_meeting", video_meeting, "html", False),
-        Template("sql_terminal", sql_terminal, "html", False),
+        Template("support_chat", support_chat, None, True),
+        Template("crm_card", crm_card, None, True),
+        Template("bank_transfer", bank_transfer, None, True),
+        Template("webmail", webmail, None, False),
+        Template("video_meeting", video_meeting, None, False),
+        Template("sql_terminal", sql_terminal, None, False),
         Template("excel_grid", excel_grid, "html", False),
         Template("spreadsheet_export", spreadsheet_export, "html", False),
-        Template("hr_form", hr_form, "html", True),
-        Template("shipping_label", shipping_label, "html", False),
-        Template("invoice_viewer", invoice_viewer, "html", False),
+        Template("hr_form", hr_form, None, True),
+        Template("shipping_label", shipping_label, None, False),
+        Template("invoice_viewer", invoice_viewer, None, False),
         Template("long_chat", long_chat, ".msgs", False),
     )
 }
