@@ -154,3 +154,35 @@ def test_table_reports_recall_on_delivered_frames_apart_from_frames_masked_whole
     assert re.search(r"frames masked whole\s+│ all\s+│\s+50\.0 \(1/2\)\s+│\s+0\.0 \(0/2\)", text)
     assert f"100.0 ({n}/{n})" in text
     assert Output(shot.pixels, False).layer is None
+
+
+def test_specs_cover_every_pair_and_the_held_out_seeds_stay_apart() -> None:
+    from bench.browser.render import frame_specs
+    from bench.browser.templates_more import TEMPLATES
+
+    dev, held = frame_specs("dev", 52), frame_specs("heldout", 26)
+    assert {(s.template, s.language) for s in dev} == {
+        (t, lang) for t in TEMPLATES for lang in ("ko", "ja", "fr", "en")
+    }
+    assert not {s.seed for s in dev} & {s.seed for s in held}
+    assert {s.motion for s in dev} == {"still", "typed", "scrolled"}
+    assert all(TEMPLATES[s.template].scroll for s in dev if s.motion == "scrolled")
+
+
+def test_sequence_table_compares_only_the_sequence_frames(
+    rendered: tuple[Path, dict[str, list[Shot]]],
+) -> None:
+    from bench.browser_screens import sequence_table
+    from rich.console import Console
+
+    _, shots = rendered
+    per_frame, incremental = Tally("Veil"), Tally("Veil incremental")
+    for shot in shots["crm_card"] + shots["sql_terminal"]:  # typed (3 frames) + still (1)
+        per_frame.frames.append(score_frame(shot, shot.pixels.copy(), False, 2.0))
+    for shot in shots["crm_card"]:
+        incremental.frames.append(score_frame(shot, np.zeros_like(shot.pixels), True, 1.0))
+    console = Console(width=200, record=True)
+    console.print(sequence_table(per_frame, incremental))
+    text = console.export_text()
+    assert re.search(r"frames masked whole\s+│\s+0\.0 \(0/3\)\s+│\s+100\.0 \(3/3\)", text)
+    assert re.search(r"seconds per frame\s+│\s+2\.00\s+│\s+1\.00", text)
