@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs everything Veil needs on a fresh Debian machine: system packages (Tesseract and its
 # Korean/Japanese/French/English data, CJK fonts, PostgreSQL for the ledger tests, Chromium for the
-# report screenshots) and a virtualenv with the pinned Python packages. Safe to run again.
+# report screenshots and the browser benchmark, whose condensed DejaVu faces are in
+# fonts-dejavu-extra) and a virtualenv with the pinned Python packages. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   tesseract-ocr tesseract-ocr-kor tesseract-ocr-jpn tesseract-ocr-fra tesseract-ocr-eng
-  fonts-noto-cjk fonts-dejavu-core
+  fonts-noto-cjk fonts-dejavu-core fonts-dejavu-extra
   postgresql
   chromium
 )
