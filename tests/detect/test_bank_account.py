@@ -11,7 +11,7 @@ POSITIVES = [
     ("계좌번호 110-123-456789", "", "110-123-456789"),
     # A chat line and its time read as one row: the hour glued to 時 is no part of the number.
     ("確認しました。口座普通: 9906828 11時27分", "", "9906828"),
-    ("입금계좌: 신한 1002-123-456789", "", "1002-123-456789"),
+    ("입금계좌: 신한 1002-123-456789", "", "신한 1002-123-456789"),  # the bank is masked with it
     ("계좌 3333-01-1234567", "", "3333-01-1234567"),
     # The account's type is part of it ("普通 1234567"): masked with the number.
     ("普通 1234567", "", "普通 1234567"),
@@ -48,3 +48,17 @@ def test_finds_the_account_exactly(line: str, context: str, value: str) -> None:
 @pytest.mark.parametrize(("line", "context"), NEGATIVES)
 def test_not_an_account(line: str, context: str) -> None:
     assert "bank_account" not in types_found(line, context)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["Savings 43195026", "Checking 4605308693", "Checking account: 4605308693", "국민 123456-12-123456",
+     "신한은행 110-123-456789"],
+)  # fmt: skip
+def test_an_account_with_its_kind_or_bank_in_front_is_masked_whole(line: str) -> None:
+    assert found(line) == expect(line, line, "bank_account")
+
+
+@pytest.mark.parametrize("line", ["Savings 12", "Current ratio 42", "하나 2개", "Checking in at 10"])
+def test_a_kind_word_without_an_account_number_is_nothing(line: str) -> None:
+    assert "bank_account" not in types_found(line)

@@ -135,6 +135,20 @@ class BankAccountRecognizer(PatternRecognizer):
         # A Japanese account written with its type ("普通 1234567", "当座預金1234567"): the type
         # is part of what identifies it and is masked with the number.
         Pattern.text("typed", rf"(?:普通|当座|貯蓄)(?:預金)?[ ]?\d{{7}}{CODE_END}", 0.9),
+        # The account's kind or bank before it: "Savings 43195026", "Checking ••• 4605308693",
+        # "Compte courant 12345678901", "국민 123456-12-123456", "신한은행 110-123-456789".
+        Pattern.text(
+            "kind",
+            r"(?<![\w])(?i:checking|savings|chequing|current|compte courant|compte épargne|livret a)"
+            r"(?:[ ](?i:account|acct\.?))?[ ]?[:#]?[ ]?(?:[*•·x]{2,6}[ ]?)?\d(?:[ -]?\d){5,16}" + CODE_END,
+            0.85,
+        ),
+        Pattern.text(
+            "bank",
+            r"(?<![\w])(?:국민|신한|우리|하나|농협|기업|카카오뱅크|토스뱅크|케이뱅크|SC제일|씨티|새마을|우체국|수협|"
+            r"부산|대구|경남|광주)(?:은행)?[ ]?(?:\d{2,6}(?:-\d{2,6}){1,3}|\d{10,14})" + CODE_END,
+            0.85,
+        ),
     )
     context_words = BANK_WORDS
     negative_words = DECOY_WORDS
