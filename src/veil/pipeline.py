@@ -25,8 +25,7 @@ from veil.detect.analyzer import Analyzer
 from veil.exceptions import EngineTimeout
 from veil.locate import locate
 from veil.models import Box, Finding, Frame, FrameResult, MaskReason, Pixels, TextLine
-from veil.ocr.base import OcrEngine
-from veil.ocr.tess import REREAD_ENGINE
+from veil.ocr.base import REREAD_ENGINE, OcrEngine
 from veil.redact.base import Redactor
 from veil.verify.base import Verdict
 from veil.verify.rescan import RescanVerifier

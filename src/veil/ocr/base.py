@@ -26,3 +26,9 @@ class OcrEngine(ABC):
         text must not enlarge it (reading it exactly as in the whole frame, at a fraction of the
         cost). Engines without such a rule read it as any image."""
         return self.read(pixels)
+
+
+# The verifier's second readings (see `veil.ocr.tess`): a reading of ink its page read left out or
+# shredded is for the detectors, not the text layer; a shred it replaces, for the text layer only.
+REREAD_ENGINE = "tesseract-reread"
+SHRED_ENGINE = "tesseract-shred"

@@ -23,7 +23,7 @@ from veil.exceptions import EngineError
 from veil.models import Box, Pixels, TextLine
 from veil.ocr._common import check_pixels
 from veil.ocr._quiet import silence_leptonica
-from veil.ocr.base import OcrEngine
+from veil.ocr.base import REREAD_ENGINE, SHRED_ENGINE, OcrEngine
 
 DEBIAN_TESSDATA = (
     Path("/usr/share/tesseract-ocr/5/tessdata"),
@@ -35,8 +35,8 @@ _PSM_SINGLE_LINE = 7
 _PSM_SPARSE = 11
 _MAX_REREADS = 12
 _MAX_LINE_PX = 96  # taller than any line of screen text: a reading that spans blocks
-REREAD_ENGINE = "tesseract-reread"
 _RULE_PX = 31  # a straight edge this long is a rule or a border
+_MIN_LINE_PX = 6
 _LINE_MARGIN = 4  # pixels kept around a line crop: Tesseract misreads glyphs that touch the edge
 
 
@@ -106,10 +106,23 @@ class TesseractEngine(OcrEngine):
             # Sparse mode now and then makes one "character" of a whole block of masks ('해' in a
             # box 900 px high): no text line is that tall.
             extra = [ln for ln in sparse if ln.box.h <= _MAX_LINE_PX and not _read_whole(ln.box, lines)]
-        else:
-            found = (self._reread(image, blob) for blob in blobs)
-            extra = [ln for ln in found if ln is not None and ln.text.strip() and ln.box.h <= _MAX_LINE_PX]
-        return lines + [replace(ln, engine=REREAD_ENGINE) for ln in extra]
+            return lines + [replace(ln, engine=REREAD_ENGINE) for ln in extra if _plausible(ln)]
+        out = list(lines)
+        for blob in blobs:
+            line = self._reread(image, blob)
+            if line is None or line.box.h > _MAX_LINE_PX or not _plausible(line):
+                continue
+            # The page's shreds of this blob ("H ae où re +") stay in the text layer, as read, but
+            # the detectors see the single-line reading instead: a shred under a header read
+            # again is no value of it.
+            out = [
+                replace(ln, engine=SHRED_ENGINE)
+                if ln.engine != SHRED_ENGINE and ln.box.intersection_area(blob) * 2 >= ln.box.area
+                else ln
+                for ln in out
+            ]
+            out.append(replace(line, engine=REREAD_ENGINE))
+        return out
 
     def _reread(self, image: Pixels, box: Box) -> TextLine | None:
         """One blob read as a single line, solid fills in it (a mask beside a label) painted over
@@ -297,6 +310,12 @@ def text_blobs(image: Pixels) -> list[Box]:
         if 0.12 <= density <= 0.75:
             out.append(Box(int(x), int(y), int(w), int(h)))
     return out
+
+
+def _plausible(line: TextLine) -> bool:
+    """A second reading worth the detectors' time: as tall as small text, two letters or digits at
+    least (a rule or a mask's edge comes back as "ーー" in a box 2 px high)."""
+    return line.box.h >= _MIN_LINE_PX and sum(c.isalnum() for c in line.text) >= 2
 
 
 def _without_fills(crop: Pixels) -> Pixels:
