@@ -41,55 +41,58 @@ def _digits(match: re.Match[str]) -> str:
     return re.sub(r"\D", "", match.group(0))
 
 
-class UsSsnRecognizer(PatternRecognizer):
+class _CheckedNumber(PatternRecognizer):
+    """A number whose digits python-stdnum checks (`is_valid`); English screens only."""
+
+    languages = ("en",)
+    negative_words = DECOY_WORDS
+    context_boost = 0.2
+
+    @staticmethod
+    def is_valid(number: str) -> bool:
+        raise NotImplementedError
+
+    def validate(self, match: re.Match[str], pattern: Pattern) -> float | None:
+        return pattern.score if self.is_valid(_digits(match)) else None
+
+
+class UsSsnRecognizer(_CheckedNumber):
     name = "us_ssn"
     type = "us_ssn"
-    languages = ("en",)
     patterns = (
         Pattern.number("grouped", rf"\d{{3}}{_DASH}\d{{2}}{_DASH}\d{{4}}", 0.7, (9, 9)),
         Pattern.number("digits", r"\d{9}", 0.45, (9, 9), needs_context=True),
     )
     context_words = _SSN_CONTEXT
-    negative_words = DECOY_WORDS
-    context_boost = 0.2
 
-    def validate(self, match: re.Match[str], pattern: Pattern) -> float | None:
-        return pattern.score if ssn.is_valid(_digits(match)) else None
+    is_valid = staticmethod(ssn.is_valid)
 
 
-class UsItinRecognizer(PatternRecognizer):
+class UsItinRecognizer(_CheckedNumber):
     name = "us_itin"
     type = "us_itin"
-    languages = ("en",)
     patterns = (
         Pattern.number("grouped", rf"9\d{{2}}{_DASH}\d{{2}}{_DASH}\d{{4}}", 0.7, (9, 9)),
         Pattern.number("digits", r"9\d{8}", 0.45, (9, 9), needs_context=True),
     )
     context_words = ("itin", "individual taxpayer", *_SSN_CONTEXT)
-    negative_words = DECOY_WORDS
-    context_boost = 0.2
 
-    def validate(self, match: re.Match[str], pattern: Pattern) -> float | None:
-        return pattern.score if itin.is_valid(_digits(match)) else None
+    is_valid = staticmethod(itin.is_valid)
 
 
-class UsEinRecognizer(PatternRecognizer):
+class UsEinRecognizer(_CheckedNumber):
     """An EIN names a business, and a sole proprietor by it: masked when labelled or grouped
     XX-XXXXXXX with a prefix the IRS assigns."""
 
     name = "us_ein"
     type = "us_ein"
-    languages = ("en",)
     patterns = (
         Pattern.number("grouped", r"\d{2}[ ]?-[ ]?\d{7}", 0.55, (9, 9)),
         Pattern.number("digits", r"\d{9}", 0.45, (9, 9), needs_context=True),
     )
     context_words = ("ein", "employer identification", "employer id", "fein", "tax id", "taxpayer id")
-    negative_words = DECOY_WORDS
-    context_boost = 0.2
 
-    def validate(self, match: re.Match[str], pattern: Pattern) -> float | None:
-        return pattern.score if ein.is_valid(_digits(match)) else None
+    is_valid = staticmethod(ein.is_valid)
 
 
 # First letter never D, F, I, Q, U, V; second never D, F, I, O, Q, U, V; some pairs never issued.
@@ -112,18 +115,16 @@ class UkNinoRecognizer(PatternRecognizer):
         return None if match.group("prefix").upper() in _NINO_NEVER else pattern.score
 
 
-class UkNhsRecognizer(PatternRecognizer):
+class UkNhsRecognizer(_CheckedNumber):
     name = "uk_nhs"
     type = "uk_nhs"
-    languages = ("en",)
     patterns = (
         Pattern.number("nhs", rf"\d{{3}}{_DASH}?\d{{3}}{_DASH}?\d{{4}}", 0.5, (10, 10), needs_context=True),
     )
     context_words = ("nhs", "nhs number", "nhs no", "health number", "chi number")
     context_boost = 0.4
 
-    def validate(self, match: re.Match[str], pattern: Pattern) -> float | None:
-        return pattern.score if nhs.is_valid(_digits(match)) else None
+    is_valid = staticmethod(nhs.is_valid)
 
 
 # Surname (5, padded with 9), decade digit, month (+5 for women), day, year digit, initials (2,
