@@ -138,6 +138,7 @@ def test_a_table_row_right_of_an_address_is_not_its_continuation(
     [
         "12 rue des Lilas, Appartement 4B",
         "12 rue des Lilas, Bât. C, 3e étage",
+        "4 avenue Victor Hugo Bât. E, 7e étage, apt 363",  # no comma: "Bât" is no word of the street
         "서울특별시 강남구 테헤란로 123 에이치스퀘어 N동 7층",
         "경기도 성남시 분당구 판교역로 235 에이치스퀘어 N동 7층",
         "東京都港区六本木1-2-3 六本木ヒルズ森タワー",

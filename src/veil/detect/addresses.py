@@ -121,9 +121,13 @@ _FR_WAY = (
     r"route|rte|square|passage|voie|faubourg|fbg|rond-point|sentier|lieu-dit|résidence|cité|hameau|parvis|"
     r"esplanade|promenade|villa|ruelle|mail|montée|traverse)"
 )
+# A word of the tail ("Bât. E", "Appartement 4B") is no word of the street's name.
+_FR_TAIL_WORD = (
+    r"(?!(?:Bât|Bat|Bâtiment|Batiment|Appartement|Appart|Appt|Apt|Escalier|Esc|Étage|Etage|Porte)\b)"
+)
 _FR_NAME = (
     r"(?:(?:de la|de l'|du|des|de|d'|l'|la|le|les|saint|sainte)[ ]?)?[A-ZÀ-Ýa-zà-ÿ'-]+"
-    r"(?:[ ](?:de la |de l'|du |des |de |d'|et |sur |en |l')?[A-ZÀ-Ý][A-Za-zà-ÿ'-]+){0,4}"
+    rf"(?:[ ](?:de la |de l'|du |des |de |d'|et |sur |en |l')?{_FR_TAIL_WORD}[A-ZÀ-Ý][A-Za-zà-ÿ'-]+){{0,4}}"
 )
 # Apartment, building, staircase, floor, door after the street: "Appartement 4B", "Bât. C, 3e étage".
 _FR_TAIL = (
