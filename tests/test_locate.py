@@ -526,3 +526,35 @@ def test_words_after_a_masked_value_are_no_remnant_of_it_whatever_digits_follow(
         tail = line(rest_of_number, 224, 10)
         found = locate([line("Tel", 10, 10), *masks, tail], default_analyzer(), b"k" * 32, 0)
         assert [f.type for f in found] == ["phone"], rest_of_number
+
+
+def _reread(text: str, x: int, y: int, char_w: int = 10, h: int = 20) -> TextLine:
+    from dataclasses import replace
+
+    from veil.ocr.base import REREAD_ENGINE
+
+    return replace(line(text, x, y, char_w, h), engine=REREAD_ENGINE)
+
+
+def test_a_value_the_page_read_right_is_kept_whatever_is_read_over_it() -> None:
+    """The verifier's second reading of a region never hides the page's: a phone read right by
+    the page and garbled by the single-line re-read is still found."""
+    from veil.detect.registry import default_analyzer
+    from veil.locate import locate
+
+    page = line("010-2345-6789", 100, 40)
+    garbled = _reread("O1O-Z345-67B9", 100, 40)
+    found = locate([page, garbled], default_analyzer(), b"k" * 32, 0)
+    assert [f.type for f in found] == ["phone"]
+
+
+def test_shreds_under_a_header_read_again_are_no_values_of_it() -> None:
+    """Under a field label, the page read a button as shreds ("xq"); the verifier read the region
+    again whole ("Inbox"). The shreds are no value of the label any more; without the second
+    reading they are (the control)."""
+    from veil.detect.registry import default_analyzer
+    from veil.locate import locate
+
+    label, shreds = line("E-mail", 100, 10), line("xq", 100, 40)
+    assert [f.type for f in locate([label, shreds], default_analyzer(), b"k" * 32, 0)] == ["email"]
+    assert locate([label, shreds, _reread("Inbox", 100, 40)], default_analyzer(), b"k" * 32, 0) == []

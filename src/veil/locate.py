@@ -20,7 +20,7 @@ from veil.detect.analyzer import Analyzer
 from veil.detect.contact import is_decoy_label
 from veil.models import Box, Finding, TextLine, TextSpan
 from veil.ocr._common import char_weight
-from veil.ocr.base import REREAD_ENGINE, SHRED_ENGINE
+from veil.ocr.base import REREAD_ENGINE
 
 # Two boxes on one row are joined when the gap is below this many line heights: word gaps inside a
 # value are ~0.3-0.6, gaps between table cells are usually well above 1.5.
@@ -397,18 +397,18 @@ def split_header_row(row: TextLine, is_label: Callable[[str], bool]) -> list[Tex
 
 
 def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_index: int) -> list[Finding]:
-    # Shreds of a region the verifier read again whole are for the text layer only: the second,
-    # single-line reading of that region stands for them (in whichever crop it was made).
+    # Where the verifier read a region again as one line, the page's shreds of it ("x", "|" under
+    # a header the second reading now names) are no values of that header; a shred that holds
+    # personal data by itself, with no context, is kept whatever reads over it.
     again = [ln.box for ln in lines if ln.engine == REREAD_ENGINE]
-    lines = [
-        ln
-        for ln in lines
-        if ln.engine != SHRED_ENGINE
-        and (
-            ln.engine == REREAD_ENGINE
-            or not any(b.intersection_area(ln.box) * 2 >= ln.box.area for b in again)
-        )
-    ]
+
+    def shred(ln: TextLine) -> bool:
+        if not again or ln.engine in (REREAD_ENGINE, MASK_ENGINE):
+            return False
+        covered = any(b.intersection_area(ln.box) * 2 >= ln.box.area for b in again)
+        return covered and not analyzer.analyze(ln.text)
+
+    lines = [ln for ln in lines if not shred(ln)]
     rows = assemble_rows([piece for line in lines for piece in split_at_gaps(line)])
     ruled = [split_at_rules(row) for row in rows]
     rows = [cell for cells in ruled for cell in cells]

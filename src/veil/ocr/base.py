@@ -28,7 +28,6 @@ class OcrEngine(ABC):
         return self.read(pixels)
 
 
-# The verifier's second readings (see `veil.ocr.tess`): a reading of ink its page read left out or
-# shredded is for the detectors, not the text layer; a shred it replaces, for the text layer only.
+# The verifier's second readings (see `veil.ocr.tess`) of ink its page read left out or shredded:
+# for the detectors, not the text layer.
 REREAD_ENGINE = "tesseract-reread"
-SHRED_ENGINE = "tesseract-shred"

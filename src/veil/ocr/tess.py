@@ -23,7 +23,7 @@ from veil.exceptions import EngineError
 from veil.models import Box, Pixels, TextLine
 from veil.ocr._common import check_pixels
 from veil.ocr._quiet import silence_leptonica
-from veil.ocr.base import REREAD_ENGINE, SHRED_ENGINE, OcrEngine
+from veil.ocr.base import REREAD_ENGINE, OcrEngine
 
 DEBIAN_TESSDATA = (
     Path("/usr/share/tesseract-ocr/5/tessdata"),
@@ -96,8 +96,9 @@ class TesseractEngine(OcrEngine):
         line ("고객명: 김민수" alone on a card) comes back empty, or as "H ae où re +". Every
         text-like blob of ink that no line read covers, or that only fragments cover, is read
         again as a single line; with too many such blobs the whole image is read again in
-        sparse-text mode. The new readings are added beside the page's (named `REREAD_ENGINE`:
-        they are for the detectors; the text layer keeps the page's reading)."""
+        sparse-text mode. The new readings are added beside the page's, never instead of them
+        (named `REREAD_ENGINE`: they are for the detectors; the text layer keeps the page's
+        reading; see `veil.locate.locate` for the page's shreds they stand for)."""
         blobs = [b for b in text_blobs(image) if not _read_whole(b, lines)]
         if not blobs:
             return lines
@@ -107,22 +108,9 @@ class TesseractEngine(OcrEngine):
             # box 900 px high): no text line is that tall.
             extra = [ln for ln in sparse if ln.box.h <= _MAX_LINE_PX and not _read_whole(ln.box, lines)]
             return lines + [replace(ln, engine=REREAD_ENGINE) for ln in extra if _plausible(ln)]
-        out = list(lines)
-        for blob in blobs:
-            line = self._reread(image, blob)
-            if line is None or line.box.h > _MAX_LINE_PX or not _plausible(line):
-                continue
-            # The page's shreds of this blob ("H ae où re +") stay in the text layer, as read, but
-            # the detectors see the single-line reading instead: a shred under a header read
-            # again is no value of it.
-            out = [
-                replace(ln, engine=SHRED_ENGINE)
-                if ln.engine != SHRED_ENGINE and ln.box.intersection_area(blob) * 2 >= ln.box.area
-                else ln
-                for ln in out
-            ]
-            out.append(replace(line, engine=REREAD_ENGINE))
-        return out
+        found = (self._reread(image, blob) for blob in blobs)
+        extra = [ln for ln in found if ln is not None and ln.box.h <= _MAX_LINE_PX and _plausible(ln)]
+        return lines + [replace(ln, engine=REREAD_ENGINE) for ln in extra]
 
     def _reread(self, image: Pixels, box: Box) -> TextLine | None:
         """One blob read as a single line, solid fills in it (a mask beside a label) painted over
