@@ -35,6 +35,14 @@ def test_quiet_redact_prints_nothing_but_writes_everything(
     assert (tmp_path / "out.png").exists() and (tmp_path / "out.report.json").exists()
 
 
+@pytest.mark.slow
+def test_quiet_demo_prints_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["demo", "-q", "-o", str(tmp_path / "demo")])
+    out = capsys.readouterr()
+    assert out.out == "" and out.err == ""
+    assert (tmp_path / "demo" / "after.png").exists()
+
+
 def test_quiet_and_verbose_exclude_each_other(tmp_path: Path) -> None:
     src = text_image(tmp_path / "shot.png", "Quarterly report")
     assert main(["redact", str(src), "-q", "-v"]) == 2

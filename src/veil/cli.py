@@ -213,7 +213,7 @@ def demo(
         summary["recall_structured"] = {k: [c.redacted, c.instances] for k, c in recall.items()}
         summary["leaks"] = result.leaks
         stdout.print_json(json.dumps(summary, ensure_ascii=False))
-    else:
+    elif not quiet:
         stdout.print(_summary_table(result.report))
         table = Table(title="structured personal values covered (ground truth of the generator)")
         for column in ("language", "covered", "instances", "recall"):
