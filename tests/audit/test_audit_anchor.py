@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from tests.audit.tamper import entry_body, run_sql
 
 from veil.audit import merkle
 from veil.audit.events import CaptureEvent, DeletionEvent, canonical_json
@@ -30,14 +31,6 @@ def _filled(url: str, key_dir: Path, n: int = 12) -> Ledger:
     return ledger
 
 
-def _exec(url: str, *statements: tuple[str, dict[str, object]]) -> None:
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        for sql, params in statements:
-            conn.execute(text(sql), params)
-    engine.dispose()
-
-
 def _fix_state_row(url: str) -> None:
     """What the attacker does after any edit: recompute the state row from the stored leaf hashes."""
     engine = create_engine(url)
@@ -55,16 +48,10 @@ def _fix_state_row(url: str) -> None:
 
 def _edit_entry(url: str, seq: int) -> None:
     """Change an entry's body and its leaf hash, fix the state row, delete every checkpoint."""
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        body = conn.execute(
-            text("SELECT body FROM veil_ledger_entries WHERE seq = :s"), {"s": seq}
-        ).scalar_one()
-    engine.dispose()
-    data = json.loads(bytes(body))
+    data = json.loads(entry_body(url, seq))
     data["event"]["recording_id"] = "rec-forged"
     forged = canonical_json(data)
-    _exec(
+    run_sql(
         url,
         (
             "UPDATE veil_ledger_entries SET body = :b, leaf_hash = :h WHERE seq = :s",
@@ -76,7 +63,7 @@ def _edit_entry(url: str, seq: int) -> None:
 
 
 def _truncate_tail(url: str, keep: int) -> None:
-    _exec(
+    run_sql(
         url,
         ("DELETE FROM veil_ledger_entries WHERE seq >= :k", {"k": keep}),
         ("DELETE FROM veil_ledger_checkpoints WHERE size > :k", {"k": keep}),
@@ -104,7 +91,7 @@ def _append_without_key(url: str) -> None:
 
 
 def _edit_state_row(url: str) -> None:
-    _exec(url, ("UPDATE veil_ledger_state SET frontier = :f", {"f": b"\x07" * 64}))
+    run_sql(url, ("UPDATE veil_ledger_state SET frontier = :f", {"f": b"\x07" * 64}))
 
 
 # attack -> the seq the refusal must name (None: no entry is bad, the state row is)
@@ -189,7 +176,7 @@ def test_missing_state_file_is_refused_until_reanchored(ledger_url: str, key_dir
         assert ref.seq == 12
         ledger.append(CaptureEvent("rec-new", "screen", SHA, frames=1))
         assert ledger.verify().ok and ledger.size() == 14
-        entry = json.loads(_body(ledger_url, 12))
+        entry = json.loads(entry_body(ledger_url, 12))
         assert entry["kind"] == "reanchor" and entry["event"]["previous"] == "missing"
         assert entry["event"]["size"] == 12
 
@@ -223,20 +210,10 @@ def test_forged_state_file_is_refused(ledger_url: str, key_dir: Path) -> None:
 def test_verify_finds_a_truncation_the_checkpoints_no_longer_show(ledger_url: str, key_dir: Path) -> None:
     _filled(ledger_url, key_dir).close()
     _truncate_tail(ledger_url, 8)
-    _exec(ledger_url, ("DELETE FROM veil_ledger_checkpoints", {}))
+    run_sql(ledger_url, ("DELETE FROM veil_ledger_checkpoints", {}))
     with Ledger.open(ledger_url, key_dir) as ledger:
         report = ledger.verify()
     assert not report.ok and report.first_bad == 8 and "state file" in report.reason
-
-
-def _body(url: str, seq: int) -> bytes:
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        body = conn.execute(
-            text("SELECT body FROM veil_ledger_entries WHERE seq = :s"), {"s": seq}
-        ).scalar_one()
-    engine.dispose()
-    return bytes(body)
 
 
 def test_reanchor_after_a_restore_records_the_state_it_replaced(ledger_url: str, key_dir: Path) -> None:
@@ -249,5 +226,5 @@ def test_reanchor_after_a_restore_records_the_state_it_replaced(ledger_url: str,
             ledger.append(CaptureEvent("rec-new", "screen", SHA, frames=1))
         ref = ledger.reanchor(who="officer-a", reason="database restored from last week's backup")
         assert ref.seq == 7 and ledger.verify().ok
-    entry = json.loads(_body(ledger_url, 7))
+    entry = json.loads(entry_body(ledger_url, 7))
     assert entry["event"]["previous"].startswith("size 12, root ")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, create_engine, text
+from tests.audit.tamper import entry_body, run_sql
 
 from veil.audit import merkle
 from veil.audit.events import (
@@ -48,29 +49,11 @@ def _filled(url: str, key_dir: Path, n: int = 12) -> Ledger:
     return ledger
 
 
-def _sql(url: str, *statements: tuple[str, dict[str, object]]) -> None:
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        for sql, params in statements:
-            conn.execute(text(sql), params)
-    engine.dispose()
-
-
-def _body(url: str, seq: int) -> bytes:
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        body = conn.execute(
-            text("SELECT body FROM veil_ledger_entries WHERE seq = :s"), {"s": seq}
-        ).scalar_one()
-    engine.dispose()
-    return bytes(body)
-
-
 def test_append_verify_and_proofs(ledger_url: str, key_dir: Path) -> None:
     with _filled(ledger_url, key_dir) as ledger:
         refs = [ledger.append(_event(99))]
         assert refs[0].seq == 12 and ledger.size() == 13
-        assert refs[0].leaf_hash == merkle.leaf_hash(_body(ledger_url, 12))
+        assert refs[0].leaf_hash == merkle.leaf_hash(entry_body(ledger_url, 12))
         cp = ledger.checkpoint()
         assert cp.size == 13 and ledger.checkpoint() == cp
         report = ledger.verify()
@@ -153,13 +136,13 @@ def test_concurrent_writers_never_fork(ledger_url: str, key_dir: Path) -> None:
 
 def _swap(url: str, a: int, b: int) -> None:
     update = "UPDATE veil_ledger_entries SET seq = :new WHERE seq = :old"
-    _sql(
+    run_sql(
         url, (update, {"new": -1, "old": a}), (update, {"new": a, "old": b}), (update, {"new": b, "old": -1})
     )
 
 
 def _change_body(url: str, seq: int, rehash: bool) -> None:
-    data = json.loads(_body(url, seq))
+    data = json.loads(entry_body(url, seq))
     name = next(k for k, v in sorted(data["event"].items()) if isinstance(v, str))
     data["event"][name] += "-altered"
     body = canonical_json(data)
@@ -168,7 +151,7 @@ def _change_body(url: str, seq: int, rehash: bool) -> None:
         + (", leaf_hash = :h" if rehash else "")
         + " WHERE seq = :s"
     )
-    _sql(url, (sql, {"b": body, "h": merkle.leaf_hash(body), "s": seq}))
+    run_sql(url, (sql, {"b": body, "h": merkle.leaf_hash(body), "s": seq}))
 
 
 def _insert_middle(url: str, seq: int) -> None:
@@ -228,13 +211,13 @@ def _append_forged(url: str) -> None:
 TAMPERS: dict[str, tuple[Callable[[str], None], int]] = {
     "change body": (lambda u: _change_body(u, 4, rehash=False), 4),
     "change body and leaf hash": (lambda u: _change_body(u, 4, rehash=True), 4),
-    "delete one": (lambda u: _sql(u, ("DELETE FROM veil_ledger_entries WHERE seq = 6", {})), 6),
-    "delete the last": (lambda u: _sql(u, ("DELETE FROM veil_ledger_entries WHERE seq = 11", {})), 11),
+    "delete one": (lambda u: run_sql(u, ("DELETE FROM veil_ledger_entries WHERE seq = 6", {})), 6),
+    "delete the last": (lambda u: run_sql(u, ("DELETE FROM veil_ledger_entries WHERE seq = 11", {})), 11),
     "swap two": (lambda u: _swap(u, 3, 8), 3),
     "insert in the middle": (lambda u: _insert_middle(u, 5), 5),
     "append without the key": (_append_forged, 12),
     "change the time": (
-        lambda u: _sql(
+        lambda u: run_sql(
             u,
             (
                 "UPDATE veil_ledger_entries SET created_at = :t WHERE seq = 2",
@@ -265,7 +248,7 @@ def test_tampered_checkpoint_is_found(ledger_url: str, key_dir: Path) -> None:
     with _filled(ledger_url, key_dir) as ledger:
         note = ledger.checkpoint().note
     forged = note.replace("\n12\n", "\n11\n")
-    _sql(ledger_url, ("UPDATE veil_ledger_checkpoints SET note = :n, size = 11", {"n": forged}))
+    run_sql(ledger_url, ("UPDATE veil_ledger_checkpoints SET note = :n, size = 11", {"n": forged}))
     with Ledger.open(ledger_url, key_dir) as ledger:
         report = ledger.verify()
     assert not report.ok and report.bad_checkpoint == 11 and "signature" in report.reason
@@ -277,8 +260,8 @@ def test_truncation_below_a_checkpoint_is_found(ledger_url: str, key_dir: Path) 
         ledger.checkpoint()
     frontier = merkle.Frontier()
     for i in range(10):
-        frontier.append(merkle.leaf_hash(_body(ledger_url, i)))
-    _sql(
+        frontier.append(merkle.leaf_hash(entry_body(ledger_url, i)))
+    run_sql(
         ledger_url,
         ("DELETE FROM veil_ledger_entries WHERE seq >= 10", {}),
         ("UPDATE veil_ledger_state SET size = 10, frontier = :f", {"f": frontier.to_bytes()}),
