@@ -6,9 +6,9 @@ demo:
 	.venv/bin/veil demo
 
 test:
-	scripts/setup.sh test,mining,bench
+	scripts/setup.sh test,mining,bench,server,agent,sites
 	scripts/test.sh
 
 bench:
-	scripts/setup.sh test,mining,bench
+	scripts/setup.sh test,mining,bench,server,agent,sites
 	.venv/bin/python -m bench.redaction

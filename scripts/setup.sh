@@ -2,7 +2,7 @@
 # Installs everything Veil needs on a fresh Debian machine: system packages (Tesseract and its
 # Korean/Japanese/French/English data, CJK fonts, PostgreSQL for the ledger tests, Chromium for the
 # report screenshots and the browser benchmark, whose condensed DejaVu faces are in
-# fonts-dejavu-extra) and a virtualenv with the pinned Python packages. Safe to run again.
+# fonts-dejavu-extra, Xvfb and xdotool for the capture agent tests) and a virtualenv with the pinned Python packages. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +11,7 @@ APT_PACKAGES=(
   fonts-noto-cjk fonts-dejavu-core fonts-dejavu-extra
   postgresql
   chromium
+  xvfb xdotool
 )
 EXTRAS="${1:-}"
 
