@@ -8,7 +8,12 @@
     │   └── EngineTimeout (9, 504)
     ├── EgressBlocked (6, 403)       the gateway refused a payload
     ├── EgressFailed (10, 502)       a provider did not answer (timeout, 5xx, unreachable)
-    └── LedgerError (7, 500)         the ledger failed verification or could not be written
+    ├── LedgerError (7, 500)         the ledger failed verification or could not be written
+    ├── AccessDenied (11, 403)       the role, grant or break-glass window does not allow it
+    │   └── NotAuthenticated (11, 401)   no, a wrong, expired or replayed credential or signature
+    └── StoreError (12, 503)         the recording store or its catalog is unavailable (retry later)
+        └── StoreIntegrityError (12, 500)  an object failed authentication (tampered, truncated,
+                                           reordered) or its data key was destroyed
 
 Exit code 5 is not an exception: the run succeeded but some frames had to be masked whole.
 Messages never contain a personal value: they name types, keys, files and frame numbers only.
@@ -62,6 +67,24 @@ class LedgerError(VeilError):
     exit_code = 7
 
 
+class AccessDenied(VeilError):
+    exit_code = 11
+    http_status = 403
+
+
+class NotAuthenticated(AccessDenied):
+    http_status = 401
+
+
+class StoreError(VeilError):
+    exit_code = 12
+    http_status = 503
+
+
+class StoreIntegrityError(StoreError):
+    http_status = 500
+
+
 EXIT_CODES: dict[str, int] = {
     "ok": EXIT_OK,
     "internal error": VeilError.exit_code,
@@ -74,4 +97,6 @@ EXIT_CODES: dict[str, int] = {
     "output could not be written": OutputError.exit_code,
     "egress failed (provider timeout, error or unreachable)": EgressFailed.exit_code,
     "engine failure outside a frame": EngineError.exit_code,
+    "access denied (role, grant, break-glass window, revoked or not authenticated)": AccessDenied.exit_code,
+    "recording store unavailable or an object failed its integrity check": StoreError.exit_code,
 }
