@@ -14,8 +14,9 @@ from veil.detect.registry import default_analyzer
 from veil.models import Box, Finding, Frame, MaskReason, Pixels, TextLine
 from veil.ocr.base import OcrEngine
 from veil.options import RedactOptions
-from veil.pipeline import FramePipeline
+from veil.pipeline import VERIFIER_MASK, FramePipeline
 from veil.redact.fill import FillRedactor
+from veil.verify.rescan import RescanVerifier
 
 PHONE = "010-2345-6789"
 TEXT = f"연락처:{PHONE}입니다"
@@ -103,14 +104,49 @@ def test_redactor_failure_masks_whole_frame() -> None:
     assert (outcome.pixels == 0).all()
 
 
-def test_verifier_residual_masks_whole_frame_with_fixed_engines() -> None:
-    # The verifier reads the value where the primary pass saw nothing: the frame must not leave.
+def test_a_value_only_the_verifier_read_is_masked_and_the_frame_rechecked() -> None:
+    # The verifier reads a value where the primary pass saw nothing: its line is masked, the whole
+    # frame is re-scanned, and only then (nothing left) is it delivered, the residual recorded.
     elsewhere = fixed_line(y=70)
     outcome = pipeline(FixedEngine([fixed_line()]), verifier=FixedEngine([elsewhere])).process(
         blank_frame(height=120)
     )
+    assert not outcome.result.masked_whole and outcome.result.verified
+    assert [f.type for f in outcome.result.verifier_findings] == ["phone"]
+    line = elsewhere.box
+    assert (
+        outcome.pixels[line.y : line.y2, line.x : line.x2] == 0
+    ).all()  # the whole line, not just the value
+    assert (outcome.pixels[:, :15] == 255).all()
+    assert [f.recognizer for f in outcome.result.findings].count(VERIFIER_MASK) == 1
+
+
+def test_with_mask_frame_a_value_only_the_verifier_read_masks_the_frame_whole() -> None:
+    pipe = pipeline(FixedEngine([fixed_line()]), verifier=FixedEngine([fixed_line(y=70)]))
+    pipe.recheck = False
+    outcome = pipe.process(blank_frame(height=120))
     assert outcome.result.mask_reason == MaskReason.VERIFIER_FOUND
     assert [f.type for f in outcome.result.verifier_findings] == ["phone"]
+    assert (outcome.pixels == 0).all()
+
+
+class SecondReadingEngine(OcrEngine):
+    """Reads `first` on its first call, `then` on every later one (a value the recheck finds)."""
+
+    name = "second-reading"
+
+    def __init__(self, first: Sequence[TextLine], then: Sequence[TextLine]) -> None:
+        self.readings = [list(first), list(then)]
+
+    def read(self, pixels: Pixels) -> list[TextLine]:
+        return self.readings.pop(0) if len(self.readings) > 1 else list(self.readings[0])
+
+
+def test_a_value_the_recheck_still_finds_masks_the_frame_whole() -> None:
+    verifier = SecondReadingEngine([fixed_line(y=70)], [fixed_line("kim@example.com", y=100)])
+    outcome = pipeline(FixedEngine([fixed_line()]), verifier=verifier).process(blank_frame(height=140))
+    assert outcome.result.mask_reason == MaskReason.VERIFIER_FOUND
+    assert sorted(f.type for f in outcome.result.verifier_findings) == ["email", "phone"]
     assert (outcome.pixels == 0).all()
 
 
@@ -171,11 +207,16 @@ def test_real_verifier_catches_a_blind_primary_engine() -> None:
     from veil.ocr.registry import make_verifier_engine
     from veil.options import OcrOptions
 
-    outcome = pipeline(NullEngine(), verifier=make_verifier_engine(OcrOptions())).process(
-        rendered_phone_frame()
-    )
-    assert outcome.result.mask_reason == MaskReason.VERIFIER_FOUND
-    assert (outcome.pixels == 0).all()
+    verifier = make_verifier_engine(OcrOptions())
+    frame = rendered_phone_frame()
+    ink = frame.pixels.min(axis=2) < 128
+    outcome = pipeline(NullEngine(), verifier=verifier).process(frame)
+    # The verifier found the phone, masked its line and re-scanned the frame clean.
+    assert [f.type for f in outcome.result.verifier_findings] == ["phone"]
+    assert outcome.result.verified and not outcome.result.masked_whole
+    assert (outcome.pixels[ink] == 0).all()  # every pixel of the line's ink is under the mask
+    again = RescanVerifier(verifier, default_analyzer(), b"k" * 32).check(outcome.pixels, 0)
+    assert not again.findings
 
 
 def test_identical_frames_are_served_from_cache() -> None:
@@ -211,8 +252,8 @@ def test_a_fragment_touching_a_mask_is_still_caught() -> None:
     tail = fixed_line("6789", x=100 + 12 * 9 + 6)
     labelled_head = pipeline(FixedEngine([label, head]), verifier=FixedEngine([label, tail]))
     outcome = labelled_head.process(blank_frame())
-    assert outcome.result.mask_reason == MaskReason.VERIFIER_FOUND
     assert [f.type for f in outcome.result.verifier_findings] == ["phone"]
+    assert (outcome.pixels[tail.box.y : tail.box.y2, tail.box.x : tail.box.x2] == 0).all()
 
 
 def test_an_initials_avatar_beside_a_found_name_is_masked() -> None:

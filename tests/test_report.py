@@ -126,3 +126,14 @@ def test_unwritable_report_raises_and_keeps_nothing(tmp_path: Path) -> None:
         report.write(blocker / "r.json")  # its folder is a file
     report.discard()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_values_only_the_verifier_caught_are_counted_on_frames_it_cleared(tmp_path: Path) -> None:
+    hit = Finding("phone", (Box(5, 5, 40, 10),), "phone", 0.9, "h", 0)
+    report = RunReport(input="rec.mp4", output="out.mp4", kind="video", spool_dir=tmp_path)
+    report.add(FrameResult(0, 0.0, (hit,), verifier_findings=(hit,), verified=True))
+    masked = MaskReason.VERIFIER_FOUND
+    report.add(FrameResult(1, 0.2, (), masked_whole=True, mask_reason=masked, verifier_findings=(hit, hit)))
+    summary = report.summary()
+    assert summary["caught_by_verifier_by_type"] == {"phone": 1}  # the masked-whole frame's are not
+    assert summary["frames_masked_whole"] == 1

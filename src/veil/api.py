@@ -65,6 +65,7 @@ def build_pipeline(policy: Policy, analyzer: Analyzer | None = None) -> FramePip
         gate=WindowGate(policy.capture.deny),
         # A participant's initials disc identifies them as a face does: the same switch.
         avatar_detector=AvatarDetector() if policy.detect.faces else None,
+        recheck=policy.redact.on_verifier_hit == "mask-and-recheck",
     )
 
 

@@ -95,6 +95,9 @@ def _summary_table(report: RunReport) -> Table:
     for reason, count in summary["mask_reasons"].items():
         table.add_row(f"  reason: {reason}", str(count))
     table.add_row("frames cleared by the verifier", str(summary["verifier_clean_frames"]))
+    caught = sum(summary["caught_by_verifier_by_type"].values())
+    if caught:
+        table.add_row("values only the verifier caught (masked, frame re-scanned)", str(caught))
     return table
 
 

@@ -39,6 +39,10 @@ class RedactOptions(_Strict):
     # Each masked value's placeholder in the text layer carries a per-recording pseudonym
     # (`<email:3f9a2c1b>`), so `veil mine` can follow a value from a sheet to a form.
     value_links: bool = True
+    # When the verifier's re-scan finds a value the primary pass missed: mask the lines it was read
+    # on and re-scan the whole frame again, delivering it only if that finds nothing
+    # ("mask-and-recheck"), or mask the frame whole at once ("mask-frame").
+    on_verifier_hit: Literal["mask-and-recheck", "mask-frame"] = "mask-and-recheck"
 
 
 _TYPE_NAME = re.compile(r"[a-z][a-z0-9_]{1,39}")

@@ -23,7 +23,7 @@ import numpy as np
 from veil.capture.windows import WindowGate
 from veil.detect.analyzer import Analyzer
 from veil.exceptions import EngineTimeout
-from veil.locate import locate
+from veil.locate import MASK_ENGINE, locate
 from veil.models import Box, Finding, Frame, FrameResult, MaskReason, Pixels, TextLine
 from veil.ocr.base import REREAD_ENGINE, OcrEngine
 from veil.redact.base import Redactor
@@ -114,7 +114,9 @@ class FramePipeline:
         face_detector: FaceFinder | None = None,
         gate: WindowGate | None = None,
         avatar_detector: AvatarFinder | None = None,
+        recheck: bool = True,
     ) -> None:
+        self.recheck = recheck
         self.face_detector = face_detector
         self.avatar_detector = avatar_detector
         self.gate = gate
@@ -151,11 +153,45 @@ class FramePipeline:
         except StageFailure as failure:
             return self.masked(frame, failure.findings, failure.reason)
         if residual:
-            tracked = Reading(redacted, tuple(lines), verdict.lines)
-            return self.masked(frame, tuple(findings), MaskReason.VERIFIER_FOUND, residual, tracked)
+            return self.on_residual(frame, findings, residual, lines, verdict.lines, redacted)
         result = FrameResult(frame.index, frame.seconds, tuple(findings), verified=True)
         layer = text_layer(verdict.lines, findings)
         return FrameOutcome(redacted, result, layer, tuple(lines), verdict.lines)
+
+    def on_residual(
+        self,
+        frame: Frame,
+        findings: Sequence[Finding],
+        residual: Sequence[Finding],
+        lines: Sequence[TextLine],
+        verified: Sequence[TextLine],
+        redacted: Pixels,
+    ) -> FrameOutcome:
+        """The verifier found values the primary pass missed. With `recheck` (the default), mask
+        every line of the verifier's reading that holds one (whole lines: its character boxes
+        are not trusted to cover a value's last digits), then re-scan the *whole* re-redacted
+        frame with the verifier: the frame is delivered only if that finds nothing, else it is
+        masked whole. Either way nothing leaves that an independent re-scan has not cleared."""
+        tracked = Reading(redacted, tuple(lines), tuple(verified))
+        if not self.recheck:
+            return self.masked(frame, tuple(findings), MaskReason.VERIFIER_FOUND, residual, tracked)
+        try:
+            extra = verifier_masks(residual, verified, frame.index)
+            widened = [*findings, *extra]
+            again = self.redact(frame.pixels, widened)
+            verdict = self.verify(again, frame.index, self.painted_masks(widened, again))
+            left = [*verdict.findings, *self.faces(again, frame.index, verifier=True)]
+            left = self.not_our_labels(left, widened, again)
+        except StageFailure as failure:
+            return self.masked(frame, failure.findings, failure.reason)
+        if left:
+            log.info("frame %d: values left after the verifier's masks; masking whole", frame.index)
+            return self.masked(frame, tuple(findings), MaskReason.VERIFIER_FOUND, [*residual, *left], tracked)
+        result = FrameResult(
+            frame.index, frame.seconds, tuple(widened), verifier_findings=tuple(residual), verified=True
+        )
+        layer = text_layer(verdict.lines, widened)
+        return FrameOutcome(again, result, layer, tuple(lines), verdict.lines)
 
     @contextmanager
     def stage(self, name: str, reason: MaskReason, findings: Sequence[Finding] = ()) -> Iterator[None]:
@@ -300,6 +336,27 @@ class FramePipeline:
         if tracked is None:
             return FrameOutcome(masked, result, layer, ())
         return FrameOutcome(masked, result, layer, tracked.lines, tracked.verified_lines, tracked.redacted)
+
+
+VERIFIER_MASK = "verifier"  # the recognizer of a mask the verifier's finding added (see on_residual)
+VERIFIER_MASK_MARGIN = 3
+
+
+def verifier_masks(residual: Sequence[Finding], verified: Sequence[TextLine], index: int) -> list[Finding]:
+    """A mask per residual finding: its boxes and every line of the verifier's reading they touch
+    (mask placeholders aside), grown a little; faces as found."""
+    out: list[Finding] = []
+    for f in residual:
+        boxes = list(f.boxes)
+        if f.type not in ("face", "avatar"):
+            boxes += [
+                ln.box
+                for ln in verified
+                if ln.engine != MASK_ENGINE and any(ln.box.intersection_area(b) for b in f.boxes)
+            ]
+        grown = tuple(b.grow(VERIFIER_MASK_MARGIN) for b in boxes)
+        out.append(Finding(f.type, grown, VERIFIER_MASK, f.score, f.value_hmac, index, f.script))
+    return out
 
 
 class StageFailure(Exception):

@@ -135,6 +135,7 @@ class RunReport:
     _reasons: Counter[str] = field(default_factory=Counter, repr=False)
     _masked: int = 0
     _verified: int = 0
+    _rechecked: Counter[str] = field(default_factory=Counter, repr=False)
     _seconds: tuple[float, float] | None = None  # first and last frame's time
     _spool: Path | None = field(default=None, repr=False)
     _spool_fh: IO[bytes] | None = field(default=None, repr=False)
@@ -155,6 +156,8 @@ class RunReport:
             self._masked += 1
             self._reasons[str(result.mask_reason)] += 1
         self._verified += result.verified
+        if not result.masked_whole:  # the verifier's hits, masked and the frame re-scanned clean
+            self._rechecked.update(f.type for f in result.verifier_findings)
         first = self._seconds[0] if self._seconds else result.seconds
         self._seconds = (first, result.seconds)
 
@@ -201,6 +204,9 @@ class RunReport:
             "frames_masked_whole": self._masked,
             "mask_reasons": dict(self._reasons),
             "verifier_clean_frames": self._verified,
+            # Values the primary pass missed and the verifier caught on frames it then cleared
+            # (`redact.on_verifier_hit: mask-and-recheck`): a measure of the primary pass.
+            "caught_by_verifier_by_type": dict(sorted(self._rechecked.items())),
             "timings_seconds": {k: round(v, 3) for k, v in sorted(self.timings.items())},
             "change_tracking": dict(sorted(self.stats.items())),
             "error": self.error,

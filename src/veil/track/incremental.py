@@ -25,7 +25,15 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from veil.models import Box, Finding, Frame, FrameResult, MaskReason, Pixels, TextLine
-from veil.pipeline import FrameOutcome, FramePipeline, Reading, StageFailure, retarget, text_layer
+from veil.pipeline import (
+    VERIFIER_MASK,
+    FrameOutcome,
+    FramePipeline,
+    Reading,
+    StageFailure,
+    retarget,
+    text_layer,
+)
 from veil.track.diff import changed_mask, dirty_boxes, grow_and_merge, reaches, regions
 from veil.track.scroll import Shift, detect_shift, exposed_strip, shifted
 from veil.verify.rescan import mask_cells, outside_masks
@@ -41,6 +49,20 @@ def offset_line(line: TextLine, dx: int, dy: int) -> TextLine:
         return Box(b.x + dx, b.y + dy, b.w, b.h)
 
     return replace(line, box=move(line.box), char_boxes=tuple(move(b) for b in line.char_boxes))
+
+
+def _carried_verifier_masks(last: FrameOutcome, plan: _Plan, index: int) -> list[Finding]:
+    """The masks the verifier's findings added to the last frame (see `FramePipeline.on_residual`)
+    where nothing was re-read: the primary pass does not find those values, so they are carried as
+    faces are. A scroll drops those in the scrolled region (the verifier finds them again)."""
+    out = []
+    for f in last.result.findings:
+        if f.recognizer != VERIFIER_MASK or any(_meets(b, plan.rects) for b in f.boxes):
+            continue
+        if plan.region is not None and any(b.intersection_area(plan.region) for b in f.boxes):
+            continue
+        out.append(replace(f, frame_index=index))
+    return out
 
 
 def _meets(box: Box, rects: Sequence[Box]) -> bool:
@@ -225,6 +247,7 @@ class IncrementalPipeline:
         lines = kept + self._read_rects(frame.pixels, plan.rects, verifier=False)
         text = self.full.find(lines, frame.index)
         findings = text + self._faces(frame, last, plan) + self.full.avatars(frame.pixels, text, frame.index)
+        findings += _carried_verifier_masks(last, plan, frame.index)
         redacted = self.full.redact(frame.pixels, findings)
         # The verifier's own bookkeeping: re-read wherever the *redacted output* differs from the
         # previous redacted output (scroll compensated), whatever the primary pass believes. A mask
@@ -247,8 +270,7 @@ class IncrementalPipeline:
             residual += self.full.faces(crop, frame.index, verifier=True, dx=c.x, dy=c.y)
         residual = self.full.not_our_labels(residual, findings, redacted)
         if residual:
-            tracked = Reading(redacted, tuple(lines), tuple(verified))
-            return self.full.masked(frame, findings, MaskReason.VERIFIER_FOUND, residual, tracked)
+            return self.full.on_residual(frame, findings, residual, lines, verified, redacted)
         result = FrameResult(frame.index, frame.seconds, tuple(findings), verified=True)
         return FrameOutcome(redacted, result, text_layer(verified, findings), tuple(lines), tuple(verified))
 
