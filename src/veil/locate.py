@@ -18,6 +18,7 @@ from itertools import pairwise
 
 from veil.detect.analyzer import Analyzer
 from veil.detect.contact import is_decoy_label
+from veil.detect.dates import DateOfBirthRecognizer, listed_birth_date
 from veil.models import Box, Finding, TextLine, TextSpan
 from veil.ocr._common import char_weight
 from veil.ocr.base import REREAD_ENGINE
@@ -49,6 +50,20 @@ VALUE_REACH_EMS = 12
 # near it; the next column's label of a two-column form ("氏名 | ▇▇▇ … カード番号") is no value of
 # the first column's label, and an empty input box between them reads as nothing.
 LEFT_REACH_EMS = 24
+
+
+_RULING = frozenset("-+=_~|｜│┃¦─━┼┬┴├┤")
+RULING_SHARE = 0.7
+RULING_MIN_CHARS = 10
+
+
+def is_ruling(text: str) -> bool:
+    """A table's drawn border read as text ("+------+-----t--+ ~~ 2 te"): at least
+    `RULING_MIN_CHARS` rule characters making `RULING_SHARE` of the line's ink. The few letters an
+    engine reads into a border are noise of the border, no value of the column above it."""
+    ink = [c for c in text if not c.isspace()]
+    rules = sum(c in _RULING for c in ink)
+    return rules >= RULING_MIN_CHARS and rules >= RULING_SHARE * len(ink)
 
 
 def _same_row(a: Box, b: Box) -> bool:
@@ -408,7 +423,7 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
         covered = any(b.intersection_area(ln.box) * 2 >= ln.box.area for b in again)
         return covered and not analyzer.analyze(ln.text)
 
-    lines = [ln for ln in lines if not shred(ln)]
+    lines = [ln for ln in lines if not shred(ln) and not is_ruling(ln.text)]
     rows = assemble_rows([piece for line in lines for piece in split_at_gaps(line)])
     ruled = [split_at_rules(row) for row in rows]
     rows = [cell for cells in ruled for cell in cells]
@@ -453,7 +468,8 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
                     found = _finding(unit, span, key, frame_index)
                     if not any(_covers(f, found) for f in findings):
                         findings.append(found)
-    return findings + column_mates(plain, findings, key, frame_index, slots)
+    findings += column_mates(plain, findings, key, frame_index, slots)
+    return findings + birth_date_columns(plain, findings, key, frame_index, slots)
 
 
 def rule_slots(ruled: Sequence[Sequence[TextLine]]) -> dict[int, tuple[int, int]]:
@@ -503,6 +519,81 @@ def column_mates(
                     out.append(found)
                 break
     return out
+
+
+BIRTH_COLUMN_RECOGNIZER = "birth-date-column"
+BIRTH_COLUMN_MIN_CELLS = 3
+_PERSONAL_ROW_TYPES = frozenset({"person_name", "phone", "email", "address"})
+
+
+def birth_date_columns(
+    rows: Sequence[TextLine],
+    findings: Sequence[Finding],
+    key: bytes,
+    frame_index: int,
+    slots: dict[int, tuple[int, int]] | None = None,
+) -> list[Finding]:
+    """Birth dates whose header is out of view or unread: a column of at least three cells, each
+    one date a listed person could be born on (see `listed_birth_date`), on rows that mostly hold
+    a person's name, phone, e-mail or address. A customer sheet scrolled past its header, a query
+    result whose header the OCR dropped. A column of recent dates (orders, logins) never counts,
+    nor one under a header that names another date ("created", "주문일")."""
+    dated = [r for r in rows if listed_birth_date(r.text) and not _inside(r, findings, "date_of_birth")]
+    if len(dated) < BIRTH_COLUMN_MIN_CELLS:
+        return []
+    personal = [b for f in findings if f.type in _PERSONAL_ROW_TYPES for b in f.boxes]
+    out: list[Finding] = []
+    for column in _date_columns(dated, slots or {}):
+        if len(column) < BIRTH_COLUMN_MIN_CELLS or _other_date_header(column, rows):
+            continue
+        on_personal_rows = sum(any(_same_row(c.box, b) for b in personal) for c in column)
+        if on_personal_rows * 2 < len(column):
+            continue
+        for cell in column:
+            span = TextSpan(0, len(cell.text), "date_of_birth", 0.6, BIRTH_COLUMN_RECOGNIZER)
+            out.append(_finding(cell, span, key, frame_index))
+    return out
+
+
+def _inside(row: TextLine, findings: Sequence[Finding], kind: str) -> bool:
+    centre = Box(row.box.x + row.box.w // 2, row.box.y + row.box.h // 2, 1, 1)
+    return any(f.type == kind and any(b.contains(centre) for b in f.boxes) for f in findings)
+
+
+def _date_columns(cells: Sequence[TextLine], slots: dict[int, tuple[int, int]]) -> list[list[TextLine]]:
+    """`cells` grouped in columns: aligned left or right within a line height, or at one place
+    in a listing cut at rules (see `rule_slots`)."""
+    parent = list(range(len(cells)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, a in enumerate(cells):
+        for j in range(i + 1, len(cells)):
+            b = cells[j]
+            h = max(a.box.h, b.box.h)
+            aligned = abs(a.box.x - b.box.x) <= h or abs(a.box.x2 - b.box.x2) <= h
+            pa, pb = slots.get(id(a)), slots.get(id(b))
+            placed = pa is not None and pb is not None and (pa[0] == pb[0] or pa[1] == pb[1])
+            if (aligned or placed) and not _same_row(a.box, b.box):
+                parent[root(i)] = root(j)
+    groups: dict[int, list[TextLine]] = {}
+    for i, c in enumerate(cells):
+        groups.setdefault(root(i), []).append(c)
+    return list(groups.values())
+
+
+def _other_date_header(column: Sequence[TextLine], rows: Sequence[TextLine]) -> bool:
+    """Whether the nearest text above the column's top cell, over it, names another kind of date."""
+    top = min(column, key=lambda c: c.box.y)
+    above = [r for r in rows if r.box.y2 <= top.box.y + 2 and _overlaps_x(r.box, top.box)]
+    if not above:
+        return False
+    header = max(above, key=lambda r: r.box.y).text.casefold()
+    return any(word in header for word in DateOfBirthRecognizer.negative_words)
 
 
 def _column_neighbours(row: TextLine, rows: Sequence[TextLine]) -> list[TextLine]:

@@ -23,7 +23,7 @@ import numpy as np
 from veil.capture.windows import WindowGate
 from veil.detect.analyzer import Analyzer
 from veil.exceptions import EngineTimeout
-from veil.locate import MASK_ENGINE, locate
+from veil.locate import MASK_ENGINE, locate, split_at_gaps, split_at_rules
 from veil.models import Box, Finding, Frame, FrameResult, MaskReason, Pixels, TextLine
 from veil.ocr.base import REREAD_ENGINE, OcrEngine
 from veil.redact.base import Redactor
@@ -168,7 +168,7 @@ class FramePipeline:
         redacted: Pixels,
     ) -> FrameOutcome:
         """The verifier found values the primary pass missed. With `recheck` (the default), mask
-        every line of the verifier's reading that holds one (whole lines: its character boxes
+        every cell of the verifier's reading that holds one (whole cells: its character boxes
         are not trusted to cover a value's last digits), then re-scan the *whole* re-redacted
         frame with the verifier: the frame is delivered only if that finds nothing, else it is
         masked whole. Either way nothing leaves that an independent re-scan has not cleared."""
@@ -343,17 +343,22 @@ VERIFIER_MASK_MARGIN = 3
 
 
 def verifier_masks(residual: Sequence[Finding], verified: Sequence[TextLine], index: int) -> list[Finding]:
-    """A mask per residual finding: its boxes and every line of the verifier's reading they touch
-    (mask placeholders aside), grown a little; faces as found."""
+    """A mask per residual finding: its boxes and every cell of the verifier's reading they touch
+    (a line cut at wide gaps and at vertical rules: an engine reads a table row as one line),
+    grown a little; faces as found. Mask placeholders and rules (no letter or digit) are no cells."""
+    cells = [
+        cell
+        for ln in verified
+        if ln.engine != MASK_ENGINE
+        for piece in split_at_gaps(ln)
+        for cell in split_at_rules(piece)
+        if any(c.isalnum() for c in cell.text)
+    ]
     out: list[Finding] = []
     for f in residual:
         boxes = list(f.boxes)
         if f.type not in ("face", "avatar"):
-            boxes += [
-                ln.box
-                for ln in verified
-                if ln.engine != MASK_ENGINE and any(ln.box.intersection_area(b) for b in f.boxes)
-            ]
+            boxes += [c.box for c in cells if any(c.box.intersection_area(b) for b in f.boxes)]
         grown = tuple(b.grow(VERIFIER_MASK_MARGIN) for b in boxes)
         out.append(Finding(f.type, grown, VERIFIER_MASK, f.score, f.value_hmac, index, f.script))
     return out

@@ -212,3 +212,22 @@ def test_no_symbol_box_runs_over_the_symbols_after_it(
     assert [b.x2 for c, b in zip(line.text, line.char_boxes, strict=True) if not c.isspace()] == expected_x2
     space = line.char_boxes[line.text.index(" ")]
     assert (space.x, space.x2) == (expected_x2[len(words[0][0]) - 1], words[1][1][0][0])
+
+
+def test_a_rule_drawn_with_characters_is_no_text_blob_but_text_on_a_line_is() -> None:
+    from PIL import Image, ImageDraw, ImageFont
+
+    from veil.ocr.tess import text_blobs
+
+    image = Image.new("RGB", (900, 140), (16, 20, 24))
+    draw = ImageDraw.Draw(image)
+    mono = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf", 14)
+    serif = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf", 16)
+    draw.text((10, 10), "+------+---------------------------+-------------------+-----------+", font=mono)
+    draw.text((10, 50), "IBAN: GB86 YANR 5109 5502 0889 34", font=serif)
+    draw.text((10, 90), "jane.doe@example.com", font=mono)
+    draw.line((10, 108, 180, 108), fill="white")  # underlined
+    blobs = text_blobs(np.asarray(image))
+    assert not [b for b in blobs if b.y < 30]  # the drawn rule
+    assert [b for b in blobs if 45 <= b.y <= 70]  # the IBAN line
+    assert [b for b in blobs if 85 <= b.y <= 112]  # the underlined address

@@ -116,6 +116,25 @@ class DateOfBirthRecognizer(PatternRecognizer):
         return None
 
 
+# A person listed in a table is this many years old at least (a column of such dates beside names
+# is a column of birth dates; see `veil.locate.birth_date_columns`).
+MIN_LISTED_AGE_YEARS = 14
+
+
+def listed_birth_date(cell: str) -> bool:
+    """Whether a table cell holds one date, and nothing else, that could be a listed person's
+    birth date: a real date from 1900 to `MIN_LISTED_AGE_YEARS` years ago."""
+    text = cell.strip()
+    latest = datetime.date.today().year - MIN_LISTED_AGE_YEARS
+    for pattern in DateOfBirthRecognizer.patterns:
+        match = pattern.regex.fullmatch(text)
+        if match is not None and any(
+            _plausible_birth_date(y, m, d) and y <= latest for y, m, d in _readings(match, pattern.name)
+        ):
+            return True
+    return False
+
+
 def _readings(match: re.Match[str], kind: str) -> list[tuple[int, int, int]]:
     """(year, month, day) readings of a match; a numeric d/m/y is read both ways."""
     g = match.groupdict()

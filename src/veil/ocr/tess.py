@@ -277,6 +277,12 @@ def _join(parts: list[TextLine], engine: str) -> TextLine:
     return TextLine("".join(text), covering, tuple(boxes), conf, engine)
 
 
+_RULE_ROW_COVER = 0.7
+_RULE_MIN_ASPECT = 20
+_RULE_BAND_PX = 4
+_RULE_REST_DENSITY = 0.08
+
+
 def text_blobs(image: Pixels) -> list[Box]:
     """Boxes of text-like ink: glyph edges (a morphological gradient) joined along the line into
     words and lines; kept when line-sized (8-80 px high) and dense in edges as glyphs are. A solid
@@ -294,10 +300,32 @@ def text_blobs(image: Pixels) -> list[Box]:
     for x, y, w, h, _area in stats[1:count]:
         if not (8 <= h <= 80 and w >= 8):
             continue
-        density = float(edges[y : y + h, x : x + w].mean())  # glyph edges are dense
-        if 0.12 <= density <= 0.75:
+        blob = edges[y : y + h, x : x + w]
+        density = float(blob.mean())  # glyph edges are dense
+        if 0.12 <= density <= 0.75 and not _drawn_rule(blob):
             out.append(Box(int(x), int(y), int(w), int(h)))
     return out
+
+
+def _drawn_rule(blob: Pixels) -> bool:
+    """A rule drawn with characters ("+------+----+" in a terminal): rows the dashes cover almost
+    from end to end, and next to nothing elsewhere (the '+'). Underlined text has such a row too,
+    but its letters above it; and a drawn rule is long (a table's width, `_RULE_MIN_ASPECT` times
+    its height at least). (Read, a drawn rule comes back as letters: "CS SE ET À".)"""
+    height, width = blob.shape
+    if width < _RULE_MIN_ASPECT * height:
+        return False
+    coverage = blob.mean(axis=1)
+    band = coverage >= _RULE_ROW_COVER
+    if not band.any():
+        return False
+    rows = np.flatnonzero(band)
+    if rows[-1] - rows[0] > _RULE_BAND_PX:  # covered rows at a text's top and bottom: letters
+        return False
+    near = np.zeros_like(band)
+    near[max(int(rows[0]) - 2, 0) : int(rows[-1]) + 3] = True
+    rest = blob[~near]
+    return rest.size == 0 or float(rest.mean()) < _RULE_REST_DENSITY
 
 
 def _plausible(line: TextLine) -> bool:
