@@ -194,6 +194,19 @@ class ReanchorEvent(LedgerEvent):
             raise LedgerError("reanchor event needs who did it and a reason")
 
 
+@dataclass(frozen=True, slots=True)
+class AccessChangeEvent(LedgerEvent):
+    """A user's access changed: added, role granted, marked leaving, revoked. `user` and `by` are
+    the organisation's account ids; `reason` is a short note, never screen content."""
+
+    kind: ClassVar[str] = "access-change"
+    user: str
+    action: str  # user-added | role-granted | leaving | staying | revoked
+    role: str
+    by: str
+    reason: str = ""
+
+
 EVENT_TYPES: dict[str, type[LedgerEvent]] = {
     cls.kind: cls
     for cls in (
@@ -205,6 +218,7 @@ EVENT_TYPES: dict[str, type[LedgerEvent]] = {
         DeletionEvent,
         PolicyChangeEvent,
         ReanchorEvent,
+        AccessChangeEvent,
     )
 }
 
