@@ -189,6 +189,8 @@ class AlarmOptions(_Strict):
     max_owners: int = Field(default=10, ge=1)
     # an account's first read of an owner it never read before raises "new-data-area"
     new_area: bool = True
+    # ... once the account's first this many days of reads (what it normally reads) are learnt
+    new_area_learning_days: int = Field(default=7, ge=0, le=365)
     timezone: str = "UTC"  # IANA name, e.g. Asia/Seoul
     working_hours: tuple[int, int] = (7, 20)  # [start, end) hour of the local day
     working_days: tuple[int, ...] = (1, 2, 3, 4, 5)  # ISO weekdays, Monday = 1
