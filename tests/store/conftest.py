@@ -124,7 +124,9 @@ def pg_server() -> Iterator[str]:
         entry = pwd.getpwnam(user)
         os.chown(base, entry.pw_uid, entry.pw_gid)
     data, log, port = base / "data", base / "server.log", _free_port()
-    _run([str(bindir / "initdb"), "-D", str(data), "-U", "veil", "--auth=trust", "-E", "UTF8", "--no-sync"], user)
+    initdb = [str(bindir / "initdb"), "-D", str(data), "-U", "veil", "--auth=trust", "-E", "UTF8"]
+    initdb.append("--no-sync")
+    _run(initdb, user)
     options = f"-k {base} -p {port} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
     _run(
         [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "60", "start"],

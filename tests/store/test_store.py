@@ -21,7 +21,9 @@ from .conftest import StoreFactory
 MARKER = b"MARKER-7f3c9e-plaintext-of-a-raw-object"
 
 
-def put(store: RecordingStore, data: bytes, klass: ObjectClass = ObjectClass.REDACTED, seg: int = 0) -> StoredObject:
+def put(
+    store: RecordingStore, data: bytes, klass: ObjectClass = ObjectClass.REDACTED, seg: int = 0
+) -> StoredObject:
     return store.put(data, klass=klass, owner="u17", recording_id="rec-1", segment=seg, policy_version="3")
 
 

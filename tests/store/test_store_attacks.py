@@ -23,7 +23,8 @@ SEALED = SMALL_CHUNK + TAG_BYTES
 
 
 def put(store: RecordingStore, data: bytes, segment: int = 0) -> StoredObject:
-    return store.put(data, klass="redacted", owner="u", recording_id="rec", segment=segment, policy_version="1")
+    return store.put(data, klass="redacted", owner="u", recording_id="rec", segment=segment,
+                     policy_version="1")  # fmt: skip
 
 
 def path_of(home: Path, obj: StoredObject) -> Path:
@@ -112,8 +113,9 @@ def test_move_a_chunk_from_another_object(store: RecordingStore, obj: StoredObje
 def test_swap_wrapped_data_keys_between_objects(store: RecordingStore, obj: StoredObject, home: Path) -> None:
     other = put(store, os.urandom(100), segment=1)
     with sqlite3.connect(home / "catalog.sqlite3") as db:
-        [(wrapped,)] = db.execute("SELECT wrapped FROM veil_store_data_keys WHERE object_id = ?", (other.object_id,))
-        db.execute("UPDATE veil_store_data_keys SET wrapped = ? WHERE object_id = ?", (wrapped, obj.object_id))
+        keys = "veil_store_data_keys"
+        [(wrapped,)] = db.execute(f"SELECT wrapped FROM {keys} WHERE object_id = ?", (other.object_id,))
+        db.execute(f"UPDATE {keys} SET wrapped = ? WHERE object_id = ?", (wrapped, obj.object_id))
     refused(store, obj, "unwrapped")
 
 

@@ -283,3 +283,18 @@ class S3Backend:
             for page in pages:
                 for item in page.get("Contents", []):
                     yield str(item["Key"]), cast(datetime, item["LastModified"]).astimezone(UTC)
+
+
+def backend_from_env(default_root: Path) -> Backend:
+    """S3 when VEIL_STORE_S3_ENDPOINT is set (with VEIL_STORE_S3_BUCKET, VEIL_STORE_S3_ACCESS_KEY,
+    VEIL_STORE_S3_SECRET_KEY, optional VEIL_STORE_S3_REGION), else the local folder `default_root`."""
+    endpoint = os.environ.get("VEIL_STORE_S3_ENDPOINT")
+    if not endpoint:
+        return LocalFolderBackend(default_root)
+    names = ("VEIL_STORE_S3_BUCKET", "VEIL_STORE_S3_ACCESS_KEY", "VEIL_STORE_S3_SECRET_KEY")
+    missing = [n for n in names if not os.environ.get(n)]
+    if missing:
+        raise StoreError(f"VEIL_STORE_S3_ENDPOINT is set but {', '.join(missing)} is not")
+    bucket, access, secret = (os.environ[n] for n in names)
+    region = os.environ.get("VEIL_STORE_S3_REGION", "us-east-1")
+    return S3Backend(endpoint, bucket, access, secret, region, create_bucket=True)
