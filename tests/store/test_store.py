@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from veil.audit import Ledger
+from veil.audit.events import RawAccessEvent
 from veil.exceptions import AccessDenied, InputError, StoreError, StoreIntegrityError
 from veil.store.ledgerio import ledger_events
-from veil.store.models import ObjectClass, RawGrant, Retention, StoredObject
+from veil.store.models import ObjectClass, Retention, StoredObject
 from veil.store.store import RecordingStore, backend_key
 
 from .conftest import StoreFactory
@@ -48,8 +49,9 @@ class BreakGlassGuard:
             return "g-1"
         return None
 
-    def grant_details(self, grant_id: str) -> RawGrant:
-        return RawGrant(grant_id, "incident 42", "officer-b", datetime(2030, 1, 1, tzinfo=UTC))
+    def raw_access_event(self, grant_id: str) -> RawAccessEvent:
+        expires = datetime(2030, 1, 1, tzinfo=UTC)
+        return RawAccessEvent("rec-1", self.holder, f"grant {grant_id}: incident 42", "officer-b", expires)
 
 
 def test_round_trip_and_catalog(store: RecordingStore, ledger: Ledger, home: Path) -> None:
@@ -182,3 +184,16 @@ def test_retention_recorded_for_later_opens(make_store: StoreFactory) -> None:
     make_store(retention=Retention(raw_days=2, redacted_days=30))
     later = make_store(retention=None)
     assert later.retention == Retention(raw_days=2, redacted_days=30)
+
+
+def test_a_grant_of_someone_else_is_refused(make_store: StoreFactory, ledger: Ledger) -> None:
+    guard = BreakGlassGuard("analyst-2")
+    store = make_store(guard=guard)
+    obj = put(store, b"raw pixels", ObjectClass.RAW)
+    guard.holder = "analyst-3"  # the guard lets analyst-3 in, but its grant names analyst-2
+    guard.raw_access_event = lambda grant_id: RawAccessEvent(  # type: ignore[method-assign]
+        "rec-1", "analyst-2", "grant g-1: incident 42", "officer-b", datetime(2030, 1, 1, tzinfo=UTC)
+    )
+    with pytest.raises(AccessDenied, match="not analyst-3's grant"):
+        store.get(obj.object_id, actor="analyst-3")
+    assert kinds(ledger, "raw-access") == []

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
+from veil.audit.events import RawAccessEvent
 from veil.exceptions import AccessDenied
 
 
@@ -55,22 +56,13 @@ class ReadGuard(Protocol):
         return the break-glass grant id (the store unwraps the data key only then)."""
 
 
-@dataclass(frozen=True)
-class RawGrant:
-    """What the raw-access ledger entry says about a break-glass grant."""
-
-    grant_id: str
-    reason: str
-    approver: str
-    expires_at: datetime
-
-
 @runtime_checkable
-class GrantDetails(Protocol):
-    """Optional for a guard: the reason, approver and end of a grant it returned, so the store's
-    raw-access entry carries them (without it the entry names the grant id only)."""
+class RawAccessRecorder(Protocol):
+    """Optional for a guard (veil.access's AccessGuard has it): the raw-access ledger entry of a
+    grant it returned, with the grant's reason, approver and end. Without it the store's entry
+    names the grant id only."""
 
-    def grant_details(self, grant_id: str) -> RawGrant: ...
+    def raw_access_event(self, grant_id: str) -> RawAccessEvent: ...
 
 
 class RedactedOnlyGuard:

@@ -59,8 +59,8 @@ from veil.store.home import default_catalog_url, veil_home
 from veil.store.kek import FileKek, KeyProvider
 from veil.store.ledgerio import in_ledger
 from veil.store.models import (
-    GrantDetails,
     ObjectClass,
+    RawAccessRecorder,
     ReadGuard,
     RedactedOnlyGuard,
     Retention,
@@ -329,10 +329,11 @@ class RecordingStore:
         return obj
 
     def _raw_event(self, actor: str, obj: StoredObject, grant: str) -> RawAccessEvent:
-        if isinstance(self.guard, GrantDetails):
-            g = self.guard.grant_details(grant)
-            return RawAccessEvent(obj.recording_id, actor, f"grant {g.grant_id}: {g.reason}"[:200],
-                                  g.approver, g.expires_at)  # fmt: skip
+        if isinstance(self.guard, RawAccessRecorder):
+            event = self.guard.raw_access_event(grant)
+            if event.who != actor or event.recording_id != obj.recording_id:
+                raise AccessDenied(f"grant {grant} is not {actor}'s grant on this recording")
+            return event
         return RawAccessEvent(obj.recording_id, actor, f"break-glass grant {grant}", f"grant {grant}", _now())
 
     # --- listing ---------------------------------------------------------------------------------
