@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -197,3 +198,31 @@ def test_a_grant_of_someone_else_is_refused(make_store: StoreFactory, ledger: Le
     with pytest.raises(AccessDenied, match="not analyst-3's grant"):
         store.get(obj.object_id, actor="analyst-3")
     assert kinds(ledger, "raw-access") == []
+
+
+def test_put_and_read_stream_in_bounded_memory(make_store: StoreFactory, tmp_path: Path) -> None:
+    """A 48 MiB object goes in and out through files with a few 1 MiB chunks in memory; `get`
+    holds the plaintext once (not twice)."""
+    size = 48 << 20
+    store = make_store(chunk_size=1 << 20)
+    src, back = tmp_path / "big.bin", tmp_path / "back.bin"
+    with src.open("wb") as fh:
+        for i in range(48):
+            fh.write(bytes([i]) * (1 << 20))
+    tracemalloc.start()
+    try:
+        with src.open("rb") as fh:
+            obj = put(store, fh)  # type: ignore[arg-type]
+        _, put_peak = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        with back.open("wb") as fh:
+            store.read_into(obj.object_id, fh, actor="a")  # type: ignore[arg-type]
+        _, read_peak = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        data = store.get(obj.object_id, actor="a")
+        _, get_peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert put_peak < 8 << 20 and read_peak < 8 << 20, (put_peak, read_peak)
+    assert len(data) == size and get_peak < 1.5 * size, get_peak
+    assert back.read_bytes() == src.read_bytes() == data
