@@ -103,7 +103,7 @@ def test_list_filters(store: RecordingStore) -> None:
 def test_bad_names_are_refused_before_anything_is_written(store: RecordingStore, home: Path) -> None:
     with pytest.raises(InputError, match="recording id"):
         store.put(b"x", klass="redacted", owner="u", recording_id="a\nb", segment=0, policy_version="1")
-    with pytest.raises(ValueError):
+    with pytest.raises(InputError, match="object class"):
         store.put(b"x", klass="secret", owner="u", recording_id="r", segment=0, policy_version="1")
     assert not [p for p in (home / "objects").rglob("*") if p.is_file()]
 

@@ -52,7 +52,7 @@ from veil.audit.events import (
     event_from_dict,
 )
 from veil.exceptions import AccessDenied, InputError, StoreError, StoreIntegrityError
-from veil.store.backends import Backend, LocalFolderBackend
+from veil.store.backends import PARTIAL, Backend, LocalFolderBackend
 from veil.store.catalog import WRITE, DataKeyRow, ObjectRow, OutboxRow, RetentionRow, open_catalog
 from veil.store.crypto import DEFAULT_CHUNK, decrypt_stream, encrypt_stream, new_data_key
 from veil.store.home import default_catalog_url, veil_home
@@ -67,6 +67,7 @@ from veil.store.models import (
     StoredObject,
 )
 
+OBJECTS = "objects"
 _NAME = re.compile(r"[^\x00-\x1f\x7f]{1,200}")
 REASON_MAX = 120
 
@@ -89,7 +90,7 @@ def _check_name(what: str, value: str, limit: int = 200) -> str:
 
 
 def backend_key(object_id: str) -> str:
-    return f"objects/{object_id[:2]}/{object_id}"
+    return f"{OBJECTS}/{object_id[:2]}/{object_id}"
 
 
 class RecordingStore:
@@ -188,6 +189,8 @@ class RecordingStore:
     ) -> StoredObject:
         """Store `data` encrypted; the first object when this (recording, segment, class,
         policy version) is already stored (then nothing is read, written or logged)."""
+        if klass not in {c.value for c in ObjectClass}:
+            raise InputError(f"object class must be one of {', '.join(c.value for c in ObjectClass)}")
         klass = ObjectClass(klass)
         _check_name("owner", owner)
         _check_name("recording id", recording_id)
@@ -414,7 +417,9 @@ class RecordingStore:
         live = {backend_key(oid) for oid, shredded in rows if shredded is None}
         shredded = {backend_key(oid) for oid, when in rows if when is not None}
         cutoff, orphans, leftovers = _now() - older_than, 0, 0
-        for key, modified in list(self.backend.list()):
+        # Only the store's own prefixes: a bucket may hold other things.
+        found = [*self.backend.list(f"{OBJECTS}/"), *self.backend.list(f"{PARTIAL}/")]
+        for key, modified in found:
             if key in live:
                 continue
             if key in shredded:
