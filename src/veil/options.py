@@ -179,6 +179,19 @@ class ScaleOptions(_Strict):
     segment_frames: int = Field(default=150, ge=10, le=100_000)
 
 
+class StoreRetentionDays(_Strict):
+    """Days each class of stored object is kept; then its data key is destroyed (crypto-shred)."""
+
+    raw: int = Field(default=7, ge=0, le=3650)
+    redacted: int = Field(default=90, ge=0, le=36500)
+
+
+class StoreOptions(_Strict):
+    """The recording store (`veil.store`, docs/store.md)."""
+
+    retention_days: StoreRetentionDays = StoreRetentionDays()
+
+
 class AlarmOptions(_Strict):
     """Thresholds of the access alarms (`veil.access.alarms`) over the ledger's access entries."""
 
@@ -244,6 +257,7 @@ class Policy(_Strict):
     ledger: LedgerOptions = LedgerOptions()
     capture: CaptureOptions = CaptureOptions()
     scale: ScaleOptions = ScaleOptions()
+    store: StoreOptions = StoreOptions()
     access: AccessOptions = AccessOptions()
 
 
