@@ -75,13 +75,3 @@ def ledger_clock(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> Clock:
     """The ledger stamps its entries with the test's clock (replays of days in seconds)."""
     monkeypatch.setattr("veil.audit.store._now", clock)
     return clock
-
-
-@pytest.fixture(autouse=True)
-def _object_read_kind(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Until the store branch's ObjectReadEvent is merged, the ledger knows the fake's."""
-    from tests.access.fakes import ObjectRead
-    from veil.audit.events import EVENT_TYPES
-
-    if ObjectRead.kind not in EVENT_TYPES:
-        monkeypatch.setitem(EVENT_TYPES, ObjectRead.kind, ObjectRead)

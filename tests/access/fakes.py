@@ -1,26 +1,14 @@
-"""A small stand-in for the recording store's read path (veil.store is another helper's branch):
-the guard decides, then the store records the read, as the contract's RecordingStore.get does."""
+"""A small, fast stand-in for RecordingStore's read path (no encryption, no backend): the guard
+decides, then the store records the read, as `RecordingStore.read_into` does. The real store is
+used in test_store_guard.py."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from veil.access.guard import AccessGuard
 from veil.audit.events import LedgerEvent
 from veil.audit.store import Ledger
-
-
-@dataclass(frozen=True, slots=True)
-class ObjectRead(LedgerEvent):
-    """The store's "object-read" entry, as the store branch defines it (no owner: the alarms ask
-    the store for a recording's owner)."""
-
-    kind: ClassVar[str] = "object-read"
-    who: str
-    object_id: str
-    recording_id: str
-    klass: str
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,10 @@ import pytest
 from sqlalchemy import update
 
 from tests.access.conftest import Clock, entries
-from tests.access.fakes import ObjectRead
 from veil.access.alarm_log import CLAIM_TIMEOUT, AlarmLog, AlarmRow, evaluate
 from veil.access.directory import Directory
 from veil.access.roles import Role
-from veil.audit.events import LedgerEvent
+from veil.audit.events import LedgerEvent, ObjectReadEvent
 from veil.audit.store import EntryRef, Ledger
 from veil.exceptions import LedgerError
 from veil.options import AlarmOptions
@@ -24,7 +23,7 @@ OPTIONS = AlarmOptions(max_recordings=5, max_owners=100, window_minutes=5, new_a
 
 def read(ledger: Ledger, who: str, i: int) -> int:
     return ledger.append(
-        ObjectRead(who=who, object_id=f"o{i}", recording_id=f"rec-{i}", klass="redacted")
+        ObjectReadEvent(who=who, object_id=f"o{i}", recording_id=f"rec-{i}", klass="redacted")
     ).seq
 
 

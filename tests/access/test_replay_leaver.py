@@ -12,11 +12,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.access.conftest import Clock, entries
-from tests.access.fakes import FakeObject, FakeStore, ObjectRead
+from tests.access.fakes import FakeObject, FakeStore
 from veil.access.alarm_log import Alarm, AlarmLog
 from veil.access.directory import Directory
 from veil.access.guard import AccessGuard
 from veil.access.roles import Role
+from veil.audit.events import ObjectReadEvent
 from veil.audit.store import Ledger
 from veil.exceptions import NotAuthenticated
 from veil.options import AlarmOptions
@@ -32,7 +33,7 @@ class Replay:
 
     def __init__(self, directory: Directory, ledger: Ledger, clock: Clock) -> None:
         self.directory, self.ledger, self.clock = directory, ledger, clock
-        self.store = FakeStore(AccessGuard(directory), ledger, ObjectRead)
+        self.store = FakeStore(AccessGuard(directory), ledger, ObjectReadEvent)
         for rid, owner in RECORDINGS.items():
             self.store.add(FakeObject(f"obj-{rid}", "redacted", owner, rid))
         self.log = AlarmLog(directory.engine, ledger, AlarmOptions(), owner_of=RECORDINGS.get, clock=clock)

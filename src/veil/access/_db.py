@@ -7,7 +7,6 @@ own MetaData and the prefix `access_`, so they never collide with the store's.
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,14 +18,11 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import StaticPool
 
 from veil.exceptions import StoreError
-from veil.store.home import veil_home
-
-CATALOG_ENV = "VEIL_CATALOG_URL"
+from veil.store.home import default_catalog_url
 
 
 def catalog_url() -> str:
-    env = os.environ.get(CATALOG_ENV)
-    return env if env else f"sqlite:///{veil_home() / 'catalog.sqlite3'}"
+    return default_catalog_url()
 
 
 class UtcDateTime(TypeDecorator[datetime]):
