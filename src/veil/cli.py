@@ -228,6 +228,8 @@ def demo(
 
 
 def _mount_subcommands() -> None:
+    from veil.access.cli import alarms_command
+    from veil.access.cli import app as access_app
     from veil.audit.cli import app as audit_app
     from veil.audit.witness_cli import app as witness_app
     from veil.gateway.analyze import analyze_command
@@ -239,6 +241,8 @@ def _mount_subcommands() -> None:
     app.add_typer(policy_app, name="policy")
     app.add_typer(witness_app, name="witness", help="Run a witness that cosigns ledger checkpoints.")
     app.add_typer(store_app, name="store", help="The encrypted recording store: put, get, list, expire.")
+    app.add_typer(access_app, name="access", help="Users, roles and break-glass access to raw footage.")
+    app.command("alarms")(alarms_command)
     app.command("mine")(mine_command)
     app.command("analyze")(analyze_command)
 

@@ -399,3 +399,19 @@ def store_owners(store: RecordingStore) -> OwnerOf:
         return found[0].owner if found else None
 
     return owner_of
+
+
+def catalog_owners(engine: Engine) -> OwnerOf:
+    """Who owns a recording, read from the store's tables in the same catalog database (no store
+    yet, or no such recording: None)."""
+    from veil.store.catalog import ObjectRow
+
+    def owner_of(recording_id: str) -> str | None:
+        query = select(ObjectRow.owner).where(ObjectRow.recording_id == recording_id).limit(1)
+        try:
+            with Session(engine) as s:
+                return s.scalars(query).first()
+        except SQLAlchemyError:
+            return None
+
+    return owner_of
