@@ -125,5 +125,15 @@ def test_break_glass_and_alarms_from_the_command_line(
     assert code == 0 and out == "" and err == ""
     code, _, err = run(capsys, *alarms, "--since", "yesterday")
     assert code == 3 and "--since" in err
+    # --watch: evaluates every N seconds and prints each new alarm once (a.kim's second request
+    # falls in the window of the first alarm: folded into it; p.one's is new).
+    run(capsys, "access", "request", "--as", "a.kim", "--recording", "rec-3", "--reason", "later")
+    run(capsys, "access", "leaving", "p.one", "--by", "root", "--reason", "notice")
+    run(capsys, "access", "request", "--as", "p.one", "--recording", "rec-3", "--reason", "audit")
+    code, out, _ = run(capsys, *alarms, "--watch", "1", "--rounds", "2", "--json")
+    assert code == 0
+    assert [(a["rule"], a["account"]) for a in map(json.loads, out.splitlines())] == [
+        ("inactive-account", "p.one")
+    ]
     code, _, err = run(capsys, "audit", "verify")
     assert code == 0, err

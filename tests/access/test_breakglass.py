@@ -194,3 +194,12 @@ def test_redacted_reads_need_the_permission_and_strangers_stay_anonymous(
         store.get(REDACTED.object_id, actor=typed)
     assert typed not in str(entries(ledger))
     assert entries(ledger, "access-refused")[-1]["event"]["who"] == "unknown-account"
+
+
+def test_a_leaver_may_ask_but_gets_no_window(people: Directory, bg: BreakGlass, ledger: Ledger) -> None:
+    people.mark_leaving("a.kim", by="adm", reason="notice")
+    req = bg.request("a.kim", "rec-1", "one last look")
+    with pytest.raises(AccessDenied, match="leaving"):
+        bg.approve(req.request_id, "p.one")
+    assert bg.active_grant("a.kim", "rec-1") is None
+    assert entries(ledger, "break-glass-request")[-1]["event"]["requester"] == "a.kim"

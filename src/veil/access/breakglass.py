@@ -152,12 +152,15 @@ class BreakGlass:
 
     def approve(self, request_id: str, approver: str, *, reason: str = "") -> Grant:
         """Open the window: `approver` holds BREAK_GLASS_APPROVE, is not the requester and does not
-        share their role; the request is pending and not lapsed; the requester may still ask."""
+        share their role; the request is pending and not lapsed; the requester may still ask and
+        is not leaving (a leaver's request is recorded, and raises an alarm, but never opens)."""
         req = self._pending(request_id)
         judge = self.directory.require(approver, Permission.BREAK_GLASS_APPROVE)
         if approver == req.requester:
             raise AccessDenied("a break-glass request needs a second person to approve it")
         asker = self.directory.require(req.requester, Permission.BREAK_GLASS_REQUEST)
+        if asker.leaving:
+            raise AccessDenied("the requester is leaving: no new window on raw footage")
         if judge.role is asker.role:
             raise AccessDenied(f"the approver must hold another role than the requester ({asker.role.value})")
         now = self._now()

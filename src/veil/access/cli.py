@@ -20,12 +20,13 @@ from __future__ import annotations
 import json
 import re
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -37,6 +38,9 @@ from veil.audit.store import Ledger, default_ledger_url
 from veil.cli_common import JsonOpt, PolicyOpt, QuietOpt, VerboseOpt, setup_logging
 from veil.exceptions import AccessDenied, InputError
 from veil.options import Policy, load_policy
+
+if TYPE_CHECKING:
+    from veil.access.alarm_log import Alarm, AlarmLog
 
 app = typer.Typer(help="Users, roles and break-glass access to raw footage.", no_args_is_help=True)
 
@@ -366,6 +370,11 @@ def alarms_command(
     evaluate: Annotated[
         bool, typer.Option("--evaluate/--no-evaluate", help="Scan the new ledger entries first (default).")
     ] = True,
+    watch: Annotated[
+        float | None,
+        typer.Option("--watch", min=1.0, help="Keep evaluating every SECONDS; print each new alarm once."),
+    ] = None,
+    rounds: Annotated[int | None, typer.Option("--rounds", min=1, hidden=True)] = None,
     catalog: CatalogOpt = None,
     policy: PolicyOpt = None,
     as_json: JsonOpt = False,
@@ -373,7 +382,8 @@ def alarms_command(
     quiet: QuietOpt = False,
 ) -> None:
     """Evaluate the access alarms on the ledger entries since the last run, then list the alarms
-    (rule, account, the ledger entries that raised it). Safe to run often, e.g. from cron."""
+    (rule, account, the ledger entries that raised it). Safe to run often; --watch 15 keeps an
+    alarm within about 15 s of the access that raised it."""
     from veil.access._db import utcnow
     from veil.access.alarm_log import AlarmLog, catalog_owners
 
@@ -383,6 +393,9 @@ def alarms_command(
     with _open(catalog, policy) as c:
         engine = c.directory.engine
         log = AlarmLog(engine, c.directory.ledger(), c.policy.access.alarms, owner_of=catalog_owners(engine))
+        if watch is not None:
+            _watch(log, watch, rounds, as_json, quiet)
+            return
         new = {a.alarm_id for a in log.evaluate(now)} if evaluate else set()
         found = log.alarms(since=cutoff)
     if as_json:
@@ -391,10 +404,29 @@ def alarms_command(
     if quiet:
         return
     for a in found:
-        mark = "NEW " if a.alarm_id in new else ""
-        seqs = ",".join(map(str, a.seqs[:8])) + (f",... ({len(a.seqs)})" if len(a.seqs) > 8 else "")
-        typer.echo(
-            f"{mark}{a.trigger_time.isoformat()}  {a.rule:<16} {a.account:<20} {a.detail}  entries {seqs}"
-        )
+        typer.echo(_line(a, a.alarm_id in new))
     if not found:
         typer.echo("no alarms")
+
+
+def _line(a: Alarm, new: bool) -> str:
+    seqs = ",".join(map(str, a.seqs[:8])) + (f",... ({len(a.seqs)})" if len(a.seqs) > 8 else "")
+    mark = "NEW " if new else ""
+    return f"{mark}{a.trigger_time.isoformat()}  {a.rule:<16} {a.account:<20} {a.detail}  entries {seqs}"
+
+
+def _watch(log: AlarmLog, seconds: float, rounds: int | None, as_json: bool, quiet: bool) -> None:
+    """Evaluate every `seconds` until interrupted (or `rounds` evaluations), printing new alarms."""
+    done = 0
+    try:
+        while rounds is None or done < rounds:
+            for a in log.evaluate():
+                if as_json:
+                    typer.echo(json.dumps(a.to_dict(), sort_keys=True))
+                elif not quiet:
+                    typer.echo(_line(a, True))
+            done += 1
+            if rounds is None or done < rounds:
+                time.sleep(seconds)
+    except KeyboardInterrupt:
+        return
