@@ -57,7 +57,14 @@ def ledger(tmp_path: Path) -> Iterator[Ledger]:
 
 
 @pytest.fixture
-def directory(sqlite_catalog: str, ledger: Ledger, clock: Clock) -> Iterator[Directory]:
+def directory(catalog_url: str, ledger: Ledger, clock: Clock) -> Iterator[Directory]:
+    """The directory on SQLite and on PostgreSQL (a test module may override it with SQLite only)."""
+    with Directory.open(catalog_url, ledger=ledger, clock=clock) as d:
+        yield d
+
+
+@pytest.fixture
+def sqlite_directory(sqlite_catalog: str, ledger: Ledger, clock: Clock) -> Iterator[Directory]:
     with Directory.open(sqlite_catalog, ledger=ledger, clock=clock) as d:
         yield d
 

@@ -69,7 +69,7 @@ def test_role_grant_applies_at_once(both: tuple[Directory, Directory]) -> None:
         server.require("b.sato", Permission.MINING)
 
 
-def test_passwords_are_argon2_hashes_only(directory: Directory, sqlite_catalog: str) -> None:
+def test_passwords_are_argon2_hashes_only(directory: Directory) -> None:
     directory.add_user("c.martin", Role.ADMIN, password=PASSWORD, display_language="fr")
     with directory.engine.connect() as conn:
         row = conn.execute(text("SELECT * FROM access_users WHERE name = 'c.martin'")).mappings().one()

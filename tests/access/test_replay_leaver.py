@@ -70,6 +70,12 @@ class Replay:
 
 
 @pytest.fixture
+def directory(sqlite_directory: Directory) -> Directory:
+    """SQLite only: the PostgreSQL runs are in test_directory, test_breakglass and test_alarm_log."""
+    return sqlite_directory
+
+
+@pytest.fixture
 def replay(directory: Directory, ledger: Ledger, ledger_clock: Clock) -> Replay:
     ledger_clock.now = DAY - timedelta(days=15)
     for name in ("l.park", "q.sato"):

@@ -28,6 +28,12 @@ RED = b"redacted-frames"
 
 
 @pytest.fixture
+def directory(sqlite_directory: Directory) -> Directory:
+    """SQLite only: the PostgreSQL runs are in test_directory, test_breakglass and test_alarm_log."""
+    return sqlite_directory
+
+
+@pytest.fixture
 def people(directory: Directory) -> Directory:
     directory.add_user("a.kim", Role.ANALYST, by="root")
     directory.add_user("p.one", Role.PRIVACY_OFFICER, by="root")
