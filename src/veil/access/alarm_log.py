@@ -9,8 +9,9 @@ status from the access-change entries, the reads still inside the window, the ow
 has read, when each rule may fire again) and scans them. One transaction then moves the cursor
 (compare-and-set, so two evaluators never both take the same entries), stores the alarms (unique per
 rule, account and triggering entry) and what the rules learnt. Each stored alarm is then appended to
-the ledger as an `AlarmEvent`, claimed first so two evaluators never both append it; a claim left by
-a crashed evaluator is taken over after `CLAIM_TIMEOUT`, once the ledger shows no entry for it.
+the ledger as an `AlarmEvent`, claimed first so two evaluators never both append it; a failed
+append releases its claim (the next evaluation tries again), and a claim left by a crashed evaluator
+is taken over after `CLAIM_TIMEOUT`, once the ledger shows no entry for it.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from veil.access.alarms import (
 )
 from veil.audit.events import AlarmEvent
 from veil.audit.store import Ledger
-from veil.exceptions import StoreError
+from veil.exceptions import LedgerError, StoreError
 from veil.options import AlarmOptions
 
 if TYPE_CHECKING:
@@ -273,7 +274,11 @@ class AlarmLog:
                 continue
             seq = self._logged_seq(row.alarm_id) if row.claimed_at is not None else None
             if seq is None:
-                seq = self.ledger.append(row.to_alarm().event()).seq
+                try:
+                    seq = self.ledger.append(row.to_alarm().event()).seq
+                except LedgerError:
+                    self._release(row.alarm_id)  # the next evaluation tries again at once
+                    raise
             with self._write() as s:
                 s.execute(update(AlarmRow).where(AlarmRow.alarm_id == row.alarm_id).values(ledger_seq=seq))
             done.append(dataclasses.replace(row.to_alarm(), ledger_seq=seq))
@@ -288,6 +293,10 @@ class AlarmLog:
                 .values(claimed_at=now)
             )
             return bool(got.rowcount == 1)  # type: ignore[attr-defined]
+
+    def _release(self, alarm_id: str) -> None:
+        with self._write() as s:
+            s.execute(update(AlarmRow).where(AlarmRow.alarm_id == alarm_id).values(claimed_at=None))
 
     def _logged_seq(self, alarm_id: str) -> int | None:
         for entry in ledger_read.forward(self.ledger, ("alarm",)):
