@@ -14,6 +14,7 @@ import pytest
 from veil.audit import Ledger
 from veil.audit.events import RawAccessEvent
 from veil.exceptions import AccessDenied, InputError, StoreError, StoreIntegrityError
+from veil.store.kek import FileKms
 from veil.store.ledgerio import ledger_events
 from veil.store.models import ObjectClass, Retention, StoredObject
 from veil.store.store import RecordingStore, backend_key
@@ -226,3 +227,17 @@ def test_put_and_read_stream_in_bounded_memory(make_store: StoreFactory, tmp_pat
     assert put_peak < 8 << 20 and read_peak < 8 << 20, (put_peak, read_peak)
     assert len(data) == size and get_peak < 1.5 * size, get_peak
     assert back.read_bytes() == src.read_bytes() == data
+
+
+def test_rewrap_moves_every_data_key_to_another_kek(make_store: StoreFactory, home: Path) -> None:
+    store = make_store()
+    objs = [put(store, bytes([i]) * 3000, seg=i) for i in range(3)]
+    kms = FileKms(home / "kms.json")
+    assert store.rewrap(kms) == 3
+    assert store.rewrap(kms) == 0  # nothing left under the old key
+    with catalog(home) as db:
+        assert {r[0] for r in db.execute("SELECT kek_id FROM veil_store_data_keys")} == {kms.key_id}
+    fresh = make_store(kek=FileKms(home / "kms.json"))
+    assert [fresh.get(o.object_id, actor="a") for o in objs] == [bytes([i]) * 3000 for i in range(3)]
+    with pytest.raises(StoreIntegrityError, match="unwrapped"):
+        make_store().get(objs[0].object_id, actor="a")  # the key file no longer unwraps them

@@ -18,14 +18,13 @@ from typing import Annotated
 
 import typer
 
-from veil.audit import Ledger, default_key_dir, default_ledger_url
 from veil.cli_common import JsonOpt, PolicyOpt, QuietOpt, VerboseOpt, setup_logging
 from veil.exceptions import InputError, OutputError
 from veil.options import load_policy
 from veil.store.backends import backend_from_env
 from veil.store.home import veil_home
 from veil.store.models import ObjectClass, Retention, StoredObject
-from veil.store.store import RecordingStore
+from veil.store.store import RecordingStore, open_default_ledger
 
 app = typer.Typer(
     help="The encrypted recording store: put, get, list and expire objects.", no_args_is_help=True
@@ -56,7 +55,7 @@ def _open_guarded(catalog: str | None) -> Iterator[RecordingStore]:
     from veil.access.directory import Directory
     from veil.access.guard import AccessGuard
 
-    with Ledger.open(default_ledger_url(), default_key_dir()) as ledger:
+    with open_default_ledger() as ledger:
         directory = Directory.open(catalog, ledger=ledger)
         try:
             backend = backend_from_env(veil_home() / "objects")
