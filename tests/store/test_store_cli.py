@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import stat
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,15 @@ def test_bad_input_exit_codes(home: Path, tmp_path: Path, capsys: Capsys) -> Non
     assert main(["store", "expire", "--now", "yesterday"]) == 3
     err = capsys.readouterr().err
     assert "cannot read" in err and "no object" in err and "Traceback" not in err
+
+
+def test_put_takes_retention_from_the_policy(home: Path, src: Path, tmp_path: Path, capsys: Capsys) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("store:\n  retention_days:\n    redacted: 2\n", encoding="utf-8")
+    obj = put(src, capsys, "--policy", str(policy))
+    created, expires = (datetime.fromisoformat(str(obj[k])) for k in ("created_at", "expires_at"))
+    assert expires - created == timedelta(days=2)
+    policy.write_text("store:\n  retention_days:\n    redacted_days: 2\n", encoding="utf-8")
+    assert main(["store", "put", str(src), "--recording", "r2", "--owner", "u1", "--policy-version", "2",
+                 "--policy", str(policy)]) == 4  # fmt: skip
+    assert "did you mean 'redacted'" in capsys.readouterr().err
