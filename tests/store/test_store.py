@@ -13,7 +13,7 @@ import pytest
 
 from veil.audit import Ledger
 from veil.audit.events import RawAccessEvent
-from veil.exceptions import AccessDenied, InputError, StoreError, StoreIntegrityError
+from veil.exceptions import AccessDenied, InputError, LedgerError, StoreError, StoreIntegrityError
 from veil.store.kek import FileKms
 from veil.store.ledgerio import ledger_events
 from veil.store.models import ObjectClass, Retention, StoredObject
@@ -241,3 +241,24 @@ def test_rewrap_moves_every_data_key_to_another_kek(make_store: StoreFactory, ho
     assert [fresh.get(o.object_id, actor="a") for o in objs] == [bytes([i]) * 3000 for i in range(3)]
     with pytest.raises(StoreIntegrityError, match="unwrapped"):
         make_store().get(objs[0].object_id, actor="a")  # the key file no longer unwraps them
+
+
+def test_ledger_outage_fails_closed_and_the_rerun_completes(
+    store: RecordingStore, ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def down(_event: object) -> None:
+        raise LedgerError("ledger append failed: OperationalError")
+
+    monkeypatch.setattr(ledger, "append", down)
+    with pytest.raises(LedgerError):
+        put(store, b"segment")  # stored, but its entry could not be appended: the put fails
+    monkeypatch.undo()
+    obj = put(store, b"segment")  # the rerun finds the object and appends its pending entry
+    assert [e["object_id"] for e in kinds(ledger, "object-stored")] == [obj.object_id]
+    assert put(store, b"segment") == obj and len(kinds(ledger, "object-stored")) == 1
+    monkeypatch.setattr(ledger, "append", down)
+    with pytest.raises(LedgerError):
+        store.get(obj.object_id, actor="a")  # no read without its entry
+    monkeypatch.undo()
+    assert store.get(obj.object_id, actor="a") == b"segment"
+    assert len(kinds(ledger, "object-read")) == 1
