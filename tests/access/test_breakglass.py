@@ -12,7 +12,7 @@ from tests.access.fakes import FakeObject, FakeStore
 from veil.access.breakglass import BreakGlass, Status
 from veil.access.directory import Directory
 from veil.access.guard import AccessGuard
-from veil.access.roles import Role
+from veil.access.roles import Permission, Role
 from veil.audit.store import Ledger
 from veil.exceptions import AccessDenied, InputError, NotAuthenticated
 from veil.options import AccessOptions
@@ -203,3 +203,28 @@ def test_a_leaver_may_ask_but_gets_no_window(people: Directory, bg: BreakGlass, 
         bg.approve(req.request_id, "p.one")
     assert bg.active_grant("a.kim", "rec-1") is None
     assert entries(ledger, "break-glass-request")[-1]["event"]["requester"] == "a.kim"
+
+
+@pytest.mark.parametrize(
+    ("reason", "kind"),
+    [
+        ("customer called from 010-1234-5678", "phone"),
+        ("see mail from jean.dupont@example.fr", "email"),
+        ("Mr Kim Min-jun complained about the call", "person_name"),
+    ],
+)
+def test_a_reason_holding_personal_data_is_refused(
+    bg: BreakGlass, people: Directory, ledger: Ledger, reason: str, kind: str
+) -> None:
+    before = len(entries(ledger))
+    with pytest.raises(InputError, match=kind) as refused:
+        bg.request("a.kim", "rec-1", reason)
+    value = reason.split(" ", 3)[-1]
+    assert value not in str(refused.value) and "ticket" in str(refused.value)
+    with pytest.raises(InputError, match=kind):
+        people.revoke("a.two", by="adm", reason=reason)
+    assert len(entries(ledger)) == before  # nothing recorded, nothing changed
+    assert not people.require("a.two", Permission.REDACTED_OUTPUTS).disabled
+    assert (
+        bg.request("a.kim", "rec-1", "case 2026-118, call at 10:02").reason == "case 2026-118, call at 10:02"
+    )

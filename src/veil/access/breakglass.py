@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from veil.access._db import Base, UtcDateTime
-from veil.access.directory import Directory, check_name
+from veil.access.directory import Directory, check_name, check_reason
 from veil.access.roles import Permission
 from veil.audit.events import MAX_TEXT, BreakGlassDecisionEvent, BreakGlassRequestEvent, RawAccessEvent
 from veil.exceptions import AccessDenied, InputError, StoreError
@@ -125,11 +125,9 @@ class BreakGlass:
         """Ask for a window on `recording_id` (default length from the policy, capped by it)."""
         self.directory.require(requester, Permission.BREAK_GLASS_REQUEST)
         check_name(recording_id, "recording id")
-        reason = reason.strip()
+        reason = check_reason(reason)
         if not reason:
             raise InputError("a break-glass request needs a reason")
-        if len(reason) > MAX_TEXT or "\n" in reason:
-            raise InputError(f"the reason must be one line of at most {MAX_TEXT} characters")
         wanted = self.options.break_glass_minutes if minutes is None else minutes
         if wanted < 1:
             raise InputError("a break-glass window lasts at least one minute")
@@ -154,6 +152,7 @@ class BreakGlass:
         """Open the window: `approver` holds BREAK_GLASS_APPROVE, is not the requester and does not
         share their role; the request is pending and not lapsed; the requester may still ask and
         is not leaving (a leaver's request is recorded, and raises an alarm, but never opens)."""
+        reason = check_reason(reason)
         req = self._pending(request_id)
         judge = self.directory.require(approver, Permission.BREAK_GLASS_APPROVE)
         if approver == req.requester:
@@ -174,6 +173,7 @@ class BreakGlass:
         return Grant(request_id, req.requester, req.recording_id, req.reason, approver, expires)
 
     def deny(self, request_id: str, by: str, *, reason: str = "") -> Request:
+        reason = check_reason(reason)
         req = self._pending(request_id)
         self.directory.require(by, Permission.BREAK_GLASS_APPROVE)
         if by == req.requester:
@@ -182,6 +182,7 @@ class BreakGlass:
 
     def cancel(self, request_id: str, by: str, *, reason: str = "") -> Request:
         """Withdraw a pending request or end an open window early: the requester, or any approver."""
+        reason = check_reason(reason)
         req = self.get(request_id)
         if req is None:
             raise InputError("no such break-glass request")

@@ -31,13 +31,14 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from veil.access._db import Base, UtcDateTime, catalog_url, make_engine, utcnow
 from veil.access.roles import Permission, Role, allows
-from veil.audit.events import AccessChangeEvent, LedgerEvent
+from veil.audit.events import MAX_TEXT, AccessChangeEvent, LedgerEvent
 from veil.exceptions import AccessDenied, InputError, NotAuthenticated, StoreError
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
 
     from veil.audit.store import Ledger
+    from veil.detect.analyzer import SupportsAnalyze
 
 LANGUAGES = ("ko", "ja", "fr", "en")
 MIN_PASSWORD = 8
@@ -90,6 +91,32 @@ def check_name(name: str, what: str = "user name") -> str:
             f"invalid {what}: use 1-64 letters, digits, '.', '_' or '-' (an account id, not an e-mail)"
         )
     return name
+
+
+def check_reason(text: str) -> str:
+    """A reason, stripped, if it is one line of metadata with nothing personal in it: it is kept in
+    the ledger for good. Veil's own detectors screen it; a finding is refused with its type and
+    position only ("refer to a ticket number instead")."""
+    text = text.strip()
+    if len(text) > MAX_TEXT or "\n" in text or "\r" in text:
+        raise InputError(f"a reason is one line of at most {MAX_TEXT} characters")
+    if text:
+        found = _analyzer().analyze(text)
+        if found:
+            where = ", ".join(f"{f.type} at {f.start}-{f.end}" for f in found)
+            raise InputError(
+                f"the reason looks like it holds personal data ({where}); it would stay in the ledger "
+                "for good: refer to a ticket or case number instead"
+            )
+    return text
+
+
+@functools.cache
+def _analyzer() -> SupportsAnalyze:
+    from veil.detect.registry import default_analyzer
+    from veil.options import Policy
+
+    return default_analyzer(Policy().detect)
 
 
 def _role(role: Role | str) -> Role:
@@ -216,6 +243,8 @@ class Directory:
     ) -> User:
         """A new user; InputError when the name is taken or invalid. Recorded, then applied."""
         check_name(name)
+        check_name(by, "account id of the actor")
+        reason = check_reason(reason)
         role = _role(role)
         if display_language not in LANGUAGES:
             raise InputError(f"unknown display language; expected one of: {', '.join(LANGUAGES)}")
@@ -255,6 +284,7 @@ class Directory:
     def grant_role(self, name: str, role: Role | str, *, by: str, reason: str = "") -> User:
         """Give `name` the role `role` (replacing the old one). Recorded, then applied."""
         role = _role(role)
+        reason = check_reason(reason)
         user = self._existing(name)
         if user.disabled:
             raise InputError(f"user {name} is revoked; add a new account instead")
@@ -267,6 +297,7 @@ class Directory:
 
     def mark_leaving(self, name: str, *, by: str, reason: str = "", leaving: bool = True) -> User:
         """Flag a user who is leaving (their every access raises an alarm), or clear the flag."""
+        reason = check_reason(reason)
         user = self._existing(name)
         if user.leaving == leaving:
             return user
@@ -278,7 +309,8 @@ class Directory:
     def revoke(self, name: str, *, by: str, reason: str) -> None:
         """Disable `name`: effective on their next request (applied first, then recorded). Revoking
         a revoked user changes nothing and records nothing."""
-        if not reason.strip():
+        reason = check_reason(reason)
+        if not reason:
             raise InputError("a revocation needs a reason")
         user = self._existing(name)
         if user.disabled:
