@@ -59,6 +59,14 @@ def test_users_from_the_command_line(
     assert PASSWORD not in out + err
     with Directory.open() as d:
         assert d.check_password("a.kim", PASSWORD).language == "ko"
+    monkeypatch.setattr("sys.stdin", io.StringIO("another long secret\n"))
+    code, out, err = run(capsys, "access", "password", "a.kim", "--by", "root")
+    assert code == 0 and "another long secret" not in out + err
+    with Directory.open() as d:
+        assert d.check_password("a.kim", "another long secret").name == "a.kim"
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    code, _, err = run(capsys, "access", "password", "root", "--by", "a.kim")
+    assert code == 11 and "short" not in err
     code, _, err = run(capsys, "access", "user-add", "x.y", "--role", "admin", "--by", "a.kim")
     assert code == 11 and "users_admin" in err
     code, _, err = run(

@@ -5,6 +5,7 @@
     veil access grant a.kim --role privacy_officer --by root.admin --reason "new post"
     veil access leaving a.kim --by root.admin --reason "notice given"
     veil access revoke a.kim --by root.admin --reason "last day"
+    veil access password a.kim --by root.admin < pw.txt                 # from stdin only
     veil access request --as a.kim --recording rec-42 --reason "complaint 118" [--minutes 30]
     veil access approve REQUEST_ID --as p.officer         (deny, cancel alike)
     veil access list [--requests] [--json]
@@ -217,6 +218,30 @@ def revoke(
         u = c.directory.get(name)
     assert u is not None
     _say(f"revoked {u.name}", _user_dict(u), as_json, quiet)
+
+
+@app.command("password")
+def password(
+    name: Annotated[str, typer.Argument(help="The account id.")],
+    by: ByOpt,
+    catalog: CatalogOpt = None,
+    policy: PolicyOpt = None,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = 0,
+    quiet: QuietOpt = False,
+) -> None:
+    """Set a user's password from the first line of stdin (an admin, or the user themselves)."""
+    setup_logging(verbose, quiet)
+    secret = _password_from_stdin()
+    with _open(catalog, policy) as c:
+        if by != name:
+            _admin(c.directory, by)
+        else:
+            c.directory.require(by, Permission.OWN_SUMMARIES)
+        c.directory.set_password(name, secret)
+        u = c.directory.get(name)
+    assert u is not None
+    _say(f"password set for {u.name}", _user_dict(u), as_json, quiet)
 
 
 @app.command("list")
