@@ -262,3 +262,12 @@ def test_ledger_outage_fails_closed_and_the_rerun_completes(
     monkeypatch.undo()
     assert store.get(obj.object_id, actor="a") == b"segment"
     assert len(kinds(ledger, "object-read")) == 1
+
+
+def test_a_deletion_reason_with_personal_data_is_refused(store: RecordingStore, ledger: Ledger) -> None:
+    obj = put(store, b"data")
+    value = "jane.doe@example.com"
+    with pytest.raises(InputError, match="email") as info:
+        store.delete(obj.object_id, actor="officer-b", reason=f"asked by {value}")
+    assert value not in str(info.value)
+    assert not store.stat(obj.object_id).shredded and kinds(ledger, "deletion") == []

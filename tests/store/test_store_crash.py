@@ -12,15 +12,18 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 
 from veil.audit import Ledger
+from veil.store.backends import S3Backend
 from veil.store.ledgerio import ledger_events
 from veil.store.store import RecordingStore, backend_key
 
 from .child import payload
+from .seaweed import SeaweedS3
 
 ROOT = Path(__file__).resolve().parents[2]
 PUT_POINTS = [
@@ -38,28 +41,32 @@ def env(home: Path, **extra: str) -> dict[str, str]:
 
 
 def veil_put(
-    home: Path, src: Path, segment: int, fault: str | None = None
+    home: Path, src: Path, segment: int, fault: str | None = None, s3: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     cmd = [sys.executable, "-m", "veil", "store", "put", str(src), "--recording", "rec", "--owner", "u",
            "--policy-version", "1", "--class", "raw", "--segment", str(segment), "-q"]  # fmt: skip
-    extra = {"VEIL_FAULT_INJECTION": f"kill:{fault}"} if fault else {}
+    extra = ({"VEIL_FAULT_INJECTION": f"kill:{fault}"} if fault else {}) | (s3 or {})
     return subprocess.run(
         cmd, env=env(home, **extra), capture_output=True, text=True, timeout=120, check=False
     )
 
 
-def veil_expire(home: Path) -> dict[str, object]:
+def veil_expire(home: Path, s3: dict[str, str] | None = None) -> dict[str, object]:
     cmd = [sys.executable, "-m", "veil", "store", "expire", "--orphans-after", "0", "--json"]
-    done = subprocess.run(cmd, env=env(home), capture_output=True, text=True, timeout=120, check=True)
+    done = subprocess.run(
+        cmd, env=env(home, **(s3 or {})), capture_output=True, text=True, timeout=120, check=True
+    )
     return dict(json.loads(done.stdout))
 
 
-def check_consistent(home: Path, expected: dict[tuple[str, int], bytes]) -> None:
+def check_consistent(
+    home: Path, expected: dict[tuple[str, int], bytes], backend: S3Backend | None = None
+) -> None:
     """Rows, backend files and ledger entries agree one to one, and every object reads back."""
     with Ledger.open(f"sqlite:///{home / 'ledger.sqlite3'}", home / "ledger-keys") as ledger:
         ledger.verify().raise_for_failure()
         stored = [e["object_id"] for e in ledger_events(ledger, kind="object-stored")]
-        store = RecordingStore.open(ledger=ledger, guard=AllowAll())
+        store = RecordingStore.open(ledger=ledger, guard=AllowAll(), backend=backend)
         try:
             objects = store.list()
             assert {(o.recording_id, o.segment) for o in objects} == set(expected)
@@ -70,6 +77,8 @@ def check_consistent(home: Path, expected: dict[tuple[str, int], bytes]) -> None
                 for p in (home / "objects").rglob("*")
                 if p.is_file()
             }
+            if backend is not None:
+                files = {key for key, _ in backend.list()}
             assert files == {backend_key(o.object_id) for o in objects}
             for o in objects:
                 assert store.get(o.object_id, actor="checker") == expected[(o.recording_id, o.segment)]
@@ -93,6 +102,25 @@ def test_kill_9_at_each_step_then_rerun(home: Path, tmp_path: Path, point: str) 
     assert veil_put(home, src, 0).returncode == 0  # and once more: nothing new
     veil_expire(home)
     check_consistent(home, {("rec", 0): src.read_bytes()})
+
+
+@pytest.mark.parametrize("point", ["store-chunk-written", "store-object-written", "store-ledger-appended"])
+def test_kill_9_on_s3_then_rerun(home: Path, tmp_path: Path, seaweed: SeaweedS3, point: str) -> None:
+    bucket = f"veil-{uuid.uuid4().hex[:10]}"
+    s3 = {
+        "VEIL_STORE_S3_ENDPOINT": seaweed.endpoint_url,
+        "VEIL_STORE_S3_BUCKET": bucket,
+        "VEIL_STORE_S3_ACCESS_KEY": seaweed.access_key,
+        "VEIL_STORE_S3_SECRET_KEY": seaweed.secret_key,
+    }
+    src = tmp_path / "segment.bin"
+    src.write_bytes(os.urandom(9 << 20))  # above the multipart threshold
+    killed = veil_put(home, src, 0, fault=point, s3=s3)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert veil_put(home, src, 0, s3=s3).returncode == 0
+    veil_expire(home, s3)
+    backend = S3Backend(seaweed.endpoint_url, bucket, seaweed.access_key, seaweed.secret_key)
+    check_consistent(home, {("rec", 0): src.read_bytes()}, backend)
 
 
 def test_kill_9_while_shredding_then_rerun(home: Path, tmp_path: Path) -> None:
