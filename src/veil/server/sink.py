@@ -1,0 +1,59 @@
+"""Where segment bytes go: `RecordingStore` (veil.store) when it exists, else a local folder.
+
+A segment is stored as one REDACTED object (the verified zip as received), so the store's
+idempotency key (recording, segment, class, policy version) is exactly the segment's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+from typing import Protocol
+
+from veil.exceptions import InputError, StoreError
+
+_SAFE = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+class SegmentSink(Protocol):
+    def put(self, data: bytes, *, owner: str, recording_id: str, segment: int, policy_version: str) -> str:
+        """Store one verified segment; returns its object id. Idempotent."""
+        ...
+
+    def get(self, object_id: str, *, actor: str) -> bytes: ...
+
+
+class LocalSink:
+    """Segments as files under `root` (written whole, then renamed). A stand-in for the store."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def put(self, data: bytes, *, owner: str, recording_id: str, segment: int, policy_version: str) -> str:
+        if not _SAFE.fullmatch(recording_id):
+            raise InputError("recording id must be 1-64 letters, digits, '.', '_' or '-'")
+        object_id = f"{recording_id}/{segment:08d}-{hashlib.sha256(data).hexdigest()[:16]}.zip"
+        path = self.root / object_id
+        if path.exists():
+            return object_id
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+            tmp.write_bytes(data)
+            tmp.replace(path)
+        except OSError as exc:
+            raise StoreError(f"cannot store segment: {type(exc).__name__}") from exc
+        return object_id
+
+    def get(self, object_id: str, *, actor: str) -> bytes:
+        path = (self.root / object_id).resolve()
+        if self.root.resolve() not in path.parents:
+            raise InputError("object id outside the store")
+        try:
+            return path.read_bytes()
+        except FileNotFoundError as exc:
+            raise StoreError("segment object missing from the store") from exc
+        except OSError as exc:
+            raise StoreError(f"cannot read segment: {type(exc).__name__}") from exc
