@@ -101,15 +101,19 @@ def user_add(
     role: Annotated[Role, typer.Option(help="employee, analyst, privacy_officer or admin.")],
     language: Annotated[str, typer.Option(help="Portal language: en, fr, ko or ja.")] = "en",
     catalog_url: CatalogOpt = None,
+    ledger_url: LedgerOpt = None,
 ) -> int:
     """Add a user; the password is read from standard input or asked for (never an argument)."""
+    from veil.server.context import Context
     from veil.server.settings import Settings
-    from veil.server.users import open_directory
 
     password = _read_password()
     if len(password) < 12:
         raise InputError("a password needs at least 12 characters")
-    directory = open_directory(Settings(catalog_url=catalog_url).catalog())
-    directory.add_user(name, role, password=password, display_language=language)
+    ctx = Context.open(Settings(catalog_url=catalog_url, ledger_url=ledger_url))
+    try:
+        ctx.directory.add_user(name, role, password=password, display_language=language, by="cli")
+    finally:
+        ctx.close()
     typer.echo(f"user {name} added as {role.value}", err=True)
     return EXIT_OK

@@ -12,13 +12,13 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from veil.access.directory import Directory
 from veil.audit import EntryRef, Ledger, default_key_dir, default_ledger_url
 from veil.audit._tables import make_engine as make_ledger_engine
 from veil.audit.events import LedgerEvent
 from veil.server.db import GateRow, NonceRow, PauseRow, make_engine
 from veil.server.settings import Settings
 from veil.server.sink import LocalSink, SegmentSink
-from veil.server.users import UserDirectory, open_directory
 from veil.uplink import MAX_SKEW_SECONDS
 
 GATE_STEPS = ("notice", "consultation", "purpose", "impact_assessment")
@@ -48,7 +48,7 @@ class Context:
     ledger: Ledger
     ledger_engine: Engine  # read-only views of the entries (egress log, alarms, portal)
     sink: SegmentSink
-    directory: UserDirectory
+    directory: Directory
     nonces: DbNonceBook
     _ledger_lock: threading.Lock
 
@@ -56,20 +56,25 @@ class Context:
     def open(cls, settings: Settings, *, sink: SegmentSink | None = None) -> Context:
         engine = make_engine(settings.catalog())
         ledger_url = settings.ledger_url or default_ledger_url()
-        ledger = Ledger.open(ledger_url, settings.ledger_key_dir or default_key_dir())
+        key_dir = settings.ledger_key_dir or default_key_dir()
+        ledger = Ledger.open(ledger_url, key_dir)
         return cls(
             settings,
             engine,
             ledger,
             make_ledger_engine(ledger_url),
             sink or open_sink(settings),
-            open_directory(settings.catalog()),
+            # The directory appends its own entries (access changes): its own Ledger object on the
+            # same database and key, as another process would.
+            Directory.open(settings.catalog(), ledger=Ledger.open(ledger_url, key_dir)),
             DbNonceBook(engine),
             threading.Lock(),
         )
 
     def close(self) -> None:
         self.ledger.close()
+        self.directory.ledger().close()
+        self.directory.close()
         self.ledger_engine.dispose()
         self.engine.dispose()
 

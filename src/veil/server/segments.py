@@ -1,7 +1,7 @@
 """Receiving a segment from a capture agent: check the zip and its manifest, store it once, log it.
 
 Refusals (each a test in tests/server/test_segments.py):
-- 422 `InputError`: not a zip, a member outside the manifest, a member whose sha256 differs from
+- 422 `MalformedSegment`: not a zip, a member outside the manifest, a member whose sha256 differs from
   the manifest's, a missing required member, a manifest that does not parse or names another
   recording or sequence, or whose verifier is not "cleared";
 - 409 `SegmentConflict`: a different body under a sequence already stored (or another device's);
@@ -37,6 +37,12 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 _ID = r"^[A-Za-z0-9._-]{1,64}$"
 
 TypeName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,40}$")]
+
+
+class MalformedSegment(InputError):
+    """A segment that is not a well-formed, cleared upload (HTTP 422, exit code of bad input)."""
+
+    http_status = 422
 
 
 class SegmentConflict(VeilError):
@@ -76,38 +82,38 @@ def read_segment(body: bytes, recording_id: str, seq: int, max_bytes: int) -> Ma
         archive = zipfile.ZipFile(io.BytesIO(body))
         infos = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError):
-        raise InputError("segment body is not a zip archive") from None
+        raise MalformedSegment("segment body is not a zip archive") from None
     names = [i.filename for i in infos]
     if len(names) > MAX_MEMBERS or len(set(names)) != len(names):
-        raise InputError("segment zip has duplicate or too many members")
+        raise MalformedSegment("segment zip has duplicate or too many members")
     if sum(i.file_size for i in infos) > max_bytes:
-        raise InputError("segment zip expands beyond the size limit")
+        raise MalformedSegment("segment zip expands beyond the size limit")
     if MANIFEST not in names:
-        raise InputError("segment zip has no manifest.json")
+        raise MalformedSegment("segment zip has no manifest.json")
     try:
         raw = json.loads(archive.read(MANIFEST))
         manifest = Manifest.model_validate(raw)
     except (zipfile.BadZipFile, OSError, UnicodeDecodeError, json.JSONDecodeError):
-        raise InputError("segment manifest is not readable JSON") from None
+        raise MalformedSegment("segment manifest is not readable JSON") from None
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise InputError(f"segment manifest: invalid '{'.'.join(map(str, first['loc']))}'") from None
+        raise MalformedSegment(f"segment manifest: invalid '{'.'.join(map(str, first['loc']))}'") from None
     if manifest.verifier != "cleared":
-        raise InputError("segment manifest: the verifier did not clear this segment; not accepted")
+        raise MalformedSegment("segment manifest: the verifier did not clear this segment; not accepted")
     if manifest.recording_id != recording_id or manifest.seq != seq:
-        raise InputError("segment manifest names another recording or sequence than the URL")
+        raise MalformedSegment("segment manifest names another recording or sequence than the URL")
     if manifest.ended_at < manifest.started_at:
-        raise InputError("segment manifest: ended_at is before started_at")
+        raise MalformedSegment("segment manifest: ended_at is before started_at")
     members = set(names) - {MANIFEST}
     if members != set(manifest.sha256) or not set(REQUIRED) <= members:
-        raise InputError(f"segment members must be exactly those the manifest hashes, including {REQUIRED}")
+        raise MalformedSegment(f"segment members must be exactly those the manifest hashes, including {REQUIRED}")
     for name in sorted(members):
         try:
             digest = hashlib.sha256(archive.read(name)).hexdigest()
         except (zipfile.BadZipFile, OSError):
-            raise InputError(f"segment member {name} is unreadable") from None
+            raise MalformedSegment(f"segment member {name} is unreadable") from None
         if not _HEX64.fullmatch(manifest.sha256[name]) or digest != manifest.sha256[name]:
-            raise InputError(f"segment member {name} does not match its sha256 in the manifest")
+            raise MalformedSegment(f"segment member {name} does not match its sha256 in the manifest")
     return manifest
 
 

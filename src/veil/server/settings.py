@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from veil.access._db import catalog_url
 from veil.store.home import veil_home
-
-CATALOG_ENV = "VEIL_CATALOG_URL"
-
 
 def default_catalog_url() -> str:
     """VEIL_CATALOG_URL, else SQLite in the Veil home folder (the store's and the directory's default)."""
-    env = os.environ.get(CATALOG_ENV)
-    return env if env else f"sqlite:///{veil_home() / 'catalog.sqlite3'}"
+    return catalog_url()
 
 
 @dataclass(frozen=True, slots=True)
