@@ -40,6 +40,17 @@ TEXT_LAYER = (
 )
 
 
+@pytest.fixture(autouse=True)
+def _cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 at its smallest cost: five users per test at the default cost take seconds here."""
+    from argon2 import PasswordHasher
+
+    from veil.access import directory
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(directory, "_hasher", lambda: cheap)
+
+
 def settings_for(tmp_path: Path, **more: Any) -> Settings:
     return Settings(
         catalog_url=f"sqlite:///{tmp_path / 'catalog.sqlite3'}",
@@ -131,7 +142,9 @@ def segment_zip(
         "counts": {"phone": 2, "name": 3},
         "frames_masked_whole": 1,
         "verifier": "cleared",
-        "sha256": hashes if hashes is not None else {k: hashlib.sha256(v).hexdigest() for k, v in members.items()},
+        "sha256": hashes
+        if hashes is not None
+        else {k: hashlib.sha256(v).hexdigest() for k, v in members.items()},
     }
     data.update(manifest or {})
     buffer = io.BytesIO()

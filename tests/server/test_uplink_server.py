@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -73,7 +74,9 @@ def test_replayed_request_is_refused_401(client: TestClient, ctx: Context, devic
     assert replay.status_code == 401 and "replayed" in replay.json()["error"]
 
 
-def test_replay_is_refused_after_a_restart(tmp_path, client: TestClient, ctx: Context, device: Device) -> None:  # type: ignore[no-untyped-def]
+def test_replay_is_refused_after_a_restart(
+    tmp_path: Path, client: TestClient, ctx: Context, device: Device
+) -> None:  # type: ignore[no-untyped-def]
     path = "/api/v1/agent/state"
     headers = device.headers("GET", path)
     assert client.get(path, headers=headers).status_code == 200

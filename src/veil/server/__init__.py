@@ -1,7 +1,7 @@
 """`veil serve`: the Veil server (agents' uplink, dashboard, JSON API, employee portal).
 
-    from veil.server import Settings, create_app
-    app = create_app(Settings(catalog_url="sqlite:///catalog.sqlite3"))
+from veil.server import Settings, create_app
+app = create_app(Settings(catalog_url="sqlite:///catalog.sqlite3"))
 """
 
 from veil.server.app import create_app

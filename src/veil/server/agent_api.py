@@ -176,4 +176,3 @@ async def post_register(request: Request) -> JSONResponse:
 def device_count(ctx: Context) -> int:
     with ctx.session() as s:
         return int(s.scalar(select(func.count()).select_from(DeviceRow)) or 0)
-

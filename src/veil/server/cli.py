@@ -19,7 +19,7 @@ app = typer.Typer(
 
 CatalogOpt = Annotated[
     str | None,
-    typer.Option("--catalog-url", help="SQLAlchemy URL of the catalog (default: VEIL_CATALOG_URL or SQLite)."),
+    typer.Option("--catalog-url", help="Catalog database URL (default: VEIL_CATALOG_URL, else SQLite)."),
 ]
 LedgerOpt = Annotated[str | None, typer.Option("--ledger-url", help="SQLAlchemy URL of the ledger.")]
 
@@ -33,7 +33,8 @@ def serve(
     ledger_url: LedgerOpt = None,
     https: Annotated[bool, typer.Option(help="Served behind TLS: Secure cookies and HSTS.")] = False,
     proxy_header: Annotated[
-        str | None, typer.Option(help="Trust this header's user name (e.g. X-Remote-User) from --trusted-proxy.")
+        str | None,
+        typer.Option(help="User name header (e.g. X-Remote-User), trusted from --trusted-proxy only."),
     ] = None,
     trusted_proxy: Annotated[
         list[str] | None, typer.Option(help="Address or network of the reverse proxy (repeatable).")

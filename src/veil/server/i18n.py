@@ -26,8 +26,9 @@ def translate(language: str, key: str, **values: object) -> str:
 
 
 def pick(user_language: str | None, accept_language: str | None) -> str:
-    """The user's own setting if we speak it, else the best of Accept-Language, else English."""
-    if user_language in LANGUAGES:
+    """The user's own setting when it is not the default (English is every account's default, so
+    it says nothing), else the best of Accept-Language, else the user's setting or English."""
+    if user_language in LANGUAGES and user_language != DEFAULT:
         return str(user_language)
     ranked: list[tuple[float, int, str]] = []
     for index, part in enumerate((accept_language or "").split(",")):

@@ -59,7 +59,9 @@ def policy_save(
 
 
 @router.get("/gate")
-def gate_page(request: Request, who: Annotated[Viewer, Depends(need(Permission.DEPLOYMENT_GATE))]) -> Response:
+def gate_page(
+    request: Request, who: Annotated[Viewer, Depends(need(Permission.DEPLOYMENT_GATE))]
+) -> Response:
     ctx = ctx_of(request)
     return render(request, "gate.html", who, steps=gate.steps(ctx), missing=ctx.gate_missing())
 

@@ -144,4 +144,3 @@ def admin_revoke_device(
 ) -> Response:
     revoke_device(ctx_of(request), device_id, who.name)
     return RedirectResponse("/admin", status_code=303)
-

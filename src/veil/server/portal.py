@@ -81,7 +81,9 @@ def summary(ctx: Context, owner: str) -> dict[str, Any]:
 
 
 @router.get("/me")
-def portal_page(request: Request, who: Annotated[Viewer, Depends(need(Permission.OWN_SUMMARIES))]) -> Response:
+def portal_page(
+    request: Request, who: Annotated[Viewer, Depends(need(Permission.OWN_SUMMARIES))]
+) -> Response:
     ctx = ctx_of(request)
     recs, total = queries.recordings(ctx, 1, owner=who.name, size=100)
     data = summary(ctx, who.name)

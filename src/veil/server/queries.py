@@ -174,7 +174,9 @@ def _entry(ctx: Context, row: EntryRow, *, prove: bool) -> LedgerEntry:
             proof, ok = p.to_dict(), p.verify() and p.leaf_hash == leaf_hash(row.body)
         except LedgerError:
             ok = False
-    return LedgerEntry(row.seq, str(data.get("time", "")), str(data.get("kind", "")), data["event"], proof, ok)
+    return LedgerEntry(
+        row.seq, str(data.get("time", "")), str(data.get("kind", "")), data["event"], proof, ok
+    )
 
 
 def ledger_entries(
@@ -194,7 +196,9 @@ def ledger_entries(
         query, count = query.where(EntryRow.ref.in_(refs)), count.where(EntryRow.ref.in_(refs))
     with Session(ctx.ledger_engine) as s:
         total = int(s.scalar(count) or 0)
-        rows = list(s.scalars(query.order_by(EntryRow.seq.desc()).limit(size).offset((max(page, 1) - 1) * size)))
+        rows = list(
+            s.scalars(query.order_by(EntryRow.seq.desc()).limit(size).offset((max(page, 1) - 1) * size))
+        )
     return [_entry(ctx, r, prove=prove) for r in rows], total
 
 

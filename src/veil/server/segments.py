@@ -104,9 +104,14 @@ def read_segment(body: bytes, recording_id: str, seq: int, max_bytes: int) -> Ma
         raise MalformedSegment("segment manifest names another recording or sequence than the URL")
     if manifest.ended_at < manifest.started_at:
         raise MalformedSegment("segment manifest: ended_at is before started_at")
-    members = set(names) - {MANIFEST}
+    _check_members(archive, set(names) - {MANIFEST}, manifest)
+    return manifest
+
+
+def _check_members(archive: zipfile.ZipFile, members: set[str], manifest: Manifest) -> None:
+    """Exactly the members the manifest hashes, the required ones among them, each matching."""
     if members != set(manifest.sha256) or not set(REQUIRED) <= members:
-        raise MalformedSegment(f"segment members must be exactly those the manifest hashes, including {REQUIRED}")
+        raise MalformedSegment(f"segment members must be exactly those the manifest hashes, with {REQUIRED}")
     for name in sorted(members):
         try:
             digest = hashlib.sha256(archive.read(name)).hexdigest()
@@ -114,7 +119,6 @@ def read_segment(body: bytes, recording_id: str, seq: int, max_bytes: int) -> Ma
             raise MalformedSegment(f"segment member {name} is unreadable") from None
         if not _HEX64.fullmatch(manifest.sha256[name]) or digest != manifest.sha256[name]:
             raise MalformedSegment(f"segment member {name} does not match its sha256 in the manifest")
-    return manifest
 
 
 def _existing(ctx: Context, recording_id: str, seq: int, device: str, sha: str) -> Received | None:
@@ -179,9 +183,7 @@ def receive_segment(ctx: Context, device: str, recording_id: str, seq: int, body
     return Received("stored", recording_id, seq, sha, ref.seq)
 
 
-def _segment_row(
-    ctx: Context, m: Manifest, device: str, owner: str, sha: str, object_id: str
-) -> SegmentRow:
+def _segment_row(ctx: Context, m: Manifest, device: str, owner: str, sha: str, object_id: str) -> SegmentRow:
     now = datetime.now(UTC)
     return SegmentRow(
         recording_id=m.recording_id,

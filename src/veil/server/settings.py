@@ -9,6 +9,7 @@ from pathlib import Path
 from veil.access._db import catalog_url
 from veil.store.home import veil_home
 
+
 def default_catalog_url() -> str:
     """VEIL_CATALOG_URL, else SQLite in the Veil home folder (the store's and the directory's default)."""
     return catalog_url()
