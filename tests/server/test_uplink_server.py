@@ -76,7 +76,7 @@ def test_replayed_request_is_refused_401(client: TestClient, ctx: Context, devic
 
 def test_replay_is_refused_after_a_restart(
     tmp_path: Path, client: TestClient, ctx: Context, device: Device
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     path = "/api/v1/agent/state"
     headers = device.headers("GET", path)
     assert client.get(path, headers=headers).status_code == 200
