@@ -181,3 +181,38 @@ def test_paused_by_employee(client: TestClient, ctx: Context, device: Device) ->
     assert state["recording"] is False and state["reason"] == "paused-by-employee"
     set_paused(ctx, "emp.one", False)
     assert agent_state(client, device)["recording"] is True
+
+
+def test_revoked_owner_stops_the_agent_and_uploads(client: TestClient, ctx: Context, device: Device) -> None:
+    complete_gate(ctx)
+    ctx.directory.revoke("emp.one", by="adm.one", reason="left the company")
+    assert agent_state(client, device)["reason"] == "device-revoked"
+    assert upload(client, device, segment_zip()).status_code == 403
+    assert _segments(ctx) == 0
+
+
+def test_daily_cap_stops_the_agent(tmp_path: Path) -> None:
+    from tests.server.conftest import PASSWORD, USERS
+    from veil.server.agent_api import agent_state as state_of
+
+    app = create_app(settings_for(tmp_path, daily_cap_minutes=1))
+    ctx: Context = app.state.ctx
+    try:
+        client = TestClient(app)
+        for name, role in USERS.items():
+            ctx.directory.add_user(name, role, password=PASSWORD, by="test")
+        complete_gate(ctx)
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+        from veil.server.agent_api import register_device
+
+        key = Ed25519PrivateKey.generate()
+        pem = key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+        dev = Device(key, register_device(ctx, "emp.one", pem, "test"))
+        assert upload(client, dev, segment_zip(seq=0), seq=0).status_code == 201
+        assert state_of(ctx, dev.device_id)["recording"] is True  # 30 s of the 1 minute
+        assert upload(client, dev, segment_zip(seq=1), seq=1).status_code == 201
+        assert state_of(ctx, dev.device_id)["reason"] == "cap-reached"
+    finally:
+        ctx.close()

@@ -16,8 +16,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from veil.audit import merkle
 from veil.audit._tables import EntryRow
 from veil.audit.merkle import leaf_hash
+from veil.audit.store import InclusionProof
 from veil.exceptions import InputError, LedgerError
 from veil.server.context import Context
 from veil.server.db import EgressLinkRow, RecordingRow, SegmentRow, utc
@@ -164,19 +166,41 @@ class LedgerEntry:
         }
 
 
-def _entry(ctx: Context, row: EntryRow, *, prove: bool) -> LedgerEntry:
+def _proven(ctx: Context, rows: list[EntryRow]) -> list[LedgerEntry]:
+    """The entries, each with its inclusion proof in the tree the ledger signed. One signed proof
+    (the ledger's own, for the newest entry) gives the signed root; the other proofs come from one
+    pass over the entries and must lead to that same root."""
+    if not rows:
+        return []
+    try:
+        signed = ctx.ledger.inclusion_proof(max(r.seq for r in rows))
+    except LedgerError:
+        return [_entry(r, None, False) for r in rows]
+    with Session(ctx.ledger_engine) as s:
+        bodies = s.scalars(
+            select(EntryRow.body).where(EntryRow.seq < signed.tree_size).order_by(EntryRow.seq)
+        )
+        leaves = [leaf_hash(b) for b in bodies]
+    if len(leaves) != signed.tree_size or merkle.root_hash(leaves) != signed.root:
+        return [_entry(r, None, False) for r in rows]
+    out = []
+    for row in rows:
+        proof = InclusionProof(
+            row.seq,
+            signed.tree_size,
+            leaf_hash(row.body),
+            tuple(merkle.inclusion_proof(leaves, row.seq)),
+            signed.root,
+            signed.checkpoint,
+        )
+        out.append(_entry(row, proof.to_dict(), proof.verify()))
+    return out
+
+
+def _entry(row: EntryRow, proof: dict[str, Any] | None, ok: bool | None) -> LedgerEntry:
     data = json.loads(row.body)
-    proof: dict[str, Any] | None = None
-    ok: bool | None = None
-    if prove:
-        try:
-            p = ctx.ledger.inclusion_proof(row.seq)
-            proof, ok = p.to_dict(), p.verify() and p.leaf_hash == leaf_hash(row.body)
-        except LedgerError:
-            ok = False
-    return LedgerEntry(
-        row.seq, str(data.get("time", "")), str(data.get("kind", "")), data["event"], proof, ok
-    )
+    time, kind = str(data.get("time", "")), str(data.get("kind", ""))
+    return LedgerEntry(row.seq, time, kind, data["event"], proof, ok)
 
 
 def ledger_entries(
@@ -189,17 +213,18 @@ def ledger_entries(
     prove: bool = False,
 ) -> tuple[list[LedgerEntry], int]:
     """Entries of `kinds`, newest first (optionally only those whose ref is in `refs`), each with
-    its inclusion proof checked against the tree when `prove`."""
+    its inclusion proof checked against the signed tree when `prove`."""
     query = select(EntryRow).where(EntryRow.kind.in_(kinds))
     count = select(func.count()).select_from(EntryRow).where(EntryRow.kind.in_(kinds))
     if refs is not None:
         query, count = query.where(EntryRow.ref.in_(refs)), count.where(EntryRow.ref.in_(refs))
     with Session(ctx.ledger_engine) as s:
         total = int(s.scalar(count) or 0)
-        rows = list(
-            s.scalars(query.order_by(EntryRow.seq.desc()).limit(size).offset((max(page, 1) - 1) * size))
-        )
-    return [_entry(ctx, r, prove=prove) for r in rows], total
+        query = query.order_by(EntryRow.seq.desc()).limit(size).offset((max(page, 1) - 1) * size)
+        rows = list(s.scalars(query))
+    if prove:
+        return _proven(ctx, rows), total
+    return [_entry(r, None, None) for r in rows], total
 
 
 def alarm_entries(ctx: Context, page: int = 1) -> tuple[list[LedgerEntry], int]:
