@@ -179,6 +179,19 @@ class ScaleOptions(_Strict):
     segment_frames: int = Field(default=150, ge=10, le=100_000)
 
 
+class StoreRetentionDays(_Strict):
+    """Days each class of stored object is kept; then its data key is destroyed (crypto-shred)."""
+
+    raw: int = Field(default=7, ge=0, le=3650)
+    redacted: int = Field(default=90, ge=0, le=36500)
+
+
+class StoreOptions(_Strict):
+    """The recording store (`veil.store`, docs/store.md)."""
+
+    retention_days: StoreRetentionDays = StoreRetentionDays()
+
+
 class AlarmOptions(_Strict):
     """Thresholds of the access alarms (`veil.access.alarms`) over the ledger's access entries."""
 
@@ -189,6 +202,8 @@ class AlarmOptions(_Strict):
     max_owners: int = Field(default=10, ge=1)
     # an account's first read of an owner it never read before raises "new-data-area"
     new_area: bool = True
+    # ... once the account's first this many days of reads (what it normally reads) are learnt
+    new_area_learning_days: int = Field(default=7, ge=0, le=365)
     timezone: str = "UTC"  # IANA name, e.g. Asia/Seoul
     working_hours: tuple[int, int] = (7, 20)  # [start, end) hour of the local day
     working_days: tuple[int, ...] = (1, 2, 3, 4, 5)  # ISO weekdays, Monday = 1
@@ -242,6 +257,7 @@ class Policy(_Strict):
     ledger: LedgerOptions = LedgerOptions()
     capture: CaptureOptions = CaptureOptions()
     scale: ScaleOptions = ScaleOptions()
+    store: StoreOptions = StoreOptions()
     access: AccessOptions = AccessOptions()
 
 

@@ -68,3 +68,20 @@ def entries(ledger: Ledger, kind: str | None = None) -> list[dict[str, Any]]:
         rows = s.scalars(select(EntryRow).order_by(EntryRow.seq))
         out = [json.loads(r.body) for r in rows]
     return [e for e in out if kind is None or e["kind"] == kind]
+
+
+@pytest.fixture
+def ledger_clock(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """The ledger stamps its entries with the test's clock (replays of days in seconds)."""
+    monkeypatch.setattr("veil.audit.store._now", clock)
+    return clock
+
+
+@pytest.fixture(autouse=True)
+def _object_read_kind(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Until the store branch's ObjectReadEvent is merged, the ledger knows the fake's."""
+    from tests.access.fakes import ObjectRead
+    from veil.audit.events import EVENT_TYPES
+
+    if ObjectRead.kind not in EVENT_TYPES:
+        monkeypatch.setitem(EVENT_TYPES, ObjectRead.kind, ObjectRead)

@@ -4,10 +4,23 @@ the guard decides, then the store records the read, as the contract's RecordingS
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from veil.access.guard import AccessGuard
 from veil.audit.events import LedgerEvent
 from veil.audit.store import Ledger
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectRead(LedgerEvent):
+    """The store's "object-read" entry, as the store branch defines it (no owner: the alarms ask
+    the store for a recording's owner)."""
+
+    kind: ClassVar[str] = "object-read"
+    who: str
+    object_id: str
+    recording_id: str
+    klass: str
 
 
 @dataclass(frozen=True)
@@ -37,11 +50,7 @@ class FakeStore:
         elif self.read_event is not None:
             self.ledger.append(
                 self.read_event(  # type: ignore[call-arg]
-                    object_id=obj.object_id,
-                    klass=obj.klass,
-                    owner=obj.owner,
-                    recording_id=obj.recording_id,
-                    who=actor,
+                    who=actor, object_id=obj.object_id, recording_id=obj.recording_id, klass=obj.klass
                 )
             )
         return b"payload"
