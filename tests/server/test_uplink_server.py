@@ -18,6 +18,7 @@ from tests.server.conftest import (
     settings_for,
     upload,
 )
+from veil.audit._tables import EntryRow
 from veil.server import create_app
 from veil.server.context import Context
 from veil.server.db import RecordingRow, SegmentRow
@@ -29,17 +30,24 @@ def _segments(ctx: Context) -> int:
         return int(s.scalar(select(func.count()).select_from(SegmentRow)) or 0)
 
 
+def _kinds_since(ctx: Context, seq: int) -> list[str]:
+    with ctx.ledger_engine.connect() as conn:
+        rows = conn.execute(select(EntryRow.kind).where(EntryRow.seq >= seq).order_by(EntryRow.seq))
+        return [kind for (kind,) in rows]
+
+
 def test_upload_is_stored_once_with_a_ledger_entry(client: TestClient, ctx: Context, device: Device) -> None:
     complete_gate(ctx)
     before = ctx.ledger.size()
     body = segment_zip()
     first = upload(client, device, body)
     assert first.status_code == 201, first.text
-    assert ctx.ledger.size() == before + 1
-    assert first.json()["ledger_seq"] == before
+    # The store logs the encrypted object, the server the segment (hash, counts, owner).
+    assert _kinds_since(ctx, before) == ["object-stored", "segment-received"]
+    assert first.json()["ledger_seq"] == before + 1
     again = upload(client, device, body)  # a retry after a crash: new nonce, same body
     assert again.status_code == 200 and again.json()["status"] == "duplicate"
-    assert ctx.ledger.size() == before + 1
+    assert ctx.ledger.size() == before + 2
     assert _segments(ctx) == 1
     with ctx.session() as s:
         rec = s.get(RecordingRow, "rec-1")
@@ -216,3 +224,13 @@ def test_daily_cap_stops_the_agent(tmp_path: Path) -> None:
         assert state_of(ctx, dev.device_id)["reason"] == "cap-reached"
     finally:
         ctx.close()
+
+
+def test_segments_are_encrypted_at_rest(client: TestClient, ctx: Context, device: Device) -> None:
+    complete_gate(ctx)
+    assert upload(client, device, segment_zip()).status_code == 201
+    files = [p for p in (ctx.settings.data() / "objects").rglob("*") if p.is_file()]
+    assert files
+    for path in files:
+        data = path.read_bytes()
+        assert b"redacted video" not in data and b"manifest.json" not in data and b"<name>" not in data

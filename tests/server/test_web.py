@@ -18,7 +18,7 @@ from tests.server.conftest import (
     settings_for,
     upload,
 )
-from veil.server import create_app
+from veil.server import create_app, queries
 from veil.server.context import Context
 
 PAGES = ("/recordings", "/mining", "/egress", "/policy", "/gate", "/alarms", "/admin", "/me")
@@ -135,6 +135,8 @@ def test_recordings_show_redaction_summaries_and_redacted_video(
     video = client.get("/recordings/rec-1/0/redacted.mp4")
     assert video.status_code == 200 and video.headers["content-type"] == "video/mp4"
     assert video.content.endswith(b"redacted video")
+    reads, _ = queries.ledger_entries(ctx, ("object-read",))
+    assert [(e.event["who"], e.event["recording_id"]) for e in reads] == [("ana.one", "rec-1")]
     assert client.get("/recordings/rec-1/0/raw.mp4").status_code == 400
     data = client.get("/api/v1/recordings").json()
     assert data["total"] == 1 and data["recordings"][0]["counts"] == {"name": 3, "phone": 2}

@@ -13,12 +13,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from veil.access.directory import Directory
+from veil.access.guard import AccessGuard
 from veil.audit import EntryRef, Ledger, default_key_dir, default_ledger_url
 from veil.audit._tables import make_engine as make_ledger_engine
 from veil.audit.events import LedgerEvent
 from veil.server.db import GateRow, NonceRow, PauseRow, make_engine
 from veil.server.settings import Settings
-from veil.server.sink import LocalSink, SegmentSink
+from veil.server.sink import SegmentSink, StoreSink
+from veil.store.backends import LocalFolderBackend
+from veil.store.models import Retention
+from veil.store.store import RecordingStore
 from veil.uplink import MAX_SKEW_SECONDS
 
 GATE_STEPS = ("notice", "consultation", "purpose", "impact_assessment")
@@ -58,15 +62,16 @@ class Context:
         ledger_url = settings.ledger_url or default_ledger_url()
         key_dir = settings.ledger_key_dir or default_key_dir()
         ledger = Ledger.open(ledger_url, key_dir)
+        # The directory and the store append their own entries (access changes, objects stored and
+        # read): each its own Ledger object on the same database and key, as another process would.
+        directory = Directory.open(settings.catalog(), ledger=Ledger.open(ledger_url, key_dir))
         return cls(
             settings,
             engine,
             ledger,
             make_ledger_engine(ledger_url),
-            sink or open_sink(settings),
-            # The directory appends its own entries (access changes): its own Ledger object on the
-            # same database and key, as another process would.
-            Directory.open(settings.catalog(), ledger=Ledger.open(ledger_url, key_dir)),
+            sink or open_sink(settings, directory, Ledger.open(ledger_url, key_dir)),
+            directory,
             DbNonceBook(engine),
             threading.Lock(),
         )
@@ -98,6 +103,14 @@ class Context:
             return bool(row and row.paused)
 
 
-def open_sink(settings: Settings) -> SegmentSink:
-    """The recording store when the store package is installed, else segments in a local folder."""
-    return LocalSink(settings.data() / "objects")
+def open_sink(settings: Settings, directory: Directory, ledger: Ledger) -> SegmentSink:
+    """The recording store on the catalog, objects under the data folder, reads guarded by roles
+    and break-glass windows (veil.access.guard), retention as the settings say."""
+    store = RecordingStore.open(
+        catalog_url=settings.catalog(),
+        backend=LocalFolderBackend(settings.data() / "objects"),
+        ledger=ledger,
+        guard=AccessGuard(directory),
+        retention=Retention(redacted_days=settings.retention_days),
+    )
+    return StoreSink(store)

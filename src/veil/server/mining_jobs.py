@@ -49,12 +49,13 @@ def _candidate(c: Candidate) -> dict[str, Any]:
     }
 
 
-def run(ctx: Context, run_id: int) -> None:
-    """Mine every stored text layer; the outcome (or the error's message) lands in the run's row."""
+def run(ctx: Context, run_id: int, actor: str) -> None:
+    """Mine every stored text layer, read as `actor` (the analyst who started the run: the store
+    checks their role on every read); the outcome (or the error's message) lands in the run's row."""
     began = time.monotonic()
     status, result = "failed", json.dumps({"error": "mining stopped unexpectedly"})
     try:
-        summary = _mine_all(ctx)
+        summary = _mine_all(ctx, actor)
         result = json.dumps(
             {"events": summary[0], "candidates": summary[1]},
             ensure_ascii=False,
@@ -70,7 +71,7 @@ def run(ctx: Context, run_id: int) -> None:
                 row.finished_at, row.seconds = datetime.now(UTC), time.monotonic() - began
 
 
-def _mine_all(ctx: Context) -> tuple[int, list[dict[str, Any]]]:
+def _mine_all(ctx: Context, actor: str) -> tuple[int, list[dict[str, Any]]]:
     with ctx.session() as s:
         segments = list(s.execute(select(SegmentRow.recording_id, SegmentRow.seq)).all())
     if not segments:
@@ -79,7 +80,7 @@ def _mine_all(ctx: Context) -> tuple[int, list[dict[str, Any]]]:
         folder = Path(tmp) / "layers"
         folder.mkdir()
         for recording_id, seq in segments:
-            data = queries.segment_member(ctx, recording_id, seq, "textlayer.jsonl", "mining")
+            data = queries.segment_member(ctx, recording_id, seq, "textlayer.jsonl", actor)
             (folder / f"{recording_id}-{seq:08d}.textlayer.jsonl").write_bytes(data)
         summary = mine([folder], Path(tmp) / "out")
     return summary.events, [_candidate(c) for c in summary.candidates]

@@ -32,7 +32,7 @@ def mining_run(
 ) -> Response:
     ctx = ctx_of(request)
     run_id = mining_jobs.start(ctx, who.name)
-    tasks.add_task(mining_jobs.run, ctx, run_id)
+    tasks.add_task(mining_jobs.run, ctx, run_id, who.name)
     return RedirectResponse("/mining", status_code=303)
 
 

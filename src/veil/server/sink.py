@@ -1,7 +1,9 @@
-"""Where segment bytes go: `RecordingStore` (veil.store) when it exists, else a local folder.
+"""Where segment bytes go: the recording store (`veil.store`, encrypted, guarded, logged).
 
 A segment is stored as one REDACTED object (the verified zip as received), so the store's
-idempotency key (recording, segment, class, policy version) is exactly the segment's.
+idempotency key (recording, segment, class, policy version) is exactly the segment's. Every read
+goes through the store's guard (`veil.access.guard.AccessGuard`): the reader's role is checked
+again and the read is logged. `LocalSink` (plain files) is for tests of the server alone.
 """
 
 from __future__ import annotations
@@ -9,10 +11,13 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 from pathlib import Path
 from typing import Protocol
 
 from veil.exceptions import InputError, StoreError
+from veil.store.models import ObjectClass
+from veil.store.store import RecordingStore
 
 _SAFE = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
@@ -23,6 +28,33 @@ class SegmentSink(Protocol):
         ...
 
     def get(self, object_id: str, *, actor: str) -> bytes: ...
+
+
+class StoreSink:
+    """The recording store behind the SegmentSink interface (one lock: the store is not thread-safe)."""
+
+    def __init__(self, store: RecordingStore) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+
+    def put(self, data: bytes, *, owner: str, recording_id: str, segment: int, policy_version: str) -> str:
+        with self._lock:
+            stored = self.store.put(
+                data,
+                klass=ObjectClass.REDACTED,
+                owner=owner,
+                recording_id=recording_id,
+                segment=segment,
+                policy_version=policy_version,
+            )
+        return stored.object_id
+
+    def get(self, object_id: str, *, actor: str) -> bytes:
+        with self._lock:
+            return self.store.get(object_id, actor=actor)
+
+    def close(self) -> None:
+        self.store.close()
 
 
 class LocalSink:
