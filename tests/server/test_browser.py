@@ -38,8 +38,8 @@ ARGS = [
 NAV = {
     "emp.one": ["/me"],
     "ana.one": ["/recordings", "/mining", "/me"],
-    "dpo.one": ["/egress", "/policy", "/gate", "/alarms", "/me"],
-    "adm.one": ["/alarms", "/admin", "/me"],
+    "dpo.one": ["/egress", "/policy", "/gate", "/alarms", "/break-glass", "/me"],
+    "adm.one": ["/alarms", "/break-glass", "/admin", "/me"],
 }
 
 

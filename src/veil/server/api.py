@@ -10,6 +10,7 @@ from starlette.datastructures import FormData
 
 from veil.access.roles import Permission
 from veil.server import gate, mining_jobs, policy, queries
+from veil.server.alarms import current_alarms
 from veil.server.auth import Viewer
 from veil.server.deps import form, need, page_number
 from veil.server.web import ctx_of
@@ -65,8 +66,8 @@ def current_policy(
 
 @router.get("/alarms")
 def alarms(request: Request, who: Annotated[Viewer, Depends(need(Permission.ALARMS))]) -> dict[str, Any]:
-    entries, total = queries.alarm_entries(ctx_of(request))
-    return {"total": total, "alarms": [e.to_dict() for e in entries]}
+    alarms = current_alarms(ctx_of(request))
+    return {"total": len(alarms), "alarms": alarms}
 
 
 @router.get("/gate")

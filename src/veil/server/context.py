@@ -54,7 +54,7 @@ class Context:
     sink: SegmentSink
     directory: Directory
     nonces: DbNonceBook
-    _ledger_lock: threading.Lock
+    ledger_lock: threading.Lock
 
     @classmethod
     def open(cls, settings: Settings, *, sink: SegmentSink | None = None) -> Context:
@@ -84,7 +84,7 @@ class Context:
         self.engine.dispose()
 
     def append(self, event: LedgerEvent) -> EntryRef:
-        with self._ledger_lock:
+        with self.ledger_lock:
             return self.ledger.append(event)
 
     @contextmanager

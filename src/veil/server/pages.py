@@ -14,7 +14,9 @@ from veil.access.roles import Permission, allows
 from veil.exceptions import NotAuthenticated
 from veil.server import queries
 from veil.server.agent_api import register_device, revoke_device
+from veil.server.alarms import current_alarms
 from veil.server.auth import SESSION_COOKIE, Viewer, checked_form, set_cookie
+from veil.server.breakglass import raw_window
 from veil.server.db import DeviceRow
 from veil.server.deps import form, need, page_number
 from veil.server.web import NAV, ctx_of, render, sessions_of
@@ -73,8 +75,11 @@ def recording_page(
     recording_id: str,
     who: Annotated[Viewer, Depends(need(Permission.REDACTED_OUTPUTS))],
 ) -> Response:
-    summary, segments = queries.recording(ctx_of(request), recording_id)
-    return render(request, "recording.html", who, rec=summary, segments=segments)
+    ctx = ctx_of(request)
+    summary, segments = queries.recording(ctx, recording_id)
+    can_ask = allows(who.role, Permission.BREAK_GLASS_REQUEST)
+    raw = dict((seg, obj) for obj, seg in raw_window(ctx, who.name, recording_id)) if can_ask else {}
+    return render(request, "recording.html", who, rec=summary, segments=segments, can_ask=can_ask, raw=raw)
 
 
 @router.get("/recordings/{recording_id}/{seq}/{member}")
@@ -112,8 +117,8 @@ def verify_ledger(
 
 @router.get("/alarms")
 def alarms_page(request: Request, who: Annotated[Viewer, Depends(need(Permission.ALARMS))]) -> Response:
-    entries, total = queries.alarm_entries(ctx_of(request), page_number(request.query_params.get("page")))
-    return render(request, "alarms.html", who, entries=entries, total=total)
+    alarms = current_alarms(ctx_of(request))
+    return render(request, "alarms.html", who, alarms=alarms)
 
 
 @router.get("/admin")

@@ -227,14 +227,6 @@ def ledger_entries(
     return [_entry(r, None, None) for r in rows], total
 
 
-def alarm_entries(ctx: Context, page: int = 1) -> tuple[list[LedgerEntry], int]:
-    with Session(ctx.ledger_engine) as s:
-        kinds = tuple(k for k in s.scalars(select(EntryRow.kind).distinct()) if "alarm" in k)
-    if not kinds:
-        return [], 0
-    return ledger_entries(ctx, kinds, page=page)
-
-
 def my_egress(ctx: Context, owner: str) -> list[LedgerEntry]:
     """Egress entries whose payload came from one of `owner`'s recordings."""
     with Session(ctx.engine) as s:

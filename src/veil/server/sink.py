@@ -29,6 +29,10 @@ class SegmentSink(Protocol):
 
     def get(self, object_id: str, *, actor: str) -> bytes: ...
 
+    def raw_objects(self, recording_id: str) -> list[tuple[str, int]]:
+        """(object id, segment) of the raw footage kept for a recording (break-glass only)."""
+        ...
+
 
 class StoreSink:
     """The recording store behind the SegmentSink interface (one lock: the store is not thread-safe)."""
@@ -52,6 +56,11 @@ class StoreSink:
     def get(self, object_id: str, *, actor: str) -> bytes:
         with self._lock:
             return self.store.get(object_id, actor=actor)
+
+    def raw_objects(self, recording_id: str) -> list[tuple[str, int]]:
+        with self._lock:
+            found = self.store.list(recording_id=recording_id, klass=ObjectClass.RAW)
+        return [(o.object_id, o.segment) for o in found if not o.shredded]
 
     def close(self) -> None:
         self.store.close()
@@ -89,3 +98,6 @@ class LocalSink:
             raise StoreError("segment object missing from the store") from exc
         except OSError as exc:
             raise StoreError(f"cannot read segment: {type(exc).__name__}") from exc
+
+    def raw_objects(self, recording_id: str) -> list[tuple[str, int]]:
+        return []  # a folder of redacted segments holds no raw footage

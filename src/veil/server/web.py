@@ -35,6 +35,7 @@ NAV: tuple[tuple[str, str, Permission], ...] = (
     ("/policy", "nav.policy", Permission.POLICY_EDIT),
     ("/gate", "nav.gate", Permission.DEPLOYMENT_GATE),
     ("/alarms", "nav.alarms", Permission.ALARMS),
+    ("/break-glass", "nav.breakglass", Permission.BREAK_GLASS_APPROVE),
     ("/admin", "nav.admin", Permission.USERS_ADMIN),
     ("/me", "nav.me", Permission.OWN_SUMMARIES),
 )
