@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -234,3 +235,19 @@ def test_segments_are_encrypted_at_rest(client: TestClient, ctx: Context, device
     for path in files:
         data = path.read_bytes()
         assert b"redacted video" not in data and b"manifest.json" not in data and b"<name>" not in data
+
+
+def test_oversized_upload_is_refused_413(tmp_path: Path) -> None:
+    app = create_app(settings_for(tmp_path, max_segment_bytes=1000))
+    try:
+        client = TestClient(app)
+        path = "/api/v1/agent/segments/rec-1/0"
+        assert client.put(path, content=b"x" * 2000).status_code == 413
+
+        def chunked() -> Iterator[bytes]:  # no Content-Length: counted while it streams
+            for _ in range(4):
+                yield b"y" * 400
+
+        assert client.put(path, content=chunked()).status_code == 413
+    finally:
+        app.state.ctx.close()

@@ -112,7 +112,13 @@ async def put_segment(request: Request, recording_id: str, seq: int) -> JSONResp
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > ctx.settings.max_segment_bytes:
         return JSONResponse({"error": "segment larger than the server accepts"}, status_code=413)
-    body = await request.body()
+    chunks, size = [], 0
+    async for chunk in request.stream():  # a body without Content-Length is counted as it comes
+        size += len(chunk)
+        if size > ctx.settings.max_segment_bytes:
+            return JSONResponse({"error": "segment larger than the server accepts"}, status_code=413)
+        chunks.append(chunk)
+    body = b"".join(chunks)
 
     def work() -> JSONResponse:
         verified = _verify(ctx, request, body)
