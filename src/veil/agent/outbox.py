@@ -3,8 +3,10 @@
 Layout (the folder and everything in it private to the user, 0700/0600):
 
     state.json        {"recording_id", "next_seq", "open", "day", "recorded_seconds"}
-    journal.jsonl     one line per step: {"event": "queued"|"sent", "recording_id", "seq", "sha256", "at"}
+    journal.jsonl     one line per step: {"event": "queued"|"sent"|"refused", "recording_id", "seq",
+                      "sha256", "at"}
     segments/<recording_id>.<seq:08d>.zip
+    refused/          segments the server refused for good (409, 422): kept, never sent again
 
 Order of writes, so a kill -9 anywhere loses nothing and sends nothing twice under two numbers:
 1. a segment is written under a temporary name, flushed, renamed to its final name (atomic), and the
@@ -211,6 +213,14 @@ class Outbox:
     def pending(self) -> list[Queued]:
         """Segments still to upload, oldest first."""
         return self._files()
+
+    def refused(self, item: Queued, sha256: str) -> None:
+        """The server will never take it (409, 422): kept aside in `refused/`, not sent again."""
+        aside = self.folder / "refused"
+        aside.mkdir(mode=0o700, exist_ok=True)
+        self._append("refused", item.recording_id, item.seq, sha256)
+        os.replace(item.path, aside / item.path.name)
+        _fsync_dir(self.segments)
 
     def sent(self, item: Queued, sha256: str) -> None:
         """The server has the segment: journal it, then remove the file."""

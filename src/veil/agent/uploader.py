@@ -14,6 +14,7 @@ from veil.agent.outbox import Outbox
 
 log = logging.getLogger(__name__)
 ACCEPTED = frozenset({200, 201})
+REFUSED = frozenset({409, 422})  # never accepted as it is: set aside, so the rest can go
 MAX_BACKOFF = 60.0
 
 
@@ -101,7 +102,11 @@ class Uploader:
                 self.counts.duplicates += status == 200
                 self.counts.bytes += len(body)
                 continue
-            self.counts.refused += status != 0
+            if status in REFUSED:
+                self.counts.refused += 1
+                log.error("segment %d refused by the server (HTTP %d); set aside", item.seq, status)
+                self.outbox.refused(item, hashlib.sha256(body).hexdigest())
+                continue
             log.warning("segment %d not accepted (HTTP %s); kept in the outbox", item.seq, status or "-")
             return False
         return True
