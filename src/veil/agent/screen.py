@@ -35,7 +35,7 @@ class MssScreen:
     def __init__(self, monitor: int = 1) -> None:
         import mss
 
-        self._mss = mss.mss()
+        self._mss = mss.MSS()
         monitors = self._mss.monitors
         self._monitor = monitors[monitor] if len(monitors) > monitor else monitors[0]
         self.width = int(self._monitor["width"])
