@@ -154,7 +154,7 @@ def fake_segment(recording_id: str, seq: int, payload: bytes) -> bytes:
 
     members = {"redacted.mp4": payload, "textlayer.jsonl": b"{}\n"}
     manifest = {"recording_id": recording_id, "seq": seq, "verifier": "cleared",
-                "members": {k: hashlib.sha256(v).hexdigest() for k, v in members.items()}}  # fmt: skip
+                "sha256": {k: hashlib.sha256(v).hexdigest() for k, v in members.items()}}  # fmt: skip
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
         archive.writestr("manifest.json", json.dumps(manifest))

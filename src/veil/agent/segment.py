@@ -5,7 +5,8 @@ Members (see the contract in docs/agent.md):
 
     manifest.json     recording_id, seq, started_at, ended_at, frames, policy_version,
                       counts (findings by type), frames_masked_whole, mask_reasons, gaps,
-                      verifier ("cleared"), members (sha256 of each other member)
+                      verifier ("cleared"), sha256 (of each other member, by name; the
+                      key `veil serve` checks)
     redacted.mp4      H.264 through `veil.capture.video.VideoSink`, timestamps in ms from started_at
     textlayer.jsonl   one line per frame, as `veil redact` writes it (window scrubbed, placeholders)
 
@@ -137,7 +138,7 @@ class SegmentBuilder:
             "mask_reasons": dict(sorted(self.reasons.items())),
             "gaps": [g.as_dict() for g in self.gaps],
             "verifier": "cleared",
-            "members": {name: hashlib.sha256(data).hexdigest() for name, data in members.items()},
+            "sha256": {name: hashlib.sha256(data).hexdigest() for name, data in members.items()},
         }
         out = io.BytesIO()
         stamp = self.started_at.astimezone(UTC).timetuple()[:6]
@@ -159,7 +160,7 @@ def read_segment(body: bytes) -> tuple[dict[str, object], dict[str, bytes]]:
             members = {name: archive.read(name) for name in MEMBERS}
     except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as exc:
         raise ValueError(f"not a segment ({type(exc).__name__})") from exc
-    hashes = manifest.get("members", {}) if isinstance(manifest, dict) else {}
+    hashes = manifest.get("sha256", {}) if isinstance(manifest, dict) else {}
     for name, data in members.items():
         if hashes.get(name) != hashlib.sha256(data).hexdigest():
             raise ValueError(f"member {name} does not match its manifest hash")

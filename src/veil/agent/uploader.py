@@ -14,7 +14,7 @@ from veil.agent.outbox import Outbox
 
 log = logging.getLogger(__name__)
 ACCEPTED = frozenset({200, 201})
-REFUSED = frozenset({409, 422})  # never accepted as it is: set aside, so the rest can go
+REFUSED = frozenset({409, 413, 422})  # never accepted as it is: set aside, so the rest can go
 MAX_BACKOFF = 60.0
 
 
