@@ -8,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -221,3 +222,25 @@ def _times(body: bytes) -> list[float]:
     manifest, members = read_segment(body)
     start = datetime.fromisoformat(str(manifest["started_at"]).replace("Z", "+00:00")).timestamp()
     return [start + json.loads(line)["t"] for line in members["textlayer.jsonl"].splitlines()]
+
+
+def test_the_servers_caps_lower_the_policys(tmp_path: Path) -> None:
+    key = Ed25519PrivateKey.generate()
+    with fake_server({"dev-1": key.public_key()}) as server:
+        server.state = {**server.state, "fps_cap": 2.0}
+        status, _ = record(tmp_path / "fps", 2.0, policy(fps_cap=10.0), client=_client(server.url, key))
+        assert 2 <= status.frames <= 6  # ~2 a second, not 10
+        server.state = {**server.state, "daily_cap_minutes": 0}
+        screen = ScriptedScreen()
+        status, _ = record(tmp_path / "cap", 1.0, client=_client(server.url, key), screen=screen)
+        assert status.frames == 0 and screen.grabs == 0 and status.counts["paused: daily cap"] >= 1
+
+
+class BrokenScreen(ScriptedScreen):
+    def grab(self) -> np.ndarray:
+        raise OSError("XGetImage failed")
+
+
+def test_a_screen_that_cannot_be_grabbed_keeps_nothing_and_says_so(tmp_path: Path) -> None:
+    status, box = record(tmp_path, 1.0, screen=BrokenScreen())
+    assert status.frames == 0 and box.pending() == [] and status.counts["paused: screen unreadable"] >= 3

@@ -134,11 +134,12 @@ def _run(
     policy_path: Path | None,
     quiet: bool,
 ) -> Status:
-    from veil.agent.recorder import Recorder, RecordOptions
+    from veil.agent.recorder import Recorder, RecordOptions, check_policy
     from veil.agent.screen import MssScreen
     from veil.agent.window import SidecarWindows, WindowReader, WindowUnknown, X11Windows
 
     loaded = load_policy(policy_path)
+    check_policy(loaded)
     client = None if offline else _client(folder, loaded.agent.server_timeout_seconds)
     try:
         windows: WindowReader = SidecarWindows(sidecar) if sidecar else X11Windows()

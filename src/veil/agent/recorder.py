@@ -70,6 +70,15 @@ def default_step(policy: Policy, recording_id: str) -> FrameStep:
     return FrameStep(pipeline, True, LiveTimeline(), policy.scale.segment_frames, links)
 
 
+def check_policy(policy: Policy) -> None:
+    """What the agent cannot do, refused before anything runs."""
+    if policy.agent.keep_raw:
+        raise PolicyError(
+            "agent.keep_raw: keeping raw frames needs the store's encryption, which this build "
+            "does not have; set agent.keep_raw to false"
+        )
+
+
 @dataclass(frozen=True)
 class RecordOptions:
     folder: Path  # the agent folder: control file, device key, settings
@@ -117,11 +126,7 @@ class Recorder:
         on_status: Callable[[Status], None] | None = None,
     ) -> None:
         policy = options.policy
-        if policy.agent.keep_raw:
-            raise PolicyError(
-                "agent.keep_raw: keeping raw frames needs the store's encryption, which this build "
-                "does not have; set agent.keep_raw to false"
-            )
+        check_policy(policy)
         if client is None and not options.offline:
             raise PolicyError("no server: run `veil record init --server URL` or use --offline")
         self.options, self.policy = options, policy
@@ -261,6 +266,9 @@ class Recorder:
             after = self.windows.current()
         except WindowUnknown:
             return self._skip(changes, "paused: window unknown")
+        except Exception as exc:  # noqa: BLE001 - mss raises its own error types; nothing is kept
+            log.warning("screen grab failed (%s); nothing kept", type(exc).__name__)
+            return self._skip(changes, "paused: screen unreadable")
         if after != before or (after is not None and self.gate.denies(after)):
             pixels = None  # the window changed during the grab: drop it, look again next tick
             return self._skip(changes, CONFIDENTIAL if after and self.gate.denies(after) else "")
