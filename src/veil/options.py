@@ -199,6 +199,17 @@ class AgentOptions(_Strict):
     server_timeout_seconds: float = Field(default=10.0, gt=0.0, le=120.0)
     # Raw frames on disk: never by default. True needs the store's encryption (see docs/agent.md).
     keep_raw: bool = False
+class StoreRetentionDays(_Strict):
+    """Days each class of stored object is kept; then its data key is destroyed (crypto-shred)."""
+
+    raw: int = Field(default=7, ge=0, le=3650)
+    redacted: int = Field(default=90, ge=0, le=36500)
+
+
+class StoreOptions(_Strict):
+    """The recording store (`veil.store`, docs/store.md)."""
+
+    retention_days: StoreRetentionDays = StoreRetentionDays()
 
 
 class Policy(_Strict):
@@ -213,6 +224,7 @@ class Policy(_Strict):
     capture: CaptureOptions = CaptureOptions()
     scale: ScaleOptions = ScaleOptions()
     agent: AgentOptions = AgentOptions()
+    store: StoreOptions = StoreOptions()
 
 
 def explain(err: ValidationError, model: type[BaseModel]) -> str:

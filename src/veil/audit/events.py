@@ -194,6 +194,34 @@ class ReanchorEvent(LedgerEvent):
             raise LedgerError("reanchor event needs who did it and a reason")
 
 
+@dataclass(frozen=True, slots=True)
+class ObjectStoredEvent(LedgerEvent):
+    """An object entered the recording store: its ids, class, and the hash and size of its
+    ciphertext as stored (an auditor checks them against the backend without any key)."""
+
+    kind: ClassVar[str] = "object-stored"
+    sha256_fields: ClassVar[tuple[str, ...]] = ("sha256",)
+    object_id: str
+    recording_id: str
+    klass: str  # raw | redacted
+    segment: int
+    size: int
+    sha256: str
+    policy_version: str
+    expires: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectReadEvent(LedgerEvent):
+    """Someone read a redacted object from the store (raw reads are RawAccessEvent)."""
+
+    kind: ClassVar[str] = "object-read"
+    who: str
+    object_id: str
+    recording_id: str
+    klass: str
+
+
 EVENT_TYPES: dict[str, type[LedgerEvent]] = {
     cls.kind: cls
     for cls in (
@@ -205,6 +233,8 @@ EVENT_TYPES: dict[str, type[LedgerEvent]] = {
         DeletionEvent,
         PolicyChangeEvent,
         ReanchorEvent,
+        ObjectStoredEvent,
+        ObjectReadEvent,
     )
 }
 
