@@ -197,7 +197,8 @@ class AgentOptions(_Strict):
     # stops capture (fail closed).
     poll_seconds: float = Field(default=5.0, gt=0.0, le=300.0)
     server_timeout_seconds: float = Field(default=10.0, gt=0.0, le=120.0)
-    # Raw frames on disk: never by default. True needs the store's encryption (see docs/agent.md).
+    # Raw frames: never kept by default. True keeps them on this machine only, encrypted in the
+    # recording store, crypto-shredded after `store.retention_days.raw` (docs/agent.md).
     keep_raw: bool = False
 class StoreRetentionDays(_Strict):
     """Days each class of stored object is kept; then its data key is destroyed (crypto-shred)."""

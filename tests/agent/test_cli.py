@@ -72,10 +72,11 @@ def test_recording_without_a_server_or_offline_is_refused(tmp_path: Path) -> Non
     assert not (tmp_path / "outbox").exists()
 
 
-def test_keep_raw_in_the_policy_is_refused_before_anything_runs(
+def test_a_bad_agent_key_in_the_policy_stops_before_anything_runs(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     policy = tmp_path / "p.yaml"
-    policy.write_text("agent:\n  keep_raw: true\n")
+    policy.write_text("agent:\n  fps: 3\n")
     assert main(["record", "--offline", "--agent-dir", str(tmp_path), "--policy", str(policy)]) == 4
-    assert "keep_raw" in capsys.readouterr().err
+    assert "did you mean 'fps_cap'" in capsys.readouterr().err
+    assert not (tmp_path / "outbox").exists()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,6 @@ from veil.agent.outbox import Outbox
 from veil.agent.recorder import Recorder, RecordOptions, Status
 from veil.agent.segment import read_segment
 from veil.capture.windows import WindowEvent
-from veil.exceptions import PolicyError
 from veil.options import Policy
 
 from .fakes import ScriptedScreen, ScriptedWindows, fake_server, fast_step
@@ -155,10 +155,27 @@ def test_a_daily_cap_of_zero_records_nothing(tmp_path: Path) -> None:
     assert status.frames == 0 and screen.grabs == 0 and box.pending() == []
 
 
-def test_keeping_raw_frames_is_refused_without_the_stores_encryption(tmp_path: Path) -> None:
-    with pytest.raises(PolicyError, match="keep_raw"):
-        Recorder(RecordOptions(tmp_path, policy(keep_raw=True), offline=True), ScriptedScreen(),
-                 ScriptedWindows())  # fmt: skip
+def test_raw_frames_kept_by_policy_are_encrypted_in_the_store_and_never_in_clear(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from veil.exceptions import AccessDenied
+    from veil.store.models import ObjectClass
+    from veil.store.store import RecordingStore
+
+    monkeypatch.setenv("VEIL_HOME", str(tmp_path / "home"))
+    status, box = record(tmp_path, 3.0, policy(keep_raw=True))
+    assert status.segments >= 1
+    with RecordingStore.open() as store:
+        raws = store.list(klass=ObjectClass.RAW, recording_id=status.recording_id)
+        assert len(raws) == status.segments and all(o.owner == "local" for o in raws)
+        assert all(o.expires_at - o.created_at == timedelta(days=7) for o in raws)
+        with pytest.raises(AccessDenied):  # raw needs a break-glass grant
+            store.get(raws[0].object_id, actor="analyst")
+    # No PNG (nor any clear picture) anywhere on disk: the raw frames exist encrypted only.
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert files and not [p for p in files if b"\x89PNG" in p.read_bytes()]
+    # ... and raw never reaches the outbox: its segments hold redacted video and text only.
+    assert all(read_segment(i.path.read_bytes())[0]["frames"] for i in box.pending())
 
 
 def _client(url: str, key: Ed25519PrivateKey) -> ServerClient:

@@ -134,12 +134,11 @@ def _run(
     policy_path: Path | None,
     quiet: bool,
 ) -> Status:
-    from veil.agent.recorder import Recorder, RecordOptions, check_policy
+    from veil.agent.recorder import Recorder, RecordOptions
     from veil.agent.screen import MssScreen
     from veil.agent.window import SidecarWindows, WindowReader, WindowUnknown, X11Windows
 
     loaded = load_policy(policy_path)
-    check_policy(loaded)
     client = None if offline else _client(folder, loaded.agent.server_timeout_seconds)
     try:
         windows: WindowReader = SidecarWindows(sidecar) if sidecar else X11Windows()
@@ -159,7 +158,8 @@ def _run(
             last[:] = [status.state, status.reason]
             stderr.print(_status_text(status))
 
-    options = RecordOptions(folder, loaded, output, offline, duration)
+    owner = client.device if client is not None else "local"
+    options = RecordOptions(folder, loaded, output, offline, duration, owner)
     recorder = Recorder(options, screen, windows, client=client, on_status=show)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: recorder.stop())

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -37,6 +38,9 @@ from veil.agent.uploader import StatePoller, Uploader
 from veil.agent.window import WindowReader, WindowUnknown
 from veil.capture.windows import WindowEvent, WindowGate, WindowTimeline
 from veil.exceptions import PolicyError
+
+if TYPE_CHECKING:
+    from veil.agent.raw import RawKeeper
 from veil.framestep import FrameStep
 from veil.models import Frame, Pixels
 from veil.options import Policy
@@ -70,15 +74,6 @@ def default_step(policy: Policy, recording_id: str) -> FrameStep:
     return FrameStep(pipeline, True, LiveTimeline(), policy.scale.segment_frames, links)
 
 
-def check_policy(policy: Policy) -> None:
-    """What the agent cannot do, refused before anything runs."""
-    if policy.agent.keep_raw:
-        raise PolicyError(
-            "agent.keep_raw: keeping raw frames needs the store's encryption, which this build "
-            "does not have; set agent.keep_raw to false"
-        )
-
-
 @dataclass(frozen=True)
 class RecordOptions:
     folder: Path  # the agent folder: control file, device key, settings
@@ -86,6 +81,7 @@ class RecordOptions:
     outbox: Path | None = None  # default: <folder>/outbox
     offline: bool = False
     duration: float | None = None  # stop after so many seconds (None: until stopped)
+    owner: str = "local"  # who raw objects belong to in the store (the device id when connected)
 
 
 @dataclass
@@ -126,7 +122,6 @@ class Recorder:
         on_status: Callable[[Status], None] | None = None,
     ) -> None:
         policy = options.policy
-        check_policy(policy)
         if client is None and not options.offline:
             raise PolicyError("no server: run `veil record init --server URL` or use --offline")
         self.options, self.policy = options, policy
@@ -138,6 +133,11 @@ class Recorder:
         self.work.mkdir(mode=0o700, exist_ok=True)
         sweep(self.work)  # segments a killed agent was building: never queued, removed
         self.step_factory = step_factory
+        self.raw: RawKeeper | None = None
+        if policy.agent.keep_raw:
+            from veil.agent.raw import RawKeeper
+
+            self.raw = RawKeeper(policy, options.owner)
         self.on_status = on_status or (lambda _s: None)
         self.status = Status()
         self.poller = StatePoller(client, policy.agent.poll_seconds,
@@ -229,6 +229,8 @@ class Recorder:
                 self.poller.stop()
                 self.uploader.stop(drain_seconds=self.policy.agent.server_timeout_seconds)
             self.outbox.close()
+            if self.raw is not None:
+                self.raw.close()
             self.status.state, self.status.reason = "STOPPED", ""
             self.status.pending = len(self.outbox.pending())
             self.on_status(self.status)
@@ -318,6 +320,8 @@ class Recorder:
                 timeline.window = item.window
                 millis = round((item.at - segment.started_at).total_seconds() * 1000)
                 frame = Frame(index, item.pixels, millis, Fraction(1, 1000))
+                if self.raw is not None:
+                    self.raw.add(millis / 1000, item.pixels)
                 segment.add(item.at, index, step(frame))
                 index += 1
                 self.status.frames += 1
@@ -327,6 +331,8 @@ class Recorder:
             self._failure = exc
             if segment is not None:
                 segment.abort()
+            if self.raw is not None:
+                self.raw.drop()
             while self._queue.get() is not None:  # let the capture thread finish its put
                 pass
 
@@ -342,6 +348,8 @@ class Recorder:
     def _finish(self, segment: SegmentBuilder, ended_at: datetime) -> None:
         segment.gaps.extend(self._take_gaps(ended_at))
         segment.seq = self.outbox.next_seq
+        if self.raw is not None:  # raw is kept whatever the verifier said; it never leaves
+            self.raw.store_segment(segment.recording_id)
         try:
             body = segment.finish(ended_at)
         except SegmentRefused as exc:
