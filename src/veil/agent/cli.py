@@ -116,6 +116,7 @@ def record(
         "segments": status.segments,
         "waiting_to_upload": status.pending,
         "skipped": dict(status.counts),
+        "pipeline": status.pipeline,
     }
     if as_json:
         stdout.print_json(json.dumps(summary))

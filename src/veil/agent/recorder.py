@@ -93,6 +93,7 @@ class Status:
     segments: int = 0
     pending: int = 0
     counts: Counter[str] = field(default_factory=Counter)  # dropped grabs and refused segments, by why
+    pipeline: dict[str, float] = field(default_factory=dict)  # the frame step's counts and seconds
 
     def line(self) -> str:
         why = f" ({self.reason})" if self.reason and self.state != "RECORDING" else ""
@@ -151,6 +152,7 @@ class Recorder:
         self._lock = threading.Lock()
         self._segment_started: datetime | None = None
         self._failure: BaseException | None = None
+        self._capture_ended: datetime | None = None
 
     # -- control -------------------------------------------------------------------------------------
     def stop(self) -> None:
@@ -222,7 +224,8 @@ class Recorder:
         try:
             self._capture()
         finally:
-            self._close_gap(datetime.now(UTC))
+            self._capture_ended = datetime.now(UTC)
+            self._close_gap(self._capture_ended)
             self._queue.put(None)
             worker.join()
             if self.poller is not None and self.uploader is not None:
@@ -325,8 +328,12 @@ class Recorder:
                 segment.add(item.at, index, step(frame))
                 index += 1
                 self.status.frames += 1
-            if segment is not None:
-                self._finish(segment, datetime.now(UTC))
+            if segment is not None:  # the last segment ends when capture did, not when it drained
+                self._finish(segment, min(datetime.now(UTC), self._capture_ended or datetime.now(UTC)))
+            self.status.pipeline = {
+                **step.stats,
+                **{f"{k}_seconds": round(v, 2) for k, v in step.timings.items()},
+            }
         except BaseException as exc:  # noqa: BLE001 - handed to the capture thread, which re-raises
             self._failure = exc
             if segment is not None:
