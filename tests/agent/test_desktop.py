@@ -180,3 +180,50 @@ def test_kill_9_then_restart_keeps_every_segment_with_its_number_and_bytes(
     assert len(recordings) == 1 and seqs == list(range(len(seqs))) and len(seqs) > len(before)
     assert not list((folder / "outbox" / "work").iterdir())  # the killed run's unfinished segment went
     assert not list(segments.glob(".tmp-*"))
+
+
+@pytest.mark.slow
+def test_the_terminal_shows_the_state_and_its_keys_pause_and_stop(display: str, tmp_path: Path) -> None:
+    import pty
+    import select
+
+    folder = tmp_path / "agent"
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("agent:\n  fps_cap: 2.0\n")
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}", "OMP_NUM_THREADS": "1", "COLUMNS": "120"}
+    argv = [sys.executable, "-m", "veil", "record", "--offline", "--policy", str(policy),
+            "--agent-dir", str(folder), "--duration", "90"]  # fmt: skip
+    pid, fd = pty.fork()
+    if pid == 0:  # the agent, in a terminal of its own
+        os.execve(sys.executable, argv, env)
+    seen = b""
+
+    def read_until(marker: bytes, seconds: float) -> bool:
+        nonlocal seen
+        deadline = time.monotonic() + seconds
+        while marker not in seen and time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.2)[0]:
+                try:
+                    seen += os.read(fd, 4096)
+                except OSError:
+                    break
+        return marker in seen
+
+    try:
+        assert read_until(b"RECORDING", 60), "no RECORDING indicator"
+        os.write(fd, b"p")
+        assert read_until(b"PAUSED", 10), "p did not pause"
+        assert json.loads((folder / "control.json").read_text()) == {"mode": "paused"}
+        os.write(fd, b"r")
+        time.sleep(1.0)
+        assert json.loads((folder / "control.json").read_text()) == {"mode": "recording"}
+        os.write(fd, b"q")
+        read_until(b"segments", 60)
+        _, status = os.waitpid(pid, 0)
+        pid = 0
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        if pid:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(fd)
