@@ -261,3 +261,22 @@ class BrokenScreen(ScriptedScreen):
 def test_a_screen_that_cannot_be_grabbed_keeps_nothing_and_says_so(tmp_path: Path) -> None:
     status, box = record(tmp_path, 1.0, screen=BrokenScreen())
     assert status.frames == 0 and box.pending() == [] and status.counts["paused: screen unreadable"] >= 3
+
+
+def test_the_indicator_says_why_capture_stopped(tmp_path: Path) -> None:
+    from veil.agent.window import WindowUnknown
+
+    class Unknown(ScriptedWindows):
+        def current(self) -> WindowEvent | None:
+            raise WindowUnknown("sidecar is stale")
+
+    seen: list[tuple[str, str]] = []
+    options = RecordOptions(tmp_path / "agent", policy(), offline=True, duration=0.5)
+    Recorder(options, ScriptedScreen(), Unknown(), step_factory=fast_step,
+             on_status=lambda s: seen.append((s.state, s.reason))).run()  # fmt: skip
+    assert ("PAUSED", "paused: window unknown") in seen and ("RECORDING", "") not in seen
+    set_mode(tmp_path / "agent", Mode.PRIVATE)
+    seen.clear()
+    Recorder(options, ScriptedScreen(), ScriptedWindows(), step_factory=fast_step,
+             on_status=lambda s: seen.append((s.state, s.reason))).run()  # fmt: skip
+    assert ("PRIVATE", "private") in seen and ("RECORDING", "") not in seen

@@ -293,7 +293,7 @@ class Recorder:
     def _skip(self, changes: ChangeTest, why: str) -> bool:
         changes.forget()
         if why:
-            if why == CONFIDENTIAL:
+            if why != "private":  # (PRIVATE is set by the switch itself)
                 self.status.state, self.status.reason = "PAUSED", why
             self.status.counts[why] += 1
             self._open_gap(why)
