@@ -228,6 +228,7 @@ def demo(
 
 
 def _mount_subcommands() -> None:
+    from veil.agent.cli import app as record_app
     from veil.audit.cli import app as audit_app
     from veil.audit.witness_cli import app as witness_app
     from veil.gateway.analyze import analyze_command
@@ -239,6 +240,7 @@ def _mount_subcommands() -> None:
     app.add_typer(audit_app, name="audit", help="Verify the ledger, prove entries, export it.")
     app.add_typer(policy_app, name="policy")
     app.add_typer(witness_app, name="witness", help="Run a witness that cosigns ledger checkpoints.")
+    app.add_typer(record_app, name="record")
     app.add_typer(store_app, name="store", help="The encrypted recording store: put, get, list, expire.")
     app.command("mine")(mine_command)
     app.command("analyze")(analyze_command)
