@@ -7,21 +7,17 @@ officer verifies the ledger from the page; every main page is screenshotted and 
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from argon2 import PasswordHasher
 from PIL import Image, ImageStat
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.server.conftest import PASSWORD, USERS, Device, complete_gate, segment_zip, settings_for
+from tests.server.conftest import PASSWORD, USERS, Device, complete_gate, running, segment_zip, settings_for
 from veil.access import directory as directory_module
 from veil.server import create_app
 from veil.server.agent_api import register_device
@@ -41,12 +37,6 @@ NAV = {
     "dpo.one": ["/egress", "/policy", "/gate", "/alarms", "/break-glass", "/me"],
     "adm.one": ["/alarms", "/break-glass", "/admin", "/me"],
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -77,23 +67,14 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             destination="local-model", policy_version="1", payload_sha256="c" * 64, size=2048, model="m"
         )
         ctx.ledger.complete_egress(intent)
-        port = _free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 15
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert server.started, "uvicorn did not start"
-        live = Live(f"http://127.0.0.1:{port}", ctx, device)
-        for seq in range(2):
-            path = f"/api/v1/agent/segments/rec-7/{seq}"
-            body = segment_zip("rec-7", seq)
-            answer = httpx.put(live.url + path, content=body, headers=device.headers("PUT", path, body))
-            assert answer.status_code == 201, answer.text
-        yield live
-        server.should_exit = True
-        thread.join(10)
+        with running(app) as url:
+            live = Live(url, ctx, device)
+            for seq in range(2):
+                path = f"/api/v1/agent/segments/rec-7/{seq}"
+                body = segment_zip("rec-7", seq)
+                answer = httpx.put(live.url + path, content=body, headers=device.headers("PUT", path, body))
+                assert answer.status_code == 201, answer.text
+            yield live
         ctx.close()
 
 
