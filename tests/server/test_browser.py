@@ -34,7 +34,7 @@ ARGS = [
 NAV = {
     "emp.one": ["/me"],
     "ana.one": ["/recordings", "/mining", "/me"],
-    "dpo.one": ["/egress", "/policy", "/gate", "/alarms", "/break-glass", "/me"],
+    "dpo.one": ["/egress", "/policy", "/gate", "/requests", "/alarms", "/break-glass", "/me"],
     "adm.one": ["/alarms", "/break-glass", "/admin", "/me"],
 }
 

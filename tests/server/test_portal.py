@@ -91,3 +91,35 @@ def test_every_catalog_has_every_key() -> None:
     keys = set(catalog("en"))
     for language in LANGUAGES:
         assert set(catalog(language)) == keys, language
+
+
+def test_deletion_request_carried_out_shreds_the_recordings(
+    client: TestClient, ctx: Context, device: Device
+) -> None:
+    import re
+
+    from veil.server import queries
+
+    complete_gate(ctx)
+    upload(client, device, segment_zip())
+    login(client, "emp.one")
+    client.post("/me/request", data={"csrf": csrf_of(client, "/me"), "kind": "delete"})
+    client.post("/me/request", data={"csrf": csrf_of(client, "/me"), "kind": "export"})
+    client.cookies.clear()
+    login(client, "dpo.one")
+    page = client.get("/requests").text
+    found = re.findall(r'action="/requests/(\d+)/done"', page)
+    assert len(found) == 2
+    export = client.get(f"/requests/{max(int(n) for n in found)}/export").json()
+    assert export["recordings_total"] == 1 and export["removed_by_type"] == {"name": 3, "phone": 2}
+    token = csrf_of(client, "/requests")
+    delete_id = min(int(n) for n in found)  # the deletion was asked first
+    assert client.post(f"/requests/{delete_id}/done", data={"csrf": token}).status_code == 303
+    deletions, _ = queries.ledger_entries(ctx, ("deletion",))
+    assert [e.event["recording_id"] for e in deletions] == ["rec-1"]
+    assert client.get(f"/requests/{delete_id}/export").status_code == 400  # not an export request
+    client.cookies.clear()
+    login(client, "emp.one")
+    mine = client.get("/api/v1/me").json()
+    assert mine["recordings_total"] == 0
+    assert [r["status"] for r in mine["requests"]] == ["open", "done"]

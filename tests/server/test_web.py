@@ -21,11 +21,22 @@ from tests.server.conftest import (
 from veil.server import create_app, queries
 from veil.server.context import Context
 
-PAGES = ("/recordings", "/mining", "/egress", "/policy", "/gate", "/alarms", "/break-glass", "/admin", "/me")
+PAGES = (
+    "/recordings",
+    "/mining",
+    "/egress",
+    "/policy",
+    "/gate",
+    "/requests",
+    "/alarms",
+    "/break-glass",
+    "/admin",
+    "/me",
+)
 ALLOWED = {
     "emp.one": {"/me"},
     "ana.one": {"/recordings", "/mining", "/me"},
-    "dpo.one": {"/egress", "/policy", "/gate", "/alarms", "/break-glass", "/me"},
+    "dpo.one": {"/egress", "/policy", "/gate", "/requests", "/alarms", "/break-glass", "/me"},
     "adm.one": {"/alarms", "/break-glass", "/admin", "/me"},
 }
 

@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from veil.exceptions import NotAuthenticated, VeilError
-from veil.server import agent_api, api, breakglass, officer, pages, portal
+from veil.server import agent_api, api, breakglass, officer, pages, portal, requests
 from veil.server.auth import Sessions
 from veil.server.context import Context
 from veil.server.settings import Settings
@@ -72,15 +72,8 @@ def create_app(settings: Settings | None = None, *, sink: SegmentSink | None = N
     app = FastAPI(title="Veil", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.ctx = ctx
     app.state.sessions = Sessions(load_or_create_key("server-session", veil_home()), settings.session_hours)
-    for router in (
-        agent_api.router,
-        api.router,
-        portal.router,
-        breakglass.router,
-        pages.router,
-        officer.router,
-    ):
-        app.include_router(router)
+    for module in (agent_api, api, portal, breakglass, requests, pages, officer):
+        app.include_router(module.router)
     static = resources.files("veil.server").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
 

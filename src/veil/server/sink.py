@@ -33,6 +33,10 @@ class SegmentSink(Protocol):
         """(object id, segment) of the raw footage kept for a recording (break-glass only)."""
         ...
 
+    def shred(self, recording_id: str, *, actor: str, reason: str) -> int:
+        """Destroy every object of a recording now (raw and redacted); how many."""
+        ...
+
 
 class StoreSink:
     """The recording store behind the SegmentSink interface (one lock: the store is not thread-safe)."""
@@ -61,6 +65,13 @@ class StoreSink:
         with self._lock:
             found = self.store.list(recording_id=recording_id, klass=ObjectClass.RAW)
         return [(o.object_id, o.segment) for o in found if not o.shredded]
+
+    def shred(self, recording_id: str, *, actor: str, reason: str) -> int:
+        with self._lock:
+            found = [o for o in self.store.list(recording_id=recording_id) if not o.shredded]
+            for obj in found:
+                self.store.delete(obj.object_id, actor=actor, reason=reason)
+        return len(found)
 
     def close(self) -> None:
         self.store.close()
@@ -101,3 +112,10 @@ class LocalSink:
 
     def raw_objects(self, recording_id: str) -> list[tuple[str, int]]:
         return []  # a folder of redacted segments holds no raw footage
+
+    def shred(self, recording_id: str, *, actor: str, reason: str) -> int:
+        folder = self.root / recording_id
+        files = list(folder.glob("*.zip")) if _SAFE.fullmatch(recording_id) else []
+        for path in files:
+            path.unlink()
+        return len(files)

@@ -34,6 +34,7 @@ NAV: tuple[tuple[str, str, Permission], ...] = (
     ("/egress", "nav.egress", Permission.EGRESS_LOG),
     ("/policy", "nav.policy", Permission.POLICY_EDIT),
     ("/gate", "nav.gate", Permission.DEPLOYMENT_GATE),
+    ("/requests", "nav.requests", Permission.DEPLOYMENT_GATE),
     ("/alarms", "nav.alarms", Permission.ALARMS),
     ("/break-glass", "nav.breakglass", Permission.BREAK_GLASS_APPROVE),
     ("/admin", "nav.admin", Permission.USERS_ADMIN),
