@@ -233,21 +233,25 @@ def demo(
 def _mount_subcommands() -> None:
     from veil.access.cli import alarms_command
     from veil.access.cli import app as access_app
+    from veil.agent.cli import app as record_app
     from veil.audit.cli import app as audit_app
     from veil.audit.witness_cli import app as witness_app
     from veil.gateway.analyze import analyze_command
     from veil.mining.cli import mine_command
     from veil.policy_cli import app as policy_app
+    from veil.server.cli import app as serve_app
     from veil.store.cli import app as store_app
 
     app.add_typer(audit_app, name="audit", help="Verify the ledger, prove entries, export it.")
     app.add_typer(policy_app, name="policy")
     app.add_typer(witness_app, name="witness", help="Run a witness that cosigns ledger checkpoints.")
+    app.add_typer(record_app, name="record")
     app.add_typer(store_app, name="store", help="The encrypted recording store: put, get, list, expire.")
     app.add_typer(access_app, name="access", help="Users, roles and break-glass access to raw footage.")
     app.command("alarms")(alarms_command)
     app.command("mine")(mine_command)
     app.command("analyze")(analyze_command)
+    app.add_typer(serve_app, name="serve")
 
 
 _mount_subcommands()

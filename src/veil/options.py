@@ -183,6 +183,27 @@ class ScaleOptions(_Strict):
     segment_frames: int = Field(default=150, ge=10, le=100_000)
 
 
+class AgentOptions(_Strict):
+    """The capture agent (`veil record`): how often it looks at the screen and what it keeps.
+    The server's state (`fps_cap`, `daily_cap_minutes`) can only lower these, never raise them."""
+
+    # Frames kept per second at most; a frame is kept only when the screen changed.
+    fps_cap: float = Field(default=5.0, gt=0.0, le=30.0)
+    # A still screen still gets a frame this often (the recording shows it was still there).
+    heartbeat_seconds: float = Field(default=10.0, gt=0.0, le=600.0)
+    # Length of an uploaded segment (verified redacted video + text layer + manifest).
+    segment_seconds: float = Field(default=20.0, ge=2.0, le=300.0)
+    # Minutes recorded per day at most (0: no recording at all).
+    daily_cap_minutes: int = Field(default=480, ge=0, le=1440)
+    # Mean change (0-255) of a 1/4-scale grey block that counts as a change of the screen.
+    change_threshold: float = Field(default=2.0, gt=0.0, le=255.0)
+    # Seconds between two polls of the server's state; no answer within `server_timeout_seconds`
+    # stops capture (fail closed).
+    poll_seconds: float = Field(default=5.0, gt=0.0, le=300.0)
+    server_timeout_seconds: float = Field(default=10.0, gt=0.0, le=120.0)
+    # Raw frames: never kept by default. True keeps them on this machine only, encrypted in the
+    # recording store, crypto-shredded after `store.retention_days.raw` (docs/agent.md).
+    keep_raw: bool = False
 class StoreRetentionDays(_Strict):
     """Days each class of stored object is kept; then its data key is destroyed (crypto-shred)."""
 
@@ -261,6 +282,7 @@ class Policy(_Strict):
     ledger: LedgerOptions = LedgerOptions()
     capture: CaptureOptions = CaptureOptions()
     scale: ScaleOptions = ScaleOptions()
+    agent: AgentOptions = AgentOptions()
     store: StoreOptions = StoreOptions()
     access: AccessOptions = AccessOptions()
 

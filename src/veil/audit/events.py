@@ -341,3 +341,60 @@ def event_from_dict(kind: str, data: Mapping[str, Any]) -> LedgerEvent:
         return cls(**values)
     except (TypeError, ValueError) as exc:
         raise LedgerError(f"stored {kind} event does not match its type: {type(exc).__name__}") from exc
+
+
+# --- veil serve (server helper): the agent uplink, the employee portal and the deployment gate ----
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentReceivedEvent(LedgerEvent):
+    """A verified segment from a capture agent was stored: its hash and counts, never its content."""
+
+    kind: ClassVar[str] = "segment-received"
+    sha256_fields: ClassVar[tuple[str, ...]] = ("sha256",)
+    recording_id: str
+    seq: int
+    device: str
+    owner: str  # the user id the organisation assigned
+    policy_version: str
+    sha256: str  # of the uploaded segment (zip) as received
+    frames: int
+    frames_masked_whole: int
+    counts: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PortalRequestEvent(LedgerEvent):
+    """An employee paused or resumed their recording, objected, or asked for an export or deletion."""
+
+    kind: ClassVar[str] = "portal-request"
+    owner: str
+    action: str  # pause | resume | object | export | delete
+    deadline_days: int = 0  # the organisation answers within this many days (0: nothing to answer)
+
+
+@dataclass(frozen=True, slots=True)
+class GateStepEvent(LedgerEvent):
+    """A step of the deployment gate was recorded (notice, consultation, purpose, impact assessment)."""
+
+    kind: ClassVar[str] = "deployment-gate"
+    sha256_fields: ClassVar[tuple[str, ...]] = ("text_sha256",)
+    step: str
+    recorded_by: str
+    text_sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceEvent(LedgerEvent):
+    """A capture agent's device was registered or revoked."""
+
+    kind: ClassVar[str] = "device"
+    device: str
+    owner: str
+    action: str  # registered | revoked
+    by: str
+
+
+EVENT_TYPES.update(
+    {cls.kind: cls for cls in (SegmentReceivedEvent, PortalRequestEvent, GateStepEvent, DeviceEvent)}
+)

@@ -1,0 +1,263 @@
+"""`veil record`: the capture agent, and the employee's switches.
+
+veil record [--offline] [-o OUTBOX] [--duration S] [--window-sidecar FILE]   record until stopped
+veil record init --server URL [--device ID]      make the device key, print its public key
+veil record pause | resume | private             the employee's switch (a running agent obeys)
+veil record status                               the outbox and the switch, as a table or JSON
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.live import Live
+from rich.text import Text
+
+from veil.agent.control import Control, Mode, set_mode
+from veil.cli_common import JsonOpt, PolicyOpt, QuietOpt, VerboseOpt, setup_logging
+from veil.exceptions import EXIT_OK, PolicyError
+from veil.options import load_policy
+
+if TYPE_CHECKING:
+    from veil.agent.client import ServerClient
+    from veil.agent.recorder import Status
+
+app = typer.Typer(
+    help="Record this screen: redact and verify here, upload verified segments only.",
+    no_args_is_help=False,
+    invoke_without_command=True,
+)
+stdout = Console(highlight=False)
+stderr = Console(stderr=True, highlight=False)
+FolderOpt = Annotated[
+    Path | None, typer.Option("--agent-dir", help="The agent's folder (default: $VEIL_HOME/agent).")
+]
+STYLES = {"RECORDING": "bold white on red", "PAUSED": "bold black on yellow", "PRIVATE": "bold white on blue"}
+
+
+def agent_folder(folder: Path | None) -> Path:
+    from veil.store.home import veil_home
+
+    path = folder or veil_home() / "agent"
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def _status_text(status: Status) -> Text:
+    text = Text(f" {status.state} ", style=STYLES.get(status.state, "bold"))
+    text.append("  " + status.line().split("  ", 1)[1])
+    if status.state != "RECORDING" and status.reason:
+        text.append(f"  {status.reason}", style="italic")
+    return text
+
+
+def _keys(folder: Path, stop: threading.Event) -> None:
+    """p pause, r resume, s private, q stop: the switches from the agent's own terminal."""
+    import termios
+    import tty
+
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    tty.setcbreak(fd)
+    try:
+        while not stop.is_set():
+            ready, _, _ = select.select([fd], [], [], 0.3)
+            if not ready:
+                continue
+            key = os.read(fd, 1).decode(errors="ignore").lower()
+            if key == "q":
+                os.kill(os.getpid(), signal.SIGINT)
+            mode = {"p": Mode.PAUSED, "r": Mode.RECORDING, "s": Mode.PRIVATE}.get(key)
+            if mode is not None:
+                set_mode(folder, mode)
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+@app.callback()
+def record(
+    ctx: typer.Context,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Outbox folder (default: <agent-dir>/outbox).")
+    ] = None,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="No server: segments stay in the outbox (one machine).")
+    ] = False,
+    duration: Annotated[
+        float | None, typer.Option("--duration", min=1, help="Stop after so many seconds.")
+    ] = None,
+    window_sidecar: Annotated[
+        Path | None,
+        typer.Option("--window-sidecar", help="JSON file naming the window in front (non-X11 systems)."),
+    ] = None,
+    folder: FolderOpt = None,
+    policy: PolicyOpt = None,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = 0,
+    quiet: QuietOpt = False,
+) -> None:
+    """Record this screen until stopped (Ctrl-C, q): nothing leaves unless verified."""
+    if ctx.invoked_subcommand is not None:
+        return
+    setup_logging(verbose, quiet)
+    status = _run(output, offline, duration, window_sidecar, agent_folder(folder), policy, quiet)
+    summary = {
+        "recording_id": status.recording_id,
+        "frames": status.frames,
+        "segments": status.segments,
+        "waiting_to_upload": status.pending,
+        "skipped": dict(status.counts),
+        "pipeline": status.pipeline,
+    }
+    if as_json:
+        stdout.print_json(json.dumps(summary))
+    elif not quiet:
+        stdout.print(f"recorded {status.frames} frames in {status.segments} segments; "
+                     f"{status.pending} waiting to upload")  # fmt: skip
+    raise typer.Exit(EXIT_OK)
+
+
+def _run(
+    output: Path | None,
+    offline: bool,
+    duration: float | None,
+    sidecar: Path | None,
+    folder: Path,
+    policy_path: Path | None,
+    quiet: bool,
+) -> Status:
+    from veil.agent.recorder import Recorder, RecordOptions
+    from veil.agent.screen import MssScreen
+    from veil.agent.window import SidecarWindows, WindowReader, WindowUnknown, X11Windows
+
+    loaded = load_policy(policy_path)
+    client = None if offline else _client(folder, loaded.agent.server_timeout_seconds)
+    try:
+        windows: WindowReader = SidecarWindows(sidecar) if sidecar else X11Windows()
+        screen = MssScreen()
+    except (WindowUnknown, OSError) as exc:
+        raise PolicyError(f"cannot watch this screen: {exc}") from exc
+    except Exception as exc:
+        raise PolicyError(f"cannot capture this screen ({type(exc).__name__})") from exc
+    live = Live(Text("STARTING"), console=stderr, refresh_per_second=4, transient=False)
+    shown = not quiet and stderr.is_terminal
+    last: list[str] = []
+
+    def show(status: Status) -> None:
+        if shown:
+            live.update(_status_text(status))
+        elif not quiet and [status.state, status.reason] != last:
+            last[:] = [status.state, status.reason]
+            stderr.print(_status_text(status))
+
+    owner = client.device if client is not None else "local"
+    options = RecordOptions(folder, loaded, output, offline, duration, owner)
+    recorder = Recorder(options, screen, windows, client=client, on_status=show)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: recorder.stop())
+    keys = None
+    if shown and sys.stdin.isatty():
+        keys = threading.Thread(target=_keys, args=(folder, stop), daemon=True)
+        keys.start()
+    try:
+        if shown:
+            live.start()
+        try:
+            return recorder.run()
+        except KeyboardInterrupt:
+            recorder.stop()
+            return recorder.status
+    finally:
+        stop.set()
+        if shown:
+            live.stop()
+        screen.close()
+        if client is not None:
+            client.close()
+
+
+def _client(folder: Path, timeout: float) -> ServerClient:
+    from veil.agent.client import ServerClient, load_config, load_key
+
+    config = load_config(folder)
+    if not config.get("server") or not config.get("device"):
+        raise PolicyError(
+            "this agent has no server or device id yet: `veil record init --server URL --device ID` "
+            "(or --offline)"
+        )
+    return ServerClient(config["server"], config["device"], load_key(folder), timeout)
+
+
+@app.command("init")
+def init(
+    server: Annotated[str, typer.Option("--server", help="The Veil server's URL.")],
+    device: Annotated[
+        str | None, typer.Option("--device", help="The device id the administrator registered.")
+    ] = None,
+    folder: FolderOpt = None,
+) -> int:
+    """Make this device's key (kept if it exists) and print its public key for the administrator."""
+    from veil.agent.client import make_key, save_config
+
+    if not server.startswith(("https://", "http://")):
+        raise PolicyError(f"--server must be an http(s) URL, got {server!r}")
+    where = agent_folder(folder)
+    public = make_key(where)
+    save_config(where, server=server, **({"device": device} if device else {}))
+    stdout.print(public.rstrip(), markup=False)
+    if device is None:
+        stderr.print("give this public key to the administrator (`veil serve device-add`), then run "
+                     "`veil record init --server URL --device ID` with the id it prints")  # fmt: skip
+    return EXIT_OK
+
+
+def _switch(mode: Mode, folder: Path | None) -> int:
+    set_mode(agent_folder(folder), mode)
+    stdout.print(f"veil record: {mode}")
+    return EXIT_OK
+
+
+@app.command("pause")
+def pause(folder: FolderOpt = None) -> int:
+    """Pause recording until `veil record resume`."""
+    return _switch(Mode.PAUSED, folder)
+
+
+@app.command("resume")
+def resume(folder: FolderOpt = None) -> int:
+    """Resume recording."""
+    return _switch(Mode.RECORDING, folder)
+
+
+@app.command("private")
+def private(folder: FolderOpt = None) -> int:
+    """Private time: nothing is recorded until `veil record resume`."""
+    return _switch(Mode.PRIVATE, folder)
+
+
+@app.command("status")
+def status(folder: FolderOpt = None, output: Path | None = None, as_json: JsonOpt = False) -> int:
+    """The switch and the segments waiting in the outbox."""
+    from veil.agent.outbox import Outbox
+
+    where = agent_folder(folder)
+    outbox = Outbox(output or where / "outbox")
+    info = {
+        "mode": str(Control(where).mode()),
+        "waiting_to_upload": len(outbox.pending()),
+        "recorded_today_minutes": round(outbox.recorded_today() / 60, 1),
+    }
+    if as_json:
+        stdout.print_json(json.dumps(info))
+    else:
+        stdout.print("\n".join(f"{k}: {v}" for k, v in info.items()), markup=False)
+    return EXIT_OK

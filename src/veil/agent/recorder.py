@@ -1,0 +1,372 @@
+"""The capture agent's loop: look, gate, keep on change, redact and verify here, queue, upload.
+
+    capture thread   every 1/fps s: may I record (employee's switch, server state, daily cap)?
+                     window in front -> deny-list -> grab -> window again (unchanged, allowed?)
+                     -> changed since the last kept frame (or heartbeat due)? -> queue (bounded)
+    process thread   FrameStep (the incremental pipeline with its verifier, as `veil redact` runs
+                     it) -> segment (video + text layer + manifest) -> outbox when cleared
+    upload thread    outbox -> server (signed PUT), removed after 200/201
+    poll thread      GET state; no fresh `recording: true` stops capture (fail closed)
+
+A grab taken while a confidential window is in front (before or after the grab) is dropped at once,
+never queued; the time is a gap "paused: confidential window", with no window named. When the
+process thread falls behind, grabs are dropped instead of queued (the rate adapts to the CPU).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from veil.agent.client import ServerClient
+from veil.agent.control import Control, Mode
+from veil.agent.outbox import Outbox
+from veil.agent.screen import ChangeTest, Screen
+from veil.agent.segment import Gap, SegmentBuilder, SegmentRefused
+from veil.agent.uploader import StatePoller, Uploader
+from veil.agent.window import WindowReader, WindowUnknown
+from veil.capture.windows import WindowEvent, WindowGate, WindowTimeline
+from veil.exceptions import PolicyError
+
+if TYPE_CHECKING:
+    from veil.agent.raw import RawKeeper
+from veil.framestep import FrameStep
+from veil.models import Frame, Pixels
+from veil.options import Policy
+from veil.runfiles import sweep
+
+log = logging.getLogger(__name__)
+QUEUE_FRAMES = 4
+CONFIDENTIAL = "paused: confidential window"
+
+StepFactory = Callable[[Policy, str], FrameStep]
+
+
+class LiveTimeline(WindowTimeline):
+    """The window of the frame being processed (the agent knows it; no sidecar to look up)."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+        self.window: WindowEvent | None = None
+
+    def at(self, seconds: float) -> WindowEvent | None:
+        return self.window
+
+
+def default_step(policy: Policy, recording_id: str) -> FrameStep:
+    """The policy's pipeline, incremental, value links per recording (as `veil redact`)."""
+    from veil.api import build_pipeline
+    from veil.framestep import ValueLinks
+
+    pipeline = build_pipeline(policy)
+    links = ValueLinks(pipeline.key, recording_id) if policy.redact.value_links else None
+    return FrameStep(pipeline, True, LiveTimeline(), policy.scale.segment_frames, links)
+
+
+@dataclass(frozen=True)
+class RecordOptions:
+    folder: Path  # the agent folder: control file, device key, settings
+    policy: Policy = field(default_factory=Policy)
+    outbox: Path | None = None  # default: <folder>/outbox
+    offline: bool = False
+    duration: float | None = None  # stop after so many seconds (None: until stopped)
+    owner: str = "local"  # who raw objects belong to in the store (the device id when connected)
+
+
+@dataclass
+class Status:
+    state: str = "STARTING"  # RECORDING | PAUSED | PRIVATE | STOPPED
+    reason: str = ""
+    recording_id: str = ""
+    frames: int = 0
+    segments: int = 0
+    pending: int = 0
+    counts: Counter[str] = field(default_factory=Counter)  # dropped grabs and refused segments, by why
+    pipeline: dict[str, float] = field(default_factory=dict)  # the frame step's counts and seconds
+
+    def line(self) -> str:
+        why = f" ({self.reason})" if self.reason and self.state != "RECORDING" else ""
+        return (f"{self.state}{why}  frames {self.frames}  segments {self.segments}  "
+                f"waiting to upload {self.pending}")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Kept:
+    at: datetime
+    window: WindowEvent | None
+    pixels: Pixels
+
+
+_IDLE = _Kept(datetime.min.replace(tzinfo=UTC), None, np.zeros((1, 1, 3), np.uint8))  # no frame came
+
+
+class Recorder:
+    def __init__(
+        self,
+        options: RecordOptions,
+        screen: Screen,
+        windows: WindowReader,
+        *,
+        client: ServerClient | None = None,
+        step_factory: StepFactory = default_step,
+        on_status: Callable[[Status], None] | None = None,
+    ) -> None:
+        policy = options.policy
+        if client is None and not options.offline:
+            raise PolicyError("no server: run `veil record init --server URL` or use --offline")
+        self.options, self.policy = options, policy
+        self.screen, self.windows, self.client = screen, windows, client
+        self.gate = WindowGate(policy.capture.deny)
+        self.control = Control(options.folder)
+        self.outbox = Outbox(options.outbox or options.folder / "outbox")
+        self.work = self.outbox.folder / "work"
+        self.work.mkdir(mode=0o700, exist_ok=True)
+        sweep(self.work)  # segments a killed agent was building: never queued, removed
+        self.step_factory = step_factory
+        self.raw: RawKeeper | None = None
+        if policy.agent.keep_raw:
+            from veil.agent.raw import RawKeeper
+
+            self.raw = RawKeeper(policy, options.owner)
+        self.on_status = on_status or (lambda _s: None)
+        self.status = Status()
+        self.poller = StatePoller(client, policy.agent.poll_seconds,
+                                  2 * policy.agent.poll_seconds + policy.agent.server_timeout_seconds
+                                  ) if client else None  # fmt: skip
+        self.uploader = Uploader(self.outbox, client) if client else None
+        self._queue: queue.Queue[_Kept | None] = queue.Queue(maxsize=QUEUE_FRAMES)
+        self._stop = threading.Event()
+        self._gaps: list[Gap] = []
+        self._gap: tuple[datetime, str] | None = None
+        self._lock = threading.Lock()
+        self._segment_started: datetime | None = None
+        self._failure: BaseException | None = None
+        self._capture_ended: datetime | None = None
+
+    # -- control -------------------------------------------------------------------------------------
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _blocked(self) -> tuple[str, str] | None:
+        """(state, reason) when capture must not run now, else None."""
+        mode = self.control.mode()
+        if mode is Mode.PRIVATE:
+            return "PRIVATE", "private"
+        if mode is Mode.PAUSED:
+            return "PAUSED", "paused: by employee"
+        cap = self.policy.agent.daily_cap_minutes
+        if self.poller is not None:
+            state = self.poller.current()
+            if not state.recording:
+                return "PAUSED", f"paused: server ({state.reason})"
+            if state.daily_cap_minutes is not None:
+                cap = min(cap, state.daily_cap_minutes)
+        with self._lock:
+            started = self._segment_started
+        building = (datetime.now(UTC) - started).total_seconds() if started else 0.0
+        if self.outbox.recorded_today() + building >= cap * 60:
+            return "PAUSED", "paused: daily cap"
+        return None
+
+    def _fps(self) -> float:
+        fps = self.policy.agent.fps_cap
+        if self.poller is not None:
+            server = self.poller.current().fps_cap
+            fps = min(fps, server) if server else fps
+        return fps
+
+    # -- gaps ----------------------------------------------------------------------------------------
+    def _open_gap(self, why: str) -> None:
+        now = datetime.now(UTC)
+        if self._gap is not None and self._gap[1] != why:
+            self._close_gap(now)
+        if self._gap is None:
+            self._gap = (now, why)
+
+    def _close_gap(self, now: datetime) -> None:
+        if self._gap is not None:
+            with self._lock:
+                self._gaps.append(Gap(self._gap[0], now, self._gap[1]))
+            self._gap = None
+
+    def _take_gaps(self, until: datetime) -> list[Gap]:
+        with self._lock:
+            taken = [g for g in self._gaps if g.end <= until]
+            self._gaps = [g for g in self._gaps if g.end > until]
+        return taken
+
+    # -- the capture thread (the caller's) ----------------------------------------------------------
+    def run(self) -> Status:
+        """Record until stopped (`stop()`, the duration, an error); returns the final status."""
+        recording_id, resumed = self.outbox.begin()
+        self.status.recording_id = recording_id
+        if resumed:
+            log.info("continuing recording after an interruption at segment %d", self.outbox.next_seq)
+        step = self.step_factory(self.policy, recording_id)
+        timeline = LiveTimeline()
+        step.timeline = timeline
+        if self.poller is not None and self.uploader is not None:
+            self.poller.start()
+            self.uploader.start()
+        worker = threading.Thread(target=self._process, args=(step, timeline), name="veil-agent-process")
+        worker.start()
+        try:
+            self._capture()
+        finally:
+            self._capture_ended = datetime.now(UTC)
+            self._close_gap(self._capture_ended)
+            self._queue.put(None)
+            worker.join()
+            if self.poller is not None and self.uploader is not None:
+                self.poller.stop()
+                self.uploader.stop(drain_seconds=self.policy.agent.server_timeout_seconds)
+            self.outbox.close()
+            if self.raw is not None:
+                self.raw.close()
+            self.status.state, self.status.reason = "STOPPED", ""
+            self.status.pending = len(self.outbox.pending())
+            self.on_status(self.status)
+        if self._failure is not None:
+            raise self._failure
+        return self.status
+
+    def _capture(self) -> None:
+        changes = ChangeTest(self.policy.agent.change_threshold)
+        started = last_kept = time.monotonic()
+        last_kept -= self.policy.agent.heartbeat_seconds
+        while not self._stop.is_set() and self._failure is None:
+            tick = time.monotonic()
+            duration = self.options.duration
+            if duration is not None and tick - started >= duration:
+                break
+            kept = self._look(changes, tick - last_kept >= self.policy.agent.heartbeat_seconds)
+            if kept:
+                last_kept = tick
+            self.status.pending = len(self.outbox.pending())
+            self.on_status(self.status)
+            self._stop.wait(max(1.0 / self._fps() - (time.monotonic() - tick), 0.0))
+
+    def _look(self, changes: ChangeTest, heartbeat: bool) -> bool:  # noqa: PLR0911
+        """One tick; True when a frame was kept."""
+        blocked = self._blocked()
+        if blocked is not None:
+            self.status.state, self.status.reason = blocked
+            return self._skip(changes, blocked[1])
+        try:
+            before = self.windows.current()
+            if before is not None and self.gate.denies(before):
+                return self._skip(changes, CONFIDENTIAL)
+            pixels: Pixels | None = self.screen.grab()
+            after = self.windows.current()
+        except WindowUnknown:
+            return self._skip(changes, "paused: window unknown")
+        except Exception as exc:  # noqa: BLE001 - mss raises its own error types; nothing is kept
+            log.warning("screen grab failed (%s); nothing kept", type(exc).__name__)
+            return self._skip(changes, "paused: screen unreadable")
+        if after != before or (after is not None and self.gate.denies(after)):
+            pixels = None  # the window changed during the grab: drop it, look again next tick
+            return self._skip(changes, CONFIDENTIAL if after and self.gate.denies(after) else "")
+        self.status.state, self.status.reason = "RECORDING", ""
+        assert pixels is not None
+        if not (heartbeat or changes.changed(pixels)):
+            return False
+        if self._queue.full():
+            self.status.counts["dropped: busy"] += 1
+            return False
+        now = datetime.now(UTC)
+        self._close_gap(now)
+        self._queue.put(_Kept(now, before, pixels))
+        changes.keep(pixels)
+        return True
+
+    def _skip(self, changes: ChangeTest, why: str) -> bool:
+        changes.forget()
+        if why:
+            if why != "private":  # (PRIVATE is set by the switch itself)
+                self.status.state, self.status.reason = "PAUSED", why
+            self.status.counts[why] += 1
+            self._open_gap(why)
+        return False
+
+    # -- the process thread -------------------------------------------------------------------------
+    def _process(self, step: FrameStep, timeline: LiveTimeline) -> None:
+        segment: SegmentBuilder | None = None
+        index = 0
+        length = self.policy.agent.segment_seconds
+        try:
+            while True:
+                try:
+                    item = self._queue.get(timeout=0.5)
+                except queue.Empty:
+                    item = _IDLE
+                if item is None:
+                    break
+                now = datetime.now(UTC) if item is _IDLE else item.at
+                if segment is not None and (now - segment.started_at).total_seconds() >= length:
+                    self._finish(segment, now)
+                    segment = None
+                if item is _IDLE:
+                    continue
+                if segment is None:
+                    segment = self._new_segment(item.at)
+                timeline.window = item.window
+                millis = round((item.at - segment.started_at).total_seconds() * 1000)
+                frame = Frame(index, item.pixels, millis, Fraction(1, 1000))
+                if self.raw is not None:
+                    self.raw.add(millis / 1000, item.pixels)
+                segment.add(item.at, index, step(frame))
+                index += 1
+                self.status.frames += 1
+            if segment is not None:  # the last segment ends when capture did, not when it drained
+                self._finish(segment, min(datetime.now(UTC), self._capture_ended or datetime.now(UTC)))
+            self.status.pipeline = {
+                **step.stats,
+                **{f"{k}_seconds": round(v, 2) for k, v in step.timings.items()},
+            }
+        except BaseException as exc:  # noqa: BLE001 - handed to the capture thread, which re-raises
+            self._failure = exc
+            if segment is not None:
+                segment.abort()
+            if self.raw is not None:
+                self.raw.drop()
+            while self._queue.get() is not None:  # let the capture thread finish its put
+                pass
+
+    def _new_segment(self, at: datetime) -> SegmentBuilder:
+        if self.poller is not None:
+            self.poller.poll()  # the server is asked again before each segment
+        with self._lock:
+            self._segment_started = at
+        return SegmentBuilder(
+            self.status.recording_id, -1, at, self.policy.version, self._fps(), self.policy.video, self.work
+        )
+
+    def _finish(self, segment: SegmentBuilder, ended_at: datetime) -> None:
+        segment.gaps.extend(self._take_gaps(ended_at))
+        segment.seq = self.outbox.next_seq
+        if self.raw is not None:  # raw is kept whatever the verifier said; it never leaves
+            self.raw.store_segment(segment.recording_id)
+        try:
+            body = segment.finish(ended_at)
+        except SegmentRefused as exc:
+            log.warning("segment dropped: %s", exc)
+            self.status.counts["segments refused"] += 1
+            return
+        finally:
+            with self._lock:
+                self._segment_started = None
+        self.outbox.queue(segment.seq, body, (ended_at - segment.started_at).total_seconds())
+        self.status.segments += 1
+        if self.uploader is not None:
+            self.uploader.wake()

@@ -1,0 +1,191 @@
+"""The server's own tables in the catalog database (SQLite by default, PostgreSQL by URL).
+
+Only metadata lives here: devices and their public keys, the uplink's nonce book, what each stored
+segment holds (counts by type, never values), the portal's pause switches and requests, the
+deployment gate, policy versions and mining runs. Segment bytes go to the store (`sink.py`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Engine,
+    Float,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.pool import StaticPool
+
+from veil.exceptions import StoreError
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class DeviceRow(Base):
+    __tablename__ = "veil_srv_devices"
+
+    device_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200), index=True)
+    public_key: Mapped[str] = mapped_column(Text)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class NonceRow(Base):
+    __tablename__ = "veil_srv_nonces"
+
+    device_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(32), primary_key=True)
+    timestamp: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class SegmentRow(Base):
+    __tablename__ = "veil_srv_segments"
+    __table_args__ = (UniqueConstraint("recording_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    recording_id: Mapped[str] = mapped_column(String(64), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    device_id: Mapped[str] = mapped_column(String(32))
+    owner: Mapped[str] = mapped_column(String(200), index=True)
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    object_id: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    frames: Mapped[int] = mapped_column(Integer)
+    frames_masked_whole: Mapped[int] = mapped_column(Integer)
+    counts: Mapped[str] = mapped_column(Text)  # JSON {type: count}
+    policy_version: Mapped[str] = mapped_column(String(200))
+    ledger_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RecordingRow(Base):
+    """One line per recording, kept up to date with each segment so the list is one indexed query."""
+
+    __tablename__ = "veil_srv_recordings"
+
+    recording_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200), index=True)
+    device_id: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    ended_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    segments: Mapped[int] = mapped_column(Integer)
+    frames: Mapped[int] = mapped_column(Integer)
+    frames_masked_whole: Mapped[int] = mapped_column(Integer)
+    counts: Mapped[str] = mapped_column(Text)
+    policy_version: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PauseRow(Base):
+    __tablename__ = "veil_srv_pauses"
+
+    owner: Mapped[str] = mapped_column(String(200), primary_key=True)
+    paused: Mapped[bool] = mapped_column(Boolean)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RequestRow(Base):
+    """An employee's objection, export or deletion request, with its deadline."""
+
+    __tablename__ = "veil_srv_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    owner: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    deadline: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    ledger_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class GateRow(Base):
+    """One recorded step of the deployment gate (notice, consultation, purpose, impact assessment)."""
+
+    __tablename__ = "veil_srv_gate"
+
+    step: Mapped[str] = mapped_column(String(40), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ledger_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class PolicyRow(Base):
+    __tablename__ = "veil_srv_policies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version: Mapped[str] = mapped_column(String(200), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    changed_by: Mapped[str] = mapped_column(String(200))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class MiningRunRow(Base):
+    __tablename__ = "veil_srv_mining_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    started_by: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    status: Mapped[str] = mapped_column(String(20))  # running | done | failed
+    result: Mapped[str] = mapped_column(Text, default="")  # JSON summary of the candidates
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class EgressLinkRow(Base):
+    """Which recordings an egress intent's payload came from (for the employee portal)."""
+
+    __tablename__ = "veil_srv_egress_links"
+
+    intent_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    recording_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+def utc(dt: datetime) -> datetime:
+    """A stored time in UTC: SQLite gives them back without a zone (they were written in UTC)."""
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout = 30000")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for the catalog at `url` with the tables created; StoreError when unusable."""
+    try:
+        if url.startswith("sqlite") and (url in ("sqlite://", "sqlite:///:memory:")):
+            engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+        elif url.startswith("sqlite"):
+            engine = create_engine(url, connect_args={"check_same_thread": False})
+            event.listen(engine, "connect", _sqlite_connect)
+        else:
+            engine = create_engine(url, pool_pre_ping=True)
+    except (ArgumentError, NoSuchModuleError) as exc:
+        raise StoreError(f"catalog URL not usable: {type(exc).__name__}") from exc
+    try:
+        Base.metadata.create_all(engine)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise StoreError(f"cannot open the catalog database: {type(exc).__name__}") from exc
+    return engine

@@ -1,0 +1,79 @@
+"""Editing the policy from the web: validated like `veil policy show`, versioned, logged.
+
+A policy that does not validate is refused with the validator's message (naming the key and the
+fix); an accepted one must carry a new `version`, is stored in the catalog and appended to the
+ledger as a PolicyChangeEvent. Agents learn the version from their state endpoint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from veil.audit.events import PolicyChangeEvent
+from veil.exceptions import PolicyError
+from veil.gateway.policy import load_egress
+from veil.options import Policy, explain
+from veil.policy_cli import template_text
+from veil.server.context import Context
+from veil.server.db import PolicyRow
+from veil.server.web import DEFAULT_POLICY_VERSION
+
+MAX_POLICY_BYTES = 256 * 1024
+_NAME = Path("policy")  # how messages name the edited policy (never a path of this machine)
+
+
+def validate(text: str) -> Policy:
+    """The policy in `text`, or PolicyError saying what is wrong."""
+    if len(text.encode()) > MAX_POLICY_BYTES:
+        raise PolicyError("policy is larger than 256 KiB")
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise PolicyError(f"policy is not valid YAML{where}") from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise PolicyError("policy must be a mapping of keys to values")
+    if "egress" in raw:
+        load_egress(raw.pop("egress"), _NAME)
+    try:
+        return Policy.model_validate(raw)
+    except ValidationError as exc:
+        raise PolicyError(f"policy: {explain(exc, Policy)}") from None
+
+
+def current(ctx: Context) -> tuple[str, str]:
+    """(version, YAML text) of the policy in force; the commented template before any change."""
+    with ctx.session() as s:
+        row = s.scalars(select(PolicyRow).order_by(PolicyRow.id.desc()).limit(1)).first()
+        if row is not None:
+            return row.version, row.text
+    return DEFAULT_POLICY_VERSION, template_text()
+
+
+def change(ctx: Context, text: str, by: str) -> PolicyChangeEvent:
+    """Validate and put `text` in force; PolicyError when invalid or its version is not new."""
+    policy = validate(text)
+    old_version, _ = current(ctx)
+    with ctx.session() as s:
+        used = s.scalar(select(PolicyRow.id).where(PolicyRow.version == policy.version))
+    if used is not None or policy.version == old_version:
+        raise PolicyError(f"policy version '{policy.version}' was already used: set a new 'version'")
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    event = PolicyChangeEvent(old_version, policy.version, digest, by)
+    with ctx.session() as s:
+        s.add(
+            PolicyRow(
+                version=policy.version, text=text, sha256=digest, changed_by=by, changed_at=datetime.now(UTC)
+            )
+        )
+        ctx.append(event)
+    return event
