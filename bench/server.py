@@ -58,7 +58,7 @@ def settings(folder: Path) -> Settings:
 
 def make_app() -> object:
     """uvicorn's factory (`--factory`) in the server processes."""
-    from veil.server import create_app
+    from veil.server.app import create_app
 
     return create_app(settings(Path(os.environ[ENV_DIR])))
 

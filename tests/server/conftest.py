@@ -24,10 +24,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from veil.access.roles import Role
-from veil.server import Settings, create_app
 from veil.server.agent_api import register_device
+from veil.server.app import create_app
 from veil.server.context import GATE_STEPS, Context
 from veil.server.gate import record_step
+from veil.server.settings import Settings
 from veil.uplink import sign_request
 
 PASSWORD = "a long test password 1"

@@ -19,8 +19,8 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.server.conftest import PASSWORD, USERS, Device, complete_gate, running, segment_zip, settings_for
 from veil.access import directory as directory_module
-from veil.server import create_app
 from veil.server.agent_api import register_device
+from veil.server.app import create_app
 from veil.server.context import Context
 
 CHROMIUM = "/usr/bin/chromium"

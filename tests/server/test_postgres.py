@@ -9,8 +9,9 @@ from fastapi.testclient import TestClient
 
 from tests.audit.conftest import pg_database, pg_server  # noqa: F401 (fixtures)
 from tests.server.conftest import PASSWORD, USERS, Device, complete_gate, csrf_of, login, segment_zip, upload
-from veil.server import Settings, create_app
+from veil.server.app import create_app
 from veil.server.context import Context
+from veil.server.settings import Settings
 
 pytestmark = pytest.mark.postgres
 

@@ -20,7 +20,7 @@ from tests.server.conftest import (
     upload,
 )
 from veil.audit._tables import EntryRow
-from veil.server import create_app
+from veil.server.app import create_app
 from veil.server.context import Context
 from veil.server.db import RecordingRow, SegmentRow
 from veil.server.portal import set_paused

@@ -18,7 +18,8 @@ from tests.server.conftest import (
     settings_for,
     upload,
 )
-from veil.server import create_app, queries
+from veil.server import queries
+from veil.server.app import create_app
 from veil.server.context import Context
 
 PAGES = (
