@@ -233,10 +233,12 @@ def _mount_subcommands() -> None:
     from veil.gateway.analyze import analyze_command
     from veil.mining.cli import mine_command
     from veil.policy_cli import app as policy_app
+    from veil.store.cli import app as store_app
 
     app.add_typer(audit_app, name="audit", help="Verify the ledger, prove entries, export it.")
     app.add_typer(policy_app, name="policy")
     app.add_typer(witness_app, name="witness", help="Run a witness that cosigns ledger checkpoints.")
+    app.add_typer(store_app, name="store", help="The encrypted recording store: put, get, list, expire.")
     app.command("mine")(mine_command)
     app.command("analyze")(analyze_command)
 

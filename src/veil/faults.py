@@ -5,6 +5,8 @@ Only honoured when the environment variable `VEIL_FAULT_INJECTION` is set:
     VEIL_FAULT_INJECTION=enospc:N   the N-th write step of a run's files (0-based: each frame's
                                     output, text-layer line and report record, then the finish of
                                     each output) fails as a full disk does (OSError ENOSPC)
+    VEIL_FAULT_INJECTION=kill:POINT the process kills itself (SIGKILL, as `kill -9`) when it reaches
+                                    the step named POINT (the store's crash tests, `veil.store`)
 
 Production never sets it; with it unset `check` is one dictionary lookup.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 
 ENV = "VEIL_FAULT_INJECTION"
 _calls = 0
@@ -25,6 +28,10 @@ def check(point: str) -> None:
     if not spec:
         return
     kind, _, when = spec.partition(":")
+    if kind == "kill":
+        if when == point:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return
     if kind != "enospc":
         return
     due = int(when or 0)

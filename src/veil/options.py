@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from veil.exceptions import PolicyError
 
@@ -179,6 +179,73 @@ class ScaleOptions(_Strict):
     segment_frames: int = Field(default=150, ge=10, le=100_000)
 
 
+class StoreRetentionDays(_Strict):
+    """Days each class of stored object is kept; then its data key is destroyed (crypto-shred)."""
+
+    raw: int = Field(default=7, ge=0, le=3650)
+    redacted: int = Field(default=90, ge=0, le=36500)
+
+
+class StoreOptions(_Strict):
+    """The recording store (`veil.store`, docs/store.md)."""
+
+    retention_days: StoreRetentionDays = StoreRetentionDays()
+
+
+class AlarmOptions(_Strict):
+    """Thresholds of the access alarms (`veil.access.alarms`) over the ledger's access entries."""
+
+    window_minutes: int = Field(default=10, ge=1, le=1440)
+    # more than this many distinct recordings read by one account within the window
+    max_recordings: int = Field(default=30, ge=1)
+    # more than this many distinct owners (people or teams whose recordings they are) in the window
+    max_owners: int = Field(default=10, ge=1)
+    # an account's first read of an owner it never read before raises "new-data-area"
+    new_area: bool = True
+    # ... once the account's first this many days of reads (what it normally reads) are learnt
+    new_area_learning_days: int = Field(default=7, ge=0, le=365)
+    timezone: str = "UTC"  # IANA name, e.g. Asia/Seoul
+    working_hours: tuple[int, int] = (7, 20)  # [start, end) hour of the local day
+    working_days: tuple[int, ...] = (1, 2, 3, 4, 5)  # ISO weekdays, Monday = 1
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r} (expected an IANA name like Europe/Paris)"
+            ) from None
+        return value
+
+    @field_validator("working_hours")
+    @classmethod
+    def _hours(cls, value: tuple[int, int]) -> tuple[int, int]:
+        start, end = value
+        if not 0 <= start < end <= 24:
+            raise ValueError("working_hours must be [start, end) with 0 <= start < end <= 24")
+        return value
+
+    @field_validator("working_days")
+    @classmethod
+    def _days(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if not value or any(not 1 <= d <= 7 for d in value):
+            raise ValueError("working_days are ISO weekdays 1 (Monday) to 7 (Sunday)")
+        return value
+
+
+class AccessOptions(_Strict):
+    """Break-glass windows to raw footage and the access alarms (`veil.access`)."""
+
+    break_glass_minutes: int = Field(default=60, ge=1)  # a window's length when none is asked for
+    break_glass_max_minutes: int = Field(default=240, ge=1, le=7 * 24 * 60)  # longer asks are capped
+    request_valid_hours: int = Field(default=24, ge=1)  # an unapproved request lapses after this
+    alarms: AlarmOptions = AlarmOptions()
+
+
 class Policy(_Strict):
     """What the security officer sets. Every field has an embedded default."""
 
@@ -190,6 +257,8 @@ class Policy(_Strict):
     ledger: LedgerOptions = LedgerOptions()
     capture: CaptureOptions = CaptureOptions()
     scale: ScaleOptions = ScaleOptions()
+    store: StoreOptions = StoreOptions()
+    access: AccessOptions = AccessOptions()
 
 
 def explain(err: ValidationError, model: type[BaseModel]) -> str:

@@ -194,6 +194,118 @@ class ReanchorEvent(LedgerEvent):
             raise LedgerError("reanchor event needs who did it and a reason")
 
 
+@dataclass(frozen=True, slots=True)
+class ObjectStoredEvent(LedgerEvent):
+    """An object entered the recording store: its ids, class, and the hash and size of its
+    ciphertext as stored (an auditor checks them against the backend without any key)."""
+
+    kind: ClassVar[str] = "object-stored"
+    sha256_fields: ClassVar[tuple[str, ...]] = ("sha256",)
+    object_id: str
+    recording_id: str
+    klass: str  # raw | redacted
+    segment: int
+    size: int
+    sha256: str
+    policy_version: str
+    expires: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectReadEvent(LedgerEvent):
+    """Someone read a redacted object from the store (raw reads are RawAccessEvent)."""
+
+    kind: ClassVar[str] = "object-read"
+    who: str
+    object_id: str
+    recording_id: str
+    klass: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccessChangeEvent(LedgerEvent):
+    """A user's access changed: added, role granted, marked leaving, revoked. `user` and `by` are
+    the organisation's account ids; `reason` is a short note, never screen content."""
+
+    kind: ClassVar[str] = "access-change"
+    user: str
+    action: str  # user-added | role-granted | leaving | staying | revoked
+    role: str
+    by: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BreakGlassRequestEvent(LedgerEvent):
+    """Someone asked for a window on one recording's raw footage, with a reason."""
+
+    kind: ClassVar[str] = "break-glass-request"
+    request_id: str
+    recording_id: str
+    requester: str
+    reason: str
+    minutes: int
+
+    def __post_init__(self) -> None:
+        LedgerEvent.__post_init__(self)
+        if not self.reason.strip():
+            raise LedgerError("break-glass request needs a reason")
+
+
+@dataclass(frozen=True, slots=True)
+class BreakGlassDecisionEvent(LedgerEvent):
+    """A break-glass request was approved (the window runs until `expires`), denied or cancelled
+    (`expires` is then the time of the decision: no window)."""
+
+    kind: ClassVar[str] = "break-glass-decision"
+    request_id: str
+    recording_id: str
+    requester: str
+    decided_by: str
+    decision: str  # approved | denied | cancelled
+    expires: datetime
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        LedgerEvent.__post_init__(self)
+        if self.decision == "approved" and self.decided_by == self.requester:
+            raise LedgerError("break-glass approval needs a second person")
+
+
+@dataclass(frozen=True, slots=True)
+class AccessRefusedEvent(LedgerEvent):
+    """A read was refused (no permission, no open break-glass window, unknown or revoked account):
+    attempts by leavers and revoked accounts must show too."""
+
+    kind: ClassVar[str] = "access-refused"
+    who: str
+    object_id: str
+    recording_id: str
+    owner: str
+    klass: str  # raw | redacted
+    cause: str  # not-authenticated | no-permission | no-window
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmEvent(LedgerEvent):
+    """An access alarm: the rule, the account, and the ledger entries that raised it (their count,
+    first and last seq, compact ranges, and the SHA-256 of the full list of seqs)."""
+
+    kind: ClassVar[str] = "alarm"
+    sha256_fields: ClassVar[tuple[str, ...]] = ("entries_sha256",)
+    alarm_id: str
+    rule: str
+    account: str
+    window_start: datetime
+    trigger_time: datetime
+    entry_count: int
+    first_seq: int
+    last_seq: int
+    entries: str  # compact ranges, e.g. "12-40,44" (cut with "..." when too long; the hash is whole)
+    entries_sha256: str
+    detail: str = ""
+
+
 EVENT_TYPES: dict[str, type[LedgerEvent]] = {
     cls.kind: cls
     for cls in (
@@ -205,6 +317,13 @@ EVENT_TYPES: dict[str, type[LedgerEvent]] = {
         DeletionEvent,
         PolicyChangeEvent,
         ReanchorEvent,
+        ObjectStoredEvent,
+        ObjectReadEvent,
+        AccessChangeEvent,
+        BreakGlassRequestEvent,
+        BreakGlassDecisionEvent,
+        AccessRefusedEvent,
+        AlarmEvent,
     )
 }
 

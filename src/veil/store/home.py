@@ -26,6 +26,12 @@ def veil_home() -> Path:
     return home
 
 
+def default_catalog_url() -> str:
+    """The catalog database (store objects, data keys, users, grants): VEIL_CATALOG_URL, else a
+    SQLite file in the Veil home folder. PostgreSQL in production."""
+    return os.environ.get("VEIL_CATALOG_URL") or f"sqlite:///{veil_home() / 'catalog.sqlite3'}"
+
+
 def load_or_create_key(name: str, home: Path | None = None) -> bytes:
     """A 32-byte host secret named `name` (e.g. "finding-hmac"), created on first use."""
     path = (home or veil_home()) / "keys" / f"{name}.key"

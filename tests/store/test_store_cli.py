@@ -1,0 +1,93 @@
+"""`veil store put|get|list|expire`: output, --json, -q, and the exit codes (11 access denied,
+12 store, 3 bad input)."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from veil.__main__ import main
+from veil.store.store import backend_key
+
+Capsys = pytest.CaptureFixture[str]
+
+
+def put(src: Path, capsys: Capsys, *extra: str) -> dict[str, object]:
+    args = ["store", "put", str(src), "--recording", "r1", "--owner", "u1", "--policy-version", "2", "--json"]
+    assert main([*args, *extra]) == 0
+    return dict(json.loads(capsys.readouterr().out))
+
+
+@pytest.fixture
+def src(tmp_path: Path) -> Path:
+    path = tmp_path / "segment.bin"
+    path.write_bytes(b"redacted segment bytes" * 100)
+    return path
+
+
+def test_put_get_list_round_trip(home: Path, src: Path, tmp_path: Path, capsys: Capsys) -> None:
+    obj = put(src, capsys)
+    assert obj["class"] == "redacted" and obj["segment"] == 0
+    assert put(src, capsys) == obj  # idempotent
+    out = tmp_path / "back.bin"
+    assert main(["store", "get", str(obj["object_id"]), "--as", "analyst", "-o", str(out), "-q"]) == 0
+    assert capsys.readouterr().out == ""
+    assert out.read_bytes() == src.read_bytes() and stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert main(["store", "list", "--json"]) == 0
+    assert [o["object_id"] for o in json.loads(capsys.readouterr().out)] == [obj["object_id"]]
+    assert main(["store", "list"]) == 0
+    assert str(obj["object_id"]) in capsys.readouterr().out
+
+
+def test_get_to_stdout(home: Path, src: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    args = ["store", "put", str(src), "--recording", "r1", "--owner", "u1", "--policy-version", "2", "-q"]
+    assert main(args) == 0
+    assert main(["store", "list", "--json"]) == 0
+    [obj] = json.loads(capsysbinary.readouterr().out)
+    assert main(["store", "get", obj["object_id"], "--as", "analyst"]) == 0
+    assert capsysbinary.readouterr().out == src.read_bytes()
+
+
+def test_raw_get_without_break_glass_exits_11(home: Path, src: Path, tmp_path: Path, capsys: Capsys) -> None:
+    obj = put(src, capsys, "--class", "raw")
+    out = tmp_path / "raw.bin"
+    assert main(["store", "get", str(obj["object_id"]), "--as", "analyst", "-o", str(out)]) == 11
+    err = capsys.readouterr().err
+    assert "break-glass" in err and "Traceback" not in err
+    assert not out.exists() and not list(tmp_path.glob(".raw.bin.*"))
+
+
+def test_tampered_object_exits_12_and_writes_no_output(
+    home: Path, src: Path, tmp_path: Path, capsys: Capsys
+) -> None:
+    obj = put(src, capsys)
+    path = home / "objects" / backend_key(str(obj["object_id"]))
+    blob = bytearray(path.read_bytes())
+    blob[-3] ^= 0xFF
+    path.write_bytes(bytes(blob))
+    out = tmp_path / "back.bin"
+    assert main(["store", "get", str(obj["object_id"]), "--as", "analyst", "-o", str(out)]) == 12
+    assert "failed authentication" in capsys.readouterr().err
+    assert not out.exists() and not list(tmp_path.glob(".back.bin.*"))
+
+
+def test_expire_shreds_and_get_then_exits_12(home: Path, src: Path, capsys: Capsys) -> None:
+    obj = put(src, capsys)
+    assert main(["store", "expire", "--now", "2100-01-01T00:00:00", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["shredded"] == [obj["object_id"]]
+    assert main(["store", "get", str(obj["object_id"]), "--as", "analyst"]) == 12
+    assert "data key destroyed" in capsys.readouterr().err
+
+
+def test_bad_input_exit_codes(home: Path, tmp_path: Path, capsys: Capsys) -> None:
+    args = ["--recording", "r1", "--owner", "u1", "--policy-version", "2"]
+    assert main(["store", "put", str(tmp_path / "missing.bin"), *args]) == 3
+    assert main(["store", "put", str(tmp_path), *args, "--class", "secret"]) == 2
+    assert main(["store", "get", "f" * 32, "--as", "a"]) == 12
+    assert main(["store", "expire", "--now", "yesterday"]) == 3
+    err = capsys.readouterr().err
+    assert "cannot read" in err and "no object" in err and "Traceback" not in err
