@@ -1,6 +1,6 @@
 """Site loss on the two-site layout: recovery time and what was lost, synchronous vs asynchronous.
 
-    python -m bench.sites [--runs 1] [--recordings 50] [--loss-after 30] [--no-async]
+    python -m bench.sites [--runs 1] [--recordings 50] [--loss-after 30] [--no-async] [--partition]
 
 Each run starts a fresh SeaweedFS cluster (dc1, dc2, replication 100) and PostgreSQL pair on
 loopback and runs `veil.sites.drill` (the same drill as tests/sites/test_site_loss.py): recordings
@@ -8,11 +8,15 @@ stored through the store while dc1 and the PostgreSQL primary are lost after `--
 them; the standby promoted, single-copy writes accepted on dc2, the application repointed. With
 an asynchronous standby a commit acknowledged just before the loss can be missing on the standby:
 the "lost" rows count acknowledged recordings and ledger entries the promoted standby lacks.
+On loopback the standby is never behind by more than microseconds, so --partition forces the
+case: the standby is cut off first (stopped), writes go on for a few seconds, then the primary's
+site is lost and the standby, started again, is promoted.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
 import statistics
 import tempfile
@@ -70,6 +74,7 @@ def main() -> None:
     parser.add_argument("--recordings", type=int, default=50)
     parser.add_argument("--loss-after", type=int, default=30)
     parser.add_argument("--no-async", action="store_true", help="only the synchronous standby")
+    parser.add_argument("--partition", action="store_true", help="also cut the standby off first")
     args = parser.parse_args()
     options = DrillOptions(recordings=args.recordings, loss_after=args.loss_after)
     modes = [True] if args.no_async else [True, False]
@@ -90,7 +95,90 @@ def main() -> None:
     for key in columns[True]:
         table.add_row(key, *(columns[m][key] for m in modes))
     console.print(table)
+    if args.partition:
+        part = {m: partition_run(m) for m in modes}
+        ptable = Table(title="standby cut off first, then the primary's site lost")
+        ptable.add_column("figure")
+        for synchronous in modes:
+            ptable.add_column(
+                "synchronous standby" if synchronous else "asynchronous standby", justify="right"
+            )
+        for key in part[True]:
+            ptable.add_row(key, *(part[m][key] for m in modes))
+        console.print(ptable)
 
 
 if __name__ == "__main__":
     main()
+
+
+def partition_run(
+    synchronous: bool, before: int = 10, during: int = 10, wait_s: float = 5.0
+) -> dict[str, str]:
+    """The standby is cut off, then the primary's site is lost: what was acknowledged meanwhile?
+    Synchronous: commits wait for the standby, so nothing is acknowledged and nothing lost (writes
+    stall). Asynchronous: commits are acknowledged by the primary alone and lost with it."""
+    import threading
+
+    from veil.audit import Ledger
+    from veil.exceptions import LedgerError, StoreError
+    from veil.sites.drill import BUCKET
+    from veil.store.backends import S3Backend
+    from veil.store.kek import FileKek
+    from veil.store.models import ObjectClass
+    from veil.store.store import RecordingStore
+
+    work = Path(tempfile.mkdtemp(prefix="veil-bench-sites-"))
+    base = make_base_dir()
+    acked: list[tuple[int, str]] = []
+    try:
+        with SeaweedCluster(work / "seaweed") as cluster, PgPair(base, synchronous=synchronous) as pg:
+            s3 = cluster.s3
+            backend = S3Backend(
+                s3.url, BUCKET, s3.access_key, s3.secret_key, create_bucket=True, max_attempts=1
+            )
+            kek, keys = FileKek(work), work / "ledger-keys"
+
+            def write(url: str, first: int, count: int) -> None:
+                with (
+                    Ledger.open(url, keys) as ledger,
+                    RecordingStore.open(catalog_url=url, backend=backend, kek=kek, ledger=ledger) as store,
+                ):
+                    for i in range(first, first + count):
+                        obj = store.put(
+                            b"segment %d" % i, klass=ObjectClass.REDACTED, owner="employee-7",
+                            recording_id=f"rec-{i:03d}", segment=0, policy_version="1",
+                        )  # fmt: skip
+                        acked.append((i, obj.object_id))
+
+            write(pg.url, 0, before)
+            pg.stop_standby()
+
+            def during_partition() -> None:
+                with contextlib.suppress(StoreError, LedgerError):  # cut off by the loss: not acknowledged
+                    write(pg.url, before, during)
+
+            writer = threading.Thread(target=during_partition, daemon=True)
+            writer.start()
+            writer.join(wait_s)
+            acked_in_partition = len(acked) - before
+            pg.stop_primary()
+            writer.join(30)
+            pg.start_standby()
+            pg.promote()
+            with (
+                Ledger.open(pg.url, keys) as ledger,
+                RecordingStore.open(catalog_url=pg.url, backend=backend, kek=kek, ledger=ledger) as store,
+            ):
+                present = {o.object_id for o in store.list()}
+                verdict = ledger.verify()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
+    lost = [i for i, object_id in acked if object_id not in present]
+    return {
+        "acknowledged before the cut": str(before),
+        f"acknowledged while cut off ({wait_s:.0f} s)": str(acked_in_partition),
+        "acknowledged recordings lost": str(len(lost)),
+        "ledger verifies on the new primary": "yes" if verdict.ok else f"no: {verdict.reason[:60]}",
+    }

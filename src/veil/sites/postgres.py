@@ -174,6 +174,15 @@ class PgPair:
         self._ctl(self.primary, "stop", "-m", "immediate")
         self._running.discard(self.primary.name)
 
+    def stop_standby(self) -> None:
+        """Cut the standby off (a link down between the sites): a fast stop."""
+        self._ctl(self.standby, "stop", "-m", "fast")
+        self._running.discard(self.standby.name)
+
+    def start_standby(self) -> None:
+        """Start the standby again; it catches up from the primary if the primary is still there."""
+        self._start(self.standby)
+
     def promote(self) -> None:
         """Promote the standby and return once it accepts writes; it becomes `active`."""
         self._ctl(self.standby, "promote")
