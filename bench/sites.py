@@ -108,10 +108,6 @@ def main() -> None:
         console.print(ptable)
 
 
-if __name__ == "__main__":
-    main()
-
-
 def partition_run(
     synchronous: bool, before: int = 10, during: int = 10, wait_s: float = 5.0
 ) -> dict[str, str]:
@@ -180,5 +176,9 @@ def partition_run(
         "acknowledged before the cut": str(before),
         f"acknowledged while cut off ({wait_s:.0f} s)": str(acked_in_partition),
         "acknowledged recordings lost": str(len(lost)),
-        "ledger verifies on the new primary": "yes" if verdict.ok else f"no: {verdict.reason[:60]}",
+        "ledger verifies on the new primary": "yes" if verdict.ok else f"no: {verdict.reason.split(':')[0]}",
     }
+
+
+if __name__ == "__main__":
+    main()
