@@ -7,6 +7,8 @@ import stat
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from veil.exceptions import StoreError, StoreIntegrityError
 from veil.store.crypto import HEADER, TAG_BYTES, decrypt_bytes, encrypt_bytes, new_data_key
@@ -102,3 +104,32 @@ def test_fake_kms_kms_shaped_api(tmp_path: Path) -> None:
     other = FileKms(tmp_path / "other.json")
     with pytest.raises(StoreIntegrityError):
         other.decrypt(blob, {"purpose": "test"})  # a key this KMS does not hold
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    data=st.binary(max_size=5 * CHUNK),
+    where=st.integers(min_value=0),
+    bit=st.integers(min_value=0, max_value=7),
+)
+def test_any_flipped_bit_fails(data: bytes, where: int, bit: int) -> None:
+    dek = new_data_key()
+    blob = bytearray(encrypt_bytes(dek, OID, data, CHUNK))
+    blob[where % len(blob)] ^= 1 << bit
+    with pytest.raises(StoreIntegrityError):
+        decrypt_bytes(dek, OID, bytes(blob))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    data=st.binary(max_size=5 * CHUNK),
+    cut=st.integers(min_value=1),
+    extra=st.binary(min_size=1, max_size=2 * CHUNK),
+)
+def test_any_truncation_or_extension_fails(data: bytes, cut: int, extra: bytes) -> None:
+    dek = new_data_key()
+    blob = encrypt_bytes(dek, OID, data, CHUNK)
+    with pytest.raises(StoreIntegrityError):
+        decrypt_bytes(dek, OID, blob[: len(blob) - 1 - (cut % len(blob))])
+    with pytest.raises(StoreIntegrityError):
+        decrypt_bytes(dek, OID, blob + extra)

@@ -13,7 +13,8 @@ import pytest
 
 from veil.audit import Ledger
 from veil.audit.events import RawAccessEvent
-from veil.exceptions import AccessDenied, InputError, StoreError, StoreIntegrityError
+from veil.exceptions import AccessDenied, InputError, LedgerError, StoreError, StoreIntegrityError
+from veil.store.kek import FileKms
 from veil.store.ledgerio import ledger_events
 from veil.store.models import ObjectClass, Retention, StoredObject
 from veil.store.store import RecordingStore, backend_key
@@ -226,3 +227,47 @@ def test_put_and_read_stream_in_bounded_memory(make_store: StoreFactory, tmp_pat
     assert put_peak < 8 << 20 and read_peak < 8 << 20, (put_peak, read_peak)
     assert len(data) == size and get_peak < 1.5 * size, get_peak
     assert back.read_bytes() == src.read_bytes() == data
+
+
+def test_rewrap_moves_every_data_key_to_another_kek(make_store: StoreFactory, home: Path) -> None:
+    store = make_store()
+    objs = [put(store, bytes([i]) * 3000, seg=i) for i in range(3)]
+    kms = FileKms(home / "kms.json")
+    assert store.rewrap(kms) == 3
+    assert store.rewrap(kms) == 0  # nothing left under the old key
+    with catalog(home) as db:
+        assert {r[0] for r in db.execute("SELECT kek_id FROM veil_store_data_keys")} == {kms.key_id}
+    fresh = make_store(kek=FileKms(home / "kms.json"))
+    assert [fresh.get(o.object_id, actor="a") for o in objs] == [bytes([i]) * 3000 for i in range(3)]
+    with pytest.raises(StoreIntegrityError, match="unwrapped"):
+        make_store().get(objs[0].object_id, actor="a")  # the key file no longer unwraps them
+
+
+def test_ledger_outage_fails_closed_and_the_rerun_completes(
+    store: RecordingStore, ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def down(_event: object) -> None:
+        raise LedgerError("ledger append failed: OperationalError")
+
+    monkeypatch.setattr(ledger, "append", down)
+    with pytest.raises(LedgerError):
+        put(store, b"segment")  # stored, but its entry could not be appended: the put fails
+    monkeypatch.undo()
+    obj = put(store, b"segment")  # the rerun finds the object and appends its pending entry
+    assert [e["object_id"] for e in kinds(ledger, "object-stored")] == [obj.object_id]
+    assert put(store, b"segment") == obj and len(kinds(ledger, "object-stored")) == 1
+    monkeypatch.setattr(ledger, "append", down)
+    with pytest.raises(LedgerError):
+        store.get(obj.object_id, actor="a")  # no read without its entry
+    monkeypatch.undo()
+    assert store.get(obj.object_id, actor="a") == b"segment"
+    assert len(kinds(ledger, "object-read")) == 1
+
+
+def test_a_deletion_reason_with_personal_data_is_refused(store: RecordingStore, ledger: Ledger) -> None:
+    obj = put(store, b"data")
+    value = "jane.doe@example.com"
+    with pytest.raises(InputError, match="email") as info:
+        store.delete(obj.object_id, actor="officer-b", reason=f"asked by {value}")
+    assert value not in str(info.value)
+    assert not store.stat(obj.object_id).shredded and kinds(ledger, "deletion") == []

@@ -1,15 +1,22 @@
 """`veil store put|get|list|expire`: output, --json, -q, and the exit codes (11 access denied,
-12 store, 3 bad input)."""
+12 store, 3 bad input). `get` goes through veil.access's guard: users and break-glass windows."""
 
 from __future__ import annotations
 
 import json
 import stat
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from veil.__main__ import main
+from veil.access.breakglass import BreakGlass
+from veil.access.directory import Directory
+from veil.access.roles import Role
+from veil.audit import Ledger, default_key_dir, default_ledger_url
+from veil.store.ledgerio import ledger_events
 from veil.store.store import backend_key
 
 Capsys = pytest.CaptureFixture[str]
@@ -19,6 +26,16 @@ def put(src: Path, capsys: Capsys, *extra: str) -> dict[str, object]:
     args = ["store", "put", str(src), "--recording", "r1", "--owner", "u1", "--policy-version", "2", "--json"]
     assert main([*args, *extra]) == 0
     return dict(json.loads(capsys.readouterr().out))
+
+
+@pytest.fixture(autouse=True)
+def users(home: Path) -> Iterator[BreakGlass]:
+    """analyst (reads redacted outputs, may ask for raw), officer (approves), employee."""
+    with Ledger.open(default_ledger_url(), default_key_dir()) as ledger, Directory.open(ledger=ledger) as d:
+        d.add_user("analyst", Role.ANALYST)
+        d.add_user("officer", Role.PRIVACY_OFFICER)
+        d.add_user("employee", Role.EMPLOYEE)
+        yield BreakGlass(d)
 
 
 @pytest.fixture
@@ -60,6 +77,32 @@ def test_raw_get_without_break_glass_exits_11(home: Path, src: Path, tmp_path: P
     assert not out.exists() and not list(tmp_path.glob(".raw.bin.*"))
 
 
+def test_raw_get_with_an_approved_window(
+    home: Path, src: Path, tmp_path: Path, capsys: Capsys, users: BreakGlass
+) -> None:
+    obj = put(src, capsys, "--class", "raw")
+    req = users.request("analyst", "r1", "incident 118: what was on screen")
+    out = tmp_path / "raw.bin"
+    get = ["store", "get", str(obj["object_id"]), "-o", str(out), "-q"]
+    assert main([*get, "--as", "analyst"]) == 11  # asked, not yet approved
+    users.approve(req.request_id, "officer")
+    assert main([*get, "--as", "officer"]) == 11  # the approver holds no window
+    assert main([*get, "--as", "analyst"]) == 0
+    assert out.read_bytes() == src.read_bytes()
+    with Ledger.open(default_ledger_url(), default_key_dir()) as ledger:
+        [raw] = ledger_events(ledger, kind="raw-access")
+        refused = list(ledger_events(ledger, kind="access-refused"))
+    assert raw["who"] == "analyst" and raw["approver"] == "officer" and raw["why"].startswith("incident 118")
+    assert [r["who"] for r in refused] == ["analyst", "officer"]
+
+
+def test_only_known_users_with_the_role_read(home: Path, src: Path, capsys: Capsys) -> None:
+    obj = put(src, capsys)
+    assert main(["store", "get", str(obj["object_id"]), "--as", "stranger"]) == 11
+    assert main(["store", "get", str(obj["object_id"]), "--as", "employee"]) == 11
+    assert "may not read redacted outputs" in capsys.readouterr().err
+
+
 def test_tampered_object_exits_12_and_writes_no_output(
     home: Path, src: Path, tmp_path: Path, capsys: Capsys
 ) -> None:
@@ -91,3 +134,15 @@ def test_bad_input_exit_codes(home: Path, tmp_path: Path, capsys: Capsys) -> Non
     assert main(["store", "expire", "--now", "yesterday"]) == 3
     err = capsys.readouterr().err
     assert "cannot read" in err and "no object" in err and "Traceback" not in err
+
+
+def test_put_takes_retention_from_the_policy(home: Path, src: Path, tmp_path: Path, capsys: Capsys) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("store:\n  retention_days:\n    redacted: 2\n", encoding="utf-8")
+    obj = put(src, capsys, "--policy", str(policy))
+    created, expires = (datetime.fromisoformat(str(obj[k])) for k in ("created_at", "expires_at"))
+    assert expires - created == timedelta(days=2)
+    policy.write_text("store:\n  retention_days:\n    redacted_days: 2\n", encoding="utf-8")
+    assert main(["store", "put", str(src), "--recording", "r2", "--owner", "u1", "--policy-version", "2",
+                 "--policy", str(policy)]) == 4  # fmt: skip
+    assert "did you mean 'redacted'" in capsys.readouterr().err

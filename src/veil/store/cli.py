@@ -10,6 +10,8 @@ import json
 import os
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -22,7 +24,7 @@ from veil.options import load_policy
 from veil.store.backends import backend_from_env
 from veil.store.home import veil_home
 from veil.store.models import ObjectClass, Retention, StoredObject
-from veil.store.store import RecordingStore
+from veil.store.store import RecordingStore, open_default_ledger
 
 app = typer.Typer(
     help="The encrypted recording store: put, get, list and expire objects.", no_args_is_help=True
@@ -44,6 +46,26 @@ def _open(catalog: str | None, policy: Path | None = None) -> RecordingStore:
         retention = Retention(raw_days=days.raw, redacted_days=days.redacted)
     backend = backend_from_env(veil_home() / "objects")
     return RecordingStore.open(catalog_url=catalog, backend=backend, retention=retention)
+
+
+@contextmanager
+def _open_guarded(catalog: str | None) -> Iterator[RecordingStore]:
+    """The store with veil.access's guard: the reader must be a known, active user whose role
+    allows it; raw objects need their own open break-glass window."""
+    from veil.access.directory import Directory
+    from veil.access.guard import AccessGuard
+
+    with open_default_ledger() as ledger:
+        directory = Directory.open(catalog, ledger=ledger)
+        try:
+            backend = backend_from_env(veil_home() / "objects")
+            guard = AccessGuard(directory)
+            with RecordingStore.open(
+                catalog_url=catalog, backend=backend, ledger=ledger, guard=guard
+            ) as store:
+                yield store
+        finally:
+            directory.close()
 
 
 def _emit(obj: StoredObject, as_json: bool, quiet: bool, text: str) -> None:
@@ -97,12 +119,13 @@ def get(
     verbose: VerboseOpt = 0,
     quiet: QuietOpt = False,
 ) -> None:
-    """Decrypt an object (its integrity checked chunk by chunk). A raw object needs a break-glass
-    grant (exit code 11 without one)."""
+    """Decrypt an object (its integrity checked chunk by chunk). The reader must be a known, active
+    user whose role reads redacted outputs; a raw object needs the reader's own approved
+    break-glass window on its recording (exit code 11 otherwise)."""
     setup_logging(verbose, quiet)
     if as_json and output is None:
         raise typer.BadParameter("--json prints the object's metadata: give -o/--output for its content")
-    with _open(catalog) as store:
+    with _open_guarded(catalog) as store:
         if output is None:
             data = store.get(object_id, actor=actor)
             sys.stdout.buffer.write(data)

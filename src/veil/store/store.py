@@ -30,6 +30,7 @@ import hashlib
 import io
 import json
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,7 +52,7 @@ from veil.audit.events import (
     RawAccessEvent,
     event_from_dict,
 )
-from veil.exceptions import AccessDenied, InputError, StoreError, StoreIntegrityError
+from veil.exceptions import AccessDenied, InputError, LedgerError, StoreError, StoreIntegrityError
 from veil.store.backends import PARTIAL, Backend, LocalFolderBackend
 from veil.store.catalog import WRITE, DataKeyRow, ObjectRow, OutboxRow, RetentionRow, open_catalog
 from veil.store.crypto import DEFAULT_CHUNK, decrypt_stream, encrypt_stream, new_data_key
@@ -87,6 +88,47 @@ def _check_name(what: str, value: str, limit: int = 200) -> str:
     if not _NAME.fullmatch(value) or len(value) > limit:
         raise InputError(f"{what} must be 1 to {limit} characters without control characters")
     return value
+
+
+def open_default_ledger(attempts: int = 5) -> Ledger:
+    """The Veil home's ledger. Two processes opening a new SQLite ledger at once can find it
+    locked while the other creates its tables: that is retried, briefly."""
+    for attempt in range(attempts):
+        try:
+            return Ledger.open(default_ledger_url(), default_key_dir())
+        except LedgerError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _check_put(
+    klass: ObjectClass | str, owner: str, recording_id: str, segment: int, policy_version: str
+) -> ObjectClass:
+    if klass not in {c.value for c in ObjectClass}:
+        raise InputError(f"object class must be one of {', '.join(c.value for c in ObjectClass)}")
+    _check_name("owner", owner)
+    _check_name("recording id", recording_id)
+    _check_name("policy version", policy_version, 64)
+    if segment < 0:
+        raise InputError("segment must be >= 0")
+    return ObjectClass(klass)
+
+
+def _check_reason(reason: str) -> None:
+    """A deletion reason stays in the ledger for good: one short line, and nothing Veil's own
+    detectors find personal in it (refused naming the type and position only)."""
+    _check_name("reason", reason, REASON_MAX)
+    from veil.detect.registry import default_analyzer
+
+    found = default_analyzer().analyze(reason)
+    if found:
+        where = ", ".join(f"{f.type} at {f.start}-{f.end}" for f in found)
+        raise InputError(
+            f"the reason looks like it holds personal data ({where}); it would stay in the ledger "
+            "for good: refer to a ticket or case number instead"
+        )
 
 
 def backend_key(object_id: str) -> str:
@@ -139,7 +181,7 @@ class RecordingStore:
             engine,
             backend or LocalFolderBackend(veil_home() / "objects"),
             kek or FileKek(),
-            ledger or Ledger.open(default_ledger_url(), default_key_dir()),
+            ledger or open_default_ledger(),
             guard or RedactedOnlyGuard(),
             kept,
             chunk_size=chunk_size,
@@ -189,21 +231,44 @@ class RecordingStore:
     ) -> StoredObject:
         """Store `data` encrypted; the first object when this (recording, segment, class,
         policy version) is already stored (then nothing is read, written or logged)."""
-        if klass not in {c.value for c in ObjectClass}:
-            raise InputError(f"object class must be one of {', '.join(c.value for c in ObjectClass)}")
-        klass = ObjectClass(klass)
-        _check_name("owner", owner)
-        _check_name("recording id", recording_id)
-        _check_name("policy version", policy_version, 64)
-        if segment < 0:
-            raise InputError("segment must be >= 0")
+        klass = _check_put(klass, owner, recording_id, segment, policy_version)
         slot = (recording_id, segment, klass, policy_version)
         found = self._find_slot(*slot)
         if found is not None:
             self._flush(found.object_id)
             return found
-        object_id, dek = uuid.uuid4().hex, new_data_key()
-        wrapped, key = self.kek.wrap(dek, object_id.encode()), backend_key(object_id)
+        object_id = uuid.uuid4().hex
+        wrapped, size, sha256 = self._seal(object_id, data)
+        now = _now()
+        obj = StoredObject(
+            object_id, klass, owner, recording_id, segment, policy_version, size, sha256,
+            now, self.retention.expires(klass, now), False,
+        )  # fmt: skip
+        stored = ObjectStoredEvent(
+            object_id, recording_id, klass.value, segment, size, sha256, policy_version, obj.expires_at
+        )
+        try:
+            with self._write() as s:
+                s.add(_row(obj, backend_key(object_id)))
+                s.flush()  # the key row's foreign key needs the object row first
+                s.add(DataKeyRow(object_id=object_id, kek_id=self.kek.key_id, wrapped=wrapped))
+                s.add(self._outbox(object_id, stored))
+        except IntegrityError:
+            # Another process stored this slot first: ours goes, theirs is the object.
+            self.backend.delete(backend_key(object_id))
+            found = self._find_slot(*slot)
+            if found is None:
+                raise StoreError("catalog refused the object but holds no object in its slot") from None
+            self._flush(found.object_id)
+            return found
+        faults.check("store-catalog-committed")
+        self._flush(object_id)
+        return obj
+
+    def _seal(self, object_id: str, data: bytes | BinaryIO) -> tuple[bytes, int, str]:
+        """Encrypt `data` under a fresh data key into the backend: (wrapped key, size, sha256)."""
+        dek = new_data_key()
+        wrapped = self.kek.wrap(dek, object_id.encode())
         digest, size = hashlib.sha256(), 0
 
         def sealed() -> Iterator[bytes]:
@@ -214,33 +279,9 @@ class RecordingStore:
                 yield chunk
                 faults.check("store-chunk-written")
 
-        self.backend.put(key, sealed())
+        self.backend.put(backend_key(object_id), sealed())
         faults.check("store-object-written")
-        now = _now()
-        obj = StoredObject(
-            object_id, klass, owner, recording_id, segment, policy_version, size, digest.hexdigest(),
-            now, self.retention.expires(klass, now), False,
-        )  # fmt: skip
-        stored = ObjectStoredEvent(
-            object_id, recording_id, klass.value, segment, size, obj.sha256, policy_version, obj.expires_at
-        )
-        try:
-            with self._write() as s:
-                s.add(_row(obj, key))
-                s.flush()  # the key row's foreign key needs the object row first
-                s.add(DataKeyRow(object_id=object_id, kek_id=self.kek.key_id, wrapped=wrapped))
-                s.add(self._outbox(object_id, stored))
-        except IntegrityError:
-            # Another process stored this slot first: ours goes, theirs is the object.
-            self.backend.delete(key)
-            found = self._find_slot(*slot)
-            if found is None:
-                raise StoreError("catalog refused the object but holds no object in its slot") from None
-            self._flush(found.object_id)
-            return found
-        faults.check("store-catalog-committed")
-        self._flush(object_id)
-        return obj
+        return wrapped, size, digest.hexdigest()
 
     def _find_slot(
         self, recording_id: str, segment: int, klass: ObjectClass, policy_version: str
@@ -384,7 +425,7 @@ class RecordingStore:
     def delete(self, object_id: str, *, actor: str, reason: str) -> StoredObject:
         """Crypto-shred one object now (e.g. an employee's deletion request)."""
         _check_name("actor", actor)
-        _check_name("reason", reason, REASON_MAX)
+        _check_reason(reason)
         return self._shred(object_id, f"request by {actor}: {reason}", _now())
 
     def _shred(self, object_id: str, reason: str, when: datetime) -> StoredObject:
@@ -404,6 +445,21 @@ class RecordingStore:
         self.backend.delete(backend_key(object_id))
         self._flush(object_id)
         return obj
+
+    # --- key-encryption keys ---------------------------------------------------------------------
+
+    def rewrap(self, new_kek: KeyProvider) -> int:
+        """Re-wrap every live data key under `new_kek` (e.g. from the key file to a KMS); the
+        objects are not touched. Returns how many keys moved; the store then uses `new_kek`."""
+        moved = 0
+        with self._write() as s:
+            for row in s.scalars(select(DataKeyRow).where(DataKeyRow.kek_id != new_kek.key_id)):
+                aad = row.object_id.encode()
+                row.wrapped = new_kek.wrap(self.kek.unwrap(row.wrapped, aad), aad)
+                row.kek_id = new_kek.key_id
+                moved += 1
+        self.kek = new_kek
+        return moved
 
     # --- recovery --------------------------------------------------------------------------------
 
