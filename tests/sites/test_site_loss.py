@@ -41,6 +41,9 @@ def test_losing_a_site_mid_run_loses_nothing(
         assert kind in ("StoreError", "LedgerError"), (kind, message)
         assert "retry" in message.lower() or kind == "LedgerError", message
 
+    # Before the loss every volume had a copy on each site (replication 100, read from /dir/status).
+    assert report.layout_before
+    assert all(sites == {"dc1", "dc2"} for sites in report.layout_before.values()), report.layout_before
     # Everything committed before the loss is on the promoted standby, bit for bit.
     assert report.entries_before and report.rows_before
     for seq, body in report.entries_before.items():

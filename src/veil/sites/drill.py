@@ -55,6 +55,7 @@ class DrillReport:
     unexpected: str | None = None  # anything but StoreError/LedgerError, or the deadline
     entries_before: dict[int, bytes] = field(default_factory=dict)  # ledger seq -> body at the loss
     rows_before: dict[str, tuple[str, int]] = field(default_factory=dict)  # object -> (sha256, size)
+    layout_before: dict[int, set[str]] = field(default_factory=dict)  # volume -> sites with a copy
     entries_after: dict[int, bytes] = field(default_factory=dict)
     rows_after: dict[str, tuple[str, int]] = field(default_factory=dict)
     read_back: dict[int, bool] = field(default_factory=dict)  # acked recording -> same bytes
@@ -137,6 +138,7 @@ def run_drill(
     writer.start()
     loss_point.wait(opts.deadline_s)
     report.entries_before, report.rows_before = _snapshot(pg.primary)
+    report.layout_before = cluster.layout()
     loss_at = time.monotonic()
     cluster.stop_site("dc1")
     pg.stop_primary()

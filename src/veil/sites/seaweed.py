@@ -116,7 +116,7 @@ class SeaweedCluster:
     def stop(self) -> None:
         """Stop every process, gateway first; SIGKILL whatever does not exit within a few seconds."""
         for child in reversed(list(self._children.values())):
-            child.stop(timeout=5.0)
+            child.stop(timeout=3.0)
 
     def __enter__(self) -> SeaweedCluster:
         return self.start()
