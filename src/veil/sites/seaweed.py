@@ -76,6 +76,7 @@ class SeaweedCluster:
         run_dir: Path,
         *,
         sites: Sequence[str] = SITES,
+        replication: str = "100",
         volume_size_limit_mb: int = 8,
         max_volumes: int = 16,
         timeout: float = 60.0,
@@ -83,6 +84,7 @@ class SeaweedCluster:
     ) -> None:
         self.run_dir = run_dir
         self.sites = tuple(sites)
+        self.replication = replication  # "000" for a single site (benchmarks)
         self.timeout = timeout
         self.weed = str(weed or find_weed())
         self._size_mb, self._max = volume_size_limit_mb, max_volumes
@@ -235,7 +237,8 @@ class SeaweedCluster:
         folder = self._folder("master")
         p = self.ports.master
         args = ["master", "-ip=127.0.0.1", f"-port={p}", f"-port.grpc={p + 10000}", f"-mdir={folder}"]
-        args += ["-defaultReplication=100", f"-volumeSizeLimitMB={self._size_mb}", "-peers=none"]
+        args += [f"-defaultReplication={self.replication}", f"-volumeSizeLimitMB={self._size_mb}"]
+        args += ["-peers=none"]
         args += ["-telemetry=false"]
         return self._child("master", args, f"http://127.0.0.1:{p}/cluster/status")
 
