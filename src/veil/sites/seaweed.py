@@ -182,8 +182,9 @@ class SeaweedCluster:
 
     # --- operator actions (weed shell) ---------------------------------------------------------
 
-    def shell(self, commands: str) -> str:
+    def shell(self, commands: str, timeout: float | None = None) -> str:
         """Run `weed shell` commands against this cluster; SiteError when they fail."""
+        limit = timeout or self.timeout
         argv = [self.weed, "shell", f"-master=127.0.0.1:{self.ports.master}"]
         argv.append(f"-filer=127.0.0.1:{self.ports.filer}")
         try:
@@ -193,10 +194,10 @@ class SeaweedCluster:
                 input=commands + "\nexit\n",
                 capture_output=True,
                 text=True,
-                timeout=self.timeout,
+                timeout=limit,
             )
         except subprocess.TimeoutExpired as exc:
-            raise SiteError(f"weed shell did not finish in {self.timeout:.0f} s") from exc
+            raise SiteError(f"weed shell did not finish in {limit:.0f} s") from exc
         if done.returncode != 0 or "error" in done.stdout.lower():
             raise SiteError(f"weed shell failed: {(done.stdout + done.stderr)[-1500:]}")
         return done.stdout
@@ -216,7 +217,8 @@ class SeaweedCluster:
         lines = ["lock"]
         lines += [f"volume.configure.replication -volumeId={v} -replication=100" for v in single]
         lines += ["volume.fix.replication -apply", "unlock"]
-        return self.shell("\n".join(lines))
+        # fix.replication polls the master after each copy with growing sleeps (7 s, 14 s, ...).
+        return self.shell("\n".join(lines), timeout=max(self.timeout, 180.0))
 
     # --- processes -----------------------------------------------------------------------------
 
