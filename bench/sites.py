@@ -16,7 +16,6 @@ site is lost and the standby, started again, is promoted.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import shutil
 import statistics
 import tempfile
@@ -26,7 +25,8 @@ from rich.console import Console
 from rich.table import Table
 
 from veil.sites import PgPair, SeaweedCluster, make_base_dir
-from veil.sites.drill import DrillOptions, DrillReport, run_drill
+from veil.sites.drill import DrillOptions, DrillReport, run_drill, run_partition
+from veil.store.backends import LocalFolderBackend
 
 
 def one_run(synchronous: bool, options: DrillOptions) -> DrillReport:
@@ -108,75 +108,23 @@ def main() -> None:
         console.print(ptable)
 
 
-def partition_run(
-    synchronous: bool, before: int = 10, during: int = 10, wait_s: float = 5.0
-) -> dict[str, str]:
-    """The standby is cut off, then the primary's site is lost: what was acknowledged meanwhile?
-    Synchronous: commits wait for the standby, so nothing is acknowledged and nothing lost (writes
-    stall). Asynchronous: commits are acknowledged by the primary alone and lost with it."""
-    import threading
-
-    from veil.audit import Ledger
-    from veil.exceptions import LedgerError, StoreError
-    from veil.sites.drill import BUCKET
-    from veil.store.backends import S3Backend
-    from veil.store.kek import FileKek
-    from veil.store.models import ObjectClass
-    from veil.store.store import RecordingStore
-
+def partition_run(synchronous: bool) -> dict[str, str]:
+    """veil.sites.drill.run_partition on a fresh PostgreSQL pair (objects in a local folder)."""
     work = Path(tempfile.mkdtemp(prefix="veil-bench-sites-"))
     base = make_base_dir()
-    acked: list[tuple[int, str]] = []
     try:
-        with SeaweedCluster(work / "seaweed") as cluster, PgPair(base, synchronous=synchronous) as pg:
-            s3 = cluster.s3
-            backend = S3Backend(
-                s3.url, BUCKET, s3.access_key, s3.secret_key, create_bucket=True, max_attempts=1
-            )
-            kek, keys = FileKek(work), work / "ledger-keys"
-
-            def write(url: str, first: int, count: int) -> None:
-                with (
-                    Ledger.open(url, keys) as ledger,
-                    RecordingStore.open(catalog_url=url, backend=backend, kek=kek, ledger=ledger) as store,
-                ):
-                    for i in range(first, first + count):
-                        obj = store.put(
-                            b"segment %d" % i, klass=ObjectClass.REDACTED, owner="employee-7",
-                            recording_id=f"rec-{i:03d}", segment=0, policy_version="1",
-                        )  # fmt: skip
-                        acked.append((i, obj.object_id))
-
-            write(pg.url, 0, before)
-            pg.stop_standby()
-
-            def during_partition() -> None:
-                with contextlib.suppress(StoreError, LedgerError):  # cut off by the loss: not acknowledged
-                    write(pg.url, before, during)
-
-            writer = threading.Thread(target=during_partition, daemon=True)
-            writer.start()
-            writer.join(wait_s)
-            acked_in_partition = len(acked) - before
-            pg.stop_primary()
-            writer.join(30)
-            pg.start_standby()
-            pg.promote()
-            with (
-                Ledger.open(pg.url, keys) as ledger,
-                RecordingStore.open(catalog_url=pg.url, backend=backend, kek=kek, ledger=ledger) as store,
-            ):
-                present = {o.object_id for o in store.list()}
-                verdict = ledger.verify()
+        with PgPair(base, synchronous=synchronous) as pg:
+            r = run_partition(pg, LocalFolderBackend(work / "objects"), work, wait_s=5.0)
     finally:
         shutil.rmtree(base, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
-    lost = [i for i, object_id in acked if object_id not in present]
     return {
-        "acknowledged before the cut": str(before),
-        f"acknowledged while cut off ({wait_s:.0f} s)": str(acked_in_partition),
-        "acknowledged recordings lost": str(len(lost)),
-        "ledger verifies on the new primary": "yes" if verdict.ok else f"no: {verdict.reason.split(':')[0]}",
+        "acknowledged before the cut": str(len(r.acked_before_cut)),
+        "acknowledged while cut off (5 s)": str(len(r.acked_while_cut)),
+        "acknowledged recordings lost": str(len(r.lost)),
+        "ledger verifies on the new primary": "yes"
+        if r.ledger_ok
+        else f"no: {r.ledger_reason.split(':')[0]}",
     }
 
 

@@ -9,7 +9,7 @@ test's tmp folder for a post-mortem. If a site cannot start, the test FAILS (nev
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -47,6 +47,29 @@ def pg_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgPair]:
         pair.stop()
         _keep_logs(base, logs)
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def make_pg_pair(tmp_path: Path) -> Iterator[Callable[[bool], PgPair]]:
+    """Started pairs on demand (synchronous or not), all stopped and removed afterwards."""
+    made: list[tuple[PgPair, Path]] = []
+
+    def make(synchronous: bool) -> PgPair:
+        base = make_base_dir()
+        pair = PgPair(base, synchronous=synchronous, timeout=60)
+        made.append((pair, base))
+        try:
+            return pair.start()
+        except SiteError as exc:
+            pytest.fail(f"PostgreSQL primary/standby did not start: {exc}")
+
+    try:
+        yield make
+    finally:
+        for pair, base in made:
+            pair.stop()
+            _keep_logs(base, tmp_path)
+            shutil.rmtree(base, ignore_errors=True)
 
 
 def _keep_logs(base: Path, dest: Path) -> None:

@@ -13,6 +13,7 @@ test can check them itself: nothing is judged here.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import random
 import threading
@@ -25,7 +26,7 @@ from veil.audit import Ledger
 from veil.exceptions import LedgerError, StoreError
 from veil.sites.postgres import Node, PgPair
 from veil.sites.seaweed import SeaweedCluster
-from veil.store.backends import S3Backend
+from veil.store.backends import Backend, S3Backend
 from veil.store.kek import FileKek
 from veil.store.ledgerio import ledger_events
 from veil.store.models import ObjectClass
@@ -103,7 +104,7 @@ class DrillReport:
 class _App:
     """The application side: one store + ledger on the URL the operator points it at."""
 
-    def __init__(self, backend: S3Backend, kek: FileKek, key_dir: Path) -> None:
+    def __init__(self, backend: Backend, kek: FileKek, key_dir: Path) -> None:
         self.backend, self.kek, self.key_dir = backend, kek, key_dir
 
     def open(self, url: str) -> tuple[RecordingStore, Ledger]:
@@ -244,3 +245,66 @@ def _snapshot(node: Node) -> tuple[dict[int, bytes], dict[str, tuple[str, int]]]
         rows = conn.execute("SELECT object_id, sha256, size FROM veil_store_objects")
         objects = {str(o): (str(h), int(n)) for o, h, n in rows}
     return entries, objects
+
+
+@dataclass
+class PartitionReport:
+    """The standby was cut off, writes went on for a while, then the primary's site was lost."""
+
+    synchronous: bool
+    acked_before_cut: list[int] = field(default_factory=list)
+    acked_while_cut: list[int] = field(default_factory=list)
+    present_after: set[str] = field(default_factory=set)  # object ids on the promoted standby
+    acked: dict[int, str] = field(default_factory=dict)
+    ledger_ok: bool = False
+    ledger_reason: str = ""
+
+    @property
+    def lost(self) -> list[int]:
+        return sorted(i for i, object_id in self.acked.items() if object_id not in self.present_after)
+
+
+def run_partition(
+    pg: PgPair, backend: Backend, work_dir: Path, *, before: int = 10, during: int = 10, wait_s: float = 5.0
+) -> PartitionReport:
+    """Store `before` recordings, cut the standby off (stop it), try `during` more for `wait_s`
+    seconds, lose the primary, start and promote the standby: which acknowledged recordings are
+    gone, and does the ledger notice? Synchronous: commits wait for the standby, so none is
+    acknowledged while it is cut off (writes stall). Asynchronous: the primary acknowledges alone."""
+    app = _App(backend, FileKek(work_dir), work_dir / "ledger-keys")
+    report = PartitionReport(pg.synchronous)
+
+    def write(first: int, count: int, into: list[int]) -> None:
+        store, ledger = app.open(pg.url)
+        try:
+            for i in range(first, first + count):
+                obj = store.put(
+                    b"segment %d" % i, klass=ObjectClass.REDACTED, owner="employee-7",
+                    recording_id=f"rec-{i:03d}", segment=0, policy_version="1",
+                )  # fmt: skip
+                report.acked[i] = obj.object_id
+                into.append(i)
+        finally:
+            _close((store, ledger))
+
+    def while_cut() -> None:
+        with contextlib.suppress(StoreError, LedgerError):  # cut short by the loss: not acknowledged
+            write(before, during, report.acked_while_cut)
+
+    write(0, before, report.acked_before_cut)
+    pg.stop_standby()
+    writer = threading.Thread(target=while_cut, daemon=True)
+    writer.start()
+    writer.join(wait_s)
+    pg.stop_primary()
+    writer.join(30)
+    pg.start_standby()
+    pg.promote()
+    store, ledger = app.open(pg.url)
+    try:
+        report.present_after = {o.object_id for o in store.list()}
+        verdict = ledger.verify()
+        report.ledger_ok, report.ledger_reason = verdict.ok, str(verdict.reason or "")
+    finally:
+        _close((store, ledger))
+    return report
