@@ -143,12 +143,14 @@ def run_drill(
     loss_at = time.monotonic()
     cluster.stop_site("dc1")
     pg.stop_primary()
-    report.acked_before_loss = sorted(report.acked)
+    report.acked_before_loss = sorted(report.acked.copy())  # copy: atomic while the writer runs
     pg.promote()
     report.standby_writable_s = time.monotonic() - loss_at
     cluster.degrade(BUCKET, surviving="dc2")
     target[0] = pg.url
     writer.join(opts.deadline_s + 30)
+    if writer.is_alive():
+        report.unexpected = report.unexpected or "the writer is stuck past its deadline"
     after = [t for i, t in acked_at.items() if i not in report.acked_before_loss]
     report.recovery_s = min(after) - loss_at if after else float("nan")
     _check(app, pg, data, report)
