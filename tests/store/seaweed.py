@@ -80,6 +80,7 @@ def seaweed_s3(base: Path) -> Iterator[SeaweedS3]:
         f"-volume.port={volume}", f"-volume.port.grpc={volume + 10000}",
         "-filer", f"-filer.port={filer}", f"-filer.port.grpc={filer + 10000}",
         "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3 + 10000}", f"-s3.config={config}",
+        "-s3.port.iceberg=0", "-s3.port.lance=0",
         "-master.volumeSizeLimitMB=64", "-volume.max=20",
     ]  # fmt: skip
     log = base / "weed.log"

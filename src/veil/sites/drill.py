@@ -1,0 +1,312 @@
+"""A site-loss drill on the two-site layout: store recordings, lose the first site while writes go
+on, fail over, and report what survived (`python -m veil.sites drill`, tests/sites, bench/sites).
+
+    report = run_drill(cluster, pg, work_dir)         # both started, nothing written yet
+    report.lost, report.recovery_s, report.failures
+
+The writer is an application that retries every failed put (a put is idempotent per slot). After
+`loss_after` acknowledged puts the drill kills dc1's volume server and stops the PostgreSQL primary
+(immediate), promotes the standby, accepts single-copy writes on dc2 (`SeaweedCluster.degrade`) and
+repoints the application to the new primary. The report holds raw facts (which ids where), so a
+test can check them itself: nothing is judged here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from veil.audit import Ledger
+from veil.exceptions import LedgerError, StoreError
+from veil.sites.postgres import Node, PgPair
+from veil.sites.seaweed import SeaweedCluster
+from veil.store.backends import Backend, S3Backend
+from veil.store.kek import FileKek
+from veil.store.ledgerio import ledger_events
+from veil.store.models import ObjectClass
+from veil.store.store import OBJECTS, RecordingStore, backend_key
+
+BUCKET = "veil-recordings"
+RETRY_PAUSE_S = 0.2
+
+
+@dataclass(frozen=True)
+class DrillOptions:
+    recordings: int = 50
+    loss_after: int = 30
+    deadline_s: float = 120.0
+    seed: int = 16
+    min_size: int = 20_000
+    max_size: int = 200_000
+
+
+@dataclass
+class DrillReport:
+    synchronous: bool
+    recordings: int
+    acked_before_loss: list[int] = field(default_factory=list)
+    acked: dict[int, str] = field(default_factory=dict)  # recording -> object id
+    failures: list[tuple[int, str, str]] = field(default_factory=list)  # (recording, type, message)
+    unexpected: str | None = None  # anything but StoreError/LedgerError, or the deadline
+    entries_before: dict[int, bytes] = field(default_factory=dict)  # ledger seq -> body at the loss
+    rows_before: dict[str, tuple[str, int]] = field(default_factory=dict)  # object -> (sha256, size)
+    layout_before: dict[int, set[str]] = field(default_factory=dict)  # volume -> sites with a copy
+    entries_after: dict[int, bytes] = field(default_factory=dict)
+    rows_after: dict[str, tuple[str, int]] = field(default_factory=dict)
+    read_back: dict[int, bool] = field(default_factory=dict)  # acked recording -> same bytes
+    read_errors: list[str] = field(default_factory=list)
+    catalog_ids: set[str] = field(default_factory=set)
+    stored_entry_ids: list[str] = field(default_factory=list)  # object-stored entries, dups kept
+    bucket_keys: set[str] = field(default_factory=set)
+    ledger_ok: bool = False
+    ledger_reason: str = ""
+    orphans_deleted: int = 0
+    entries_appended: int = 0
+    standby_writable_s: float = float("nan")
+    recovery_s: float = float("nan")  # loss -> first acknowledged put after it
+
+    @property
+    def lost(self) -> list[int]:
+        """Acknowledged recordings whose catalog row is gone from the promoted primary."""
+        return sorted(i for i, object_id in self.acked.items() if object_id not in self.rows_after)
+
+    @property
+    def unreadable(self) -> list[int]:
+        """Acknowledged recordings still catalogued that do not read back bit for bit."""
+        lost = set(self.lost)
+        return sorted(i for i in self.acked if i not in lost and not self.read_back.get(i, False))
+
+    def lines(self) -> list[str]:
+        mode = "synchronous" if self.synchronous else "asynchronous"
+        kinds = sorted({k for _, k, _ in self.failures})
+        changed = sum(1 for s, b in self.entries_before.items() if self.entries_after.get(s) != b)
+        return [
+            f"replication: {mode}",
+            f"recordings acknowledged: {len(self.acked)} of {self.recordings} "
+            f"({len(self.acked_before_loss)} before the loss)",
+            f"acknowledged recordings lost: {len(self.lost)}, unreadable: {len(self.unreadable)}",
+            f"ledger entries before the loss: {len(self.entries_before)}, lost or changed: {changed}",
+            f"failed puts (retried): {len(self.failures)} {kinds}",
+            f"standby writable after: {self.standby_writable_s:.2f} s",
+            f"first acknowledged write after the loss: {self.recovery_s:.2f} s",
+            f"ledger verifies: {self.ledger_ok}{'' if self.ledger_ok else ' (' + self.ledger_reason + ')'}",
+            f"orphan objects removed by reconcile: {self.orphans_deleted}",
+            *([f"unexpected: {self.unexpected}"] if self.unexpected else []),
+        ]
+
+
+class _App:
+    """The application side: one store + ledger on the URL the operator points it at."""
+
+    def __init__(self, backend: Backend, kek: FileKek, key_dir: Path) -> None:
+        self.backend, self.kek, self.key_dir = backend, kek, key_dir
+
+    def open(self, url: str) -> tuple[RecordingStore, Ledger]:
+        ledger = Ledger.open(url, self.key_dir)
+        try:
+            store = RecordingStore.open(catalog_url=url, backend=self.backend, kek=self.kek, ledger=ledger)
+        except BaseException:
+            ledger.close()
+            raise
+        return store, ledger
+
+
+def run_drill(
+    cluster: SeaweedCluster, pg: PgPair, work_dir: Path, options: DrillOptions | None = None
+) -> DrillReport:
+    opts = options or DrillOptions()
+    s3 = cluster.s3
+    backend = S3Backend(
+        s3.url, BUCKET, s3.access_key, s3.secret_key, s3.region,
+        max_attempts=2, connect_timeout=2, read_timeout=4, create_bucket=True,
+    )  # fmt: skip
+    app = _App(backend, FileKek(work_dir), work_dir / "ledger-keys")  # keys kept on both sites
+    rng = random.Random(opts.seed)
+    data = {i: rng.randbytes(rng.randrange(opts.min_size, opts.max_size)) for i in range(opts.recordings)}
+    report = DrillReport(pg.synchronous, opts.recordings)
+    target = [pg.url]  # where the operator points the application
+    acked_at: dict[int, float] = {}
+    loss_point = threading.Event()
+    writer = threading.Thread(
+        target=_write_all, args=(app, target, data, report, acked_at, loss_point, opts), daemon=True
+    )
+    writer.start()
+    loss_point.wait(opts.deadline_s)
+    report.entries_before, report.rows_before = _snapshot(pg.primary)
+    report.layout_before = cluster.layout()
+    loss_at = time.monotonic()
+    cluster.stop_site("dc1")
+    pg.stop_primary()
+    report.acked_before_loss = sorted(report.acked.copy())  # copy: atomic while the writer runs
+    pg.promote()
+    report.standby_writable_s = time.monotonic() - loss_at
+    cluster.degrade(BUCKET, surviving="dc2")
+    target[0] = pg.url
+    writer.join(opts.deadline_s + 30)
+    if writer.is_alive():
+        report.unexpected = report.unexpected or "the writer is stuck past its deadline"
+    after = [t for i, t in acked_at.items() if i not in report.acked_before_loss]
+    report.recovery_s = min(after) - loss_at if after else float("nan")
+    _check(app, pg, data, report)
+    return report
+
+
+def _write_all(
+    app: _App,
+    target: list[str],
+    data: dict[int, bytes],
+    report: DrillReport,
+    acked_at: dict[int, float],
+    loss_point: threading.Event,
+    opts: DrillOptions,
+) -> None:
+    deadline = time.monotonic() + opts.deadline_s
+    current: tuple[RecordingStore, Ledger] | None = None
+    used = ""
+    try:
+        for i in range(opts.recordings):
+            while True:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"recording {i} not stored within {opts.deadline_s:.0f} s")
+                try:
+                    if current is None or used != target[0]:  # repointed by the operator
+                        if current is not None:
+                            _close(current)
+                            current = None
+                        used = target[0]
+                        current = app.open(used)
+                    obj = current[0].put(
+                        data[i], klass=ObjectClass.REDACTED, owner="employee-7",
+                        recording_id=f"rec-{i:03d}", segment=0, policy_version="1",
+                    )  # fmt: skip
+                except (StoreError, LedgerError) as exc:
+                    report.failures.append((i, type(exc).__name__, str(exc)))
+                    time.sleep(RETRY_PAUSE_S)
+                    continue
+                report.acked[i], acked_at[i] = obj.object_id, time.monotonic()
+                if i + 1 == opts.loss_after:
+                    loss_point.set()
+                break
+    except Exception as exc:  # noqa: BLE001 - the report carries it; the drill goes on to check
+        report.unexpected = f"{type(exc).__name__}: {exc}"
+    finally:
+        loss_point.set()
+        if current is not None:
+            _close(current)
+
+
+def _check(app: _App, pg: PgPair, data: dict[int, bytes], report: DrillReport) -> None:
+    """What the promoted primary and the surviving site hold, read by a fresh application."""
+    report.entries_after, report.rows_after = _snapshot(pg.active)
+    store, ledger = app.open(pg.url)
+    try:
+        try:
+            rec = store.reconcile(older_than=timedelta(0))  # no put runs any more
+            report.orphans_deleted, report.entries_appended = rec.orphans_deleted, rec.ledger_entries_appended
+        except (StoreError, LedgerError) as exc:
+            report.read_errors.append(f"reconcile: {type(exc).__name__}: {exc}")
+        for i, object_id in report.acked.items():
+            try:
+                got = store.get(object_id, actor="auditor-1")
+            except (StoreError, LedgerError) as exc:
+                report.read_errors.append(f"recording {i}: {type(exc).__name__}: {exc}")
+                report.read_back[i] = False
+                continue
+            report.read_back[i] = hashlib.sha256(got).digest() == hashlib.sha256(data[i]).digest()
+        report.catalog_ids = {o.object_id for o in store.list()}
+        report.stored_entry_ids = [str(e["object_id"]) for e in ledger_events(ledger, kind="object-stored")]
+        report.bucket_keys = {k for k, _ in app.backend.list(f"{OBJECTS}/")}
+        verdict = ledger.verify()
+        report.ledger_ok, report.ledger_reason = verdict.ok, str(verdict.reason or "")
+    finally:
+        _close((store, ledger))
+
+
+def expected_bucket_keys(object_ids: set[str]) -> set[str]:
+    """The backend keys the store uses for these objects."""
+    return {backend_key(o) for o in object_ids}
+
+
+def _close(pair: tuple[RecordingStore, Ledger]) -> None:
+    pair[0].close()
+    pair[1].close()
+
+
+def _snapshot(node: Node) -> tuple[dict[int, bytes], dict[str, tuple[str, int]]]:
+    """Ledger entries (seq -> body) and catalog objects (id -> sha256, size) that `node` holds."""
+    import psycopg
+
+    with psycopg.connect(node.conninfo()) as conn:
+        entries = {int(s): bytes(b) for s, b in conn.execute("SELECT seq, body FROM veil_ledger_entries")}
+        rows = conn.execute("SELECT object_id, sha256, size FROM veil_store_objects")
+        objects = {str(o): (str(h), int(n)) for o, h, n in rows}
+    return entries, objects
+
+
+@dataclass
+class PartitionReport:
+    """The standby was cut off, writes went on for a while, then the primary's site was lost."""
+
+    synchronous: bool
+    acked_before_cut: list[int] = field(default_factory=list)
+    acked_while_cut: list[int] = field(default_factory=list)
+    present_after: set[str] = field(default_factory=set)  # object ids on the promoted standby
+    acked: dict[int, str] = field(default_factory=dict)
+    ledger_ok: bool = False
+    ledger_reason: str = ""
+
+    @property
+    def lost(self) -> list[int]:
+        return sorted(i for i, object_id in self.acked.items() if object_id not in self.present_after)
+
+
+def run_partition(
+    pg: PgPair, backend: Backend, work_dir: Path, *, before: int = 10, during: int = 10, wait_s: float = 5.0
+) -> PartitionReport:
+    """Store `before` recordings, cut the standby off (stop it), try `during` more for `wait_s`
+    seconds, lose the primary, start and promote the standby: which acknowledged recordings are
+    gone, and does the ledger notice? Synchronous: commits wait for the standby, so none is
+    acknowledged while it is cut off (writes stall). Asynchronous: the primary acknowledges alone."""
+    app = _App(backend, FileKek(work_dir), work_dir / "ledger-keys")
+    report = PartitionReport(pg.synchronous)
+
+    def write(first: int, count: int, into: list[int]) -> None:
+        store, ledger = app.open(pg.url)
+        try:
+            for i in range(first, first + count):
+                obj = store.put(
+                    b"segment %d" % i, klass=ObjectClass.REDACTED, owner="employee-7",
+                    recording_id=f"rec-{i:03d}", segment=0, policy_version="1",
+                )  # fmt: skip
+                report.acked[i] = obj.object_id
+                into.append(i)
+        finally:
+            _close((store, ledger))
+
+    def while_cut() -> None:
+        with contextlib.suppress(StoreError, LedgerError):  # cut short by the loss: not acknowledged
+            write(before, during, report.acked_while_cut)
+
+    write(0, before, report.acked_before_cut)
+    pg.stop_standby()
+    writer = threading.Thread(target=while_cut, daemon=True)
+    writer.start()
+    writer.join(wait_s)
+    pg.stop_primary()
+    writer.join(30)
+    pg.start_standby()
+    pg.promote()
+    store, ledger = app.open(pg.url)
+    try:
+        report.present_after = {o.object_id for o in store.list()}
+        verdict = ledger.verify()
+        report.ledger_ok, report.ledger_reason = verdict.ok, str(verdict.reason or "")
+    finally:
+        _close((store, ledger))
+    return report
