@@ -469,7 +469,11 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
                     if not any(_covers(f, found) for f in findings):
                         findings.append(found)
     findings += column_mates(plain, findings, key, frame_index, slots)
-    return findings + birth_date_columns(plain, findings, key, frame_index, slots)
+    # Cells as the engine read them too: rows joined at small gaps hold a date with its phone.
+    cells = [
+        c for ln in lines if ln.engine != MASK_ENGINE for p in split_at_gaps(ln) for c in split_at_rules(p)
+    ]
+    return findings + birth_date_columns([*plain, *cells], findings, key, frame_index, slots)
 
 
 def rule_slots(ruled: Sequence[Sequence[TextLine]]) -> dict[int, tuple[int, int]]:
@@ -538,7 +542,8 @@ def birth_date_columns(
     a person's name, phone, e-mail or address. A customer sheet scrolled past its header, a query
     result whose header the OCR dropped. A column of recent dates (orders, logins) never counts,
     nor one under a header that names another date ("created", "주문일")."""
-    dated = [r for r in rows if listed_birth_date(r.text) and not _inside(r, findings, "date_of_birth")]
+    unique = {(r.text, r.box): r for r in rows}.values()
+    dated = [r for r in unique if listed_birth_date(r.text) and not _inside(r, findings, "date_of_birth")]
     if len(dated) < BIRTH_COLUMN_MIN_CELLS:
         return []
     personal = [b for f in findings if f.type in _PERSONAL_ROW_TYPES for b in f.boxes]
