@@ -25,6 +25,7 @@ def test_the_sidecar_names_the_window_in_front(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "content",
     ["", "{not json", "[1, 2]", json.dumps({"app": 3}), json.dumps({"app": "x", "t": time.time() - 60})],
+    ids=["missing", "not-json", "not-an-object", "app-not-text", "stale"],  # stable across xdist workers
 )
 def test_a_missing_broken_or_stale_sidecar_is_unknown(tmp_path: Path, content: str) -> None:
     path = tmp_path / "front.json"
