@@ -11,6 +11,7 @@ from tests.plugins.ocr_faults import FixedEngine
 from tests.test_pipeline import blank_frame, fixed_line, pipeline
 from veil.models import Box, Finding, TextLine
 from veil.options import RedactOptions
+from veil.pipeline import VERIFIER_MASK
 from veil.redact.fill import FillRedactor
 from veil.redact.pseudonym import Pseudonyms
 
@@ -60,10 +61,15 @@ def test_verifier_reading_our_label_inside_the_mask_passes() -> None:
 def test_verifier_finding_beyond_the_mask_still_masks_the_frame() -> None:
     redactor = FillRedactor(RedactOptions(labels=True, margin_px=2))
     beyond = fixed_line(x=50)  # the same value read 30 px further right: past the mask's edge
-    out = pipeline(FixedEngine([fixed_line()]), verifier=FixedEngine([beyond]), redactor=redactor).process(
-        blank_frame()
-    )
-    assert out.result.masked_whole
+    pipe = pipeline(FixedEngine([fixed_line()]), verifier=FixedEngine([beyond]), redactor=redactor)
+    out = pipe.process(blank_frame())
+    # Not taken for our own label: a residual, whose cells are masked before the frame is re-scanned.
+    assert [f.type for f in out.result.verifier_findings] == ["phone"]
+    masks = [b for f in out.result.findings if f.recognizer == VERIFIER_MASK for b in f.boxes]
+    assert any(b.contains(beyond.box) for b in masks)  # the verifier's whole cell
+    framed = pipeline(FixedEngine([fixed_line()]), verifier=FixedEngine([beyond]), redactor=redactor)
+    framed.recheck = False  # redact.on_verifier_hit: mask-frame
+    assert framed.process(blank_frame()).result.masked_whole
 
 
 class LeakyLabelRedactor(FillRedactor):

@@ -26,10 +26,12 @@ def test_async_standby_loses_acknowledged_commits_and_the_ledger_says_so(
     pg = make_pg_pair(False)
     report = run_partition(pg, LocalFolderBackend(tmp_path / "objects"), tmp_path, wait_s=4.0)
     assert len(report.acked_before_cut) == 10
-    assert len(report.acked_while_cut) == 10  # acknowledged by the primary alone
+    # Acknowledged by the primary alone (as many as the wait allowed: fewer on a loaded machine)...
+    acked = len(report.acked_while_cut)
+    assert acked >= 1
     assert report.lost == report.acked_while_cut  # ... and gone with it
     assert not report.ledger_ok
-    assert "signed state file records 20 entries but the log holds 10" in report.ledger_reason
+    assert f"signed state file records {10 + acked} entries but the log holds 10" in report.ledger_reason
 
 
 def test_sync_standby_stalls_writes_instead_of_losing_them(
