@@ -243,8 +243,9 @@ class Recorder:
 
     def _capture(self) -> None:
         changes = ChangeTest(self.policy.agent.change_threshold)
-        started = last_kept = time.monotonic()
+        started = last_kept = counted = time.monotonic()
         last_kept -= self.policy.agent.heartbeat_seconds
+        counted -= 1.0
         while not self._stop.is_set() and self._failure is None:
             tick = time.monotonic()
             duration = self.options.duration
@@ -253,7 +254,8 @@ class Recorder:
             kept = self._look(changes, tick - last_kept >= self.policy.agent.heartbeat_seconds)
             if kept:
                 last_kept = tick
-            self.status.pending = len(self.outbox.pending())
+            if tick - counted >= 1.0:  # a directory listing: once a second is enough
+                self.status.pending, counted = len(self.outbox.pending()), tick
             self.on_status(self.status)
             self._stop.wait(max(1.0 / self._fps() - (time.monotonic() - tick), 0.0))
 
