@@ -142,6 +142,8 @@ def run(seconds: float, fps: float, size: str, scroll: bool = True) -> dict[str,
             end = datetime.fromisoformat(manifest["ended_at"].replace("Z", "+00:00"))
             covered += (end - start).total_seconds()
         cpu = usage.ru_utime + usage.ru_stime
+        startup = float(summary.get("startup_cpu_seconds") or 0)
+        kept = max(int(summary.get("frames") or 0), 1)
         return {
             "scene": "typing and scrolling" if scroll else "typing", "size": size, "fps_cap": fps,
             "seconds_recorded": seconds, "wall_seconds": round(wall, 1),
@@ -149,7 +151,8 @@ def run(seconds: float, fps: float, size: str, scroll: bool = True) -> dict[str,
             "cpu_seconds": round(cpu, 1), "cpu_share_of_one_core": round(cpu / wall, 3),
             "max_rss_mb": round(usage.ru_maxrss / 1024, 1),
             "frames_kept": summary.get("frames"), "skipped": summary.get("skipped"),
-            "cpu_seconds_per_kept_frame": round(cpu / max(summary.get("frames") or 0, 1), 2),
+            "startup_cpu_seconds": startup,
+            "cpu_seconds_per_kept_frame_after_startup": round((cpu - startup) / kept, 2),
             "pipeline": summary.get("pipeline"),
             "segments": len(segments), "segment_bytes": size_bytes, "seconds_covered": round(covered, 1),
             "bytes_per_recorded_hour": round(size_bytes / covered * 3600) if covered else None,

@@ -94,6 +94,7 @@ class Status:
     pending: int = 0
     counts: Counter[str] = field(default_factory=Counter)  # dropped grabs and refused segments, by why
     pipeline: dict[str, float] = field(default_factory=dict)  # the frame step's counts and seconds
+    startup_cpu_seconds: float = 0.0  # this process's CPU time before the first look (models loaded)
 
     def line(self) -> str:
         why = f" ({self.reason})" if self.reason and self.state != "RECORDING" else ""
@@ -214,6 +215,7 @@ class Recorder:
         if resumed:
             log.info("continuing recording after an interruption at segment %d", self.outbox.next_seq)
         step = self.step_factory(self.policy, recording_id)
+        self.status.startup_cpu_seconds = round(time.process_time(), 2)
         timeline = LiveTimeline()
         step.timeline = timeline
         if self.poller is not None and self.uploader is not None:
