@@ -131,6 +131,7 @@ class Recorder:
         self.gate = WindowGate(policy.capture.deny)
         self.control = Control(options.folder)
         self.outbox = Outbox(options.outbox or options.folder / "outbox")
+        self.outbox.lock()
         self.work = self.outbox.folder / "work"
         self.work.mkdir(mode=0o700, exist_ok=True)
         sweep(self.work)  # segments a killed agent was building: never queued, removed
@@ -234,6 +235,7 @@ class Recorder:
                 self.poller.stop()
                 self.uploader.stop(drain_seconds=self.policy.agent.server_timeout_seconds)
             self.outbox.close()
+            self.outbox.unlock()
             if self.raw is not None:
                 self.raw.close()
             self.status.state, self.status.reason = "STOPPED", ""
