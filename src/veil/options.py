@@ -200,6 +200,8 @@ class AgentOptions(_Strict):
     # Raw frames: never kept by default. True keeps them on this machine only, encrypted in the
     # recording store, crypto-shredded after `store.retention_days.raw` (docs/agent.md).
     keep_raw: bool = False
+
+
 class StoreRetentionDays(_Strict):
     """Days each class of stored object is kept; then its data key is destroyed (crypto-shred)."""
 
