@@ -280,3 +280,22 @@ def test_the_indicator_says_why_capture_stopped(tmp_path: Path) -> None:
     Recorder(options, ScriptedScreen(), ScriptedWindows(), step_factory=fast_step,
              on_status=lambda s: seen.append((s.state, s.reason))).run()  # fmt: skip
     assert ("PRIVATE", "private") in seen and ("RECORDING", "") not in seen
+
+
+def test_a_browser_without_its_url_is_not_grabbed_while_urls_are_denied(tmp_path: Path) -> None:
+    raw = {"agent": {"fps_cap": 10.0}, "capture": {"deny": [{"url": r"pay\.example/settle"}]}}
+    windows, screen = ScriptedWindows(), ScriptedScreen()
+    windows.window = WindowEvent(0.0, app="Chromium", title="Settlement")  # no URL known
+    status, _ = record(tmp_path / "a", 1.0, Policy.model_validate(raw), screen=screen, windows=windows)
+    assert status.frames == 0 and screen.grabs == 0 and status.counts["paused: URL unknown"] >= 3
+    windows.window = WindowEvent(0.0, app="Chromium", title="Orders", url="https://shop.example/orders")
+    status, _ = record(tmp_path / "b", 1.0, Policy.model_validate(raw), screen=screen, windows=windows)
+    assert status.frames >= 3  # a URL known and allowed
+    windows.window = WindowEvent(0.0, app="Chromium", title="Pay", url="https://pay.example/settle/7")
+    status, _ = record(
+        tmp_path / "c", 1.0, Policy.model_validate(raw), screen=ScriptedScreen(), windows=windows
+    )
+    assert status.frames == 0 and status.counts["paused: confidential window"] >= 3
+    windows.window = WindowEvent(0.0, app="libreoffice", title="Sheet")  # not a browser: no URL to know
+    status, _ = record(tmp_path / "d", 1.0, Policy.model_validate(raw), windows=windows)
+    assert status.frames >= 3

@@ -35,7 +35,7 @@ from veil.agent.outbox import Outbox
 from veil.agent.screen import ChangeTest, Screen
 from veil.agent.segment import Gap, SegmentBuilder, SegmentRefused
 from veil.agent.uploader import StatePoller, Uploader
-from veil.agent.window import WindowReader, WindowUnknown
+from veil.agent.window import BROWSERS, WindowReader, WindowUnknown
 from veil.capture.windows import WindowEvent, WindowGate, WindowTimeline
 from veil.exceptions import PolicyError
 
@@ -129,6 +129,7 @@ class Recorder:
         self.options, self.policy = options, policy
         self.screen, self.windows, self.client = screen, windows, client
         self.gate = WindowGate(policy.capture.deny)
+        self._url_rules = any(rule.url for rule in policy.capture.deny)
         self.control = Control(options.folder)
         self.outbox = Outbox(options.outbox or options.folder / "outbox")
         self.outbox.lock()
@@ -273,6 +274,8 @@ class Recorder:
             before = self.windows.current()
             if before is not None and self.gate.denies(before):
                 return self._skip(changes, CONFIDENTIAL)
+            if self._url_unknown(before):
+                return self._skip(changes, "paused: URL unknown")
             pixels: Pixels | None = self.screen.grab()
             after = self.windows.current()
         except WindowUnknown:
@@ -295,6 +298,11 @@ class Recorder:
         self._queue.put(_Kept(now, before, pixels))
         changes.keep(pixels)
         return True
+
+    def _url_unknown(self, window: WindowEvent | None) -> bool:
+        """A browser in front whose URL nobody told us, while the policy denies URLs: the rule
+        cannot be checked before the grab, so nothing is grabbed (see docs/agent.md)."""
+        return self._url_rules and window is not None and not window.url and bool(BROWSERS.search(window.app))
 
     def _skip(self, changes: ChangeTest, why: str) -> bool:
         changes.forget()
