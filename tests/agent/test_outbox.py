@@ -138,3 +138,14 @@ def test_kill_9_at_any_moment_loses_and_duplicates_nothing(tmp_path: Path) -> No
     assert seqs == list(range(total))  # none lost, none stored twice under two numbers
     assert len({rec for (_dev, rec, _seq) in server.stored}) == 1  # one recording, continued
     assert Outbox(tmp_path / "out").pending() == []
+
+
+def test_one_agent_per_outbox(tmp_path: Path) -> None:
+    from veil.exceptions import OutputError
+
+    first = Outbox(tmp_path)
+    first.lock()
+    with pytest.raises(OutputError, match="another veil record"):
+        Outbox(tmp_path).lock()
+    first.unlock()
+    Outbox(tmp_path).lock()  # free again

@@ -117,6 +117,7 @@ def record(
         "waiting_to_upload": status.pending,
         "skipped": dict(status.counts),
         "pipeline": status.pipeline,
+        "startup_cpu_seconds": status.startup_cpu_seconds,
     }
     if as_json:
         stdout.print_json(json.dumps(summary))

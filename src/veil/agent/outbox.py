@@ -82,6 +82,7 @@ class Outbox:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.segments = folder / SEGMENTS
+        self._lock_fd: int | None = None
         try:
             for path in (folder, self.segments):
                 path.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -163,6 +164,26 @@ class Outbox:
             if match:
                 out.append(Queued(match["rec"], int(match["seq"]), path))
         return sorted(out, key=lambda q: (q.path.stat().st_mtime_ns, q.recording_id, q.seq))
+
+    def lock(self) -> None:
+        """Hold the outbox for this process (two agents on one outbox would reuse numbers); the
+        kernel releases it when the process ends, however it ends."""
+        import fcntl
+
+        fd = os.open(self.folder / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise OutputError("another veil record is using this outbox; stop it first") from None
+        self._lock_fd = fd
+        self.state = self._load_state()  # what the previous holder left
+        self._reconcile()
+
+    def unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing the descriptor releases the lock
+            self._lock_fd = None
 
     # -- recordings ---------------------------------------------------------------------------------
     def begin(self) -> tuple[str, bool]:

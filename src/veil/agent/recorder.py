@@ -35,7 +35,7 @@ from veil.agent.outbox import Outbox
 from veil.agent.screen import ChangeTest, Screen
 from veil.agent.segment import Gap, SegmentBuilder, SegmentRefused
 from veil.agent.uploader import StatePoller, Uploader
-from veil.agent.window import WindowReader, WindowUnknown
+from veil.agent.window import BROWSERS, WindowReader, WindowUnknown
 from veil.capture.windows import WindowEvent, WindowGate, WindowTimeline
 from veil.exceptions import PolicyError
 
@@ -94,6 +94,7 @@ class Status:
     pending: int = 0
     counts: Counter[str] = field(default_factory=Counter)  # dropped grabs and refused segments, by why
     pipeline: dict[str, float] = field(default_factory=dict)  # the frame step's counts and seconds
+    startup_cpu_seconds: float = 0.0  # this process's CPU time before the first look (models loaded)
 
     def line(self) -> str:
         why = f" ({self.reason})" if self.reason and self.state != "RECORDING" else ""
@@ -128,8 +129,10 @@ class Recorder:
         self.options, self.policy = options, policy
         self.screen, self.windows, self.client = screen, windows, client
         self.gate = WindowGate(policy.capture.deny)
+        self._url_rules = any(rule.url for rule in policy.capture.deny)
         self.control = Control(options.folder)
         self.outbox = Outbox(options.outbox or options.folder / "outbox")
+        self.outbox.lock()
         self.work = self.outbox.folder / "work"
         self.work.mkdir(mode=0o700, exist_ok=True)
         sweep(self.work)  # segments a killed agent was building: never queued, removed
@@ -214,6 +217,7 @@ class Recorder:
         if resumed:
             log.info("continuing recording after an interruption at segment %d", self.outbox.next_seq)
         step = self.step_factory(self.policy, recording_id)
+        self.status.startup_cpu_seconds = round(time.process_time(), 2)
         timeline = LiveTimeline()
         step.timeline = timeline
         if self.poller is not None and self.uploader is not None:
@@ -232,6 +236,7 @@ class Recorder:
                 self.poller.stop()
                 self.uploader.stop(drain_seconds=self.policy.agent.server_timeout_seconds)
             self.outbox.close()
+            self.outbox.unlock()
             if self.raw is not None:
                 self.raw.close()
             self.status.state, self.status.reason = "STOPPED", ""
@@ -243,8 +248,9 @@ class Recorder:
 
     def _capture(self) -> None:
         changes = ChangeTest(self.policy.agent.change_threshold)
-        started = last_kept = time.monotonic()
+        started = last_kept = counted = time.monotonic()
         last_kept -= self.policy.agent.heartbeat_seconds
+        counted -= 1.0
         while not self._stop.is_set() and self._failure is None:
             tick = time.monotonic()
             duration = self.options.duration
@@ -253,7 +259,8 @@ class Recorder:
             kept = self._look(changes, tick - last_kept >= self.policy.agent.heartbeat_seconds)
             if kept:
                 last_kept = tick
-            self.status.pending = len(self.outbox.pending())
+            if tick - counted >= 1.0:  # a directory listing: once a second is enough
+                self.status.pending, counted = len(self.outbox.pending()), tick
             self.on_status(self.status)
             self._stop.wait(max(1.0 / self._fps() - (time.monotonic() - tick), 0.0))
 
@@ -267,6 +274,8 @@ class Recorder:
             before = self.windows.current()
             if before is not None and self.gate.denies(before):
                 return self._skip(changes, CONFIDENTIAL)
+            if self._url_unknown(before):
+                return self._skip(changes, "paused: URL unknown")
             pixels: Pixels | None = self.screen.grab()
             after = self.windows.current()
         except WindowUnknown:
@@ -289,6 +298,11 @@ class Recorder:
         self._queue.put(_Kept(now, before, pixels))
         changes.keep(pixels)
         return True
+
+    def _url_unknown(self, window: WindowEvent | None) -> bool:
+        """A browser in front whose URL nobody told us, while the policy denies URLs: the rule
+        cannot be checked before the grab, so nothing is grabbed (see docs/agent.md)."""
+        return self._url_rules and window is not None and not window.url and bool(BROWSERS.search(window.app))
 
     def _skip(self, changes: ChangeTest, why: str) -> bool:
         changes.forget()

@@ -114,7 +114,11 @@ class Uploader:
     def _run(self) -> None:
         backoff = self.every
         while not self._stop.is_set():
-            ok = self.send_pending()
+            try:
+                ok = self.send_pending()
+            except OSError as exc:  # the outbox's disk: the segments stay, try again later
+                log.error("outbox unreadable (%s); uploads wait", type(exc).__name__)
+                ok = False
             backoff = self.every if ok else min(backoff * 2, MAX_BACKOFF)
             self._wake.wait(backoff)
             self._wake.clear()
