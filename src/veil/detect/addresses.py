@@ -100,8 +100,11 @@ _JA_BUILDING = (
 _JA_TAIL = (
     r"[ ]?[一-龥ぁ-んァ-ヶーA-Za-z0-9・]{1,20}?"
     r"(?:ビル(?:ディング)?|マンション|ハイツ|タワー|コーポ|レジデンス|荘|ヒルズ|プラザ|センター|館|棟|"
-    r"ハウス|アパート|テラス|コート|パレス|メゾン)(?:[ ]?\d{1,5}(?:号室|号|F|階))?"
+    r"ハウス|アパート|テラス|コート|パレス|メゾン)(?:[ ]?\d{1,5}(?:号室|号|F|階)?(?!\d))?"
     r"|[ ]?\d{1,5}(?:号室|F|階)"
+    # Any building name with its number ("ハイツ湯本塩原711", "戸島シャルム890", "港区マンション2197号室"):
+    # katakana or kanji first (not the hiragana of a sentence going on), a number last.
+    r"|[ ]?[ァ-ヶー一-龥][一-龥ァ-ヶーA-Za-z・]{0,19}?\d{1,5}(?:号室|号|F|階)?(?!\d)"
 )
 # A postcode before the prefecture, with or without 〒: OCR often drops the 〒 mark.
 _JA_POST = r"(?:(?:〒[ ]?|(?<![\d-]))\d{3}-\d{4}[ ]?)?"
