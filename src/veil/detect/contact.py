@@ -80,15 +80,34 @@ class EmailRecognizer(PatternRecognizer):
             r"\.[A-Za-z]{2,24}(?![A-Za-z0-9-])",
             0.9,
         ),
+        # Being typed: a local part, the '@' and the start of the domain ("jane.doe@exampl",
+        # "jane.doe@"): the finished address would be masked, its first keystrokes must be too.
+        # An @-handle ("@minsu") has no local part before its '@', so it is no address.
+        Pattern.text(
+            "email-typing",
+            r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]+@(?:[A-Za-z0-9][A-Za-z0-9.-]*)?"
+            r"(?![A-Za-z0-9@])",
+            0.6,
+        ),
     )
     needs_digit = False
     context_words = ("이메일", "메일", "メール", "e-mail", "email", "courriel", "mail", "adresse")
 
     def validate(self, match: re.Match[str], pattern: Pattern) -> float | None:
-        local = match.group(0).split("@", 1)[0].rstrip()
+        local, _, domain = match.group(0).partition("@")
+        local = local.rstrip()
         if ".." in local or local.endswith("."):
             return None
+        if pattern.name == "email-typing" and (
+            local.casefold() in _SYSTEM_ACCOUNTS or domain.casefold().startswith("localhost")
+        ):
+            return None  # a shell prompt's or a DSN's "postgres@localhost", nobody's address
         return pattern.score
+
+
+_SYSTEM_ACCOUNTS = frozenset(
+    {"root", "admin", "user", "postgres", "ubuntu", "debian", "git", "www-data", "pi", "mysql", "oracle"}
+)
 
 
 # phonenumbers regions tried for numbers written with the national trunk prefix 0.
