@@ -7,7 +7,7 @@ import pytest
 
 from tests.test_locate import line
 from veil.detect.registry import default_analyzer
-from veil.locate import BIRTH_COLUMN_RECOGNIZER, is_ruling, locate
+from veil.locate import BIRTH_COLUMN_RECOGNIZER, NAME_COLUMN_RECOGNIZER, is_ruling, locate
 from veil.models import TextLine
 
 NAMES = ["Maria Baker", "Madison Mcdowell", "Theodore Ruiz", "Beverly Hardin"]
@@ -67,3 +67,21 @@ def test_dates_without_people_on_their_rows_stay() -> None:
 )
 def test_a_drawn_border_is_no_text(text: str, ruling: bool) -> None:
     assert is_ruling(text) is ruling
+
+
+def test_names_out_of_the_lists_in_a_column_of_found_names() -> None:
+    names = ["2 Maria Baker", "3 Toby Lynch", "4 GONZALEZ Mary", "5 Kristi Hunter", "6 Maureen Jones"]
+    lines = [line(n, 20, 100 + i * 30) for i, n in enumerate(names)]
+    lines += [line(e, 300, 100 + i * 30) for i, e in enumerate([*EMAILS, "x@example.com"])]
+    findings = locate(lines, default_analyzer(), b"k" * 32, 0)
+    named = [f for f in findings if f.type == "person_name"]
+    covered = {round(f.boxes[0].y / 30) for f in named}
+    assert covered == {round((100 + i * 30) / 30) for i in range(len(names))}
+    assert NAME_COLUMN_RECOGNIZER in {f.recognizer for f in named}
+
+
+def test_a_column_of_products_stays_though_shaped_like_names() -> None:
+    products = ["Blue Widget", "Steel Kettle", "Paper Towel", "Garden Hose"]
+    lines = [line(p, 20, 100 + i * 30) for i, p in enumerate(products)]
+    findings = locate(lines, default_analyzer(), b"k" * 32, 0)
+    assert not [f for f in findings if f.type == "person_name"]

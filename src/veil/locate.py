@@ -473,7 +473,8 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
     cells = [
         c for ln in lines if ln.engine != MASK_ENGINE for p in split_at_gaps(ln) for c in split_at_rules(p)
     ]
-    return findings + birth_date_columns([*plain, *cells], findings, key, frame_index, slots)
+    findings += birth_date_columns([*plain, *cells], findings, key, frame_index, slots)
+    return findings + name_columns([*plain, *cells], findings, key, frame_index, slots)
 
 
 def rule_slots(ruled: Sequence[Sequence[TextLine]]) -> dict[int, tuple[int, int]]:
@@ -548,7 +549,7 @@ def birth_date_columns(
         return []
     personal = [b for f in findings if f.type in _PERSONAL_ROW_TYPES for b in f.boxes]
     out: list[Finding] = []
-    for column in _date_columns(dated, slots or {}):
+    for column in _columns(dated, slots or {}):
         if len(column) < BIRTH_COLUMN_MIN_CELLS or _other_date_header(column, rows):
             continue
         on_personal_rows = sum(any(_same_row(c.box, b) for b in personal) for c in column)
@@ -560,12 +561,56 @@ def birth_date_columns(
     return out
 
 
+NAME_COLUMN_RECOGNIZER = "name-column"
+# A Latin name as a list prints it: two to four capitalised words ("Toby Lynch", "LARSON Roy",
+# "Hélène d'Baron", "Jean-Luc de La Tour"), particles in lower case between them.
+_LATIN_NAME_SHAPE = re.compile(
+    r"(?:[A-ZÀ-Þ][A-Za-zÀ-ÿ'’.-]+|(?:de|du|des|da|di|van|von|der|le|la|d'|d’|O'|Mc)\s?)"
+    r"(?:\s(?:[A-ZÀ-Þ][A-Za-zÀ-ÿ'’.-]+|de|du|des|da|di|van|von|der|le|la|d'[A-ZÀ-Þ][a-zà-ÿ]+)){1,3}"
+)
+_HANGUL_NAME_SHAPE = re.compile(r"[가-힣]{2,4}")
+
+
+def name_columns(
+    rows: Sequence[TextLine],
+    findings: Sequence[Finding],
+    key: bytes,
+    frame_index: int,
+    slots: dict[int, tuple[int, int]] | None = None,
+) -> list[Finding]:
+    """Names the lists do not hold, in a column of names: a cell shaped like a name (see
+    `_LATIN_NAME_SHAPE`; two to four Hangul syllables) in a column where at least two other
+    cells were found as names whole and most name-shaped cells were. A customer list scrolled
+    past its header, where "Toby Lynch" has nothing to tell it alone."""
+    unique = list({(r.text, r.box): r for r in rows}.values())
+    shaped = [r for r in unique if _name_shaped(without_row_number(r.text).strip())]
+    if len(shaped) < BIRTH_COLUMN_MIN_CELLS:
+        return []
+    out: list[Finding] = []
+    for column in _columns(shaped, slots or {}):
+        found = [c for c in column if _inside(c, findings, "person_name")]
+        if len(found) < 2 or len(found) * 2 < len(column):
+            continue
+        for cell in column:
+            if cell in found:
+                continue
+            text = cell.text
+            start = len(text) - len(without_row_number(text))
+            span = TextSpan(start, len(text.rstrip()), "person_name", 0.55, NAME_COLUMN_RECOGNIZER)
+            out.append(_finding(cell, span, key, frame_index))
+    return out
+
+
+def _name_shaped(text: str) -> bool:
+    return bool(_LATIN_NAME_SHAPE.fullmatch(text) or _HANGUL_NAME_SHAPE.fullmatch(text))
+
+
 def _inside(row: TextLine, findings: Sequence[Finding], kind: str) -> bool:
     centre = Box(row.box.x + row.box.w // 2, row.box.y + row.box.h // 2, 1, 1)
     return any(f.type == kind and any(b.contains(centre) for b in f.boxes) for f in findings)
 
 
-def _date_columns(cells: Sequence[TextLine], slots: dict[int, tuple[int, int]]) -> list[list[TextLine]]:
+def _columns(cells: Sequence[TextLine], slots: dict[int, tuple[int, int]]) -> list[list[TextLine]]:
     """`cells` grouped in columns: aligned left or right within a line height, or at one place
     in a listing cut at rules (see `rule_slots`)."""
     parent = list(range(len(cells)))

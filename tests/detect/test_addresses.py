@@ -63,6 +63,19 @@ def found(lang: str, text: str, context: str = "") -> list[str]:
         ("ja", "〒150-0001 東京都渋谷区神宮前1-2-3", ["〒150-0001 東京都渋谷区神宮前1-2-3"]),
         ("ja", "大阪府大阪市北区梅田1丁目2番3号 梅田ビル5F", ["大阪府大阪市北区梅田1丁目2番3号 梅田ビル5F"]),
         ("ja", "神奈川県横浜市西区みなとみらい2-3-1", ["神奈川県横浜市西区みなとみらい2-3-1"]),
+        # Any building name with its number after the block; not the sentence going on.
+        (
+            "ja",
+            "富山県西多摩郡日の出町芝浦36丁目2番7号ハイツ湯本塩原711",
+            ["富山県西多摩郡日の出町芝浦36丁目2番7号ハイツ湯本塩原711"],
+        ),
+        ("ja", "東京都文京区横林8丁目6番9号西関宿シティ744", ["東京都文京区横林8丁目6番9号西関宿シティ744"]),
+        (
+            "ja",
+            "静岡県荒川区需門26丁目6番2号日本堤ハイツ031",
+            ["静岡県荒川区需門26丁目6番2号日本堤ハイツ031"],
+        ),
+        ("ja", "東京都港区芝公園4丁目2番8号にお届けします", ["東京都港区芝公園4丁目2番8号"]),
         ("fr", "12 rue de la Paix", ["12 rue de la Paix"]),
         ("fr", "3 bis avenue des Champs-Élysées", ["3 bis avenue des Champs-Élysées"]),
         ("fr", "45 boulevard Saint-Michel, 75005 Paris", ["45 boulevard Saint-Michel", "75005 Paris"]),

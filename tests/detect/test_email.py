@@ -13,6 +13,9 @@ POSITIVES = [
     ("mail jane.doe @ example.com", "jane.doe @ example.com"),
     ("Contact <john-smith@mail.example.org>", "john-smith@mail.example.org"),
     ("ｊａｎｅ＠ｅｘａｍｐｌｅ．ｃｏｍ", "ｊａｎｅ＠ｅｘａｍｐｌｅ．ｃｏｍ"),
+    # Being typed: the first keystrokes of an address are masked like the whole.
+    ("call back jane.doe@exampl", "jane.doe@exampl"),
+    ("To: minsu.kim@", "minsu.kim@"),
 ]
 
 NEGATIVES = [
@@ -22,6 +25,8 @@ NEGATIVES = [
     "price 3@12,50 €",
     "ORD-2024-118843",
     "a@b",
+    "ping @minsu please",
+    "postgres@db-01:~$ ls",
 ]
 
 

@@ -100,8 +100,11 @@ _JA_BUILDING = (
 _JA_TAIL = (
     r"[ ]?[一-龥ぁ-んァ-ヶーA-Za-z0-9・]{1,20}?"
     r"(?:ビル(?:ディング)?|マンション|ハイツ|タワー|コーポ|レジデンス|荘|ヒルズ|プラザ|センター|館|棟|"
-    r"ハウス|アパート|テラス|コート|パレス|メゾン)(?:[ ]?\d{1,5}(?:号室|号|F|階))?"
+    r"ハウス|アパート|テラス|コート|パレス|メゾン)(?:[ ]?\d{1,5}(?:号室|号|F|階)?(?!\d))?"
     r"|[ ]?\d{1,5}(?:号室|F|階)"
+    # Any building name with its number ("ハイツ湯本塩原711", "戸島シャルム890", "港区マンション2197号室"):
+    # katakana or kanji first (not the hiragana of a sentence going on), a number last.
+    r"|[ ]?[ァ-ヶー一-龥][一-龥ァ-ヶーA-Za-z・]{0,19}?\d{1,5}(?:号室|号|F|階)?(?!\d)"
 )
 # A postcode before the prefecture, with or without 〒: OCR often drops the 〒 mark.
 _JA_POST = r"(?:(?:〒[ ]?|(?<![\d-]))\d{3}-\d{4}[ ]?)?"
@@ -172,7 +175,7 @@ _EN_SUFFIX = (
 )
 _STATES = (
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY "
-    "NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY"
+    "NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY AS GU MP PR VI FM MH PW"
 )
 _EN_PATTERNS: tuple[AddressPattern, ...] = (
     _p(
@@ -290,8 +293,49 @@ class FrenchAddressRecognizer(AddressRecognizer):
     tail = re.compile(_FR_TAIL, re.IGNORECASE)
 
 
+# One comma-separated part of an English address: a house or flat ("Studio 16", "019 Amy Meadow
+# Apt. 877"), a street or locality ("Molly Island", "North Alex"): a digit or a capital first, five
+# words at most, nothing a sentence or another field holds.
+_EN_PART = re.compile(r"[0-9A-Z][A-Za-z0-9.'’#-]*(?: [A-Za-z0-9.'’#-]+){0,4}")
+
+
 class EnglishAddressRecognizer(AddressRecognizer):
     name = "en-address"
     languages = ("en",)
     patterns = _EN_PATTERNS
     tail = re.compile(_EN_TAIL, re.IGNORECASE)
+
+    def analyze(self, text: str, context: str = "") -> list[TextSpan]:
+        """As the patterns find, each span widened over the comma-separated parts around it: a
+        postcode, a city with its state and ZIP or a PO box anchors the whole line ("Studio 16,
+        Molly Island, North Alex, PE8 9RX"), whatever the street's name."""
+        spans = super().analyze(text, context)
+        return _merged([_widened(text, s) for s in spans])
+
+
+def _widened(text: str, span: TextSpan) -> TextSpan:
+    start, end = span.start, span.end
+    while (m := re.search(r"([^,]*),[ ]?$", text[:start])) is not None:
+        piece = m.group(1)
+        if not _EN_PART.fullmatch(piece.strip()):
+            break
+        start = m.start(1) + len(piece) - len(piece.lstrip())
+    while (m := re.match(r",[ ]?([^,]*)", text[end:])) is not None:
+        piece = m.group(1).rstrip()
+        if not _EN_PART.fullmatch(piece):
+            break
+        end += m.start(1) + len(piece)
+    return TextSpan(start, end, span.type, span.score, span.recognizer)
+
+
+def _merged(spans: list[TextSpan]) -> list[TextSpan]:
+    out: list[TextSpan] = []
+    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
+        if out and span.start <= out[-1].end:
+            last = out[-1]
+            out[-1] = TextSpan(
+                last.start, max(last.end, span.end), last.type, max(last.score, span.score), last.recognizer
+            )
+        else:
+            out.append(span)
+    return out

@@ -80,19 +80,38 @@ class EmailRecognizer(PatternRecognizer):
             r"\.[A-Za-z]{2,24}(?![A-Za-z0-9-])",
             0.9,
         ),
+        # Being typed: a local part, the '@' and the start of the domain ("jane.doe@exampl",
+        # "jane.doe@"): the finished address would be masked, its first keystrokes must be too.
+        # An @-handle ("@minsu") has no local part before its '@', so it is no address.
+        Pattern.text(
+            "email-typing",
+            r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]+@(?:[A-Za-z0-9][A-Za-z0-9.-]*)?"
+            r"(?![A-Za-z0-9@])",
+            0.6,
+        ),
     )
     needs_digit = False
     context_words = ("이메일", "메일", "メール", "e-mail", "email", "courriel", "mail", "adresse")
 
     def validate(self, match: re.Match[str], pattern: Pattern) -> float | None:
-        local = match.group(0).split("@", 1)[0].rstrip()
+        local, _, domain = match.group(0).partition("@")
+        local = local.rstrip()
         if ".." in local or local.endswith("."):
             return None
+        if pattern.name == "email-typing" and (
+            local.casefold() in _SYSTEM_ACCOUNTS or domain.casefold().startswith("localhost")
+        ):
+            return None  # a shell prompt's or a DSN's "postgres@localhost", nobody's address
         return pattern.score
 
 
+_SYSTEM_ACCOUNTS = frozenset(
+    {"root", "admin", "user", "postgres", "ubuntu", "debian", "git", "www-data", "pi", "mysql", "oracle"}
+)
+
+
 # phonenumbers regions tried for numbers written with the national trunk prefix 0.
-_TRUNK_REGIONS = ("KR", "JP", "FR")
+_TRUNK_REGIONS = ("KR", "JP", "FR", "GB")
 
 
 class PhoneRecognizer(PatternRecognizer):
@@ -159,6 +178,13 @@ class PhoneRecognizer(PatternRecognizer):
         else:
             regions = _TRUNK_REGIONS
         numbers = [n for n in (_parse_valid(value, region) for region in regions) if n is not None]
+        if not numbers and pattern.name in _WRITTEN_AS_PHONES:
+            # Written the way only phone numbers are ("+44 7700 900850", "(300) 555-0118"), of a
+            # possible length, but in no allocated range: the ranges kept for films and tests, or
+            # a range allocated after this library's data. Still somebody's number on a screen.
+            possible = [n for n in (_parse(value, r) for r in regions) if n is not None]
+            fitting = [n for n in possible if phonenumbers.is_possible_number(n) and _grouping_fits(value, n)]
+            return _UNALLOCATED_SCORE if fitting else None
         # The written grouping tells the country of a number valid in several: "06 06 80 11 74" is
         # a French mobile, though 060-680-1174 would be a Korean premium-rate line.
         # A company's toll-free / shared-cost line is nobody's personal data.
@@ -188,12 +214,20 @@ def _is_business(number: phonenumbers.PhoneNumber) -> bool:
     return phonenumbers.number_type(number) in _BUSINESS_TYPES
 
 
-def _parse_valid(value: str, region: str | None) -> phonenumbers.PhoneNumber | None:
+_WRITTEN_AS_PHONES = frozenset({"international", "us-grouped"})
+_UNALLOCATED_SCORE = 0.5
+
+
+def _parse(value: str, region: str | None) -> phonenumbers.PhoneNumber | None:
     try:
-        number = phonenumbers.parse(value, region)
+        return phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
         return None
-    return number if phonenumbers.is_valid_number(number) else None
+
+
+def _parse_valid(value: str, region: str | None) -> phonenumbers.PhoneNumber | None:
+    number = _parse(value, region)
+    return number if number is not None and phonenumbers.is_valid_number(number) else None
 
 
 def _boundaries(groups: list[str]) -> set[int]:
