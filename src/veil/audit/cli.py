@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from veil.audit.cosign import WitnessVerifier
+from veil.audit.signer_cli import app as signer_app
 from veil.audit.store import Ledger, default_key_dir, default_ledger_url
 from veil.audit.witness import WitnessEndpoint
 from veil.exceptions import LedgerError
@@ -200,3 +201,6 @@ def reanchor(
         {"seq": ref.seq, "id": ref.id},
         f"re-anchored: the log of {ref.seq} entries verified; recorded as entry {ref.seq}",
     )
+
+
+app.add_typer(signer_app, name="signer", help="Hold the ledger key in a separate signer process.")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from veil.audit.cosign import WitnessVerifier
 from veil.audit.events import CaptureEvent, RedactionSummaryEvent
+from veil.audit.signer import parse_signer_url
 from veil.audit.store import Ledger, default_key_dir, default_ledger_url
 from veil.audit.witness import WitnessEndpoint
 from veil.options import Policy
@@ -41,7 +42,8 @@ def record_redaction(source: Path, report: RunReport, policy: Policy) -> str:
     summary = report.summary()
     witnesses = [WitnessEndpoint(w.url, WitnessVerifier.from_vkey(w.vkey)) for w in policy.ledger.witnesses]
     url = policy.ledger.url or default_ledger_url()
-    with Ledger.open(url, ledger_key_dir(policy), witnesses=witnesses) as ledger:
+    signer = parse_signer_url(policy.ledger.signer) if policy.ledger.signer else None
+    with Ledger.open(url, ledger_key_dir(policy), witnesses=witnesses, signer=signer) as ledger:
         ledger.append(
             CaptureEvent(
                 recording_id=recording_id,
