@@ -142,6 +142,13 @@ class Ledger:
         self._engine = engine
         self._witnesses = tuple(witnesses)
         self._writer = engine.execution_options(**{WRITE_OPTION: True})
+        # Readers see one snapshot: on PostgreSQL's default READ COMMITTED, the state row and the
+        # entries read by two statements could straddle another process's commit.
+        self._reader = (
+            engine.execution_options(isolation_level="REPEATABLE READ")
+            if engine.dialect.name == "postgresql"
+            else engine
+        )
         self.key_dir = key_dir
         self.state_file = state_file or key_dir / STATE_FILE
         self.signer_socket = signer if signer is not None else default_signer()
@@ -160,9 +167,13 @@ class Ledger:
         """Connect, create the tables if missing. The key is only made by the first write.
         `witnesses` are asked to cosign every checkpoint (C2SP tlog-witness)."""
         engine = make_engine(url)
+        writer = engine.execution_options(**{WRITE_OPTION: True})
         try:
-            Base.metadata.create_all(engine)
-            with Session(engine.execution_options(**{WRITE_OPTION: True})) as s, s.begin():
+            # Under the write lock (BEGIN IMMEDIATE on SQLite): processes opening a brand-new
+            # ledger at once queue here; a deferred transaction that read the schema first could
+            # not take the lock and failed with "database is locked".
+            Base.metadata.create_all(writer)
+            with Session(writer) as s, s.begin():
                 if s.get(StateRow, 1) is None:
                     s.add(StateRow(id=1, size=0, frontier=b"", origin=None))
         except IntegrityError:
@@ -213,7 +224,7 @@ class Ledger:
             self.key_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             (self.key_dir / PUBLIC_FILE).write_bytes(signer.public_pem())
             (self.key_dir / VKEY_FILE).write_text(signer.vkey + "\n", encoding="ascii")
-            with Session(self._engine) as s:
+            with Session(self._reader) as s:
                 return _verify.is_empty(s) and not self.state_file.exists(), signer
         known = load_verifier(self.key_dir)
         if known.name != signer.name:
@@ -235,7 +246,7 @@ class Ledger:
 
     def _committed_leaves(self, end: int) -> LeafSource:
         def leaves(start: int) -> list[bytes]:
-            with Session(self._engine) as s:
+            with Session(self._reader) as s:
                 return list(self._leaves(s, end)(start))
 
         return leaves
@@ -258,10 +269,21 @@ class Ledger:
         return self._append(build)
 
     def begin_egress(
-        self, *, destination: str, policy_version: str, payload_sha256: str, size: int, model: str
+        self,
+        *,
+        destination: str,
+        policy_version: str,
+        payload_sha256: str,
+        size: int,
+        model: str,
+        intent_id: str | None = None,
     ) -> str:
-        """Record the intent to send, before sending; returns the intent id to complete it with."""
-        intent_id = uuid.uuid4().hex
+        """Record the intent to send, before sending; returns the intent id to complete it with
+        (`intent_id` when given: 32 hex digits the caller already recorded elsewhere)."""
+        if intent_id is None:
+            intent_id = uuid.uuid4().hex
+        elif len(intent_id) != 32 or any(c not in "0123456789abcdef" for c in intent_id):
+            raise LedgerError("an egress intent id is 32 lowercase hex digits")
         self.append(EgressIntentEvent(intent_id, destination, policy_version, payload_sha256, size, model))
         return intent_id
 
@@ -381,9 +403,11 @@ class Ledger:
             )
         return state
 
-    def _trusted(self, s: Session, v: LedgerVerifier, state: StateRow) -> Anchor:
-        """The stored tree, checked against what this key last signed (memory, else the state file)."""
-        known = self._anchor or anchor.read_anchor(self.state_file, v)
+    def _trusted(self, s: Session, v: LedgerVerifier, state: StateRow, known: Anchor | None = None) -> Anchor:
+        """The stored tree, checked against what this key last signed (`known`, else memory, else
+        the state file)."""
+        if known is None:
+            known = self._anchor or anchor.read_anchor(self.state_file, v)
         if known is None:
             raise LedgerError(
                 f"the ledger has no signed state file at {self.state_file}, so it cannot tell whether "
@@ -454,19 +478,24 @@ class Ledger:
     # --- reading -------------------------------------------------------------------------------
 
     def size(self) -> int:
-        with Session(self._engine) as s:
+        with Session(self._reader) as s:
             return s.execute(select(StateRow.size).where(StateRow.id == 1)).scalar_one()
 
     def pending_egress(self) -> list[PendingEgress]:
         """Egress intents without a completion, oldest first (a crashed send shows up here). Read
         from the signed state and the hashed bodies: a column edit cannot hide one."""
         out: list[PendingEgress] = []
-        with Session(self._engine) as s:
-            if self._signer is None and not (self.key_dir / PUBLIC_FILE).exists() and _verify.is_empty(s):
-                return out  # nothing written yet, so no key made yet either
-            v = self.verifier()
+        if self._signer is None and not (self.key_dir / PUBLIC_FILE).exists():
+            with Session(self._reader) as s:
+                if _verify.is_empty(s):
+                    return out  # nothing written yet, so no key made yet either
+        v = self.verifier()
+        # What the key signed, read before the database's snapshot is taken: the state file is
+        # replaced after each commit, so it is never ahead of that snapshot.
+        known = self._anchor or anchor.read_anchor(self.state_file, v)
+        with Session(self._reader) as s:
             state = s.execute(select(StateRow).where(StateRow.id == 1)).scalar_one()
-            trusted = self._trusted(s, v, state)
+            trusted = self._trusted(s, v, state, known)
             for intent_id in sorted(trusted.open, key=lambda k: trusted.open[k][0]):
                 intent, row = self._open_intent(s, trusted, intent_id)
                 time = datetime.fromisoformat(json.loads(row.body)["time"])
@@ -481,7 +510,7 @@ class Ledger:
         report = self._verify_stored()
         if not report.ok or not witnesses:
             return report
-        with Session(self._engine) as s:
+        with Session(self._reader) as s:
             notes = {c.size: c.note for c in s.scalars(select(CheckpointRow))}
         problem, size = witness_problem(notes, witnesses)
         if not problem:
@@ -489,36 +518,40 @@ class Ledger:
         return VerifyReport(False, report.size, report.checkpoints_checked, None, size, f"witness: {problem}")
 
     def _verify_stored(self) -> VerifyReport:
-        with Session(self._engine) as s:
-            if _verify.is_empty(s) and not (self.key_dir / PUBLIC_FILE).exists():
-                return VerifyReport(True, 0, 0)  # nothing written yet, so no key made yet either
-            v = self.verifier()
-            try:
-                known = anchor.read_anchor(self.state_file, v)
-            except LedgerError as exc:
+        if self._signer is None and not (self.key_dir / PUBLIC_FILE).exists():
+            with Session(self._reader) as s:
+                if _verify.is_empty(s):
+                    return VerifyReport(True, 0, 0)  # nothing written yet, so no key made yet either
+        v = self.verifier()
+        try:  # the file before the database: it is replaced after each commit, so never ahead
+            known, problem = anchor.read_anchor(self.state_file, v), None
+        except LedgerError as exc:
+            known, problem = None, exc
+        with Session(self._reader) as s:
+            if problem is not None:
                 report = _verify.verify_ledger(s, v)
                 if not report.ok:
                     return report
-                return VerifyReport(False, report.size, report.checkpoints_checked, reason=f"{exc}")
+                return VerifyReport(False, report.size, report.checkpoints_checked, reason=f"{problem}")
             return _verify.verify_ledger(s, v, (known.size, known.root()) if known else None)
 
     def inclusion_proof(self, seq: int, tree_size: int | None = None) -> InclusionProof:
-        with Session(self._engine) as s:
+        with Session(self._reader) as s:
             return _verify.inclusion(s, self.verifier(), seq, tree_size)
 
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> ConsistencyProof:
-        with Session(self._engine) as s:
+        with Session(self._reader) as s:
             return _verify.consistency(s, self.verifier(), old_size, new_size)
 
     def check_consistency(self, old_note: str) -> ConsistencyProof:
         """Prove the log only grew since the checkpoint `old_note` an auditor kept; raises
         LedgerVerificationError when the log was rolled back or its history rewritten."""
-        with Session(self._engine) as s:
+        with Session(self._reader) as s:
             return _verify.check_against(s, self.verifier(), old_note)
 
     def export(self, directory: Path) -> Path:
         """Write entries, checkpoints and the public key for an independent auditor."""
-        with Session(self._engine) as s:
+        with Session(self._reader) as s:
             return _verify.export(s, self.verifier(), directory)
 
 
