@@ -203,4 +203,34 @@ def reanchor(
     )
 
 
+@app.command("verify-output")
+def verify_output(
+    path: Annotated[Path, typer.Argument(help="A redacted output, report or text layer (file or folder).")],
+    db: DbOption = None,
+    key_dir: KeyDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check a file against the ledger: verify the ledger, then name the redaction-summary entries
+    that record this file's SHA-256. No entry (a changed or foreign file): exit code 7."""
+    from veil.audit.record import find_output
+
+    if not path.exists():
+        raise LedgerError("no such file to check")
+    with _open(db, key_dir) as ledger:
+        ledger.verify().raise_for_failure()
+        digest, matches = find_output(ledger, path)
+    data = {"sha256": digest, "matches": [{"seq": m.seq, "recording_id": m.recording_id,
+                                           "role": m.role, "time": m.time} for m in matches]}  # fmt: skip
+    lines = [f"sha256 {digest}"] + [
+        f"matches entry {m.seq}: the {m.role} of recording {m.recording_id}, recorded {m.time}"
+        for m in matches
+    ]
+    _emit(as_json, data, "\n".join(lines))
+    if not matches:
+        raise LedgerError(
+            f"no ledger entry records a file with SHA-256 {digest}: it is not an output Veil published, "
+            "or it was changed since"
+        )
+
+
 app.add_typer(signer_app, name="signer", help="Hold the ledger key in a separate signer process.")
