@@ -1,9 +1,12 @@
 """Soak test of how `veil redact` writes its files: many small runs, some killed, some on a full disk.
 
-    python -m bench.soak --runs 100 [--seed 1] [--kill 0.10] [--enospc 0.05] [--videos 0.25]
+    python -m bench.soak --runs 1000 --jobs 2 [--seed 1] [--kill 0.10] [--enospc 0.05] [--videos 0.25]
+                         [--frames 2] [--minutes M]
 
-Each run redacts a tiny generated image or a 1-2 s generated video with `python -m veil redact`
-(a process of its own, as a user would start it) into one shared output folder. A share of the
+Each run redacts a tiny generated image or a generated video of `--frames` frames (2 fps) with
+`python -m veil redact` (a process of its own, as a user would start it) into one shared output
+folder, `--jobs` runs at a time. `--minutes` stops starting new runs after that long (the
+figures then cover the runs done). A share of the
 runs (`--kill`) is sent SIGKILL at a random moment of its expected duration; another share
 (`--enospc`) gets `VEIL_FAULT_INJECTION=enospc:N`, a full disk at a random write step (see
 `veil.faults`). A last clean run starts in the same folder (its start removes what killed runs
@@ -11,7 +14,8 @@ left). Then:
 - `veil audit verify` must pass;
 - every output on disk must have its ledger entry (the capture event of its input's SHA-256),
   its report and its text layer (and no report or text layer may be there without its output);
-- no temporary, spool, lock or run-folder file may remain;
+- no temporary, spool, lock or run-folder file may remain (in the output and input folders, and
+  no `*.tmp` in the ledger's key folder);
 - a full disk must end in exit 8 with no output; a normal run in exit 0 or 5 with its output.
 Prints a table per fault and exits 1 if any check failed. Faces are not detected (speed).
 """
@@ -26,9 +30,11 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +55,7 @@ class Run:
     source: Path
     output: Path
     steps: int  # write steps of the run (for the full-disk injection)
+    frames: int = 1
     code: int | None = None
     seconds: float = 0.0
     left_files: bool = False  # killed with a run folder on disk (mid-write, not in start-up)
@@ -68,10 +75,11 @@ def make_image(path: Path, index: int, rng: np.random.Generator) -> Path:
     return path
 
 
-def make_video(path: Path, index: int, rng: np.random.Generator) -> tuple[Path, int]:
+def make_video(path: Path, index: int, rng: np.random.Generator, frames: int = 2) -> tuple[Path, int]:
     from veil.synth.recording import make_recording
 
-    seconds, fps = int(rng.integers(1, 3)), 2
+    fps = 2
+    seconds = max(1, frames // fps)
     language = str(rng.choice(["en", "fr", "ko", "ja"]))
     kinds = ["table", "form", "email", "chat"]
     first = int(rng.integers(0, len(kinds)))
@@ -87,6 +95,7 @@ def make_video(path: Path, index: int, rng: np.random.Generator) -> tuple[Path, 
 
 
 def plan(args: argparse.Namespace, work: Path) -> list[Run]:
+    """The runs and their faults (inputs are made by each run, just before it starts)."""
     rng = np.random.default_rng(args.seed)
     inputs, outputs = work / "inputs", work / "outputs"
     inputs.mkdir(parents=True)
@@ -96,15 +105,21 @@ def plan(args: argparse.Namespace, work: Path) -> list[Run]:
         draw = rng.random()
         fault = "sigkill" if draw < args.kill else "enospc" if draw < args.kill + args.enospc else "none"
         if rng.random() < args.videos:
-            source, frames = make_video(inputs / f"rec{index:04d}.mp4", index, rng)
-            kind = "video"
+            source, kind, frames = inputs / f"rec{index:04d}.mp4", "video", 2 * max(1, args.frames // 2)
         else:
-            source, frames = make_image(inputs / f"shot{index:04d}.png", index, rng), 1
-            kind = "image"
+            source, kind, frames = inputs / f"shot{index:04d}.png", "image", 1
         output = outputs / f"{source.stem}_redacted{source.suffix}"
         # Per frame: output, text-layer line, report record; then finish, report, renames.
-        runs.append(Run(index, kind, fault, source, output, 3 * frames + 3))
+        runs.append(Run(index, kind, fault, source, output, 3 * frames + 3, frames))
     return runs
+
+
+def make_input(run: Run, seed: int) -> None:
+    rng = np.random.default_rng([seed, run.index])
+    if run.kind == "video":
+        make_video(run.source, run.index, rng, run.frames)
+    else:
+        make_image(run.source, run.index, rng)
 
 
 def _env(home: Path, fault: str | None = None) -> dict[str, str]:
@@ -117,6 +132,7 @@ def _env(home: Path, fault: str | None = None) -> dict[str, str]:
 
 
 def execute(run: Run, home: Path, policy: Path, rng: np.random.Generator, typical: dict[str, float]) -> None:
+    """Run `veil redact` on `run` with its fault; `typical` (seconds per kind) places the kills."""
     cmd = [sys.executable, "-m", "veil", "redact", str(run.source), "-o", str(run.output)]
     cmd += ["--policy", str(policy), "--json"]
     fault = f"enospc:{rng.integers(0, run.steps)}" if run.fault == "enospc" else None
@@ -207,8 +223,11 @@ def check(runs: Sequence[Run], captures: set[str]) -> dict[str, Row]:
     return rows
 
 
-def leftovers(*folders: Path) -> list[str]:
-    return sorted(p.name for folder in folders for p in folder.iterdir() if p.name.startswith("."))
+def leftovers(*folders: Path, key_dir: Path | None = None) -> list[str]:
+    left = [p.name for folder in folders for p in folder.iterdir() if p.name.startswith(".")]
+    if key_dir is not None and key_dir.is_dir():
+        left += [f"{key_dir.name}/{p.name}" for p in key_dir.iterdir() if p.name.endswith(".tmp")]
+    return sorted(left)
 
 
 def render(rows: dict[str, Row], runs: int) -> Table:
@@ -224,29 +243,49 @@ def render(rows: dict[str, Row], runs: int) -> Table:
     return table
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--kill", type=float, default=0.10, help="share of runs sent SIGKILL")
     parser.add_argument("--enospc", type=float, default=0.05, help="share of runs on a full disk")
     parser.add_argument("--videos", type=float, default=0.25, help="share of video inputs")
+    parser.add_argument("--frames", type=int, default=2, help="frames per video (2 fps)")
+    parser.add_argument("--jobs", type=int, default=1, help="runs at a time")
+    parser.add_argument("--minutes", type=float, help="start no new run after this long")
     parser.add_argument("--work", type=Path, help="folder for the soak's files (default: a new temp one)")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _args(argv)
     console = Console(stderr=True)
     work = args.work or Path(tempfile.mkdtemp(prefix="veil-soak-"))
     home = work / "home"
     policy = work / "policy.yaml"
     work.mkdir(parents=True, exist_ok=True)
     policy.write_text("detect:\n  faces: false\n", encoding="utf-8")
-    runs = plan(args, work)
-    rng = np.random.default_rng(args.seed + 1)
+    planned = plan(args, work)
     typical: dict[str, float] = {}
     started = time.monotonic()
-    for run in runs:
-        execute(run, home, policy, rng, typical)
-        if (run.index + 1) % 10 == 0 or run.index + 1 == len(runs):
-            console.print(f"{run.index + 1}/{len(runs)} runs, {time.monotonic() - started:.0f} s")
+    stop_at = started + 60 * args.minutes if args.minutes else None
+    done: list[Run] = []
+    lock = threading.Lock()
+
+    def one(run: Run) -> None:
+        if stop_at is not None and time.monotonic() > stop_at:
+            return
+        make_input(run, args.seed)
+        execute(run, home, policy, np.random.default_rng([args.seed + 1, run.index]), typical)
+        with lock:
+            done.append(run)
+            if len(done) % 20 == 0:
+                console.print(f"{len(done)}/{len(planned)} runs, {time.monotonic() - started:.0f} s")
+
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        list(pool.map(one, planned))
+    runs = sorted(done, key=lambda r: r.index)
+    rng = np.random.default_rng(args.seed + 1)
     # One last clean run in the same folder: its start removes what the killed runs left.
     last = Run(len(runs), "image", "none", make_image(work / "inputs" / "last.png", len(runs), rng),
                work / "outputs" / "last_redacted.png", 6)  # fmt: skip
@@ -255,8 +294,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     elapsed = time.monotonic() - started
     verified, size, captures = ledger_captures(home, work)
     rows = check(runs, captures)
-    left = leftovers(work / "outputs", work / "inputs")
+    left = leftovers(work / "outputs", work / "inputs", key_dir=home / "ledger-keys")
     out = Console(width=140)
+    if len(runs) < len(planned) + 1:
+        out.print(f"stopped after --minutes: {len(runs) - 1} of {len(planned)} planned runs done")
     out.print(render(rows, len(runs)))
     out.print(f"ledger verify: {'ok' if verified else 'FAILED'} ({size} entries)")
     out.print(f"temporary/spool/lock files left: {len(left)}" + (f" {left[:5]}" if left else ""))

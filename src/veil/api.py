@@ -209,10 +209,15 @@ def _commit(
     faults.check("finish")
     staged = sink.finish(workdir / f"output{targets.output.suffix}")
     if policy.ledger.enabled:
-        report.recording_id = _record(source_path, report, policy)
+        from veil.audit.record import recording_id_of
+
+        report.recording_id = recording_id_of(source_path)
     faults.check("report")
     staged_report = targets.folders.beside(targets.report) / "report.json"
     report.write(staged_report)
+    if policy.ledger.enabled:  # with the hash of every file it is about to publish
+        outputs = {"output": staged, "report": staged_report, "text-layer": layer_tmp}
+        report.recording_id = _record(source_path, report, policy, outputs)
     moves = [(layer_tmp, targets.layer), (staged_report, targets.report), (staged, targets.output)]
     write_journal(workdir, targets.locks(), moves)  # a kill from here on is rolled forward
     faults.check("rename")
@@ -230,11 +235,11 @@ def _commit(
     log.debug("outputs written: %s", shown(targets.output))
 
 
-def _record(source_path: Path, report: RunReport, policy: Policy) -> str:
+def _record(source_path: Path, report: RunReport, policy: Policy, outputs: dict[str, Path]) -> str:
     from veil.audit.record import record_redaction
 
     try:
-        return record_redaction(source_path, report, policy)
+        return record_redaction(source_path, report, policy, outputs)
     except LedgerError as exc:
         raise LedgerError(f"{exc}; the run was not recorded, so no output was kept") from exc
 

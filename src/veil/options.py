@@ -169,6 +169,9 @@ class LedgerOptions(_Strict):
     # Folder of the signing key and its signed state file; keep it apart from the database
     # (another disk or owner). Default: VEIL_LEDGER_KEY_DIR, else the Veil home folder.
     key_dir: Path | None = None
+    # `unix:PATH`: the key lives in `veil audit signer serve` behind that socket (default:
+    # VEIL_LEDGER_SIGNER; unset: the key file in key_dir).
+    signer: str | None = Field(default=None, pattern=r"^unix:\S+$")
     witnesses: list[WitnessOptions] = []
 
 

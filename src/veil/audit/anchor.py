@@ -38,7 +38,9 @@ from veil.audit import _verify
 from veil.audit._tables import EntryRow, StateRow
 from veil.audit.events import EgressCompletedEvent, EgressIntentEvent, LedgerEvent
 from veil.audit.keys import (
-    LedgerSigner,
+    KIND_STATE,
+    BodySigner,
+    LeafSource,
     LedgerVerifier,
     check_not_writable_by_others,
     key_dir_lock,
@@ -76,7 +78,7 @@ class Anchor:
         elif isinstance(event, EgressCompletedEvent):
             self.open.pop(event.intent_id, None)
 
-    def to_note(self, signer: LedgerSigner) -> str:
+    def to_note(self, signer: BodySigner, leaves: LeafSource | None = None) -> str:
         data = {
             "origin": signer.name,
             "size": self.size,
@@ -85,7 +87,7 @@ class Anchor:
             "open": {k: [seq, _b64(leaf)] for k, (seq, leaf) in sorted(self.open.items())},
         }
         body = f"{STATE_FORMAT}\n{json.dumps(data, sort_keys=True, separators=(',', ':'))}\n"
-        return make_note(signer, body, signer.sign_body(body))
+        return make_note(signer, body, signer.sign_body(body, KIND_STATE, leaves))
 
 
 def _b64(data: bytes) -> str:
@@ -133,14 +135,20 @@ def read_anchor(path: Path, v: LedgerVerifier) -> Anchor | None:
 
 
 def write_anchor(
-    path: Path, anchor: Anchor, signer: LedgerSigner, *, replace: bool = False, locked: bool = False
+    path: Path,
+    anchor: Anchor,
+    signer: BodySigner,
+    *,
+    replace: bool = False,
+    locked: bool = False,
+    leaves: LeafSource | None = None,
 ) -> None:
     """Store `anchor` unless the file already holds a larger tree (an older state never replaces a
     newer one: writers race after their commits). `replace` overwrites whatever is there (re-anchor);
-    `locked` says the caller already holds the folder's lock."""
+    `locked` says the caller already holds the folder's lock; `leaves` serve an external signer."""
     if not locked:
         with key_dir_lock(path.parent):
-            write_anchor(path, anchor, signer, replace=replace, locked=True)
+            write_anchor(path, anchor, signer, replace=replace, locked=True, leaves=leaves)
         return
     if not replace:
         current = read_anchor(path, signer)
@@ -152,7 +160,7 @@ def write_anchor(
         # No fsync: a power cut can leave the previous state, which the next sync catches up
         # from the entries' signed heads; the rename never leaves half a file to readers.
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(anchor.to_note(signer))
+            fh.write(anchor.to_note(signer, leaves))
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from veil.audit.cosign import WitnessVerifier
+from veil.audit.signer_cli import app as signer_app
 from veil.audit.store import Ledger, default_key_dir, default_ledger_url
 from veil.audit.witness import WitnessEndpoint
 from veil.exceptions import LedgerError
@@ -200,3 +201,36 @@ def reanchor(
         {"seq": ref.seq, "id": ref.id},
         f"re-anchored: the log of {ref.seq} entries verified; recorded as entry {ref.seq}",
     )
+
+
+@app.command("verify-output")
+def verify_output(
+    path: Annotated[Path, typer.Argument(help="A redacted output, report or text layer (file or folder).")],
+    db: DbOption = None,
+    key_dir: KeyDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check a file against the ledger: verify the ledger, then name the redaction-summary entries
+    that record this file's SHA-256. No entry (a changed or foreign file): exit code 7."""
+    from veil.audit.record import find_output
+
+    if not path.exists():
+        raise LedgerError("no such file to check")
+    with _open(db, key_dir) as ledger:
+        ledger.verify().raise_for_failure()
+        digest, matches = find_output(ledger, path)
+    data = {"sha256": digest, "matches": [{"seq": m.seq, "recording_id": m.recording_id,
+                                           "role": m.role, "time": m.time} for m in matches]}  # fmt: skip
+    lines = [f"sha256 {digest}"] + [
+        f"matches entry {m.seq}: the {m.role} of recording {m.recording_id}, recorded {m.time}"
+        for m in matches
+    ]
+    _emit(as_json, data, "\n".join(lines))
+    if not matches:
+        raise LedgerError(
+            f"no ledger entry records a file with SHA-256 {digest}: it is not an output Veil published, "
+            "or it was changed since"
+        )
+
+
+app.add_typer(signer_app, name="signer", help="Hold the ledger key in a separate signer process.")

@@ -56,6 +56,7 @@ class LedgerEvent:
 
     kind: ClassVar[str] = ""
     sha256_fields: ClassVar[tuple[str, ...]] = ()
+    sha256_maps: ClassVar[tuple[str, ...]] = ()  # fields mapping names to SHA-256 hex digests
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -63,7 +64,14 @@ class LedgerEvent:
             if isinstance(value, str):
                 _check_text(self.kind, f.name, value)
             elif isinstance(value, Mapping):
-                _check_counts(self.kind, f.name, value)
+                if f.name in self.sha256_maps:
+                    for key, digest in value.items():
+                        _check_text(self.kind, f"{f.name} key", key)
+                        _check_sha256(
+                            self.kind, f"{f.name}[{key}]", digest if isinstance(digest, str) else ""
+                        )
+                else:
+                    _check_counts(self.kind, f.name, value)
                 object.__setattr__(self, f.name, dict(sorted(value.items())))
             elif isinstance(value, datetime) and value.tzinfo is None:
                 raise LedgerError(f"{self.kind} event field '{f.name}' needs a timezone")
@@ -95,15 +103,19 @@ class CaptureEvent(LedgerEvent):
 
 @dataclass(frozen=True, slots=True)
 class RedactionSummaryEvent(LedgerEvent):
-    """What redaction did to a recording: counts per finding type and per mask reason, never values."""
+    """What redaction did to a recording: counts per finding type and per mask reason, never values;
+    and the SHA-256 of each file the run published ("output", "report", "text-layer"), so anyone
+    can check a file against the ledger (`veil audit verify-output`)."""
 
     kind: ClassVar[str] = "redaction-summary"
+    sha256_maps: ClassVar[tuple[str, ...]] = ("outputs",)
     recording_id: str
     policy_version: str
     frames_total: int
     frames_masked_whole: int
     counts: Mapping[str, int] = field(default_factory=dict)
     mask_reasons: Mapping[str, int] = field(default_factory=dict)
+    outputs: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

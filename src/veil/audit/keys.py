@@ -28,7 +28,7 @@ import hashlib
 import os
 import stat
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,12 +125,29 @@ class LedgerVerifier:
         raise LedgerError(f"{what} note carries no signature by key {self.name}")
 
 
-class LedgerSigner(LedgerVerifier):
+# The leaf hashes of the stored log from a given size on (up to the tree being signed): an
+# external signer (signer.py) asks for them to check the tree extends the last one it signed.
+LeafSource = Callable[[int], Sequence[bytes]]
+
+KIND_HEAD = "head"  # the tree head stored with each entry
+KIND_CHECKPOINT = "checkpoint"  # a published checkpoint: an external signer never signs behind it
+KIND_STATE = "state"  # the signed state file (anchor.py)
+
+
+class BodySigner(LedgerVerifier):
+    """Signs note bodies with the ledger key: in this process (LedgerSigner) or through an external
+    signer process (signer.RemoteSigner), which checks `kind` and `leaves` before signing."""
+
+    def sign_body(self, body: str, kind: str = KIND_HEAD, leaves: LeafSource | None = None) -> bytes:
+        raise NotImplementedError
+
+
+class LedgerSigner(BodySigner):
     def __init__(self, private_key: Ed25519PrivateKey) -> None:
         super().__init__(private_key.public_key())
         self._private = private_key
 
-    def sign_body(self, body: str) -> bytes:
+    def sign_body(self, body: str, kind: str = KIND_HEAD, leaves: LeafSource | None = None) -> bytes:
         return self._private.sign(body.encode("utf-8"))
 
 
@@ -237,6 +254,11 @@ def load_or_create_signer(key_dir: Path) -> LedgerSigner:
     path = key_dir / PRIVATE_FILE
     key_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     check_not_writable_by_others(key_dir, "ledger key folder", "700")
+    if not path.exists() and (key_dir / PUBLIC_FILE).exists():
+        raise LedgerError(
+            f"{key_dir} holds the ledger's public key but not its private key: the key lives in an "
+            "external signer (set VEIL_LEDGER_SIGNER or the policy's ledger.signer) or was lost"
+        )
     if not path.exists():
         key = Ed25519PrivateKey.generate()
         pem = key.private_bytes(

@@ -47,11 +47,15 @@ from veil.audit.events import (
     canonical_json,
 )
 from veil.audit.keys import (
+    KIND_CHECKPOINT,
+    KIND_HEAD,
     PRIVATE_FILE,
     PUBLIC_FILE,
     STATE_FILE,
+    VKEY_FILE,
+    BodySigner,
     Checkpoint,
-    LedgerSigner,
+    LeafSource,
     LedgerVerifier,
     checkpoint_body,
     key_dir_lock,
@@ -60,6 +64,7 @@ from veil.audit.keys import (
     make_note,
 )
 from veil.audit.merkle import leaf_hash
+from veil.audit.signer import RemoteSigner, parse_signer_url
 from veil.audit.witness import WitnessEndpoint, witness_problem
 from veil.exceptions import LedgerError
 from veil.store.home import veil_home
@@ -85,6 +90,12 @@ __all__ = [
 
 def default_ledger_url() -> str:
     return f"sqlite:///{veil_home() / 'ledger.sqlite3'}"
+
+
+def default_signer() -> Path | None:
+    """The external signer's socket from VEIL_LEDGER_SIGNER (`unix:PATH`), None when unset."""
+    env = os.environ.get("VEIL_LEDGER_SIGNER")
+    return parse_signer_url(env) if env else None
 
 
 def default_key_dir() -> Path:
@@ -116,7 +127,9 @@ Build = Callable[[Session, Anchor], LedgerEvent]
 
 class Ledger:
     """One ledger in one database, signed by the key in `key_dir`, anchored by the signed state
-    file `state_file` (default: beside the key). Use `Ledger.open`."""
+    file `state_file` (default: beside the key). With `signer` (a Unix socket; default
+    VEIL_LEDGER_SIGNER) the private key stays in that signer process and key_dir holds only the
+    public key and the state file. Use `Ledger.open`."""
 
     def __init__(
         self,
@@ -124,13 +137,22 @@ class Ledger:
         key_dir: Path,
         state_file: Path | None = None,
         witnesses: Sequence[WitnessEndpoint] = (),
+        signer: Path | None = None,
     ) -> None:
         self._engine = engine
         self._witnesses = tuple(witnesses)
         self._writer = engine.execution_options(**{WRITE_OPTION: True})
+        # Readers see one snapshot: on PostgreSQL's default READ COMMITTED, the state row and the
+        # entries read by two statements could straddle another process's commit.
+        self._reader = (
+            engine.execution_options(isolation_level="REPEATABLE READ")
+            if engine.dialect.name == "postgresql"
+            else engine
+        )
         self.key_dir = key_dir
         self.state_file = state_file or key_dir / STATE_FILE
-        self._signer: LedgerSigner | None = None
+        self.signer_socket = signer if signer is not None else default_signer()
+        self._signer: BodySigner | None = None
         self._anchor: Anchor | None = None  # the last tree this process saw signed
 
     @classmethod
@@ -140,13 +162,18 @@ class Ledger:
         key_dir: Path,
         state_file: Path | None = None,
         witnesses: Sequence[WitnessEndpoint] = (),
+        signer: Path | None = None,
     ) -> Ledger:
         """Connect, create the tables if missing. The key is only made by the first write.
         `witnesses` are asked to cosign every checkpoint (C2SP tlog-witness)."""
         engine = make_engine(url)
+        writer = engine.execution_options(**{WRITE_OPTION: True})
         try:
-            Base.metadata.create_all(engine)
-            with Session(engine.execution_options(**{WRITE_OPTION: True})) as s, s.begin():
+            # Under the write lock (BEGIN IMMEDIATE on SQLite): processes opening a brand-new
+            # ledger at once queue here; a deferred transaction that read the schema first could
+            # not take the lock and failed with "database is locked".
+            Base.metadata.create_all(writer)
+            with Session(writer) as s, s.begin():
                 if s.get(StateRow, 1) is None:
                     s.add(StateRow(id=1, size=0, frontier=b"", origin=None))
         except IntegrityError:
@@ -154,7 +181,7 @@ class Ledger:
         except SQLAlchemyError as exc:
             engine.dispose()
             raise LedgerError(f"cannot open ledger database: {type(exc).__name__}") from exc
-        return cls(engine, key_dir, state_file, witnesses)
+        return cls(engine, key_dir, state_file, witnesses, signer)
 
     def close(self) -> None:
         self._engine.dispose()
@@ -169,16 +196,60 @@ class Ledger:
 
     # --- keys ----------------------------------------------------------------------------------
 
-    def signer(self) -> LedgerSigner:
+    def signer(self) -> BodySigner:
         """The key; a new key comes with a signed empty state, so a key without one was tampered with."""
         if self._signer is None:
             with key_dir_lock(self.key_dir):
-                fresh = not (self.key_dir / PRIVATE_FILE).exists()
-                signer = load_or_create_signer(self.key_dir)
+                if self.signer_socket is not None:
+                    fresh, signer = self._remote_signer(self.signer_socket)
+                else:
+                    fresh = not (self.key_dir / PRIVATE_FILE).exists()
+                    signer = load_or_create_signer(self.key_dir)
                 if fresh:
-                    anchor.write_anchor(self.state_file, Anchor(), signer, locked=True)
+                    anchor.write_anchor(self.state_file, Anchor(), signer, locked=True, leaves=lambda _: [])
             self._signer = signer
         return self._signer
+
+    def _remote_signer(self, path: Path) -> tuple[bool, BodySigner]:
+        """The signer process's key; its public key is kept in key_dir (verifiers read it there)."""
+        signer = RemoteSigner(path)
+        if (self.key_dir / PRIVATE_FILE).exists():
+            raise LedgerError(
+                f"{self.key_dir} holds a private ledger key although an external signer is configured; "
+                "move the key to the signer's folder"
+            )
+        if not (self.key_dir / PUBLIC_FILE).exists():
+            # First use: a new log (the empty state gets signed) or one moved to a signer (a state
+            # file still has to come from `veil audit reanchor`).
+            self.key_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            (self.key_dir / PUBLIC_FILE).write_bytes(signer.public_pem())
+            (self.key_dir / VKEY_FILE).write_text(signer.vkey + "\n", encoding="ascii")
+            with Session(self._reader) as s:
+                return _verify.is_empty(s) and not self.state_file.exists(), signer
+        known = load_verifier(self.key_dir)
+        if known.name != signer.name:
+            raise LedgerError(
+                f"the signer at {path} holds key {signer.name}, {self.key_dir} key {known.name}"
+            )
+        return False, signer
+
+    def _leaves(self, s: Session, end: int, pending: Sequence[bytes] = ()) -> LeafSource:
+        """Leaf hashes from a given size up to `end` (recomputed from the bodies), then `pending`."""
+
+        def leaves(start: int) -> list[bytes]:
+            rows = s.scalars(
+                select(EntryRow.body).where(EntryRow.seq >= start, EntryRow.seq < end).order_by(EntryRow.seq)
+            )
+            return [leaf_hash(body) for body in rows] + list(pending)
+
+        return leaves
+
+    def _committed_leaves(self, end: int) -> LeafSource:
+        def leaves(start: int) -> list[bytes]:
+            with Session(self._reader) as s:
+                return list(self._leaves(s, end)(start))
+
+        return leaves
 
     def verifier(self) -> LedgerVerifier:
         return self._signer if self._signer is not None else load_verifier(self.key_dir)
@@ -198,10 +269,21 @@ class Ledger:
         return self._append(build)
 
     def begin_egress(
-        self, *, destination: str, policy_version: str, payload_sha256: str, size: int, model: str
+        self,
+        *,
+        destination: str,
+        policy_version: str,
+        payload_sha256: str,
+        size: int,
+        model: str,
+        intent_id: str | None = None,
     ) -> str:
-        """Record the intent to send, before sending; returns the intent id to complete it with."""
-        intent_id = uuid.uuid4().hex
+        """Record the intent to send, before sending; returns the intent id to complete it with
+        (`intent_id` when given: 32 hex digits the caller already recorded elsewhere)."""
+        if intent_id is None:
+            intent_id = uuid.uuid4().hex
+        elif len(intent_id) != 32 or any(c not in "0123456789abcdef" for c in intent_id):
+            raise LedgerError("an egress intent id is 32 lowercase hex digits")
         self.append(EgressIntentEvent(intent_id, destination, policy_version, payload_sha256, size, model))
         return intent_id
 
@@ -239,7 +321,8 @@ class Ledger:
                 else:
                     root = trusted.root()
                     body = checkpoint_body(signer.name, state.size, root)
-                    note = make_note(signer, body, signer.sign_body(body))
+                    sig = signer.sign_body(body, KIND_CHECKPOINT, self._leaves(s, state.size))
+                    note = make_note(signer, body, sig)
                     s.add(CheckpointRow(size=state.size, root=root, note=note, created_at=_now()))
                     cp = Checkpoint(signer.name, state.size, root, note)
         except SQLAlchemyError as exc:
@@ -287,7 +370,9 @@ class Ledger:
         except SQLAlchemyError as exc:
             raise LedgerError(f"ledger re-anchor failed: {type(exc).__name__}") from exc
         self._anchor = after
-        anchor.write_anchor(self.state_file, after, signer, replace=True)
+        anchor.write_anchor(
+            self.state_file, after, signer, replace=True, leaves=self._committed_leaves(after.size)
+        )
         return ref
 
     def _append(self, build: Build) -> EntryRef:
@@ -302,13 +387,13 @@ class Ledger:
         self._keep(after, signer)
         return ref
 
-    def _keep(self, trusted: Anchor, signer: LedgerSigner) -> None:
+    def _keep(self, trusted: Anchor, signer: BodySigner) -> None:
         # After the commit: a crash before this write leaves the file behind the database, and
         # the next sync accepts the entries in between by their signed tree heads.
         self._anchor = trusted
-        anchor.write_anchor(self.state_file, trusted, signer)
+        anchor.write_anchor(self.state_file, trusted, signer, leaves=self._committed_leaves(trusted.size))
 
-    def _lock_state(self, s: Session, signer: LedgerSigner) -> StateRow:
+    def _lock_state(self, s: Session, signer: BodySigner) -> StateRow:
         state = s.execute(select(StateRow).where(StateRow.id == 1).with_for_update()).scalar_one()
         if state.origin is None:
             state.origin = signer.name
@@ -318,9 +403,11 @@ class Ledger:
             )
         return state
 
-    def _trusted(self, s: Session, v: LedgerVerifier, state: StateRow) -> Anchor:
-        """The stored tree, checked against what this key last signed (memory, else the state file)."""
-        known = self._anchor or anchor.read_anchor(self.state_file, v)
+    def _trusted(self, s: Session, v: LedgerVerifier, state: StateRow, known: Anchor | None = None) -> Anchor:
+        """The stored tree, checked against what this key last signed (`known`, else memory, else
+        the state file)."""
+        if known is None:
+            known = self._anchor or anchor.read_anchor(self.state_file, v)
         if known is None:
             raise LedgerError(
                 f"the ledger has no signed state file at {self.state_file}, so it cannot tell whether "
@@ -356,7 +443,7 @@ class Ledger:
         return intent, row
 
     def _insert(
-        self, s: Session, state: StateRow, trusted: Anchor, signer: LedgerSigner, event: LedgerEvent
+        self, s: Session, state: StateRow, trusted: Anchor, signer: BodySigner, event: LedgerEvent
     ) -> tuple[EntryRef, Anchor]:
         seq, now, entry_id = state.size, _now(), uuid.uuid4().hex
         body = canonical_json(
@@ -381,7 +468,7 @@ class Ledger:
                 ref=ref,
                 body=body,
                 leaf_hash=leaf,
-                head_sig=signer.sign_body(head),
+                head_sig=signer.sign_body(head, KIND_HEAD, self._leaves(s, seq, [leaf])),
                 created_at=now,
             )
         )
@@ -391,19 +478,24 @@ class Ledger:
     # --- reading -------------------------------------------------------------------------------
 
     def size(self) -> int:
-        with Session(self._engine) as s:
+        with Session(self._reader) as s:
             return s.execute(select(StateRow.size).where(StateRow.id == 1)).scalar_one()
 
     def pending_egress(self) -> list[PendingEgress]:
         """Egress intents without a completion, oldest first (a crashed send shows up here). Read
         from the signed state and the hashed bodies: a column edit cannot hide one."""
         out: list[PendingEgress] = []
-        with Session(self._engine) as s:
-            if self._signer is None and not (self.key_dir / PUBLIC_FILE).exists() and _verify.is_empty(s):
-                return out  # nothing written yet, so no key made yet either
-            v = self.verifier()
+        if self._signer is None and not (self.key_dir / PUBLIC_FILE).exists():
+            with Session(self._reader) as s:
+                if _verify.is_empty(s):
+                    return out  # nothing written yet, so no key made yet either
+        v = self.verifier()
+        # What the key signed, read before the database's snapshot is taken: the state file is
+        # replaced after each commit, so it is never ahead of that snapshot.
+        known = self._anchor or anchor.read_anchor(self.state_file, v)
+        with Session(self._reader) as s:
             state = s.execute(select(StateRow).where(StateRow.id == 1)).scalar_one()
-            trusted = self._trusted(s, v, state)
+            trusted = self._trusted(s, v, state, known)
             for intent_id in sorted(trusted.open, key=lambda k: trusted.open[k][0]):
                 intent, row = self._open_intent(s, trusted, intent_id)
                 time = datetime.fromisoformat(json.loads(row.body)["time"])
@@ -418,7 +510,7 @@ class Ledger:
         report = self._verify_stored()
         if not report.ok or not witnesses:
             return report
-        with Session(self._engine) as s:
+        with Session(self._reader) as s:
             notes = {c.size: c.note for c in s.scalars(select(CheckpointRow))}
         problem, size = witness_problem(notes, witnesses)
         if not problem:
@@ -426,36 +518,40 @@ class Ledger:
         return VerifyReport(False, report.size, report.checkpoints_checked, None, size, f"witness: {problem}")
 
     def _verify_stored(self) -> VerifyReport:
-        with Session(self._engine) as s:
-            if _verify.is_empty(s) and not (self.key_dir / PUBLIC_FILE).exists():
-                return VerifyReport(True, 0, 0)  # nothing written yet, so no key made yet either
-            v = self.verifier()
-            try:
-                known = anchor.read_anchor(self.state_file, v)
-            except LedgerError as exc:
+        if self._signer is None and not (self.key_dir / PUBLIC_FILE).exists():
+            with Session(self._reader) as s:
+                if _verify.is_empty(s):
+                    return VerifyReport(True, 0, 0)  # nothing written yet, so no key made yet either
+        v = self.verifier()
+        try:  # the file before the database: it is replaced after each commit, so never ahead
+            known, problem = anchor.read_anchor(self.state_file, v), None
+        except LedgerError as exc:
+            known, problem = None, exc
+        with Session(self._reader) as s:
+            if problem is not None:
                 report = _verify.verify_ledger(s, v)
                 if not report.ok:
                     return report
-                return VerifyReport(False, report.size, report.checkpoints_checked, reason=f"{exc}")
+                return VerifyReport(False, report.size, report.checkpoints_checked, reason=f"{problem}")
             return _verify.verify_ledger(s, v, (known.size, known.root()) if known else None)
 
     def inclusion_proof(self, seq: int, tree_size: int | None = None) -> InclusionProof:
-        with Session(self._engine) as s:
+        with Session(self._reader) as s:
             return _verify.inclusion(s, self.verifier(), seq, tree_size)
 
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> ConsistencyProof:
-        with Session(self._engine) as s:
+        with Session(self._reader) as s:
             return _verify.consistency(s, self.verifier(), old_size, new_size)
 
     def check_consistency(self, old_note: str) -> ConsistencyProof:
         """Prove the log only grew since the checkpoint `old_note` an auditor kept; raises
         LedgerVerificationError when the log was rolled back or its history rewritten."""
-        with Session(self._engine) as s:
+        with Session(self._reader) as s:
             return _verify.check_against(s, self.verifier(), old_note)
 
     def export(self, directory: Path) -> Path:
         """Write entries, checkpoints and the public key for an independent auditor."""
-        with Session(self._engine) as s:
+        with Session(self._reader) as s:
             return _verify.export(s, self.verifier(), directory)
 
 

@@ -87,7 +87,7 @@ def analyze(
     from veil.mining.textlayer import read_text_layer
 
     policy, egress = load_policies(policy_path)
-    services = services or Services(ledger_url=policy.ledger.url, key_dir=policy.ledger.key_dir)
+    services = (services or Services()).with_policy(policy)
     dest = egress.destination(provider)
     missing = preflight(egress, dest, dry_run)
     output = default_output_path(input)

@@ -35,6 +35,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Protocol
@@ -78,7 +79,14 @@ class EgressLedger(Protocol):
     """What the gateway needs of `veil.audit.store.Ledger`."""
 
     def begin_egress(
-        self, *, destination: str, policy_version: str, payload_sha256: str, size: int, model: str
+        self,
+        *,
+        destination: str,
+        policy_version: str,
+        payload_sha256: str,
+        size: int,
+        model: str,
+        intent_id: str | None = None,
     ) -> str: ...
 
     def complete_egress(self, intent_id: str, *, outcome: str = "sent") -> object: ...
@@ -187,7 +195,6 @@ class Gateway:
         attempt = 0
         while True:
             self._check_kill_switch()
-            self._check_rate(payload, dest)
             try:
                 return self._attempt(payload, dest, provider, options, supersedes)
             except ProviderError as exc:
@@ -211,16 +218,30 @@ class Gateway:
         options: RequestOptions,
         supersedes: str | None,
     ) -> ProviderAnswer:
-        intent_id = self.ledger.begin_egress(
-            destination=dest.name,
-            policy_version=self._version(dest),
-            payload_sha256=payload.sha256,
-            size=payload.size,
-            model=options.model,
+        intent_id = uuid.uuid4().hex
+        # The limits are checked and the attempt recorded in one step under the destination's
+        # lock, so processes sending at once never pass them together; then the ledger intent.
+        self.store.reserve(
+            intent_id,
+            dest.name,
+            payload.sha256,
+            len(payload.image_parts),
+            payload.size,
+            lambda frames, size: self._check_rate(payload, dest, frames, size),
+            supersedes,
         )
-        self.store.record_intent(
-            intent_id, dest.name, payload.sha256, len(payload.image_parts), payload.size, supersedes
-        )
+        try:
+            self.ledger.begin_egress(
+                destination=dest.name,
+                policy_version=self._version(dest),
+                payload_sha256=payload.sha256,
+                size=payload.size,
+                model=options.model,
+                intent_id=intent_id,
+            )
+        except BaseException:
+            self.store.finish(intent_id, FAILED)  # nothing was sent; it still counts as an attempt
+            raise
         try:
             answer = provider.send(payload, options)
         except ProviderError:
@@ -253,15 +274,14 @@ class Gateway:
             assert verifier is not None  # checked above
             scan_image_part(image, verifier, index, self.verify_timeout)
 
-    def _check_rate(self, payload: SanitizedPayload, dest: Destination) -> None:
-        frames, _ = self.store.usage(dest.name, HOUR)
+    def _check_rate(self, payload: SanitizedPayload, dest: Destination, frames: int, size: int) -> None:
+        """EgressBlocked when `frames` (last hour) and `size` (last day) leave no room for it."""
         wanted = len(payload.image_parts)
         if dest.frames_per_hour is not None and frames + wanted > dest.frames_per_hour:
             raise EgressBlocked(
                 f"destination '{dest.name}': {frames} frames sent in the last hour, {wanted} more would "
                 f"exceed frames_per_hour={dest.frames_per_hour}"
             )
-        _, size = self.store.usage(dest.name, DAY)
         if dest.bytes_per_day is not None and size + payload.size > dest.bytes_per_day:
             raise EgressBlocked(
                 f"destination '{dest.name}': {size} bytes sent in the last 24 h, {payload.size} more would "

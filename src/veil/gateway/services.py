@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +16,7 @@ from veil.gateway.gateway import Gateway
 from veil.gateway.policy import Destination, EgressPolicy
 
 if TYPE_CHECKING:
+    from veil.audit.witness import WitnessEndpoint
     from veil.gateway.base import Provider
     from veil.options import Policy
     from veil.verify.base import Verifier
@@ -30,6 +31,25 @@ class Services:
     verifier: Verifier | None = None
     ledger_url: str | None = None
     key_dir: Path | None = None
+    witnesses: tuple[WitnessEndpoint, ...] = ()
+    signer: Path | None = None  # the external signer's socket (None: VEIL_LEDGER_SIGNER, else key_dir)
+
+    def with_policy(self, policy: Policy) -> Services:
+        """These services with the policy's ledger settings (url, key_dir, signer, witnesses)
+        wherever they were left unset."""
+        from veil.audit.cosign import WitnessVerifier
+        from veil.audit.signer import parse_signer_url
+        from veil.audit.witness import WitnessEndpoint as Endpoint
+
+        ledger = policy.ledger
+        return replace(
+            self,
+            ledger_url=self.ledger_url or ledger.url,
+            key_dir=self.key_dir or ledger.key_dir,
+            witnesses=self.witnesses
+            or tuple(Endpoint(w.url, WitnessVerifier.from_vkey(w.vkey)) for w in ledger.witnesses),
+            signer=self.signer or (parse_signer_url(ledger.signer) if ledger.signer else None),
+        )
 
 
 def preflight(egress: EgressPolicy, dest: Destination, dry_run: bool = False) -> list[str]:
@@ -80,7 +100,8 @@ def open_gateway(
     from veil.gateway.state import SendStore
 
     url = services.ledger_url or default_ledger_url()
-    with Ledger.open(url, services.key_dir or default_key_dir()) as ledger:
+    key_dir = services.key_dir or default_key_dir()
+    with Ledger.open(url, key_dir, witnesses=services.witnesses, signer=services.signer) as ledger:
         store = SendStore.open(url)
         gateway = Gateway(
             egress,

@@ -13,11 +13,11 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import BigInteger, DateTime, Engine, String, Text, create_engine, func, select
+from sqlalchemy import BigInteger, DateTime, Engine, String, Text, func, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
-from sqlalchemy.pool import StaticPool
 
+from veil.audit._tables import WRITE_OPTION, make_engine
 from veil.exceptions import LedgerError
 from veil.gateway.base import ProviderAnswer
 
@@ -55,21 +55,37 @@ class ClaimRow(_Base):
     claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class LimitRow(_Base):
+    """One row per destination, written first in every reservation: the lock that makes "check the
+    rate limits, then record the attempt" one step across processes (a row lock on PostgreSQL,
+    the write lock on SQLite)."""
+
+    __tablename__ = "veil_gateway_limits"
+
+    destination: Mapped[str] = mapped_column(String(40), primary_key=True)
+    reservations: Mapped[int] = mapped_column(BigInteger)
+
+
+# Called under the destination's lock with (frames in the last hour, bytes in the last day);
+# raises to refuse the attempt.
+LimitCheck = Callable[[int, int], None]
+HOUR, DAY = timedelta(hours=1), timedelta(days=1)
+
+
 class SendStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        # Every write takes the write lock first (BEGIN IMMEDIATE on SQLite): a transaction that
+        # read before writing could not upgrade while another process writes ("database is locked").
+        self._writer = engine.execution_options(**{WRITE_OPTION: True})
 
     @classmethod
     def open(cls, url: str) -> SendStore:
+        """The store in the database at `url` (the ledger's, normally), tables made if missing."""
         try:
-            if url in ("sqlite://", "sqlite:///:memory:"):
-                engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
-            elif url.startswith("sqlite"):
-                engine = create_engine(url, connect_args={"timeout": 30})
-            else:
-                engine = create_engine(url)
-            _Base.metadata.create_all(engine)
-        except (SQLAlchemyError, ImportError) as exc:
+            engine = make_engine(url)
+            _Base.metadata.create_all(engine.execution_options(**{WRITE_OPTION: True}))
+        except (SQLAlchemyError, ImportError, LedgerError) as exc:
             raise LedgerError(f"cannot open the gateway's send records: {type(exc).__name__}") from exc
         return cls(engine)
 
@@ -80,7 +96,7 @@ class SendStore:
         """Take the in-flight claim; False if another live send holds it. A claim older than
         `stale_after` is taken over (its holder died before it could send or release it)."""
         try:
-            with Session(self._engine) as s, s.begin():
+            with Session(self._writer) as s, s.begin():
                 old = s.get(ClaimRow, (destination, payload_sha256))
                 if old is not None:
                     if _aware(old.claimed_at) > _now() - stale_after:
@@ -121,6 +137,46 @@ class SendStore:
             supersedes=supersedes,
         )
         self._write(lambda s: s.add(row))
+
+    def reserve(
+        self,
+        intent_id: str,
+        destination: str,
+        payload_sha256: str,
+        frames: int,
+        size: int,
+        check: LimitCheck,
+        supersedes: str | None = None,
+    ) -> None:
+        """Record an attempt only if `check` accepts the usage so far, both under the destination's
+        lock: processes sending at once never pass the limits together."""
+
+        def ensure(s: Session) -> None:
+            if s.get(LimitRow, destination) is None:
+                s.add(LimitRow(destination=destination, reservations=0))
+
+        self._write(ensure, duplicate_ok=True)
+
+        def take(s: Session) -> None:
+            s.execute(
+                update(LimitRow)
+                .where(LimitRow.destination == destination)
+                .values(reservations=LimitRow.reservations + 1)
+            )  # first statement: takes the lock before anything is read
+            check(self._usage(s, destination, HOUR)[0], self._usage(s, destination, DAY)[1])
+            s.add(
+                SendRow(
+                    intent_id=intent_id,
+                    destination=destination,
+                    payload_sha256=payload_sha256,
+                    frames=frames,
+                    size=size,
+                    started_at=_now(),
+                    supersedes=supersedes,
+                )
+            )
+
+        self._write(take)
 
     def finish(self, intent_id: str, outcome: str, answer: ProviderAnswer | None = None) -> None:
         def update(s: Session) -> None:
@@ -165,17 +221,24 @@ class SendStore:
 
     def usage(self, destination: str, window: timedelta) -> tuple[int, int]:
         """Frames and bytes of every attempt (whatever its outcome) started within `window`."""
+        with Session(self._engine) as s:
+            return self._usage(s, destination, window)
+
+    @staticmethod
+    def _usage(s: Session, destination: str, window: timedelta) -> tuple[int, int]:
         since = _now() - window
         query = select(func.coalesce(func.sum(SendRow.frames), 0), func.coalesce(func.sum(SendRow.size), 0))
         query = query.where(SendRow.destination == destination, SendRow.started_at >= since)
-        with Session(self._engine) as s:
-            frames, size = s.execute(query).one()
+        frames, size = s.execute(query).one()
         return int(frames), int(size)
 
-    def _write(self, action: Callable[[Session], object]) -> None:
+    def _write(self, action: Callable[[Session], object], *, duplicate_ok: bool = False) -> None:
         try:
-            with Session(self._engine) as s, s.begin():
+            with Session(self._writer) as s, s.begin():
                 action(s)
+        except IntegrityError:
+            if not duplicate_ok:  # another process inserted the same row first: that is all we wanted
+                raise LedgerError("cannot write the gateway's send records: IntegrityError") from None
         except SQLAlchemyError as exc:
             raise LedgerError(f"cannot write the gateway's send records: {type(exc).__name__}") from exc
 

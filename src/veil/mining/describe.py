@@ -193,7 +193,7 @@ def describe(
 ) -> tuple[Procedure, ...]:
     """Each candidate's procedure, in candidate order. A blocked or failed candidate is recorded
     as such and the others go on; a ledger failure stops the run."""
-    services = services or Services()
+    services = (services or Services()).with_policy(plan.policy)  # the policy's ledger settings
     analyzer = services.analyzer or default_analyzer(plan.policy)
     verifier = services.verifier or _TextOnly()
     dest = plan.destination
