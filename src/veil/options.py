@@ -204,6 +204,8 @@ class AgentOptions(_Strict):
     # Raw frames: never kept by default. True keeps them on this machine only, encrypted in the
     # recording store, crypto-shredded after `store.retention_days.raw` (docs/agent.md).
     keep_raw: bool = False
+
+
 class StoreRetentionDays(_Strict):
     """Days each class of stored object is kept; then its data key is destroyed (crypto-shred)."""
 
@@ -232,6 +234,8 @@ class AlarmOptions(_Strict):
     timezone: str = "UTC"  # IANA name, e.g. Asia/Seoul
     working_hours: tuple[int, int] = (7, 20)  # [start, end) hour of the local day
     working_days: tuple[int, ...] = (1, 2, 3, 4, 5)  # ISO weekdays, Monday = 1
+    # `veil serve` evaluates the alarms in the background this often (seconds)
+    evaluate_seconds: int = Field(default=15, ge=1, le=3600)
 
     @field_validator("timezone")
     @classmethod

@@ -131,6 +131,8 @@ def identify(request: Request, ctx: Context, sessions: Sessions) -> tuple[str, b
 def viewer(request: Request, ctx: Context, sessions: Sessions, permission: Permission) -> Viewer:
     name, via_proxy = identify(request, ctx, sessions)
     user = ctx.directory.require(name, permission)
+    if user.role is Role.SERVICE:  # the server's own jobs: never a person at a browser
+        raise NotAuthenticated("a service account cannot log in")
     cookie, _ = csrf_cookie(request)
     return Viewer(user.name, user.role, user.language, sessions.csrf_token(cookie), via_proxy)
 

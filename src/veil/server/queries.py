@@ -132,8 +132,11 @@ def recording(
         ]
 
 
-def segment_member(ctx: Context, recording_id: str, seq: int, member: str, actor: str) -> bytes:
-    """One redacted member (video or sanitized text layer) of a stored segment, read through the store."""
+def segment_member(
+    ctx: Context, recording_id: str, seq: int, member: str, actor: str, on_behalf_of: str = ""
+) -> bytes:
+    """One redacted member (video or sanitized text layer) of a stored segment, read through the
+    store (as `actor`; a service account names the person it works for in `on_behalf_of`)."""
     if member not in MEMBERS:
         raise InputError("unknown segment member")
     with Session(ctx.engine) as s:
@@ -142,7 +145,9 @@ def segment_member(ctx: Context, recording_id: str, seq: int, member: str, actor
         )
     if object_id is None:
         raise InputError("no such segment")
-    with zipfile.ZipFile(io.BytesIO(ctx.sink.get(object_id, actor=actor))) as archive:
+    with zipfile.ZipFile(
+        io.BytesIO(ctx.sink.get(object_id, actor=actor, on_behalf_of=on_behalf_of))
+    ) as archive:
         return archive.read(member)
 
 

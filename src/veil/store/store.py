@@ -331,16 +331,21 @@ class RecordingStore:
 
     # --- get -------------------------------------------------------------------------------------
 
-    def get(self, object_id: str, *, actor: str) -> bytes:
+    def get(self, object_id: str, *, actor: str, on_behalf_of: str = "") -> bytes:
         """The plaintext, after the guard allowed it and the read is in the ledger."""
         out = io.BytesIO()
-        self.read_into(object_id, out, actor=actor)
+        self.read_into(object_id, out, actor=actor, on_behalf_of=on_behalf_of)
         return out.getvalue()
 
-    def read_into(self, object_id: str, sink: BinaryIO, *, actor: str) -> StoredObject:
+    def read_into(
+        self, object_id: str, sink: BinaryIO, *, actor: str, on_behalf_of: str = ""
+    ) -> StoredObject:
         """Stream the plaintext into `sink`, chunk by authenticated chunk. On StoreIntegrityError
-        `sink` may hold a prefix: the caller discards it (the CLI writes a temp file)."""
+        `sink` may hold a prefix: the caller discards it (the CLI writes a temp file). A service
+        account's read names the person who started its job in `on_behalf_of` (in the entry)."""
         _check_name("actor", actor)
+        if on_behalf_of:
+            _check_name("on_behalf_of", on_behalf_of)
         obj = self.stat(object_id)
         self._flush(object_id)
         if obj.shredded:
@@ -351,7 +356,9 @@ class RecordingStore:
                 raise AccessDenied(f"object {object_id} is raw footage: a break-glass grant is required")
             self.ledger.append(self._raw_event(actor, obj, grant))
         else:
-            self.ledger.append(ObjectReadEvent(actor, object_id, obj.recording_id, obj.klass.value))
+            self.ledger.append(
+                ObjectReadEvent(actor, object_id, obj.recording_id, obj.klass.value, obj.owner, on_behalf_of)
+            )
         with self._read() as s:
             key_row = s.get(DataKeyRow, object_id)
             wrapped = key_row.wrapped if key_row else None
