@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None, *, sink: SegmentSink | None = N
 
     app = FastAPI(title="Veil", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.ctx = ctx
-    app.state.sessions = Sessions(load_or_create_key("server-session", veil_home()), settings.session_hours)
+    app.state.sessions = Sessions(load_or_create_key("server-session", veil_home()))
     for module in (agent_api, api, portal, breakglass, requests, pages, officer):
         app.include_router(module.router)
     static = resources.files("veil.server").joinpath("static")
