@@ -182,6 +182,17 @@ class LoginFailureRow(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
+class PayloadLinkRow(Base):
+    """Which recordings a payload (by its SHA-256, as the gateway's egress intents name it) was
+    built from; written before the send, so every attempt's intent is linkable even when the
+    server dies before it learns the intent id."""
+
+    __tablename__ = "veil_srv_payload_links"
+
+    payload_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    recording_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
 def utc(dt: datetime) -> datetime:
     """A stored time in UTC: SQLite gives them back without a zone (they were written in UTC)."""
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
