@@ -41,6 +41,7 @@ class Permission(StrEnum):
     USERS_ADMIN = "users_admin"  # add/revoke users, register devices
     BREAK_GLASS_REQUEST = "break_glass_request"  # ask for a raw-footage window (with a reason)
     BREAK_GLASS_APPROVE = "break_glass_approve"  # approve someone else's request (another role)
+    STORE_DELETE = "store_delete"  # crypto-shred one stored object now (`veil store delete`)
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -64,6 +65,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ALARMS,
             Permission.BREAK_GLASS_REQUEST,
             Permission.BREAK_GLASS_APPROVE,
+            Permission.STORE_DELETE,
         }
     ),
     Role.ADMIN: frozenset(
