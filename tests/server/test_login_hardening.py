@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -87,3 +88,27 @@ def test_session_lifetime_comes_from_the_policy(client: TestClient, ctx: Context
     assert client.get("/api/v1/recordings").status_code == 200
     time.sleep(1.3)
     assert client.get("/api/v1/recordings").status_code == 401
+
+
+def test_behind_a_trusted_proxy_each_forwarded_address_counts_apart(tmp_path: Path) -> None:
+    from tests.server.conftest import settings_for
+    from veil.access.roles import Role
+    from veil.server.app import create_app
+
+    app = create_app(settings_for(tmp_path, proxy_header="X-Remote-User", trusted_proxies=("10.0.0.5",)))
+    try:
+        for name in ("ana.one", "dpo.one"):
+            app.state.ctx.directory.add_user(name, Role.ANALYST, password=PASSWORD, by="test")
+        proxy = TestClient(app, follow_redirects=False, client=("10.0.0.5", 443))
+        proxy.headers["X-Forwarded-For"] = "198.51.100.1, 192.0.2.1"
+        assert [_try(proxy, f"guess.{i}", "nope nope 1") for i in range(5)] == [401] * 5
+        assert _try(proxy, "ana.one", PASSWORD) == 429  # 192.0.2.1 is out of tries
+        proxy.headers["X-Forwarded-For"] = "192.0.2.2"
+        assert _try(proxy, "dpo.one", PASSWORD) == 303  # another browser behind the same proxy
+        spoof = TestClient(app, follow_redirects=False, client=("203.0.113.9", 5000))
+        spoof.headers["X-Forwarded-For"] = "192.0.2.3"  # not from the proxy: ignored
+        assert [_try(spoof, f"guess.{i}", "nope nope 1") for i in range(5)] == [401] * 5
+        spoof.headers["X-Forwarded-For"] = "192.0.2.4"
+        assert _try(spoof, "ana.one", PASSWORD) == 429  # still counted against 203.0.113.9
+    finally:
+        app.state.ctx.close()

@@ -45,7 +45,7 @@ async def login(request: Request) -> Response:
     name, password = str(data.get("user", "")), str(data.get("password", ""))
     opts = await run_in_threadpool(_login_options, ctx)
     throttle = logins.Throttle(ctx, sessions.secret)
-    keys = throttle.keys(name, request.client.host if request.client else None)
+    keys = throttle.keys(name, client_address(request, ctx))
     wait = await run_in_threadpool(throttle.retry_after, keys, opts)
     if wait is not None:  # refused before the password is checked (no argon2 work either)
         page = render(request, "login.html", None, status_code=429, throttled=True)
@@ -63,6 +63,16 @@ async def login(request: Request) -> Response:
     response = RedirectResponse("/", status_code=303)
     set_cookie(response, ctx, SESSION_COOKIE, sessions.issue(session_id, seconds), max_age=seconds)
     return response
+
+
+def client_address(request: Request, ctx: Context) -> str | None:
+    """The browser's address: the TCP peer, or behind a trusted reverse proxy the last address it
+    appended to X-Forwarded-For (else every login would count against the proxy's address)."""
+    peer = request.client.host if request.client else None
+    forwarded = request.headers.get("x-forwarded-for", "")
+    if forwarded and ctx.settings.proxy_trusted(peer):
+        return forwarded.split(",")[-1].strip() or peer
+    return peer
 
 
 def _login_options(ctx: Context) -> LoginOptions:
