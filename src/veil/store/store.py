@@ -93,7 +93,11 @@ def _check_name(what: str, value: str, limit: int = 200) -> str:
 
 def open_default_ledger(attempts: int = 5) -> Ledger:
     """The Veil home's ledger. Two processes opening a new SQLite ledger at once can find it
-    locked while the other creates its tables: that is retried, briefly."""
+    locked while the other creates its tables: that is retried, briefly. (Root cause, in
+    veil.audit: `Ledger.open` runs `create_all` in a deferred transaction, so both processes read
+    the empty schema, then each CREATE TABLE needs a lock upgrade, which SQLite refuses at once
+    with SQLITE_BUSY instead of waiting; running it on the ledger's writer engine, BEGIN
+    IMMEDIATE, makes the second process wait. Drop these retries once that is in.)"""
     for attempt in range(attempts):
         try:
             return Ledger.open(default_ledger_url(), default_key_dir())
