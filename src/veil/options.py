@@ -237,6 +237,8 @@ class AlarmOptions(_Strict):
     timezone: str = "UTC"  # IANA name, e.g. Asia/Seoul
     working_hours: tuple[int, int] = (7, 20)  # [start, end) hour of the local day
     working_days: tuple[int, ...] = (1, 2, 3, 4, 5)  # ISO weekdays, Monday = 1
+    # `veil serve` evaluates the alarms in the background this often (seconds)
+    evaluate_seconds: int = Field(default=15, ge=1, le=3600)
 
     @field_validator("timezone")
     @classmethod
@@ -267,13 +269,22 @@ class AlarmOptions(_Strict):
         return value
 
 
+class LoginOptions(_Strict):
+    """Logging in to `veil serve`: how long a session lasts, when failed logins are throttled."""
+
+    session_hours: float = Field(default=8.0, gt=0, le=24 * 30)
+    max_failures: int = Field(default=5, ge=1, le=1000)  # per account and per client address ...
+    failure_window_minutes: int = Field(default=15, ge=1, le=24 * 60)  # ... within this; then 429
+
+
 class AccessOptions(_Strict):
-    """Break-glass windows to raw footage and the access alarms (`veil.access`)."""
+    """Break-glass windows to raw footage, the access alarms (`veil.access`) and logging in."""
 
     break_glass_minutes: int = Field(default=60, ge=1)  # a window's length when none is asked for
     break_glass_max_minutes: int = Field(default=240, ge=1, le=7 * 24 * 60)  # longer asks are capped
     request_valid_hours: int = Field(default=24, ge=1)  # an unapproved request lapses after this
     alarms: AlarmOptions = AlarmOptions()
+    login: LoginOptions = LoginOptions()
 
 
 class Policy(_Strict):

@@ -3,19 +3,15 @@ clock the test moves by hand."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from tests.audit.conftest import pg_database, pg_server  # noqa: F401  (fixtures reused)
 from veil.access.directory import Directory
-from veil.audit._tables import EntryRow
 from veil.audit.store import Ledger
 
 
@@ -70,11 +66,9 @@ def sqlite_directory(sqlite_catalog: str, ledger: Ledger, clock: Clock) -> Itera
 
 
 def entries(ledger: Ledger, kind: str | None = None) -> list[dict[str, Any]]:
-    """The ledger's entries as stored (seq, time, kind, event), oldest first."""
-    with Session(ledger._engine) as s:
-        rows = s.scalars(select(EntryRow).order_by(EntryRow.seq))
-        out = [json.loads(r.body) for r in rows]
-    return [e for e in out if kind is None or e["kind"] == kind]
+    """The ledger's entries (seq, time, kind, event), oldest first, through its verified reader."""
+    found = ledger.entries(None if kind is None else [kind])
+    return [{"seq": e.seq, "time": e.time.isoformat(), "kind": e.kind, "event": e.event} for e in found]
 
 
 @pytest.fixture

@@ -135,3 +135,42 @@ def test_compact_ranges() -> None:
     assert compact([5, 1, 2, 3, 9, 10]) == "1-3,5,9-10"
     long = compact(range(0, 400, 2), limit=40)
     assert long.endswith(",...") and len(long) <= 40
+
+
+def test_mining_runs_of_the_service_account_are_exempt_but_no_one_else() -> None:
+    from veil.access.roles import MINING_SERVICE
+
+    def burst(who: str, **extra: str) -> list[Trigger]:
+        s = Script()
+        for i in range(12):
+            s.add(
+                T0 + timedelta(seconds=i),
+                "object-read",
+                who=who,
+                recording_id=f"rec-{i}",
+                owner=f"owner-{i}",
+                klass="redacted",
+                **extra,
+            )
+        return rules(max_recordings=5, max_owners=5, new_area=True).scan(s.entries, ScanState())
+
+    assert burst(MINING_SERVICE, on_behalf_of="a.kim") == []
+    read_rules = {Rule.BULK_RECORDINGS, Rule.BULK_OWNERS, Rule.NEW_DATA_AREA}
+    assert {t.rule for t in burst(MINING_SERVICE)} == read_rules
+    assert {t.rule for t in burst("a.kim", on_behalf_of="a.kim")} == read_rules
+
+
+def test_owner_from_the_entry_else_asked_for_older_entries() -> None:
+    s = Script()
+    for i in range(6):  # three entries naming their owner, three older ones that do not
+        event = {"who": "a.kim", "recording_id": f"rec-{i}", "klass": "redacted"}
+        s.add(T0 + timedelta(seconds=i), "object-read", **(event | ({"owner": f"o-{i}"} if i < 3 else {})))
+    asked: list[str] = []
+
+    def owner_of(recording_id: str) -> str:
+        asked.append(recording_id)
+        return f"o-{recording_id}"
+
+    got = rules(max_owners=5, max_recordings=100).scan(s.entries, ScanState(), owner_of)
+    assert asked == ["rec-3", "rec-4", "rec-5"]
+    assert [(t.rule, t.trigger_seq) for t in got] == [(Rule.BULK_OWNERS, 5)]

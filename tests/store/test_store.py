@@ -80,9 +80,16 @@ def test_streamed_put_from_a_file(store: RecordingStore, tmp_path: Path) -> None
 
 
 def test_put_is_idempotent(store: RecordingStore, ledger: Ledger, home: Path) -> None:
+    import io
+
+    from veil.store.models import SlotTaken
+
     first = put(store, b"one")
-    again = put(store, b"something else entirely")
-    assert again == first
+    assert put(store, b"one") == first
+    assert put(store, io.BytesIO(b"one")) == first  # type: ignore[arg-type]
+    for other in (b"something else entirely", b"onE", io.BytesIO(b"one!")):
+        with pytest.raises(SlotTaken, match=r"already stored as object .* with other bytes"):
+            put(store, other)  # type: ignore[arg-type]
     assert store.get(first.object_id, actor="a") == b"one"
     assert len(kinds(ledger, "object-stored")) == 1
     assert [p.name for p in (home / "objects").rglob("*") if p.is_file()] == [first.object_id]

@@ -146,3 +146,36 @@ def test_put_takes_retention_from_the_policy(home: Path, src: Path, tmp_path: Pa
     assert main(["store", "put", str(src), "--recording", "r2", "--owner", "u1", "--policy-version", "2",
                  "--policy", str(policy)]) == 4  # fmt: skip
     assert "did you mean 'redacted'" in " ".join(capsys.readouterr().err.split())  # however wrapped
+
+
+def test_delete_is_for_a_privacy_officer_and_names_who_and_why(home: Path, src: Path, capsys: Capsys) -> None:
+    obj = put(src, capsys)
+    object_id = str(obj["object_id"])
+    for who in ("analyst", "employee", "nobody"):
+        assert main(["store", "delete", object_id, "--as", who, "--reason", "ticket 17", "-q"]) == 11
+    capsys.readouterr()
+    assert main(["store", "delete", object_id, "--as", "officer", "--reason", "ticket 17", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["shredded"] is True
+    with Ledger.open(default_ledger_url(), default_key_dir()) as ledger:
+        refused = [e for e in ledger_events(ledger, kind="access-refused")]
+        deletions = [e for e in ledger_events(ledger, kind="deletion")]
+    assert [(e["who"], e["cause"]) for e in refused] == [
+        ("analyst", "no-permission"),
+        ("employee", "no-permission"),
+        ("unknown-account", "not-authenticated"),
+    ]
+    assert [e["reason"] for e in deletions] == ["request by officer: ticket 17"]
+    assert main(["store", "get", object_id, "--as", "analyst", "-o", str(src.with_suffix(".out"))]) == 12
+
+
+def test_other_bytes_into_a_stored_slot_are_refused(
+    home: Path, src: Path, tmp_path: Path, capsys: Capsys
+) -> None:
+    obj = put(src, capsys)
+    other = tmp_path / "other.bin"
+    other.write_bytes(b"different bytes" * 100)
+    args = ["store", "put", str(other), "--recording", "r1", "--owner", "u1", "--policy-version", "2"]
+    assert main(args) == 3
+    err = " ".join(capsys.readouterr().err.split())  # rich wraps the message
+    assert "already stored as object" in err and str(obj["object_id"])[:20] in err
+    assert put(src, capsys) == obj  # the same bytes again: the stored object, nothing new

@@ -12,6 +12,12 @@ Rules (thresholds in the policy's `access.alarms`):
     inactive-account  any access (a read, a refused read, a break-glass request) by an account the
                       ledger shows as leaving or revoked at that moment
 
+The server's task-mining runs read every text layer as the service account `MINING_SERVICE`,
+each read naming the person who started the run (`on_behalf_of`): those reads are exempt from the
+three read rules (bulk-recordings, bulk-owners, new-data-area), never a person's own reads, nor a
+service read without `on_behalf_of`. The owner comes from the entry itself; `owner_of` is asked only
+for entries that do not carry one (written before they did, and raw-access entries).
+
 Each rule fires at most once per account per window: after an alarm at time t, the same rule for the
 same account stays quiet until t + window. Entries are scanned in ledger order, so the same entries
 give the same alarms however they are cut into evaluations. `veil.access.alarm_log` stores them,
@@ -29,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from veil.access.ledger_read import Entry
+from veil.access.roles import MINING_SERVICE
 from veil.options import AlarmOptions
 
 if TYPE_CHECKING:
@@ -61,10 +68,16 @@ class Access:
     account: str
     recording_id: str
     owner: str | None
+    on_behalf_of: str = ""
 
     @property
     def is_read(self) -> bool:
         return self.kind in READ_KINDS
+
+    @property
+    def is_mining_run(self) -> bool:
+        """A read by the mining service account for a named person (exempt from the read rules)."""
+        return self.account == MINING_SERVICE and bool(self.on_behalf_of)
 
 
 @dataclass(frozen=True)
@@ -105,7 +118,10 @@ def to_access(entry: Entry, owner_of: OwnerOf | None = None) -> Access | None:
     owner = ev.get("owner")
     if not owner and owner_of is not None and recording:
         owner = owner_of(recording)
-    return Access(entry.seq, entry.time, entry.kind, account, recording, str(owner) if owner else None)
+    behalf = str(ev.get("on_behalf_of") or "")
+    return Access(
+        entry.seq, entry.time, entry.kind, account, recording, str(owner) if owner else None, behalf
+    )
 
 
 def apply_status(state: ScanState, entry: Entry) -> None:
@@ -146,7 +162,7 @@ class AlarmRules:
         """Fill the sliding windows with reads already evaluated (no rule fires)."""
         for entry in entries:
             access = to_access(entry, owner_of)
-            if access is not None and access.is_read:
+            if access is not None and access.is_read and not access.is_mining_run:
                 self._remember(access, state)
 
     def check(self, a: Access, state: ScanState) -> list[Trigger]:
@@ -159,7 +175,7 @@ class AlarmRules:
             fired.append(
                 self._fire(Rule.OFF_HOURS, a, state, (a,), f"{local:%a %H:%M} {self.options.timezone}")
             )
-        if a.is_read:
+        if a.is_read and not a.is_mining_run:
             fired += self._check_read(a, state)
         return [t for t in fired if t is not None]
 

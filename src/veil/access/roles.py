@@ -4,6 +4,10 @@ employee          their own recordings' summaries, their portal (pause, object, 
 analyst           redacted outputs and task mining; never raw footage, never other people's portal
 privacy_officer   the egress log, the ledger, alarms, policy, deployment gate; approves break-glass
 admin             users and devices; approves break-glass; never reads raw footage alone
+service           the server's own jobs (task mining reads the redacted text layers); cannot log in
+
+The server's mining runs read as the service account `MINING_SERVICE`, naming the person who
+started the run in every read's ledger entry (`on_behalf_of`).
 
 Raw footage is no role's permission: it is reachable only through a break-glass window (a reason,
 a second approver of another role, a time limit), see `veil.access`.
@@ -19,6 +23,10 @@ class Role(StrEnum):
     ANALYST = "analyst"
     PRIVACY_OFFICER = "privacy_officer"
     ADMIN = "admin"
+    SERVICE = "service"
+
+
+MINING_SERVICE = "veil-mining"  # the service account the server's task mining reads as
 
 
 class Permission(StrEnum):
@@ -33,6 +41,7 @@ class Permission(StrEnum):
     USERS_ADMIN = "users_admin"  # add/revoke users, register devices
     BREAK_GLASS_REQUEST = "break_glass_request"  # ask for a raw-footage window (with a reason)
     BREAK_GLASS_APPROVE = "break_glass_approve"  # approve someone else's request (another role)
+    STORE_DELETE = "store_delete"  # crypto-shred one stored object now (`veil store delete`)
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -56,6 +65,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ALARMS,
             Permission.BREAK_GLASS_REQUEST,
             Permission.BREAK_GLASS_APPROVE,
+            Permission.STORE_DELETE,
         }
     ),
     Role.ADMIN: frozenset(
@@ -67,6 +77,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.BREAK_GLASS_APPROVE,
         }
     ),
+    Role.SERVICE: frozenset({Permission.REDACTED_OUTPUTS}),
 }
 
 

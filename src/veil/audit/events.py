@@ -225,13 +225,17 @@ class ObjectStoredEvent(LedgerEvent):
 
 @dataclass(frozen=True, slots=True)
 class ObjectReadEvent(LedgerEvent):
-    """Someone read a redacted object from the store (raw reads are RawAccessEvent)."""
+    """Someone read a redacted object from the store (raw reads are RawAccessEvent). `owner` is
+    the recording's owner (an account id; "" in entries written before it was recorded);
+    `on_behalf_of` names the person who started a service account's job (task mining)."""
 
     kind: ClassVar[str] = "object-read"
     who: str
     object_id: str
     recording_id: str
     klass: str
+    owner: str = ""
+    on_behalf_of: str = ""
 
 
 @dataclass(frozen=True, slots=True)

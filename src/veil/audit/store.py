@@ -25,11 +25,12 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -79,6 +80,7 @@ __all__ = [
     "EntryRef",
     "InclusionProof",
     "Ledger",
+    "LedgerEntry",
     "LedgerVerificationError",
     "PendingEgress",
     "VerifyReport",
@@ -111,6 +113,16 @@ class EntryRef:
     id: str
     seq: int
     leaf_hash: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """One entry as read back: its position, the ledger's time of the append (UTC), kind and event."""
+
+    seq: int
+    time: datetime
+    kind: str
+    event: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -481,6 +493,40 @@ class Ledger:
         with Session(self._reader) as s:
             return s.execute(select(StateRow.size).where(StateRow.id == 1)).scalar_one()
 
+    def entries(
+        self,
+        kinds: Collection[str] | None = None,
+        *,
+        after_seq: int = -1,
+        upto_seq: int | None = None,
+        newest_first: bool = False,
+        batch: int = 1000,
+    ) -> Iterator[LedgerEntry]:
+        """Entries with after_seq < seq <= upto_seq, of `kinds` if given, oldest (or newest) first.
+        Each is decoded from its hashed body, checked against its leaf hash, and its seq and kind
+        columns against the body: a changed body or column raises LedgerError. (The whole tree
+        against its signatures is `verify`.) Read in batches, each in its own short transaction."""
+        last = upto_seq + 1 if newest_first and upto_seq is not None else None
+        first = after_seq
+        while True:
+            query = select(EntryRow).where(EntryRow.seq > first)
+            if kinds is not None:
+                query = query.where(EntryRow.kind.in_(list(kinds)))
+            if upto_seq is not None:
+                query = query.where(EntryRow.seq <= upto_seq)
+            if last is not None:
+                query = query.where(EntryRow.seq < last)
+            order = EntryRow.seq.desc() if newest_first else EntryRow.seq
+            try:
+                with Session(self._engine) as s:
+                    rows = [_entry(row) for row in s.scalars(query.order_by(order).limit(batch))]
+            except SQLAlchemyError as exc:
+                raise LedgerError(f"cannot read the ledger: {type(exc).__name__}") from exc
+            yield from rows
+            if len(rows) < batch:
+                return
+            first, last = (first, rows[-1].seq) if newest_first else (rows[-1].seq, last)
+
     def pending_egress(self) -> list[PendingEgress]:
         """Egress intents without a completion, oldest first (a crashed send shows up here). Read
         from the signed state and the hashed bodies: a column edit cannot hide one."""
@@ -561,6 +607,24 @@ def _syncs(s: Session, v: LedgerVerifier, known: Anchor, state: StateRow) -> boo
     except LedgerError:
         return False
     return True
+
+
+def _entry(row: EntryRow) -> LedgerEntry:
+    if leaf_hash(row.body) != row.leaf_hash:
+        raise LedgerError(f"ledger entry {row.seq} does not match its leaf hash; run `veil audit verify`")
+    try:
+        data = json.loads(row.body)
+        entry = LedgerEntry(
+            int(data["seq"]),
+            _verify.as_utc(datetime.fromisoformat(data["time"])),
+            str(data["kind"]),
+            dict(data["event"]),
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        raise LedgerError(f"ledger entry {row.seq} is not a valid entry") from exc
+    if entry.seq != row.seq or entry.kind != row.kind:
+        raise LedgerError(f"ledger entry {row.seq} does not match its columns; run `veil audit verify`")
+    return entry
 
 
 def _now() -> datetime:

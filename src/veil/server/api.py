@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import FormData
 
 from veil.access.roles import Permission
-from veil.server import gate, mining_jobs, policy, queries
+from veil.server import analyze_jobs, gate, mining_jobs, policy, queries
 from veil.server.alarms import current_alarms
 from veil.server.auth import Viewer
 from veil.server.deps import form, need, page_number
@@ -33,6 +33,18 @@ def recording(
 ) -> dict[str, Any]:
     summary, segments = queries.recording(ctx_of(request), recording_id)
     return {"recording": summary.to_dict(), "segments": [s.to_dict() for s in segments]}
+
+
+@router.post("/recordings/{recording_id}/analyze")
+def analyze(
+    request: Request,
+    recording_id: str,
+    who: Annotated[Viewer, Depends(need(Permission.REDACTED_OUTPUTS))],
+    data: Annotated[FormData, Depends(form())],
+) -> dict[str, Any]:
+    """Send the recording's sanitized text layer through the egress gateway (see analyze_jobs)."""
+    destination = str(data.get("destination") or "local")
+    return analyze_jobs.analyze_recording(ctx_of(request), recording_id, destination, who.name)
 
 
 @router.get("/egress")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -13,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from veil.exceptions import NotAuthenticated, VeilError
-from veil.server import agent_api, api, breakglass, officer, pages, portal, requests
+from veil.server import agent_api, alarms, api, breakglass, officer, pages, portal, requests
 from veil.server.auth import Sessions
 from veil.server.context import Context
 from veil.server.settings import Settings
@@ -66,12 +68,17 @@ def create_app(settings: Settings | None = None, *, sink: SegmentSink | None = N
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        watcher = asyncio.create_task(alarms.watch(ctx)) if settings.watch_alarms else None
         yield
+        if watcher is not None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
         ctx.close()
 
     app = FastAPI(title="Veil", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.ctx = ctx
-    app.state.sessions = Sessions(load_or_create_key("server-session", veil_home()), settings.session_hours)
+    app.state.sessions = Sessions(load_or_create_key("server-session", veil_home()))
     for module in (agent_api, api, portal, breakglass, requests, pages, officer):
         app.include_router(module.router)
     static = resources.files("veil.server").joinpath("static")

@@ -1,7 +1,8 @@
 """Who is asking: a signed session cookie or a trusted reverse proxy's header, re-checked every request.
 
-- Session cookie `veil_session`: base64url JSON {user, expiry, nonce} + HMAC-SHA256 with a host key
+- Session cookie `veil_session`: base64url JSON {session id, expiry} + HMAC-SHA256 with a host key
   (created on first use, 0600, in the Veil home). HttpOnly, SameSite=Strict, Secure behind https.
+  The session itself lives in the catalog (`logins.py`): logout or revocation ends it at once.
 - Proxy header (e.g. X-Remote-User): believed only when the TCP peer is one of the configured proxy
   addresses; from anyone else it is ignored.
 - CSRF: a random `veil_csrf` cookie (SameSite=Strict) and, in every form, its HMAC under the host
@@ -25,6 +26,7 @@ from starlette.responses import Response
 
 from veil.access.roles import Permission, Role
 from veil.exceptions import AccessDenied, NotAuthenticated
+from veil.server import logins
 from veil.server.context import Context
 
 SESSION_COOKIE = "veil_session"
@@ -44,20 +46,22 @@ def _unb64(text: str) -> bytes:
 class Sessions:
     """Signs and reads session cookies and CSRF tokens with one host secret."""
 
-    def __init__(self, secret: bytes, hours: float) -> None:
+    def __init__(self, secret: bytes) -> None:
         self._secret = secret
-        self._seconds = int(hours * 3600)
+
+    @property
+    def secret(self) -> bytes:
+        return self._secret
 
     def _mac(self, purpose: str, data: bytes) -> str:
         return hmac.new(self._secret, purpose.encode() + b"\0" + data, hashlib.sha256).hexdigest()
 
-    def issue(self, user: str) -> str:
-        payload = json.dumps(
-            {"u": user, "exp": int(time.time()) + self._seconds, "n": secrets.token_hex(8)}
-        ).encode()
+    def issue(self, session_id: str, seconds: int) -> str:
+        payload = json.dumps({"s": session_id, "exp": int(time.time()) + seconds}).encode()
         return f"{_b64(payload)}.{self._mac('session', payload)}"
 
     def read(self, cookie: str | None) -> str | None:
+        """The session id of a cookie this host signed and that has not expired."""
         if not cookie or "." not in cookie:
             return None
         encoded, mac = cookie.rsplit(".", 1)
@@ -69,10 +73,10 @@ class Sessions:
             return None
         try:
             data = json.loads(payload)
-            user, expiry = str(data["u"]), int(data["exp"])
+            session_id, expiry = str(data["s"]), int(data["exp"])
         except (ValueError, KeyError, TypeError):
             return None
-        return user if expiry > time.time() else None
+        return session_id if expiry > time.time() else None
 
     def csrf_token(self, cookie: str) -> str:
         return self._mac("csrf", cookie.encode())
@@ -122,7 +126,8 @@ def identify(request: Request, ctx: Context, sessions: Sessions) -> tuple[str, b
         peer = request.client.host if request.client else None
         if claimed and ctx.settings.proxy_trusted(peer):
             return claimed, True
-    name = sessions.read(request.cookies.get(SESSION_COOKIE))
+    session_id = sessions.read(request.cookies.get(SESSION_COOKIE))
+    name = logins.session_user(ctx, session_id) if session_id else None
     if name is None:
         raise NotAuthenticated("please log in")
     return name, False
@@ -131,6 +136,8 @@ def identify(request: Request, ctx: Context, sessions: Sessions) -> tuple[str, b
 def viewer(request: Request, ctx: Context, sessions: Sessions, permission: Permission) -> Viewer:
     name, via_proxy = identify(request, ctx, sessions)
     user = ctx.directory.require(name, permission)
+    if user.role is Role.SERVICE:  # the server's own jobs: never a person at a browser
+        raise NotAuthenticated("a service account cannot log in")
     cookie, _ = csrf_cookie(request)
     return Viewer(user.name, user.role, user.language, sessions.csrf_token(cookie), via_proxy)
 

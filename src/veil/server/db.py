@@ -159,6 +159,40 @@ class EgressLinkRow(Base):
     recording_id: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
+class SessionRow(Base):
+    """A logged-in browser: the session id's SHA-256 (the cookie holds the id), whose, until when.
+    Logout deletes the row, so a copied cookie stops working at once."""
+
+    __tablename__ = "veil_srv_sessions"
+
+    id_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LoginFailureRow(Base):
+    """A failed login, under keyed hashes of the account name and the client address (a name typed
+    at the login can be anything, even a password: it is never stored in clear)."""
+
+    __tablename__ = "veil_srv_login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(64), index=True)  # HMAC-SHA256 of "account:..." / "address:..."
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class PayloadLinkRow(Base):
+    """Which recordings a payload (by its SHA-256, as the gateway's egress intents name it) was
+    built from; written before the send, so every attempt's intent is linkable even when the
+    server dies before it learns the intent id."""
+
+    __tablename__ = "veil_srv_payload_links"
+
+    payload_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    recording_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
 def utc(dt: datetime) -> datetime:
     """A stored time in UTC: SQLite gives them back without a zone (they were written in UTC)."""
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)

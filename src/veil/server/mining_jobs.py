@@ -16,7 +16,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from veil.exceptions import VeilError
+from veil.access.directory import Directory
+from veil.access.roles import MINING_SERVICE, Permission, Role
+from veil.exceptions import AccessDenied, InputError, VeilError
 from veil.mining.base import Candidate
 from veil.mining.cli import mine
 from veil.server import queries
@@ -35,6 +37,21 @@ def start(ctx: Context, by: str) -> int:
         return row.id
 
 
+def ensure_service_account(directory: Directory) -> None:
+    """The mining service account, added (without a password: it cannot log in) on first use; an
+    existing account of that name with another role is refused, never taken over."""
+    user = directory.get(MINING_SERVICE)
+    if user is None:
+        try:
+            directory.add_user(MINING_SERVICE, Role.SERVICE, by="veil-server", reason="task mining")
+        except InputError:
+            user = directory.get(MINING_SERVICE)  # another worker added it meanwhile
+            if user is None:
+                raise
+    if user is not None and user.role is not Role.SERVICE:
+        raise AccessDenied(f"account {MINING_SERVICE} exists with role {user.role.value}, not service")
+
+
 def _candidate(c: Candidate) -> dict[str, Any]:
     return {
         "name": c.name,
@@ -50,8 +67,9 @@ def _candidate(c: Candidate) -> dict[str, Any]:
 
 
 def run(ctx: Context, run_id: int, actor: str) -> None:
-    """Mine every stored text layer, read as `actor` (the analyst who started the run: the store
-    checks their role on every read); the outcome (or the error's message) lands in the run's row."""
+    """Mine every stored text layer, read as the service account `MINING_SERVICE` (the store checks
+    its role on every read, and each read's entry names `actor`, the person who started the run, as
+    `on_behalf_of`); the outcome (or the error's message) lands in the run's row."""
     began = time.monotonic()
     status, result = "failed", json.dumps({"error": "mining stopped unexpectedly"})
     try:
@@ -72,6 +90,8 @@ def run(ctx: Context, run_id: int, actor: str) -> None:
 
 
 def _mine_all(ctx: Context, actor: str) -> tuple[int, list[dict[str, Any]]]:
+    ctx.directory.require(actor, Permission.MINING)  # the person, still allowed, as the run starts
+    ensure_service_account(ctx.directory)
     with ctx.session() as s:
         segments = list(s.execute(select(SegmentRow.recording_id, SegmentRow.seq)).all())
     if not segments:
@@ -80,7 +100,9 @@ def _mine_all(ctx: Context, actor: str) -> tuple[int, list[dict[str, Any]]]:
         folder = Path(tmp) / "layers"
         folder.mkdir()
         for recording_id, seq in segments:
-            data = queries.segment_member(ctx, recording_id, seq, "textlayer.jsonl", actor)
+            data = queries.segment_member(
+                ctx, recording_id, seq, "textlayer.jsonl", MINING_SERVICE, on_behalf_of=actor
+            )
             (folder / f"{recording_id}-{seq:08d}.textlayer.jsonl").write_bytes(data)
         summary = mine([folder], Path(tmp) / "out")
     return summary.events, [_candidate(c) for c in summary.candidates]

@@ -10,13 +10,16 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
+from veil.access.directory import check_name
 from veil.access.roles import Permission, allows
-from veil.exceptions import NotAuthenticated
-from veil.server import queries
+from veil.exceptions import InputError, NotAuthenticated
+from veil.options import LoginOptions
+from veil.server import logins, policy, queries
 from veil.server.agent_api import register_device, revoke_device
 from veil.server.alarms import current_alarms
 from veil.server.auth import SESSION_COOKIE, Viewer, checked_form, set_cookie
 from veil.server.breakglass import raw_window
+from veil.server.context import Context
 from veil.server.db import DeviceRow
 from veil.server.deps import form, need, page_number
 from veil.server.web import NAV, ctx_of, render, sessions_of
@@ -40,18 +43,55 @@ async def login(request: Request) -> Response:
     ctx, sessions = ctx_of(request), sessions_of(request)
     data = await checked_form(request, sessions)
     name, password = str(data.get("user", "")), str(data.get("password", ""))
+    opts = await run_in_threadpool(_login_options, ctx)
+    throttle = logins.Throttle(ctx, sessions.secret)
+    keys = throttle.keys(name, client_address(request, ctx))
+    wait = await run_in_threadpool(throttle.retry_after, keys, opts)
+    if wait is not None:  # refused before the password is checked (no argon2 work either)
+        page = render(request, "login.html", None, status_code=429, throttled=True)
+        page.headers["Retry-After"] = str(wait)
+        return page
     try:
         user = await run_in_threadpool(ctx.directory.check_password, name, password)
     except NotAuthenticated:
+        known = await run_in_threadpool(ctx.directory.get, name) if _plausible(name) else None
+        await run_in_threadpool(throttle.failed, keys, opts, known.name if known else None)
         return render(request, "login.html", None, status_code=401, failed=True)
+    await run_in_threadpool(throttle.succeeded, keys)
+    seconds = int(opts.session_hours * 3600)
+    session_id = await run_in_threadpool(logins.open_session, ctx, user.name, opts.session_hours)
     response = RedirectResponse("/", status_code=303)
-    max_age = int(ctx.settings.session_hours * 3600)
-    set_cookie(response, ctx, SESSION_COOKIE, sessions.issue(user.name), max_age=max_age)
+    set_cookie(response, ctx, SESSION_COOKIE, sessions.issue(session_id, seconds), max_age=seconds)
     return response
+
+
+def client_address(request: Request, ctx: Context) -> str | None:
+    """The browser's address: the TCP peer, or behind a trusted reverse proxy the last address it
+    appended to X-Forwarded-For (else every login would count against the proxy's address)."""
+    peer = request.client.host if request.client else None
+    forwarded = request.headers.get("x-forwarded-for", "")
+    if forwarded and ctx.settings.proxy_trusted(peer):
+        return forwarded.split(",")[-1].strip() or peer
+    return peer
+
+
+def _login_options(ctx: Context) -> LoginOptions:
+    return policy.validate(policy.current(ctx)[1]).access.login
+
+
+def _plausible(name: str) -> bool:
+    try:
+        check_name(name)
+    except InputError:
+        return False
+    return True
 
 
 @router.post("/logout")
 def logout(request: Request, _form: Annotated[FormData, Depends(form())]) -> Response:
+    session_id = sessions_of(request).read(request.cookies.get(SESSION_COOKIE))
+    if session_id:
+        logins.end_session(ctx_of(request), session_id)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -22,7 +22,7 @@ from veil.audit.merkle import leaf_hash
 from veil.audit.store import InclusionProof
 from veil.exceptions import InputError, LedgerError
 from veil.server.context import Context
-from veil.server.db import EgressLinkRow, RecordingRow, SegmentRow, utc
+from veil.server.db import EgressLinkRow, PayloadLinkRow, RecordingRow, SegmentRow, utc
 
 EGRESS_KINDS = ("egress-intent", "egress-completed")
 MEMBERS = {"redacted.mp4": "video/mp4", "textlayer.jsonl": "application/x-ndjson"}
@@ -132,8 +132,11 @@ def recording(
         ]
 
 
-def segment_member(ctx: Context, recording_id: str, seq: int, member: str, actor: str) -> bytes:
-    """One redacted member (video or sanitized text layer) of a stored segment, read through the store."""
+def segment_member(
+    ctx: Context, recording_id: str, seq: int, member: str, actor: str, on_behalf_of: str = ""
+) -> bytes:
+    """One redacted member (video or sanitized text layer) of a stored segment, read through the
+    store (as `actor`; a service account names the person it works for in `on_behalf_of`)."""
     if member not in MEMBERS:
         raise InputError("unknown segment member")
     with Session(ctx.engine) as s:
@@ -142,7 +145,9 @@ def segment_member(ctx: Context, recording_id: str, seq: int, member: str, actor
         )
     if object_id is None:
         raise InputError("no such segment")
-    with zipfile.ZipFile(io.BytesIO(ctx.sink.get(object_id, actor=actor))) as archive:
+    with zipfile.ZipFile(
+        io.BytesIO(ctx.sink.get(object_id, actor=actor, on_behalf_of=on_behalf_of))
+    ) as archive:
         return archive.read(member)
 
 
@@ -228,15 +233,27 @@ def ledger_entries(
 
 
 def my_egress(ctx: Context, owner: str) -> list[LedgerEntry]:
-    """Egress entries whose payload came from one of `owner`'s recordings."""
+    """Egress entries whose payload came from one of `owner`'s recordings: intents linked by id,
+    and every intent (each attempt) whose payload hash was linked to one before the send."""
     with Session(ctx.engine) as s:
-        intents = list(
+        intents = set(
             s.scalars(
                 select(EgressLinkRow.intent_id)
                 .join(RecordingRow, RecordingRow.recording_id == EgressLinkRow.recording_id)
                 .where(RecordingRow.owner == owner)
             )
         )
+        hashes = set(
+            s.scalars(
+                select(PayloadLinkRow.payload_sha256)
+                .join(RecordingRow, RecordingRow.recording_id == PayloadLinkRow.recording_id)
+                .where(RecordingRow.owner == owner)
+            )
+        )
+    if hashes:
+        for entry in ctx.ledger.entries(["egress-intent"]):
+            if entry.event.get("payload_sha256") in hashes:
+                intents.add(str(entry.event["intent_id"]))
     if not intents:
         return []
-    return ledger_entries(ctx, EGRESS_KINDS, refs=intents, size=200)[0]
+    return ledger_entries(ctx, EGRESS_KINDS, refs=sorted(intents), size=200)[0]

@@ -26,13 +26,13 @@ class Settings:
     https: bool = False  # behind TLS: Secure cookies and HSTS
     proxy_header: str | None = None  # e.g. "X-Remote-User": trusted only from `trusted_proxies`
     trusted_proxies: tuple[str, ...] = ()  # addresses or networks of the reverse proxy
-    session_hours: float = 8.0
     retention_days: int = 90  # a stored segment's deletion date
     request_deadline_days: int = 30  # answer an export or deletion request within this
     fps_cap: float = 5.0
     daily_cap_minutes: int = 480
     max_segment_bytes: int = 256 * 1024 * 1024
     page_size: int = 50
+    watch_alarms: bool = True  # evaluate the access alarms in the background (policy's interval)
 
     def catalog(self) -> str:
         return self.catalog_url or default_catalog_url()

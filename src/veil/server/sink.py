@@ -27,7 +27,7 @@ class SegmentSink(Protocol):
         """Store one verified segment; returns its object id. Idempotent."""
         ...
 
-    def get(self, object_id: str, *, actor: str) -> bytes: ...
+    def get(self, object_id: str, *, actor: str, on_behalf_of: str = "") -> bytes: ...
 
     def raw_objects(self, recording_id: str) -> list[tuple[str, int]]:
         """(object id, segment) of the raw footage kept for a recording (break-glass only)."""
@@ -57,9 +57,9 @@ class StoreSink:
             )
         return stored.object_id
 
-    def get(self, object_id: str, *, actor: str) -> bytes:
+    def get(self, object_id: str, *, actor: str, on_behalf_of: str = "") -> bytes:
         with self._lock:
-            return self.store.get(object_id, actor=actor)
+            return self.store.get(object_id, actor=actor, on_behalf_of=on_behalf_of)
 
     def raw_objects(self, recording_id: str) -> list[tuple[str, int]]:
         with self._lock:
@@ -99,7 +99,7 @@ class LocalSink:
             raise StoreError(f"cannot store segment: {type(exc).__name__}") from exc
         return object_id
 
-    def get(self, object_id: str, *, actor: str) -> bytes:
+    def get(self, object_id: str, *, actor: str, on_behalf_of: str = "") -> bytes:
         path = (self.root / object_id).resolve()
         if self.root.resolve() not in path.parents:
             raise InputError("object id outside the store")

@@ -1,7 +1,8 @@
-"""`veil store put|get|list|expire`: the recording store from the command line.
+"""`veil store put|get|list|expire|delete`: the recording store from the command line.
 
 Exit codes come from the exception tree: 11 access denied (a raw object without a break-glass
-grant), 12 store unavailable or an object failed its integrity check, 3 bad input.
+grant, a delete by anyone but a privacy officer), 12 store unavailable or an object failed its
+integrity check, 3 bad input (also: other bytes put into a stored slot).
 """
 
 from __future__ import annotations
@@ -14,12 +15,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+if TYPE_CHECKING:
+    from veil.access.directory import Directory
+
+from veil.audit.events import AccessRefusedEvent
 from veil.cli_common import JsonOpt, PolicyOpt, QuietOpt, VerboseOpt, setup_logging
-from veil.exceptions import InputError, OutputError
+from veil.exceptions import AccessDenied, InputError, OutputError
 from veil.options import load_policy
 from veil.store.backends import backend_from_env
 from veil.store.home import veil_home
@@ -49,7 +54,7 @@ def _open(catalog: str | None, policy: Path | None = None) -> RecordingStore:
 
 
 @contextmanager
-def _open_guarded(catalog: str | None) -> Iterator[RecordingStore]:
+def _open_guarded(catalog: str | None) -> Iterator[tuple[RecordingStore, Directory]]:
     """The store with veil.access's guard: the reader must be a known, active user whose role
     allows it; raw objects need their own open break-glass window."""
     from veil.access.directory import Directory
@@ -63,7 +68,7 @@ def _open_guarded(catalog: str | None) -> Iterator[RecordingStore]:
             with RecordingStore.open(
                 catalog_url=catalog, backend=backend, ledger=ledger, guard=guard
             ) as store:
-                yield store
+                yield store, directory
         finally:
             directory.close()
 
@@ -125,7 +130,7 @@ def get(
     setup_logging(verbose, quiet)
     if as_json and output is None:
         raise typer.BadParameter("--json prints the object's metadata: give -o/--output for its content")
-    with _open_guarded(catalog) as store:
+    with _open_guarded(catalog) as (store, _):
         if output is None:
             data = store.get(object_id, actor=actor)
             sys.stdout.buffer.write(data)
@@ -149,6 +154,45 @@ def _get_to_file(store: RecordingStore, object_id: str, actor: str, output: Path
     finally:
         tmp.unlink(missing_ok=True)
     return obj
+
+
+@app.command()
+def delete(
+    object_id: Annotated[str, typer.Argument(help="Object id (from `veil store list`).")],
+    actor: Annotated[str, typer.Option("--as", help="Your user id: a privacy officer.")],
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why, kept in the ledger for good: a ticket or case number.")
+    ],
+    catalog: CatalogOpt = None,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = 0,
+    quiet: QuietOpt = False,
+) -> None:
+    """Crypto-shred one object now (an employee's deletion request, say): its data key is destroyed,
+    then its ciphertext, and a deletion entry names who and why. Only a privacy officer (permission
+    store_delete, asked of the directory now); a refusal is itself a ledger entry (exit code 11)."""
+    from veil.access.roles import Permission
+
+    setup_logging(verbose, quiet)
+    with _open_guarded(catalog) as (store, directory):
+        obj = store.stat(object_id)
+        try:
+            directory.require(actor, Permission.STORE_DELETE)
+        except AccessDenied:
+            known = directory.get(actor) is not None
+            directory.record(
+                AccessRefusedEvent(
+                    who=actor if known else "unknown-account",
+                    object_id=obj.object_id,
+                    recording_id=obj.recording_id,
+                    owner=obj.owner,
+                    klass=obj.klass.value,
+                    cause="no-permission" if known else "not-authenticated",
+                )
+            )
+            raise
+        obj = store.delete(object_id, actor=actor, reason=reason)
+    _emit(obj, as_json, quiet, f"{object_id}: shredded ({obj.klass.value}, recording {obj.recording_id})")
 
 
 @app.command("list")

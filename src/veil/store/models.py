@@ -8,7 +8,13 @@ from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 from veil.audit.events import RawAccessEvent
-from veil.exceptions import AccessDenied
+from veil.exceptions import AccessDenied, InputError
+
+
+class SlotTaken(InputError):
+    """A put of other bytes into a slot (recording, segment, class, policy version) that is stored."""
+
+    http_status = 409
 
 
 class ObjectClass(StrEnum):

@@ -65,6 +65,7 @@ from veil.store.models import (
     ReadGuard,
     RedactedOnlyGuard,
     Retention,
+    SlotTaken,
     StoredObject,
 )
 
@@ -92,7 +93,11 @@ def _check_name(what: str, value: str, limit: int = 200) -> str:
 
 def open_default_ledger(attempts: int = 5) -> Ledger:
     """The Veil home's ledger. Two processes opening a new SQLite ledger at once can find it
-    locked while the other creates its tables: that is retried, briefly."""
+    locked while the other creates its tables: that is retried, briefly. (Root cause, in
+    veil.audit: `Ledger.open` runs `create_all` in a deferred transaction, so both processes read
+    the empty schema, then each CREATE TABLE needs a lock upgrade, which SQLite refuses at once
+    with SQLITE_BUSY instead of waiting; running it on the ledger's writer engine, BEGIN
+    IMMEDIATE, makes the second process wait. Drop these retries once that is in.)"""
     for attempt in range(attempts):
         try:
             return Ledger.open(default_ledger_url(), default_key_dir())
@@ -229,12 +234,14 @@ class RecordingStore:
         segment: int,
         policy_version: str,
     ) -> StoredObject:
-        """Store `data` encrypted; the first object when this (recording, segment, class,
-        policy version) is already stored (then nothing is read, written or logged)."""
+        """Store `data` encrypted; the stored object when this (recording, segment, class, policy
+        version) already holds the same bytes (then nothing is written or logged); SlotTaken
+        when it holds other bytes (a shredded slot cannot be compared: it is returned as is)."""
         klass = _check_put(klass, owner, recording_id, segment, policy_version)
         slot = (recording_id, segment, klass, policy_version)
         found = self._find_slot(*slot)
         if found is not None:
+            self._check_same(found, data, rewind=False)
             self._flush(found.object_id)
             return found
         object_id = uuid.uuid4().hex
@@ -259,11 +266,48 @@ class RecordingStore:
             found = self._find_slot(*slot)
             if found is None:
                 raise StoreError("catalog refused the object but holds no object in its slot") from None
+            self._check_same(found, data, rewind=True)
             self._flush(found.object_id)
             return found
         faults.check("store-catalog-committed")
         self._flush(object_id)
         return obj
+
+    def _check_same(self, found: StoredObject, data: bytes | BinaryIO, *, rewind: bool) -> None:
+        """SlotTaken unless `data` is the plaintext of `found` (compared by SHA-256 inside the
+        store: nothing is returned nor logged as a read)."""
+        if found.shredded:
+            return
+        mine = hashlib.sha256()
+        if isinstance(data, bytes | bytearray | memoryview):
+            mine.update(data)
+        else:
+            if rewind and not data.seekable():
+                raise StoreError(
+                    f"object {found.object_id} was stored in this slot meanwhile and the input cannot "
+                    "be read again to compare: rerun the put"
+                )
+            if rewind:
+                data.seek(0)
+            while chunk := data.read(self.chunk_size):
+                mine.update(chunk)
+        with self._read() as s:
+            key_row = s.get(DataKeyRow, found.object_id)
+            wrapped = key_row.wrapped if key_row else None
+        if wrapped is None:
+            return  # shredded meanwhile
+        theirs = hashlib.sha256()
+        dek = self.kek.unwrap(wrapped, found.object_id.encode())
+        with self.backend.reader(backend_key(found.object_id)) as read:
+            for chunk in decrypt_stream(dek, found.object_id, read):
+                theirs.update(chunk)
+        if mine.digest() != theirs.digest():
+            raise SlotTaken(
+                f"recording {found.recording_id} segment {found.segment} ({found.klass.value}, policy "
+                f"version {found.policy_version}) is already stored as object {found.object_id} with "
+                "other bytes; a stored object is never replaced: store it under a new policy version "
+                "or segment, or delete the old object first"
+            )
 
     def _seal(self, object_id: str, data: bytes | BinaryIO) -> tuple[bytes, int, str]:
         """Encrypt `data` under a fresh data key into the backend: (wrapped key, size, sha256)."""
@@ -331,16 +375,21 @@ class RecordingStore:
 
     # --- get -------------------------------------------------------------------------------------
 
-    def get(self, object_id: str, *, actor: str) -> bytes:
+    def get(self, object_id: str, *, actor: str, on_behalf_of: str = "") -> bytes:
         """The plaintext, after the guard allowed it and the read is in the ledger."""
         out = io.BytesIO()
-        self.read_into(object_id, out, actor=actor)
+        self.read_into(object_id, out, actor=actor, on_behalf_of=on_behalf_of)
         return out.getvalue()
 
-    def read_into(self, object_id: str, sink: BinaryIO, *, actor: str) -> StoredObject:
+    def read_into(
+        self, object_id: str, sink: BinaryIO, *, actor: str, on_behalf_of: str = ""
+    ) -> StoredObject:
         """Stream the plaintext into `sink`, chunk by authenticated chunk. On StoreIntegrityError
-        `sink` may hold a prefix: the caller discards it (the CLI writes a temp file)."""
+        `sink` may hold a prefix: the caller discards it (the CLI writes a temp file). A service
+        account's read names the person who started its job in `on_behalf_of` (in the entry)."""
         _check_name("actor", actor)
+        if on_behalf_of:
+            _check_name("on_behalf_of", on_behalf_of)
         obj = self.stat(object_id)
         self._flush(object_id)
         if obj.shredded:
@@ -351,7 +400,9 @@ class RecordingStore:
                 raise AccessDenied(f"object {object_id} is raw footage: a break-glass grant is required")
             self.ledger.append(self._raw_event(actor, obj, grant))
         else:
-            self.ledger.append(ObjectReadEvent(actor, object_id, obj.recording_id, obj.klass.value))
+            self.ledger.append(
+                ObjectReadEvent(actor, object_id, obj.recording_id, obj.klass.value, obj.owner, on_behalf_of)
+            )
         with self._read() as s:
             key_row = s.get(DataKeyRow, object_id)
             wrapped = key_row.wrapped if key_row else None
