@@ -38,15 +38,18 @@ class SegmentOutput:
     stats: dict[str, int]
     eof: bool  # the input ended inside the segment
     pid: int
+    peak_rss_mb: float  # the actor's own peak so far (VmHWM)
 
 
 class SegmentRunner:
     """One actor: one pipeline, one OCR thread, its own decoder (see `veil.workers._Reader`)."""
 
-    def __init__(self, config: PoolConfig, fault: str | None = None) -> None:
+    def __init__(self, config: PoolConfig, env: dict[str, str] | None = None) -> None:
         os.environ["OMP_THREAD_LIMIT"] = "1"  # Tesseract's OpenMP: one thread per actor
-        if fault:  # tests only: the driver's fault injection, passed on (`veil.faults`)
-            os.environ[faults.ENV] = fault
+        env = env or {}
+        if faults.ENV not in env:  # a fault is injected only when the driver's run asks for one
+            os.environ.pop(faults.ENV, None)
+        os.environ.update(env)  # the driver's Veil home on a local Ray (`work.actor_env`)
         import cv2
 
         cv2.setNumThreads(1)
@@ -84,5 +87,17 @@ class SegmentRunner:
         delta = {k: v - timings.get(k, 0.0) for k, v in step.timings.items()}
         delta["decode_workers"] = delta.get("decode_workers", 0.0) + decode
         new_stats: Counter[str] = step.stats - stats
+        new_stats["result_bytes"] = sum(len(r[4].blob) for r in records if r is not None)
         eof = start + len(records) < stop
-        return SegmentOutput(start, records, delta, dict(new_stats), eof, os.getpid())
+        return SegmentOutput(start, records, delta, dict(new_stats), eof, os.getpid(), _peak_rss_mb())
+
+
+def _peak_rss_mb() -> float:
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0

@@ -80,6 +80,14 @@ def open_ray_work(
     return RayWork(config, workers, frame_count)
 
 
+def actor_env() -> dict[str, str]:
+    """Environment the actors take from the driver: on a local Ray, the Veil home (its host key
+    makes the keyed hashes and text-layer labels; a cluster's nodes mount the same key, see
+    docs/scale.md); and the tests' fault injection (`veil.faults`), never set in production."""
+    names = [faults.ENV] + ([] if os.environ.get("RAY_ADDRESS") else ["VEIL_HOME"])
+    return {name: os.environ[name] for name in names if name in os.environ}
+
+
 class RayWork:
     """A `veil.workers.FrameWork` whose frames are processed by Ray actors, a segment per call."""
 
@@ -200,8 +208,7 @@ class RayWork:
         seg.ref = actor.run.remote(seg.start, seg.stop)
 
     def _spawn(self) -> None:
-        fault = os.environ.get(faults.ENV)
-        self._actors.handles.append(self._runner.remote(self.config, fault))
+        self._actors.handles.append(self._runner.remote(self.config, actor_env()))
 
     # -- results ---------------------------------------------------------------------------------
     def _await(self, seg: _Segment) -> None:
@@ -228,6 +235,7 @@ class RayWork:
         for key, seconds in output.timings.items():
             self._timings[key] += seconds
         self._stats.update(output.stats)
+        self._stats["actor_peak_rss_mb"] = max(self._stats["actor_peak_rss_mb"], round(output.peak_rss_mb))
         if output.eof:
             end = output.start + len(output.records)
             self._eof_at = end if self._eof_at is None else min(self._eof_at, end)
