@@ -122,13 +122,19 @@ def child(config: str, inputs: list[Path], out: Path, segment: int) -> dict[str,
         result_bytes += int(report.stats.get("result_bytes", 0))
         actor_rss = max(actor_rss, int(report.stats.get("actor_peak_rss_mb", 0)))
     wall = time.perf_counter() - started
-    digests = [_digest(out / f"{config}-{p.stem}.mp4") for p in inputs]
+    outputs = [out / f"{config}-{p.stem}.mp4" for p in inputs]
+    digests = [_digest(o) for o in outputs]
+    video_bytes = sum(o.stat().st_size for o in outputs)
+    layer_bytes = sum(o.with_suffix(".textlayer.jsonl").stat().st_size for o in outputs)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     result: dict[str, Any] = {
         "config": config, "frames": frames, "wall_s": wall, "ray_start_s": ray_start,
         "segments": segments, "driver_peak_rss_mb": own_peak_rss_mb(),
         "worker_peak_rss_mb": actor_rss or kids.ru_maxrss / 1024, "digests": digests,
         "workers_lost": stats.get("workers_lost", 0),
+        "output_kb_per_frame": video_bytes / frames / 1024, "layer_kb_per_frame": layer_bytes / frames / 1024,
+        "cpu_s": sum(resource.getrusage(who).ru_utime + resource.getrusage(who).ru_stime
+                     for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)),
     }  # fmt: skip
     if config == "ray-2":
         result["segment_result_kb"] = result_bytes / max(segments, 1) / 1024
@@ -198,6 +204,11 @@ def _print(results: list[dict[str, Any]]) -> None:
     console.print(table)
     ray2 = next(r for r in results if r["config"] == "ray-2")
     extra = (ray2["wall_s"] - ray2["ray_start_s"] - local["wall_s"]) / max(ray2["segments"], 1)
+    console.print(
+        f"local-2: {local['cpu_s'] / local['frames']:.3f} CPU-s a frame (this process and its workers);"
+        f" output {local['output_kb_per_frame']:.1f} KB a frame,"
+        f" text layer {local['layer_kb_per_frame']:.2f} KB"
+    )
     console.print(
         f"Ray overhead per segment: empty actor call {ray2['call_ms']:.2f} ms, result transfer "
         f"{ray2['transfer_ms']:.2f} ms ({ray2['segment_result_kb']:.0f} KB a segment);"
