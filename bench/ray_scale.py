@@ -189,8 +189,10 @@ def main(argv: list[str] | None = None) -> None:
 
 def _print(results: list[dict[str, Any]]) -> None:
     local = results[0]
-    table = Table(title="veil redact: local pool vs Ray (cluster-2x1: two nodes SIMULATED on this host)")
-    for col in ("config", "frames", "frames/s", "frames/s w/o Ray start", "Ray start s",
+    load = os.getloadavg()[0]
+    title = f"veil redact: local pool vs Ray (cluster-2x1: two nodes SIMULATED on this host); load {load:.1f}"
+    table = Table(title=title)
+    for col in ("config", "frames", "frames/s", "frames/s w/o Ray start", "Ray start + models s",
                 "driver peak MB", "largest worker MB", "same output as local"):  # fmt: skip
         table.add_column(col)
     for r in results:
@@ -200,7 +202,7 @@ def _print(results: list[dict[str, Any]]) -> None:
             f"{r['ray_start_s']:.1f}", f"{r['driver_peak_rss_mb']:.0f}", f"{r['worker_peak_rss_mb']:.0f}",
             "yes" if r["digests"] == local["digests"] else "NO",
         )  # fmt: skip
-    console = Console()
+    console = Console(width=160)
     console.print(table)
     ray2 = next(r for r in results if r["config"] == "ray-2")
     extra = (ray2["wall_s"] - ray2["ray_start_s"] - local["wall_s"]) / max(ray2["segments"], 1)

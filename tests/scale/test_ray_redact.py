@@ -24,6 +24,7 @@ import pytest
 
 from tests.capture.synthetic import index_of, write_video
 from tests.track.test_pool import FRAMES, POLICY, SEGMENT, SIZE, fake_step, frames, run
+from veil.exceptions import EngineError
 from veil.framestep import FrameDone, FrameStep
 from veil.models import Frame, MaskReason
 from veil.options import Policy
@@ -198,3 +199,12 @@ def test_memory_flat_and_segments_bounded_over_a_long_input(ray: Any, tmp_path: 
     # After warm-up, the driver's memory does not grow with the input (a leak of one frame's
     # result per frame would add tens of MB over 2,400 frames).
     assert max(rss[2:]) - rss[1] < 15, rss
+
+
+def broken_step(policy: Policy, full: bool, source: Path, segment_frames: int) -> FrameStep:
+    raise EngineError("injected: a model that cannot load")
+
+
+def test_actor_that_cannot_build_its_pipeline_stops_the_run(ray: Any, video: Path) -> None:
+    with pytest.raises(EngineError, match="could not build its pipeline"), ray_work(video, broken_step):
+        pytest.fail("the run must not start")

@@ -223,13 +223,12 @@ class RayWork:
             return
         try:
             output: SegmentOutput = ray.get(seg.ref)
-        except (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError,
-                ray.exceptions.ObjectLostError) as exc:  # fmt: skip
+        except ray.exceptions.RayTaskError as exc:  # the pipeline raised: as a pool worker's fatal
+            raise EngineError(f"a Ray actor failed ({type(exc.cause).__name__})") from None
+        except ray.exceptions.RayError as exc:  # actor or node died, killed for memory, object lost
             log.warning("a Ray actor was lost (%s) on a segment; retrying it", type(exc).__name__)
             self._fail(seg, MaskReason.WORKER_FAILED)
             return
-        except ray.exceptions.RayTaskError as exc:  # the pipeline raised: as a pool worker's fatal
-            raise EngineError(f"a Ray actor failed ({type(exc.cause).__name__})") from None
         self._actors.load[id(seg.actor)] -= 1
         seg.ref, seg.actor, seg.output = None, None, output
         for key, seconds in output.timings.items():
