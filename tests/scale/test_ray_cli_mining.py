@@ -1,8 +1,12 @@
-"""`veil mine --engine ray`: events derived per recording as Ray tasks and the segmentation as a
-task give the local path's events, cases and candidates, byte for byte."""
+"""`veil redact --engine ray` from the command line; `veil mine --engine ray`: events derived per
+recording as Ray tasks and the segmentation as a task give the local path's events, cases and
+candidates, byte for byte."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -48,3 +52,29 @@ def test_ray_mining_broken_text_layer_is_an_input_error(ray: Any, tmp_path: Path
     with pytest.raises(InputError) as remote:
         mine([bad], tmp_path / "b", MineOptions(xes=False, engine="ray"))
     assert str(remote.value) == str(local.value)
+
+
+def test_cli_redact_engine_ray(
+    ray: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    from tests.test_cli import text_image
+    from veil.__main__ import main
+
+    monkeypatch.setenv("VEIL_HOME", str(tmp_path / "home"))  # the actors take the driver's home
+    value = "alice.martin@example.com"
+    src = text_image(tmp_path / "mail.png", f"From: {value}")
+    assert main(["redact", str(src), "--engine", "ray", "--json"]) == 0
+    out = capsys.readouterr()
+    report = (tmp_path / "mail_redacted.report.json").read_text(encoding="utf-8")
+    layer = (tmp_path / "mail_redacted.textlayer.jsonl").read_text(encoding="utf-8")
+    for text in (out.out, out.err, report, layer):
+        assert value not in text and "alice" not in text
+    assert json.loads(out.out)["findings_by_type"] == {"email": 1}
+    assert json.loads(report)["summary"]["change_tracking"]["workers"] == 1
+    assert main(["redact", str(src), "--engine", "spark"]) == 2
+
+
+def test_veil_does_not_import_ray_unless_asked() -> None:
+    code = "import sys, veil.api, veil.cli, veil.mining.cli, veil.workers; print('ray' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
