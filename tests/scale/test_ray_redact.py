@@ -132,11 +132,15 @@ def _kill_when_paused(source: Path, kill: Any) -> threading.Thread:
     return thread
 
 
-def test_actor_process_killed_by_pid_mid_segment(ray: Any, own_video: Path, local: list[FrameDone]) -> None:
+def test_actor_process_killed_by_pid_mid_segment(
+    ray: Any, own_video: Path, local: list[FrameDone], capsys: pytest.CaptureFixture[str]
+) -> None:
     work = ray_work(own_video, pausing_step)
     thread = _kill_when_paused(own_video, lambda pid: os.kill(pid, signal.SIGKILL))
     done = run_ray(work, own_video)
     thread.join(5)
+    time.sleep(1)  # Ray's notice of the dead worker arrives asynchronously
+    assert capsys.readouterr().out == ""  # stdout carries `--json` results: Ray's notice is logged
     assert marker(own_video).exists()  # the fault did happen
     assert_same(local, done)  # retried: the same output, nothing masked
     assert work.stats["workers_lost"] == 1 and work.stats["segments_retried"] >= 1

@@ -47,7 +47,21 @@ def ensure(num_cpus: int | None = None) -> Any:
     except (ConnectionError, RuntimeError, ValueError) as exc:
         where = "the cluster in RAY_ADDRESS" if address else "a local Ray"
         raise EngineError(f"could not start {where} ({type(exc).__name__})") from exc
+    _notices_to_log()
     return ray
+
+
+def _notices_to_log() -> None:
+    """Ray prints its cluster's error notices ("a worker died ...") on the driver's stdout, which
+    carries `--json` results: they go to the log (stderr) instead, without their text (the actor
+    that died is handled, and reported, by `veil.scale.work`)."""
+    from ray._private import worker
+
+    def to_log(data: dict[str, Any], ignore_prefix: bool = False) -> None:
+        log.warning("Ray reported an error from %s (details in Ray's own logs)", data.get("pid", "?"))
+
+    if hasattr(worker, "print_to_stdstream"):
+        worker.print_to_stdstream = to_log
 
 
 def cluster_cpus() -> int:
