@@ -78,3 +78,17 @@ def test_veil_does_not_import_ray_unless_asked() -> None:
     code = "import sys, veil.api, veil.cli, veil.mining.cli, veil.workers; print('ray' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_cli_mine_engine_ray(
+    ray: Any, layers: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from veil.__main__ import main
+
+    runs = {}
+    for engine in ("local", "ray"):
+        out = tmp_path / engine
+        assert main(["mine", str(layers), "-o", str(out), "--no-xes", "--json", "--engine", engine]) == 0
+        summary = json.loads(capsys.readouterr().out)
+        runs[engine] = (summary["events"], summary["candidates"], (out / "events.csv").read_bytes())
+    assert runs["ray"] == runs["local"] and runs["ray"][1]
