@@ -59,6 +59,11 @@ class SegmentRunner:
         self.config = config
         self.step = config.factory(config.policy, config.full, config.source, config.segment_frames)
         self.reader = _Reader(config)
+        self.done = 0  # frames finished by this actor: `progress` reads it from another thread
+
+    def progress(self) -> int:
+        """Frames finished so far (called in the actor's "watch" group while `run` works)."""
+        return self.done
 
     def pid(self) -> int:
         return os.getpid()
@@ -80,6 +85,7 @@ class SegmentRunner:
                 pixels = np.ascontiguousarray(done.pixels)
                 patch = _patch(pixels, previous)
                 records.append((frame.index, _spooled(done.result), done.layer, pixels.shape, patch))
+                self.done += 1
                 previous = pixels
                 clock = time.perf_counter()
         except InputError:

@@ -7,13 +7,14 @@ its pipeline once). At most `window` segments are in flight or done-but-unwritte
 Outputs are written strictly in frame order: the driver takes each frame's redacted pixels from its
 segment's result, and never from anywhere else.
 
-Faults: an actor that dies (its process killed, `ray.kill`, a node lost) or gives no result within
-`stall_seconds` is replaced by a fresh actor and every segment it held is submitted again from its
-first frame; a segment restarts the change tracker with a full read, so the retried output is the
-one the first attempt would have given. Nothing is written before a segment's result is whole,
-so a lost attempt leaves nothing behind, and the ledger is written once, by the driver, after the
-last frame (`veil.api._commit`), however many attempts there were. A segment that fails
-`retries + 1` times is masked whole, frame by frame, with the reason (fail closed).
+Faults: an actor that dies (its process killed, `ray.kill`, a node lost) or finishes no frame
+for `stall_seconds` (asked through a second thread of the actor) is replaced by a fresh actor, and
+every segment it held is submitted again from its first frame; a segment restarts the change
+tracker with a full read, so the retried output is the one the first attempt would have given.
+Nothing is written before a segment's result is whole, so a lost attempt leaves nothing behind,
+and the ledger is written once, by the driver, after the last frame (`veil.api._commit`), however
+many attempts there were. A segment that fails `retries + 1` times is masked whole, frame by
+frame, with the reason (fail closed).
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ class _Segment:
     ref: Any = None  # the ObjectRef of the call in flight
     actor: Any = None
     attempts: int = 0
-    waited: float | None = None  # monotonic time the driver began waiting for it
+    waited: float | None = None  # monotonic time of the last progress seen while awaited
+    seen: int = -1  # the actor's finished-frame count then
     output: SegmentOutput | None = None
     lost: MaskReason | None = None
     read: int = 0
@@ -91,6 +93,8 @@ def actor_env() -> dict[str, str]:
 class RayWork:
     """A `veil.workers.FrameWork` whose frames are processed by Ray actors, a segment per call."""
 
+    POLL_SECONDS = 5.0  # how often a segment awaited is checked for progress
+
     def __init__(
         self,
         config: PoolConfig,
@@ -105,8 +109,8 @@ class RayWork:
         self.frame_count = frame_count
         self.window = window
         self.retries = retries
-        per_frame = 4 * config.policy.ocr.timeout_seconds + 60
-        self.stall_seconds = stall_seconds or per_frame * config.segment_frames
+        # As the local pool: an actor that finishes no frame for this long is stalled.
+        self.stall_seconds = stall_seconds or 4 * config.policy.ocr.timeout_seconds + 60
         self._ray: Any = None
         self._runner: Any = None
         self._actors = _Actors()
@@ -139,7 +143,10 @@ class RayWork:
         if self.frame_count is not None:
             count = min(count, max(1, -(-self.frame_count // self.config.segment_frames)))
         self.window = self.window or 2 * count
-        self._runner = self._ray.remote(num_cpus=1, max_restarts=0)(SegmentRunner)
+        # Segments run one at a time; `progress` answers beside them, in its own thread.
+        self._runner = self._ray.remote(num_cpus=1, max_restarts=0, concurrency_groups={"watch": 1})(
+            SegmentRunner
+        )
         for _ in range(count):
             self._spawn()
         try:  # every actor has built its pipeline: a policy or model that cannot load stops here
@@ -214,12 +221,12 @@ class RayWork:
     def _await(self, seg: _Segment) -> None:
         ray = self._ray
         if seg.waited is None:
-            seg.waited = time.monotonic()
-        left = self.stall_seconds - (time.monotonic() - seg.waited)
-        ready, _ = ray.wait([seg.ref], timeout=max(left, 0.0))
+            seg.waited, seg.seen = time.monotonic(), -1
+        ready, _ = ray.wait([seg.ref], timeout=min(self.POLL_SECONDS, self.stall_seconds))
         if not ready:
-            log.warning("a Ray actor gave no result for %.0f s; replacing it", self.stall_seconds)
-            self._fail(seg, MaskReason.OCR_TIMEOUT)
+            if self._stalled(seg):
+                log.warning("a Ray actor finished no frame for %.0f s; replacing it", self.stall_seconds)
+                self._fail(seg, MaskReason.OCR_TIMEOUT)
             return
         try:
             output: SegmentOutput = ray.get(seg.ref)
@@ -238,6 +245,19 @@ class RayWork:
         if output.eof:
             end = output.start + len(output.records)
             self._eof_at = end if self._eof_at is None else min(self._eof_at, end)
+
+    def _stalled(self, seg: _Segment) -> bool:
+        """Whether the segment's actor has finished no frame for `stall_seconds`."""
+        assert seg.waited is not None
+        try:
+            done = self._ray.get(
+                seg.actor.progress.options(concurrency_group="watch").remote(), timeout=self.POLL_SECONDS
+            )
+        except self._ray.exceptions.RayError:  # gone (the segment's own result says so) or slow
+            done = seg.seen
+        if done != seg.seen:
+            seg.waited, seg.seen = time.monotonic(), done
+        return time.monotonic() - seg.waited > self.stall_seconds
 
     def _fail(self, seg: _Segment, reason: MaskReason) -> None:
         """Replace the segment's actor; resubmit every segment it held (each from its start)."""
