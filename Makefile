@@ -6,9 +6,9 @@ demo:
 	.venv/bin/veil demo
 
 test:
-	scripts/setup.sh test,mining,bench,server,agent,sites
+	scripts/setup.sh test,mining,bench,server,agent,sites,ray
 	scripts/test.sh
 
 bench:
-	scripts/setup.sh test,mining,bench,server,agent,sites
+	scripts/setup.sh test,mining,bench,server,agent,sites,ray
 	.venv/bin/python -m bench.redaction

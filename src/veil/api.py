@@ -48,6 +48,7 @@ class RunOptions:
     # Worker processes for the OCR work; None: the usable cores. 1 runs in this process.
     workers: int | None = None  # None: the policy's `scale.workers` (None there: the usable cores)
     segment_frames: int | None = None  # None: the policy's `scale.segment_frames`
+    engine: str | None = None  # "local" | "ray"; None: the policy's `scale.engine`
 
 
 def build_pipeline(policy: Policy, analyzer: Analyzer | None = None) -> FramePipeline:
@@ -164,8 +165,7 @@ def _redact(
     layer_tmp = workdir / "textlayer.jsonl"
     make_progress: ProgressFactory = progress or NullProgress
     segment = options.segment_frames or policy.scale.segment_frames
-    count = plan_workers(options.workers or policy.scale.workers, source.info.frame_count, segment)
-    work = open_work(source_path, policy, options.full, count, segment, workdir)
+    work = _open_work(source_path, source, options, segment, workdir)
     sink = open_sink(source.info, targets.output, policy.video, workdir)
     try:
         with (
@@ -197,6 +197,21 @@ def _redact(
     finally:
         report.discard()
     return report
+
+
+def _open_work(
+    source_path: Path, source: FrameSource, options: RunOptions, segment: int, workdir: Path
+) -> FrameWork:
+    """The local pool (`veil.workers`) or, for `engine: ray`, Ray actors (`veil.scale`)."""
+    policy = options.policy
+    requested = options.workers or policy.scale.workers
+    if (options.engine or policy.scale.engine) == "ray":
+        from veil.scale.work import open_ray_work  # imports ray: only when asked for
+
+        frames = source.info.frame_count
+        return open_ray_work(source_path, policy, options.full, requested, segment, frames)
+    count = plan_workers(requested, source.info.frame_count, segment)
+    return open_work(source_path, policy, options.full, count, segment, workdir)
 
 
 def _commit(

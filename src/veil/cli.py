@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -101,6 +102,13 @@ def _summary_table(report: RunReport) -> Table:
     return table
 
 
+class Engine(StrEnum):
+    """Where the frames are processed (`scale.engine`)."""
+
+    local = "local"
+    ray = "ray"
+
+
 @app.command()
 def redact(
     input: Annotated[
@@ -122,6 +130,13 @@ def redact(
         int | None,
         typer.Option("--workers", min=1, max=64, help="Worker processes (default: one per core)."),
     ] = None,
+    engine: Annotated[
+        Engine | None,
+        typer.Option(
+            "--engine",
+            help="local (worker processes) or ray (RAY_ADDRESS: a cluster). Default: the policy's.",
+        ),
+    ] = None,
     verbose: VerboseOpt = 0,
     quiet: QuietOpt = False,
 ) -> int:
@@ -134,7 +149,7 @@ def redact(
         loaded = loaded.model_copy(update={"redact": loaded.redact.model_copy(update={"labels": True})})
     result = redact_file(
         input,
-        RunOptions(policy=loaded, output=output, report=report, full=full, workers=workers),
+        RunOptions(loaded, output, report, full, workers, engine=engine and engine.value),
         progress=None if quiet else RichProgress,
     )
     if as_json:

@@ -7,6 +7,9 @@ Only honoured when the environment variable `VEIL_FAULT_INJECTION` is set:
                                     each output) fails as a full disk does (OSError ENOSPC)
     VEIL_FAULT_INJECTION=kill:POINT the process kills itself (SIGKILL, as `kill -9`) when it reaches
                                     the step named POINT (the store's crash tests, `veil.store`)
+    VEIL_FAULT_INJECTION=kill-once:POINT:FILE  the same, once: the first process to reach POINT
+                                    creates FILE and dies; later ones (a retry) pass
+                                    (`veil.scale`'s retry tests: `segment-frame-N`)
 
 Production never sets it; with it unset `check` is one dictionary lookup.
 """
@@ -30,6 +33,15 @@ def check(point: str) -> None:
     kind, _, when = spec.partition(":")
     if kind == "kill":
         if when == point:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return
+    if kind == "kill-once":
+        due_point, _, marker = when.partition(":")
+        if due_point == point:
+            try:
+                os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            except FileExistsError:
+                return
             os.kill(os.getpid(), signal.SIGKILL)
         return
     if kind != "enospc":

@@ -184,6 +184,9 @@ class ScaleOptions(_Strict):
     # segments of this length. 150 frames = 30 s at 5 fps, the incremental path's own refresh
     # period, so segments add almost no full reads.
     segment_frames: int = Field(default=150, ge=10, le=100_000)
+    # "local": the worker processes of this host (`veil.workers`); "ray": segments as Ray tasks on
+    # long-lived actors, a local Ray by default or a cluster through RAY_ADDRESS (`veil.scale`).
+    engine: Literal["local", "ray"] = "local"
 
 
 class AgentOptions(_Strict):

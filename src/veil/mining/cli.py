@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -53,6 +54,7 @@ class MineOptions:
     segment: SegmentOptions = field(default_factory=SegmentOptions)
     routines: RoutineOptions = field(default_factory=RoutineOptions)
     describe: DescribeOptions | None = None  # None: no procedures, nothing sent
+    engine: str = "local"  # "ray": events per recording and the segmentation as Ray tasks
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,13 +120,17 @@ def resolve(path: Path) -> tuple[str, Path]:
     raise InputError(f"{path.name}: unknown input kind (expected .jsonl, .json, .csv, .xes or a recording)")
 
 
-def load_events(inputs: list[Path]) -> tuple[list[UIEvent], dict[str, Path]]:
+def load_events(inputs: list[Path], engine: str = "local") -> tuple[list[UIEvent], dict[str, Path]]:
     """All events of all inputs in time order, and the text layer file of each source name."""
+    files = [resolve(path) for path in _expand(inputs)]
+    if engine == "ray":
+        from veil.scale import mining as on_ray  # imports ray: only when asked for
+
+        return on_ray.load_events(files)
     users = UserIds()
     events: list[UIEvent] = []
     layers: dict[str, Path] = {}
-    for path in _expand(inputs):
-        kind, file = resolve(path)
+    for kind, file in files:
         if kind == "textlayer":
             events.extend(derive_events(read_text_layer(file), source=file.name))
             layers[file.name] = file
@@ -158,8 +164,13 @@ def mine(
     if want_xes and not pm4py_available():
         raise InputError(EXTRA_HINT)
     plan = prepare(opt.describe) if opt.describe else None  # a send that cannot happen stops us here
-    events, layers = load_events(inputs)
-    seg = segment(events, opt.segment)
+    events, layers = load_events(inputs, opt.engine)
+    if opt.engine == "ray":
+        from veil.scale.mining import segment_remote
+
+        seg = segment_remote(events, opt.segment)
+    else:
+        seg = segment(events, opt.segment)
     candidates = rank_candidates(events, seg, opt.routines)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -200,6 +211,11 @@ def _write_text(path: Path, text: str) -> None:
         raise OutputError(f"could not write {path}: {type(exc).__name__}") from exc
 
 
+class MineEngine(StrEnum):
+    local = "local"
+    ray = "ray"
+
+
 def mine_command(
     inputs: Annotated[
         list[Path], typer.Argument(help="Text layers, Veil reports, recordings, UI logs or folders.")
@@ -222,6 +238,10 @@ def mine_command(
     policy: Annotated[
         Path | None, typer.Option("--policy", help="Policy YAML with the egress destinations.")
     ] = None,
+    engine: Annotated[
+        MineEngine,
+        typer.Option("--engine", help="local, or ray: a task per recording (RAY_ADDRESS: a cluster)."),
+    ] = MineEngine.local,
     as_json: JsonOpt = False,
     verbose: VerboseOpt = 0,
     quiet: QuietOpt = False,
@@ -229,7 +249,8 @@ def mine_command(
     """Find repetitive routines in sanitized recordings or UI logs and rank automation candidates."""
     setup_logging(verbose, quiet)
     wanted = DescribeOptions(provider, policy) if describe else None
-    summary = mine(inputs, out, MineOptions(xes=xes, routines=RoutineOptions(top=top), describe=wanted))
+    chosen = MineOptions(xes=xes, routines=RoutineOptions(top=top), describe=wanted, engine=engine.value)
+    summary = mine(inputs, out, chosen)
     if as_json:
         typer.echo(json.dumps(_summary_json(summary), ensure_ascii=False, indent=1))
     elif not quiet:

@@ -16,6 +16,8 @@ import hmac
 import re
 import secrets
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 
 _PARTS = re.compile(r"[\t\n;|,]+")
@@ -63,7 +65,27 @@ class Linker:
         return "Linker(<key hidden>)"
 
 
-@cache
+_shared: Linker | None = None  # the run's linker, lent by the process that started the run
+
+
 def default_linker() -> Linker:
     """The process's linker: one random key per run, so inputs read in one run link together."""
+    return _shared or _process_linker()
+
+
+@cache
+def _process_linker() -> Linker:
     return Linker()
+
+
+@contextmanager
+def shared(linker: Linker) -> Iterator[None]:
+    """Inside, `linker` (the run's, sent by the process that started it) is this process's
+    default: a run spread over processes (`veil.scale.mining`'s Ray tasks) links values and
+    pseudonymises users as one process does. The key stays in memory, as the run's does."""
+    global _shared  # noqa: PLW0603 - one run at a time per task process
+    previous, _shared = _shared, linker
+    try:
+        yield
+    finally:
+        _shared = previous
