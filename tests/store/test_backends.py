@@ -14,7 +14,7 @@ import pytest
 
 from veil.exceptions import StoreError, StoreIntegrityError
 from veil.store.backends import PARTIAL, LocalFolderBackend, S3Backend
-from veil.store.models import ObjectClass
+from veil.store.models import ObjectClass, SlotTaken
 from veil.store.store import backend_key
 
 from .conftest import StoreFactory
@@ -139,7 +139,9 @@ def test_store_with_a_postgres_catalog(make_store: StoreFactory, pg_database: st
     store = make_store(catalog_url=pg_database)
     obj = store.put(b"pg", klass="raw", owner="u", recording_id="r", segment=0, policy_version="1")
     again = make_store(catalog_url=pg_database)
-    assert again.put(b"other", klass="raw", owner="u", recording_id="r", segment=0, policy_version="1") == obj
+    assert again.put(b"pg", klass="raw", owner="u", recording_id="r", segment=0, policy_version="1") == obj
+    with pytest.raises(SlotTaken):  # other bytes never replace a stored object
+        again.put(b"other", klass="raw", owner="u", recording_id="r", segment=0, policy_version="1")
     assert again.list() == [obj]
     [gone] = again.expire(obj.expires_at)
     assert gone.shredded and again.list()[0].shredded
