@@ -254,7 +254,9 @@ def load_or_create_signer(key_dir: Path) -> LedgerSigner:
     path = key_dir / PRIVATE_FILE
     key_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     check_not_writable_by_others(key_dir, "ledger key folder", "700")
-    if not path.exists() and (key_dir / PUBLIC_FILE).exists():
+    # The public key first: a first use writes the private key before it, so a public key seen
+    # here with no private key after it is a missing key, not another process half-way through.
+    if (key_dir / PUBLIC_FILE).exists() and not path.exists():
         raise LedgerError(
             f"{key_dir} holds the ledger's public key but not its private key: the key lives in an "
             "external signer (set VEIL_LEDGER_SIGNER or the policy's ledger.signer) or was lost"
