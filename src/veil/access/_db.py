@@ -8,15 +8,12 @@ own MetaData and the prefix `access_`, so they never collide with the store's.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import DeclarativeBase
-from sqlalchemy.pool import StaticPool
 
+from veil import sqlengine
 from veil.exceptions import StoreError
 from veil.store.home import default_catalog_url
 
@@ -48,32 +45,13 @@ class Base(DeclarativeBase):
     metadata = MetaData()
 
 
-def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout = 30000")
-    cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.close()
-
-
 def make_engine(url: str) -> Engine:
-    """An engine for `url` with the access tables created; StoreError when the URL is unusable or
-    the database cannot be reached."""
-    try:
-        if url in ("sqlite://", "sqlite:///:memory:"):
-            engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
-        else:
-            engine = create_engine(url)
-    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
-        raise StoreError(
-            f"cannot use catalog database URL ({type(exc).__name__}); expected e.g. sqlite:///path "
-            "or postgresql+psycopg://user@host/db"
-        ) from exc
-    if engine.dialect.name == "sqlite":
-        database = engine.url.database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
-        event.listen(engine, "connect", _sqlite_connect)
-    return engine
+    """An engine for `url`; StoreError when the URL is unusable. Writes that pass the
+    `WRITE` execution option take SQLite's write lock up front (see `veil.sqlengine`)."""
+    return sqlengine.make_engine(url, error=StoreError, what="catalog", immediate_option=WRITE)
+
+
+WRITE = "veil_access_write"
 
 
 def utcnow() -> datetime:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -27,13 +26,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    create_engine,
-    event,
 )
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.pool import StaticPool
 
+from veil import sqlengine
 from veil.exceptions import StoreError
 from veil.store.models import ObjectClass, StoredObject
 
@@ -122,38 +119,9 @@ def as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.isolation_level = None  # the "begin" hook below issues BEGIN itself
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout = 30000")
-    cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.close()
-
-
-def _sqlite_begin(conn: Any) -> None:
-    # IMMEDIATE takes the write lock up front: writers queue instead of failing on upgrade.
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
-
-
 def open_catalog(url: str) -> Engine:
     """An engine for `url` with the tables created; StoreError when it cannot be used."""
-    try:
-        if url in ("sqlite://", "sqlite:///:memory:"):
-            engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
-        else:
-            engine = create_engine(url)
-    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
-        raise StoreError(
-            f"cannot use catalog database URL ({type(exc).__name__}); expected e.g. sqlite:///path "
-            "or postgresql+psycopg://user@host/db"
-        ) from exc
-    if engine.dialect.name == "sqlite":
-        database = engine.url.database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        event.listen(engine, "connect", _sqlite_connect)
-        event.listen(engine, "begin", _sqlite_begin)
+    engine = sqlengine.make_engine(url, error=StoreError, what="catalog", immediate_option=WRITE)
     for attempt in range(3):
         try:
             Base.metadata.create_all(engine)
