@@ -4,14 +4,19 @@ SQLite gets a 30 s busy timeout, WAL and foreign keys, and BEGIN issued by us: a
 on a connection carrying the `immediate_option` execution option takes the write lock up front
 (BEGIN IMMEDIATE), so two writers queue instead of one failing on a lock upgrade. An in-memory
 SQLite URL shares one connection. A URL SQLAlchemy cannot use raises `error` naming `what`.
+
+`create_tables` makes missing tables with several processes starting at once: on PostgreSQL two
+`CREATE TABLE IF NOT EXISTS` racing each other fail on the catalog's unique index (pg_type), so the
+check and the creation run in one transaction under an advisory lock; on SQLite under the write lock.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, MetaData, Table, create_engine, event, text
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 
@@ -36,8 +41,10 @@ def make_engine(url: str, *, error: type[VeilError], what: str, immediate_option
     try:
         if url.startswith("sqlite") and is_memory(url):
             engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
-        else:
+        elif url.startswith("sqlite"):
             engine = create_engine(url)
+        else:  # a server: a connection it dropped (restart, failover) is replaced, not handed out
+            engine = create_engine(url, pool_pre_ping=True)
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
         raise error(
             f"cannot use {what} database URL ({type(exc).__name__}); expected e.g. sqlite:///path "
@@ -55,3 +62,18 @@ def make_engine(url: str, *, error: type[VeilError], what: str, immediate_option
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", begin)
     return engine
+
+
+# Any fixed 64-bit key: the lock serialises table creation across every Veil database user.
+_DDL_LOCK_KEY = 0x7665696C_00DD1
+
+
+def create_tables(
+    engine: Engine, metadata: MetaData, *, immediate_option: str, tables: Sequence[Table] | None = None
+) -> None:
+    """Create the missing tables of `metadata` (or only `tables`), safe against other processes
+    doing the same at the same moment. Raises SQLAlchemyError as `create_all` does."""
+    with engine.execution_options(**{immediate_option: True}).begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DDL_LOCK_KEY})
+        metadata.create_all(conn, tables=tables)

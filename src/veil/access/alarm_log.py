@@ -23,14 +23,14 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import BigInteger, Engine, Integer, String, Text, func, or_, select, update
+from sqlalchemy import BigInteger, Engine, Integer, String, Table, Text, func, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from veil.access import ledger_read
-from veil.access._db import Base, UtcDateTime, make_engine, utcnow
+from veil.access._db import WRITE, Base, UtcDateTime, make_engine, utcnow
 from veil.access._db import catalog_url as default_catalog_url
 from veil.access.alarms import (
     ACCESS_KINDS,
@@ -47,6 +47,7 @@ from veil.audit.events import AlarmEvent
 from veil.audit.store import Ledger
 from veil.exceptions import LedgerError, StoreError
 from veil.options import AlarmOptions
+from veil.sqlengine import create_tables
 
 if TYPE_CHECKING:
     from veil.store.store import RecordingStore
@@ -149,7 +150,7 @@ class AccountRow(Base):
     first_seen: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
-_TABLES = [AlarmRow.__table__, CursorRow.__table__, AreaRow.__table__, AccountRow.__table__]
+_TABLES: list[Table] = [cast(Table, row.__table__) for row in (AlarmRow, CursorRow, AreaRow, AccountRow)]
 
 
 class AlarmLog:
@@ -166,7 +167,7 @@ class AlarmLog:
         self.rules = AlarmRules(options)
         self.owner_of = _cached(owner_of) if owner_of is not None else None
         try:
-            Base.metadata.create_all(engine, tables=_TABLES)  # type: ignore[arg-type]
+            create_tables(engine, Base.metadata, immediate_option=WRITE, tables=_TABLES)
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot open the access catalog: {type(exc).__name__}") from exc
         try:

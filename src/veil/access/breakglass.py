@@ -17,17 +17,19 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import cast
 
-from sqlalchemy import Integer, String, select, update
+from sqlalchemy import Integer, String, Table, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from veil.access._db import Base, UtcDateTime
+from veil.access._db import WRITE, Base, UtcDateTime
 from veil.access.directory import Directory, check_name, check_reason
 from veil.access.roles import Permission
 from veil.audit.events import MAX_TEXT, BreakGlassDecisionEvent, BreakGlassRequestEvent, RawAccessEvent
 from veil.exceptions import AccessDenied, InputError, StoreError
 from veil.options import AccessOptions
+from veil.sqlengine import create_tables
 
 
 class Status(StrEnum):
@@ -109,7 +111,8 @@ class BreakGlass:
         self.directory = directory
         self.options = options or AccessOptions()
         try:
-            Base.metadata.create_all(directory.engine, tables=[RequestRow.__table__])  # type: ignore[list-item]
+            table = cast(Table, RequestRow.__table__)
+            create_tables(directory.engine, Base.metadata, immediate_option=WRITE, tables=[table])
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot open the access catalog: {type(exc).__name__}") from exc
 

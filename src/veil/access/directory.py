@@ -29,10 +29,11 @@ from sqlalchemy import Boolean, Engine, String, Text, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from veil.access._db import Base, UtcDateTime, catalog_url, make_engine, utcnow
+from veil.access._db import WRITE, Base, UtcDateTime, catalog_url, make_engine, utcnow
 from veil.access.roles import Permission, Role, allows
 from veil.audit.events import MAX_TEXT, AccessChangeEvent, LedgerEvent
 from veil.exceptions import AccessDenied, InputError, NotAuthenticated, StoreError
+from veil.sqlengine import create_tables
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
@@ -143,7 +144,7 @@ class Directory:
         create the access tables if missing. `ledger`: default, the Veil home folder's ledger."""
         engine = make_engine(url or catalog_url())
         try:
-            Base.metadata.create_all(engine)
+            create_tables(engine, Base.metadata, immediate_option=WRITE)
         except SQLAlchemyError as exc:
             engine.dispose()
             raise StoreError(f"cannot open the access catalog: {type(exc).__name__}") from exc

@@ -68,6 +68,7 @@ from veil.audit.merkle import leaf_hash
 from veil.audit.signer import RemoteSigner, parse_signer_url
 from veil.audit.witness import WitnessEndpoint, witness_problem
 from veil.exceptions import LedgerError
+from veil.sqlengine import create_tables
 from veil.store.home import veil_home
 
 ConsistencyProof = _verify.ConsistencyProof
@@ -184,7 +185,7 @@ class Ledger:
             # Under the write lock (BEGIN IMMEDIATE on SQLite): processes opening a brand-new
             # ledger at once queue here; a deferred transaction that read the schema first could
             # not take the lock and failed with "database is locked".
-            Base.metadata.create_all(writer)
+            create_tables(engine, Base.metadata, immediate_option=WRITE_OPTION)
             with Session(writer) as s, s.begin():
                 if s.get(StateRow, 1) is None:
                     s.add(StateRow(id=1, size=0, frontier=b"", origin=None))

@@ -20,6 +20,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from veil.audit._tables import WRITE_OPTION, make_engine
 from veil.exceptions import LedgerError
 from veil.gateway.base import ProviderAnswer
+from veil.sqlengine import create_tables
 
 SENT, FAILED, ABANDONED, RESEND_APPROVED = "sent", "failed", "abandoned", "resend-approved"
 
@@ -84,7 +85,7 @@ class SendStore:
         """The store in the database at `url` (the ledger's, normally), tables made if missing."""
         try:
             engine = make_engine(url)
-            _Base.metadata.create_all(engine.execution_options(**{WRITE_OPTION: True}))
+            create_tables(engine, _Base.metadata, immediate_option=WRITE_OPTION)
         except (SQLAlchemyError, ImportError, LedgerError) as exc:
             raise LedgerError(f"cannot open the gateway's send records: {type(exc).__name__}") from exc
         return cls(engine)

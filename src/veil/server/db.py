@@ -8,7 +8,6 @@ deployment gate, policy versions and mining runs. Segment bytes go to the store 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -20,13 +19,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    create_engine,
-    event,
 )
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.pool import StaticPool
 
+from veil import sqlengine
 from veil.exceptions import StoreError
 
 
@@ -198,27 +195,14 @@ def utc(dt: datetime) -> datetime:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
-def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout = 30000")
-    cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.close()
+WRITE = "veil_server_write"
 
 
 def make_engine(url: str) -> Engine:
     """An engine for the catalog at `url` with the tables created; StoreError when unusable."""
+    engine = sqlengine.make_engine(url, error=StoreError, what="catalog", immediate_option=WRITE)
     try:
-        if url.startswith("sqlite") and (url in ("sqlite://", "sqlite:///:memory:")):
-            engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
-        elif url.startswith("sqlite"):
-            engine = create_engine(url, connect_args={"check_same_thread": False})
-            event.listen(engine, "connect", _sqlite_connect)
-        else:
-            engine = create_engine(url, pool_pre_ping=True)
-    except (ArgumentError, NoSuchModuleError) as exc:
-        raise StoreError(f"catalog URL not usable: {type(exc).__name__}") from exc
-    try:
-        Base.metadata.create_all(engine)
+        sqlengine.create_tables(engine, Base.metadata, immediate_option=WRITE)
     except SQLAlchemyError as exc:
         engine.dispose()
         raise StoreError(f"cannot open the catalog database: {type(exc).__name__}") from exc

@@ -12,7 +12,6 @@ the catalog commit and the ledger append loses no entry and duplicates none.
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -122,17 +121,11 @@ def as_utc(value: datetime) -> datetime:
 def open_catalog(url: str) -> Engine:
     """An engine for `url` with the tables created; StoreError when it cannot be used."""
     engine = sqlengine.make_engine(url, error=StoreError, what="catalog", immediate_option=WRITE)
-    for attempt in range(3):
-        try:
-            Base.metadata.create_all(engine)
-            break
-        except SQLAlchemyError as exc:  # two processes creating the tables at once: one loses
-            if attempt == 2:
-                engine.dispose()
-                raise StoreError(
-                    f"cannot open the catalog database ({type(exc).__name__}); retry later"
-                ) from exc
-            time.sleep(0.2)
+    try:
+        sqlengine.create_tables(engine, Base.metadata, immediate_option=WRITE)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise StoreError(f"cannot open the catalog database ({type(exc).__name__})") from exc
     if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
         Path(str(engine.url.database)).chmod(0o600)
     return engine
