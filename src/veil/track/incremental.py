@@ -44,7 +44,7 @@ FACE_MARGIN = 16  # pixels around a change searched for a face, at least
 BAND_CACHE_SIZE = 512
 MIN_SCROLL_REGION = 120
 RECHECK_NEAR = 24  # pixels around a mask the verifier's finding added that are read again, at least
-VERIFY_EVERY = 10  # incremental frames between two re-scans of the whole redacted frame
+VERIFY_EVERY = 30  # incremental frames between two re-scans of the whole redacted frame
 
 
 def offset_line(line: TextLine, dx: int, dy: int) -> TextLine:
