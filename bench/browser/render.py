@@ -164,6 +164,19 @@ def cache_dir() -> Path:
     return Path(root) / "browser"
 
 
+# Two animation frames: the one in which the last scroll or input is laid out, and the one it is
+# painted in. Without it a screenshot taken right after a scroll sometimes shows the frame before
+# it, while the DOM already gives the boxes after it (truth and pixels would disagree).
+_SETTLE_JS = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
+
+
+def screenshot(page: Any) -> Pixels:
+    """The page as RGB pixels, once what the last script changed is painted."""
+    page.evaluate(_SETTLE_JS)
+    png = page.screenshot(type="png")
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.uint8)
+
+
 def _code_digest() -> str:
     h = hashlib.sha256()
     for path in sorted(_HERE.glob("*")):
@@ -250,8 +263,7 @@ class Renderer:
                     page.evaluate("(f) => window.__veilType(f)", (step + 1) / STEPS)
                 elif spec.motion == "scrolled":
                     page.evaluate("([sel, k]) => window.__veilScroll(sel, k)", [scroll, step])
-                png = page.screenshot(type="png")
-                pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.uint8)
+                pixels = screenshot(page)
                 marks, words = _truth(page.evaluate("() => window.__veilCollect()"), spec.zoom)
                 yield Shot(spec, step, pixels, marks, words)
         finally:

@@ -33,15 +33,18 @@ from veil.pipeline import (
     StageFailure,
     retarget,
     text_layer,
+    verifier_masks,
 )
 from veil.track.diff import changed_mask, dirty_boxes, grow_and_merge, reaches, regions
-from veil.track.scroll import Shift, detect_shift, exposed_strip, shifted
+from veil.track.scroll import Shift, detect_scroll, exposed_strip, shifted
 from veil.verify.rescan import mask_cells, outside_masks
 
 BAND_MARGIN = 6
 FACE_MARGIN = 16  # pixels around a change searched for a face, at least
 BAND_CACHE_SIZE = 512
 MIN_SCROLL_REGION = 120
+RECHECK_NEAR = 24  # pixels around a mask the verifier's finding added that are read again, at least
+VERIFY_EVERY = 30  # incremental frames between two re-scans of the whole redacted frame
 
 
 def offset_line(line: TextLine, dx: int, dy: int) -> TextLine:
@@ -124,9 +127,17 @@ class _Plan:
 
 
 class IncrementalPipeline:
-    def __init__(self, full: FramePipeline, refresh_every: int = 150, max_dirty_share: float = 0.45) -> None:
+    def __init__(
+        self,
+        full: FramePipeline,
+        refresh_every: int = 150,
+        max_dirty_share: float = 0.45,
+        verify_every: int = VERIFY_EVERY,
+    ) -> None:
         self.full = full
         self.refresh_every = refresh_every
+        self.verify_every = verify_every
+        self._since_full_verify = 0
         self.max_dirty_share = max_dirty_share
         self.stats: Counter[str] = Counter()
         self._prev: Pixels | None = None
@@ -164,7 +175,7 @@ class IncrementalPipeline:
     def _full_path(self, frame: Frame) -> FrameOutcome:
         self.stats["frames_full"] += 1
         self.stats["ocr_pixels"] += frame.width * frame.height
-        self._since_full = 0
+        self._since_full = self._since_full_verify = 0
         return self.full.process(frame)
 
     def _process(self, frame: Frame) -> FrameOutcome:
@@ -255,9 +266,37 @@ class IncrementalPipeline:
         before = last.pixels
         if plan.region is not None and plan.shift is not None:
             before = shifted(before, plan.region, plan.shift)
-        vmask = changed_mask(before, redacted)
-        vdirty = _with_exposed(vmask, plan.verifier_exposed)
-        vrects = regions(vdirty, [ln.box for ln in plan.verified], frame.width, frame.height, BAND_MARGIN)
+        self._since_full_verify += 1
+        whole = self._since_full_verify >= self.verify_every
+        if whole:  # on a schedule: the verifier re-scans the whole redacted frame
+            self._since_full_verify = 0
+            self.stats["verifier_full_rescans"] += 1
+        residual, verified, _ = self._verify_changes(frame, plan, before, redacted, findings, (), whole)
+        if residual:
+            return self._recheck(frame, plan, before, findings, residual, lines, verified, redacted)
+        result = FrameResult(frame.index, frame.seconds, tuple(findings), verified=True)
+        return FrameOutcome(redacted, result, text_layer(verified, findings), tuple(lines), tuple(verified))
+
+    def _verify_changes(
+        self,
+        frame: Frame,
+        plan: _Plan,
+        before: Pixels,
+        redacted: Pixels,
+        findings: Sequence[Finding],
+        near: Sequence[Box],
+        whole: bool = False,
+    ) -> tuple[list[Finding], list[TextLine], list[Box]]:
+        """The verifier on what the redacted output changed since the last output `before` (scroll
+        compensated), on what a scroll exposed or cut, and on `near` (read whatever the pixels
+        say); its reading of the rest is kept. Returns the residual findings, the verifier's
+        lines and the rectangles it re-read. `whole`: the whole frame is re-read."""
+        size = frame.width, frame.height
+        if whole:
+            vrects = [Box(0, 0, *size)]
+        else:
+            vdirty = _with_exposed(changed_mask(before, redacted), [*plan.verifier_exposed, *near])
+            vrects = regions(vdirty, [ln.box for ln in plan.verified], *size, BAND_MARGIN)
         kept_verified = [ln for ln in plan.verified if not _meets(ln.box, vrects)]
         verified = kept_verified + self._read_rects(redacted, vrects, verifier=True)
         # What the verifier reads inside our own solid masks is not screen content.
@@ -265,14 +304,44 @@ class IncrementalPipeline:
         verified = outside_masks(verified, masks)
         residual = self.full.find([*verified, *mask_cells(masks)], frame.index)
         painted_faces = [f.boxes[0] for f in findings if f.type == "face"]
-        for c in face_crops(vrects, painted_faces, frame.width, frame.height):
+        for c in face_crops(vrects, painted_faces, *size):
             crop = redacted[c.y : c.y2, c.x : c.x2]
             residual += self.full.faces(crop, frame.index, verifier=True, dx=c.x, dy=c.y)
-        residual = self.full.not_our_labels(residual, findings, redacted)
-        if residual:
+        return self.full.not_our_labels(residual, findings, redacted), verified, vrects
+
+    def _recheck(
+        self,
+        frame: Frame,
+        plan: _Plan,
+        before: Pixels,
+        findings: Sequence[Finding],
+        residual: Sequence[Finding],
+        lines: Sequence[TextLine],
+        verified: Sequence[TextLine],
+        redacted: Pixels,
+    ) -> FrameOutcome:
+        """The verifier found values the primary pass missed: mask them as the full path does
+        (`FramePipeline.on_residual`: every cell of the verifier's reading that holds one), then
+        re-scan what changed plus the neighbourhood of every new mask (its line grown by a line's
+        height: masking a value changes how the engine cuts the text around it). Any value left
+        is a doubt: the full path's re-scan of the whole frame decides (and masks it whole if
+        that finds one too). With `mask-frame`, the full path's rule as it is."""
+        if not self.full.recheck:
             return self.full.on_residual(frame, findings, residual, lines, verified, redacted)
-        result = FrameResult(frame.index, frame.seconds, tuple(findings), verified=True)
-        return FrameOutcome(redacted, result, text_layer(verified, findings), tuple(lines), tuple(verified))
+        self.stats["verifier_rechecks"] += 1
+        extra = verifier_masks(residual, verified, frame.index)
+        widened = [*findings, *extra]
+        again = self.full.redact(frame.pixels, widened)
+        size = frame.width, frame.height
+        near = [b.grow(max(RECHECK_NEAR, b.h)).clip(*size) for f in extra for b in f.boxes]
+        left, reread, _ = self._verify_changes(frame, plan, before, again, widened, near)
+        if left:
+            self.stats["verifier_rechecks_whole"] += 1
+            return self.full.on_residual(frame, findings, residual, lines, verified, redacted)
+        result = FrameResult(
+            frame.index, frame.seconds, tuple(widened), verifier_findings=tuple(residual), verified=True
+        )
+        return FrameOutcome(again, result, text_layer(reread, widened), tuple(lines), tuple(reread))
 
     def _faces(self, frame: Frame, last: FrameOutcome, plan: _Plan) -> list[Finding]:
         """Faces in crops around what changed (each holding whole any face of the last frame it
@@ -310,7 +379,9 @@ def _scrolled_region(
     frozen column) whose box the engine drew a few pixels into the scrolled content grows that
     over content that did not move, and the shift no longer agrees: then `changed` grown sideways
     only (a vertical scroll under a header), lengthways only (a sideways scroll beside a frozen
-    column), and as it is. The lines straddling the region found are re-read (`_shift_lines`)."""
+    column), and as it is. Only the band of that region that agrees with the shift is returned
+    (`detect_scroll`: a table under a sticky header, a grid beside a sticky column); the lines
+    straddling the region found are re-read (`_shift_lines`)."""
     height, width = cur.shape[:2]
     tried: list[Box] = []
     for axes in ("xy", "x", "y", ""):
@@ -318,8 +389,8 @@ def _scrolled_region(
         if region in tried:
             continue
         tried.append(region)
-        if region.h >= MIN_SCROLL_REGION and (shift := detect_shift(prev, cur, region)) is not None:
-            return region, shift
+        if region.h >= MIN_SCROLL_REGION and (found := detect_scroll(prev, cur, region)) is not None:
+            return found
     return tried[0], None
 
 

@@ -6,6 +6,14 @@ frame in the same columns; horizontally, a tile of the current frame is matched 
 previous frame in the same rows (a one-row search: a few ms on a full HD frame). Either shift is
 accepted only if, after compensating it, nearly every pixel of the overlap agrees. Content that
 merely shifted then keeps its OCR lines and findings (moved by the shift) instead of being re-read.
+
+Real pages scroll under things that do not move: a sticky table header, a sticky first column, the
+frame of a chat pane, a header row whose collapsed border scrolls away under its text.
+`detect_scroll` therefore also accepts a shift that only a band of the region agrees with (the
+longest run of rows, or columns, that match after the shift, most of them changed before it) and
+returns that band as the region that scrolled: what lies outside it is compared unshifted by the
+caller and re-read where it changed. Safety never rests on the match: the caller re-reads every
+pixel that the compensated comparison does not find unchanged.
 """
 
 from __future__ import annotations
@@ -45,6 +53,65 @@ def detect_shift(prev: Pixels, cur: Pixels, region: Box) -> Shift | None:
     before, after = _gray(prev, region), _gray(cur, region)
     found = _smallest_agreeing(before, after, _vertical_candidates(before, after))
     return found if found is not None else _horizontal_shift(before, after)
+
+
+MIN_RUN = 96  # rows (or columns) of a band that scrolled, at least
+ROW_AGREEMENT = 0.99  # share of a row's (column's) pixels that match after the shift
+MIN_EXPLAINED = 0.5  # share of the band's rows that changed before the shift, at least
+
+
+def detect_scroll(prev: Pixels, cur: Pixels, region: Box) -> tuple[Box, Shift] | None:
+    """The part of `region` that scrolled and by how much (see `Shift`), or None. The whole region
+    when it all agrees after the shift (`detect_shift`); else the longest band of it that does:
+    a table scrolled under its sticky header, a grid scrolled sideways beside its sticky column."""
+    if region.h < MIN_REGION_HEIGHT or region.w < 32:
+        return None
+    before, after = _gray(prev, region), _gray(cur, region)
+    vertical = [s for s in _vertical_candidates(before, after) if s.dy]
+    found = _smallest_agreeing(before, after, vertical)
+    if found is None:
+        found = _horizontal_shift(before, after)
+    if found is not None:
+        return region, found
+    horizontal = [s for s in _horizontal_candidates(before, after) if s.dx]
+    bands = [(s, b) for s in dict.fromkeys((*vertical, *horizontal)) if (b := _band(before, after, s))]
+    if not bands:
+        return None
+    shift, (start, end) = max(bands, key=lambda sb: (sb[1][1] - sb[1][0], -abs(sb[0].dx) - abs(sb[0].dy)))
+    if shift.dy:
+        return Box(region.x, region.y + start, region.w, end - start), shift
+    return Box(region.x + start, region.y, end - start, region.h), shift
+
+
+def _band(before: np.ndarray, after: np.ndarray, shift: Shift) -> tuple[int, int] | None:
+    """The longest run of rows (for a vertical shift; columns for a sideways one) of the region
+    that agree after `shift`, grown by the strip the shift exposes, as (start, end) within the
+    region; None if too short or if most of it had not changed (blank rows match any shift)."""
+    height, width = after.shape
+    if abs(shift.dy) >= height - 16 or abs(shift.dx) >= width - 16:
+        return None
+    where, source = _overlap(shift, height, width)
+    axis = 1 if shift.dy else 0
+    now = np.ascontiguousarray(after[where])
+    close = cv2.absdiff(now, np.ascontiguousarray(before[source])) <= DIFF_THRESHOLD
+    ok = close.mean(axis=axis) >= ROW_AGREEMENT
+    still = cv2.absdiff(now, np.ascontiguousarray(before[where])) <= DIFF_THRESHOLD
+    moved = still.mean(axis=axis) < ROW_AGREEMENT
+    best, run_start = (0, 0), None
+    for i, good in enumerate((*ok.tolist(), False)):
+        if good and run_start is None:
+            run_start = i
+        elif not good and run_start is not None:
+            if i - run_start > best[1] - best[0]:
+                best = (run_start, i)
+            run_start = None
+    start, end = best
+    if end - start < MIN_RUN or float(moved[start:end].mean()) < MIN_EXPLAINED:
+        return None
+    d = shift.dy or shift.dx
+    offset = (where[0] if shift.dy else where[1]).start  # overlap rows start here in the region
+    start, end = start + offset, end + offset
+    return (start, end + d) if d > 0 else (start + d, end)
 
 
 def _horizontal_shift(before: np.ndarray, after: np.ndarray) -> Shift | None:
@@ -112,8 +179,8 @@ def _agrees(before: np.ndarray, after: np.ndarray, shift: Shift) -> bool:
     if abs(shift.dy) >= height - 16 or abs(shift.dx) >= width - 16:
         return False
     where, source = _overlap(shift, height, width)
-    close = np.abs(after[where].astype(np.int16) - before[source].astype(np.int16)) <= DIFF_THRESHOLD
-    return float(close.mean()) >= AGREEMENT
+    close = cv2.absdiff(np.ascontiguousarray(after[where]), np.ascontiguousarray(before[source]))
+    return float((close <= DIFF_THRESHOLD).mean()) >= AGREEMENT
 
 
 def shifted(prev: Pixels, region: Box, shift: Shift) -> Pixels:
