@@ -171,12 +171,21 @@ def test_korean_and_japanese_file_names_are_never_printed(tmp_path: Path, name: 
     assert _leaks(json.dumps(report, ensure_ascii=False).encode()) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: a Korean name glued to the following words (no space or underscore) is not "
-    "detected in a file name, so error messages show it",
+@pytest.mark.parametrize(
+    "name", [f"{KO_NAME}없는파일.png", f"상담{KO_NAME}고객.mp4", f"박지은보고서_{KO_NAME}.png"]
 )
-def test_a_korean_name_glued_to_other_words_is_hidden_in_messages() -> None:
+def test_a_korean_name_glued_to_other_words_is_hidden_in_messages(name: str) -> None:
     from veil.names import shown_name
 
-    assert KO_NAME not in shown_name(f"{KO_NAME}없는파일.png")
+    shown = shown_name(name)
+    assert KO_NAME not in shown and "박지은" not in shown
+    assert "<person_name>" in shown
+
+
+@pytest.mark.parametrize(
+    "name", ["이메일주소목록.png", "서울특별시_강남구.png", "계약서_최종본.pdf", "회의록.mp4"]
+)
+def test_korean_words_in_file_names_are_shown(name: str) -> None:
+    from veil.names import shown_name
+
+    assert shown_name(name) == name

@@ -15,10 +15,14 @@ UNCHECKED = "<unchecked>"
 
 
 def _spans(text: str) -> list[tuple[int, int, str]]:
+    from veil.detect.names import TYPE, glued_korean_names
     from veil.logs import shared_analyzer
 
     analyzer = shared_analyzer()
     spans = {(s.start, s.end, s.type) for s in analyzer.analyze(text)}
+    # File names glue words without spaces ("김민수없는파일.png"), which the screen rules for
+    # Korean names (a title, a label or a space around the name) do not cover.
+    spans |= {(a, b, TYPE) for a, b in glued_korean_names(text)}
     # `_` joins words in file names but is a word character to the detectors ("5678_redacted"
     # hides a phone number from a pattern ending in \b): read it as a space too (same offsets).
     spaced = text.replace("_", " ")

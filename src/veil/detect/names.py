@@ -104,6 +104,28 @@ def _kiwi() -> Any:
         raise EngineError(f"kiwipiepy could not load: {type(exc).__name__}") from None
 
 
+def glued_korean_names(text: str) -> list[tuple[int, int]]:
+    """Offsets of Korean names glued to the words around them ("김민수없는파일"), as Kiwi cuts
+    them: a proper noun of 3-4 syllables that starts with a listed surname. Meant for file names
+    and other short labels, where a false hit only hides a word from a message; on screens the
+    recognizer's own rules (titles, labels, spacing) decide."""
+    if not _HANGUL_RUN.search(text):
+        return []
+    out = []
+    for t in _kiwi().tokenize(text):
+        word = text[t.start : t.start + t.len]
+        if (
+            t.tag == "NNP"
+            and 3 <= len(word) <= 4
+            and _HANGUL_RUN.fullmatch(word)
+            and _surname_split(word)
+            and word not in _KO_COMMON
+            and not word.endswith(_KO_PLACE_SUFFIX)
+        ):
+            out.append((t.start, t.start + t.len))
+    return out
+
+
 def _surname_split(core: str) -> int:
     """Length of the surname `core` starts with (two-syllable surnames first), or 0."""
     surnames = word_list("ko_surnames.txt")
