@@ -35,7 +35,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -254,6 +254,7 @@ def _args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--jobs", type=int, default=1, help="runs at a time")
     parser.add_argument("--minutes", type=float, help="start no new run after this long")
     parser.add_argument("--work", type=Path, help="folder for the soak's files (default: a new temp one)")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures as JSON")
     return parser.parse_args(argv)
 
 
@@ -306,6 +307,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         not verified or bool(left) or any(r.unledgered or r.incomplete or r.unexpected for r in rows.values())
     )
     out.print("RESULT: " + ("FAILED" if failed else "all checks passed"))
+    if args.json is not None:
+        figures = {
+            "runs": len(runs),
+            "planned": len(planned) + 1,
+            "faults": {
+                fault: {**asdict(row), "codes": {str(k): n for k, n in (row.codes or Counter()).items()}}
+                for fault, row in rows.items()
+            },
+            "ledger_verified": verified,
+            "ledger_entries": size,
+            "files_left": len(left),
+            "wall_seconds": round(elapsed, 1),
+            "passed": not failed,
+        }
+        args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
     return 1 if failed else 0
 
 
