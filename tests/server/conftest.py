@@ -120,11 +120,15 @@ class Device:
         return sign_request(self.key, self.device_id, method, path, body, now=now)
 
 
-@pytest.fixture
-def device(ctx: Context) -> Device:
+def make_device(ctx: Context, owner: str = "emp.one") -> Device:
     key = Ed25519PrivateKey.generate()
     pem = key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
-    return Device(key, register_device(ctx, "emp.one", pem, "test"))
+    return Device(key, register_device(ctx, owner, pem, "test"))
+
+
+@pytest.fixture
+def device(ctx: Context) -> Device:
+    return make_device(ctx)
 
 
 def segment_zip(

@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from veil.exceptions import NotAuthenticated, VeilError
-from veil.server import agent_api, alarms, api, breakglass, officer, pages, portal, requests
+from veil.server import agent_api, alarms, api, breakglass, officer, pages, portal, requests, retention
 from veil.server.auth import Sessions
 from veil.server.context import Context
 from veil.server.settings import Settings
@@ -68,12 +68,14 @@ def create_app(settings: Settings | None = None, *, sink: SegmentSink | None = N
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        watcher = asyncio.create_task(alarms.watch(ctx)) if settings.watch_alarms else None
+        tasks = [asyncio.create_task(alarms.watch(ctx))] if settings.watch_alarms else []
+        if settings.retention_sweep_seconds > 0:
+            tasks.append(asyncio.create_task(retention.watch(ctx)))
         yield
-        if watcher is not None:
-            watcher.cancel()
+        for task in tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+                await task
         ctx.close()
 
     app = FastAPI(title="Veil", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)

@@ -33,6 +33,7 @@ class Settings:
     max_segment_bytes: int = 256 * 1024 * 1024
     page_size: int = 50
     watch_alarms: bool = True  # evaluate the access alarms in the background (policy's interval)
+    retention_sweep_seconds: float = 3600.0  # shred what is past retention this often; 0: never
 
     def catalog(self) -> str:
         return self.catalog_url or default_catalog_url()

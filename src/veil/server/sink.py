@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 import threading
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -35,6 +36,10 @@ class SegmentSink(Protocol):
 
     def shred(self, recording_id: str, *, actor: str, reason: str) -> int:
         """Destroy every object of a recording now (raw and redacted); how many."""
+        ...
+
+    def expire(self, now: datetime) -> int:
+        """Destroy every object past its own retention date; how many."""
         ...
 
 
@@ -72,6 +77,10 @@ class StoreSink:
             for obj in found:
                 self.store.delete(obj.object_id, actor=actor, reason=reason)
         return len(found)
+
+    def expire(self, now: datetime) -> int:
+        with self._lock:
+            return len(self.store.expire(now))
 
     def close(self) -> None:
         self.store.close()
@@ -119,3 +128,6 @@ class LocalSink:
         for path in files:
             path.unlink()
         return len(files)
+
+    def expire(self, now: datetime) -> int:
+        return 0  # no dates of its own: the server's sweep shreds its recordings by their date
