@@ -167,4 +167,5 @@ def test_the_tracker_shifts_a_table_under_a_sticky_header_instead_of_rereading_i
         tracker.process(Frame(index=index, pixels=shot.copy()))
     assert tracker.stats["frames_scrolled"] == 1, tracker.stats
     second = tracker.stats["ocr_pixels"] - WIDTH * HEIGHT
-    assert second < WIDTH * HEIGHT * 0.35, second  # the header, the exposed rows: not the table
+    # The header, the exposed rows and a line and a half beside them (the row the edge cut): not the table.
+    assert second < WIDTH * HEIGHT * 0.45, second

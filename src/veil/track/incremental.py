@@ -26,7 +26,6 @@ import numpy as np
 
 from veil.models import Box, Finding, Frame, FrameResult, MaskReason, Pixels, TextLine
 from veil.pipeline import (
-    VERIFIER_MASK,
     FrameOutcome,
     FramePipeline,
     Reading,
@@ -43,6 +42,7 @@ BAND_MARGIN = 6
 FACE_MARGIN = 16  # pixels around a change searched for a face, at least
 BAND_CACHE_SIZE = 512
 MIN_SCROLL_REGION = 120
+STRIP_OVERLAP = 24  # pixels of the scrolled content next to the exposed strip read with it, at least
 RECHECK_NEAR = 24  # pixels around a mask the verifier's finding added that are read again, at least
 VERIFY_EVERY = 30  # incremental frames between two re-scans of the whole redacted frame
 
@@ -54,18 +54,37 @@ def offset_line(line: TextLine, dx: int, dy: int) -> TextLine:
     return replace(line, box=move(line.box), char_boxes=tuple(move(b) for b in line.char_boxes))
 
 
-def _carried_verifier_masks(last: FrameOutcome, plan: _Plan, index: int) -> list[Finding]:
-    """The masks the verifier's findings added to the last frame (see `FramePipeline.on_residual`)
-    where nothing was re-read: the primary pass does not find those values, so they are carried as
-    faces are. A scroll drops those in the scrolled region (the verifier finds them again)."""
+def _carried_findings(last: FrameOutcome, plan: _Plan, index: int, found: Sequence[Finding]) -> list[Finding]:
+    """The last frame's masks where nothing was re-read, carried whether or not this frame's
+    detection finds them again (faces apart: `_faces` tracks them). Their pixels did not change,
+    or moved unchanged with a scroll, so the value under each is still there; but detection reads
+    a line in the context of the others (a table's header, its columns, the row's other cells),
+    and the incremental path's lines are not the full read's: a name found in the last frame may
+    not be found again in this one. The verifier's own masks (see `FramePipeline.on_residual`) are
+    carried the same way: the primary pass never finds those. A scroll moves the masks inside the
+    scrolled region with its content and drops those its edge cuts (what is left in view is
+    re-read); a mask a new finding already covers is not repeated."""
     out = []
     for f in last.result.findings:
-        if f.recognizer != VERIFIER_MASK or any(_meets(b, plan.rects) for b in f.boxes):
+        if f.type == "face":
             continue
-        if plan.region is not None and any(b.intersection_area(plan.region) for b in f.boxes):
+        boxes = f.boxes
+        if plan.region is not None and any(b.intersection_area(plan.region) for b in boxes):
+            if plan.shift is None or not all(plan.region.contains(b) for b in boxes):
+                continue
+            dx, dy = plan.shift.dx, plan.shift.dy
+            boxes = tuple(Box(b.x - dx, b.y - dy, b.w, b.h) for b in boxes)
+            if not all(plan.region.contains(b) for b in boxes):
+                continue
+        if any(_meets(b, plan.rects) for b in boxes) or _covered(boxes, found):
             continue
-        out.append(replace(f, frame_index=index))
+        out.append(replace(f, boxes=boxes, frame_index=index))
     return out
+
+
+def _covered(boxes: Sequence[Box], found: Sequence[Finding]) -> bool:
+    """Whether every box is at least half inside one box of `found`."""
+    return all(any(2 * b.intersection_area(o) >= b.area for f in found for o in f.boxes) for b in boxes)
 
 
 def _meets(box: Box, rects: Sequence[Box]) -> bool:
@@ -98,6 +117,24 @@ def _shift_lines(
         elif region.intersection_area(moved.box):
             cut.append(_inside(moved.box, region))
     return kept, cut
+
+
+def _strip_to_read(region: Box, shift: Shift, lines: Sequence[TextLine]) -> Box:
+    """The strip that scrolled into view, grown into the region by a line and a half: the line the
+    viewport's edge cut in the last frame (only its top showed; read as something else, or not at
+    all) now straddles the strip's inner edge, and must be read whole, not as two halves."""
+    strip = exposed_strip(region, shift)
+    heights = sorted(ln.box.h for ln in lines)
+    grow = max(STRIP_OVERLAP, heights[len(heights) // 2] * 3 // 2) if heights else STRIP_OVERLAP
+    if shift.dy > 0:
+        grown = Box(strip.x, strip.y - grow, strip.w, strip.h + grow)
+    elif shift.dy < 0:
+        grown = Box(strip.x, strip.y, strip.w, strip.h + grow)
+    elif shift.dx > 0:
+        grown = Box(strip.x - grow, strip.y, strip.w + grow, strip.h)
+    else:
+        grown = Box(strip.x, strip.y, strip.w + grow, strip.h)
+    return _inside(grown, region)
 
 
 def _with_exposed(mask: np.ndarray, exposed: Sequence[Box]) -> list[Box]:
@@ -212,7 +249,7 @@ class IncrementalPipeline:
             lines_kept, lines_cut = _shift_lines(lines, region, shift, *size)
             verified_kept, verified_cut = _shift_lines(verified, region, shift, *size)
             lines, verified = tuple(lines_kept), tuple(verified_kept)
-            strip = exposed_strip(region, shift)
+            strip = _strip_to_read(region, shift, lines)
             for box in (strip, *lines_cut):  # changed whatever the pixels say
                 mask[box.y : box.y2, box.x : box.x2] = True
             verifier_exposed = [strip, *verified_cut]
@@ -258,7 +295,7 @@ class IncrementalPipeline:
         lines = kept + self._read_rects(frame.pixels, plan.rects, verifier=False)
         text = self.full.find(lines, frame.index)
         findings = text + self._faces(frame, last, plan) + self.full.avatars(frame.pixels, text, frame.index)
-        findings += _carried_verifier_masks(last, plan, frame.index)
+        findings += _carried_findings(last, plan, frame.index, findings)
         redacted = self.full.redact(frame.pixels, findings)
         # The verifier's own bookkeeping: re-read wherever the *redacted output* differs from the
         # previous redacted output (scroll compensated), whatever the primary pass believes. A mask

@@ -1,0 +1,72 @@
+"""The incremental path keeps a mask where the value under it did not change (#18): detection reads
+a line in the context of the others, and on a scrolled table the incremental path's lines are not
+the full read's, so a name found in one frame was not found again in the next and left readable
+(13 values on the busy-screen bench's sticky-header table). And the strip a scroll exposes is read
+with the line the viewport's edge cut, so a value entering the screen is read whole."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from veil.models import Box, Finding, FrameResult, TextLine
+from veil.pipeline import VERIFIER_MASK, FrameOutcome
+from veil.track.incremental import STRIP_OVERLAP, _carried_findings, _Plan, _strip_to_read
+from veil.track.scroll import Shift
+
+REGION = Box(0, 50, 800, 550)  # a table's body under a 50-pixel sticky header
+
+
+def _outcome(*findings: Finding) -> FrameOutcome:
+    pixels = np.zeros((600, 800, 3), dtype=np.uint8)
+    return FrameOutcome(pixels, FrameResult(3, 1.5, tuple(findings)), (), ())
+
+
+def _finding(box: Box, kind: str = "person_name", recognizer: str = "labelled-value") -> Finding:
+    return Finding(kind, (box,), recognizer, 0.9, "h", 3)
+
+
+DOWN = Shift(0, 84)
+
+
+def _plan(rects: tuple[Box, ...] = (), shift: Shift | None = DOWN) -> _Plan:
+    return _Plan(rects, (), (), REGION if shift is not None else None, shift, ())
+
+
+def test_a_mask_moves_with_the_content_it_hides() -> None:
+    name = _finding(Box(100, 264, 95, 25))
+    carried = _carried_findings(_outcome(name), _plan(), 4, [])
+    assert [f.boxes for f in carried] == [(Box(100, 180, 95, 25),)]
+    assert carried[0].frame_index == 4 and carried[0].recognizer == "labelled-value"
+
+
+def test_the_verifier_s_masks_move_too() -> None:
+    mask = _finding(Box(300, 400, 60, 20), recognizer=VERIFIER_MASK)
+    assert [f.boxes for f in _carried_findings(_outcome(mask), _plan(), 4, [])] == [(Box(300, 316, 60, 20),)]
+
+
+def test_without_a_scroll_a_mask_stays_where_nothing_was_re_read() -> None:
+    still, reread = _finding(Box(100, 300, 90, 20)), _finding(Box(100, 500, 90, 20))
+    plan = _plan(rects=(Box(0, 490, 800, 40),), shift=None)
+    assert [f.boxes for f in _carried_findings(_outcome(still, reread), plan, 4, [])] == [still.boxes]
+
+
+def test_masks_the_scroll_cut_or_moved_out_or_a_new_finding_covers_are_dropped() -> None:
+    cut = _finding(Box(100, 40, 90, 20))  # straddles the header's edge
+    out = _finding(Box(100, 60, 90, 20))  # scrolled under the header
+    header = _finding(Box(100, 10, 90, 20))  # the header does not move: stays
+    found_again = _finding(Box(100, 300, 90, 20))
+    face = _finding(Box(500, 300, 60, 60), kind="face")  # faces are tracked apart
+    new = [_finding(Box(98, 214, 96, 24))]  # found_again, moved, is found by this frame's pass
+    carried = _carried_findings(_outcome(cut, out, header, found_again, face), _plan(), 4, new)
+    assert [f.boxes for f in carried] == [header.boxes]
+
+
+def test_the_exposed_strip_is_read_with_the_line_the_edge_cut() -> None:
+    down = _strip_to_read(REGION, Shift(0, 84), [])
+    assert down == Box(0, REGION.y2 - 84 - STRIP_OVERLAP, 800, 84 + STRIP_OVERLAP)
+    up = _strip_to_read(REGION, Shift(0, -30), [])
+    assert up == Box(0, REGION.y, 800, 30 + STRIP_OVERLAP)
+    right = _strip_to_read(REGION, Shift(40, 0), [])
+    assert right == Box(800 - 40 - STRIP_OVERLAP, REGION.y, 40 + STRIP_OVERLAP, REGION.h)
+    tall = [TextLine("x", Box(0, y, 100, 30), (), 0.9, "dom") for y in (100, 200, 300)]
+    assert _strip_to_read(REGION, Shift(0, 84), tall).h == 84 + 45  # a line and a half of 30 px
