@@ -39,6 +39,10 @@ def serve(
     trusted_proxy: Annotated[
         list[str] | None, typer.Option(help="Address or network of the reverse proxy (repeatable).")
     ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(help="Batch jobs (task mining): 'local' or 'ray' (a cluster through RAY_ADDRESS)."),
+    ] = "local",
 ) -> None:
     """Serve the web interface and the agents' API until interrupted."""
     if ctx.invoked_subcommand is not None:
@@ -54,7 +58,10 @@ def serve(
         https=https,
         proxy_header=proxy_header,
         trusted_proxies=tuple(trusted_proxy or ()),
+        engine=engine,
     )
+    if engine not in ("local", "ray"):
+        raise InputError(f"--engine must be 'local' or 'ray', not {engine!r}")
     if proxy_header and not trusted_proxy:
         raise InputError("--proxy-header needs at least one --trusted-proxy address")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", server_header=False)

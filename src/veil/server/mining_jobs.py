@@ -20,7 +20,7 @@ from veil.access.directory import Directory
 from veil.access.roles import MINING_SERVICE, Permission, Role
 from veil.exceptions import AccessDenied, InputError, VeilError
 from veil.mining.base import Candidate
-from veil.mining.cli import mine
+from veil.mining.cli import MineOptions, mine
 from veil.server import queries
 from veil.server.context import Context
 from veil.server.db import MiningRunRow, SegmentRow
@@ -104,7 +104,7 @@ def _mine_all(ctx: Context, actor: str) -> tuple[int, list[dict[str, Any]]]:
                 ctx, recording_id, seq, "textlayer.jsonl", MINING_SERVICE, on_behalf_of=actor
             )
             (folder / f"{recording_id}-{seq:08d}.textlayer.jsonl").write_bytes(data)
-        summary = mine([folder], Path(tmp) / "out")
+        summary = mine([folder], Path(tmp) / "out", MineOptions(engine=ctx.settings.engine))
     return summary.events, [_candidate(c) for c in summary.candidates]
 
 

@@ -34,6 +34,7 @@ class Settings:
     page_size: int = 50
     watch_alarms: bool = True  # evaluate the access alarms in the background (policy's interval)
     retention_sweep_seconds: float = 3600.0  # shred what is past retention this often; 0: never
+    engine: str = "local"  # batch jobs (task mining): "local" (this process) or "ray" (RAY_ADDRESS or local)
 
     def catalog(self) -> str:
         return self.catalog_url or default_catalog_url()

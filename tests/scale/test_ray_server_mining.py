@@ -1,0 +1,77 @@
+"""`veil serve --engine ray` (#17): the server's task-mining job derives events and segments them as
+Ray tasks, with the same candidates as the server's local run on the same stored text layers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.server.conftest import (
+    PASSWORD,
+    USERS,
+    complete_gate,
+    csrf_of,
+    login,
+    make_device,
+    segment_zip,
+    settings_for,
+    upload,
+)
+from veil.mining.synth_recording import generate_recording
+from veil.scale import runtime
+from veil.server.app import create_app
+from veil.server.context import Context
+
+
+@pytest.fixture(scope="module")
+def ray() -> Iterator[Any]:
+    module = runtime.ensure(2)
+    yield module
+    module.shutdown()
+
+
+def _mine_on_a_server(folder: Path, layers: list[bytes], engine: str) -> dict[str, Any]:
+    app = create_app(settings_for(folder, engine=engine, watch_alarms=False, retention_sweep_seconds=0))
+    ctx: Context = app.state.ctx
+    try:
+        for name, role in USERS.items():
+            ctx.directory.add_user(name, role, password=PASSWORD, by="test")
+        complete_gate(ctx)
+        client = TestClient(app, follow_redirects=False)
+        device = make_device(ctx)
+        for n, layer in enumerate(layers):
+            body = segment_zip(f"rec-{n}", text_layer=layer)
+            assert upload(client, device, body, recording_id=f"rec-{n}").status_code == 201
+        login(client, "ana.one")
+        assert client.post("/mining/run", data={"csrf": csrf_of(client, "/mining")}).status_code == 303
+        run: dict[str, Any] = client.get("/api/v1/mining").json()
+        return run
+    finally:
+        ctx.close()
+
+
+def test_the_server_mines_on_ray_as_it_does_locally(ray: Any, tmp_path: Path) -> None:
+    layers = []
+    for n in range(3):
+        path = tmp_path / f"rec{n}.textlayer.jsonl"
+        generate_recording(path, repeats=4, seed=20 + n)
+        layers.append(path.read_bytes())
+    local = _mine_on_a_server(tmp_path / "local", layers, "local")
+    remote = _mine_on_a_server(tmp_path / "ray", layers, "ray")
+    assert local["status"] == remote["status"] == "done", (local, remote)
+    assert remote["events"] == local["events"] > 0
+    assert remote["candidates"] == local["candidates"] and local["candidates"]
+
+
+def test_serve_refuses_an_unknown_engine() -> None:
+    from typer.testing import CliRunner
+
+    from veil.cli import app
+
+    result = CliRunner().invoke(app, ["serve", "--engine", "spark", "--port", "1"])
+    assert result.exit_code != 0
+    assert "--engine must be 'local' or 'ray'" in (result.output + str(result.exception))
