@@ -37,23 +37,23 @@ class ThreadOptions:
     min_adjacent: int = 5
 
 
-def _generic(e: UIEvent) -> bool:
-    return not e.url and e.window in {"", e.app}
-
-
 def event_screens(events: Sequence[UIEvent], seqs: Iterable[Sequence[int]]) -> dict[int, str]:
-    """Each event's screen. An event that names none stands for its own step when it has a
-    target (another task in the same application may have been in front since), else it is on
-    its application's last screen."""
+    """Each event's screen. An event that names none (no URL, no window but its application's)
+    stands for its own step when it has a target (another task in the same application may have
+    been in front since), else it is on its application's last screen."""
     out: dict[int, str] = {}
+    steps: dict[tuple[str, str, str], str] = {}  # each step's name, made once
     for seq in seqs:
         current: dict[str, str] = {}
         for i in seq:
             e = events[i]
-            if not _generic(e):
+            if e.url or (e.window and e.window != e.app):
                 out[i] = current[e.app] = e.screen
             elif e.target:
-                out[i] = f"{e.app}: {e.action.value} {e.target}"
+                step = (e.app, e.action, e.target)
+                if step not in steps:
+                    steps[step] = f"{e.app}: {e.action.value} {e.target}"
+                out[i] = steps[step]
             else:
                 out[i] = current.get(e.app, e.screen)
     return out
