@@ -22,6 +22,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from veil.exceptions import InputError
+from veil.mining import collector
 from veil.mining.base import Action, UIEvent
 from veil.mining.links import Linker, default_linker
 from veil.mining.scrub import scrub_text, scrub_url, value_type
@@ -115,9 +116,12 @@ def read_action_logger(
     events: list[UIEvent] = []
     try:
         # Cells as Python strings (object columns: no string array to build and check).
-        with pd.read_csv(
-            path, dtype=object, keep_default_na=False, encoding="utf-8", chunksize=CHUNK_ROWS
-        ) as chunks:
+        with (
+            collector.paused(),
+            pd.read_csv(
+                path, dtype=object, keep_default_na=False, encoding="utf-8", chunksize=CHUNK_ROWS
+            ) as chunks,
+        ):
             for number, chunk in enumerate(chunks):
                 events.extend(
                     events_from_frame(
@@ -164,19 +168,22 @@ def events_from_frame(
     pseudo = users or UserIds()
     user_of: dict[str, str] = {}
     events = []
-    for key, raw_user, stamp, extra in zip(
-        zip(*(texts[c] for c in _FIELDS), strict=True), texts["userID"], stamps, extras, strict=True
-    ):
-        fields = built.get(key)
-        if fields is None:
-            fields = built[key] = builder.fields(*key)
-        user = user_of.get(raw_user)
-        if user is None:
-            user = user_of[raw_user] = pseudo(raw_user)
-        app, window, screen, action, target, value, url, record, links = fields
-        events.append(
-            UIEvent(stamp, user, app, window, screen, action, target, value, url, name, extra, record, links)
-        )
+    with collector.paused():
+        for key, raw_user, stamp, extra in zip(
+            zip(*(texts[c] for c in _FIELDS), strict=True), texts["userID"], stamps, extras, strict=True
+        ):
+            fields = built.get(key)
+            if fields is None:
+                fields = built[key] = builder.fields(*key)
+            user = user_of.get(raw_user)
+            if user is None:
+                user = user_of[raw_user] = pseudo(raw_user)
+            app, window, screen, action, target, value, url, record, links = fields
+            events.append(
+                UIEvent(
+                    stamp, user, app, window, screen, action, target, value, url, name, extra, record, links
+                )
+            )
     if sort:
         events.sort(key=lambda e: e.timestamp)
     return events

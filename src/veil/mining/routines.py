@@ -20,6 +20,7 @@ from typing import TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from veil.mining import collector
 from veil.mining.base import STEP_ACTION, Action, Candidate, Segmentation, Step, UIEvent, Variant
 from veil.mining.naming import name_types
 
@@ -241,7 +242,11 @@ def rank_candidates(
     events: Sequence[UIEvent], seg: Segmentation, opt: RoutineOptions | None = None
 ) -> list[Candidate]:
     """Task types with enough instances, best automation candidates first."""
-    opt = opt or RoutineOptions()
+    with collector.paused():
+        return _rank(events, seg, opt or RoutineOptions())
+
+
+def _rank(events: Sequence[UIEvent], seg: Segmentation, opt: RoutineOptions) -> list[Candidate]:
     by_type: dict[int, list[Instance]] = defaultdict(list)
     for inst in instances(events, seg):
         if inst.type_id >= 0:

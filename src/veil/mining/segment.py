@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from veil.mining import collector
 from veil.mining.base import STEP_ACTION, Segmentation, UIEvent
 from veil.mining.cycles import CycleOptions, Log, Sig, StartRule, apply_start, learn_start, regularity
 from veil.mining.threads import ThreadOptions, event_screens, find_threads, shared_keys
@@ -235,7 +236,11 @@ def _join_threads(cutter: _Cutter, n_threads: int, opt: SegmentOptions) -> list[
 
 def segment(events: Sequence[UIEvent], opt: SegmentOptions | None = None) -> Segmentation:
     """Task instance and task type of every event (see the module docstring)."""
-    opt = opt or SegmentOptions()
+    with collector.paused():
+        return _segment(events, opt or SegmentOptions())
+
+
+def _segment(events: Sequence[UIEvent], opt: SegmentOptions) -> Segmentation:
     if not events:
         return Segmentation((), (), ())
     micros = _micros(events)
