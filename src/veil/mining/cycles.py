@@ -135,15 +135,27 @@ def _opening_pause(thread: _Thread, opens: np.ndarray) -> float:
 def _score(thread: _Thread, start: Start, opt: CycleOptions) -> float:
     opens = thread.opens(start)
     part = thread.parts_of(opens)
+    n_parts = int(part[-1]) + 1
     at_edge = int(thread.ids[0]) in start if start[1] != AFTER else int(thread.ids[-1]) == start[0]
     return (
-        _regular_share(thread.counts(part))
+        _regular_in(thread.counts(part), len(thread.ids))
         - opt.crossing_weight * _crossing_share(thread, part)
         + opt.pause_weight * _opening_pause(thread, opens)
-        + opt.parts_weight * math.log(int(part[-1]) + 1)
+        + opt.parts_weight * math.log(n_parts)
         + (opt.first_weight if at_edge else 0.0)
         + (opt.end_weight if start[1] == AFTER else 0.0)
     )
+
+
+def _regular_in(table: np.ndarray, total: int) -> float:
+    """`_regular_share` of a table of all `total` events: per column, the events in parts where
+    the step occurs its most frequent number of times are that number times how many such
+    parts there are."""
+    n_cols = table.shape[1]
+    top = int(table.max()) + 1
+    flat = np.bincount((table * n_cols + np.arange(n_cols)[None, :]).ravel(), minlength=top * n_cols)
+    parts_with = flat.reshape(top, n_cols)
+    return float((parts_with.argmax(axis=0) * parts_with.max(axis=0)).sum() / total)
 
 
 def _leads(ids: np.ndarray, count: np.ndarray, share: float) -> dict[int, int]:
