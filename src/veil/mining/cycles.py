@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -159,13 +158,16 @@ def _regular_in(table: np.ndarray, total: int) -> float:
 
 
 def _leads(ids: np.ndarray, count: np.ndarray, share: float) -> dict[int, int]:
-    """Per step, the step right before it in most of its occurrences."""
-    pairs = Counter(zip(ids[:-1].tolist(), ids[1:].tolist(), strict=True))
-    best: dict[int, tuple[int, int]] = {}
-    for (a, b), n in pairs.items():
-        if a != b and n > best.get(b, (0, -1))[0]:
-            best[b] = (n, a)
-    return {b: a for b, (n, a) in best.items() if n >= share * count[b]}
+    """Per step, the step right before it in most of its occurrences (the first pair seen
+    among equals)."""
+    n = int(count.size)
+    before, after = ids[:-1], ids[1:]
+    apart = before != after
+    pairs, first, times = np.unique(before[apart] * n + after[apart], return_index=True, return_counts=True)
+    b = pairs % n
+    best = np.lexsort((first, -times, b))  # per step, its most frequent pair, the first seen on a tie
+    head = best[np.r_[True, b[best][1:] != b[best][:-1]]] if best.size else best
+    return {int(b[k]): int(pairs[k] // n) for k in head.tolist() if times[k] >= share * count[b[k]]}
 
 
 def _resplit(part: list[int], log: Log, once: set[int]) -> list[list[int]]:
