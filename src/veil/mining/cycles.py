@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -234,11 +234,13 @@ class Log:
 
     @classmethod
     def of(
-        cls, sigs: Sequence[Sig], times: Sequence[float] | np.ndarray, keys: dict[int, tuple[str, ...]]
+        cls, sigs: Iterable[Sig], times: Sequence[float] | np.ndarray, keys: dict[int, tuple[str, ...]]
     ) -> Log:
+        """`sigs` and `times` per event (`sigs` may be a generator: the log keeps each step once)."""
+        n = len(times)
         number: dict[Sig, int] = {}
-        step = np.fromiter((number.setdefault(s, len(number)) for s in sigs), np.int64, len(sigs))
-        count = np.zeros(len(sigs) + 1, dtype=np.int64)
+        step = np.fromiter((number.setdefault(s, len(number)) for s in sigs), np.int64, n)
+        count = np.zeros(n + 1, dtype=np.int64)
         key_number: dict[str, int] = {}
         flat: list[int] = []
         for i in sorted(keys):

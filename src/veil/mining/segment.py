@@ -248,13 +248,16 @@ def _segment(events: Sequence[UIEvent], opt: SegmentOptions) -> Segmentation:
     screen = event_screens(events, sessions)
     shared = shared_keys(events, range(len(events)), opt.threads)
     thread_of = find_threads(events, sessions, screen, opt.threads, shared)
-    sigs = [(e.app, STEP_ACTION[e.action], e.target) for e in events]  # as `UIEvent.signature`
     keys_of: dict[int, list[str]] = defaultdict(list)
     for key, idx in shared.items():
         for i in idx:
             keys_of[i].append(key)
     # As `datetime.timestamp()`: exact microseconds over 10**6, correctly rounded.
-    log = Log.of(sigs, micros / 1e6, {i: tuple(k) for i, k in keys_of.items()})
+    log = Log.of(
+        ((e.app, STEP_ACTION[e.action], e.target) for e in events),  # as `UIEvent.signature`
+        micros / 1e6,
+        {i: tuple(k) for i, k in keys_of.items()},
+    )
     # The events that have a thread, session by session, each session's in log order.
     placed: list[int] = []
     session: list[int] = []
@@ -302,12 +305,12 @@ def _attach_loose(
     kept: list[tuple[list[int], int]],
     origin: Callable[[int], Hashable],
     share: float,
-) -> set[int]:
+) -> np.ndarray:
     """Events in no instance join a neighbouring instance, in place: of the type their group
     sits beside most (a confirmation page beside its form), else the nearer in time. Those of a
     group that joins most instances of one type are a step of that type (one it may share with
     others, such as reading the request e-mail); the rest is unrelated work, flagged as noise.
-    Returns the events that are routine steps."""
+    Returns, per event, whether it is a routine step."""
     n = len(micros)
     case_of = [-1] * n
     type_of = [-1] * n
@@ -315,7 +318,7 @@ def _attach_loose(
         for i in p:
             case_of[i] = k
             type_of[i] = t
-    routine = {i for p, _t in kept for i in p}
+    routine = np.array(case_of) >= 0
     votes, loose = _ballots(sessions, case_of, type_of, origin)
     # Each origin's ballot once: its commonest type (the first counted on a tie) and total.
     outcome = {where: (*ballot.most_common(1)[0], sum(ballot.values())) for where, ballot in votes.items()}
@@ -353,7 +356,8 @@ def _attach_loose(
         for key, at_places in places.items()
         if len(attached[key]) >= share * instances_of[key[1]] and statistics.pstdev(at_places) <= 0.15
     }
-    routine.update(i for i, k, where in joined if (where, kept[k][1]) in steady)
+    steps = [i for i, k, where in joined if (where, kept[k][1]) in steady]
+    routine[np.array(steps, dtype=np.int64)] = True
     return routine
 
 
@@ -390,7 +394,7 @@ def _ballots(
     return votes, loose
 
 
-def _assign(n: int, kept: list[tuple[list[int], int]], routine: set[int]) -> Segmentation:
+def _assign(n: int, kept: list[tuple[list[int], int]], routine: np.ndarray) -> Segmentation:
     """Per event: case id and type id in order of first appearance; events outside every
     instance's routine steps are flagged as noise (they keep the case they sit in)."""
     ordered = sorted((min(idx), idx, ty) for idx, ty in kept)
@@ -404,6 +408,4 @@ def _assign(n: int, kept: list[tuple[list[int], int]], routine: set[int]) -> Seg
         for i in idx:
             case[i] = name
             type_of[i] = tid
-    noise = np.ones(n, dtype=bool)
-    noise[np.fromiter(routine, np.int64, len(routine))] = False
-    return Segmentation(cases=tuple(case), types=tuple(type_of), noise=tuple(noise.tolist()))
+    return Segmentation(cases=tuple(case), types=tuple(type_of), noise=tuple((~routine).tolist()))
