@@ -33,7 +33,7 @@ import numpy as np
 
 from veil.mining import collector
 from veil.mining.base import STEP_ACTION, Segmentation, UIEvent
-from veil.mining.cycles import CycleOptions, Log, Sig, StartRule, apply_start, learn_start, regularity
+from veil.mining.cycles import CycleOptions, Log, Sig, apply_start, learn_start, regularity
 from veil.mining.threads import ThreadOptions, event_screens, find_threads, shared_keys
 
 # Targets that send, save or confirm what was entered: an instance more likely ends there.
@@ -100,14 +100,10 @@ class _Cutter:
         starts[1:] = session[1:] != session[:-1]
         return seq, starts
 
-    def rule(self, threads: set[int]) -> StartRule:
+    def cut(self, threads: set[int]) -> list[list[int]]:
         seq, starts = self.sessions(threads)
         n = self.sample_events
-        return learn_start(seq[:n], starts[:n], self.log, self.opt, self.ends)
-
-    def cut(self, threads: set[int]) -> list[list[int]]:
-        rule = self.rule(threads)
-        seq, starts = self.sessions(threads)
+        rule = learn_start(seq[:n], starts[:n], self.log, self.opt, self.ends)
         return apply_start(seq, starts, self.log, rule, self.opt)
 
     def sample(self, budget: int) -> _Cutter:
