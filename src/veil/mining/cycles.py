@@ -131,19 +131,61 @@ def _opening_pause(thread: _Thread, opens: np.ndarray) -> float:
     return float(before.mean()) if before.size else 0.0
 
 
-def _score(thread: _Thread, start: Start, opt: CycleOptions) -> float:
-    opens = thread.opens(start)
-    part = thread.parts_of(opens)
-    n_parts = int(part[-1]) + 1
-    at_edge = int(thread.ids[0]) in start if start[1] != AFTER else int(thread.ids[-1]) == start[0]
-    return (
-        _regular_in(thread.counts(part), len(thread.ids))
-        - opt.crossing_weight * _crossing_share(thread, part)
-        + opt.pause_weight * _opening_pause(thread, opens)
-        + opt.parts_weight * math.log(n_parts)
-        + (opt.first_weight if at_edge else 0.0)
-        + (opt.end_weight if start[1] == AFTER else 0.0)
-    )
+@dataclass(frozen=True, slots=True)
+class _Cut:
+    """A start tried on a thread, with the parts of its score that cost little."""
+
+    start: Start
+    opens: np.ndarray
+    pause: float  # `_opening_pause`
+    parts: int
+    first: float  # the first-step bonus, or 0
+    end: float  # the send-or-save bonus, or 0
+
+    @classmethod
+    def of(cls, thread: _Thread, start: Start, opt: CycleOptions) -> _Cut:
+        opens = thread.opens(start)
+        at_edge = int(thread.ids[0]) in start if start[1] != AFTER else int(thread.ids[-1]) == start[0]
+        return cls(
+            start,
+            opens,
+            _opening_pause(thread, opens),
+            int(np.count_nonzero(opens)) + 1,
+            opt.first_weight if at_edge else 0.0,
+            opt.end_weight if start[1] == AFTER else 0.0,
+        )
+
+    def score(self, regular: float, crossing: float, opt: CycleOptions) -> float:
+        return (
+            regular
+            - opt.crossing_weight * crossing
+            + opt.pause_weight * self.pause
+            + opt.parts_weight * math.log(self.parts)
+            + self.first
+            + self.end
+        )
+
+    def bound(self, opt: CycleOptions) -> float:
+        """At least the score, to the last bit: regularity is at most 1 and crossings cost at
+        least 0, and adding floats is monotonic."""
+        return self.score(1.0, 0.0, opt)
+
+
+def _score(thread: _Thread, cut: _Cut, opt: CycleOptions) -> float:
+    part = thread.parts_of(cut.opens)
+    return cut.score(_regular_in(thread.counts(part), len(thread.ids)), _crossing_share(thread, part), opt)
+
+
+def _best(thread: _Thread, starts: list[Start], opt: CycleOptions) -> Start:
+    """The start with the highest score (the lowest step numbers on a tie). Starts are scored in
+    the order of their bounds, and one whose bound is below the best score yet is not scored:
+    it cannot be the best (a third to a half of them, as threads go)."""
+    first, *rest = sorted((_Cut.of(thread, st, opt) for st in starts), key=lambda c: -c.bound(opt))
+    best = (_score(thread, first, opt), -first.start[0], -first.start[1])
+    for cut in rest:
+        if cut.bound(opt) >= best[0]:
+            best = max(best, (_score(thread, cut, opt), -cut.start[0], -cut.start[1]))
+    return (-best[1], -best[2])
 
 
 def _regular_in(table: np.ndarray, total: int) -> float:
@@ -288,7 +330,7 @@ def learn_start(
     leads = _leads(thread.ids, count, opt.lead_share)
     starts_tried: list[Start] = [(s, -1) for s in tried] + [(s, leads[s]) for s in tried if s in leads]
     starts_tried += [(s, AFTER) for s in tried if steps[s] in ends]
-    best = max(starts_tried, key=lambda st: (_score(thread, st, opt), -st[0], -st[1]))
+    best = _best(thread, starts_tried, opt)
     part = thread.parts_of(thread.opens(best))
     table = thread.counts(part)
     modes = _modes(table)
