@@ -70,7 +70,7 @@ def _sessions(events: Sequence[UIEvent], micros: np.ndarray, gap: float) -> list
 
 
 def _micros(events: Sequence[UIEvent]) -> np.ndarray:
-    """Each event's time in microseconds since the epoch, exactly (timestamps are UTC-aware)."""
+    """Each event's time in microseconds since the epoch, exactly (timestamps are timezone-aware)."""
     return np.fromiter(((e.timestamp - _EPOCH) // _MICROSECOND for e in events), np.int64, len(events))
 
 
