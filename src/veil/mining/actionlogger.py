@@ -15,11 +15,15 @@ import math
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from operator import attrgetter
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from veil.exceptions import InputError
+from veil.mining import collector
 from veil.mining.base import Action, UIEvent
 from veil.mining.links import Linker, default_linker
 from veil.mining.scrub import scrub_text, scrub_url, value_type
@@ -75,6 +79,8 @@ _ACTION_KEYWORDS: tuple[tuple[str, Action], ...] = (
     ("click", Action.CLICK),
 )
 
+_TIME = attrgetter("timestamp")  # an event's sort key (faster than a lambda)
+
 
 def action_of(event_type: str) -> Action:
     low = event_type.strip().lower()
@@ -112,9 +118,13 @@ def read_action_logger(
     link = linker or default_linker()
     events: list[UIEvent] = []
     try:
-        with pd.read_csv(
-            path, dtype=str, keep_default_na=False, encoding="utf-8", chunksize=CHUNK_ROWS
-        ) as chunks:
+        # Cells as Python strings (object columns: no string array to build and check).
+        with (
+            collector.paused(),
+            pd.read_csv(
+                path, dtype=object, keep_default_na=False, encoding="utf-8", chunksize=CHUNK_ROWS
+            ) as chunks,
+        ):
             for number, chunk in enumerate(chunks):
                 events.extend(
                     events_from_frame(
@@ -127,7 +137,7 @@ def read_action_logger(
         raise InputError(f"{path.name}: unreadable CSV ({type(exc).__name__})") from exc
     if not events:
         raise InputError(f"{path.name}: the UI log has no events")
-    events.sort(key=lambda e: e.timestamp)
+    events.sort(key=_TIME)
     return events
 
 
@@ -148,18 +158,37 @@ def events_from_frame(
     if frame.empty:
         raise InputError(f"{name}: the UI log has no events")
     stamps = _timestamps(frame["timeStamp"], name, first_row)
-    # Missing cells (NaN, None) are empty; everything else is read as the text it holds.
-    columns = {str(c): [_cell(v) for v in frame[c].tolist()] for c in frame.columns}
+    columns = {str(c): frame[c] for c in frame.columns}
     extras = _extras(columns, len(frame))
-    builder = _Builder(users or UserIds(), linker or default_linker(), name)
+    builder = _Builder(linker or default_linker())
     blank = [""] * len(frame)
-    rows = zip(*(columns.get(c, blank) for c in KNOWN), strict=True)
-    events = [
-        builder.event(dict(zip(KNOWN, row, strict=True)), stamp, extra)
-        for row, stamp, extra in zip(rows, stamps, extras, strict=True)
-    ]
+    # Missing cells (NaN, None) are empty; everything else is read as the text it holds.
+    texts = {c: _texts(columns[c]) if c in columns else blank for c in (*_FIELDS, "userID")}
+    # A row's event but for its time, user and extra columns depends on its known cells alone:
+    # each distinct combination is built once (UI logs repeat the same click on the same button
+    # all day). Like the builder's caches, this one is dropped when the table is done.
+    built: dict[tuple[str, ...], _Fields] = {}
+    pseudo = users or UserIds()
+    user_of: dict[str, str] = {}
+    events = []
+    with collector.paused():
+        for key, raw_user, stamp, extra in zip(
+            zip(*(texts[c] for c in _FIELDS), strict=True), texts["userID"], stamps, extras, strict=True
+        ):
+            fields = built.get(key)
+            if fields is None:
+                fields = built[key] = builder.fields(*key)
+            user = user_of.get(raw_user)
+            if user is None:
+                user = user_of[raw_user] = pseudo(raw_user)
+            app, window, screen, action, target, value, url, record, links = fields
+            events.append(
+                UIEvent(
+                    stamp, user, app, window, screen, action, target, value, url, name, extra, record, links
+                )
+            )
     if sort:
-        events.sort(key=lambda e: e.timestamp)
+        events.sort(key=_TIME)
     return events
 
 
@@ -167,26 +196,80 @@ def _cell(v: object) -> str:
     return "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
 
 
-def _extras(columns: dict[str, list[str]], n: int) -> list[tuple[tuple[str, str], ...]]:
-    """Per row, its non-empty unknown columns, scrubbed (each distinct cell once)."""
-    cells: list[list[tuple[str, str]]] = [[] for _ in range(n)]
+def _texts(column: pd.Series) -> list[str]:
+    """A column's cells as text: a missing cell (NaN, None) is empty, any other the text it holds.
+    A column of strings alone (as `read_action_logger` reads them) is taken as it is."""
+    values: list[str] = column.tolist()
+    if pd.api.types.infer_dtype(_objects(column), skipna=False) == "string":
+        return values
+    return [_cell(v) for v in values]
+
+
+def _objects(column: pd.Series) -> npt.NDArray[np.object_]:
+    """The column's cells as the objects `tolist` gives (strings are not copied)."""
+    if isinstance(column.dtype, pd.StringDtype) or column.dtype == object:
+        return column.to_numpy(dtype=object)
+    held = np.empty(len(column), dtype=object)
+    held[:] = column.tolist()
+    return held
+
+
+def _extras(columns: dict[str, pd.Series], n: int) -> list[tuple[tuple[str, str], ...]]:
+    """Per row, its non-empty unknown columns, scrubbed (each distinct cell once); rows with the
+    same cells share one tuple."""
+    cells: dict[int, list[tuple[str, str]]] = {}
     scrubbed: dict[str, str] = {}
-    for column, values in columns.items():
+    for column, series in columns.items():
         if column in KNOWN:
             continue
-        for k, v in enumerate(values):
-            if v:
-                if v not in scrubbed:
-                    scrubbed[v] = scrub_text(v)
-                cells[k].append((column, scrubbed[v]))
-    return [tuple(c) for c in cells]
+        held = _objects(series)
+        try:
+            rows = np.flatnonzero(held != "")  # empty strings are most cells
+        except (TypeError, ValueError):  # a cell that does not compare (pd.NA): look at each
+            rows = np.arange(n)
+        pairs: dict[str, tuple[str, str]] = {}  # this column's (name, scrubbed cell), made once
+        for k, v in zip(rows.tolist(), held[rows].tolist(), strict=True):
+            text = v if type(v) is str else _cell(v)
+            if not text:
+                continue
+            pair = pairs.get(text)
+            if pair is None:
+                if text not in scrubbed:
+                    scrubbed[text] = scrub_text(text)
+                pair = pairs[text] = (column, scrubbed[text])
+            cells.setdefault(k, []).append(pair)
+    out: list[tuple[tuple[str, str], ...]] = [()] * n
+    shared: dict[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]] = {}
+    for k, c in cells.items():
+        row = tuple(c)
+        out[k] = shared.setdefault(row, row)
+    return out
+
+
+# The known columns an event is built from, in the order `_Builder.fields` takes them.
+_FIELDS = (
+    "eventType",
+    "url",
+    "target.href",
+    "targetApp",
+    "target.workbookName",
+    "target.sheetName",
+    "target.id",
+    "target.name",
+    "target.title",
+    "target.innerText",
+    "target.value",
+    "content",
+)
+# app, window, screen, action, target, value, url, record, links
+_Fields = tuple[str, str, str, Action, str, str, str, str, tuple[str, ...]]
 
 
 class _Builder:
     """Turns rows into events; every distinct label, URL and event type is scrubbed once."""
 
-    def __init__(self, users: Callable[[str], str], linker: Linker, source: str) -> None:
-        self.users, self.linker, self.source = users, linker, source
+    def __init__(self, linker: Linker) -> None:
+        self.linker = linker
         self._text: dict[str, str] = {}
         self._url: dict[str, str] = {}
         self._action: dict[str, Action] = {}
@@ -210,15 +293,29 @@ class _Builder:
             self._links[key] = self.linker(content, value)
         return self._links[key]
 
-    def event(self, row: dict[str, str], stamp: datetime, extra: tuple[tuple[str, str], ...]) -> UIEvent:
-        kind = row["eventType"]
+    def fields(
+        self,
+        kind: str,
+        page: str,
+        href: str,
+        target_app: str,
+        workbook: str,
+        sheet_name: str,
+        target_id: str,
+        target_name: str,
+        title: str,
+        inner_text: str,
+        target_value: str,
+        content: str,
+    ) -> _Fields:
+        """An event's fields but its time, user and extra columns, from its row's known cells."""
         if kind not in self._action:
             self._action[kind] = action_of(kind)
         action = self._action[kind]
-        url = self.url(row["url"] or row["target.href"])
-        app = self.text(row["targetApp"]) or (url.split("/")[2] if url.count("/") >= 2 else "")
-        book, sheet = self.text(row["target.workbookName"]), self.text(row["target.sheetName"])
-        cell = _CELL.match(row["target.id"].strip())
+        url = self.url(page or href)
+        app = self.text(target_app) or (url.split("/")[2] if url.count("/") >= 2 else "")
+        book, sheet = self.text(workbook), self.text(sheet_name)
+        cell = _CELL.match(target_id.strip())
         record = ""
         if cell and (book or sheet or not url):
             # A cell's column is the step; its row is the record, not part of the step.
@@ -226,47 +323,41 @@ class _Builder:
             target = f"{sheet}!{column}" if sheet else column
             record = f"{book or app} row {int(cell.group(2))}"
         else:
-            label = (
-                row["target.name"]
-                or row["target.title"]
-                or row["target.id"]
-                or _label(row["target.innerText"])
-            )
+            label = target_name or title or target_id or _label(inner_text)
             target = self.text(label or sheet)
         if action is Action.NAVIGATE and not target:
             target = url
         valued = action in _VALUE_ACTIONS
         value = ""
         if valued:
-            raw = row["target.value"] or row["content"] or row["target.innerText"]
+            raw = target_value or content or inner_text
             if raw not in self._type:
                 self._type[raw] = value_type(raw)
             value = self._type[raw]
         window = book or sheet or app
-        return UIEvent(
-            timestamp=stamp,
-            user=self.users(row["userID"]),
-            app=app,
-            window=window,
-            screen=url or f"{app}/{window}",
-            action=action,
-            target=target,
-            value=value,
-            url=url,
-            source=self.source,
-            extra=extra,
-            record=record,
-            links=self.links(row["content"], row["target.value"]) if valued else (),
-        )
+        links = self.links(content, target_value) if valued else ()
+        return (app, window, url or f"{app}/{window}", action, target, value, url, record, links)
 
 
 def _timestamps(column: pd.Series, name: str, first_row: int = 0) -> list[datetime]:
-    parsed = pd.to_datetime(column, errors="coerce", utc=True, format="mixed")
-    bad = parsed.isna()
-    if bool(bad.any()):
-        row = first_row + int(bad.to_numpy().nonzero()[0][0]) + 2  # 1-based, after the header line
-        raise InputError(f"{name}: unparsable timeStamp on line {row}")
-    return [ts.to_pydatetime().astimezone(UTC) for ts in parsed]
+    """UTC times of a column of timestamps. ISO 8601 (what recorders write) is read in one go;
+    a cell it does not read is read as pandas reads a column of mixed formats (which reads ISO
+    8601 cells the same way)."""
+    try:
+        parsed = pd.to_datetime(column, errors="coerce", utc=True, format="ISO8601")
+    except (ValueError, TypeError):
+        parsed = pd.Series(pd.NaT, index=column.index, dtype="datetime64[us, UTC]")
+    out: list[datetime] = parsed.dt.to_pydatetime().tolist()
+    bad = np.flatnonzero(parsed.isna().to_numpy())
+    if len(bad):
+        again = pd.to_datetime(column.iloc[bad], errors="coerce", utc=True, format="mixed")
+        if bool(again.isna().any()):
+            first = int(bad[int(np.flatnonzero(again.isna().to_numpy())[0])])
+            row = first_row + first + 2  # 1-based, after the header line
+            raise InputError(f"{name}: unparsable timeStamp on line {row}")
+        for k, stamp in zip(bad.tolist(), again.dt.to_pydatetime().tolist(), strict=True):
+            out[k] = stamp
+    return [t if t.tzinfo is UTC else t.astimezone(UTC) for t in out]
 
 
 def _label(text: str) -> str:

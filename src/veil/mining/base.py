@@ -21,6 +21,12 @@ class Action(StrEnum):
     OTHER = "other"
 
 
+# How a step names its action in `UIEvent.signature` (looked up: called for every event, often).
+STEP_ACTION: dict[Action, str] = {
+    a: "go to" if a in {Action.SWITCH, Action.NAVIGATE} else a.value for a in Action
+}
+
+
 @dataclass(frozen=True, slots=True)
 class UIEvent:
     """One user action. `value` is a type placeholder (`<email>`) or a pseudonym label, never the
@@ -46,8 +52,7 @@ class UIEvent:
     def signature(self) -> tuple[str, str, str]:
         """What makes two events 'the same step' across instances. Reaching a page by switching
         windows or by navigating in the same one is the same step."""
-        action = "go to" if self.action in {Action.SWITCH, Action.NAVIGATE} else self.action.value
-        return (self.app, action, self.target)
+        return (self.app, STEP_ACTION[self.action], self.target)
 
     def extra_value(self, key: str) -> str | None:
         for k, v in self.extra:

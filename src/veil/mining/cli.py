@@ -18,6 +18,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from operator import attrgetter
 from pathlib import Path
 from typing import Annotated
 
@@ -46,6 +47,8 @@ from veil.mining.xes import EXTRA_HINT, pm4py_available, read_xes, write_xes
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".mkv", ".webm", ".avi", ".mov", ".m4v"})
 TEXT_LAYER_SUFFIX = ".textlayer.jsonl"
+
+_TIME = attrgetter("timestamp")  # an event's sort key (faster than a lambda)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +143,7 @@ def load_events(inputs: list[Path], engine: str = "local") -> tuple[list[UIEvent
             events.extend(read_xes(file, users))
     if not events:
         raise InputError("the inputs hold no UI events")
-    events.sort(key=lambda e: e.timestamp)
+    events.sort(key=_TIME)
     return events, layers
 
 

@@ -18,9 +18,9 @@ Vectorised with numpy: a cut costs a few array passes over the thread.
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,21 +100,21 @@ def _regular_share(table: np.ndarray, columns: np.ndarray | None = None) -> floa
     return float((table * (table == mode[None, :])).sum() / total)
 
 
-def regularity(parts: Sequence[Sequence[int]], sigs: Sequence[Sig], only: set[Sig] | None = None) -> float:
-    """Share of events (of the steps in `only`, default all) in a part where their step occurs as
-    often as in most parts."""
-    number: dict[Sig, int] = {}
-    rows, cols = [], []
-    for k, p in enumerate(parts):
-        for i in p:
-            rows.append(k)
-            cols.append(number.setdefault(sigs[i], len(number)))
-    if not rows:
+def regularity(parts: Sequence[Sequence[int]], log: Log, only: np.ndarray | None = None) -> float:
+    """Share of events (of the steps `only` marks, by step number; default all) in a part where
+    their step occurs as often as in most parts."""
+    sizes = np.fromiter((len(p) for p in parts), np.int64, len(parts))
+    total = int(sizes.sum())
+    if not total:
         return 0.0
-    flat = np.bincount(np.array(rows) * len(number) + np.array(cols), minlength=len(parts) * len(number))
-    table = flat.reshape(len(parts), len(number))
-    columns = None if only is None else np.array([n for s, n in number.items() if s in only], dtype=np.int64)
-    return _regular_share(table, columns)
+    step = log.step[np.fromiter(itertools.chain.from_iterable(parts), np.int64, total)]
+    row = np.repeat(np.arange(len(parts)), sizes)
+    if only is not None:
+        kept = only[step]
+        step, row = step[kept], row[kept]
+    present, column = np.unique(step, return_inverse=True)
+    flat = np.bincount(row * len(present) + column, minlength=len(parts) * len(present))
+    return _regular_share(flat.reshape(len(parts), len(present)))
 
 
 def _crossing_share(thread: _Thread, part: np.ndarray) -> float:
@@ -131,78 +131,171 @@ def _opening_pause(thread: _Thread, opens: np.ndarray) -> float:
     return float(before.mean()) if before.size else 0.0
 
 
-def _score(thread: _Thread, start: Start, opt: CycleOptions) -> float:
-    opens = thread.opens(start)
-    part = thread.parts_of(opens)
-    at_edge = int(thread.ids[0]) in start if start[1] != AFTER else int(thread.ids[-1]) == start[0]
-    return (
-        _regular_share(thread.counts(part))
-        - opt.crossing_weight * _crossing_share(thread, part)
-        + opt.pause_weight * _opening_pause(thread, opens)
-        + opt.parts_weight * math.log(int(part[-1]) + 1)
-        + (opt.first_weight if at_edge else 0.0)
-        + (opt.end_weight if start[1] == AFTER else 0.0)
-    )
+@dataclass(frozen=True, slots=True)
+class _Cut:
+    """A start tried on a thread, with the parts of its score that cost little."""
+
+    start: Start
+    opens: np.ndarray
+    pause: float  # `_opening_pause`
+    parts: int
+    first: float  # the first-step bonus, or 0
+    end: float  # the send-or-save bonus, or 0
+
+    @classmethod
+    def of(cls, thread: _Thread, start: Start, opt: CycleOptions) -> _Cut:
+        opens = thread.opens(start)
+        at_edge = int(thread.ids[0]) in start if start[1] != AFTER else int(thread.ids[-1]) == start[0]
+        return cls(
+            start,
+            opens,
+            _opening_pause(thread, opens),
+            int(np.count_nonzero(opens)) + 1,
+            opt.first_weight if at_edge else 0.0,
+            opt.end_weight if start[1] == AFTER else 0.0,
+        )
+
+    def score(self, regular: float, crossing: float, opt: CycleOptions) -> float:
+        return (
+            regular
+            - opt.crossing_weight * crossing
+            + opt.pause_weight * self.pause
+            + opt.parts_weight * math.log(self.parts)
+            + self.first
+            + self.end
+        )
+
+    def bound(self, opt: CycleOptions) -> float:
+        """At least the score, to the last bit: regularity is at most 1 and crossings cost at
+        least 0, and adding floats is monotonic."""
+        return self.score(1.0, 0.0, opt)
+
+
+def _score(thread: _Thread, cut: _Cut, opt: CycleOptions) -> float:
+    part = thread.parts_of(cut.opens)
+    return cut.score(_regular_in(thread.counts(part), len(thread.ids)), _crossing_share(thread, part), opt)
+
+
+def _best(thread: _Thread, starts: list[Start], opt: CycleOptions) -> Start:
+    """The start with the highest score (the lowest step numbers on a tie). Starts are scored in
+    the order of their bounds, and one whose bound is below the best score yet is not scored:
+    it cannot be the best (a third to a half of them, as threads go)."""
+    first, *rest = sorted((_Cut.of(thread, st, opt) for st in starts), key=lambda c: -c.bound(opt))
+    best = (_score(thread, first, opt), -first.start[0], -first.start[1])
+    for cut in rest:
+        if cut.bound(opt) >= best[0]:
+            best = max(best, (_score(thread, cut, opt), -cut.start[0], -cut.start[1]))
+    return (-best[1], -best[2])
+
+
+def _regular_in(table: np.ndarray, total: int) -> float:
+    """`_regular_share` of a table of all `total` events: per column, the events in parts where
+    the step occurs its most frequent number of times are that number times how many such
+    parts there are."""
+    n_cols = table.shape[1]
+    top = int(table.max()) + 1
+    flat = np.bincount((table * n_cols + np.arange(n_cols)[None, :]).ravel(), minlength=top * n_cols)
+    parts_with = flat.reshape(top, n_cols)
+    return float((parts_with.argmax(axis=0) * parts_with.max(axis=0)).sum() / total)
 
 
 def _leads(ids: np.ndarray, count: np.ndarray, share: float) -> dict[int, int]:
-    """Per step, the step right before it in most of its occurrences."""
-    pairs = Counter(zip(ids[:-1].tolist(), ids[1:].tolist(), strict=True))
-    best: dict[int, tuple[int, int]] = {}
-    for (a, b), n in pairs.items():
-        if a != b and n > best.get(b, (0, -1))[0]:
-            best[b] = (n, a)
-    return {b: a for b, (n, a) in best.items() if n >= share * count[b]}
+    """Per step, the step right before it in most of its occurrences (the first pair seen
+    among equals)."""
+    n = int(count.size)
+    before, after = ids[:-1], ids[1:]
+    apart = before != after
+    pairs, first, times = np.unique(before[apart] * n + after[apart], return_index=True, return_counts=True)
+    b = pairs % n
+    best = np.lexsort((first, -times, b))  # per step, its most frequent pair, the first seen on a tie
+    head = best[np.r_[True, b[best][1:] != b[best][:-1]]] if best.size else best
+    return {int(b[k]): int(pairs[k] // n) for k in head.tolist() if times[k] >= share * count[b[k]]}
 
 
-def _resplit(part: list[int], sigs: Sequence[Sig], times: Sequence[float], once: set[Sig]) -> list[list[int]]:
+def _resplit(part: list[int], log: Log, once: set[int]) -> list[list[int]]:
     """Split a part holding two instances: a once-per-instance step seen again."""
-    seen: dict[Sig, int] = {}
+    seen: dict[int, int] = {}
+    times = log.times
     for k, i in enumerate(part):
-        s = sigs[i]
+        s = int(log.step[i])
         if s in once and s in seen:
             lo = seen[s] + 1
             cut = max(range(lo, k + 1), key=lambda c: times[part[c]] - times[part[c - 1]])
-            return [part[:cut], *_resplit(part[cut:], sigs, times, once)]
+            return [part[:cut], *_resplit(part[cut:], log, once)]
         if s in once:
             seen[s] = k
     return [part]
 
 
-def _thread(
-    seqs: Sequence[Sequence[int]],
-    sigs: Sequence[Sig],
-    times: Sequence[float],
-    keys: dict[int, tuple[str, ...]],
-) -> tuple[_Thread, list[Sig]]:
-    """The sequences one after another, each opening a part of its own."""
-    seq = [i for s in seqs for i in s]
-    forced = np.zeros(len(seq), dtype=bool)
-    at = 0
-    for s in seqs:
-        if s:
-            forced[at] = True
-        at += len(s)
-    number: dict[Sig, int] = {}
-    ids = np.array([number.setdefault(sigs[i], len(number)) for i in seq], dtype=np.int64)
-    stamps = np.array([times[i] for i in seq])
+def _thread(seq: np.ndarray, starts: np.ndarray, log: Log) -> tuple[_Thread, list[Sig]]:
+    """The sessions one after another (`starts` marks where each begins), each opening a part of
+    its own; steps numbered in the order they first appear."""
+    forced = starts.copy()
+    present, first, inverse = np.unique(log.step[seq], return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    number = np.empty(len(present), dtype=np.int64)
+    number[order] = np.arange(len(present))
+    ids = number[inverse.reshape(-1)]
+    stamps = log.times[seq]
     gaps = np.zeros(len(seq))
     gaps[1:] = np.log1p(np.maximum(np.diff(stamps), 0.0))
     gaps[forced] = 0.0
-    key_number: dict[str, int] = {}
-    pos, kid = [], []
-    for k, i in enumerate(seq):
-        for key in keys.get(i, ()):
-            pos.append(k)
-            kid.append(key_number.setdefault(key, len(key_number)))
-    key_id = np.array(kid, dtype=np.int64)
-    _unique, first = np.unique(key_id, return_index=True)
-    key_first = np.zeros(len(key_number), dtype=np.int64)
-    key_first[key_id[first]] = first
-    thread = _Thread(
-        ids, len(number), gaps, np.array(pos, dtype=np.int64), key_id, key_first, len(set(pos)), forced
+    # The events' keys, event by event: (position, key) pairs in position order.
+    begin, count = log.key_start[seq], log.key_start[seq + 1] - log.key_start[seq]
+    pos = np.repeat(np.arange(len(seq), dtype=np.int64), count)
+    pairs = int(count.sum())
+    offset = np.arange(pairs, dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
+    _keys, key_first, key_id = np.unique(
+        log.key[np.repeat(begin, count) + offset], return_index=True, return_inverse=True
     )
-    return thread, list(number)
+    thread = _Thread(
+        ids,
+        len(present),
+        gaps,
+        pos,
+        key_id.reshape(-1).astype(np.int64),
+        key_first.astype(np.int64),
+        int(np.count_nonzero(count)),
+        forced,
+    )
+    return thread, [log.steps[int(k)] for k in present[order]]
+
+
+@dataclass(frozen=True, slots=True)
+class Log:
+    """A log's events as arrays for cutting: each event's step number (steps numbered in the
+    order they first appear), time and linking keys (numbered; event i's are
+    `key[key_start[i]:key_start[i + 1]]`)."""
+
+    step: np.ndarray
+    steps: list[Sig]  # step number -> signature
+    number: dict[Sig, int]  # signature -> step number
+    times: np.ndarray
+    key_start: np.ndarray
+    key: np.ndarray
+
+    @classmethod
+    def of(
+        cls, sigs: Iterable[Sig], times: Sequence[float] | np.ndarray, keys: dict[int, tuple[str, ...]]
+    ) -> Log:
+        """`sigs` and `times` per event (`sigs` may be a generator: the log keeps each step once)."""
+        n = len(times)
+        number: dict[Sig, int] = {}
+        step = np.fromiter((number.setdefault(s, len(number)) for s in sigs), np.int64, n)
+        count = np.zeros(n + 1, dtype=np.int64)
+        key_number: dict[str, int] = {}
+        flat: list[int] = []
+        for i in sorted(keys):
+            count[i + 1] = len(keys[i])
+            flat.extend(key_number.setdefault(k, len(key_number)) for k in keys[i])
+        return cls(
+            step,
+            list(number),
+            number,
+            np.asarray(times, dtype=np.float64),
+            np.cumsum(count),
+            np.array(flat, dtype=np.int64),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,27 +310,27 @@ class StartRule:
 
 
 def learn_start(
-    seqs: Sequence[Sequence[int]],
-    sigs: Sequence[Sig],
-    times: Sequence[float],
-    keys: dict[int, tuple[str, ...]],
+    seq: np.ndarray,
+    starts: np.ndarray,
+    log: Log,
     opt: CycleOptions | None = None,
     ends: frozenset[Sig] = frozenset(),
 ) -> StartRule:
-    """The best-scoring first step over the sessions of one thread (see the module docstring);
+    """The best-scoring first step over the sessions of one thread, their events one after
+    another in `seq` and `starts` marking where each session begins (see the module docstring);
     `ends` are steps that send or save, tried also as the last step of an instance."""
     opt = opt or CycleOptions()
-    if sum(len(s) for s in seqs) < 2:
+    if len(seq) < 2:
         return StartRule(None)
-    thread, steps = _thread(seqs, sigs, times, keys)
+    thread, steps = _thread(seq, starts, log)
     count = np.bincount(thread.ids, minlength=thread.n_steps)
     tried = [int(s) for s in np.argsort(-count, kind="stable")[: opt.candidates] if count[s] >= 2]
     if not tried:
         return StartRule(None)
     leads = _leads(thread.ids, count, opt.lead_share)
-    starts: list[Start] = [(s, -1) for s in tried] + [(s, leads[s]) for s in tried if s in leads]
-    starts += [(s, AFTER) for s in tried if steps[s] in ends]
-    best = max(starts, key=lambda st: (_score(thread, st, opt), -st[0], -st[1]))
+    starts_tried: list[Start] = [(s, -1) for s in tried] + [(s, leads[s]) for s in tried if s in leads]
+    starts_tried += [(s, AFTER) for s in tried if steps[s] in ends]
+    best = _best(thread, starts_tried, opt)
     part = thread.parts_of(thread.opens(best))
     table = thread.counts(part)
     modes = _modes(table)
@@ -252,37 +345,45 @@ def learn_start(
 
 
 def apply_start(
-    seq: Sequence[int],
-    sigs: Sequence[Sig],
-    times: Sequence[float],
+    seq: np.ndarray,
+    starts: np.ndarray,
+    log: Log,
     rule: StartRule,
     opt: CycleOptions | None = None,
 ) -> list[list[int]]:
-    """Instances of one session of a thread, cut by `rule`."""
+    """Instances of the sessions of a thread (as in `learn_start`), cut by `rule`, session by
+    session."""
     opt = opt or CycleOptions()
-    if not seq:
+    if not len(seq):
         return []
+    step = log.step[seq]
+    inside = ~starts  # the event before is in the same session
+    inside[0] = False
     if rule.first is None:
-        return [list(seq)]
-    parts: list[list[int]] = [[]]
-    n = len(seq)
-    for k, i in enumerate(seq):
-        s = sigs[i]
+        opens = starts.copy()
+    else:
+        first = step == log.number[rule.first]
+        before_first = np.zeros_like(first)  # the next event (same session) is `first`
+        before_first[:-1] = first[1:] & inside[1:]
         if rule.after:
-            if k and sigs[seq[k - 1]] == rule.first and parts[-1]:
-                parts.append([])
-            parts[-1].append(i)
-            continue
-        opens = s == rule.first and not (rule.lead and k and sigs[seq[k - 1]] == rule.lead)
-        opens = opens or (
-            rule.lead is not None and s == rule.lead and k + 1 < n and sigs[seq[k + 1]] == rule.first
-        )
-        if opens and parts[-1]:
-            parts.append([])
-        parts[-1].append(i)
+            opens = np.zeros_like(first)
+            opens[1:] = first[:-1]
+        elif rule.lead is not None:
+            lead = step == log.number[rule.lead]
+            after_lead = np.zeros_like(first)
+            after_lead[1:] = lead[:-1]
+            opens = (first & ~(after_lead & inside)) | (lead & before_first)
+        else:
+            opens = first
+        opens = (opens & inside) | starts
+    cuts = np.flatnonzero(opens[1:]) + 1
+    parts = [p.tolist() for p in np.split(seq, cuts)]
+    if rule.first is None:
+        return parts
+    once = {log.number[s] for s in rule.once}
     out: list[list[int]] = []
     for p in parts:
-        out.extend(_resplit(p, sigs, times, set(rule.once)) if len(p) >= opt.overlong * rule.typical else [p])
+        out.extend(_resplit(p, log, once) if len(p) >= opt.overlong * rule.typical else [p])
     return out
 
 
@@ -294,4 +395,8 @@ def cut_cycles(
     opt: CycleOptions | None = None,
 ) -> list[list[int]]:
     """Instances of one thread (see the module docstring); `keys` are each event's linking keys."""
-    return apply_start(seq, sigs, times, learn_start([seq], sigs, times, keys, opt), opt)
+    log = Log.of(sigs, times, keys)
+    events = np.asarray(seq, dtype=np.int64)
+    starts = np.zeros(len(events), dtype=bool)
+    starts[:1] = True
+    return apply_start(events, starts, log, learn_start(events, starts, log, opt), opt)

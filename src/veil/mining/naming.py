@@ -18,26 +18,29 @@ from veil.mining.scrub import PLACEHOLDER
 
 SHOWN_TARGETS = 3
 _MAX_PLACE = 40
+_GOING = frozenset({Action.SWITCH, Action.NAVIGATE})
 
 
-def _place(e: UIEvent) -> str:
+def _place(url: str, window: str, app: str) -> str:
     """The document or page an event is on, as short as it stays telling."""
-    if e.url:
-        rest = e.url.split("://", 1)[-1]
+    if url:
+        rest = url.split("://", 1)[-1]
         parts = [p for p in rest.split("/") if p and not PLACEHOLDER.match(p)]
         host = parts[0] if parts else ""
         page = parts[-1] if len(parts) > 1 else ""
         text = f"{host}/{page}" if page and len(host) + len(page) < _MAX_PLACE else host
         return text
-    return e.window if e.window and e.window != e.app else ""
+    return window if window and window != app else ""
 
 
 def _route(events: Sequence[UIEvent]) -> list[str]:
     """Applications (with their main place) in the order the task first visits them."""
+    # Each distinct (app, url, window) once, in the order first seen, which is also the order in
+    # which each app and each of its places is first seen.
+    seen = Counter((e.app, e.url, e.window) for e in events if e.app)
     places: dict[str, Counter[str]] = {}
-    for e in events:
-        if e.app:
-            places.setdefault(e.app, Counter())[_place(e)] += 1
+    for (app, url, window), n in seen.items():
+        places.setdefault(app, Counter())[_place(url, window, app)] += n
     out = []
     for app, counts in places.items():
         place = next((p for p, _n in counts.most_common() if p), "")
@@ -64,17 +67,14 @@ def name_types(events_of: Mapping[int, Sequence[UIEvent]]) -> dict[int, str]:
     """A readable, unique name per task type from the events of its instances."""
     counts: dict[int, Counter[str]] = {}
     orders: dict[int, list[str]] = {}
+    worth: dict[str, bool] = {}  # per distinct target, whether it may name a type
     for type_id, events in events_of.items():
         # What was done on the screens, not which window was brought to the front (the route
         # names those); a target without two letters is an OCR fragment.
-        targets = [
-            e.target
-            for e in events
-            if e.action not in {Action.SWITCH, Action.NAVIGATE}
-            and not PLACEHOLDER.match(e.target)
-            and sum(c.isalpha() for c in e.target) >= 2
-            and not e.target.isupper()
-        ]
+        targets = [e.target for e in events if e.action not in _GOING]
+        for t in set(targets) - worth.keys():
+            worth[t] = not PLACEHOLDER.match(t) and sum(c.isalpha() for c in t) >= 2 and not t.isupper()
+        targets = [t for t in targets if worth[t]]
         counts[type_id] = Counter(targets)
         orders[type_id] = list(dict.fromkeys(targets))
     names: dict[int, str] = {}

@@ -15,14 +15,22 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import TypeVar
 
-from veil.mining.base import Action, Candidate, Segmentation, Step, UIEvent, Variant
+import numpy as np
+import numpy.typing as npt
+
+from veil.mining import collector
+from veil.mining.base import STEP_ACTION, Action, Candidate, Segmentation, Step, UIEvent, Variant
 from veil.mining.naming import name_types
 
 WEEKS_PER_MONTH = 52 / 12
 WORKDAYS_PER_WEEK = 5
 _NODE_SHARE = 0.2  # a step belongs on the map when this share of instances has it
 _BRANCH_SHARE = 0.1
+_TYPED = frozenset({Action.TYPE, Action.PASTE})  # actions whose value was entered
+_MOVED = frozenset({STEP_ACTION[Action.COPY], STEP_ACTION[Action.PASTE]})  # steps that move data
+_K = TypeVar("_K")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,19 +56,35 @@ def working_seconds(events: Sequence[UIEvent]) -> list[float]:
     """Per event, the time since the same person's previous event (any task), capped at
     `IDLE_SECONDS`: summed over an instance it is the time spent on it, even when other tasks
     were done in between (their time goes to them)."""
-    out = [0.0] * len(events)
-    last: dict[str, float] = {}
-    for i in sorted(range(len(events)), key=lambda i: (events[i].user, events[i].timestamp)):
-        e = events[i]
-        t = e.timestamp.timestamp()
-        if e.user in last:
-            out[i] = min(max(t - last[e.user], 0.0), IDLE_SECONDS)
-        last[e.user] = t
-    return out
+    return _working_seconds(events, _seconds(events))
+
+
+def _working_seconds(events: Sequence[UIEvent], times: npt.NDArray[np.float64]) -> list[float]:
+    if not events:
+        return []
+    rank = {u: k for k, u in enumerate(sorted({e.user for e in events}))}
+    # By person, then time (a stable sort, as `sorted` on (user, timestamp) was).
+    users = np.fromiter((rank[e.user] for e in events), np.int64, len(events))
+    order = np.lexsort((times, users))
+    t, u = times[order], users[order]
+    gaps = np.zeros(len(events))
+    gaps[1:] = np.minimum(np.maximum(t[1:] - t[:-1], 0.0), IDLE_SECONDS)
+    gaps[1:][u[1:] != u[:-1]] = 0.0  # a person's first event has no time before it
+    out = np.zeros(len(events))
+    out[order] = gaps
+    spent: list[float] = out.tolist()
+    return spent
+
+
+def _seconds(events: Sequence[UIEvent]) -> npt.NDArray[np.float64]:
+    """POSIX seconds of each event (as `datetime.timestamp`: the same order as the timestamps)."""
+    return np.fromiter((e.timestamp.timestamp() for e in events), np.float64, len(events))
 
 
 def instances(events: Sequence[UIEvent], seg: Segmentation) -> list[Instance]:
-    dwell = working_seconds(events)
+    seconds = _seconds(events)
+    dwell = _working_seconds(events, seconds)
+    times = seconds.tolist()
     by_case: dict[str, list[int]] = defaultdict(list)
     type_of: dict[str, int] = {}
     for i, (case, ty, noisy) in enumerate(zip(seg.cases, seg.types, seg.noise, strict=True)):
@@ -69,10 +93,10 @@ def instances(events: Sequence[UIEvent], seg: Segmentation) -> list[Instance]:
             type_of[case] = ty
     out = []
     for case, idx in by_case.items():
-        idx.sort(key=lambda i: events[i].timestamp)
+        idx.sort(key=times.__getitem__)
         # The first event's own lead time belongs to whatever came before the task.
-        times = (0.0, *(dwell[i] for i in idx[1:]))
-        out.append(Instance(case, type_of[case], tuple(events[i] for i in idx), sum(times), times))
+        spent = (0.0, *(dwell[i] for i in idx[1:]))
+        out.append(Instance(case, type_of[case], tuple(events[i] for i in idx), sum(spent), spent))
     return out
 
 
@@ -80,35 +104,29 @@ def observed_workdays(events: Sequence[UIEvent]) -> int:
     return max(len({e.timestamp.date() for e in events}), 1)
 
 
-def _steps_of(
-    inst: Instance, value_types: dict[tuple[str, str, str], str], actions: dict[tuple[str, str, str], Action]
-) -> tuple[Step, ...]:
-    out: list[Step] = []
-    for e in inst.events:
-        # Switching to a window and navigating to it are one step: describe it the usual way.
-        step = Step(e.app, actions.get(e.signature, e.action), e.target, value_types.get(e.signature, ""))
-        if not out or out[-1] != step:
-            out.append(step)
-    return tuple(out)
-
-
 def _process_map(
-    paths: list[tuple[Step, ...]],
+    paths: list[tuple[tuple[Step, ...], int]],
 ) -> tuple[tuple[Step, ...], tuple[tuple[int, int, int], ...]]:
-    present = Counter(s for p in paths for s in set(p))
+    """Nodes and edges of the paths taken, given as each distinct path (in the order first
+    taken) and how many instances took it."""
+    taken = sum(n for _p, n in paths)
+    present: Counter[Step] = Counter()
     position: dict[Step, list[float]] = defaultdict(list)
-    for p in paths:
+    for p, n in paths:
+        for s in set(p):
+            present[s] += n
         for k, s in enumerate(p):
-            position[s].append(k / max(len(p) - 1, 1))
+            position[s].extend([k / max(len(p) - 1, 1)] * n)
     nodes = sorted(
-        (s for s, n in present.items() if n >= _NODE_SHARE * len(paths)),
+        (s for s, n in present.items() if n >= _NODE_SHARE * taken),
         key=lambda s: statistics.fmean(position[s]),
     )
     index = {s: k for k, s in enumerate(nodes)}
     edges: Counter[tuple[int, int]] = Counter()
-    for p in paths:
+    for p, n in paths:
         chain = [-1, *(index[s] for s in p if s in index), -1]
-        edges.update(pairwise(chain))
+        for edge in pairwise(chain):
+            edges[edge] += n
     return tuple(nodes), tuple((a, b, n) for (a, b), n in sorted(edges.items()))
 
 
@@ -127,46 +145,78 @@ def _decision_points(nodes: int, edges: tuple[tuple[int, int, int], ...]) -> int
     )
 
 
-def _score(insts: list[Instance], per_week: float, decisions: int) -> tuple[tuple[str, float], ...]:
-    typed = [e.value for i in insts for e in i.events if e.action in {Action.TYPE, Action.PASTE} and e.value]
-    free = sum(1 for v in typed if v == "<text>")
-    copying = [
-        any(e.action in {Action.COPY, Action.PASTE} for e in i.events) and len({e.app for e in i.events}) >= 2
-        for i in insts
-    ]
+def _score(
+    instances: int, typed: int, free: int, copying: int, per_week: float, decisions: int
+) -> tuple[tuple[str, float], ...]:
     return (
         ("repetitive", 1 - math.exp(-per_week / 10)),
-        ("rule-like", 1 - free / len(typed) if typed else 0.5),
-        ("data copied between apps", sum(copying) / len(insts)),
+        ("rule-like", 1 - free / typed if typed else 0.5),
+        ("data copied between apps", copying / instances),
         ("few decision points", 1 / (1 + decisions)),
     )
 
 
+def _commonest(counts: dict[_K, int]) -> _K:
+    """The key with the highest count, the first seen among equals (as `Counter.most_common`)."""
+    return max(counts, key=counts.__getitem__)
+
+
 def _candidate(type_id: int, name: str, insts: list[Instance], days: int) -> Candidate:
-    counts: dict[tuple[str, str, str], Counter[str]] = defaultdict(Counter)
-    for i in insts:
-        for e in i.events:
-            if e.value:
-                counts[e.signature][e.value] += 1
-    value_types = {sig: c.most_common(1)[0][0] for sig, c in counts.items()}
-    seen_actions: dict[tuple[str, str, str], Counter[Action]] = defaultdict(Counter)
-    for i in insts:
-        for e in i.events:
-            seen_actions[e.signature][e.action] += 1
-    actions = {sig: c.most_common(1)[0][0] for sig, c in seen_actions.items()}
-    paths = [_steps_of(i, value_types, actions) for i in insts]
-    variants = tuple(Variant(p, n) for p, n in Counter(paths).most_common())
+    # One pass over the events, instance by instance: each tally keeps the order in which it first
+    # met its keys, and ties below go to the first seen.
+    number: dict[tuple[str, str, str], int] = {}  # a step's signature -> its number
+    tally: dict[tuple[int, Action, str], int] = {}  # (step, action, value) -> events
+    per_app: dict[str, float] = defaultdict(float)  # working time per app, summed in event order
+    users: set[str] = set()
+    walks: list[tuple[int, ...]] = []
+    for inst in insts:
+        walk: list[int] = []
+        for e, t in zip(inst.events, inst.dwell, strict=True):
+            sig = (e.app, STEP_ACTION[e.action], e.target)
+            k = number.get(sig)
+            if k is None:
+                k = number[sig] = len(number)
+            key = (k, e.action, e.value)
+            tally[key] = tally.get(key, 0) + 1
+            if not walk or walk[-1] != k:
+                walk.append(k)
+            per_app[e.app or "?"] += t
+            users.add(e.user)
+        walks.append(tuple(walk))
+    sigs = list(number)
+    values: list[dict[str, int]] = [{} for _ in sigs]
+    actions: list[dict[Action, int]] = [{} for _ in sigs]
+    app_events: dict[str, int] = {}
+    typed = free = 0
+    for (k, action, value), n in tally.items():
+        if value:
+            values[k][value] = values[k].get(value, 0) + n
+            if action in _TYPED:
+                typed += n
+                free += n if value == "<text>" else 0
+        actions[k][action] = actions[k].get(action, 0) + n
+        app_events[sigs[k][0]] = app_events.get(sigs[k][0], 0) + n
+    # A step is its signature: switching to a window and navigating to it are one step,
+    # described the usual way; its value is the commonest type typed there.
+    steps = [
+        Step(app, _commonest(actions[k]), target, _commonest(values[k]) if values[k] else "")
+        for k, (app, _word, target) in enumerate(sigs)
+    ]
+    taken = Counter(walks)  # consecutive events of one step are one step
+    paths = [(tuple(steps[k] for k in w), n) for w, n in taken.items()]
+    variants = tuple(Variant(p, n) for p, n in sorted(paths, key=lambda pn: pn[1], reverse=True))
     nodes, edges = _process_map(paths)
+    copying = sum(
+        n
+        for w, n in taken.items()
+        if any(sigs[k][1] in _MOVED for k in w) and len({sigs[k][0] for k in w}) >= 2
+    )
     per_week = len(insts) / days * WORKDAYS_PER_WEEK
     median = statistics.median(i.seconds for i in insts)
     hours_week = sum(i.seconds for i in insts) / 3600 / days * WORKDAYS_PER_WEEK
-    parts = _score(insts, per_week, _decision_points(len(nodes), edges))
+    parts = _score(len(insts), typed, free, copying, per_week, _decision_points(len(nodes), edges))
     score = statistics.fmean(v for _k, v in parts)
-    apps = tuple(a for a, _n in Counter(e.app for i in insts for e in i.events).most_common() if a)
-    per_app: dict[str, float] = defaultdict(float)
-    for i in insts:
-        for e, t in zip(i.events, i.dwell, strict=True):
-            per_app[e.app or "?"] += t
+    apps = tuple(a for a, _n in sorted(app_events.items(), key=lambda an: an[1], reverse=True) if a)
     total = sum(per_app.values()) or 1.0
     app_share = tuple((a, t / total) for a, t in sorted(per_app.items(), key=lambda kv: -kv[1]))
     return Candidate(
@@ -177,7 +227,7 @@ def _candidate(type_id: int, name: str, insts: list[Instance], days: int) -> Can
         instances=len(insts),
         median_seconds=float(median),
         hours_per_week=hours_week,
-        users=len({e.user for i in insts for e in i.events}),
+        users=len(users),
         apps=apps,
         score=score,
         score_parts=parts,
@@ -192,7 +242,11 @@ def rank_candidates(
     events: Sequence[UIEvent], seg: Segmentation, opt: RoutineOptions | None = None
 ) -> list[Candidate]:
     """Task types with enough instances, best automation candidates first."""
-    opt = opt or RoutineOptions()
+    with collector.paused():
+        return _rank(events, seg, opt or RoutineOptions())
+
+
+def _rank(events: Sequence[UIEvent], seg: Segmentation, opt: RoutineOptions) -> list[Candidate]:
     by_type: dict[int, list[Instance]] = defaultdict(list)
     for inst in instances(events, seg):
         if inst.type_id >= 0:

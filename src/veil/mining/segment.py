@@ -25,12 +25,15 @@ import bisect
 import re
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
+from datetime import UTC, datetime, timedelta
 
-from veil.mining.base import Segmentation, UIEvent
-from veil.mining.cycles import CycleOptions, Sig, StartRule, apply_start, learn_start, regularity
+import numpy as np
+
+from veil.mining import collector
+from veil.mining.base import STEP_ACTION, Segmentation, UIEvent
+from veil.mining.cycles import CycleOptions, Log, Sig, apply_start, learn_start, regularity
 from veil.mining.threads import ThreadOptions, event_screens, find_threads, shared_keys
 
 # Targets that send, save or confirm what was entered: an instance more likely ends there.
@@ -54,69 +57,71 @@ class SegmentOptions:
     cycles: CycleOptions = field(default_factory=CycleOptions)
 
 
-def _sessions(events: Sequence[UIEvent], gap: float) -> list[list[int]]:
-    by_user: dict[str, list[int]] = defaultdict(list)
-    for i, e in enumerate(events):
-        by_user[e.user].append(i)
-    sessions: list[list[int]] = []
-    for idx in by_user.values():
-        idx.sort(key=lambda i: events[i].timestamp)
-        current = [idx[0]]
-        for a, b in pairwise(idx):
-            if (events[b].timestamp - events[a].timestamp).total_seconds() > gap:
-                sessions.append(current)
-                current = []
-            current.append(b)
-        sessions.append(current)
-    return sessions
+def _sessions(events: Sequence[UIEvent], micros: np.ndarray, gap: float) -> list[list[int]]:
+    """Per user (in order of first appearance), their events in time order, cut where more
+    than `gap` seconds pass between two."""
+    user: dict[str, int] = {}
+    by_user = np.fromiter((user.setdefault(e.user, len(user)) for e in events), np.int64, len(events))
+    order = np.lexsort((micros, by_user))  # stable: events at the same time stay in log order
+    stamps, who = micros[order], by_user[order]
+    # As timedelta.total_seconds(): exact microseconds over 10**6, correctly rounded.
+    cut = (who[1:] != who[:-1]) | (np.diff(stamps) / 1e6 > gap)
+    return [s.tolist() for s in np.split(order, np.flatnonzero(cut) + 1)]
+
+
+def _micros(events: Sequence[UIEvent]) -> np.ndarray:
+    """Each event's time in microseconds since the epoch, exactly (timestamps are timezone-aware)."""
+    return np.fromiter(((e.timestamp - _EPOCH) // _MICROSECOND for e in events), np.int64, len(events))
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass
 class _Cutter:
     """Cuts the events of a set of threads into instances: the start is learnt once over a
-    sample of the sessions, then every session is cut by it."""
+    sample of the sessions, then every session is cut by it. The events that have a thread are
+    held session by session, each session's in log order."""
 
-    by_thread: list[dict[int, list[int]]]  # per session: thread -> its events there
-    sigs: list[Sig]
-    times: list[float]
-    keys: dict[int, tuple[str, ...]]
+    events: np.ndarray
+    session: np.ndarray  # per event, its session's number
+    thread: np.ndarray  # per event, its thread
+    log: Log
     opt: CycleOptions
     sample_events: int = 20_000
     ends: frozenset[Sig] = frozenset()  # steps that send or save: an instance may end there
 
-    def sessions(self, threads: set[int]) -> list[list[int]]:
-        return [sorted(i for t in threads for i in s.get(t, ())) for s in self.by_thread]
-
-    def rule(self, threads: set[int]) -> StartRule:
-        sample: list[list[int]] = []
-        left = self.sample_events
-        for seq in self.sessions(threads):
-            if left <= 0:
-                break
-            sample.append(seq[:left])
-            left -= len(sample[-1])
-        return learn_start(sample, self.sigs, self.times, self.keys, self.opt, self.ends)
+    def sessions(self, threads: set[int]) -> tuple[np.ndarray, np.ndarray]:
+        """The threads' events, session by session, and where each session begins."""
+        kept = np.isin(self.thread, np.fromiter(threads, np.int64, len(threads)))
+        seq, session = self.events[kept], self.session[kept]
+        starts = np.ones(len(seq), dtype=bool)
+        starts[1:] = session[1:] != session[:-1]
+        return seq, starts
 
     def cut(self, threads: set[int]) -> list[list[int]]:
-        rule = self.rule(threads)
-        return [
-            p
-            for seq in self.sessions(threads)
-            for p in apply_start(seq, self.sigs, self.times, rule, self.opt)
-        ]
+        seq, starts = self.sessions(threads)
+        n = self.sample_events
+        rule = learn_start(seq[:n], starts[:n], self.log, self.opt, self.ends)
+        return apply_start(seq, starts, self.log, rule, self.opt)
 
     def sample(self, budget: int) -> _Cutter:
         """The same cutter on the first `budget` events (structure shows long before the end)."""
-        kept: list[dict[int, list[int]]] = []
-        left = budget
-        for session in self.by_thread:
-            if left <= 0:
-                break
-            limit = sorted(i for idx in session.values() for i in idx)[:left]
-            last = limit[-1] if limit else -1
-            kept.append({t: [i for i in idx if i <= last] for t, idx in session.items()})
-            left -= len(limit)
-        return _Cutter(kept, self.sigs, self.times, self.keys, self.opt, self.sample_events, self.ends)
+        return _Cutter(
+            self.events[:budget],
+            self.session[:budget],
+            self.thread[:budget],
+            self.log,
+            self.opt,
+            self.sample_events,
+            self.ends,
+        )
+
+    def by_session(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per session that has events: its events and their threads."""
+        cuts = np.flatnonzero(self.session[1:] != self.session[:-1]) + 1
+        return list(zip(np.split(self.events, cuts), np.split(self.thread, cuts), strict=True))
 
 
 def _minor_into_major(cutter: _Cutter, groups: list[set[int]], minor_events: int) -> list[set[int]]:
@@ -127,17 +132,16 @@ def _minor_into_major(cutter: _Cutter, groups: list[set[int]], minor_events: int
     for k, g in enumerate(groups):
         for t in g:
             group_of[t] = k
-    order: list[list[tuple[int, int]]] = []
-    for session in cutter.by_thread:
-        seq = sorted((i, group_of[t]) for t, idx in session.items() for i in idx)
-        order.append(seq)
-        size.update(k for _i, k in seq)
+    order: list[list[int]] = []
+    for _events, threads in cutter.by_session():
+        kinds = [group_of[t] for t in threads.tolist()]
+        order.append(kinds)
+        size.update(kinds)
     major = {k for k, n in size.items() if n >= minor_events}
     if not major:
         return groups
     votes: dict[int, Counter[int]] = defaultdict(Counter)
-    for seq in order:
-        kinds = [k for _i, k in seq]
+    for kinds in order:
         before = _nearest(kinds, major, range(len(kinds)))
         after = _nearest(kinds, major, range(len(kinds) - 1, -1, -1))
         for n, k in enumerate(kinds):
@@ -174,7 +178,9 @@ def _join_threads(cutter: _Cutter, n_threads: int, opt: SegmentOptions) -> list[
     two different tasks done side by side never do (their steps fall unevenly into the parts)."""
     cutter = cutter.sample(opt.join_sample)
     groups = _minor_into_major(cutter, [{t} for t in range(n_threads)], opt.minor_events)
-    steps = [{cutter.sigs[i] for s in cutter.by_thread for i in s.get(t, ())} for t in range(n_threads)]
+    # Per thread, the steps it has in the sample (a mask over step numbers).
+    steps = np.zeros((n_threads, len(cutter.log.steps)), dtype=bool)
+    steps[cutter.thread, cutter.log.step[cutter.events]] = True
     cuts: dict[frozenset[int], list[list[int]]] = {}
 
     def cut(g: set[int]) -> list[list[int]]:
@@ -203,11 +209,11 @@ def _join_threads(cutter: _Cutter, n_threads: int, opt: SegmentOptions) -> list[
         sizes = [len(p) for p, g in ((pa, a), (pb, b)) if not loose(g)] or [len(pa), len(pb)]
         if len(union) > opt.join_parts * max(*sizes, 1):
             return None
-        sa = set().union(*(steps[t] for t in a))
-        sb = set().union(*(steps[t] for t in b))
+        sa = np.asarray(steps[sorted(a)].any(axis=0), dtype=bool)
+        sb = np.asarray(steps[sorted(b)].any(axis=0), dtype=bool)
         return max(
-            regularity(pa, cutter.sigs, sa) - regularity(union, cutter.sigs, sa),
-            regularity(pb, cutter.sigs, sb) - regularity(union, cutter.sigs, sb),
+            regularity(pa, cutter.log, sa) - regularity(union, cutter.log, sa),
+            regularity(pb, cutter.log, sb) - regularity(union, cutter.log, sb),
         )
 
     while len(groups) > 1:
@@ -226,110 +232,165 @@ def _join_threads(cutter: _Cutter, n_threads: int, opt: SegmentOptions) -> list[
 
 def segment(events: Sequence[UIEvent], opt: SegmentOptions | None = None) -> Segmentation:
     """Task instance and task type of every event (see the module docstring)."""
-    opt = opt or SegmentOptions()
+    with collector.paused():
+        return _segment(events, opt or SegmentOptions())
+
+
+def _segment(events: Sequence[UIEvent], opt: SegmentOptions) -> Segmentation:
     if not events:
         return Segmentation((), (), ())
-    sessions = _sessions(events, opt.session_gap_seconds)
+    micros = _micros(events)
+    sessions = _sessions(events, micros, opt.session_gap_seconds)
     screen = event_screens(events, sessions)
     shared = shared_keys(events, range(len(events)), opt.threads)
     thread_of = find_threads(events, sessions, screen, opt.threads, shared)
-    sigs = [e.signature for e in events]
-    times = [e.timestamp.timestamp() for e in events]
     keys_of: dict[int, list[str]] = defaultdict(list)
     for key, idx in shared.items():
         for i in idx:
             keys_of[i].append(key)
-    keys = {i: tuple(k) for i, k in keys_of.items()}
-    by_thread: list[dict[int, list[int]]] = []
-    for seq in sessions:
-        here: dict[int, list[int]] = defaultdict(list)
-        for i in seq:
-            if screen[i] in thread_of:
-                here[thread_of[screen[i]]].append(i)
-        by_thread.append(here)
-    ends = frozenset(s for s in set(sigs) if END_STEP.search(s[2]))
-    cutter = _Cutter(by_thread, sigs, times, keys, opt.cycles, ends=ends)
+    # As `datetime.timestamp()`: exact microseconds over 10**6, correctly rounded.
+    log = Log.of(
+        ((e.app, STEP_ACTION[e.action], e.target) for e in events),  # as `UIEvent.signature`
+        micros / 1e6,
+        {i: tuple(k) for i, k in keys_of.items()},
+    )
+    # The events that have a thread, session by session, each session's in log order.
+    placed: list[int] = []
+    session: list[int] = []
+    thread: list[int] = []
+    for number, seq in enumerate(sessions):
+        here = sorted(i for i in seq if screen[i] in thread_of)
+        placed.extend(here)
+        session.extend([number] * len(here))
+        thread.extend(thread_of[screen[i]] for i in here)
+    ends = frozenset(s for s in log.steps if END_STEP.search(s[2]))
+    cutter = _Cutter(
+        np.array(placed, dtype=np.int64),
+        np.array(session, dtype=np.int64),
+        np.array(thread, dtype=np.int64),
+        log,
+        opt.cycles,
+        ends=ends,
+    )
     cases: list[list[int]] = []
     types: list[int] = []
-    origin: dict[int, str] = {i: f"screen {screen[i]}" for i in range(len(events))}
-    for number, group in enumerate(_join_threads(cutter, max(thread_of.values(), default=-1) + 1, opt)):
-        parts = cutter.cut(group)
+    group = [-1] * len(events)  # the group of threads that cut each event, if any
+    for number, threads in enumerate(_join_threads(cutter, max(thread_of.values(), default=-1) + 1, opt)):
+        parts = cutter.cut(threads)
         for p in parts:
             for i in p:
-                origin[i] = f"group {number}"
+                group[i] = number
         if statistics.median(len(p) for p in parts) < opt.min_steps:
             continue  # single events: a step shared by several tasks, or unrelated work
         cases.extend(parts)
         types.extend([number] * len(parts))
     size = Counter(types)
     kept = [(p, t) for p, t in zip(cases, types, strict=True) if size[t] >= opt.min_instances]
-    routine = _attach_loose(events, sessions, kept, origin, opt.shared_share)
+
+    def origin(i: int) -> tuple[str, int | str]:
+        """Where an event comes from: its group of threads, else its screen."""
+        return ("group", group[i]) if group[i] >= 0 else ("screen", screen[i])
+
+    routine = _attach_loose(micros, sessions, kept, origin, opt.shared_share)
     return _assign(len(events), kept, routine)
 
 
 def _attach_loose(
-    events: Sequence[UIEvent],
+    micros: np.ndarray,
     sessions: list[list[int]],
     kept: list[tuple[list[int], int]],
-    origin: dict[int, str],
+    origin: Callable[[int], Hashable],
     share: float,
-) -> set[int]:
+) -> np.ndarray:
     """Events in no instance join a neighbouring instance, in place: of the type their group
     sits beside most (a confirmation page beside its form), else the nearer in time. Those of a
     group that joins most instances of one type are a step of that type (one it may share with
     others, such as reading the request e-mail); the rest is unrelated work, flagged as noise.
-    Returns the events that are routine steps."""
-    case_of = {i: k for k, (p, _t) in enumerate(kept) for i in p}
-    routine = set(case_of)
-    votes: dict[str, Counter[int]] = defaultdict(Counter)
-    loose: list[tuple[int, dict[int, list[int]]]] = []  # event, its session's placed events by type
-    for seq in sessions:
-        by_type: dict[int, list[int]] = defaultdict(list)
-        for i in seq:
-            if i in case_of:
-                by_type[kept[case_of[i]][1]].append(i)
-        placed = sorted(case_of.keys() & set(seq))
-        for i in seq:
-            if i in case_of or not placed:
-                continue
-            at = bisect.bisect_left(placed, i)
-            votes[origin[i]].update(kept[case_of[placed[m]]][1] for m in (at - 1, at) if 0 <= m < len(placed))
-            loose.append((i, by_type))
-    attached: dict[tuple[str, int], set[int]] = defaultdict(set)
-    joined: list[tuple[int, int]] = []
-    for i, by_type in loose:
-        ballot = votes[origin[i]]
-        top, n = ballot.most_common(1)[0]
-        wanted = [top] if n >= 0.6 * sum(ballot.values()) and top in by_type else list(by_type)
+    Returns, per event, whether it is a routine step."""
+    n = len(micros)
+    case_of = [-1] * n
+    type_of = [-1] * n
+    for k, (p, t) in enumerate(kept):
+        for i in p:
+            case_of[i] = k
+            type_of[i] = t
+    routine = np.array(case_of) >= 0
+    votes, loose = _ballots(sessions, case_of, type_of, origin)
+    # Each origin's ballot once: its commonest type (the first counted on a tie) and total.
+    outcome = {where: (*ballot.most_common(1)[0], sum(ballot.values())) for where, ballot in votes.items()}
+    stamps: list[int] = micros.tolist()
+    attached: dict[tuple[Hashable, int], set[int]] = defaultdict(set)
+    joined: list[tuple[int, int, Hashable]] = []
+    for i, where, by_type in loose:
+        top, n_top, total = outcome[where]
+        wanted = [top] if n_top >= 0.6 * total and top in by_type else list(by_type)
         near: list[int] = []
         for t in wanted:
             row = by_type[t]
             at = bisect.bisect_left(row, i)
             near.extend(row[m] for m in (at - 1, at) if 0 <= m < len(row))
-        stamp = events[i].timestamp
-        best = min(near, key=lambda m: abs((events[m].timestamp - stamp).total_seconds()))
+        # The nearer in time (exact microseconds: the same order as the seconds between).
+        stamp = stamps[i]
+        best = min(near, key=lambda m: abs(stamps[m] - stamp))
         k = case_of[best]
-        joined.append((i, k))
-        attached[(origin[i], kept[k][1])].add(k)
+        joined.append((i, k, where))
+        attached[(where, kept[k][1])].add(k)
     instances_of = Counter(t for _p, t in kept)
-    for i, k in joined:
+    for i, k, _where in joined:
         kept[k][0].append(i)
     for p, _t in kept:
         p.sort()
     # Where in its instance each joined event sits (0 first, 1 last): a step keeps its place,
     # unrelated work falls anywhere.
-    places: dict[tuple[str, int], list[float]] = defaultdict(list)
-    for i, k in joined:
+    places: dict[tuple[Hashable, int], list[float]] = defaultdict(list)
+    for i, k, where in joined:
         p = kept[k][0]
-        places[(origin[i], kept[k][1])].append(p.index(i) / max(len(p) - 1, 1))
-    for i, k in joined:
-        key = (origin[i], kept[k][1])
-        if len(attached[key]) >= share * instances_of[kept[k][1]] and statistics.pstdev(places[key]) <= 0.15:
-            routine.add(i)
+        places[(where, kept[k][1])].append(p.index(i) / max(len(p) - 1, 1))
+    # Each group's spread is computed once (not again for each of its events: quadratic).
+    steady = {
+        key
+        for key, at_places in places.items()
+        if len(attached[key]) >= share * instances_of[key[1]] and statistics.pstdev(at_places) <= 0.15
+    }
+    steps = [i for i, k, where in joined if (where, kept[k][1]) in steady]
+    routine[np.array(steps, dtype=np.int64)] = True
     return routine
 
 
-def _assign(n: int, kept: list[tuple[list[int], int]], routine: set[int]) -> Segmentation:
+_Loose = tuple[int, Hashable, dict[int, list[int]]]  # event, origin, its session's placed events by type
+
+
+def _ballots(
+    sessions: list[list[int]], case_of: list[int], type_of: list[int], origin: Callable[[int], Hashable]
+) -> tuple[dict[Hashable, Counter[int]], list[_Loose]]:
+    """The events in no instance, and per origin the types of the placed events beside them."""
+    votes: dict[Hashable, Counter[int]] = defaultdict(Counter)
+    loose: list[_Loose] = []
+    for seq in sessions:
+        by_type: dict[int, list[int]] = defaultdict(list)
+        placed: list[int] = []
+        for i in seq:
+            if case_of[i] >= 0:
+                by_type[type_of[i]].append(i)
+                placed.append(i)
+        if not placed or len(placed) == len(seq):
+            continue
+        placed.sort()
+        for i in seq:
+            if case_of[i] >= 0:
+                continue
+            at = bisect.bisect_left(placed, i)
+            where = origin(i)
+            ballot = votes[where]
+            if at > 0:
+                ballot[type_of[placed[at - 1]]] += 1
+            if at < len(placed):
+                ballot[type_of[placed[at]]] += 1
+            loose.append((i, where, by_type))
+    return votes, loose
+
+
+def _assign(n: int, kept: list[tuple[list[int], int]], routine: np.ndarray) -> Segmentation:
     """Per event: case id and type id in order of first appearance; events outside every
     instance's routine steps are flagged as noise (they keep the case they sit in)."""
     ordered = sorted((min(idx), idx, ty) for idx, ty in kept)
@@ -339,9 +400,8 @@ def _assign(n: int, kept: list[tuple[list[int], int]], routine: set[int]) -> Seg
     width = len(str(len(ordered)))
     for number, (_first, idx, ty) in enumerate(ordered, start=1):
         tid = type_ids.setdefault(ty, len(type_ids))
+        name = f"case-{number:0{width}d}"
         for i in idx:
-            case[i] = f"case-{number:0{width}d}"
+            case[i] = name
             type_of[i] = tid
-    return Segmentation(
-        cases=tuple(case), types=tuple(type_of), noise=tuple(i not in routine for i in range(n))
-    )
+    return Segmentation(cases=tuple(case), types=tuple(type_of), noise=tuple((~routine).tolist()))

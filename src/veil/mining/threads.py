@@ -37,23 +37,23 @@ class ThreadOptions:
     min_adjacent: int = 5
 
 
-def _generic(e: UIEvent) -> bool:
-    return not e.url and e.window in {"", e.app}
-
-
-def event_screens(events: Sequence[UIEvent], seqs: Iterable[Sequence[int]]) -> dict[int, str]:
-    """Each event's screen. An event that names none stands for its own step when it has a
-    target (another task in the same application may have been in front since), else it is on
-    its application's last screen."""
-    out: dict[int, str] = {}
+def event_screens(events: Sequence[UIEvent], seqs: Iterable[Sequence[int]]) -> list[str]:
+    """Each event's screen. An event that names none (no URL, no window but its application's)
+    stands for its own step when it has a target (another task in the same application may have
+    been in front since), else it is on its application's last screen."""
+    out = [""] * len(events)  # an event in none of `seqs` has none
+    steps: dict[tuple[str, str, str], str] = {}  # each step's name, made once
     for seq in seqs:
         current: dict[str, str] = {}
         for i in seq:
             e = events[i]
-            if not _generic(e):
+            if e.url or (e.window and e.window != e.app):
                 out[i] = current[e.app] = e.screen
             elif e.target:
-                out[i] = f"{e.app}: {e.action.value} {e.target}"
+                step = (e.app, e.action, e.target)
+                if step not in steps:
+                    steps[step] = f"{e.app}: {e.action.value} {e.target}"
+                out[i] = steps[step]
             else:
                 out[i] = current.get(e.app, e.screen)
     return out
@@ -100,7 +100,7 @@ class _Groups:
 def _value_ties(
     events: Sequence[UIEvent],
     keys: dict[str, list[int]],
-    screen: dict[int, str],
+    screen: Sequence[str],
     frequent: set[str],
     opt: ThreadOptions,
 ) -> tuple[dict[tuple[str, str], float], dict[str, float]]:
@@ -124,7 +124,7 @@ def _value_ties(
     return ties, linked
 
 
-def _adjacency(seqs: Sequence[Sequence[int]], screen: dict[int, str]) -> Counter[tuple[str, str]]:
+def _adjacency(seqs: Sequence[Sequence[int]], screen: Sequence[str]) -> Counter[tuple[str, str]]:
     co: Counter[tuple[str, str]] = Counter()
     for seq in seqs:
         for a, b in itertools.pairwise(seq):
@@ -167,7 +167,7 @@ def _join_adjacent(
 def find_threads(
     events: Sequence[UIEvent],
     seqs: Sequence[Sequence[int]],
-    screen: dict[int, str],
+    screen: Sequence[str],
     opt: ThreadOptions | None = None,
     keys: dict[str, list[int]] | None = None,
 ) -> dict[str, int]:
