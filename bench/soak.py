@@ -137,9 +137,10 @@ def execute(run: Run, home: Path, policy: Path, rng: np.random.Generator, typica
     cmd += ["--policy", str(policy), "--json"]
     fault = f"enospc:{rng.integers(0, run.steps)}" if run.fault == "enospc" else None
     started = time.monotonic()
-    process = subprocess.Popen(
-        cmd, env=_env(home, fault), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    errors = run.output.parent.parent / "stderr" / f"{run.index:04d}.txt"
+    errors.parent.mkdir(exist_ok=True)
+    with errors.open("wb") as sink:
+        process = subprocess.Popen(cmd, env=_env(home, fault), stdout=subprocess.DEVNULL, stderr=sink)
     if run.fault == "sigkill":
         # Anywhere from the interpreter's start-up to the last renames.
         deadline = started + rng.uniform(0.25, 1.05) * typical.get(run.kind, 5.0)
@@ -151,6 +152,9 @@ def execute(run: Run, home: Path, policy: Path, rng: np.random.Generator, typica
             run.left_files = any(p.name.startswith(".veil-run-") for p in run.output.parent.iterdir())
     run.code = process.wait()
     run.seconds = time.monotonic() - started
+    expected = {"none": (0, 5), "enospc": (8,), "sigkill": (0, 5, -signal.SIGKILL)}[run.fault]
+    if run.code in expected:  # kept only for a run that ended otherwise (synthetic inputs only)
+        errors.unlink()
     if run.fault == "none" and run.code in (0, 5):
         typical[run.kind] = 0.8 * typical.get(run.kind, run.seconds) + 0.2 * run.seconds
 
@@ -303,6 +307,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     out.print(f"ledger verify: {'ok' if verified else 'FAILED'} ({size} entries)")
     out.print(f"temporary/spool/lock files left: {len(left)}" + (f" {left[:5]}" if left else ""))
     out.print(f"wall time: {elapsed:.0f} s ({elapsed / len(runs):.1f} s per run); work folder: {work}")
+    kept = sorted((work / "stderr").glob("*.txt")) if (work / "stderr").is_dir() else []
+    if kept:
+        out.print(f"stderr of the {len(kept)} runs that ended unexpectedly: {work / 'stderr'}")
     failed = (
         not verified or bool(left) or any(r.unledgered or r.incomplete or r.unexpected for r in rows.values())
     )
