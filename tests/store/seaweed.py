@@ -81,7 +81,7 @@ def seaweed_s3(base: Path) -> Iterator[SeaweedS3]:
         "-filer", f"-filer.port={filer}", f"-filer.port.grpc={filer + 10000}",
         "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3 + 10000}", f"-s3.config={config}",
         "-s3.port.iceberg=0", "-s3.port.lance=0",
-        "-master.volumeSizeLimitMB=64", "-volume.max=20",
+        "-master.volumeSizeLimitMB=64", "-volume.max=300",  # each bucket grows its own volumes (7)
     ]  # fmt: skip
     log = base / "weed.log"
     with log.open("wb") as out:
