@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from veil.capture.metadata import WindowScrubber
 from veil.capture.windows import WindowEvent, WindowGate, WindowTimeline
 from veil.models import Box, Finding, Frame, FrameResult, MaskReason, Pixels
+from veil.options import Policy
 from veil.pipeline import FrameOutcome, FramePipeline, LayerLine
 from veil.track.incremental import IncrementalPipeline
 
@@ -187,3 +188,23 @@ def masked_frame(
     result = FrameResult(frame.index, frame.seconds, (), masked_whole=True, mask_reason=reason)
     whole = (LayerLine(Box(0, 0, frame.width, frame.height), "<masked>"),)
     return FrameDone(mask(frame.pixels), result, layer_record(result, whole, window, scrubber))
+
+
+class WholeFrameMasker:
+    """`masked_frame` for a pool's coordinator (the local pool, Ray): the detectors that scrub the
+    window's title and the fill load on the first frame that needs them, not before."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self._scrubber: WindowScrubber | None = None
+
+    def __call__(self, frame: Frame, reason: MaskReason, window: WindowEvent | None) -> FrameDone:
+        from veil.detect.registry import default_analyzer
+        from veil.redact.fill import FillRedactor
+        from veil.store.home import load_or_create_key
+
+        if self._scrubber is None:
+            analyzer = default_analyzer(self.policy.detect)
+            self._scrubber = WindowScrubber(analyzer, load_or_create_key("finding-hmac"))
+        mask = FillRedactor(self.policy.redact).mask_whole
+        return masked_frame(frame, reason, mask, window, self._scrubber)

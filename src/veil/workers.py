@@ -44,11 +44,9 @@ from typing import IO, Any, Protocol
 import numpy as np
 
 from veil import faults
-from veil.capture.metadata import WindowScrubber
 from veil.capture.windows import WindowTimeline
-from veil.detect.analyzer import Analyzer
 from veil.exceptions import EngineError, InputError, OutputError, VeilError
-from veil.framestep import FrameDone, FrameStep, masked_frame
+from veil.framestep import FrameDone, FrameStep, WholeFrameMasker
 from veil.models import Finding, Frame, FrameResult, MaskReason, Pixels
 from veil.options import Policy
 from veil.runfiles import reason
@@ -385,8 +383,7 @@ class WorkerPool:
         self._eof_at: int | None = None
         self._dir: Path | None = None
         self._ctx = get_context("spawn")
-        self._analyzer: Analyzer | None = None
-        self._scrubber: WindowScrubber | None = None
+        self._masker = WholeFrameMasker(self.config.policy)
         self._timeline = WindowTimeline.load(config.source)
 
     @property
@@ -498,16 +495,7 @@ class WorkerPool:
         return FrameDone(seg.pixels, result, layer)
 
     def _masked(self, frame: Frame, reason: MaskReason) -> FrameDone:
-        from veil.detect.registry import default_analyzer
-        from veil.redact.fill import FillRedactor
-        from veil.store.home import load_or_create_key
-
-        if self._analyzer is None:
-            self._analyzer = default_analyzer(self.config.policy.detect)
-        if self._scrubber is None:
-            self._scrubber = WindowScrubber(self._analyzer, load_or_create_key("finding-hmac"))
-        mask = FillRedactor(self.config.policy.redact).mask_whole
-        return masked_frame(frame, reason, mask, self._timeline.at(frame.seconds), self._scrubber)
+        return self._masker(frame, reason, self._timeline.at(frame.seconds))
 
     # -- messages from the workers ----------------------------------------------------------------
     def _pump(self, timeout: float) -> None:

@@ -29,11 +29,9 @@ from types import TracebackType
 from typing import Any
 
 from veil import faults
-from veil.capture.metadata import WindowScrubber
 from veil.capture.windows import WindowTimeline
-from veil.detect.analyzer import Analyzer
 from veil.exceptions import EngineError
-from veil.framestep import FrameDone, masked_frame
+from veil.framestep import FrameDone, WholeFrameMasker
 from veil.models import Frame, MaskReason, Pixels
 from veil.options import Policy
 from veil.scale import runtime
@@ -120,8 +118,7 @@ class RayWork:
         self._timings: defaultdict[str, float] = defaultdict(float)
         self._stats: Counter[str] = Counter()
         self._timeline = WindowTimeline.load(config.source)
-        self._analyzer: Analyzer | None = None
-        self._scrubber: WindowScrubber | None = None
+        self._masker = WholeFrameMasker(self.config.policy)
 
     # -- FrameWork -------------------------------------------------------------------------------
     @property
@@ -303,13 +300,4 @@ class RayWork:
         return FrameDone(seg.pixels, result, layer)
 
     def _masked(self, frame: Frame, reason: MaskReason) -> FrameDone:
-        from veil.detect.registry import default_analyzer
-        from veil.redact.fill import FillRedactor
-        from veil.store.home import load_or_create_key
-
-        if self._analyzer is None:
-            self._analyzer = default_analyzer(self.config.policy.detect)
-        if self._scrubber is None:
-            self._scrubber = WindowScrubber(self._analyzer, load_or_create_key("finding-hmac"))
-        mask = FillRedactor(self.config.policy.redact).mask_whole
-        return masked_frame(frame, reason, mask, self._timeline.at(frame.seconds), self._scrubber)
+        return self._masker(frame, reason, self._timeline.at(frame.seconds))
