@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +15,6 @@ import pytest
 from veil.exceptions import InputError
 from veil.mining.cli import MineOptions, mine
 from veil.mining.synth_recording import generate_recording
-from veil.scale import runtime
-
-
-@pytest.fixture(scope="module")
-def ray() -> Iterator[Any]:
-    module = runtime.ensure(2)
-    yield module
-    module.shutdown()
 
 
 @pytest.fixture(scope="module")

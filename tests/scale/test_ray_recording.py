@@ -6,7 +6,6 @@ exactly one ledger record of the run."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ from veil.audit.store import Ledger, default_ledger_url
 from veil.capture.open import open_source
 from veil.models import Box
 from veil.options import Policy, VideoOptions
-from veil.scale import runtime
 from veil.synth.fakedata import STRUCTURED_TYPES
 from veil.synth.recording import RecordingTruth, make_recording
 
@@ -27,13 +25,6 @@ pytestmark = pytest.mark.slow
 SEGMENT = 2  # cuts between frames 1|2 and 3|4 of the six
 POLICY = Policy()
 POLICY = POLICY.model_copy(update={"ocr": POLICY.ocr.model_copy(update={"threads": 1})})
-
-
-@pytest.fixture(scope="module")
-def ray() -> Iterator[Any]:
-    module = runtime.ensure(2)
-    yield module
-    module.shutdown()
 
 
 @pytest.fixture(scope="module")

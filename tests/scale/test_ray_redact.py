@@ -14,7 +14,6 @@ import shutil
 import signal
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -28,18 +27,10 @@ from veil.exceptions import EngineError
 from veil.framestep import FrameDone, FrameStep
 from veil.models import Frame, MaskReason
 from veil.options import Policy
-from veil.scale import runtime
 from veil.scale.work import RayWork, open_ray_work
 from veil.workers import PoolConfig
 
 PAUSE_AT = 9  # inside the third segment (8..11)
-
-
-@pytest.fixture(scope="module")
-def ray() -> Iterator[Any]:
-    module = runtime.ensure(2)
-    yield module
-    module.shutdown()
 
 
 @pytest.fixture(scope="module")

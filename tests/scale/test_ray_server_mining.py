@@ -3,11 +3,9 @@ Ray tasks, with the same candidates as the server's local run on the same stored
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests.server.conftest import (
@@ -22,16 +20,8 @@ from tests.server.conftest import (
     upload,
 )
 from veil.mining.synth_recording import generate_recording
-from veil.scale import runtime
 from veil.server.app import create_app
 from veil.server.context import Context
-
-
-@pytest.fixture(scope="module")
-def ray() -> Iterator[Any]:
-    module = runtime.ensure(2)
-    yield module
-    module.shutdown()
 
 
 def _mine_on_a_server(folder: Path, layers: list[bytes], engine: str) -> dict[str, Any]:
