@@ -83,3 +83,31 @@ def test_cli_mine_engine_ray(
         summary = json.loads(capsys.readouterr().out)
         runs[engine] = (summary["events"], summary["candidates"], (out / "events.csv").read_bytes())
     assert runs["ray"] == runs["local"] and runs["ray"][1]
+
+
+def test_ray_tasks_need_no_access_to_the_driver_s_files(
+    ray: Any, layers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a cluster the worker nodes do not see the driver's folders (`veil serve` reads the layers
+    from the store into a temporary one): each layer is sent as bytes. Here every layer is gone
+    from disk the moment the driver has read it, before its task runs."""
+    import shutil
+
+    from veil.mining.cli import load_events as local_load
+    from veil.scale import mining as ray_mining
+
+    copy = tmp_path / "layers"
+    shutil.copytree(layers, copy)
+    files = sorted(copy.glob("*.textlayer.jsonl"))
+    local, _ = local_load(files, "local")
+    read = ray_mining._layer_bytes
+
+    def read_then_remove(path: Path) -> bytes:
+        data = read(path)
+        path.unlink()
+        return data
+
+    monkeypatch.setattr(ray_mining, "_layer_bytes", read_then_remove)
+    remote, _ = ray_mining.load_events([("textlayer", f) for f in files])
+    assert not list(copy.glob("*.jsonl"))  # really gone before the tasks ran
+    assert remote == local and local

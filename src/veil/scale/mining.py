@@ -7,7 +7,8 @@ driver: their user pseudonyms (`user-N`) are numbered across files, in order. Se
 runs as one task: task types are learnt across all users (a task is the same task whoever does it),
 so cutting it per user would change the result, not only its speed.
 
-Only sanitized text layers cross Ray's object store; their placeholders and labels hold no value.
+Only sanitized text layers cross Ray's object store (as bytes: worker nodes need not share the
+driver's files); their placeholders and labels hold no value.
 Each task gets the run's linking key (`veil.mining.links`: held in memory for one run), so a
 person's pseudonym and a value's links are the same in every task, as in one process; the key
 travels inside Ray's task arguments (on a cluster, over its connections: see docs/scale.md).
@@ -15,6 +16,7 @@ travels inside Ray's task arguments (on a cluster, over its connections: see doc
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +33,21 @@ from veil.scale import runtime
 WINDOW_FACTOR = 2  # recordings in flight per CPU: a bounded number of event lists in memory
 
 
-def _derive(path: Path, linker: Linker) -> list[UIEvent]:
-    with links.shared(linker):  # the driver's run key: users and values link across tasks
-        return list(derive_events(read_text_layer(path), source=path.name))
+def _derive(name: str, data: bytes, linker: Linker) -> list[UIEvent]:
+    """The events of one text layer, sent as bytes: a worker node need not see the driver's files
+    (`veil serve` reads the layers from the store into a folder of its own)."""
+    with tempfile.TemporaryDirectory(prefix="veil-layer-") as folder:
+        path = Path(folder) / name
+        path.write_bytes(data)
+        with links.shared(linker):  # the driver's run key: users and values link across tasks
+            return list(derive_events(read_text_layer(path), source=name))
+
+
+def _layer_bytes(file: Path) -> bytes:
+    try:
+        return file.read_bytes()
+    except OSError as exc:
+        raise InputError(f"text layer unreadable: {file}: {type(exc).__name__}") from exc
 
 
 def _segment(events: list[UIEvent], options: SegmentOptions) -> Segmentation:
@@ -54,7 +68,7 @@ def load_events(files: list[tuple[str, Path]]) -> tuple[list[UIEvent], dict[str,
         if kind == "textlayer":
             while len(pending) >= window:  # backpressure: wait for one before sending more
                 _collect(ray, pending, parts, 1)
-            pending[derive.remote(file, linker)] = position
+            pending[derive.remote(file.name, _layer_bytes(file), linker)] = position
             layers[file.name] = file
         elif kind == "csv":
             parts[position] = read_action_logger(file, users)
