@@ -103,7 +103,7 @@ uploader.start()
 while box.next_seq < total:
     # A new body each time: a segment sent again under another body would be refused (409).
     box.queue(box.next_seq, fake_segment(box.recording_id, box.next_seq, os.urandom(2000)), 1.0)
-    time.sleep(0.01)
+    time.sleep(0.05)  # 40 segments over 2 s or more: the kills (0.8-2 s after start) land inside
 uploader.stop(drain_seconds=30)
 box.close()
 print("done", flush=True)
