@@ -85,3 +85,67 @@ def test_a_column_of_products_stays_though_shaped_like_names() -> None:
     lines = [line(p, 20, 100 + i * 30) for i, p in enumerate(products)]
     findings = locate(lines, default_analyzer(), b"k" * 32, 0)
     assert not [f for f in findings if f.type == "person_name"]
+
+
+# A CSV export read one line per record (the OCR keeps the commas): no column on screen, the
+# field's number is the column. Synthetic people; one full-width comma as the OCR reads it.
+CSV_ROWS = [
+    '田中 英樹,2002年1月26日,03-6610-9713,hideki@example.com,"鳥取県八頭郡, 1丁目",7151',
+    "藤原太一，1971/11/29,03-1951-4226,taichi@example.com,東京都港区芝浦2丁目,6095",
+    "Maria Baker,1984-11-09,090-2049-6579,mb@example.org,Lyon,8360",
+    "Theodore Ruiz,1942.09.09,090-3594-5587,tr@example.com,Paris,2677",
+]
+
+
+def csv_lines(rows: list[str], header: str | None = None) -> list[TextLine]:
+    lines = [line(text, 20, 100 + i * 30) for i, text in enumerate(rows)]
+    return lines + ([line(header, 20, 70)] if header is not None else [])
+
+
+def test_a_field_of_old_dates_in_csv_lines_is_birth_dates() -> None:
+    lines = csv_lines(CSV_ROWS)
+    findings = locate(lines, default_analyzer(), b"k" * 32, 0)
+    dob = [f for f in findings if f.type == "date_of_birth"]
+    assert len(dob) == 4
+    # Each mask covers the date and reaches no further than the commas around it.
+    for text, row in zip(CSV_ROWS, lines, strict=True):
+        start = text.index(next(c for c in text if c.isdigit()))
+        end = start + len(text[start:].split(",")[0])
+        (box,) = [b for f in dob for b in f.boxes if b.y == row.box.y]
+        assert box.x <= row.char_boxes[start].x and box.x2 >= row.char_boxes[end - 1].x2
+        assert box.x >= row.char_boxes[start - 1].x and box.x2 <= row.char_boxes[end].x2
+
+
+@pytest.mark.parametrize(
+    ("rows", "header"),
+    [
+        (CSV_ROWS, "name,created_at,phone,email,city,ref"),  # another date's header
+        ([r.replace("19", "20", 1).replace("2002", "2024") for r in CSV_ROWS], None),  # too recent
+        (CSV_ROWS[:2], None),  # two lines are no column
+    ],
+)
+def test_csv_dates_that_are_no_birth_dates_stay(rows: list[str], header: str | None) -> None:
+    lines = csv_lines(rows, header)
+    assert dob_cells(lines) == 0
+
+
+def test_csv_dates_without_people_on_their_lines_stay() -> None:
+    rows = [f"ORD-{i},{d},shipped,12.50" for i, d in enumerate(["1980-04-25", "1943-02-24", "1956-11-30"])]
+    assert dob_cells(csv_lines(rows)) == 0
+
+
+def test_korean_dotted_dates_with_their_final_dot_are_birth_dates() -> None:
+    assert dob_cells(table(["1981.01.26.", "1941.04.30.", "1963. 05. 18.", "1949.11.16"])) == 4
+
+
+def test_dates_read_in_one_line_with_the_row_number_and_name_are_birth_dates() -> None:
+    # A grid whose first cells the OCR joined: "12 佐藤 裕美子 1975/03/28". The dates stand in a column.
+    names = ["佐藤 裕美子", "中村 さゆり", "伊藤 真由美", "山田 亜希子"]
+    dates = ["1975/03/28", "1980/04/30", "1962年5月1日", "25/04/1980"]
+    lines = []
+    for i, (name, email, date) in enumerate(zip(names, EMAILS, dates, strict=True)):
+        lines += [line(f"{i + 12} {name} {date}", 20, 100 + i * 30), line(email, 400, 100 + i * 30)]
+    findings = locate(lines, default_analyzer(), b"k" * 32, 0)
+    dob = [f for f in findings if f.type == "date_of_birth"]
+    assert len(dob) == 4
+    assert all(b.x >= 20 + 10 * 10 - 5 for f in dob for b in f.boxes)  # the date only, not the name

@@ -12,10 +12,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from itertools import pairwise
 
+from veil.delimited import Field, fields
 from veil.detect.analyzer import Analyzer
 from veil.detect.contact import is_decoy_label
 from veil.detect.dates import DateOfBirthRecognizer, listed_birth_date
@@ -474,6 +476,7 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
         c for ln in lines if ln.engine != MASK_ENGINE for p in split_at_gaps(ln) for c in split_at_rules(p)
     ]
     findings += birth_date_columns([*plain, *cells], findings, key, frame_index, slots)
+    findings += birth_date_fields(plain, findings, key, frame_index)
     return findings + name_columns([*plain, *cells], findings, key, frame_index, slots)
 
 
@@ -544,7 +547,8 @@ def birth_date_columns(
     result whose header the OCR dropped. A column of recent dates (orders, logins) never counts,
     nor one under a header that names another date ("created", "주문일")."""
     unique = {(r.text, r.box): r for r in rows}.values()
-    dated = [r for r in unique if listed_birth_date(r.text) and not _inside(r, findings, "date_of_birth")]
+    cells = [d for r in unique for d in (r, *_trailing_date(r))]
+    dated = [r for r in cells if listed_birth_date(r.text) and not _inside(r, findings, "date_of_birth")]
     if len(dated) < BIRTH_COLUMN_MIN_CELLS:
         return []
     personal = [b for f in findings if f.type in _PERSONAL_ROW_TYPES for b in f.boxes]
@@ -558,6 +562,55 @@ def birth_date_columns(
         for cell in column:
             span = TextSpan(0, len(cell.text), "date_of_birth", 0.6, BIRTH_COLUMN_RECOGNIZER)
             out.append(_finding(cell, span, key, frame_index))
+    return out
+
+
+def _trailing_date(row: TextLine) -> list[TextLine]:
+    """The end of `row` that is a date ("12 佐藤 裕美子 1975/03/28": a row number, a name and a
+    date the OCR read as one line), as a piece of its own; [] when it ends otherwise."""
+    if len(row.char_boxes) != len(row.text):
+        return []
+    starts = [m.start() for m in re.finditer(r"(?<=\s)\S", row.text)][-5:]
+    for start in starts:
+        if listed_birth_date(row.text[start:]):
+            return [_piece(row, start, len(row.text), True)]
+    return []
+
+
+def birth_date_fields(
+    rows: Sequence[TextLine], findings: Sequence[Finding], key: bytes, frame_index: int
+) -> list[Finding]:
+    """Birth dates in delimited records read as one line each (a CSV export, see
+    `veil.delimited`): the same field of at least three lines holds a date a listed person could
+    be born on, on lines that mostly hold a person's name, phone, e-mail or address. Not when a
+    header line names another date in that field ("created_at")."""
+    unique = list({(r.text, r.box): r for r in rows}.values())
+    split = {id(r): fields(r.text) for r in unique}
+    by_field: dict[tuple[str, int], list[tuple[TextLine, Field]]] = defaultdict(list)
+    for r in unique:
+        for f in split[id(r)]:
+            if listed_birth_date(r.text[f.start : f.end]):
+                by_field[(f.separator, f.number)].append((r, f))
+    personal = [b for f in findings if f.type in _PERSONAL_ROW_TYPES for b in f.boxes]
+    out: list[Finding] = []
+    for (separator, number), cells in by_field.items():
+        if len(cells) < BIRTH_COLUMN_MIN_CELLS:
+            continue
+        heads = [
+            r.text[f.start : f.end].casefold()
+            for r in unique
+            for f in split[id(r)]
+            if f.separator == separator and f.number == number
+        ]
+        if any(word in head for head in heads for word in DateOfBirthRecognizer.negative_words):
+            continue
+        if sum(any(_same_row(r.box, b) for b in personal) for r, _f in cells) * 2 < len(cells):
+            continue
+        for r, f in cells:
+            span = TextSpan(f.start, f.end, "date_of_birth", 0.6, BIRTH_COLUMN_RECOGNIZER)
+            found = _finding(r, span, key, frame_index)
+            if not any(_covers(g, found) for g in (*findings, *out)):
+                out.append(found)
     return out
 
 

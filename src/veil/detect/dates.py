@@ -123,8 +123,10 @@ MIN_LISTED_AGE_YEARS = 14
 
 def listed_birth_date(cell: str) -> bool:
     """Whether a table cell holds one date, and nothing else, that could be a listed person's
-    birth date: a real date from 1900 to `MIN_LISTED_AGE_YEARS` years ago."""
+    birth date: a real date from 1900 to `MIN_LISTED_AGE_YEARS` years ago. Korean lists end a
+    dotted date with a dot ("1981.01.26.")."""
     text = cell.strip()
+    text = text[:-1] if text.endswith(".") and text[:4].isdigit() else text
     latest = datetime.date.today().year - MIN_LISTED_AGE_YEARS
     for pattern in DateOfBirthRecognizer.patterns:
         match = pattern.regex.fullmatch(text)
