@@ -64,6 +64,8 @@ def figures(reports: list[DrillReport]) -> dict[str, str]:
         "first write after loss, s (median)": med([r.recovery_s for r in reports]),
         "first write after loss, s (min)": f"{min(r.recovery_s for r in reports):.2f}",
         "first write after loss, s (max)": f"{max(r.recovery_s for r in reports):.2f}",
+        "first write begun after loss, s (median)": med([r.new_write_s for r in reports]),
+        "first write begun after loss, s (max)": f"{max(r.new_write_s for r in reports):.2f}",
         "ledger verifies": f"{sum(r.ledger_ok for r in reports)}/{len(reports)}",
         "orphan objects removed by reconcile": total([r.orphans_deleted for r in reports]),
         "  of them completed by a gateway after the first reconcile": total(

@@ -75,6 +75,7 @@ class DrillReport:
     entries_appended: int = 0
     standby_writable_s: float = float("nan")
     recovery_s: float = float("nan")  # loss -> first acknowledged put after it
+    new_write_s: float = float("nan")  # loss -> first put acknowledged that began after the loss
     processes_lost: list[str] = field(default_factory=list)  # SeaweedFS processes killed
     leader_before: str | None = None  # the site whose master led the Raft group at the loss
     leader_after: str | None = None
@@ -108,7 +109,8 @@ class DrillReport:
             f"Raft leader: {self.leader_before} -> {self.leader_after} "
             f"(elected after {self.leader_elected_s:.2f} s)",
             f"standby writable after: {self.standby_writable_s:.2f} s",
-            f"first acknowledged write after the loss: {self.recovery_s:.2f} s",
+            f"first acknowledged write after the loss: {self.recovery_s:.2f} s "
+            f"(first write begun after it: {self.new_write_s:.2f} s)",
             f"ledger verifies: {self.ledger_ok}{'' if self.ledger_ok else ' (' + self.ledger_reason + ')'}",
             f"orphan objects removed by reconcile: {self.orphans_deleted} ({self.late_orphans} late)",
             *([f"unexpected: {self.unexpected}"] if self.unexpected else []),
@@ -172,6 +174,10 @@ def run_drill(
     report.endpoint_after = backend.current_endpoint
     after = [t for i, t in acked_at.items() if i not in report.acked_before_loss]
     report.recovery_s = min(after) - loss_at if after else float("nan")
+    # The writer is sequential: the recording after the one in flight at the loss began after it.
+    begun_after = len(report.acked_before_loss) + 1
+    if begun_after in acked_at:
+        report.new_write_s = acked_at[begun_after] - loss_at
     _check(app, pg, data, report)
     return report
 
