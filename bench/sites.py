@@ -2,10 +2,12 @@
 
     python -m bench.sites [--runs 1] [--recordings 50] [--loss-after 30] [--no-async] [--partition]
 
-Each run starts a fresh SeaweedFS cluster (dc1, dc2, replication 100) and PostgreSQL pair on
-loopback and runs `veil.sites.drill` (the same drill as tests/sites/test_site_loss.py): recordings
-stored through the store while dc1 and the PostgreSQL primary are lost after `--loss-after` of
-them; the standby promoted, single-copy writes accepted on dc2, the application repointed. With
+Each run starts a fresh SeaweedFS cluster (dc1, dc2 and a tie-breaker master, replication 100)
+and PostgreSQL pair on loopback and runs `veil.sites.drill` (the same drill as
+tests/sites/test_site_loss.py): recordings stored through the store (both sites' S3 gateways)
+while the whole of dc1 (S3 gateway, filer, volume server, master holding the Raft leadership) and
+the PostgreSQL primary are lost after `--loss-after` of them; a new Raft leader elected, the
+standby promoted, single-copy writes accepted on dc2, the application repointed. With
 an asynchronous standby a commit acknowledged just before the loss can be missing on the standby:
 the "lost" rows count acknowledged recordings and ledger entries the promoted standby lacks.
 On loopback the standby is never behind by more than microseconds, so --partition forces the
@@ -57,11 +59,20 @@ def figures(reports: list[DrillReport]) -> dict[str, str]:
             [sum(1 for s, b in r.entries_before.items() if r.entries_after.get(s) != b) for r in reports]
         ),
         "failed puts (retried)": total([len(r.failures) for r in reports]),
+        "Raft leader elected after loss, s (median)": med([r.leader_elected_s for r in reports]),
         "standby writable after loss, s (median)": med([r.standby_writable_s for r in reports]),
         "first write after loss, s (median)": med([r.recovery_s for r in reports]),
+        "first write after loss, s (min)": f"{min(r.recovery_s for r in reports):.2f}",
         "first write after loss, s (max)": f"{max(r.recovery_s for r in reports):.2f}",
+        "first write begun after loss, s (median)": med([r.new_write_s for r in reports]),
+        "first write begun after loss, s (max)": f"{max(r.new_write_s for r in reports):.2f}",
         "ledger verifies": f"{sum(r.ledger_ok for r in reports)}/{len(reports)}",
         "orphan objects removed by reconcile": total([r.orphans_deleted for r in reports]),
+        "  of them completed by a gateway after the first reconcile": total(
+            [r.late_orphans for r in reports]
+        ),
+        "writer on dc2's gateway at the end": f"{sum(r.endpoint_after == r.endpoints[-1] for r in reports)}/"
+        f"{len(reports)}",
         "unexpected errors": total([r.unexpected is not None for r in reports]),
     }
 

@@ -1,5 +1,6 @@
-"""Two sites on loopback for the tests: a SeaweedFS cluster (one volume server per data center,
-replication 100, S3 gateway) and a PostgreSQL primary with a synchronous streaming standby.
+"""Two sites on loopback for the tests: a SeaweedFS cluster (a master, volume server, filer and S3
+gateway per data center, a tie-breaker master, replication 100) and a PostgreSQL primary with a
+synchronous streaming standby.
 
 Module scope: a test that loses a site gets a cluster of its own. Every fixture stops its
 processes whatever happens (each wait inside is bounded), and keeps the process logs in the

@@ -1,8 +1,10 @@
-"""Losing a site for real: 50 recordings go into the store (S3 on a two-site SeaweedFS cluster,
-catalog and ledger on a PostgreSQL primary with a synchronous standby). After 30 are stored, the
-first site is lost while writes go on: dc1's volume server is killed and the PostgreSQL primary
-stopped (immediate). The operator promotes the standby, accepts single-copy writes on dc2, and
-repoints the store to the new primary; the writer retries every failed put (veil.sites.drill).
+"""Losing a whole site for real: 50 recordings go into the store (S3 through both sites' gateways
+of a two-site SeaweedFS cluster, catalog and ledger on a PostgreSQL primary with a synchronous
+standby). After 30 are stored, the first site is lost while writes go on: dc1's S3 gateway, filer,
+volume server and master (the Raft leader) are killed and the PostgreSQL primary stopped
+(immediate). The masters left elect a leader, the operator promotes the standby, accepts
+single-copy writes on dc2, and repoints the store to the new primary; the writer retries every
+failed put and goes on through dc2's gateway (veil.sites.drill).
 
 Proved here from the drill's raw facts: every object and ledger entry committed before the loss
 reads back bit for bit; every failed put failed with a StoreError/LedgerError that says to retry,
@@ -31,6 +33,10 @@ def test_losing_a_site_mid_run_loses_nothing(
     print("\nsite-loss drill: " + "; ".join(report.lines()))
     assert report.unexpected is None, report.unexpected
 
+    # The whole of dc1 went, the Raft leader with it; the writer went on through dc2's gateway.
+    assert report.processes_lost == ["s3-dc1", "filer-dc1", "volume-dc1", "master-dc1"]
+    assert report.leader_before == "dc1" and report.leader_after in ("dc2", "tb")
+    assert report.endpoint_after == weed_cluster.s3.urls[1]
     # The loss hit a running writer, and every put eventually came back stored.
     assert len(report.acked_before_loss) >= 30
     assert len(report.acked_before_loss) < 50, "the loss came after the last write: nothing tested"

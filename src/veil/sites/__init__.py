@@ -1,5 +1,6 @@
-"""Two sites on one host: a SeaweedFS cluster with a volume server per data center (replication
-"100", S3 gateway) and a PostgreSQL primary with a streaming standby, all on loopback.
+"""Two sites on one host: a SeaweedFS cluster with a master, volume server, filer and S3 gateway
+per data center plus a tie-breaker master (replication "100") and a PostgreSQL primary with a
+streaming standby, all on loopback.
 
 Operators use it to try a two-site layout before deploying one (`python -m veil.sites`); the
 tests and the store benchmark start it from their fixtures. See docs/sites.md.

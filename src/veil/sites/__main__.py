@@ -28,9 +28,11 @@ def _up(folder: Path, synchronous: bool) -> None:
         with SeaweedCluster(folder) as cluster, PgPair(base, synchronous=synchronous) as pg:
             s3 = cluster.s3
             out = sys.stdout
-            out.write(f"S3 endpoint:        {s3.url} (bucket of your choice, region {s3.region})\n")
+            for site, url in zip(cluster.sites, s3.urls, strict=True):
+                out.write(f"S3 endpoint {site}:    {url} (bucket of your choice, region {s3.region})\n")
             out.write(f"S3 access key:      {s3.access_key} (secret in {folder / 's3-identities.json'})\n")
-            out.write(f"SeaweedFS master:   {cluster.master_url()} (/dir/status: copies per site)\n")
+            out.write(f"SeaweedFS masters:  {cluster.masters()} (sites {', '.join(cluster.master_sites)})\n")
+            out.write(f"Raft leader:        {cluster.master_url()} (/dir/status: copies per site)\n")
             out.write(f"PostgreSQL primary: {pg.primary.url()}\n")
             out.write(
                 f"PostgreSQL standby: {pg.standby.url()} (streaming, {'sync' if synchronous else 'async'})\n"

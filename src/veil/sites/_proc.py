@@ -73,6 +73,11 @@ class Child:
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     def start(self, timeout: float) -> None:
+        self.spawn()
+        self.wait_ready(timeout)
+
+    def spawn(self) -> None:
+        """Start the process without waiting for it to be ready (`wait_ready` does)."""
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
@@ -83,7 +88,6 @@ class Child:
                 cwd=self.cwd,
                 start_new_session=True,  # a Ctrl-C in the caller's terminal reaches us, not the child
             )
-        self.wait_ready(timeout)
 
     def wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

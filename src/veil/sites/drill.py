@@ -4,11 +4,14 @@ on, fail over, and report what survived (`python -m veil.sites drill`, tests/sit
     report = run_drill(cluster, pg, work_dir)         # both started, nothing written yet
     report.lost, report.recovery_s, report.failures
 
-The writer is an application that retries every failed put (a put is idempotent per slot). After
-`loss_after` acknowledged puts the drill kills dc1's volume server and stops the PostgreSQL primary
-(immediate), promotes the standby, accepts single-copy writes on dc2 (`SeaweedCluster.degrade`) and
-repoints the application to the new primary. The report holds raw facts (which ids where), so a
-test can check them itself: nothing is judged here.
+The writer is an application that retries every failed put (a put is idempotent per slot); its
+store talks to both sites' S3 gateways (dc1's first) and moves to dc2's when dc1's does not answer.
+Before writing, the drill moves the masters' Raft leadership to dc1 (the worst case). After
+`loss_after` acknowledged puts it loses the whole of dc1: its S3 gateway, filer, volume server and
+master are killed (SIGKILL) and the PostgreSQL primary stopped (immediate). Then it promotes the
+standby, waits for the remaining masters to elect a leader, accepts single-copy writes on dc2
+(`SeaweedCluster.degrade`) and repoints the application to the new primary. The report holds raw
+facts (which ids where), so a test can check them itself: nothing is judged here.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from veil.store.store import OBJECTS, RecordingStore, backend_key
 
 BUCKET = "veil-recordings"
 RETRY_PAUSE_S = 0.2
+SETTLE_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -67,9 +71,17 @@ class DrillReport:
     ledger_ok: bool = False
     ledger_reason: str = ""
     orphans_deleted: int = 0
+    late_orphans: int = 0  # orphans that appeared after the first reconcile (gateway finished late)
     entries_appended: int = 0
     standby_writable_s: float = float("nan")
     recovery_s: float = float("nan")  # loss -> first acknowledged put after it
+    new_write_s: float = float("nan")  # loss -> first put acknowledged that began after the loss
+    processes_lost: list[str] = field(default_factory=list)  # SeaweedFS processes killed
+    leader_before: str | None = None  # the site whose master led the Raft group at the loss
+    leader_after: str | None = None
+    leader_elected_s: float = float("nan")  # loss -> a surviving master leads
+    endpoints: tuple[str, ...] = ()  # the S3 gateways the writer's store knows, dc1's first
+    endpoint_after: str = ""  # the S3 gateway the writer used at the end
 
     @property
     def lost(self) -> list[int]:
@@ -93,10 +105,14 @@ class DrillReport:
             f"acknowledged recordings lost: {len(self.lost)}, unreadable: {len(self.unreadable)}",
             f"ledger entries before the loss: {len(self.entries_before)}, lost or changed: {changed}",
             f"failed puts (retried): {len(self.failures)} {kinds}",
+            f"lost: {', '.join(self.processes_lost)} and the PostgreSQL primary",
+            f"Raft leader: {self.leader_before} -> {self.leader_after} "
+            f"(elected after {self.leader_elected_s:.2f} s)",
             f"standby writable after: {self.standby_writable_s:.2f} s",
-            f"first acknowledged write after the loss: {self.recovery_s:.2f} s",
+            f"first acknowledged write after the loss: {self.recovery_s:.2f} s "
+            f"(first write begun after it: {self.new_write_s:.2f} s)",
             f"ledger verifies: {self.ledger_ok}{'' if self.ledger_ok else ' (' + self.ledger_reason + ')'}",
-            f"orphan objects removed by reconcile: {self.orphans_deleted}",
+            f"orphan objects removed by reconcile: {self.orphans_deleted} ({self.late_orphans} late)",
             *([f"unexpected: {self.unexpected}"] if self.unexpected else []),
         ]
 
@@ -123,13 +139,14 @@ def run_drill(
     opts = options or DrillOptions()
     s3 = cluster.s3
     backend = S3Backend(
-        s3.url, BUCKET, s3.access_key, s3.secret_key, s3.region,
+        s3.urls or (s3.url,), BUCKET, s3.access_key, s3.secret_key, s3.region,
         max_attempts=2, connect_timeout=2, read_timeout=4, create_bucket=True,
     )  # fmt: skip
+    cluster.make_leader("dc1")  # the worst case: the site lost holds the Raft leader
     app = _App(backend, FileKek(work_dir), work_dir / "ledger-keys")  # keys kept on both sites
     rng = random.Random(opts.seed)
     data = {i: rng.randbytes(rng.randrange(opts.min_size, opts.max_size)) for i in range(opts.recordings)}
-    report = DrillReport(pg.synchronous, opts.recordings)
+    report = DrillReport(pg.synchronous, opts.recordings, endpoints=backend.endpoints)
     target = [pg.url]  # where the operator points the application
     acked_at: dict[int, float] = {}
     loss_point = threading.Event()
@@ -140,19 +157,27 @@ def run_drill(
     loss_point.wait(opts.deadline_s)
     report.entries_before, report.rows_before = _snapshot(pg.primary)
     report.layout_before = cluster.layout()
+    report.leader_before = cluster.leader()
     loss_at = time.monotonic()
-    cluster.stop_site("dc1")
+    report.processes_lost = cluster.stop_site("dc1")
     pg.stop_primary()
     report.acked_before_loss = sorted(report.acked.copy())  # copy: atomic while the writer runs
     pg.promote()
     report.standby_writable_s = time.monotonic() - loss_at
-    cluster.degrade(BUCKET, surviving="dc2")
     target[0] = pg.url
+    report.leader_after = cluster.wait_leader()
+    report.leader_elected_s = time.monotonic() - loss_at
+    cluster.degrade(BUCKET, surviving="dc2")
     writer.join(opts.deadline_s + 30)
     if writer.is_alive():
         report.unexpected = report.unexpected or "the writer is stuck past its deadline"
+    report.endpoint_after = backend.current_endpoint
     after = [t for i, t in acked_at.items() if i not in report.acked_before_loss]
     report.recovery_s = min(after) - loss_at if after else float("nan")
+    # The writer is sequential: the recording after the one in flight at the loss began after it.
+    begun_after = len(report.acked_before_loss) + 1
+    if begun_after in acked_at:
+        report.new_write_s = acked_at[begun_after] - loss_at
     _check(app, pg, data, report)
     return report
 
@@ -206,11 +231,7 @@ def _check(app: _App, pg: PgPair, data: dict[int, bytes], report: DrillReport) -
     report.entries_after, report.rows_after = _snapshot(pg.active)
     store, ledger = app.open(pg.url)
     try:
-        try:
-            rec = store.reconcile(older_than=timedelta(0))  # no put runs any more
-            report.orphans_deleted, report.entries_appended = rec.orphans_deleted, rec.ledger_entries_appended
-        except (StoreError, LedgerError) as exc:
-            report.read_errors.append(f"reconcile: {type(exc).__name__}: {exc}")
+        _settle(app.backend, store, report)
         for i, object_id in report.acked.items():
             try:
                 got = store.get(object_id, actor="auditor-1")
@@ -226,6 +247,29 @@ def _check(app: _App, pg: PgPair, data: dict[int, bytes], report: DrillReport) -
         report.ledger_ok, report.ledger_reason = verdict.ok, str(verdict.reason or "")
     finally:
         _close((store, ledger))
+
+
+def _settle(backend: Backend, store: RecordingStore, report: DrillReport) -> None:
+    """Reconcile until the bucket holds exactly the catalogued objects (bounded). The writer has
+    stopped, but a put it gave up on (read timeout while the gateway waited for a volume) can
+    still complete at the gateway afterwards: a later reconcile removes that orphan too."""
+    deadline = time.monotonic() + SETTLE_S
+    rounds = 0
+    while True:
+        try:
+            rec = store.reconcile(older_than=timedelta(0))  # no put of ours runs any more
+        except (StoreError, LedgerError) as exc:
+            report.read_errors.append(f"reconcile: {type(exc).__name__}: {exc}")
+            return
+        report.orphans_deleted += rec.orphans_deleted
+        report.entries_appended += rec.ledger_entries_appended
+        if rounds and rec.orphans_deleted:
+            report.late_orphans += rec.orphans_deleted
+        rounds += 1
+        catalogued = expected_bucket_keys({o.object_id for o in store.list()})
+        if {k for k, _ in backend.list(f"{OBJECTS}/")} == catalogued or time.monotonic() > deadline:
+            return
+        time.sleep(1.0)
 
 
 def expected_bucket_keys(object_ids: set[str]) -> set[str]:

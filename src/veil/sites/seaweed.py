@@ -1,19 +1,21 @@
-"""A SeaweedFS cluster on loopback laid out as two sites: one master, one volume server per data
-center, a filer and an S3 gateway, each with its own folder and log under one run folder.
+"""A SeaweedFS cluster on loopback laid out as two sites where no single site matters: per data
+center a master, a volume server, a filer and an S3 gateway, plus a third master on a small
+tie-breaker site (a Raft group needs a majority of its voters, and with two sites one of them
+would hold that majority). Each process has its own folder and log under one run folder.
 
-    with SeaweedCluster(run_dir) as cluster:         # master -defaultReplication=100
-        s3 = cluster.s3                               # endpoint, generated access key and secret
-        cluster.stop_site("dc1")                      # lose the first site's volume server
+    with SeaweedCluster(run_dir) as cluster:         # masters -defaultReplication=100
+        s3 = cluster.s3                               # every site's gateway, generated credentials
+        cluster.make_leader("dc1")                    # the Raft leader on the site about to be lost
+        cluster.stop_site("dc1")                      # lose the whole first site (SIGKILL)
         cluster.layout()                              # volume id -> data centers holding a copy
 
 Replication "100" means one more copy in another data center: every volume is written to both
 sites before the write is acknowledged, so reads go on when one site is lost. Writes then fail
 (SeaweedFS will not keep fewer copies than asked) until the site returns or an operator accepts
 single-copy writes on the surviving site (`degrade`), and `restore` re-replicates those volumes.
-
-The master, filer and S3 gateway are single processes here: on one host they stand for services an
-operator runs on both sites (master peers, a filer store in the replicated PostgreSQL), see
-docs/sites.md.
+Each filer keeps its own embedded metadata store; filers find each other through the masters and
+replay each other's metadata changes, so the surviving site's filer knows every object (see
+docs/sites.md for how the store makes that synchronous).
 """
 
 from __future__ import annotations
@@ -24,15 +26,17 @@ import secrets
 import shutil
 import subprocess
 import sys
+import time
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from veil.sites._proc import Child, SiteError, free_port, http_ok
+from veil.sites._proc import Child, SiteError, free_port, http_ok, log_tail
 
 SITES = ("dc1", "dc2")
+TIE_BREAKER = "tb"  # the third site: one master, no data
 REGION = "us-east-1"
 
 
@@ -49,23 +53,30 @@ def find_weed() -> Path:
 
 @dataclass(frozen=True)
 class S3Endpoint:
-    """Where and how to reach the cluster's S3 gateway (credentials generated for this run)."""
+    """Where and how to reach the cluster's S3 gateways (credentials generated for this run):
+    `url` is the first site's gateway, `urls` every site's, in site order."""
 
     url: str
     access_key: str
     secret_key: str = ""
     region: str = REGION
+    urls: tuple[str, ...] = ()
 
     def __repr__(self) -> str:  # the secret stays out of logs and test reports
-        return f"S3Endpoint(url={self.url!r}, access_key={self.access_key!r}, secret_key='***')"
+        return (
+            f"S3Endpoint(url={self.url!r}, urls={self.urls!r}, access_key={self.access_key!r}, "
+            "secret_key='***')"
+        )
 
 
 @dataclass(frozen=True)
 class Ports:
-    master: int
-    filer: int
-    s3: int
-    volumes: tuple[int, ...]
+    """HTTP port per site of each kind of process (gRPC: port + 10000)."""
+
+    masters: dict[str, int]  # the data sites and, with more than one, the tie-breaker
+    volumes: dict[str, int]
+    filers: dict[str, int]
+    s3: dict[str, int]
 
 
 class SeaweedCluster:
@@ -84,39 +95,50 @@ class SeaweedCluster:
     ) -> None:
         self.run_dir = run_dir
         self.sites = tuple(sites)
+        # One site (benchmarks) runs one master; two or more add a tie-breaker master for Raft.
+        self.master_sites = (*self.sites, TIE_BREAKER) if len(self.sites) > 1 else self.sites
         self.replication = replication  # "000" for a single site (benchmarks)
         self.timeout = timeout
         self.weed = str(weed or find_weed())
         self._size_mb, self._max = volume_size_limit_mb, max_volumes
-        self.ports = Ports(
-            master=free_port(with_grpc=True),
-            filer=free_port(with_grpc=True),
-            s3=free_port(with_grpc=True),
-            volumes=tuple(free_port(with_grpc=True) for _ in self.sites),
-        )
-        self.s3 = S3Endpoint(
-            f"http://127.0.0.1:{self.ports.s3}", "veil" + secrets.token_hex(8), secrets.token_urlsafe(24)
-        )
+
+        def ports(names: Sequence[str]) -> dict[str, int]:
+            return {n: free_port(with_grpc=True) for n in names}
+
+        self.ports = Ports(ports(self.master_sites), ports(self.sites), ports(self.sites), ports(self.sites))
+        urls = tuple(f"http://127.0.0.1:{self.ports.s3[s]}" for s in self.sites)
+        self.s3 = S3Endpoint(urls[0], "veil" + secrets.token_hex(8), secrets.token_urlsafe(24), urls=urls)
         self._children: dict[str, Child] = {}
 
     # --- life cycle ----------------------------------------------------------------------------
 
     def start(self) -> SeaweedCluster:
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        _write_private(self.run_dir / "s3-identities.json", _identities(self.s3))
         try:
-            self._start(self._master())
+            masters = [self._master(site) for site in self.master_sites]
+            for child in masters:  # together: none of them elects a leader alone
+                self._children[child.name] = child
+                child.spawn()
+            for child in masters:
+                child.wait_ready(self.timeout)
+            self.wait_leader()
             for site in self.sites:
                 self._start(self._volume(site))
             self._wait_sites_registered()
-            self._start(self._filer())
-            self._start(self._s3())
+            # One filer after the other: a filer that finds a peer in the cluster copies its
+            # metadata first, and exits when that peer does not answer yet.
+            for site in self.sites:
+                self._start(self._filer(site))
+            for site in self.sites:
+                self._start(self._s3(site))
         except BaseException:
             self.stop()
             raise
         return self
 
     def stop(self) -> None:
-        """Stop every process, gateway first; SIGKILL whatever does not exit within a few seconds."""
+        """Stop every process, gateways first; SIGKILL whatever does not exit within a few seconds."""
         for child in reversed(list(self._children.values())):
             child.stop(timeout=3.0)
 
@@ -128,27 +150,89 @@ class SeaweedCluster:
     ) -> None:
         self.stop()
 
-    def stop_site(self, site: str, *, kill: bool = True) -> None:
-        """Lose `site`: its volume server dies (SIGKILL by default, like a power cut)."""
-        self._children[f"volume-{site}"].stop(kill=kill)
+    def site_processes(self, site: str) -> list[str]:
+        """The names of `site`'s processes (the tie-breaker has only a master)."""
+        kinds = ("s3", "filer", "volume", "master") if site in self.sites else ("master",)
+        return [f"{kind}-{site}" for kind in kinds if f"{kind}-{site}" in self._children]
+
+    def stop_site(self, site: str, *, kill: bool = True) -> list[str]:
+        """Lose `site`: its S3 gateway, filer, volume server and master die (SIGKILL by default,
+        like a power cut). Returns the names of the processes stopped."""
+        names = self.site_processes(site)
+        for name in names:
+            self._children[name].stop(kill=kill)
+        return names
 
     def start_site(self, site: str) -> None:
-        """Bring `site`'s volume server back on its old folder and port."""
+        """Bring `site` back on its old folders and ports: master, volume server, filer, gateway."""
+        self._start(self._master(site))
+        self.wait_leader()
+        if site not in self.sites:
+            return
         self._start(self._volume(site))
         self._wait_sites_registered()
+        self._start(self._filer(site))
+        self._start(self._s3(site))
 
     def site_running(self, site: str) -> bool:
-        return self._children[f"volume-{site}"].running()
+        name = f"volume-{site}" if site in self.sites else f"master-{site}"
+        child = self._children.get(name)
+        return child is not None and child.running()
+
+    # --- the masters' Raft group ---------------------------------------------------------------
+
+    def leader(self) -> str | None:
+        """The site whose master leads the Raft group, as a running master reports it."""
+        by_port = {str(port): site for site, port in self.ports.masters.items()}
+        for site in self._running_masters():
+            status = _get_json(f"http://127.0.0.1:{self.ports.masters[site]}/cluster/status")
+            leader = str(status.get("Leader") or "") if status else ""
+            if leader:  # "127.0.0.1:<http port>.<grpc port>"
+                return by_port.get(leader.rsplit(":", 1)[-1].split(".")[0])
+        return None
+
+    def wait_leader(self, timeout: float | None = None) -> str:
+        """Bounded wait until a running master leads (a lost leader is replaced by an election)."""
+        found: list[str] = []
+
+        def elected() -> bool:
+            site = self.leader()
+            if site and site in self._running_masters():
+                found.append(site)
+                return True
+            return False
+
+        self._wait("a Raft leader among the masters", elected, timeout, masters=True)
+        return found[-1]
+
+    def make_leader(self, site: str) -> None:
+        """Move the Raft leadership to `site`'s master (`cluster.raft.transferLeader`)."""
+        if self.leader() == site:
+            return
+        p = self.ports.masters[site]
+        self.shell(f"cluster.raft.transferLeader -id=127.0.0.1:{p} -address=127.0.0.1:{p + 10000}")
+        self._wait(f"the Raft leadership on {site}", lambda: self.leader() == site, None, masters=True)
+        self._wait_sites_registered()  # the new leader assigns volumes once it hears from them
+
+    def _running_masters(self) -> list[str]:
+        return [s for s in self.master_sites if self._children.get(f"master-{s}", _NONE).running()]
 
     # --- what the master knows -----------------------------------------------------------------
 
     def master_url(self) -> str:
-        return f"http://127.0.0.1:{self.ports.master}"
+        """The leading master (every request about the topology goes there)."""
+        site = self.leader()
+        if site is None:
+            raise SiteError("no SeaweedFS master leads the cluster (Raft election under way?)")
+        return f"http://127.0.0.1:{self.ports.masters[site]}"
+
+    def masters(self) -> str:
+        """Every master, as the `-master=` / `-peers=` flags take them."""
+        return ",".join(f"127.0.0.1:{self.ports.masters[s]}" for s in self.master_sites)
 
     def topology(self) -> dict[str, object]:
-        with urllib.request.urlopen(f"{self.master_url()}/dir/status", timeout=5) as resp:
-            data: dict[str, object] = json.load(resp)
-        topo = data.get("Topology")
+        data = _get_json(f"{self.master_url()}/dir/status", timeout=5)
+        topo = data.get("Topology") if data else None
         if not isinstance(topo, dict):
             raise SiteError("the SeaweedFS master answered /dir/status without a topology")
         return topo
@@ -182,11 +266,13 @@ class SeaweedCluster:
 
     # --- operator actions (weed shell) ---------------------------------------------------------
 
-    def shell(self, commands: str, timeout: float | None = None) -> str:
-        """Run `weed shell` commands against this cluster; SiteError when they fail."""
+    def shell(self, commands: str, timeout: float | None = None, *, site: str | None = None) -> str:
+        """Run `weed shell` commands against this cluster (through `site`'s filer, else the first
+        running one); SiteError when they fail."""
         limit = timeout or self.timeout
-        argv = [self.weed, "shell", f"-master=127.0.0.1:{self.ports.master}"]
-        argv.append(f"-filer=127.0.0.1:{self.ports.filer}")
+        filer = site or next((s for s in self.sites if self._running(f"filer-{s}")), self.sites[0])
+        argv = [self.weed, "shell", f"-master={self.masters()}"]
+        argv.append(f"-filer=127.0.0.1:{self.ports.filers[filer]}")
         try:
             done = subprocess.run(
                 argv,
@@ -206,7 +292,8 @@ class SeaweedCluster:
         """Accept single-copy writes for `bucket` on the `surviving` site while the other is lost."""
         self.shell(
             f"fs.configure -locationPrefix=/buckets/{bucket}/ -replication=000 "
-            f"-dataCenter={surviving} -volumeGrowthCount=1 -apply"
+            f"-dataCenter={surviving} -volumeGrowthCount=1 -apply",
+            site=surviving,
         )
 
     def restore(self, bucket: str) -> str:
@@ -222,6 +309,9 @@ class SeaweedCluster:
 
     # --- processes -----------------------------------------------------------------------------
 
+    def _running(self, name: str) -> bool:
+        return self._children.get(name, _NONE).running()
+
     def _start(self, child: Child) -> None:
         self._children[child.name] = child
         child.start(self.timeout)
@@ -235,40 +325,44 @@ class SeaweedCluster:
             cwd=self.run_dir,
         )
 
-    def _master(self) -> Child:
-        folder = self._folder("master")
-        p = self.ports.master
-        args = ["master", "-ip=127.0.0.1", f"-port={p}", f"-port.grpc={p + 10000}", f"-mdir={folder}"]
+    def _master(self, site: str) -> Child:
+        p = self.ports.masters[site]
+        args = ["master", "-ip=127.0.0.1", f"-port={p}", f"-port.grpc={p + 10000}"]
+        args += [f"-mdir={self._folder('master-' + site)}", "-telemetry=false"]
         args += [f"-defaultReplication={self.replication}", f"-volumeSizeLimitMB={self._size_mb}"]
-        args += ["-peers=none"]
-        args += ["-telemetry=false"]
-        return self._child("master", args, f"http://127.0.0.1:{p}/cluster/status")
+        if len(self.master_sites) > 1:
+            # hashicorp raft: the leadership can be moved (make_leader); the first master of
+            # -peers forms the group once it sees no leader anywhere.
+            args += [f"-peers={self.masters()}", "-raftHashicorp"]
+        else:
+            args += ["-peers=none"]
+        return self._child(f"master-{site}", args, f"http://127.0.0.1:{p}/cluster/status")
 
     def _volume(self, site: str) -> Child:
-        p = self.ports.volumes[self.sites.index(site)]
+        p = self.ports.volumes[site]
         args = ["volume", "-ip=127.0.0.1", f"-port={p}", f"-port.grpc={p + 10000}"]
         args += [f"-dir={self._folder(site)}", f"-max={self._max}", f"-dataCenter={site}"]
-        args += [f"-master=127.0.0.1:{self.ports.master}", "-preStopSeconds=0"]
+        args += [f"-master={self.masters()}", "-preStopSeconds=0"]
         # Copying a volume between servers (restore) is refused from loopback peers by default;
         # on one host every peer is loopback. Real sites have routable addresses and need no flag.
         args += ["-volume.allowUntrustedRemoteEndpoints"]
         return self._child(f"volume-{site}", args, f"http://127.0.0.1:{p}/status")
 
-    def _filer(self) -> Child:
-        p = self.ports.filer
+    def _filer(self, site: str) -> Child:
+        p = self.ports.filers[site]
         args = ["filer", "-ip=127.0.0.1", f"-port={p}", f"-port.grpc={p + 10000}"]
-        args += [f"-master=127.0.0.1:{self.ports.master}", f"-defaultStoreDir={self._folder('filer')}"]
-        args += [f"-localSocket={self.run_dir / 'filer.sock'}"]
-        return self._child("filer", args, f"http://127.0.0.1:{p}/healthz")
+        args += [f"-master={self.masters()}", f"-defaultStoreDir={self._folder('filer-' + site)}"]
+        args += [f"-dataCenter={site}", f"-localSocket={self.run_dir / f'filer-{site}.sock'}"]
+        return self._child(f"filer-{site}", args, f"http://127.0.0.1:{p}/healthz")
 
-    def _s3(self) -> Child:
-        p = self.ports.s3
+    def _s3(self, site: str) -> Child:
+        p = self.ports.s3[site]
         config = self.run_dir / "s3-identities.json"
-        _write_private(config, _identities(self.s3))
         args = ["s3", "-ip.bind=127.0.0.1", f"-port={p}", f"-port.grpc={p + 10000}"]
-        args += [f"-filer=127.0.0.1:{self.ports.filer}", f"-config={config}"]
-        args += ["-port.iceberg=0", "-port.lance=0", f"-localSocket={self.run_dir / 's3.sock'}"]
-        return self._child("s3", args, f"http://127.0.0.1:{p}/healthz")
+        args += [f"-filer=127.0.0.1:{self.ports.filers[site]}", f"-config={config}"]
+        args += [f"-dataCenter={site}", "-port.iceberg=0", "-port.lance=0"]
+        args += [f"-localSocket={self.run_dir / f's3-{site}.sock'}"]
+        return self._child(f"s3-{site}", args, f"http://127.0.0.1:{p}/healthz")
 
     def _folder(self, name: str) -> Path:
         folder = self.run_dir / name
@@ -276,13 +370,50 @@ class SeaweedCluster:
         return folder
 
     def _wait_sites_registered(self) -> None:
-        """The master must hear from every running site before a write can get both copies."""
+        """The leader must hear from every running site before a write can get both copies."""
         want = {s for s in self.sites if self.site_running(s)}
-        probe = Child(
-            "master", [], self.run_dir / "logs" / "master.log", lambda: want <= set(self.live_sites())
-        )
-        probe.proc = self._children["master"].proc
-        probe.wait_ready(self.timeout)
+
+        def registered() -> bool:
+            try:
+                return want <= set(self.live_sites())
+            except (SiteError, OSError, ValueError):
+                return False
+
+        self._wait(f"the volume servers of {sorted(want)} registered", registered, None, masters=True)
+
+    def _wait(self, what: str, ok: Callable[[], bool], timeout: float | None, *, masters: bool) -> None:
+        """Poll `ok` until true; SiteError (with the masters' last log lines) on the deadline, or
+        when every master has died."""
+        limit = timeout or self.timeout
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            if masters and not self._running_masters():
+                raise SiteError(f"every SeaweedFS master exited while waiting for {what}{self._tails()}")
+            if ok():
+                return
+            time.sleep(0.2)
+        raise SiteError(f"no {what} after {limit:.0f} s{self._tails()}")
+
+    def _tails(self) -> str:
+        logs = [self.run_dir / "logs" / f"master-{s}.log" for s in self.master_sites]
+        return "".join(f"\n{log.name}, last lines:\n{log_tail(log, 8)}" for log in logs)
+
+
+class _Absent:
+    def running(self) -> bool:
+        return False
+
+
+_NONE: Child = _Absent()  # type: ignore[assignment]
+
+
+def _get_json(url: str, timeout: float = 2.0) -> dict[str, object] | None:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            data = json.load(resp)
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _identities(s3: S3Endpoint) -> str:

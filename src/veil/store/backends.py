@@ -11,12 +11,15 @@ from __future__ import annotations
 import io
 import os
 import re
+import tempfile
+import threading
+import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol, cast, runtime_checkable
+from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 
 from veil.exceptions import StoreError
 from veil.store.crypto import Read
@@ -24,6 +27,7 @@ from veil.store.crypto import Read
 _PART = re.compile(r"[A-Za-z0-9._-]+")
 PARTIAL = ".partial"
 RETRY_HINT = "retry later; the put is idempotent, so re-running it is safe"
+T = TypeVar("T")
 
 
 @runtime_checkable
@@ -159,15 +163,49 @@ class _IterStream(io.RawIOBase):
         return n
 
 
+class _Spool:
+    """The chunks of one put, kept as they are read (in memory up to 8 MiB, then in a private
+    temporary file: ciphertext only) so that the put can be sent again to the next endpoint."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._it = iter(chunks)
+        self._file = tempfile.SpooledTemporaryFile(max_size=8 << 20)  # noqa: SIM115 - closed in close()
+
+    def stream(self) -> Iterator[bytes]:
+        """Everything read so far, then the rest of the input (kept as well)."""
+        self._file.seek(0)
+        while block := self._file.read(1 << 20):
+            yield block
+        for chunk in self._it:
+            self._file.seek(0, io.SEEK_END)
+            self._file.write(chunk)
+            yield chunk
+
+    def close(self) -> None:
+        self._file.close()
+
+
 class S3Backend:
     """Objects in one bucket of any S3 API (AWS, SeaweedFS, MinIO, Ceph). Retries (standard mode,
     `max_attempts`) and timeouts are configured; every failure becomes a StoreError naming the
     operation, the endpoint and the S3 error code, with a retry hint. Credentials never appear in
-    messages."""
+    messages.
+
+    `endpoint_url` may be a list: the gateways of one cluster, e.g. one per site. Calls go to the
+    current endpoint; when it does not answer (connection refused, connect or read timeout,
+    connection dropped) the call moves on to the next one at once (no retry on the dead one) and
+    that one stays current; after `failback_after` seconds the first endpoint is tried first again.
+    An endpoint that answers with an error is never skipped: its error is the call's error. When no
+    endpoint answers the call raises StoreError (retry later). With several endpoints a put is
+    acknowledged only once every other endpoint that answers shows the object (HEAD, within
+    `confirm_timeout`): gateways on different sites may each keep their own copy of the metadata,
+    synchronised asynchronously, and an acknowledged object must survive the loss of the site it
+    was written through. An endpoint that does not answer cannot confirm and is skipped (its site
+    is lost, or cut off: then the object store itself refuses two-copy writes)."""
 
     def __init__(
         self,
-        endpoint_url: str,
+        endpoint_url: str | Sequence[str],
         bucket: str,
         access_key: str,
         secret_key: str,
@@ -177,13 +215,22 @@ class S3Backend:
         connect_timeout: float = 5.0,
         read_timeout: float = 60.0,
         create_bucket: bool = False,
+        confirm_timeout: float = 5.0,
+        failback_after: float = 60.0,
     ) -> None:
         import boto3
         from boto3.s3.transfer import TransferConfig
         from botocore.config import Config
 
-        self.endpoint_url, self.bucket = endpoint_url, bucket
+        urls = (endpoint_url,) if isinstance(endpoint_url, str) else tuple(endpoint_url)
+        if not urls or not all(urls):
+            raise StoreError("S3Backend needs at least one endpoint URL")
+        self.endpoints = urls
+        self.endpoint_url, self.bucket = urls[0], bucket
         self._attempts = max_attempts
+        self._confirm_timeout, self._failback_after = confirm_timeout, failback_after
+        self._current, self._moved_at = 0, 0.0
+        self._lock = threading.Lock()
         config = Config(
             region_name=region,
             retries={"max_attempts": max_attempts, "mode": "standard"},
@@ -192,22 +239,29 @@ class S3Backend:
             s3={"addressing_style": "path"},
             signature_version="s3v4",
         )
-        self._s3: Any = boto3.client(
-            "s3",
-            endpoint_url=endpoint_url,
-            aws_access_key_id=access_key,
-            aws_secret_access_key=secret_key,
-            config=config,
-        )
+        self._clients: list[Any] = []
+        for url in urls:
+            client = boto3.client(
+                "s3",
+                endpoint_url=url,
+                aws_access_key_id=access_key,
+                aws_secret_access_key=secret_key,
+                config=config,
+            )
+            if len(urls) > 1:  # a dead endpoint is left at once for the next, not retried
+                client.meta.events.register_first("needs-retry.s3", _no_retry_without_answer)
+            self._clients.append(client)
+        self._s3: Any = self._clients[0]
         self._transfer = TransferConfig(multipart_threshold=8 << 20, multipart_chunksize=8 << 20)
         if create_bucket:
             self.ensure_bucket()
 
     @contextmanager
-    def _errors(self, op: str, key: str = "") -> Iterator[None]:
+    def _errors(self, op: str, key: str = "", endpoint: str | None = None) -> Iterator[None]:
         from botocore.exceptions import BotoCoreError, ClientError
 
-        what = f"S3 {op}{' of ' + key if key else ''} (bucket {self.bucket} at {self.endpoint_url})"
+        where = endpoint or self.endpoint_url
+        what = f"S3 {op}{' of ' + key if key else ''} (bucket {self.bucket} at {where})"
         try:
             yield
         except ClientError as exc:
@@ -225,23 +279,115 @@ class S3Backend:
                 f"store is unreachable or too slow; {RETRY_HINT}"
             ) from exc
 
+    # --- failover ------------------------------------------------------------------------------
+
+    @property
+    def current_endpoint(self) -> str:
+        """The endpoint the next call goes to first."""
+        return self.endpoints[self._order()[0]]
+
+    def _order(self) -> list[int]:
+        """Endpoint indexes to try, the current one first (the first one again after a while)."""
+        with self._lock:
+            if self._current and time.monotonic() - self._moved_at > self._failback_after:
+                self._current = 0
+            first = self._current
+        n = len(self._clients)
+        return [(first + i) % n for i in range(n)]
+
+    def _moved(self, index: int) -> None:
+        with self._lock:
+            if self._current != index:
+                self._current, self._moved_at = index, time.monotonic()
+
+    def _call(self, op: str, key: str, fn: Callable[[Any], T]) -> T:
+        """fn(client) on the current endpoint, on the next ones while an endpoint does not answer."""
+        if len(self._clients) == 1:
+            with self._errors(op, key):
+                return fn(self._clients[0])
+        silent: list[str] = []
+        for index in self._order():
+            url = self.endpoints[index]
+            try:
+                with self._errors(op, key, url):
+                    result = fn(self._clients[index])
+            except StoreError as exc:
+                if not _no_answer(exc.__cause__):
+                    raise
+                silent.append(f"{url} ({type(exc.__cause__).__name__})")
+                continue
+            self._moved(index)
+            return result
+        raise StoreError(
+            f"S3 {op}{' of ' + key if key else ''} (bucket {self.bucket}): no endpoint answered: "
+            f"{', '.join(silent)}; {RETRY_HINT}"
+        )
+
+    def _confirm(self, key: str, written_through: str) -> None:
+        """The object must be visible through every other endpoint that answers."""
+        from botocore.exceptions import ClientError
+
+        for index, url in enumerate(self.endpoints):
+            if url == written_through:
+                continue
+            deadline = time.monotonic() + self._confirm_timeout
+            while True:
+                try:
+                    with self._errors("confirm", key, url):
+                        try:
+                            self._clients[index].head_object(Bucket=self.bucket, Key=key)
+                            break
+                        except ClientError as exc:
+                            code = str(exc.response.get("Error", {}).get("Code"))
+                            if code not in ("404", "NoSuchKey", "NotFound"):
+                                raise
+                except StoreError as exc:
+                    if _no_answer(exc.__cause__):
+                        break  # that site is lost or cut off: it cannot confirm
+                    raise
+                if time.monotonic() > deadline:
+                    raise StoreError(
+                        f"S3 put of {key} (bucket {self.bucket}) through {written_through} is not "
+                        f"visible through {url} after {self._confirm_timeout:.0f} s; {RETRY_HINT}"
+                    )
+                time.sleep(0.02)
+
+    # --- operations ----------------------------------------------------------------------------
+
     def ensure_bucket(self) -> None:
         from botocore.exceptions import ClientError
 
-        with self._errors("create-bucket"):
+        def ensure(s3: Any) -> None:
             try:
-                self._s3.head_bucket(Bucket=self.bucket)
+                s3.head_bucket(Bucket=self.bucket)
             except ClientError:
-                self._s3.create_bucket(Bucket=self.bucket)
+                s3.create_bucket(Bucket=self.bucket)
+
+        self._call("create-bucket", "", ensure)
 
     def put(self, key: str, data: bytes | Iterable[bytes]) -> None:
-        with self._errors("put", check_key(key)):
-            self._s3.upload_fileobj(
-                io.BufferedReader(_IterStream(_chunks(data)), 1 << 20),
-                self.bucket,
-                key,
-                Config=self._transfer,
-            )
+        check_key(key)
+        if len(self._clients) == 1:
+            with self._errors("put", key):
+                self._upload(self._clients[0], key, _chunks(data))
+            return
+        spool = _Spool(_chunks(data))
+        used: list[str] = []
+        try:
+
+            def upload(s3: Any) -> None:
+                self._upload(s3, key, spool.stream())
+                used.append(str(s3.meta.endpoint_url))
+
+            self._call("put", key, upload)
+        finally:
+            spool.close()
+        self._confirm(key, used[-1])
+
+    def _upload(self, s3: Any, key: str, chunks: Iterable[bytes]) -> None:
+        s3.upload_fileobj(
+            io.BufferedReader(_IterStream(chunks), 1 << 20), self.bucket, key, Config=self._transfer
+        )
 
     def get(self, key: str) -> bytes:
         with self.reader(key) as read:
@@ -249,11 +395,18 @@ class S3Backend:
 
     @contextmanager
     def reader(self, key: str) -> Iterator[Read]:
-        with self._errors("get", check_key(key)):
-            body = self._s3.get_object(Bucket=self.bucket, Key=key)["Body"]
+        check_key(key)
+        found: list[str] = []
+
+        def get_object(s3: Any) -> Any:
+            body = s3.get_object(Bucket=self.bucket, Key=key)["Body"]
+            found.append(str(s3.meta.endpoint_url))
+            return body
+
+        body = self._call("get", key, get_object)
 
         def read(n: int) -> bytes:
-            with self._errors("get", key):
+            with self._errors("get", key, found[-1]):
                 return cast(bytes, body.read() if n < 0 else body.read(n))
 
         try:
@@ -262,32 +415,64 @@ class S3Backend:
             body.close()
 
     def delete(self, key: str) -> None:
-        with self._errors("delete", check_key(key)):
-            self._s3.delete_object(Bucket=self.bucket, Key=key)
+        check_key(key)
+        self._call("delete", key, lambda s3: s3.delete_object(Bucket=self.bucket, Key=key))
 
     def exists(self, key: str) -> bool:
         from botocore.exceptions import ClientError
 
-        with self._errors("head", check_key(key)):
+        check_key(key)
+
+        def head(s3: Any) -> bool:
             try:
-                self._s3.head_object(Bucket=self.bucket, Key=key)
+                s3.head_object(Bucket=self.bucket, Key=key)
             except ClientError as exc:
                 if str(exc.response.get("Error", {}).get("Code")) in ("404", "NoSuchKey", "NotFound"):
                     return False
                 raise
-        return True
+            return True
+
+        return self._call("head", key, head)
 
     def list(self, prefix: str = "") -> Iterator[tuple[str, datetime]]:
-        with self._errors("list"):
-            pages = self._s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
-            for page in pages:
-                for item in page.get("Contents", []):
-                    yield str(item["Key"]), cast(datetime, item["LastModified"]).astimezone(UTC)
+        last = ""  # a listing cut off by a dead endpoint goes on after the last key on the next one
+
+        def page_of(s3: Any) -> tuple[list[tuple[str, datetime]], bool]:
+            args = {"Bucket": self.bucket, "Prefix": prefix, **({"StartAfter": last} if last else {})}
+            page = s3.list_objects_v2(**args)
+            items = [
+                (str(i["Key"]), cast(datetime, i["LastModified"]).astimezone(UTC))
+                for i in page.get("Contents", [])
+            ]
+            return items, bool(page.get("IsTruncated"))
+
+        while True:
+            items, more = self._call("list", "", page_of)
+            yield from items
+            if not more or not items:
+                return
+            last = items[-1][0]
+
+
+def _no_answer(exc: BaseException | None) -> bool:
+    """The endpoint did not answer: refused, timed out, or dropped the connection."""
+    from botocore.exceptions import ConnectionError as NoConnection
+    from botocore.exceptions import HTTPClientError
+
+    return isinstance(exc, NoConnection | HTTPClientError)
+
+
+def _no_retry_without_answer(caught_exception: BaseException | None = None, **_: object) -> bool | None:
+    """botocore needs-retry hook: False (do not retry here) when the endpoint did not answer, so
+    the backend moves on to the next endpoint; None leaves every other case to the retry policy."""
+    return False if _no_answer(caught_exception) else None
 
 
 def backend_from_env(default_root: Path) -> Backend:
     """S3 when VEIL_STORE_S3_ENDPOINT is set (with VEIL_STORE_S3_BUCKET, VEIL_STORE_S3_ACCESS_KEY,
-    VEIL_STORE_S3_SECRET_KEY, optional VEIL_STORE_S3_REGION), else the local folder `default_root`."""
+    VEIL_STORE_S3_SECRET_KEY, optional VEIL_STORE_S3_REGION and VEIL_STORE_S3_FALLBACK_ENDPOINTS:
+    comma-separated gateways of the same cluster, tried in order when the previous one does not
+    answer), else the local folder `default_root`."""
     endpoint = os.environ.get("VEIL_STORE_S3_ENDPOINT")
     if not endpoint:
         return LocalFolderBackend(default_root)
@@ -297,4 +482,6 @@ def backend_from_env(default_root: Path) -> Backend:
         raise StoreError(f"VEIL_STORE_S3_ENDPOINT is set but {', '.join(missing)} is not")
     bucket, access, secret = (os.environ[n] for n in names)
     region = os.environ.get("VEIL_STORE_S3_REGION", "us-east-1")
-    return S3Backend(endpoint, bucket, access, secret, region, create_bucket=True)
+    fallbacks = [u.strip() for u in os.environ.get("VEIL_STORE_S3_FALLBACK_ENDPOINTS", "").split(",")]
+    endpoints = [endpoint.strip(), *(u for u in fallbacks if u)]
+    return S3Backend(endpoints, bucket, access, secret, region, create_bucket=True)
