@@ -38,7 +38,7 @@ from veil.mining.describe import (
     screen_names,
     write_procedures,
 )
-from veil.mining.export import event_table, write_csv
+from veil.mining.export import event_table, write_events_csv
 from veil.mining.report import FrameLookup, MiningResult, render_report
 from veil.mining.routines import RoutineOptions, rank_candidates
 from veil.mining.segment import SegmentOptions, segment
@@ -179,11 +179,11 @@ def mine(
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"could not create output folder {out}: {type(exc).__name__}") from exc
-    table = event_table(events, seg, {c.type_id: c.name for c in candidates})
-    exports = [write_csv(table, out / "events.csv")]
+    names = {c.type_id: c.name for c in candidates}
+    exports = [write_events_csv(events, seg, names, out / "events.csv")]
     notes: list[str] = []
-    if want_xes:
-        exports.append(write_xes(table, out / "events.xes"))
+    if want_xes:  # pm4py needs the whole table
+        exports.append(write_xes(event_table(events, seg, names), out / "events.xes"))
     else:
         notes.append(f"No XES export: {EXTRA_HINT}.")
     procedures: tuple[Procedure, ...] = ()
