@@ -10,6 +10,10 @@ gateway only, for each candidate's plain-language procedure (see `veil.mining.de
 into the report and `procedures.json`. If any candidate was blocked by the gateway the command
 ends with EgressBlocked's exit code (6), else if a destination failed with EgressFailed's (10),
 after writing every output.
+
+Memory grows with the log: the events (about 190 bytes each) and the segmentation's and ranking's
+per-event arrays are held until the outputs are written; events.csv is written row by row (no
+table of the log), but the XES export builds the table pm4py needs (see bench/README.md, Scale).
 """
 
 from __future__ import annotations

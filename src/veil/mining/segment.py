@@ -17,6 +17,11 @@ Information Systems 2024: context attributes and data flow over step names alone
 segmentation by repeated start steps (Leno et al., "Identifying candidate routines for robotic
 process automation from unsegmented UI logs", ICPM 2020). Deterministic: the same log gives the
 same cases.
+
+Memory: the events themselves (the caller's) and, per event, a few arrays of 8 bytes (times,
+sessions, steps, threads, cases) and a pointer in each of the result's three tuples; the start of
+each task type is learnt on a sample of `join_sample` events. Not bounded: which values link
+events, the case numbers and the noise flags are decided over the whole log (bench/README.md).
 """
 
 from __future__ import annotations
