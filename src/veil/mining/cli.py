@@ -10,6 +10,10 @@ gateway only, for each candidate's plain-language procedure (see `veil.mining.de
 into the report and `procedures.json`. If any candidate was blocked by the gateway the command
 ends with EgressBlocked's exit code (6), else if a destination failed with EgressFailed's (10),
 after writing every output.
+
+Memory grows with the log: the events (about 190 bytes each) and the segmentation's and ranking's
+per-event arrays are held until the outputs are written; events.csv is written row by row (no
+table of the log), but the XES export builds the table pm4py needs (see bench/README.md, Scale).
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from veil.mining.describe import (
     screen_names,
     write_procedures,
 )
-from veil.mining.export import event_table, write_csv
+from veil.mining.export import event_table, write_events_csv
 from veil.mining.report import FrameLookup, MiningResult, render_report
 from veil.mining.routines import RoutineOptions, rank_candidates
 from veil.mining.segment import SegmentOptions, segment
@@ -179,11 +183,11 @@ def mine(
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"could not create output folder {out}: {type(exc).__name__}") from exc
-    table = event_table(events, seg, {c.type_id: c.name for c in candidates})
-    exports = [write_csv(table, out / "events.csv")]
+    names = {c.type_id: c.name for c in candidates}
+    exports = [write_events_csv(events, seg, names, out / "events.csv")]
     notes: list[str] = []
-    if want_xes:
-        exports.append(write_xes(table, out / "events.xes"))
+    if want_xes:  # pm4py needs the whole table
+        exports.append(write_xes(event_table(events, seg, names), out / "events.xes"))
     else:
         notes.append(f"No XES export: {EXTRA_HINT}.")
     procedures: tuple[Procedure, ...] = ()

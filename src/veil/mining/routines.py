@@ -60,8 +60,14 @@ def working_seconds(events: Sequence[UIEvent]) -> list[float]:
 
 
 def _working_seconds(events: Sequence[UIEvent], times: npt.NDArray[np.float64]) -> list[float]:
+    spent: list[float] = _working_array(events, times).tolist()
+    return spent
+
+
+def _working_array(events: Sequence[UIEvent], times: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """`working_seconds` as an array (8 bytes an event; a list of Python floats takes 32)."""
     if not events:
-        return []
+        return np.zeros(0)
     rank = {u: k for k, u in enumerate(sorted({e.user for e in events}))}
     # By person, then time (a stable sort, as `sorted` on (user, timestamp) was).
     users = np.fromiter((rank[e.user] for e in events), np.int64, len(events))
@@ -72,8 +78,7 @@ def _working_seconds(events: Sequence[UIEvent], times: npt.NDArray[np.float64]) 
     gaps[1:][u[1:] != u[:-1]] = 0.0  # a person's first event has no time before it
     out = np.zeros(len(events))
     out[order] = gaps
-    spent: list[float] = out.tolist()
-    return spent
+    return out
 
 
 def _seconds(events: Sequence[UIEvent]) -> npt.NDArray[np.float64]:
@@ -82,21 +87,34 @@ def _seconds(events: Sequence[UIEvent]) -> npt.NDArray[np.float64]:
 
 
 def instances(events: Sequence[UIEvent], seg: Segmentation) -> list[Instance]:
+    """Each case's instance (its events but noise, in time order), in the order of their first
+    event. Built from arrays (a few bytes an event) rather than a list of Python ints per case."""
     seconds = _seconds(events)
-    dwell = _working_seconds(events, seconds)
-    times = seconds.tolist()
-    by_case: dict[str, list[int]] = defaultdict(list)
-    type_of: dict[str, int] = {}
-    for i, (case, ty, noisy) in enumerate(zip(seg.cases, seg.types, seg.noise, strict=True)):
-        if case and not noisy:
-            by_case[case].append(i)
-            type_of[case] = ty
+    dwell = _working_array(events, seconds)
+    number: dict[str, int] = {}  # case -> its number, in order of its first event
+    code = np.fromiter(
+        (
+            number.setdefault(c, len(number)) if c and not noisy else -1
+            for c, noisy in zip(seg.cases, seg.noise, strict=True)
+        ),
+        np.int64,
+        len(seg.cases),
+    )
+    at = np.flatnonzero(code >= 0)
+    owner = code[at]
+    # By case, then time; events at the same time stay in log order (lexsort is stable).
+    ordered = at[np.lexsort((seconds[at], owner))]
+    bounds: list[int] = np.concatenate(([0], np.cumsum(np.bincount(owner, minlength=len(number))))).tolist()
+    # A case's type is that of its last event (as a dict assigned event by event has it).
+    reverse = owner[::-1]
+    _cases, last = np.unique(reverse, return_index=True)
+    types = np.asarray(seg.types, dtype=np.int64)[at[::-1][last]].tolist()
     out = []
-    for case, idx in by_case.items():
-        idx.sort(key=times.__getitem__)
+    for k, case in enumerate(number):
+        idx: list[int] = ordered[bounds[k] : bounds[k + 1]].tolist()
         # The first event's own lead time belongs to whatever came before the task.
-        spent = (0.0, *(dwell[i] for i in idx[1:]))
-        out.append(Instance(case, type_of[case], tuple(events[i] for i in idx), sum(spent), spent))
+        spent: tuple[float, ...] = (0.0, *dwell[ordered[bounds[k] + 1 : bounds[k + 1]]].tolist())
+        out.append(Instance(case, types[k], tuple(events[i] for i in idx), sum(spent), spent))
     return out
 
 

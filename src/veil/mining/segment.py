@@ -17,17 +17,24 @@ Information Systems 2024: context attributes and data flow over step names alone
 segmentation by repeated start steps (Leno et al., "Identifying candidate routines for robotic
 process automation from unsegmented UI logs", ICPM 2020). Deterministic: the same log gives the
 same cases.
+
+Memory: the events themselves (the caller's) and, per event, a few arrays of 8 bytes (times,
+sessions, steps, threads, cases) and a pointer in each of the result's three tuples; the start of
+each task type is learnt on a sample of `join_sample` events. Not bounded: which values link
+events, the case numbers and the noise flags are decided over the whole log (bench/README.md).
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import overload
 
 import numpy as np
 
@@ -57,7 +64,43 @@ class SegmentOptions:
     cycles: CycleOptions = field(default_factory=CycleOptions)
 
 
-def _sessions(events: Sequence[UIEvent], micros: np.ndarray, gap: float) -> list[list[int]]:
+class _Sessions(Sequence[list[int]]):
+    """The sessions, one after another in one array (8 bytes an event, not a list of Python ints
+    per session: 36); each is handed out as a list when asked for."""
+
+    def __init__(self, order: np.ndarray, bounds: np.ndarray) -> None:
+        self.order = order  # the events, session by session
+        self.bounds = bounds  # where each session begins in `order`, and its end
+
+    def __len__(self) -> int:
+        return len(self.bounds) - 1
+
+    @overload
+    def __getitem__(self, k: int) -> list[int]: ...
+    @overload
+    def __getitem__(self, k: slice) -> list[list[int]]: ...
+    def __getitem__(self, k: int | slice) -> list[int] | list[list[int]]:
+        if isinstance(k, slice):
+            return [self[j] for j in range(*k.indices(len(self)))]
+        if k < 0:
+            k += len(self)
+        if not 0 <= k < len(self):
+            raise IndexError(k)
+        seq: list[int] = self.order[self.bounds[k] : self.bounds[k + 1]].tolist()
+        return seq
+
+    def __iter__(self) -> Iterator[list[int]]:
+        bounds: list[int] = self.bounds.tolist()
+        for a, b in itertools.pairwise(bounds):
+            seq: list[int] = self.order[a:b].tolist()
+            yield seq
+
+    def numbers(self) -> np.ndarray:
+        """Per position in `order`, its session's number."""
+        return np.repeat(np.arange(len(self), dtype=np.int64), np.diff(self.bounds))
+
+
+def _sessions(events: Sequence[UIEvent], micros: np.ndarray, gap: float) -> _Sessions:
     """Per user (in order of first appearance), their events in time order, cut where more
     than `gap` seconds pass between two."""
     user: dict[str, int] = {}
@@ -66,7 +109,8 @@ def _sessions(events: Sequence[UIEvent], micros: np.ndarray, gap: float) -> list
     stamps, who = micros[order], by_user[order]
     # As timedelta.total_seconds(): exact microseconds over 10**6, correctly rounded.
     cut = (who[1:] != who[:-1]) | (np.diff(stamps) / 1e6 > gap)
-    return [s.tolist() for s in np.split(order, np.flatnonzero(cut) + 1)]
+    bounds = np.concatenate(([0], np.flatnonzero(cut) + 1, [len(order)])).astype(np.int64)
+    return _Sessions(order, bounds)
 
 
 def _micros(events: Sequence[UIEvent]) -> np.ndarray:
@@ -255,23 +299,15 @@ def _segment(events: Sequence[UIEvent], opt: SegmentOptions) -> Segmentation:
         {i: tuple(k) for i, k in keys_of.items()},
     )
     # The events that have a thread, session by session, each session's in log order.
-    placed: list[int] = []
-    session: list[int] = []
-    thread: list[int] = []
-    for number, seq in enumerate(sessions):
-        here = sorted(i for i in seq if screen[i] in thread_of)
-        placed.extend(here)
-        session.extend([number] * len(here))
-        thread.extend(thread_of[screen[i]] for i in here)
+    thread_at = np.fromiter((thread_of.get(s, -1) for s in screen), np.int64, len(events))
+    order, number_at = sessions.order, sessions.numbers()
+    has = thread_at[order] >= 0
+    placed, session = order[has], number_at[has]
+    in_log_order = np.lexsort((placed, session))
+    placed, session = placed[in_log_order], session[in_log_order]
     ends = frozenset(s for s in log.steps if END_STEP.search(s[2]))
-    cutter = _Cutter(
-        np.array(placed, dtype=np.int64),
-        np.array(session, dtype=np.int64),
-        np.array(thread, dtype=np.int64),
-        log,
-        opt.cycles,
-        ends=ends,
-    )
+    cutter = _Cutter(placed, session, thread_at[placed], log, opt.cycles, ends=ends)
+    del thread_at, order, number_at, has, in_log_order
     cases: list[list[int]] = []
     types: list[int] = []
     group = [-1] * len(events)  # the group of threads that cut each event, if any
@@ -297,7 +333,7 @@ def _segment(events: Sequence[UIEvent], opt: SegmentOptions) -> Segmentation:
 
 def _attach_loose(
     micros: np.ndarray,
-    sessions: list[list[int]],
+    sessions: Iterable[list[int]],
     kept: list[tuple[list[int], int]],
     origin: Callable[[int], Hashable],
     share: float,
@@ -318,7 +354,6 @@ def _attach_loose(
     votes, loose = _ballots(sessions, case_of, type_of, origin)
     # Each origin's ballot once: its commonest type (the first counted on a tie) and total.
     outcome = {where: (*ballot.most_common(1)[0], sum(ballot.values())) for where, ballot in votes.items()}
-    stamps: list[int] = micros.tolist()
     attached: dict[tuple[Hashable, int], set[int]] = defaultdict(set)
     joined: list[tuple[int, int, Hashable]] = []
     for i, where, by_type in loose:
@@ -330,8 +365,8 @@ def _attach_loose(
             at = bisect.bisect_left(row, i)
             near.extend(row[m] for m in (at - 1, at) if 0 <= m < len(row))
         # The nearer in time (exact microseconds: the same order as the seconds between).
-        stamp = stamps[i]
-        best = min(near, key=lambda m: abs(stamps[m] - stamp))
+        stamp = int(micros[i])
+        best = min(near, key=lambda m: abs(int(micros[m]) - stamp))
         k = case_of[best]
         joined.append((i, k, where))
         attached[(where, kept[k][1])].add(k)
@@ -361,7 +396,7 @@ _Loose = tuple[int, Hashable, dict[int, list[int]]]  # event, origin, its sessio
 
 
 def _ballots(
-    sessions: list[list[int]], case_of: list[int], type_of: list[int], origin: Callable[[int], Hashable]
+    sessions: Iterable[list[int]], case_of: list[int], type_of: list[int], origin: Callable[[int], Hashable]
 ) -> tuple[dict[Hashable, Counter[int]], list[_Loose]]:
     """The events in no instance, and per origin the types of the placed events beside them."""
     votes: dict[Hashable, Counter[int]] = defaultdict(Counter)
