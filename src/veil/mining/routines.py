@@ -131,7 +131,7 @@ def _process_map(
     present: Counter[Step] = Counter()
     position: dict[Step, list[float]] = defaultdict(list)
     for p, n in paths:
-        for s in set(p):
+        for s in dict.fromkeys(p):  # first-seen order: ties below keep it, not the hash seed
             present[s] += n
         for k, s in enumerate(p):
             position[s].extend([k / max(len(p) - 1, 1)] * n)
