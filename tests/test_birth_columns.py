@@ -70,7 +70,7 @@ def test_a_drawn_border_is_no_text(text: str, ruling: bool) -> None:
 
 
 def test_names_out_of_the_lists_in_a_column_of_found_names() -> None:
-    names = ["2 Maria Baker", "3 Toby Lynch", "4 GONZALEZ Mary", "5 Kristi Hunter", "6 Maureen Jones"]
+    names = ["2 Maria Baker", "3 Idris Okonkwo", "4 GONZALEZ Mary", "5 Tomasz Wrzesniak", "6 Maureen Jones"]
     lines = [line(n, 20, 100 + i * 30) for i, n in enumerate(names)]
     lines += [line(e, 300, 100 + i * 30) for i, e in enumerate([*EMAILS, "x@example.com"])]
     findings = locate(lines, default_analyzer(), b"k" * 32, 0)

@@ -3,8 +3,9 @@
 Names and addresses come from Faker's locales (ko_KR, ja_JP, fr_FR, en_US, en_GB) and a few
 combinatorial lists of our own (French particles and double names, rare Korean surnames, US
 military and PO box addresses, building tails), not from the detectors' lists
-(`veil/detect/data/*.txt`). Each name says whether every word of it is in those lists (`listed`
-"in") or not ("out"), so in-list and out-of-list recall can be reported apart. Checksummed numbers
+(`veil/detect/data/*.txt`, the census lists of the `names` package). Each name says whether
+every word of it is in those lists (`listed` "in") or not ("out"), so in-list and out-of-list
+recall can be reported apart. Checksummed numbers
 (cards, IBANs, KR RRN, My Number) are valid and random; nothing belongs to anyone.
 """
 
@@ -21,7 +22,7 @@ from stdnum import luhn
 from stdnum.jp import in_ as jp_in
 from stdnum.kr import rrn
 
-from veil.detect.names import word_list
+from veil.detect.names import census_names, word_list
 
 LANGUAGES: tuple[str, ...] = ("ko", "ja", "fr", "en")
 PERSONAL_TYPES: tuple[str, ...] = (
@@ -58,7 +59,9 @@ def _fakers(locale: str) -> Faker:
 
 
 def _listed_latin(name: str) -> str:
-    firsts, lasts = word_list("latin_first_names.txt"), word_list("latin_surnames.txt")
+    census_firsts, census_lasts = census_names()
+    firsts = word_list("latin_first_names.txt") | census_firsts
+    lasts = word_list("latin_surnames.txt") | census_lasts
     words = [w for w in re.split(r"[\s\-']+", name) if w and w[0].isupper() and w not in {"Le", "De", "La"}]
     ok = len(words) >= 2 and words[0] in firsts and all(w in lasts or w in firsts for w in words[1:])
     return "in" if ok else "out"

@@ -168,3 +168,16 @@ def test_offsets_point_into_original_text() -> None:
     spans = JA.analyze(text)
     assert [text[s.start : s.end] for s in spans] == ["山田　太郎"]
     assert all(s.type == "person_name" for s in spans)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Georgina Ford", "Brandon Nguyen", "Veronica Garrett", "PORTER Alyssa", "Alyssa PORTER", "Sheila Grant"],
+)
+def test_census_first_names_and_surnames_make_a_name_without_context(text: str) -> None:
+    assert found(LATIN.analyze(text), text) == [text]
+
+
+@pytest.mark.parametrize("text", ["Will Call", "Summer Sale", "Carter Center", "Grace Period", "Unit Price"])
+def test_shop_words_the_census_holds_as_names_stay(text: str) -> None:
+    assert found(LATIN.analyze(text), text) == []

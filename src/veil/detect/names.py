@@ -508,26 +508,52 @@ def _is_first_name(word: str) -> bool:
     return word.title() in firsts or word.split("-", 1)[0].title() in firsts
 
 
+# Census surnames down to this rank (of 88,799): about 75 % of people; further down the list
+# holds ever more plain words ("Pay", "Save", "Home").
+CENSUS_SURNAME_RANK = 10_000
+
+
+@cache
+def census_names() -> tuple[frozenset[str], frozenset[str]]:
+    """First names and the commoner surnames of the US Census 1990 (the `names` package's
+    data files, frequency order), title case; words of fewer than three letters left out."""
+    files = resources.files("names")
+
+    def read(name: str, limit: int | None = None) -> list[str]:
+        rows = files.joinpath(name).read_text(encoding="ascii").splitlines()[:limit]
+        return [w.title() for row in rows if len(w := row.split(" ", 1)[0]) >= 3]
+
+    firsts = frozenset(read("dist.male.first") + read("dist.female.first")) - _NOT_NAMES
+    return firsts, frozenset(read("dist.all.last", CENSUS_SURNAME_RANK)) - _NOT_NAMES
+
+
 def _pair_score(first: str, second: str) -> float | None:
     firsts, lasts = _first_names(), word_list("latin_surnames.txt")
     f, l2 = first.title(), second.title()
     if f in _NOT_NAMES or l2 in _NOT_NAMES:
         return None
+    census_firsts, census_lasts = census_names()
     given, family = word_list("romanized_given_names.txt"), word_list("romanized_surnames.txt")
-    # Korean and Japanese names in Latin letters, in either order ("Minsu Kim", "Yamada Taro").
-    east_asian = (f in given and l2 in family) or (f in family and l2 in given)
-    # "Marie DUPONT" or "DUPONT Marie": a listed first name with a capitalised surname.
-    if east_asian or (f in firsts and (l2 in lasts or second.isupper())):
-        return STRONG
-    if l2 in firsts and first.isupper() and len(first) > 2:
-        return STRONG
-    if f in firsts and second[0].isupper() and not second.isupper():
-        return MEDIUM
-    # "Tyler Clark": first-name lists are never complete; a listed surname after a capitalised
-    # word that is not a known non-name is a name too.
-    if l2 in lasts and first[0].isupper() and not first.isupper() and len(first) > 1:
-        return MEDIUM
-    return None
+    strong = (
+        # Korean and Japanese names in Latin letters, in either order ("Minsu Kim", "Yamada Taro").
+        (f in given and l2 in family)
+        or (f in family and l2 in given)
+        # "Marie DUPONT" or "DUPONT Marie": a listed first name with a capitalised surname.
+        or (f in firsts and (l2 in lasts or second.isupper()))
+        or (l2 in firsts and first.isupper() and len(first) > 2)
+        # "PORTER Alyssa", "Alyssa PORTER": a census first name beside a census surname in capitals.
+        or (first.isupper() and f in census_lasts and l2 in census_firsts)
+        or (second.isupper() and f in census_firsts and l2 in census_lasts)
+    )
+    medium = (
+        (f in firsts and second[0].isupper() and not second.isupper())
+        # "Tyler Clark": first-name lists are never complete; a listed surname after a capitalised
+        # word that is not a known non-name is a name too.
+        or (l2 in lasts and first[0].isupper() and not first.isupper() and len(first) > 1)
+        # "Georgina Ford": both words in the census lists, neither in capitals.
+        or (f in census_firsts and l2 in census_lasts and not (first.isupper() or second.isupper()))
+    )
+    return STRONG if strong else MEDIUM if medium else None
 
 
 def _looks_like_name_line(s: str) -> bool:
