@@ -124,6 +124,12 @@ class BankAccountRecognizer(PatternRecognizer):
             0.65,
             needs_context=True,
         ),
+        # The same after the word "RIB", masked with it as an account's kind is below.
+        Pattern.text(
+            "rib-word",
+            rf"(?<![\w])RIB[ ]?:?[ ]?\d{{5}}{_S}?\d{{5}}{_S}?[0-9A-Z]{{11}}{_S}?\d{{2}}{CODE_END}",
+            0.95,
+        ),
         Pattern.number(
             "grouped",
             rf"\d{{2,6}}{_S}\d{{2,6}}{_S}\d{{2,8}}(?:{_S}\d{{1,6}})?",
