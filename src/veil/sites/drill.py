@@ -38,6 +38,9 @@ from veil.store.store import OBJECTS, RecordingStore, backend_key
 BUCKET = "veil-recordings"
 RETRY_PAUSE_S = 0.2
 SETTLE_S = 30.0
+# The bucket must match the catalog this many checks in a row, a second apart: a late put can
+# land just after a first match (seen once in CI under load).
+SETTLE_MATCHES = 4
 
 
 @dataclass(frozen=True)
@@ -250,11 +253,12 @@ def _check(app: _App, pg: PgPair, data: dict[int, bytes], report: DrillReport) -
 
 
 def _settle(backend: Backend, store: RecordingStore, report: DrillReport) -> None:
-    """Reconcile until the bucket holds exactly the catalogued objects (bounded). The writer has
-    stopped, but a put it gave up on (read timeout while the gateway waited for a volume) can
-    still complete at the gateway afterwards: a later reconcile removes that orphan too."""
+    """Reconcile until the bucket holds exactly the catalogued objects, `SETTLE_MATCHES` checks in
+    a row (bounded by `SETTLE_S`). The writer has stopped, but a put it gave up on (read timeout
+    while the gateway waited for a volume) can still complete at the gateway afterwards: a later
+    reconcile removes that orphan too."""
     deadline = time.monotonic() + SETTLE_S
-    rounds = 0
+    rounds = matches = 0
     while True:
         try:
             rec = store.reconcile(older_than=timedelta(0))  # no put of ours runs any more
@@ -267,7 +271,8 @@ def _settle(backend: Backend, store: RecordingStore, report: DrillReport) -> Non
             report.late_orphans += rec.orphans_deleted
         rounds += 1
         catalogued = expected_bucket_keys({o.object_id for o in store.list()})
-        if {k for k, _ in backend.list(f"{OBJECTS}/")} == catalogued or time.monotonic() > deadline:
+        matches = matches + 1 if {k for k, _ in backend.list(f"{OBJECTS}/")} == catalogued else 0
+        if matches >= SETTLE_MATCHES or time.monotonic() > deadline:
             return
         time.sleep(1.0)
 
