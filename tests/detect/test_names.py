@@ -181,3 +181,23 @@ def test_census_first_names_and_surnames_make_a_name_without_context(text: str) 
 @pytest.mark.parametrize("text", ["Will Call", "Summer Sale", "Carter Center", "Grace Period", "Unit Price"])
 def test_shop_words_the_census_holds_as_names_stay(text: str) -> None:
     assert found(LATIN.analyze(text), text) == []
+
+
+def test_missing_census_lists_are_an_engine_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib import resources
+
+    from veil.detect import names
+    from veil.exceptions import EngineError
+
+    def gone(package: str) -> None:
+        raise ModuleNotFoundError(package)
+
+    names.census_names.cache_clear()
+    monkeypatch.setattr(resources, "files", gone)
+    try:
+        with pytest.raises(EngineError, match="census name lists"):
+            names.census_names()
+    finally:
+        monkeypatch.undo()
+        names.census_names.cache_clear()
+    assert "Georgina" in names.census_names()[0]

@@ -517,14 +517,20 @@ CENSUS_SURNAME_RANK = 10_000
 def census_names() -> tuple[frozenset[str], frozenset[str]]:
     """First names and the commoner surnames of the US Census 1990 (the `names` package's
     data files, frequency order), title case; words of fewer than three letters left out."""
-    files = resources.files("names")
 
     def read(name: str, limit: int | None = None) -> list[str]:
-        rows = files.joinpath(name).read_text(encoding="ascii").splitlines()[:limit]
+        rows = resources.files("names").joinpath(name).read_text(encoding="ascii").splitlines()[:limit]
         return [w.title() for row in rows if len(w := row.split(" ", 1)[0]) >= 3]
 
-    firsts = frozenset(read("dist.male.first") + read("dist.female.first")) - _NOT_NAMES
-    return firsts, frozenset(read("dist.all.last", CENSUS_SURNAME_RANK)) - _NOT_NAMES
+    try:
+        firsts = frozenset(read("dist.male.first") + read("dist.female.first")) - _NOT_NAMES
+        lasts = frozenset(read("dist.all.last", CENSUS_SURNAME_RANK)) - _NOT_NAMES
+    except (ImportError, OSError, UnicodeDecodeError) as exc:  # the frame fails closed (masked whole)
+        raise EngineError(
+            f"the census name lists (package 'names') could not load: {type(exc).__name__}; "
+            "run the README's set-up again"
+        ) from None
+    return firsts, lasts
 
 
 def _pair_score(first: str, second: str) -> float | None:
