@@ -12,6 +12,8 @@ check and the creation run in one transaction under an advisory lock; on SQLite 
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,17 +24,36 @@ from sqlalchemy.pool import StaticPool
 
 from veil.exceptions import VeilError
 
+_BUSY_TIMEOUT_S = 30.0
+
 
 def is_memory(url: str) -> bool:
     return url in ("sqlite://", "sqlite:///:memory:") or url.startswith("sqlite:///:memory:")
 
 
+def _set_wal(cursor: Any) -> None:
+    """Switch to WAL. The switch takes an exclusive lock and SQLite does not run the busy handler
+    for it: connections opening a brand-new file at once get "database is locked" at once. Retry
+    for as long as the busy timeout would have waited."""
+    deadline = time.monotonic() + _BUSY_TIMEOUT_S
+    pause = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)
+
+
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # the "begin" hook issues BEGIN itself
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout = 30000")
+    cursor.execute(f"PRAGMA busy_timeout = {int(_BUSY_TIMEOUT_S * 1000)}")
     # WAL: one fsync per commit instead of journal + database, and readers never block the writer.
-    cursor.execute("PRAGMA journal_mode = WAL")
+    _set_wal(cursor)
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.close()
 
