@@ -558,3 +558,31 @@ def test_shreds_under_a_header_read_again_are_no_values_of_it() -> None:
     label, shreds = line("E-mail", 100, 10), line("xq", 100, 40)
     assert [f.type for f in locate([label, shreds], default_analyzer(), b"k" * 32, 0)] == ["email"]
     assert locate([label, shreds, _reread("Inbox", 100, 40)], default_analyzer(), b"k" * 32, 0) == []
+
+
+def test_a_two_column_form_is_no_table_whose_first_label_heads_what_follows() -> None:
+    """A CRM card: label over value in two columns ("氏名 ... 会社"). With one label misread
+    ("メ一ル") under "氏名", three cells stood under each top label, so "氏名" was taken for a
+    column header reaching down the page: the section heading below the form ("アクティビティ")
+    was masked as a name, and on the verifier's pass every date of the activity log under it
+    too (the frame was masked whole). The next label read right (住所) ends the run: a form."""
+    from veil.detect.registry import default_analyzer
+    from veil.locate import locate
+
+    form = [
+        line("氏名", 20, 100, 14), line("会社", 1296, 100, 14),
+        line("井上 あすか", 30, 130, 14), line("Acme Trading", 1300, 130, 9),
+        line("メ一ル", 20, 175, 14), line("電話番号", 1296, 175, 14),
+        line("naoko20@example.com", 30, 205, 9), line("03-9", 1300, 205, 9),
+        line("住所", 20, 250, 14), line("生年月日", 1296, 250, 14),
+        line("〒663-1657 群馬県山武郡九十九里町鍛冶ケ沢28丁目23番20号", 30, 280, 14),
+        line("1977-11-30", 1300, 280, 9),
+        line("担当者", 20, 320, 14), line("マイナンバー", 1296, 320, 14),
+        line("山口 翔太", 30, 350, 14), line("181385520314", 1300, 350, 9),
+        line("アクティビティ", 20, 400, 14),
+        line("2026-03-10", 20, 430, 9),
+    ]  # fmt: skip
+    found = {(f.boxes[0].y, f.type) for f in locate(form, default_analyzer(), b"k" * 32, 0)}
+    assert not {y for y, _ in found} & {400, 430}, found
+    # the form's values are still values
+    assert {(130, "person_name"), (205, "email"), (280, "address"), (350, "person_name")} <= found

@@ -14,7 +14,7 @@ from veil.detect.registry import default_analyzer
 from veil.models import Box, Finding, Frame, MaskReason, Pixels, TextLine
 from veil.ocr.base import OcrEngine
 from veil.options import RedactOptions
-from veil.pipeline import VERIFIER_MASK, FramePipeline
+from veil.pipeline import RECHECK_ROUNDS, VERIFIER_MASK, FramePipeline
 from veil.redact.fill import FillRedactor
 from veil.verify.rescan import RescanVerifier
 
@@ -142,11 +142,39 @@ class SecondReadingEngine(OcrEngine):
         return self.readings.pop(0) if len(self.readings) > 1 else list(self.readings[0])
 
 
-def test_a_value_the_recheck_still_finds_masks_the_frame_whole() -> None:
-    verifier = SecondReadingEngine([fixed_line(y=70)], [fixed_line("kim@example.com", y=100)])
+def test_a_value_only_the_first_recheck_reads_is_masked_too_and_the_frame_delivered() -> None:
+    # Masking the first residual changes how the engine cuts the text around it: the re-scan
+    # reads a value it had not seen (a name in the next line read apart only now). It is masked
+    # like the first, the whole frame re-scanned again, and the frame delivered once that is clean.
+    phone, email = fixed_line(y=70), fixed_line("kim@example.com", y=100)
+    verifier = SecondReadingEngine([phone], [phone, email])
     outcome = pipeline(FixedEngine([fixed_line()]), verifier=verifier).process(blank_frame(height=140))
-    assert outcome.result.mask_reason == MaskReason.VERIFIER_FOUND
+    assert not outcome.result.masked_whole and outcome.result.verified
     assert sorted(f.type for f in outcome.result.verifier_findings) == ["email", "phone"]
+    for line in (phone.box, email.box):
+        assert (outcome.pixels[line.y : line.y2, line.x : line.x2] == 0).all()
+    assert (outcome.pixels[:, :15] == 255).all()
+
+
+class EndlessEngine(OcrEngine):
+    """Reads one more e-mail on every call, in a line of its own: no re-scan is ever clean."""
+
+    name = "endless"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def read(self, pixels: Pixels) -> list[TextLine]:
+        self.calls += 1
+        return [fixed_line(f"user{i}@example.com", y=40 + 24 * i) for i in range(1, self.calls + 1)]
+
+
+def test_a_frame_whose_rechecks_keep_finding_values_is_masked_whole() -> None:
+    verifier = EndlessEngine()
+    outcome = pipeline(FixedEngine([fixed_line()]), verifier=verifier).process(blank_frame(height=400))
+    assert outcome.result.mask_reason == MaskReason.VERIFIER_FOUND
+    assert verifier.calls == 1 + RECHECK_ROUNDS  # the first scan, then each re-scan: bounded
+    assert {f.type for f in outcome.result.verifier_findings} == {"email"}
     assert (outcome.pixels == 0).all()
 
 

@@ -268,10 +268,19 @@ def header_cells(
 
 def _table_below(peers: Sequence[TextLine], rows: Sequence[TextLine], labels: set[int]) -> bool:
     """Two header cells head a two-column table (not a form's "label label" row, nor one label
-    and its value) when three rows or more below hold a cell under each of them, none a label."""
-    body = [r for r in rows if r.box.y >= max(p.box.y2 for p in peers) - 2 and id(r) not in labels]
-    under = [sum(1 for r in body if _overlaps_x(r.box, p.box)) for p in peers]
-    return len(peers) == 2 and min(under) >= 3
+    and its value) when three rows or more below hold a cell under each of them before any label
+    does: in a two-column form the next field's label comes after one value (a misread label,
+    "メ一ル", may pass for a cell; the next one read right ends the run)."""
+    if len(peers) != 2:
+        return False
+    top = max(p.box.y2 for p in peers) - 2
+    below = sorted((r for r in rows if r.box.y >= top and r not in peers), key=lambda r: r.box.y)
+
+    def run(head: TextLine) -> int:
+        cells = [r for r in below if _overlaps_x(r.box, head.box)]
+        return next((i for i, r in enumerate(cells) if id(r) in labels), len(cells))
+
+    return min(run(p) for p in peers) >= 3
 
 
 def leading_cell(row: TextLine) -> TextLine:

@@ -170,25 +170,34 @@ class FramePipeline:
         """The verifier found values the primary pass missed. With `recheck` (the default), mask
         every cell of the verifier's reading that holds one (whole cells: its character boxes
         are not trusted to cover a value's last digits), then re-scan the *whole* re-redacted
-        frame with the verifier: the frame is delivered only if that finds nothing, else it is
-        masked whole. Either way nothing leaves that an independent re-scan has not cleared."""
+        frame with the verifier; a value that re-scan finds (a mask changes how the engine cuts
+        the text around it: a name in the next line read apart only now) is masked the same way
+        and the whole frame re-scanned again, up to `RECHECK_ROUNDS` re-scans. The frame is
+        delivered only once a re-scan of the whole of it finds nothing, else it is masked whole.
+        Either way nothing leaves that an independent re-scan has not cleared."""
         tracked = Reading(redacted, tuple(lines), tuple(verified))
         if not self.recheck:
             return self.masked(frame, tuple(findings), MaskReason.VERIFIER_FOUND, residual, tracked)
+        widened, caught = list(findings), list(residual)
+        new, reading = list(residual), verified
         try:
-            extra = verifier_masks(residual, verified, frame.index)
-            widened = [*findings, *extra]
-            again = self.redact(frame.pixels, widened)
-            verdict = self.verify(again, frame.index, self.painted_masks(widened, again))
-            left = [*verdict.findings, *self.faces(again, frame.index, verifier=True)]
-            left = self.not_our_labels(left, widened, again)
+            for _ in range(RECHECK_ROUNDS):
+                widened += verifier_masks(new, reading, frame.index)
+                again = self.redact(frame.pixels, widened)
+                verdict = self.verify(again, frame.index, self.painted_masks(widened, again))
+                new = [*verdict.findings, *self.faces(again, frame.index, verifier=True)]
+                new = self.not_our_labels(new, widened, again)
+                if not new:
+                    break
+                caught += new
+                reading = verdict.lines
         except StageFailure as failure:
             return self.masked(frame, failure.findings, failure.reason)
-        if left:
+        if new:
             log.info("frame %d: values left after the verifier's masks; masking whole", frame.index)
-            return self.masked(frame, tuple(findings), MaskReason.VERIFIER_FOUND, [*residual, *left], tracked)
+            return self.masked(frame, tuple(findings), MaskReason.VERIFIER_FOUND, caught, tracked)
         result = FrameResult(
-            frame.index, frame.seconds, tuple(widened), verifier_findings=tuple(residual), verified=True
+            frame.index, frame.seconds, tuple(widened), verifier_findings=tuple(caught), verified=True
         )
         layer = text_layer(verdict.lines, widened)
         return FrameOutcome(again, result, layer, tuple(lines), verdict.lines)
@@ -340,6 +349,8 @@ class FramePipeline:
 
 VERIFIER_MASK = "verifier"  # the recognizer of a mask the verifier's finding added (see on_residual)
 VERIFIER_MASK_MARGIN = 3
+# Whole-frame re-scans after the verifier's masks before a frame is masked whole (see on_residual).
+RECHECK_ROUNDS = 3
 
 
 def verifier_masks(residual: Sequence[Finding], verified: Sequence[TextLine], index: int) -> list[Finding]:
