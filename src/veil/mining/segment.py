@@ -352,9 +352,36 @@ def _attach_loose(
             type_of[i] = t
     routine = np.array(case_of) >= 0
     votes, loose = _ballots(sessions, case_of, type_of, origin)
-    # Each origin's ballot once: its commonest type (the first counted on a tie) and total.
-    outcome = {where: (*ballot.most_common(1)[0], sum(ballot.values())) for where, ballot in votes.items()}
+    joined = join_loose(loose, outcome_of(votes), micros, case_of)
     attached: dict[tuple[Hashable, int], set[int]] = defaultdict(set)
+    for _i, k, where in joined:
+        attached[(where, kept[k][1])].add(k)
+    instances_of = Counter(t for _p, t in kept)
+    places = place_joined(joined, kept)
+    # Each group's spread is computed once (not again for each of its events: quadratic).
+    steady = {
+        key
+        for key, at_places in places.items()
+        if len(attached[key]) >= share * instances_of[key[1]] and statistics.pstdev(at_places) <= 0.15
+    }
+    steps = [i for i, k, where in joined if (where, kept[k][1]) in steady]
+    routine[np.array(steps, dtype=np.int64)] = True
+    return routine
+
+
+Outcome = dict[Hashable, tuple[int, int, int]]  # per origin: its commonest type, that count, total
+
+
+def outcome_of(votes: dict[Hashable, Counter[int]]) -> Outcome:
+    """Each origin's ballot once: its commonest type (the first counted on a tie) and total."""
+    return {where: (*ballot.most_common(1)[0], sum(ballot.values())) for where, ballot in votes.items()}
+
+
+def join_loose(
+    loose: list[_Loose], outcome: Outcome, micros: np.ndarray, case_of: list[int]
+) -> list[tuple[int, int, Hashable]]:
+    """(event, instance, origin) for each loose event: the instance it joins, of the type its
+    origin sits beside most (a confirmation page beside its form), else the nearer in time."""
     joined: list[tuple[int, int, Hashable]] = []
     for i, where, by_type in loose:
         top, n_top, total = outcome[where]
@@ -367,39 +394,39 @@ def _attach_loose(
         # The nearer in time (exact microseconds: the same order as the seconds between).
         stamp = int(micros[i])
         best = min(near, key=lambda m: abs(int(micros[m]) - stamp))
-        k = case_of[best]
-        joined.append((i, k, where))
-        attached[(where, kept[k][1])].add(k)
-    instances_of = Counter(t for _p, t in kept)
+        joined.append((i, case_of[best], where))
+    return joined
+
+
+def place_joined(
+    joined: list[tuple[int, int, Hashable]], kept: list[tuple[list[int], int]]
+) -> dict[tuple[Hashable, int], list[float]]:
+    """Add the joined events to their instances, and say where in its instance each sits (0
+    first, 1 last), per (origin, type): a step keeps its place, unrelated work falls anywhere."""
     for i, k, _where in joined:
         kept[k][0].append(i)
     for p, _t in kept:
         p.sort()
-    # Where in its instance each joined event sits (0 first, 1 last): a step keeps its place,
-    # unrelated work falls anywhere.
     places: dict[tuple[Hashable, int], list[float]] = defaultdict(list)
     for i, k, where in joined:
         p = kept[k][0]
         places[(where, kept[k][1])].append(p.index(i) / max(len(p) - 1, 1))
-    # Each group's spread is computed once (not again for each of its events: quadratic).
-    steady = {
-        key
-        for key, at_places in places.items()
-        if len(attached[key]) >= share * instances_of[key[1]] and statistics.pstdev(at_places) <= 0.15
-    }
-    steps = [i for i, k, where in joined if (where, kept[k][1]) in steady]
-    routine[np.array(steps, dtype=np.int64)] = True
-    return routine
+    return places
 
 
 _Loose = tuple[int, Hashable, dict[int, list[int]]]  # event, origin, its session's placed events by type
 
 
 def _ballots(
-    sessions: Iterable[list[int]], case_of: list[int], type_of: list[int], origin: Callable[[int], Hashable]
+    sessions: Iterable[list[int]],
+    case_of: list[int],
+    type_of: list[int],
+    origin: Callable[[int], Hashable],
+    votes: dict[Hashable, Counter[int]] | None = None,
 ) -> tuple[dict[Hashable, Counter[int]], list[_Loose]]:
-    """The events in no instance, and per origin the types of the placed events beside them."""
-    votes: dict[Hashable, Counter[int]] = defaultdict(Counter)
+    """The events in no instance, and per origin the types of the placed events beside them
+    (added to `votes` when given)."""
+    votes = defaultdict(Counter) if votes is None else votes
     loose: list[_Loose] = []
     for seq in sessions:
         by_type: dict[int, list[int]] = defaultdict(list)
