@@ -46,7 +46,7 @@ from veil.mining.segment import (
 )
 from veil.mining.spill import RecordFile
 
-RESULT = np.dtype([("case", "<i4"), ("state", "<i4")])
+RESULT = np.dtype([("case", "<i4"), ("group", "<i4"), ("state", "<i4")])
 PLACED, LOOSE = -2, -1  # an event's state: in an instance's cut, in none; else the (origin, type) joined
 LEARN_EVENTS = _Cutter.sample_events  # events a type's start is learnt on
 
@@ -61,6 +61,7 @@ class Segmented:
     steady: np.ndarray
     type_of_group: np.ndarray
     cases: int  # instances (each event's instance is a number below this)
+    user_groups: list[Counter[int]]  # per user, the group names its events carry (`ScreenPass`)
 
 
 @dataclass
@@ -273,15 +274,17 @@ def _attach(
         for where_type, at in place_joined(joined, kept).items():
             positions[keys.id(where_type)].update(at)
         case = np.full(n, -1, dtype=np.int64)
+        group = np.full(n, -1, dtype=np.int64)
         micros, seq = rows["micros"].tolist(), rows["seq"].tolist()
         for k, (p, g) in enumerate(kept):
             case[p] = cases + k
+            group[p] = g
             head = (micros[p[0]], seq[p[0]])
             if g not in first or head < first[g]:
                 first[g] = head
         cases += len(kept)
         out = np.zeros(n, dtype=RESULT)
-        out["case"], out["state"] = case, state
+        out["case"], out["group"], out["state"] = case, group, state
         results.append(out)
     results.close()
     steady = np.zeros(len(keys), dtype=bool)
@@ -291,4 +294,5 @@ def _attach(
     type_of_group = np.full(len(cuts.rules), -1, dtype=np.int64)
     for tid, g in enumerate(sorted(first, key=first.__getitem__)):
         type_of_group[g] = tid
-    return Segmented(results, steady, type_of_group, cases)
+    blocks.screens.screens.unlink()
+    return Segmented(results, steady, type_of_group, cases, blocks.screens.user_groups)

@@ -33,9 +33,11 @@ from veil.exceptions import EgressBlocked, InputError, OutputError
 from veil.gateway.base import ProviderError
 from veil.gateway.services import Services
 from veil.mining.actionlogger import UserIds, read_action_logger
-from veil.mining.base import Candidate, UIEvent
+from veil.mining.base import Candidate, Segmentation, UIEvent
+from veil.mining.bounded import mine_csv
 from veil.mining.describe import (
     DescribeOptions,
+    DescribePlan,
     Procedure,
     describe,
     prepare,
@@ -43,7 +45,7 @@ from veil.mining.describe import (
     write_procedures,
 )
 from veil.mining.export import event_table, write_events_csv
-from veil.mining.report import FrameLookup, MiningResult, render_report
+from veil.mining.report import FrameLookup, MiningResult, render_figures, render_report
 from veil.mining.routines import RoutineOptions, rank_candidates
 from veil.mining.segment import SegmentOptions, segment
 from veil.mining.textlayer import TextFrame, derive_events, read_text_layer
@@ -171,6 +173,9 @@ def mine(
     if want_xes and not pm4py_available():
         raise InputError(EXTRA_HINT)
     plan = prepare(opt.describe) if opt.describe else None  # a send that cannot happen stops us here
+    files = [resolve(path) for path in _expand(inputs)]
+    if bounded_fits(files, opt, want_xes):
+        return _mine_bounded([file for _kind, file in files], inputs, out, opt, plan, services)
     events, layers = load_events(inputs, opt.engine)
     if opt.engine == "ray":
         from veil.scale.mining import segment_remote
@@ -207,6 +212,40 @@ def mine(
     report = out / "report.html"
     _write_text(report, render_report(result, _frame_lookup(layers)))
     return MineSummary(report, tuple(exports), len(events), tuple(candidates), procedures, procedures_file)
+
+
+def bounded_fits(files: list[tuple[str, Path]], opt: MineOptions, want_xes: bool) -> bool:
+    """Whether `mine` takes the bounded path: Action Logger CSVs only, on this machine, no XES."""
+    return opt.engine == "local" and not want_xes and all(kind == "csv" for kind, _file in files)
+
+
+def _mine_bounded(
+    files: list[Path],
+    inputs: list[Path],
+    out: Path,
+    opt: MineOptions,
+    plan: DescribePlan | None,
+    services: Services | None,
+) -> MineSummary:
+    """`mine` on Action Logger CSVs without XES, in bounded memory (`veil.mining.bounded`)."""
+    found = mine_csv(files, out, opt.segment, opt.routines)
+    procedures: tuple[Procedure, ...] = ()
+    procedures_file = None
+    if plan is not None:
+        procedures = describe(found.candidates, found.screens, plan, services)
+        procedures_file = write_procedures(out / "procedures.json", procedures)
+    result = MiningResult(
+        events=(),
+        segmentation=Segmentation((), (), ()),
+        candidates=found.candidates,
+        inputs=tuple(str(p) for p in inputs),
+        exports=(found.events_csv.name,),
+        notes=(f"No XES export: {EXTRA_HINT}.",),
+        procedures=procedures,
+    )
+    report = out / "report.html"
+    _write_text(report, render_figures(found.figures, result, lambda _c: []))
+    return MineSummary(report, (found.events_csv,), found.events, found.candidates, procedures, procedures_file)
 
 
 def _write_text(path: Path, text: str) -> None:

@@ -24,9 +24,9 @@ from typing import Generic, TypeVar
 import numpy as np
 
 from veil.exceptions import InputError
-from veil.mining import collector
 from veil.mining.actionlogger import Fields, Rows, UserIds, read_action_logger_rows
-from veil.mining.external_sort import RUN_ROWS, SortedRuns
+from veil.mining import collector, external_sort
+from veil.mining.external_sort import SortedRuns
 from veil.mining.links import Linker
 from veil.mining.spill import RecordFile
 
@@ -127,7 +127,7 @@ class _Importer:
         rank[np.array(by_first, dtype=np.int64)] = np.arange(len(by_first), dtype=np.int32)
         self.vocab.users = [self.users.items[u] for u in by_first]
         runs = SortedRuns(folder, "by-user", EVENT, ("user", "micros", "seq"))
-        for block in self.raw.blocks(RUN_ROWS):
+        for block in self.raw.blocks(external_sort.RUN_ROWS):
             block["user"] = rank[block["user"]]
             runs.add(block)
         self.raw.unlink()
@@ -189,13 +189,13 @@ class Block:
         yield from zip(at, [*at[1:], len(self.rows)], strict=True)
 
 
-def sessions(store: EventStore, gap: float, block_events: int = BLOCK_EVENTS) -> Iterator[Block]:
+def sessions(store: EventStore, gap: float, block_events: int | None = None) -> Iterator[Block]:
     """The store's events a block of whole sessions at a time: a session ends where the user
     changes or more than `gap` seconds pass (as `segment._sessions` cuts them)."""
     held: list[np.ndarray] = []
     number = 0
     position = 0
-    for block in store.events.blocks(block_events):
+    for block in store.events.blocks(block_events or BLOCK_EVENTS):
         held.append(block)
         rows = np.concatenate(held) if len(held) > 1 else block
         starts = _starts(rows, gap)

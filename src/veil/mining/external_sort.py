@@ -43,13 +43,13 @@ class SortedRuns:
     """Records sorted by `key` through runs in `folder` (see the module docstring)."""
 
     def __init__(
-        self, folder: Path, name: str, dtype: np.dtype, key: Sequence[str], run_rows: int = RUN_ROWS
+        self, folder: Path, name: str, dtype: np.dtype, key: Sequence[str], run_rows: int | None = None
     ) -> None:
         self.folder = folder
         self.name = name
         self.dtype = dtype
         self.key = tuple(key)
-        self.run_rows = run_rows
+        self.run_rows = run_rows or RUN_ROWS
         self.rows = 0
         self._pending: list[np.ndarray] = []
         self._pending_rows = 0
@@ -74,8 +74,9 @@ class SortedRuns:
         run.close()
         self._runs.append(run)
 
-    def merged(self, block_rows: int = BLOCK_ROWS) -> Iterator[np.ndarray]:
+    def merged(self, block_rows: int | None = None) -> Iterator[np.ndarray]:
         """Every record added, in key order, a block at a time; the runs are deleted after."""
+        block_rows = block_rows or BLOCK_ROWS
         self._flush()
         try:
             yield from _merge([run.blocks(block_rows) for run in self._runs], self.key, block_rows)
