@@ -2,13 +2,15 @@
 
 For each log, `mine()` runs into a fresh folder and the sha256 of each output is printed as one
 JSON object per line: events.csv, report.html without its "Generated" minute, the candidates as
-`veil mine --json` prints them (without the folder's path) and, on the real streams, events.xes.
+`veil mine --json` prints them (without the folder's path) and, on the real streams (mined with
+and without XES: without, `veil mine` takes the bounded path), events.xes.
 The logs: 16 streams built from the real UI logs of `bench.uilog_streams` (every pair and the
 triple of labelled logs, each kind, 10 % noise, seed 1, and the four streams the tests mine) and,
 with `--sizes`, the generated logs of `bench.mining_scale`. Run it on two commits (`--src` takes
 another tree's `src`) and under two hash seeds, then compare the lines.
 
-Run: `.venv/bin/python -m bench.mining_digests [--sizes 100000 1000000] [--no-streams] [--src DIR]`.
+Run: `.venv/bin/python -m bench.mining_digests [--sizes 100000 1000000] [--no-streams] [--src DIR]`
+(`PYTHONHASHSEED` is passed on to each run).
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="*", default=[])
     parser.add_argument("--no-streams", action="store_true")
+    parser.add_argument("--no-xes-streams", action="store_true", help="mine the streams without XES only")
     parser.add_argument("--src", type=Path, help="another tree's src folder to measure")
     parser.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -81,10 +84,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         logs: list[tuple[str, Path, bool]] = []
         if not args.no_streams:
-            for name, spec in streams().items():
-                path = Path(tmp) / f"{len(logs)}.csv"
+            for number, (name, spec) in enumerate(streams().items()):
+                path = Path(tmp) / f"{number}.csv"  # the name is in events.csv and the report
                 build(spec).frame().to_csv(path, index=False)
-                logs.append((name, path, True))
+                if not args.no_xes_streams:
+                    logs.append((name, path, True))
+                logs.append((f"{name}, no XES", path, False))
         for size in args.sizes:
             from bench.mining_scale import write_log
 

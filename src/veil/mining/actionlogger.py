@@ -143,7 +143,9 @@ class Rows:
         for stamp, user, fields, extra in zip(self.stamps, self.users, self.fields, self.extras, strict=True):
             app, window, screen, action, target, value, url, record, links = fields
             out.append(
-                UIEvent(stamp, user, app, window, screen, action, target, value, url, name, extra, record, links)
+                UIEvent(
+                    stamp, user, app, window, screen, action, target, value, url, name, extra, record, links
+                )
             )
         return out
 
@@ -221,7 +223,9 @@ def frame_rows(
     fields_of: list[Fields] = []
     users_of: list[str] = []
     with collector.paused():
-        for key, raw_user in zip(zip(*(texts[c] for c in _FIELDS), strict=True), texts["userID"], strict=True):
+        for key, raw_user in zip(
+            zip(*(texts[c] for c in _FIELDS), strict=True), texts["userID"], strict=True
+        ):
             fields = built.get(key)
             if fields is None:
                 fields = built[key] = builder.fields(*key)

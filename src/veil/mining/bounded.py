@@ -80,7 +80,12 @@ def mine_csv(
         groups = _groups(store, tables, seg)
         people = len(store.vocab.users)
         ranked: Ranked = rank_instances(
-            steps.merged(), tables, store.vocab.users, groups if people >= MIN_GROUP else None, store.days, routine_opt
+            steps.merged(),
+            tables,
+            store.vocab.users,
+            groups if people >= MIN_GROUP else None,
+            store.days,
+            routine_opt,
         )
         try:
             out.mkdir(parents=True, exist_ok=True)

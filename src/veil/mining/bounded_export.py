@@ -90,8 +90,23 @@ def write_rows(
                     task = type_names.get(ty, f"type-{ty + 1}") if ty >= 0 else ""
                     app, window, screen, action, target, value, url, activity = tables.cells[fid]
                     out.append(
-                        [name, task, bool(noisy), stamp, users[user], app, window, screen, action, target,
-                         value, url, activity, sources[source], *cells[extra]]
+                        [
+                            name,
+                            task,
+                            bool(noisy),
+                            stamp,
+                            users[user],
+                            app,
+                            window,
+                            screen,
+                            action,
+                            target,
+                            value,
+                            url,
+                            activity,
+                            sources[source],
+                            *cells[extra],
+                        ]
                     )
                 writer.writerows(out)
     except OSError as exc:

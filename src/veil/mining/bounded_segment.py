@@ -111,11 +111,8 @@ def _first_placed(blocks: _Blocks, bucket_of_thread: np.ndarray, limit: int) -> 
                 left[b] -= len(mine)
         if not any(x > 0 for x in left):
             break
-    out = []
-    for parts in got:
-        rows, number, thread = (np.concatenate(c) for c in zip(*parts, strict=True)) if parts else (None,) * 3
-        out.append((rows, number, thread))
-    return out  # type: ignore[return-value]
+    # Every bucket has events (each thread has some), so each read at least one block.
+    return [tuple(np.concatenate(c) for c in zip(*parts, strict=True)) for parts in got]
 
 
 def _sample_cutter(
@@ -152,7 +149,9 @@ class _Cuts:
     rules: list[StartRule]
     kept: set[int] = field(default_factory=set)
 
-    def parts(self, blocks: _Blocks, block: Block, thread: np.ndarray, log: Log, only_kept: bool) -> list[tuple[list[int], int]]:
+    def parts(
+        self, blocks: _Blocks, block: Block, thread: np.ndarray, log: Log, only_kept: bool
+    ) -> list[tuple[list[int], int]]:
         """The block's instances (block positions) with their group, group by group."""
         placed = np.flatnonzero(thread >= 0)
         group = self.group_of[thread[placed]]
@@ -185,7 +184,8 @@ def segment_store(store: EventStore, tables: FieldTables, opt: SegmentOptions, f
         opt.cycles,
     )
     if pass1.threads == 0:
-        groups, rules = [], []
+        groups: list[set[int]] = []
+        rules: list[StartRule] = []
         group_of = np.zeros(0, dtype=np.int64)
     else:
         groups, rules = _rules(blocks, pass1.threads, opt)
@@ -218,7 +218,10 @@ def _median(counts: Counter[int]) -> float:
 def _origin(cuts: _Cuts, screen: np.ndarray, thread: np.ndarray) -> list[Hashable]:
     """Per event, where it comes from: its group of threads, else its screen."""
     group = np.where(thread >= 0, cuts.group_of[np.maximum(thread, 0)] if len(cuts.group_of) else -1, -1)
-    return [("group", g) if g >= 0 else ("screen", s) for g, s in zip(group.tolist(), screen.tolist(), strict=True)]
+    return [
+        ("group", g) if g >= 0 else ("screen", s)
+        for g, s in zip(group.tolist(), screen.tolist(), strict=True)
+    ]
 
 
 def _placed(kept: list[tuple[list[int], int]], n: int) -> tuple[list[int], list[int]]:
@@ -246,8 +249,12 @@ def _session_lists(block: Block) -> list[list[int]]:
 
 
 def _attach(
-    blocks: _Blocks, cuts: _Cuts, outcome: dict[Hashable, tuple[int, int, int]], instances_of: Counter[int],
-    opt: SegmentOptions, folder: Path,
+    blocks: _Blocks,
+    cuts: _Cuts,
+    outcome: dict[Hashable, tuple[int, int, int]],
+    instances_of: Counter[int],
+    opt: SegmentOptions,
+    folder: Path,
 ) -> Segmented:
     """Join the loose events (`segment._attach_loose`), write each event's instance and state,
     and decide which (origin, type) are routine steps."""
@@ -262,7 +269,9 @@ def _attach(
         kept = cuts.parts(blocks, block, thread, blocks.log(rows), only_kept=True)
         case_of, type_of = _placed(kept, n)
         state = np.where(np.array(case_of, dtype=np.int64) >= 0, PLACED, LOOSE)
-        _votes, loose = _ballots(_session_lists(block), case_of, type_of, _origin(cuts, screen, thread).__getitem__)
+        _votes, loose = _ballots(
+            _session_lists(block), case_of, type_of, _origin(cuts, screen, thread).__getitem__
+        )
         joined = join_loose(loose, outcome, rows["micros"], case_of)
         joins: dict[int, set[int]] = defaultdict(set)
         for i, k, where in joined:
@@ -289,7 +298,9 @@ def _attach(
     results.close()
     steady = np.zeros(len(keys), dtype=bool)
     for key, (_where, t) in enumerate(keys.items):
-        spread = statistics.pstdev(itertools.chain.from_iterable(itertools.repeat(x, c) for x, c in positions[key].items()))
+        spread = statistics.pstdev(
+            itertools.chain.from_iterable(itertools.repeat(x, c) for x, c in positions[key].items())
+        )
         steady[key] = attached[key] >= opt.shared_share * instances_of[t] and spread <= 0.15
     type_of_group = np.full(len(cuts.rules), -1, dtype=np.int64)
     for tid, g in enumerate(sorted(first, key=first.__getitem__)):

@@ -58,7 +58,8 @@ class _Keys:
 
     def kept(self) -> np.ndarray:
         rows = np.concatenate(self.held) if self.held else np.zeros(0, _OCCURRENCE)
-        return rows[self.count[rows["key"]] <= self.limit[rows["key"]]]
+        kept: np.ndarray = rows[self.count[rows["key"]] <= self.limit[rows["key"]]]
+        return kept
 
 
 def screen_pass(store: EventStore, tables: FieldTables, opt: SegmentOptions, folder: Path) -> ScreenPass:
@@ -179,7 +180,11 @@ def _value_ties(
     near = (np.diff(rows["micros"]) / 1e6 <= opt.link_seconds) & same & (sa != sb)
     seen: set[tuple[int, int, int]] = set()
     for g, a, b, k in zip(
-        group[1:][near].tolist(), sa[near].tolist(), sb[near].tolist(), rows["key"][1:][near].tolist(), strict=True
+        group[1:][near].tolist(),
+        sa[near].tolist(),
+        sb[near].tolist(),
+        rows["key"][1:][near].tolist(),
+        strict=True,
     ):
         na, nb = names[a], names[b]
         if na not in frequent or nb not in frequent:

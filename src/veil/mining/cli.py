@@ -245,7 +245,9 @@ def _mine_bounded(
     )
     report = out / "report.html"
     _write_text(report, render_figures(found.figures, result, lambda _c: []))
-    return MineSummary(report, (found.events_csv,), found.events, found.candidates, procedures, procedures_file)
+    return MineSummary(
+        report, (found.events_csv,), found.events, found.candidates, procedures, procedures_file
+    )
 
 
 def _write_text(path: Path, text: str) -> None:

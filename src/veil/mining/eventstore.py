@@ -24,8 +24,8 @@ from typing import Generic, TypeVar
 import numpy as np
 
 from veil.exceptions import InputError
-from veil.mining.actionlogger import Fields, Rows, UserIds, read_action_logger_rows
 from veil.mining import collector, external_sort
+from veil.mining.actionlogger import Fields, Rows, UserIds, read_action_logger_rows
 from veil.mining.external_sort import SortedRuns
 from veil.mining.links import Linker
 from veil.mining.spill import RecordFile
@@ -156,7 +156,9 @@ def _first_of(rows: np.ndarray, column: str, first: dict[int, tuple[int, int]]) 
     order = np.lexsort((rows["seq"], rows["micros"], rows[column]))
     ids = rows[column][order]
     head = order[np.r_[True, ids[1:] != ids[:-1]]] if len(ids) else order
-    for k, m, s in zip(rows[column][head].tolist(), rows["micros"][head].tolist(), rows["seq"][head].tolist(), strict=True):
+    for k, m, s in zip(
+        rows[column][head].tolist(), rows["micros"][head].tolist(), rows["seq"][head].tolist(), strict=True
+    ):
         if k not in first or (m, s) < first[k]:
             first[k] = (m, s)
 

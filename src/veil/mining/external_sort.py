@@ -86,7 +86,9 @@ class SortedRuns:
             self._runs = []
 
 
-def _merge(readers: list[Iterator[np.ndarray]], key: tuple[str, ...], block_rows: int) -> Iterator[np.ndarray]:
+def _merge(
+    readers: list[Iterator[np.ndarray]], key: tuple[str, ...], block_rows: int
+) -> Iterator[np.ndarray]:
     buffers: list[np.ndarray | None] = [next(r, None) for r in readers]
     # A run whose last block was short (or absent) has nothing more to read.
     done = [b is None or len(b) < block_rows for b in buffers]
@@ -103,8 +105,8 @@ def _merge(readers: list[Iterator[np.ndarray]], key: tuple[str, ...], block_rows
             assert block is not None
             n = len(block) if limit is None else _at_most(block, key, limit)
             taken.append(block[:n])
-            rest = block[n:]
-            if not len(rest) and not done[k]:
+            rest: np.ndarray | None = block[n:]
+            if rest is not None and not len(rest) and not done[k]:
                 rest = next(readers[k], None)
                 done[k] = rest is None or len(rest) < block_rows
             buffers[k] = rest

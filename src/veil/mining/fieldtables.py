@@ -13,6 +13,9 @@ from veil.mining.cycles import Sig
 from veil.mining.eventstore import Interned, Vocabulary
 from veil.mining.groups import ALL, GROUP_COLUMNS
 
+Cells = tuple[
+    str, str, str, str, str, str, str, str
+]  # app, window, screen, action, target, value, url, activity
 OWN, STEP, CURRENT = 0, 1, 2  # an event's screen: its own, its step's name, its app's current one
 
 
@@ -28,7 +31,7 @@ class FieldTables:
     number: dict[Sig, int]
     keys: list[tuple[int, ...]]  # value pseudonyms as 2 * token id, its record as 2 * record id + 1
     tokens: int  # how many distinct value pseudonyms (kept in memory only)
-    cells: list[tuple[str, ...]]  # app, window, screen, action, target, value, url, activity
+    cells: list[Cells]
     tally: list[tuple[str, Action, str, str]]  # app, action, target, value
     group_of_extra: list[int]  # per extra id, its user group name's id in `group_names`
     group_names: Interned[str]
@@ -39,7 +42,8 @@ class FieldTables:
         tokens: Interned[str] = Interned()
         records: Interned[str] = Interned()
         number: dict[Sig, int] = {}
-        mode, app, screen, step_screen, step, keys, cells, tally = [], [], [], [], [], [], [], []
+        mode, app, screen, step_screen, step, keys, tally = [], [], [], [], [], [], []
+        cells: list[Cells] = []
         for fields in vocab.fields.items:
             a, window, scr, action, target, value, url, record, links = fields
             if url or (window and window != a):
@@ -92,4 +96,3 @@ def _group_name(extra: tuple[tuple[str, str], ...]) -> str:
         return None
 
     return next((v for k in GROUP_COLUMNS if (v := value(k) or value(f"extra.{k}"))), "")
-

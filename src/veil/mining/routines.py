@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections import Counter, defaultdict
 from array import array
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
