@@ -53,7 +53,7 @@ def _outputs(
 
 
 def test_the_bounded_path_writes_the_bytes_of_the_in_memory_path(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_log: tuple[Path, list[dict[str, str]]]
 ) -> None:
     generated = tmp_path / "generated.csv"
     write_log(generated, 6_000)  # several people, each a copy of a real stream
@@ -68,7 +68,8 @@ def test_the_bounded_path_writes_the_bytes_of_the_in_memory_path(
     _small_blocks(monkeypatch)
     # A small join sample: the samples the segmentation learns on end inside the log.
     opt = MineOptions(xes=False, segment=SegmentOptions(join_sample=700))
-    for k, logs in enumerate(([generated], [first, second])):
+    # The synthetic log: extra cells on every row, six people (the report's per-group hours).
+    for k, logs in enumerate(([generated], [first, second], [small_log[0]])):
         before = _outputs(logs, tmp_path / f"memory-{k}", opt, monkeypatch, in_memory=True)
         after = _outputs(logs, tmp_path / f"bounded-{k}", opt, monkeypatch, in_memory=False)
         assert after == before

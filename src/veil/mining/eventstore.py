@@ -135,7 +135,11 @@ class _Importer:
         for block in runs.merged():
             events.append(block)
         events.close()
-        first = np.array([self.extra_first[k] for k in range(len(self.vocab.extras))], dtype=np.int64)
+        # Extra id 0 (no cells) may be on no event: it names no column either way.
+        never = (np.iinfo(np.int64).max, np.iinfo(np.int64).max)
+        first = np.array(
+            [self.extra_first.get(k, never) for k in range(len(self.vocab.extras))], dtype=np.int64
+        )
         return EventStore(self.vocab, events, count, len(self.days), first.reshape(-1, 2))
 
 
