@@ -102,11 +102,12 @@ def rank_instances(
             continue
         got.usable[t] += 1
         got.tallies[t].add((tables.tally[f] for f in fields), spent, seconds, people)
-        words = got.words[t]
-        for f, (app, window, _screen, _action, target, _value, url, _activity) in zip(
-            fields, cells, strict=True
-        ):
-            words.add(target, tables.tally[f][1], app, url, window)
+        got.words[t].add(
+            (target, tables.tally[f][1], app, url, window)
+            for f, (app, window, _screen, _action, target, _value, url, _activity) in zip(
+                fields, cells, strict=True
+            )
+        )
     return _ranked(got, days, opt)
 
 

@@ -11,9 +11,15 @@ into the report and `procedures.json`. If any candidate was blocked by the gatew
 ends with EgressBlocked's exit code (6), else if a destination failed with EgressFailed's (10),
 after writing every output.
 
-Memory grows with the log: the events (about 190 bytes each) and the segmentation's and ranking's
-per-event arrays are held until the outputs are written; events.csv is written row by row (no
-table of the log), but the XES export builds the table pm4py needs (see bench/README.md, Scale).
+Memory: Action Logger CSVs mined without XES (`--no-xes`, or pm4py not installed) on the local
+engine take the bounded path (`veil.mining.bounded`): the events are spilled as numbers to a
+private folder (0700, removed on success, error and interrupt), sorted by user and time on disk
+and read back a block of sessions at a time, so the peak does not grow with the number of events
+(it grows with the log's vocabulary: distinct screens, field combinations and values); the
+outputs are byte for byte those of the in-memory path. Every other run (text layers, XES inputs,
+`--engine ray`, and any run that writes XES, which pm4py builds from a table of the whole log)
+holds the events (about 190 bytes each) and per-event arrays until the outputs are written
+(see bench/README.md, Memory).
 """
 
 from __future__ import annotations
@@ -273,7 +279,11 @@ def mine_command(
     ],
     xes: Annotated[
         bool | None,
-        typer.Option("--xes/--no-xes", help="Write events.xes (default: when pm4py is installed)."),
+        typer.Option(
+            "--xes/--no-xes",
+            help="Write events.xes (default: when pm4py is installed). XES holds the whole log in"
+            " memory; without it Action Logger CSVs are mined in bounded memory.",
+        ),
     ] = None,
     top: Annotated[int, typer.Option(min=1, help="How many candidates to report.")] = 10,
     describe: Annotated[

@@ -11,7 +11,7 @@ Names are never empty and never repeat: a clash takes more targets, then a numbe
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from veil.mining.base import Action, UIEvent
 from veil.mining.scrub import PLACEHOLDER
@@ -70,19 +70,18 @@ class TypeWords:
         self.targets: Counter[str] = Counter()
         self.route: Counter[tuple[str, str, str]] = Counter()
 
-    def add(self, target: str, action: Action, app: str, url: str, window: str) -> None:
+    def add(self, events: Iterable[tuple[str, Action, str, str, str]]) -> None:
+        """Events' (target, action, app, url, window), in order."""
+        held = list(events)
         # What was done on the screens, not which window was brought to the front (the route
         # names those); a target without two letters is an OCR fragment.
-        if action not in _GOING and _worth(target):
-            self.targets[target] += 1
-        if app:
-            self.route[(app, url, window)] += 1
+        self.targets.update([t for t, action, *_rest in held if action not in _GOING and _worth(t)])
+        self.route.update([(app, url, window) for _t, _a, app, url, window in held if app])
 
     @classmethod
     def of(cls, events: Sequence[UIEvent]) -> TypeWords:
         words = cls()
-        for e in events:
-            words.add(e.target, e.action, e.app, e.url, e.window)
+        words.add((e.target, e.action, e.app, e.url, e.window) for e in events)
         return words
 
 

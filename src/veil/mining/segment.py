@@ -20,8 +20,8 @@ same cases.
 
 Memory: the events themselves (the caller's) and, per event, a few arrays of 8 bytes (times,
 sessions, steps, threads, cases) and a pointer in each of the result's three tuples; the start of
-each task type is learnt on a sample of `join_sample` events. Not bounded: which values link
-events, the case numbers and the noise flags are decided over the whole log (bench/README.md).
+each task type is learnt on a sample of `join_sample` events. `bounded_segment` takes the same
+decisions session by session on events kept on disk, in memory that does not grow with the log.
 """
 
 from __future__ import annotations
