@@ -5,6 +5,7 @@ its working folder is private, holds no pseudonym and is gone however the run en
 from __future__ import annotations
 
 import json
+import os
 import re
 import stat
 import subprocess
@@ -210,3 +211,34 @@ def test_veil_mine_peak_memory_does_not_grow_with_the_log(tmp_path: Path) -> Non
     # than 3x the peak. Bounded, the peak is the chunks', blocks' and tables' (a few per cent
     # more for 4 bytes per instance and a float per instance).
     assert peak_4n < 1.3 * peak_n, (peak_n, peak_4n)
+
+
+_MINE = """
+import hashlib, json, re, sys
+from pathlib import Path
+from veil.mining.cli import MineOptions, _summary_json, mine
+out = Path(sys.argv[2])
+summary = mine([Path(sys.argv[1])], out, MineOptions(xes=False))
+report = re.sub(rb"\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2} UTC", b"", (out / "report.html").read_bytes())
+found = (out / "events.csv").read_bytes() + report + json.dumps(_summary_json(summary)["candidates"]).encode()
+print(hashlib.sha256(found).hexdigest())
+"""
+
+
+def test_the_bounded_path_does_not_depend_on_the_hash_seed(tmp_path: Path) -> None:
+    log = tmp_path / "stream.csv"
+    spec = StreamSpec(
+        types=("StudentRecord", "CopyPaste"), kind=Kind.INTERLEAVED, seed=4, instances=8, noise=0.1
+    )
+    build(spec).frame().to_csv(log, index=False)
+    digests = set()
+    for seed in ("0", "5"):
+        done = subprocess.run(
+            [sys.executable, "-c", _MINE, str(log), str(tmp_path / f"out-{seed}")],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        digests.add(done.stdout.strip().splitlines()[-1])
+    assert len(digests) == 1

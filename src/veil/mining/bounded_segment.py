@@ -6,11 +6,11 @@ grows with the log's vocabulary (screens, threads, origins), not its events, and
 one pass over the sessions (`eventstore.sessions`, a block of whole sessions at a time):
 1. `bounded_threads.screen_pass`: each event's screen and the threads.
 2. The samples: the first `join_sample` events that have a thread (how threads join into task
-   types, `segment._join_threads`), then each type's first 20,000 events, on which its start is
+   types, `segment.join_threads`), then each type's first 20,000 events, on which its start is
    learnt (`cycles.learn_start`). Passes stop as soon as their samples are full.
 3. Every session cut by its type's start (`cycles.apply_start`): per type, how many instances
    and their lengths' median (types of single events, or too few instances, are dropped).
-4. The ballots: which type each origin of a loose event sits beside (`segment._ballots`).
+4. The ballots: which type each origin of a loose event sits beside (`segment.ballots`).
 5. Loose events joined to instances (`segment.join_loose`), and whether each (origin, type)
    is a routine step: how many instances it joins and the spread of its places. The cuts of
    passes 3-5 are made again in each pass (they are cheap, and holding them would grow).
@@ -36,11 +36,11 @@ from veil.mining.eventstore import Block, EventStore, Interned, sessions
 from veil.mining.fieldtables import FieldTables
 from veil.mining.segment import (
     END_STEP,
+    Cutter,
     SegmentOptions,
-    _ballots,
-    _Cutter,
-    _join_threads,
+    ballots,
     join_loose,
+    join_threads,
     outcome_of,
     place_joined,
 )
@@ -48,7 +48,7 @@ from veil.mining.spill import RecordFile
 
 RESULT = np.dtype([("case", "<i4"), ("group", "<i4"), ("state", "<i4")])
 PLACED, LOOSE = -2, -1  # an event's state: in an instance's cut, in none; else the (origin, type) joined
-LEARN_EVENTS = _Cutter.sample_events  # events a type's start is learnt on
+LEARN_EVENTS = Cutter.sample_events  # events a type's start is learnt on
 
 
 @dataclass
@@ -117,9 +117,9 @@ def _first_placed(blocks: _Blocks, bucket_of_thread: np.ndarray, limit: int) -> 
 
 def _sample_cutter(
     blocks: _Blocks, sample: tuple[np.ndarray, ...], opt: SegmentOptions, ends: frozenset[Sig]
-) -> _Cutter:
+) -> Cutter:
     rows, number, thread = sample
-    return _Cutter(np.arange(len(rows)), number, thread, blocks.log(rows), opt.cycles, ends=ends)
+    return Cutter(np.arange(len(rows)), number, thread, blocks.log(rows), opt.cycles, ends=ends)
 
 
 def _rules(blocks: _Blocks, n_threads: int, opt: SegmentOptions) -> tuple[list[set[int]], list[StartRule]]:
@@ -127,7 +127,7 @@ def _rules(blocks: _Blocks, n_threads: int, opt: SegmentOptions) -> tuple[list[s
     ends = frozenset(s for s in blocks.tables.steps if END_STEP.search(s[2]))
     everything = np.zeros(n_threads, dtype=np.int64)
     (joined,) = _first_placed(blocks, everything, opt.join_sample)
-    groups = _join_threads(_sample_cutter(blocks, joined, opt, ends), n_threads, opt)
+    groups = join_threads(_sample_cutter(blocks, joined, opt, ends), n_threads, opt)
     group_of = np.empty(n_threads, dtype=np.int64)
     for g, threads in enumerate(groups):
         group_of[list(threads)] = g
@@ -240,7 +240,7 @@ def _vote(blocks: _Blocks, cuts: _Cuts) -> dict[Hashable, Counter[int]]:
         kept = cuts.parts(blocks, block, thread, blocks.log(block.rows), only_kept=True)
         case_of, type_of = _placed(kept, len(block.rows))
         origin = _origin(cuts, screen, thread)
-        _ballots(_session_lists(block), case_of, type_of, origin.__getitem__, votes)
+        ballots(_session_lists(block), case_of, type_of, origin.__getitem__, votes)
     return votes
 
 
@@ -269,7 +269,7 @@ def _attach(
         kept = cuts.parts(blocks, block, thread, blocks.log(rows), only_kept=True)
         case_of, type_of = _placed(kept, n)
         state = np.where(np.array(case_of, dtype=np.int64) >= 0, PLACED, LOOSE)
-        _votes, loose = _ballots(
+        _votes, loose = ballots(
             _session_lists(block), case_of, type_of, _origin(cuts, screen, thread).__getitem__
         )
         joined = join_loose(loose, outcome, rows["micros"], case_of)

@@ -123,7 +123,7 @@ _MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass
-class _Cutter:
+class Cutter:
     """Cuts the events of a set of threads into instances: the start is learnt once over a
     sample of the sessions, then every session is cut by it. The events that have a thread are
     held session by session, each session's in log order."""
@@ -150,9 +150,9 @@ class _Cutter:
         rule = learn_start(seq[:n], starts[:n], self.log, self.opt, self.ends)
         return apply_start(seq, starts, self.log, rule, self.opt)
 
-    def sample(self, budget: int) -> _Cutter:
+    def sample(self, budget: int) -> Cutter:
         """The same cutter on the first `budget` events (structure shows long before the end)."""
-        return _Cutter(
+        return Cutter(
             self.events[:budget],
             self.session[:budget],
             self.thread[:budget],
@@ -168,7 +168,7 @@ class _Cutter:
         return list(zip(np.split(self.events, cuts), np.split(self.thread, cuts), strict=True))
 
 
-def _minor_into_major(cutter: _Cutter, groups: list[set[int]], minor_events: int) -> list[set[int]]:
+def _minor_into_major(cutter: Cutter, groups: list[set[int]], minor_events: int) -> list[set[int]]:
     """A thread seen on only a few events (a rare error path) joins the thread its events sit
     among most often."""
     size = Counter({k: 0 for k in range(len(groups))})
@@ -216,7 +216,7 @@ def _nearest(kinds: list[int], major: set[int], walk: Iterable[int]) -> list[int
     return out
 
 
-def _join_threads(cutter: _Cutter, n_threads: int, opt: SegmentOptions) -> list[set[int]]:
+def join_threads(cutter: Cutter, n_threads: int, opt: SegmentOptions) -> list[set[int]]:
     """Threads that are parts of one task (a form's confirmation page, a login before the work):
     cut together, each keeps its own regularity and the number of instances stays close, which
     two different tasks done side by side never do (their steps fall unevenly into the parts)."""
@@ -306,12 +306,12 @@ def _segment(events: Sequence[UIEvent], opt: SegmentOptions) -> Segmentation:
     in_log_order = np.lexsort((placed, session))
     placed, session = placed[in_log_order], session[in_log_order]
     ends = frozenset(s for s in log.steps if END_STEP.search(s[2]))
-    cutter = _Cutter(placed, session, thread_at[placed], log, opt.cycles, ends=ends)
+    cutter = Cutter(placed, session, thread_at[placed], log, opt.cycles, ends=ends)
     del thread_at, order, number_at, has, in_log_order
     cases: list[list[int]] = []
     types: list[int] = []
     group = [-1] * len(events)  # the group of threads that cut each event, if any
-    for number, threads in enumerate(_join_threads(cutter, max(thread_of.values(), default=-1) + 1, opt)):
+    for number, threads in enumerate(join_threads(cutter, max(thread_of.values(), default=-1) + 1, opt)):
         parts = cutter.cut(threads)
         for p in parts:
             for i in p:
@@ -351,7 +351,7 @@ def _attach_loose(
             case_of[i] = k
             type_of[i] = t
     routine = np.array(case_of) >= 0
-    votes, loose = _ballots(sessions, case_of, type_of, origin)
+    votes, loose = ballots(sessions, case_of, type_of, origin)
     joined = join_loose(loose, outcome_of(votes), micros, case_of)
     attached: dict[tuple[Hashable, int], set[int]] = defaultdict(set)
     for _i, k, where in joined:
@@ -417,7 +417,7 @@ def place_joined(
 _Loose = tuple[int, Hashable, dict[int, list[int]]]  # event, origin, its session's placed events by type
 
 
-def _ballots(
+def ballots(
     sessions: Iterable[list[int]],
     case_of: list[int],
     type_of: list[int],
