@@ -282,28 +282,49 @@ def _attach(
             attached[key] += len(ks)
         for where_type, at in place_joined(joined, kept).items():
             positions[keys.id(where_type)].update(at)
-        case = np.full(n, -1, dtype=np.int64)
-        group = np.full(n, -1, dtype=np.int64)
-        micros, seq = rows["micros"].tolist(), rows["seq"].tolist()
-        for k, (p, g) in enumerate(kept):
-            case[p] = cases + k
-            group[p] = g
-            head = (micros[p[0]], seq[p[0]])
-            if g not in first or head < first[g]:
-                first[g] = head
+        case, group = _number(kept, cases, rows, first)
         cases += len(kept)
         out = np.zeros(n, dtype=RESULT)
         out["case"], out["group"], out["state"] = case, group, state
         results.append(out)
     results.close()
-    steady = np.zeros(len(keys), dtype=bool)
-    for key, (_where, t) in enumerate(keys.items):
-        spread = statistics.pstdev(
-            itertools.chain.from_iterable(itertools.repeat(x, c) for x, c in positions[key].items())
-        )
-        steady[key] = attached[key] >= opt.shared_share * instances_of[t] and spread <= 0.15
+    steady = _steady(keys, positions, attached, instances_of, opt.shared_share)
     type_of_group = np.full(len(cuts.rules), -1, dtype=np.int64)
     for tid, g in enumerate(sorted(first, key=first.__getitem__)):
         type_of_group[g] = tid
     blocks.screens.screens.unlink()
     return Segmented(results, steady, type_of_group, cases, blocks.screens.user_groups)
+
+
+def _number(
+    kept: list[tuple[list[int], int]], cases: int, rows: np.ndarray, first: dict[int, tuple[int, int]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per event of the block, its instance (numbered on from `cases`) and group; keeps each
+    group's first instance's first (micros, seq) in `first` (task types are numbered by it)."""
+    case = np.full(len(rows), -1, dtype=np.int64)
+    group = np.full(len(rows), -1, dtype=np.int64)
+    micros, seq = rows["micros"].tolist(), rows["seq"].tolist()
+    for k, (p, g) in enumerate(kept):
+        case[p] = cases + k
+        group[p] = g
+        head = (micros[p[0]], seq[p[0]])  # the parts are sorted (`segment.place_joined`)
+        if g not in first or head < first[g]:
+            first[g] = head
+    return case, group
+
+
+def _steady(
+    keys: Interned[tuple[Hashable, int]],
+    positions: dict[int, Counter[float]],
+    attached: Counter[int],
+    instances_of: Counter[int],
+    share: float,
+) -> np.ndarray:
+    """Per (origin, type), whether its joined events are a step of the type: beside enough of
+    its instances, and in a steady place. `statistics.pstdev` is exact (fractions), so the places
+    counted per distinct place give the spread of the list the in-memory path keeps."""
+    steady = np.zeros(len(keys), dtype=bool)
+    for key, (_where, t) in enumerate(keys.items):
+        places = itertools.chain.from_iterable(itertools.repeat(x, c) for x, c in positions[key].items())
+        steady[key] = attached[key] >= share * instances_of[t] and statistics.pstdev(places) <= 0.15
+    return steady
