@@ -22,8 +22,10 @@ from veil.detect.analyzer import Analyzer
 from veil.detect.registry import default_analyzer
 from veil.exceptions import EgressBlocked
 from veil.gateway.services import Services
+from veil.mining import bounded
 from veil.mining import cli as mining_cli
 from veil.mining.base import Action, Candidate, Step
+from veil.mining.bounded_rank import Ranked, rank_instances
 from veil.mining.cli import MineOptions, mine
 from veil.mining.describe import DescribeOptions, describe, prepare
 from veil.mining.routines import rank_candidates
@@ -155,7 +157,13 @@ def test_cli_exit_code_says_a_candidate_was_blocked(
         first, *rest = rank_candidates(*args)
         return [_leaky(first, LEAKS["email"]), *rest]
 
-    monkeypatch.setattr(mining_cli, "rank_candidates", ranked)
+    def ranked_bounded(*args: Any) -> Ranked:
+        found = rank_instances(*args)
+        first, *rest = found.candidates
+        return replace(found, candidates=[_leaky(first, LEAKS["email"]), *rest])
+
+    monkeypatch.setattr(mining_cli, "rank_candidates", ranked)  # in memory
+    monkeypatch.setattr(bounded, "rank_instances", ranked_bounded)  # Action Logger CSVs without XES
     out = tmp_path / "out"
     code = main(["mine", str(small_log[0]), "-o", str(out), "--no-xes", "--describe"])
     assert code == EgressBlocked.exit_code

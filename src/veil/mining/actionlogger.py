@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import attrgetter
 from pathlib import Path
@@ -114,31 +115,64 @@ def read_action_logger(
     """Events of one Action Logger CSV, sorted by time, read `CHUNK_ROWS` rows at a time. Raises
     InputError on an unreadable file, a missing required column, an unparsable timestamp or an
     empty log."""
+    events: list[UIEvent] = []
+    with collector.paused():
+        for rows in read_action_logger_rows(path, users, linker):
+            events.extend(rows.events())
+    events.sort(key=_TIME)
+    return events
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """A table's events as columns, in the table's row order: each row's time, pseudonymous user,
+    fields (shared by rows with the same known cells) and scrubbed extra cells."""
+
+    source: str
+    stamps: list[datetime]
+    users: list[str]
+    fields: list[Fields]
+    extras: list[tuple[tuple[str, str], ...]]
+
+    def __len__(self) -> int:
+        return len(self.stamps)
+
+    def events(self) -> list[UIEvent]:
+        name = self.source
+        out = []
+        for stamp, user, fields, extra in zip(self.stamps, self.users, self.fields, self.extras, strict=True):
+            app, window, screen, action, target, value, url, record, links = fields
+            out.append(
+                UIEvent(
+                    stamp, user, app, window, screen, action, target, value, url, name, extra, record, links
+                )
+            )
+        return out
+
+
+def read_action_logger_rows(
+    path: Path, users: Callable[[str], str] | None = None, linker: Linker | None = None
+) -> Iterator[Rows]:
+    """`read_action_logger`'s events as `Rows`, `CHUNK_ROWS` rows at a time in file order (not
+    sorted), with the same errors."""
     pseudo = users or UserIds()
     link = linker or default_linker()
-    events: list[UIEvent] = []
+    any_rows = False
     try:
         # Cells as Python strings (object columns: no string array to build and check).
-        with (
-            collector.paused(),
-            pd.read_csv(
-                path, dtype=object, keep_default_na=False, encoding="utf-8", chunksize=CHUNK_ROWS
-            ) as chunks,
-        ):
+        with pd.read_csv(
+            path, dtype=object, keep_default_na=False, encoding="utf-8", chunksize=CHUNK_ROWS
+        ) as chunks:
             for number, chunk in enumerate(chunks):
-                events.extend(
-                    events_from_frame(
-                        chunk, path.name, pseudo, link, first_row=number * CHUNK_ROWS, sort=False
-                    )
-                )
+                rows = frame_rows(chunk, path.name, pseudo, link, first_row=number * CHUNK_ROWS)
+                any_rows = any_rows or bool(len(rows))
+                yield rows
     except FileNotFoundError as exc:
         raise InputError(f"UI log not found: {path}") from exc
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(f"{path.name}: unreadable CSV ({type(exc).__name__})") from exc
-    if not events:
+    if not any_rows:
         raise InputError(f"{path.name}: the UI log has no events")
-    events.sort(key=_TIME)
-    return events
 
 
 def events_from_frame(
@@ -152,6 +186,22 @@ def events_from_frame(
 ) -> list[UIEvent]:
     """Events of a table in the Action Logger schema (all cells as strings), sorted by time
     unless `sort` is false; `first_row` numbers the table's rows in error messages."""
+    with collector.paused():
+        events = frame_rows(frame, name, users, linker, first_row=first_row).events()
+    if sort:
+        events.sort(key=_TIME)
+    return events
+
+
+def frame_rows(
+    frame: pd.DataFrame,
+    name: str,
+    users: Callable[[str], str] | None = None,
+    linker: Linker | None = None,
+    *,
+    first_row: int = 0,
+) -> Rows:
+    """`events_from_frame` as columns, in row order."""
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
         raise InputError(f"{name}: not an Action Logger log, missing column(s): {', '.join(missing)}")
@@ -167,13 +217,14 @@ def events_from_frame(
     # A row's event but for its time, user and extra columns depends on its known cells alone:
     # each distinct combination is built once (UI logs repeat the same click on the same button
     # all day). Like the builder's caches, this one is dropped when the table is done.
-    built: dict[tuple[str, ...], _Fields] = {}
+    built: dict[tuple[str, ...], Fields] = {}
     pseudo = users or UserIds()
     user_of: dict[str, str] = {}
-    events = []
+    fields_of: list[Fields] = []
+    users_of: list[str] = []
     with collector.paused():
-        for key, raw_user, stamp, extra in zip(
-            zip(*(texts[c] for c in _FIELDS), strict=True), texts["userID"], stamps, extras, strict=True
+        for key, raw_user in zip(
+            zip(*(texts[c] for c in _FIELDS), strict=True), texts["userID"], strict=True
         ):
             fields = built.get(key)
             if fields is None:
@@ -181,15 +232,9 @@ def events_from_frame(
             user = user_of.get(raw_user)
             if user is None:
                 user = user_of[raw_user] = pseudo(raw_user)
-            app, window, screen, action, target, value, url, record, links = fields
-            events.append(
-                UIEvent(
-                    stamp, user, app, window, screen, action, target, value, url, name, extra, record, links
-                )
-            )
-    if sort:
-        events.sort(key=_TIME)
-    return events
+            fields_of.append(fields)
+            users_of.append(user)
+    return Rows(name, stamps, users_of, fields_of, extras)
 
 
 def _cell(v: object) -> str:
@@ -262,7 +307,7 @@ _FIELDS = (
     "content",
 )
 # app, window, screen, action, target, value, url, record, links
-_Fields = tuple[str, str, str, Action, str, str, str, str, tuple[str, ...]]
+Fields = tuple[str, str, str, Action, str, str, str, str, tuple[str, ...]]
 
 
 class _Builder:
@@ -307,7 +352,7 @@ class _Builder:
         inner_text: str,
         target_value: str,
         content: str,
-    ) -> _Fields:
+    ) -> Fields:
         """An event's fields but its time, user and extra columns, from its row's known cells."""
         if kind not in self._action:
             self._action[kind] = action_of(kind)

@@ -11,9 +11,15 @@ into the report and `procedures.json`. If any candidate was blocked by the gatew
 ends with EgressBlocked's exit code (6), else if a destination failed with EgressFailed's (10),
 after writing every output.
 
-Memory grows with the log: the events (about 190 bytes each) and the segmentation's and ranking's
-per-event arrays are held until the outputs are written; events.csv is written row by row (no
-table of the log), but the XES export builds the table pm4py needs (see bench/README.md, Scale).
+Memory: Action Logger CSVs mined without XES (`--no-xes`, or pm4py not installed) on the local
+engine take the bounded path (`veil.mining.bounded`): the events are spilled as numbers to a
+private folder (0700, removed on success, error and interrupt), sorted by user and time on disk
+and read back a block of sessions at a time, so the peak does not grow with the number of events
+(it grows with the log's vocabulary: distinct screens, field combinations and values); the
+outputs are byte for byte those of the in-memory path. Every other run (text layers, XES inputs,
+`--engine ray`, and any run that writes XES, which pm4py builds from a table of the whole log)
+holds the events (about 190 bytes each) and per-event arrays until the outputs are written
+(see bench/README.md, Memory).
 """
 
 from __future__ import annotations
@@ -33,9 +39,11 @@ from veil.exceptions import EgressBlocked, InputError, OutputError
 from veil.gateway.base import ProviderError
 from veil.gateway.services import Services
 from veil.mining.actionlogger import UserIds, read_action_logger
-from veil.mining.base import Candidate, UIEvent
+from veil.mining.base import Candidate, Segmentation, UIEvent
+from veil.mining.bounded import mine_csv
 from veil.mining.describe import (
     DescribeOptions,
+    DescribePlan,
     Procedure,
     describe,
     prepare,
@@ -43,7 +51,7 @@ from veil.mining.describe import (
     write_procedures,
 )
 from veil.mining.export import event_table, write_events_csv
-from veil.mining.report import FrameLookup, MiningResult, render_report
+from veil.mining.report import FrameLookup, MiningResult, render_figures, render_report
 from veil.mining.routines import RoutineOptions, rank_candidates
 from veil.mining.segment import SegmentOptions, segment
 from veil.mining.textlayer import TextFrame, derive_events, read_text_layer
@@ -171,6 +179,9 @@ def mine(
     if want_xes and not pm4py_available():
         raise InputError(EXTRA_HINT)
     plan = prepare(opt.describe) if opt.describe else None  # a send that cannot happen stops us here
+    files = [resolve(path) for path in _expand(inputs)]
+    if bounded_fits(files, opt, want_xes):
+        return _mine_bounded([file for _kind, file in files], inputs, out, opt, plan, services)
     events, layers = load_events(inputs, opt.engine)
     if opt.engine == "ray":
         from veil.scale.mining import segment_remote
@@ -209,6 +220,42 @@ def mine(
     return MineSummary(report, tuple(exports), len(events), tuple(candidates), procedures, procedures_file)
 
 
+def bounded_fits(files: list[tuple[str, Path]], opt: MineOptions, want_xes: bool) -> bool:
+    """Whether `mine` takes the bounded path: Action Logger CSVs only, on this machine, no XES."""
+    return opt.engine == "local" and not want_xes and all(kind == "csv" for kind, _file in files)
+
+
+def _mine_bounded(
+    files: list[Path],
+    inputs: list[Path],
+    out: Path,
+    opt: MineOptions,
+    plan: DescribePlan | None,
+    services: Services | None,
+) -> MineSummary:
+    """`mine` on Action Logger CSVs without XES, in bounded memory (`veil.mining.bounded`)."""
+    found = mine_csv(files, out, opt.segment, opt.routines)
+    procedures: tuple[Procedure, ...] = ()
+    procedures_file = None
+    if plan is not None:
+        procedures = describe(found.candidates, found.screens, plan, services)
+        procedures_file = write_procedures(out / "procedures.json", procedures)
+    result = MiningResult(
+        events=(),
+        segmentation=Segmentation((), (), ()),
+        candidates=found.candidates,
+        inputs=tuple(str(p) for p in inputs),
+        exports=(found.events_csv.name,),
+        notes=(f"No XES export: {EXTRA_HINT}.",),
+        procedures=procedures,
+    )
+    report = out / "report.html"
+    _write_text(report, render_figures(found.figures, result, lambda _c: []))
+    return MineSummary(
+        report, (found.events_csv,), found.events, found.candidates, procedures, procedures_file
+    )
+
+
 def _write_text(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".part")
     try:
@@ -232,7 +279,11 @@ def mine_command(
     ],
     xes: Annotated[
         bool | None,
-        typer.Option("--xes/--no-xes", help="Write events.xes (default: when pm4py is installed)."),
+        typer.Option(
+            "--xes/--no-xes",
+            help="Write events.xes (default: when pm4py is installed). XES holds the whole log in"
+            " memory; without it Action Logger CSVs are mined in bounded memory.",
+        ),
     ] = None,
     top: Annotated[int, typer.Option(min=1, help="How many candidates to report.")] = 10,
     describe: Annotated[

@@ -26,7 +26,11 @@ def user_groups(events: Sequence[UIEvent], min_size: int = MIN_GROUP) -> dict[st
     """user -> group, every group with at least `min_size` people where the log allows it.
     Groups that are too small are merged; if the merged remainder is still too small it joins the
     smallest large group; with fewer than `min_size` people in all, everyone is in one group."""
-    raw = _raw_groups(events)
+    return groups_of(_raw_groups(events), min_size)
+
+
+def groups_of(raw: dict[str, str], min_size: int = MIN_GROUP) -> dict[str, str]:
+    """`user_groups` from each user's group as the log names it."""
     members: dict[str, set[str]] = defaultdict(set)
     for user, group in raw.items():
         members[group].add(user)

@@ -11,7 +11,7 @@ Names are never empty and never repeat: a clash takes more targets, then a numbe
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from veil.mining.base import Action, UIEvent
 from veil.mining.scrub import PLACEHOLDER
@@ -33,11 +33,10 @@ def _place(url: str, window: str, app: str) -> str:
     return window if window and window != app else ""
 
 
-def _route(events: Sequence[UIEvent]) -> list[str]:
-    """Applications (with their main place) in the order the task first visits them."""
-    # Each distinct (app, url, window) once, in the order first seen, which is also the order in
-    # which each app and each of its places is first seen.
-    seen = Counter((e.app, e.url, e.window) for e in events if e.app)
+def _route(seen: Counter[tuple[str, str, str]]) -> list[str]:
+    """Applications (with their main place) in the order the task first visits them, from each
+    distinct (app, url, window) in the order first seen, which is also the order in which each
+    app and each of its places is first seen."""
     places: dict[str, Counter[str]] = {}
     for (app, url, window), n in seen.items():
         places.setdefault(app, Counter())[_place(url, window, app)] += n
@@ -63,24 +62,55 @@ def _distinctive(type_id: int, counts: Mapping[int, Counter[str]], order: Sequen
     return ranked
 
 
-def name_types(events_of: Mapping[int, Sequence[UIEvent]]) -> dict[int, str]:
-    """A readable, unique name per task type from the events of its instances."""
-    counts: dict[int, Counter[str]] = {}
-    orders: dict[int, list[str]] = {}
-    worth: dict[str, bool] = {}  # per distinct target, whether it may name a type
-    for type_id, events in events_of.items():
+class TypeWords:
+    """What names a task type, gathered event by event in the order of its instances: the
+    targets worth naming it by (counted, in the order first seen) and its route's places."""
+
+    def __init__(self) -> None:
+        self.targets: Counter[str] = Counter()
+        self.route: Counter[tuple[str, str, str]] = Counter()
+
+    def add(self, events: Iterable[tuple[str, Action, str, str, str]]) -> None:
+        """Events' (target, action, app, url, window), in order."""
+        held = list(events)
         # What was done on the screens, not which window was brought to the front (the route
         # names those); a target without two letters is an OCR fragment.
-        targets = [e.target for e in events if e.action not in _GOING]
-        for t in set(targets) - worth.keys():
-            worth[t] = not PLACEHOLDER.match(t) and sum(c.isalpha() for c in t) >= 2 and not t.isupper()
-        targets = [t for t in targets if worth[t]]
-        counts[type_id] = Counter(targets)
-        orders[type_id] = list(dict.fromkeys(targets))
+        self.targets.update([t for t, action, *_rest in held if action not in _GOING and _worth(t)])
+        self.route.update([(app, url, window) for _t, _a, app, url, window in held if app])
+
+    @classmethod
+    def of(cls, events: Sequence[UIEvent]) -> TypeWords:
+        words = cls()
+        words.add((e.target, e.action, e.app, e.url, e.window) for e in events)
+        return words
+
+
+_WORTH: dict[str, bool] = {}  # per distinct target, whether it may name a type
+
+
+def _worth(target: str) -> bool:
+    found = _WORTH.get(target)
+    if found is None:
+        if len(_WORTH) > 100_000:
+            _WORTH.clear()
+        t = target
+        found = _WORTH[t] = not PLACEHOLDER.match(t) and sum(c.isalpha() for c in t) >= 2 and not t.isupper()
+    return found
+
+
+def name_types(events_of: Mapping[int, Sequence[UIEvent]]) -> dict[int, str]:
+    """A readable, unique name per task type from the events of its instances."""
+    return names_of({type_id: TypeWords.of(events) for type_id, events in events_of.items()})
+
+
+def names_of(words: Mapping[int, TypeWords]) -> dict[int, str]:
+    """`name_types` from each type's `TypeWords`."""
+    counts = {type_id: w.targets for type_id, w in words.items()}
+    orders = {type_id: list(w.targets) for type_id, w in words.items()}
     names: dict[int, str] = {}
     taken: set[str] = set()
-    for type_id in sorted(events_of):
-        route = " → ".join(_route(events_of[type_id])) or "task"
+    for type_id in sorted(words):
+        route = " → ".join(_route(words[type_id].route)) or "task"
         ranked = _distinctive(type_id, counts, orders[type_id])
         shown = SHOWN_TARGETS
         while True:

@@ -97,7 +97,7 @@ def variant_difference(main: tuple[Step, ...], other: tuple[Step, ...]) -> str:
 
 
 def _candidate_view(
-    result: MiningResult, rank: int, c: Candidate, frames: FrameLookup | None
+    result: MiningResult, rank: int, c: Candidate, examples: list[tuple[str, Markup]]
 ) -> dict[str, object]:
     procedure = next((p for p in result.procedures if p.type_id == c.type_id), None)
     return {
@@ -114,38 +114,73 @@ def _candidate_view(
         "people": c.people(MIN_GROUP),
         "apps": [(app, 100 * share) for app, share in c.app_share],
         "map": Markup(svg.process_map(c)),
-        "examples": _examples(result, c, frames),
+        "examples": examples,
         "procedure": procedure,
     }
 
 
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """The log's figures the report shows, beside the candidates."""
+
+    events: int
+    instances: int
+    types: int
+    noise: int  # noise events
+    people: int
+    days: int
+    per_group: list[tuple[str, float]]  # hours per week per user group (none under five people)
+
+    @classmethod
+    def of(cls, result: MiningResult) -> Figures:
+        seg = result.segmentation
+        people = len({e.user for e in result.events})
+        # Fewer than five people in all: time by group would describe individuals.
+        return cls(
+            events=len(result.events),
+            instances=len({c for c in seg.cases if c}),
+            types=len({t for t in seg.types if t >= 0}),
+            noise=sum(seg.noise),
+            people=people,
+            days=observed_workdays(result.events),
+            per_group=group_hours(result) if people >= MIN_GROUP else [],
+        )
+
+
 def render_report(result: MiningResult, frames: FrameLookup | None = None) -> str:
+    return render_figures(
+        Figures.of(result), result, lambda c: _examples(result, c, frames) if frames is not None else []
+    )
+
+
+def render_figures(
+    figures: Figures, result: MiningResult, examples: Callable[[Candidate], list[tuple[str, Markup]]]
+) -> str:
+    """The report of `figures` and `result`'s candidates, inputs, exports, notes and procedures
+    (its events and segmentation are not read)."""
     env = Environment(
         loader=PackageLoader("veil.mining", "templates"),
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    seg = result.segmentation
     cands = list(result.candidates)
     per_task = [(c.name, c.hours_per_week) for c in cands]
-    people = len({e.user for e in result.events})
-    # Fewer than five people in all: time by group would describe individuals.
-    per_group = group_hours(result) if people >= MIN_GROUP else []
+    per_group = figures.per_group
     context = {
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "inputs": [Path(p).name for p in result.inputs],
         "exports": result.exports,
         "notes": result.notes,
-        "events": len(result.events),
-        "instances": len({c for c in seg.cases if c}),
-        "types": len({t for t in seg.types if t >= 0}),
-        "noise_share": 100 * sum(seg.noise) / max(len(seg.noise), 1),
-        "few_people": people < MIN_GROUP,
+        "events": figures.events,
+        "instances": figures.instances,
+        "types": figures.types,
+        "noise_share": 100 * figures.noise / max(figures.events, 1),
+        "few_people": figures.people < MIN_GROUP,
         "min_group": MIN_GROUP,
         "weeks_per_month": WEEKS_PER_MONTH,
-        "days": observed_workdays(result.events),
-        "candidates": [_candidate_view(result, k + 1, c, frames) for k, c in enumerate(cands)],
+        "days": figures.days,
+        "candidates": [_candidate_view(result, k + 1, c, examples(c)) for k, c in enumerate(cands)],
         "task_chart": Markup(svg.bar_chart(per_task, "h/week")) if per_task else "",
         "group_chart": Markup(svg.bar_chart(per_group, "h/week")) if per_group else "",
         "groups": len(per_group),

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 import statistics
+from array import array
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import TypeVar
@@ -180,80 +181,105 @@ def _commonest(counts: dict[_K, int]) -> _K:
 
 
 def _candidate(type_id: int, name: str, insts: list[Instance], days: int) -> Candidate:
-    # One pass over the events, instance by instance: each tally keeps the order in which it first
-    # met its keys, and ties below go to the first seen.
-    number: dict[tuple[str, str, str], int] = {}  # a step's signature -> its number
-    tally: dict[tuple[int, Action, str], int] = {}  # (step, action, value) -> events
-    per_app: dict[str, float] = defaultdict(float)  # working time per app, summed in event order
-    users: set[str] = set()
-    walks: list[tuple[int, ...]] = []
+    tally = TypeTally()
     for inst in insts:
+        steps = ((e.app, e.action, e.target, e.value) for e in inst.events)
+        tally.add(steps, inst.dwell, inst.seconds, (e.user for e in inst.events))
+    return tally.candidate(type_id, name, days)
+
+
+class TypeTally:
+    """A task type's figures, gathered instance by instance in the order of their first event:
+    each tally keeps the order in which it first met its keys, and ties go to the first seen."""
+
+    def __init__(self) -> None:
+        self.number: dict[tuple[str, str, str], int] = {}  # a step's signature -> its number
+        self.tally: dict[tuple[int, Action, str], int] = {}  # (step, action, value) -> events
+        self.per_app: dict[str, float] = defaultdict(float)  # working time per app, in event order
+        self.users: set[str] = set()
+        self.walks: list[tuple[int, ...]] = []
+        self.seconds = array("d")  # per instance, in order (8 bytes each)
+
+    def add(
+        self,
+        steps: Iterable[tuple[str, Action, str, str]],
+        dwell: Sequence[float],
+        seconds: float,
+        users: Iterable[str],
+    ) -> None:
+        """One instance: its events' (app, action, target, value), their working time, its
+        working time and its people."""
+        number, tally, per_app = self.number, self.tally, self.per_app
         walk: list[int] = []
-        for e, t in zip(inst.events, inst.dwell, strict=True):
-            sig = (e.app, STEP_ACTION[e.action], e.target)
+        for (app, action, target, value), t in zip(steps, dwell, strict=True):
+            sig = (app, STEP_ACTION[action], target)
             k = number.get(sig)
             if k is None:
                 k = number[sig] = len(number)
-            key = (k, e.action, e.value)
+            key = (k, action, value)
             tally[key] = tally.get(key, 0) + 1
             if not walk or walk[-1] != k:
                 walk.append(k)
-            per_app[e.app or "?"] += t
-            users.add(e.user)
-        walks.append(tuple(walk))
-    sigs = list(number)
-    values: list[dict[str, int]] = [{} for _ in sigs]
-    actions: list[dict[Action, int]] = [{} for _ in sigs]
-    app_events: dict[str, int] = {}
-    typed = free = 0
-    for (k, action, value), n in tally.items():
-        if value:
-            values[k][value] = values[k].get(value, 0) + n
-            if action in _TYPED:
-                typed += n
-                free += n if value == "<text>" else 0
-        actions[k][action] = actions[k].get(action, 0) + n
-        app_events[sigs[k][0]] = app_events.get(sigs[k][0], 0) + n
-    # A step is its signature: switching to a window and navigating to it are one step,
-    # described the usual way; its value is the commonest type typed there.
-    steps = [
-        Step(app, _commonest(actions[k]), target, _commonest(values[k]) if values[k] else "")
-        for k, (app, _word, target) in enumerate(sigs)
-    ]
-    taken = Counter(walks)  # consecutive events of one step are one step
-    paths = [(tuple(steps[k] for k in w), n) for w, n in taken.items()]
-    variants = tuple(Variant(p, n) for p, n in sorted(paths, key=lambda pn: pn[1], reverse=True))
-    nodes, edges = _process_map(paths)
-    copying = sum(
-        n
-        for w, n in taken.items()
-        if any(sigs[k][1] in _MOVED for k in w) and len({sigs[k][0] for k in w}) >= 2
-    )
-    per_week = len(insts) / days * WORKDAYS_PER_WEEK
-    median = statistics.median(i.seconds for i in insts)
-    hours_week = sum(i.seconds for i in insts) / 3600 / days * WORKDAYS_PER_WEEK
-    parts = _score(len(insts), typed, free, copying, per_week, _decision_points(len(nodes), edges))
-    score = statistics.fmean(v for _k, v in parts)
-    apps = tuple(a for a, _n in sorted(app_events.items(), key=lambda an: an[1], reverse=True) if a)
-    total = sum(per_app.values()) or 1.0
-    app_share = tuple((a, t / total) for a, t in sorted(per_app.items(), key=lambda kv: -kv[1]))
-    return Candidate(
-        type_id=type_id,
-        name=name,
-        steps=variants[0].steps,
-        variants=variants,
-        instances=len(insts),
-        median_seconds=float(median),
-        hours_per_week=hours_week,
-        users=len(users),
-        apps=apps,
-        score=score,
-        score_parts=parts,
-        hours_saved_per_month=hours_week * WEEKS_PER_MONTH * score,
-        nodes=nodes,
-        edges=edges,
-        app_share=app_share,
-    )
+            per_app[app or "?"] += t
+        self.users.update(users)
+        self.walks.append(tuple(walk))
+        self.seconds.append(seconds)
+
+    def candidate(self, type_id: int, name: str, days: int) -> Candidate:
+        sigs = list(self.number)
+        values: list[dict[str, int]] = [{} for _ in sigs]
+        actions: list[dict[Action, int]] = [{} for _ in sigs]
+        app_events: dict[str, int] = {}
+        typed = free = 0
+        for (k, action, value), n in self.tally.items():
+            if value:
+                values[k][value] = values[k].get(value, 0) + n
+                if action in _TYPED:
+                    typed += n
+                    free += n if value == "<text>" else 0
+            actions[k][action] = actions[k].get(action, 0) + n
+            app_events[sigs[k][0]] = app_events.get(sigs[k][0], 0) + n
+        # A step is its signature: switching to a window and navigating to it are one step,
+        # described the usual way; its value is the commonest type typed there.
+        steps = [
+            Step(app, _commonest(actions[k]), target, _commonest(values[k]) if values[k] else "")
+            for k, (app, _word, target) in enumerate(sigs)
+        ]
+        taken = Counter(self.walks)  # consecutive events of one step are one step
+        paths = [(tuple(steps[k] for k in w), n) for w, n in taken.items()]
+        variants = tuple(Variant(p, n) for p, n in sorted(paths, key=lambda pn: pn[1], reverse=True))
+        nodes, edges = _process_map(paths)
+        copying = sum(
+            n
+            for w, n in taken.items()
+            if any(sigs[k][1] in _MOVED for k in w) and len({sigs[k][0] for k in w}) >= 2
+        )
+        instances = len(self.walks)
+        per_week = instances / days * WORKDAYS_PER_WEEK
+        median = statistics.median(self.seconds)
+        hours_week = sum(self.seconds) / 3600 / days * WORKDAYS_PER_WEEK
+        parts = _score(instances, typed, free, copying, per_week, _decision_points(len(nodes), edges))
+        score = statistics.fmean(v for _k, v in parts)
+        apps = tuple(a for a, _n in sorted(app_events.items(), key=lambda an: an[1], reverse=True) if a)
+        total = sum(self.per_app.values()) or 1.0
+        app_share = tuple((a, t / total) for a, t in sorted(self.per_app.items(), key=lambda kv: -kv[1]))
+        return Candidate(
+            type_id=type_id,
+            name=name,
+            steps=variants[0].steps,
+            variants=variants,
+            instances=instances,
+            median_seconds=float(median),
+            hours_per_week=hours_week,
+            users=len(self.users),
+            apps=apps,
+            score=score,
+            score_parts=parts,
+            hours_saved_per_month=hours_week * WEEKS_PER_MONTH * score,
+            nodes=nodes,
+            edges=edges,
+            app_share=app_share,
+        )
 
 
 def rank_candidates(

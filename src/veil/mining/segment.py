@@ -20,8 +20,8 @@ same cases.
 
 Memory: the events themselves (the caller's) and, per event, a few arrays of 8 bytes (times,
 sessions, steps, threads, cases) and a pointer in each of the result's three tuples; the start of
-each task type is learnt on a sample of `join_sample` events. Not bounded: which values link
-events, the case numbers and the noise flags are decided over the whole log (bench/README.md).
+each task type is learnt on a sample of `join_sample` events. `bounded_segment` takes the same
+decisions session by session on events kept on disk, in memory that does not grow with the log.
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ _MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass
-class _Cutter:
+class Cutter:
     """Cuts the events of a set of threads into instances: the start is learnt once over a
     sample of the sessions, then every session is cut by it. The events that have a thread are
     held session by session, each session's in log order."""
@@ -150,9 +150,9 @@ class _Cutter:
         rule = learn_start(seq[:n], starts[:n], self.log, self.opt, self.ends)
         return apply_start(seq, starts, self.log, rule, self.opt)
 
-    def sample(self, budget: int) -> _Cutter:
+    def sample(self, budget: int) -> Cutter:
         """The same cutter on the first `budget` events (structure shows long before the end)."""
-        return _Cutter(
+        return Cutter(
             self.events[:budget],
             self.session[:budget],
             self.thread[:budget],
@@ -168,7 +168,7 @@ class _Cutter:
         return list(zip(np.split(self.events, cuts), np.split(self.thread, cuts), strict=True))
 
 
-def _minor_into_major(cutter: _Cutter, groups: list[set[int]], minor_events: int) -> list[set[int]]:
+def _minor_into_major(cutter: Cutter, groups: list[set[int]], minor_events: int) -> list[set[int]]:
     """A thread seen on only a few events (a rare error path) joins the thread its events sit
     among most often."""
     size = Counter({k: 0 for k in range(len(groups))})
@@ -216,7 +216,7 @@ def _nearest(kinds: list[int], major: set[int], walk: Iterable[int]) -> list[int
     return out
 
 
-def _join_threads(cutter: _Cutter, n_threads: int, opt: SegmentOptions) -> list[set[int]]:
+def join_threads(cutter: Cutter, n_threads: int, opt: SegmentOptions) -> list[set[int]]:
     """Threads that are parts of one task (a form's confirmation page, a login before the work):
     cut together, each keeps its own regularity and the number of instances stays close, which
     two different tasks done side by side never do (their steps fall unevenly into the parts)."""
@@ -306,12 +306,12 @@ def _segment(events: Sequence[UIEvent], opt: SegmentOptions) -> Segmentation:
     in_log_order = np.lexsort((placed, session))
     placed, session = placed[in_log_order], session[in_log_order]
     ends = frozenset(s for s in log.steps if END_STEP.search(s[2]))
-    cutter = _Cutter(placed, session, thread_at[placed], log, opt.cycles, ends=ends)
+    cutter = Cutter(placed, session, thread_at[placed], log, opt.cycles, ends=ends)
     del thread_at, order, number_at, has, in_log_order
     cases: list[list[int]] = []
     types: list[int] = []
     group = [-1] * len(events)  # the group of threads that cut each event, if any
-    for number, threads in enumerate(_join_threads(cutter, max(thread_of.values(), default=-1) + 1, opt)):
+    for number, threads in enumerate(join_threads(cutter, max(thread_of.values(), default=-1) + 1, opt)):
         parts = cutter.cut(threads)
         for p in parts:
             for i in p:
@@ -351,10 +351,37 @@ def _attach_loose(
             case_of[i] = k
             type_of[i] = t
     routine = np.array(case_of) >= 0
-    votes, loose = _ballots(sessions, case_of, type_of, origin)
-    # Each origin's ballot once: its commonest type (the first counted on a tie) and total.
-    outcome = {where: (*ballot.most_common(1)[0], sum(ballot.values())) for where, ballot in votes.items()}
+    votes, loose = ballots(sessions, case_of, type_of, origin)
+    joined = join_loose(loose, outcome_of(votes), micros, case_of)
     attached: dict[tuple[Hashable, int], set[int]] = defaultdict(set)
+    for _i, k, where in joined:
+        attached[(where, kept[k][1])].add(k)
+    instances_of = Counter(t for _p, t in kept)
+    places = place_joined(joined, kept)
+    # Each group's spread is computed once (not again for each of its events: quadratic).
+    steady = {
+        key
+        for key, at_places in places.items()
+        if len(attached[key]) >= share * instances_of[key[1]] and statistics.pstdev(at_places) <= 0.15
+    }
+    steps = [i for i, k, where in joined if (where, kept[k][1]) in steady]
+    routine[np.array(steps, dtype=np.int64)] = True
+    return routine
+
+
+Outcome = dict[Hashable, tuple[int, int, int]]  # per origin: its commonest type, that count, total
+
+
+def outcome_of(votes: dict[Hashable, Counter[int]]) -> Outcome:
+    """Each origin's ballot once: its commonest type (the first counted on a tie) and total."""
+    return {where: (*ballot.most_common(1)[0], sum(ballot.values())) for where, ballot in votes.items()}
+
+
+def join_loose(
+    loose: list[_Loose], outcome: Outcome, micros: np.ndarray, case_of: list[int]
+) -> list[tuple[int, int, Hashable]]:
+    """(event, instance, origin) for each loose event: the instance it joins, of the type its
+    origin sits beside most (a confirmation page beside its form), else the nearer in time."""
     joined: list[tuple[int, int, Hashable]] = []
     for i, where, by_type in loose:
         top, n_top, total = outcome[where]
@@ -367,39 +394,39 @@ def _attach_loose(
         # The nearer in time (exact microseconds: the same order as the seconds between).
         stamp = int(micros[i])
         best = min(near, key=lambda m: abs(int(micros[m]) - stamp))
-        k = case_of[best]
-        joined.append((i, k, where))
-        attached[(where, kept[k][1])].add(k)
-    instances_of = Counter(t for _p, t in kept)
+        joined.append((i, case_of[best], where))
+    return joined
+
+
+def place_joined(
+    joined: list[tuple[int, int, Hashable]], kept: list[tuple[list[int], int]]
+) -> dict[tuple[Hashable, int], list[float]]:
+    """Add the joined events to their instances, and say where in its instance each sits (0
+    first, 1 last), per (origin, type): a step keeps its place, unrelated work falls anywhere."""
     for i, k, _where in joined:
         kept[k][0].append(i)
     for p, _t in kept:
         p.sort()
-    # Where in its instance each joined event sits (0 first, 1 last): a step keeps its place,
-    # unrelated work falls anywhere.
     places: dict[tuple[Hashable, int], list[float]] = defaultdict(list)
     for i, k, where in joined:
         p = kept[k][0]
         places[(where, kept[k][1])].append(p.index(i) / max(len(p) - 1, 1))
-    # Each group's spread is computed once (not again for each of its events: quadratic).
-    steady = {
-        key
-        for key, at_places in places.items()
-        if len(attached[key]) >= share * instances_of[key[1]] and statistics.pstdev(at_places) <= 0.15
-    }
-    steps = [i for i, k, where in joined if (where, kept[k][1]) in steady]
-    routine[np.array(steps, dtype=np.int64)] = True
-    return routine
+    return places
 
 
 _Loose = tuple[int, Hashable, dict[int, list[int]]]  # event, origin, its session's placed events by type
 
 
-def _ballots(
-    sessions: Iterable[list[int]], case_of: list[int], type_of: list[int], origin: Callable[[int], Hashable]
+def ballots(
+    sessions: Iterable[list[int]],
+    case_of: list[int],
+    type_of: list[int],
+    origin: Callable[[int], Hashable],
+    votes: dict[Hashable, Counter[int]] | None = None,
 ) -> tuple[dict[Hashable, Counter[int]], list[_Loose]]:
-    """The events in no instance, and per origin the types of the placed events beside them."""
-    votes: dict[Hashable, Counter[int]] = defaultdict(Counter)
+    """The events in no instance, and per origin the types of the placed events beside them
+    (added to `votes` when given)."""
+    votes = defaultdict(Counter) if votes is None else votes
     loose: list[_Loose] = []
     for seq in sessions:
         by_type: dict[int, list[int]] = defaultdict(list)

@@ -176,14 +176,27 @@ def find_threads(
     opt = opt or ThreadOptions()
     count = Counter(screen[i] for seq in seqs for i in seq)
     frequent = {s for s, n in count.items() if n >= opt.min_support}
-    groups = _Groups(sorted(frequent))
     if keys is None:
         keys = shared_keys(events, (i for seq in seqs for i in seq), opt)
     ties, linked = _value_ties(events, keys, screen, frequent, opt)
+    return threads_of(count, ties, linked, _adjacency(seqs, screen), opt)
+
+
+def threads_of(
+    count: Counter[str],
+    ties: dict[tuple[str, str], float],
+    linked: dict[str, float],
+    adjacent: Counter[tuple[str, str]],
+    opt: ThreadOptions,
+) -> dict[str, int]:
+    """`find_threads` from what it counts over the log: events per screen, value ties between
+    screens (and each screen's total), and how often the person goes from one screen to another."""
+    frequent = {s for s, n in count.items() if n >= opt.min_support}
+    groups = _Groups(sorted(frequent))
     for (a, b), w in sorted(ties.items()):
         if w >= opt.min_links and w >= opt.link_share * min(linked[a], linked[b]):
             groups.join(a, b)
-    _join_adjacent(groups, count, _adjacency(seqs, screen), frequent, opt)
+    _join_adjacent(groups, count, adjacent, frequent, opt)
     roots = sorted({groups.find(s) for s in frequent}, key=lambda r: r)
     size = Counter({r: 0 for r in roots})
     for s in frequent:
