@@ -116,3 +116,20 @@ def test_typer_command(tmp_path: Path, small_log: tuple[Path, list[dict[str, str
     )
     assert result.exit_code == 0, result.output
     assert "report:" in result.output and "1. " in result.output
+
+
+def test_a_large_csv_gets_no_xes_by_default_and_is_mined_in_bounded_memory(
+    tmp_path: Path, small_log: tuple[Path, list[dict[str, str]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pm4py builds XES from a table of the whole log: by default a log over the limit is mined on
+    the bounded path without it (the report says why and how to ask), `--xes` still writes it."""
+    monkeypatch.setattr(mining_cli, "pm4py_available", lambda: True)
+    monkeypatch.setattr(mining_cli, "XES_DEFAULT_MAX_BYTES", small_log[0].stat().st_size - 1)
+    taken: list[bool] = []
+    bounded = mining_cli._mine_bounded
+    monkeypatch.setattr(mining_cli, "_mine_bounded", lambda *a: taken.append(True) or bounded(*a))
+    summary = mine([small_log[0]], tmp_path / "big", MineOptions(xes=None))
+    assert taken and [p.name for p in summary.exports] == ["events.csv"]
+    assert "--xes writes it" in (tmp_path / "big" / "report.html").read_text(encoding="utf-8")
+    monkeypatch.setattr(mining_cli, "XES_DEFAULT_MAX_BYTES", small_log[0].stat().st_size)
+    assert mining_cli.xes_choice([("csv", small_log[0])], None) == (True, None)

@@ -3,7 +3,8 @@
 INPUT may be a sanitized text layer (`*.jsonl`), a Veil report (`*.json` naming its text layer),
 a recording whose text layer `<stem>.textlayer.jsonl` sits beside it, an Action Logger CSV, an XES
 log (needs the `mining` extra), or a folder of these. Writes `report.html`, `events.csv` and, when
-pm4py is installed (or `--xes` demands it), `events.xes`.
+pm4py is installed (or `--xes` demands it), `events.xes` (by default not for Action Logger CSVs
+over 16 MiB: see Memory).
 
 `--describe [--provider NAME] [--policy P.yaml]` also asks the destination, through the egress
 gateway only, for each candidate's plain-language procedure (see `veil.mining.describe`); they go
@@ -11,20 +12,21 @@ into the report and `procedures.json`. If any candidate was blocked by the gatew
 ends with EgressBlocked's exit code (6), else if a destination failed with EgressFailed's (10),
 after writing every output.
 
-Memory: Action Logger CSVs mined without XES (`--no-xes`, or pm4py not installed) on the local
-engine take the bounded path (`veil.mining.bounded`): the events are spilled as numbers to a
-private folder (0700, removed on success, error and interrupt), sorted by user and time on disk
-and read back a block of sessions at a time, so the peak does not grow with the number of events
-(it grows with the log's vocabulary: distinct screens, field combinations and values); the
-outputs are byte for byte those of the in-memory path. Every other run (text layers, XES inputs,
-`--engine ray`, and any run that writes XES, which pm4py builds from a table of the whole log)
-holds the events (about 190 bytes each) and per-event arrays until the outputs are written
-(see bench/README.md, Memory).
+Memory: Action Logger CSVs mined without XES (`--no-xes`, pm4py not installed, or by default a log
+over 16 MiB) on the local engine take the bounded path (`veil.mining.bounded`): the events are
+spilled as numbers to a private folder (0700, removed on success, error and interrupt), sorted by
+user and time on disk and read back a block of sessions at a time, so the peak does not grow with
+the number of events (it grows with the log's vocabulary: distinct screens, field combinations and
+values); the outputs are byte for byte those of the in-memory path. Every other run (text layers,
+XES inputs, `--engine ray`, and any run that writes XES, which pm4py builds from a table of the
+whole log) holds the events (about 190 bytes each) and per-event arrays until the outputs are
+written (see bench/README.md, Memory).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -59,6 +61,8 @@ from veil.mining.xes import EXTRA_HINT, pm4py_available, read_xes, write_xes
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".mkv", ".webm", ".avi", ".mov", ".m4v"})
 TEXT_LAYER_SUFFIX = ".textlayer.jsonl"
+
+log = logging.getLogger(__name__)
 
 _TIME = attrgetter("timestamp")  # an event's sort key (faster than a lambda)
 
@@ -175,13 +179,13 @@ def mine(
     """Mine `inputs` and write the report and exports into `out`; `services` are the gateway's
     (analyzer, ledger) for `--describe`."""
     opt = options or MineOptions()
-    want_xes = pm4py_available() if opt.xes is None else opt.xes
-    if want_xes and not pm4py_available():
+    if opt.xes and not pm4py_available():
         raise InputError(EXTRA_HINT)
     plan = prepare(opt.describe) if opt.describe else None  # a send that cannot happen stops us here
     files = [resolve(path) for path in _expand(inputs)]
+    want_xes, xes_note = xes_choice(files, opt.xes)
     if bounded_fits(files, opt, want_xes):
-        return _mine_bounded([file for _kind, file in files], inputs, out, opt, plan, services)
+        return _mine_bounded([file for _kind, file in files], inputs, out, opt, plan, services, xes_note)
     events, layers = load_events(inputs, opt.engine)
     if opt.engine == "ray":
         from veil.scale.mining import segment_remote
@@ -199,8 +203,8 @@ def mine(
     notes: list[str] = []
     if want_xes:  # pm4py needs the whole table
         exports.append(write_xes(event_table(events, seg, names), out / "events.xes"))
-    else:
-        notes.append(f"No XES export: {EXTRA_HINT}.")
+    elif xes_note:
+        notes.append(xes_note)
     procedures: tuple[Procedure, ...] = ()
     procedures_file = None
     if plan is not None:
@@ -220,6 +224,37 @@ def mine(
     return MineSummary(report, tuple(exports), len(events), tuple(candidates), procedures, procedures_file)
 
 
+# Above this much Action Logger CSV, XES is written only on `--xes`: pm4py builds it from a table
+# of the whole log (~3 KB an event), the one output that would hold the log in memory.
+XES_DEFAULT_MAX_BYTES = 16 * 2**20
+
+
+def xes_choice(files: list[tuple[str, Path]], asked: bool | None) -> tuple[bool, str | None]:
+    """(write events.xes, the report's note when not). `asked` None (the default): when pm4py is
+    installed, except for Action Logger CSVs over `XES_DEFAULT_MAX_BYTES` in all."""
+    if asked is not None:
+        return asked, None if asked else "No XES export (--no-xes)."
+    if not pm4py_available():
+        return False, f"No XES export: {EXTRA_HINT}."
+    if (
+        all(kind == "csv" for kind, _file in files)
+        and sum(_size(f) for _k, f in files) > XES_DEFAULT_MAX_BYTES
+    ):
+        log.info("no events.xes for a log over %d MiB unless --xes asks for it", XES_DEFAULT_MAX_BYTES >> 20)
+        return False, (
+            f"No XES export: the log is over {XES_DEFAULT_MAX_BYTES >> 20} MiB and XES is built in memory; "
+            "--xes writes it."
+        )
+    return True, None
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # read later, where a missing file is an InputError
+
+
 def bounded_fits(files: list[tuple[str, Path]], opt: MineOptions, want_xes: bool) -> bool:
     """Whether `mine` takes the bounded path: Action Logger CSVs only, on this machine, no XES."""
     return opt.engine == "local" and not want_xes and all(kind == "csv" for kind, _file in files)
@@ -232,6 +267,7 @@ def _mine_bounded(
     opt: MineOptions,
     plan: DescribePlan | None,
     services: Services | None,
+    xes_note: str | None,
 ) -> MineSummary:
     """`mine` on Action Logger CSVs without XES, in bounded memory (`veil.mining.bounded`)."""
     found = mine_csv(files, out, opt.segment, opt.routines)
@@ -246,7 +282,7 @@ def _mine_bounded(
         candidates=found.candidates,
         inputs=tuple(str(p) for p in inputs),
         exports=(found.events_csv.name,),
-        notes=(f"No XES export: {EXTRA_HINT}.",),
+        notes=(xes_note,) if xes_note else (),
         procedures=procedures,
     )
     report = out / "report.html"
@@ -281,8 +317,9 @@ def mine_command(
         bool | None,
         typer.Option(
             "--xes/--no-xes",
-            help="Write events.xes (default: when pm4py is installed). XES holds the whole log in"
-            " memory; without it Action Logger CSVs are mined in bounded memory.",
+            help="Write events.xes (default: when pm4py is installed, except for Action Logger CSVs over"
+            " 16 MiB). XES holds the whole log in memory; without it Action Logger CSVs are mined in"
+            " bounded memory.",
         ),
     ] = None,
     top: Annotated[int, typer.Option(min=1, help="How many candidates to report.")] = 10,
