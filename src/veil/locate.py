@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from itertools import pairwise
 
-from veil.delimited import Field, fields
+from veil.delimited import ROW_NUMBER, Field, fields, typed_fields
 from veil.detect.analyzer import Analyzer
 from veil.detect.contact import is_decoy_label
 from veil.detect.dates import DateOfBirthRecognizer, listed_birth_date
@@ -39,7 +39,6 @@ CELL_GAP_HEIGHTS = 0.8
 # A left neighbour this short (spaces aside) is a prefix of the value's field, not a field itself.
 PREFIX_CHARS = 6
 LabelTest = Callable[[TextLine], bool]
-_ROW_NUMBER = re.compile(r"^\s*\d{1,4}\s+(?=[^\d\s])")
 _RULES = frozenset("|｜│┃¦")
 _VALUE_MARK = re.compile(r"[0-9０-９@＠]")
 _DIGIT_GAP = re.compile(r"(?<=\d) +(?=\d)")
@@ -196,7 +195,7 @@ def context_of(
 def without_row_number(text: str) -> str:
     """`text` without a spreadsheet's row number in front ("1 お名前" -> "お名前"), for telling
     labels and header rows; a number followed by more digits ("010 1234") is left alone."""
-    return _ROW_NUMBER.sub("", text)
+    return ROW_NUMBER.sub("", text)
 
 
 def _in_label_column(label: TextLine, rows: Sequence[TextLine], is_field_label: LabelTest) -> bool:
@@ -486,6 +485,7 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
     ]
     findings += birth_date_columns([*plain, *cells], findings, key, frame_index, slots)
     findings += birth_date_fields(plain, findings, key, frame_index)
+    findings += delimited_columns(plain, findings, vocabulary.label_type, key, frame_index)
     return findings + name_columns([*plain, *cells], findings, key, frame_index, slots)
 
 
@@ -620,6 +620,27 @@ def birth_date_fields(
             found = _finding(r, span, key, frame_index)
             if not any(_covers(g, found) for g in (*findings, *out)):
                 out.append(found)
+    return out
+
+
+FIELD_COLUMN_RECOGNIZER = "delimited-column"
+
+
+def delimited_columns(
+    rows: Sequence[TextLine],
+    findings: Sequence[Finding],
+    label_type: Callable[[str], str | None],
+    key: bytes,
+    frame_index: int,
+) -> list[Finding]:
+    """Whole fields of delimited records (a CSV export read a record a line) whose column holds
+    personal data, by its header or by what was found in it (`veil.delimited.typed_fields`)."""
+    out: list[Finding] = []
+    for typed in typed_fields(rows, findings, label_type):
+        span = TextSpan(typed.field.start, typed.field.end, typed.type, 0.6, FIELD_COLUMN_RECOGNIZER)
+        found = _finding(typed.line, span, key, frame_index)
+        if not any(_covers(g, found) for g in (*findings, *out)):
+            out.append(found)
     return out
 
 
