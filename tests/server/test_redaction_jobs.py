@@ -144,6 +144,9 @@ def test_an_oversize_upload_is_refused_with_a_clear_error_and_leaves_no_file(
         kind = {"content-type": f"multipart/form-data; boundary={B}"}
         answer = client.post(API, content=stream, headers=kind)
         assert answer.status_code == 413, answer.text
+        # Without the token the file is refused at its first byte: 403, not "too large" at the end.
+        answer = client.post(API, content=_chunked_form("0" * 64, b"x" * 3000), headers=kind)
+        assert answer.status_code == 403, answer.text
         assert job_folders(ctx) == [] and list(ctx.ledger.entries(["raw-upload"])) == []
     finally:
         ctx.close()

@@ -137,9 +137,15 @@ def _info(name: str, stamp: tuple[int, ...]) -> zipfile.ZipInfo:
 def store(ctx: Context, job: JobSpec, packed: Packed, seconds: float) -> None:
     """Put the segment in the store, list it as a recording of the job's owner and mark the job
     done, the catalog rows and the `redaction-job` entry in one transaction."""
+    # The store's slot is numbered by the job, not 0: a retry never meets the slot of an earlier
+    # attempt that stored and was then shredded (a shredded slot answers with its dead object).
     with packed.path.open("rb") as body:
         object_id = ctx.sink.put(
-            body, owner=job.owner, recording_id=job.recording_id, segment=0, policy_version=job.policy_version
+            body,
+            owner=job.owner,
+            recording_id=job.recording_id,
+            segment=job.id,
+            policy_version=job.policy_version,
         )
     m = packed.manifest
     try:
