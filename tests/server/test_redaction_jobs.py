@@ -34,9 +34,10 @@ def submit(
     owner: str = "emp.one",
     name: str = PERSONAL_NAME,
     path: str = API,
+    reason: str = "legacy meeting recordings, ticket 42",
 ) -> Any:
     """POST the form as the page does: csrf first, then the fields, then the file."""
-    data = {"owner": owner, "reason": "legacy meeting recordings, ticket 42"}
+    data = {"owner": owner, "reason": reason}
     if csrf == "page":
         csrf = csrf_of(client, "/policy")
     if csrf is not None:
@@ -178,6 +179,7 @@ def _chunked_form(token: str, body: bytes) -> Any:
         ({"owner": "nobody.here"}, 400, "owner must be an active user"),
         ({"name": "notes.txt"}, 400, "must be a video file"),
         ({"body": b""}, 400, "empty"),
+        ({"reason": "asked by jeanne.martin@example.com"}, 400, "looks like it holds personal data"),
     ],
 )
 def test_a_refused_form_leaves_nothing(
@@ -187,7 +189,7 @@ def test_a_refused_form_leaves_nothing(
     login(client, "dpo.one")
     answer = submit(client, change.pop("body", BODY), **change)
     assert answer.status_code == status and words in answer.json()["error"], answer.text
-    assert "notes" not in answer.text
+    assert "notes" not in answer.text and "jeanne" not in answer.text
     assert job_folders(ctx) == [] and list(ctx.ledger.entries(["raw-upload"])) == []
 
 

@@ -33,6 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
+from veil.access.directory import check_reason
 from veil.access.roles import Role
 from veil.audit.events import MAX_TEXT, DeletionEvent, RawUploadEvent, RedactionJobEvent
 from veil.exceptions import AccessDenied, InputError, VeilError
@@ -79,6 +80,7 @@ def _checked_fields(ctx: Context, fields: dict[str, str]) -> tuple[str, str, str
         raise InputError("the recording's owner must be an active user (the person recorded)")
     if not reason or len(reason) > MAX_TEXT:
         raise InputError(f"give a reason for handing in this recording (at most {MAX_TEXT} characters)")
+    check_reason(reason)  # it stays in the ledger for good: screened by Veil's detectors, as all reasons
     version = fields.get("policy_version", "").strip() or policy.current(ctx)[0]
     policy.validate(policy.text_of(ctx, version))  # a version that no longer validates is refused now
     return user.name, reason, version
