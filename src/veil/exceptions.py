@@ -2,6 +2,7 @@
 
     VeilError (1, 500)
     ├── InputError (3, 400)          unreadable, empty, corrupt or oversized input
+    │   └── InputTooLarge (3, 413)   an upload over the server's size limit
     ├── PolicyError (4, 400)         policy/config missing, unparsable or with an unknown key
     ├── OutputError (8, 500)         output could not be written
     ├── EngineError (9, 500)         an OCR engine or detector failed; per frame it fails closed
@@ -34,6 +35,10 @@ class VeilError(Exception):
 class InputError(VeilError):
     exit_code = 3
     http_status = 400
+
+
+class InputTooLarge(InputError):
+    http_status = 413
 
 
 class PolicyError(VeilError):

@@ -42,7 +42,8 @@ if TYPE_CHECKING:
     from veil.access.alarm_log import Alarm
     from veil.audit.store import Ledger
 
-READ_KINDS = ("object-read", "raw-access")  # reads that succeeded
+# Reads that succeeded; a raw upload for a batch redaction job counts as raw access.
+READ_KINDS = ("object-read", "raw-access", "raw-upload")
 ACCESS_KINDS = (*READ_KINDS, "access-refused", "break-glass-request")
 STATUS_KINDS = ("access-change",)
 UNKNOWN_ACCOUNT = "unknown-account"

@@ -2,7 +2,8 @@
 
 employee          their own recordings' summaries, their portal (pause, object, export, delete)
 analyst           redacted outputs and task mining; never raw footage, never other people's portal
-privacy_officer   the egress log, the ledger, alarms, policy, deployment gate; approves break-glass
+privacy_officer   the egress log, the ledger, alarms, policy, deployment gate; approves break-glass;
+                  hands recordings made elsewhere to the server for redaction (batch jobs)
 admin             users and devices; approves break-glass; never reads raw footage alone
 service           the server's own jobs (task mining reads the redacted text layers); cannot log in
 
@@ -42,6 +43,9 @@ class Permission(StrEnum):
     BREAK_GLASS_REQUEST = "break_glass_request"  # ask for a raw-footage window (with a reason)
     BREAK_GLASS_APPROVE = "break_glass_approve"  # approve someone else's request (another role)
     STORE_DELETE = "store_delete"  # crypto-shred one stored object now (`veil store delete`)
+    # Upload a recording made elsewhere (raw footage) for the server to redact, and follow the jobs:
+    # the person accountable for what enters the system, never one who reads the outputs.
+    BATCH_REDACT = "batch_redact"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -66,6 +70,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.BREAK_GLASS_REQUEST,
             Permission.BREAK_GLASS_APPROVE,
             Permission.STORE_DELETE,
+            Permission.BATCH_REDACT,
         }
     ),
     Role.ADMIN: frozenset(

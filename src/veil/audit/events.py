@@ -411,6 +411,57 @@ class DeviceEvent(LedgerEvent):
     by: str
 
 
+@dataclass(frozen=True, slots=True)
+class RawUploadEvent(LedgerEvent):
+    """Raw footage made elsewhere was handed to the server for a batch redaction job: who, why,
+    whose recording, the upload's hash and size (never its file name). Counted as raw access."""
+
+    kind: ClassVar[str] = "raw-upload"
+    sha256_fields: ClassVar[tuple[str, ...]] = ("sha256",)
+    job_id: int
+    recording_id: str
+    who: str
+    owner: str
+    why: str
+    sha256: str
+    size: int
+
+    def __post_init__(self) -> None:
+        LedgerEvent.__post_init__(self)
+        if not self.why.strip():
+            raise LedgerError("raw-upload event needs a reason ('why')")
+
+
+@dataclass(frozen=True, slots=True)
+class RedactionJobEvent(LedgerEvent):
+    """A batch redaction job ended: "done" (its verified output stored as `recording_id`, the
+    stored segment's SHA-256 in `outputs`), "failed" or "interrupted" (nothing stored). `error` is
+    the error's class, never its message."""
+
+    kind: ClassVar[str] = "redaction-job"
+    sha256_maps: ClassVar[tuple[str, ...]] = ("outputs",)
+    job_id: int
+    recording_id: str
+    owner: str
+    submitted_by: str
+    outcome: str  # done | failed | interrupted
+    policy_version: str
+    engine: str  # local | ray
+    frames: int = 0
+    error: str = ""
+    outputs: Mapping[str, str] = field(default_factory=dict)
+
+
 EVENT_TYPES.update(
-    {cls.kind: cls for cls in (SegmentReceivedEvent, PortalRequestEvent, GateStepEvent, DeviceEvent)}
+    {
+        cls.kind: cls
+        for cls in (
+            SegmentReceivedEvent,
+            PortalRequestEvent,
+            GateStepEvent,
+            DeviceEvent,
+            RawUploadEvent,
+            RedactionJobEvent,
+        )
+    }
 )

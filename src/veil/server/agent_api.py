@@ -19,7 +19,7 @@ from veil.exceptions import InputError
 from veil.server.auth import checked_form, viewer
 from veil.server.context import Context
 from veil.server.db import DeviceRow, SegmentRow
-from veil.server.segments import receive_segment
+from veil.server.segments import BATCH_DEVICE, receive_segment
 from veil.server.web import ctx_of, current_policy_version, sessions_of
 from veil.uplink import H_DEVICE, VerifiedRequest, verify_request
 
@@ -89,7 +89,9 @@ def _minutes_today(ctx: Context, owner: str) -> float:
     with ctx.session() as s:
         rows = s.execute(
             select(SegmentRow.started_at, SegmentRow.ended_at).where(
-                SegmentRow.owner == owner, SegmentRow.stored_at >= midnight
+                SegmentRow.owner == owner,
+                SegmentRow.stored_at >= midnight,
+                SegmentRow.device_id != BATCH_DEVICE,  # recordings made elsewhere: not today's capture
             )
         ).all()
     return sum((end - start).total_seconds() for start, end in rows) / 60.0

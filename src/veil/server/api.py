@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import FormData
 
 from veil.access.roles import Permission
-from veil.server import analyze_jobs, gate, mining_jobs, policy, queries
+from veil.server import analyze_jobs, gate, mining_jobs, policy, queries, redaction_jobs
 from veil.server.alarms import current_alarms
 from veil.server.auth import Viewer
 from veil.server.deps import form, need, page_number
-from veil.server.web import ctx_of
+from veil.server.web import ctx_of, sessions_of
 
 router = APIRouter(prefix="/api/v1")
 
@@ -92,3 +92,33 @@ def gate_state(
         for step, row in gate.steps(ctx).items()
     }
     return {"complete": not ctx.gate_missing(), "steps": steps}
+
+
+@router.post("/redaction-jobs")
+async def submit_redaction_job(
+    request: Request,
+    tasks: BackgroundTasks,
+    who: Annotated[Viewer, Depends(need(Permission.BATCH_REDACT))],
+) -> JSONResponse:
+    """A recording made elsewhere, to redact on the server: a multipart form with the file in
+    `recording`, `owner` (the person recorded), `reason`, optionally `policy_version`; the CSRF
+    token in `X-CSRF-Token` (or a `csrf` field before the file). 202 with the queued job."""
+    ctx = ctx_of(request)
+    job = await redaction_jobs.receive(request, ctx, sessions_of(request), who.name)
+    tasks.add_task(redaction_jobs.run_queued, ctx)
+    where = {"Location": f"/api/v1/redaction-jobs/{job['id']}"}
+    return JSONResponse({"job": job}, status_code=202, headers=where)
+
+
+@router.get("/redaction-jobs")
+def redaction_jobs_list(
+    request: Request, who: Annotated[Viewer, Depends(need(Permission.BATCH_REDACT))]
+) -> dict[str, Any]:
+    return {"jobs": redaction_jobs.jobs(ctx_of(request))}
+
+
+@router.get("/redaction-jobs/{job_id}")
+def redaction_job(
+    request: Request, job_id: int, who: Annotated[Viewer, Depends(need(Permission.BATCH_REDACT))]
+) -> dict[str, Any]:
+    return {"job": redaction_jobs.job(ctx_of(request), job_id)}

@@ -15,7 +15,18 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from veil.exceptions import NotAuthenticated, VeilError
-from veil.server import agent_api, alarms, api, breakglass, officer, pages, portal, requests, retention
+from veil.server import (
+    agent_api,
+    alarms,
+    api,
+    breakglass,
+    officer,
+    pages,
+    portal,
+    redaction_jobs,
+    requests,
+    retention,
+)
 from veil.server.auth import Sessions
 from veil.server.context import Context
 from veil.server.settings import Settings
@@ -71,6 +82,8 @@ def create_app(settings: Settings | None = None, *, sink: SegmentSink | None = N
         tasks = [asyncio.create_task(alarms.watch(ctx))] if settings.watch_alarms else []
         if settings.retention_sweep_seconds > 0:
             tasks.append(asyncio.create_task(retention.watch(ctx)))
+        if settings.job_sweep_seconds > 0:
+            tasks.append(asyncio.create_task(redaction_jobs.watch(ctx)))
         yield
         for task in tasks:
             task.cancel()

@@ -41,8 +41,13 @@ def serve(
     ] = None,
     engine: Annotated[
         str,
-        typer.Option(help="Batch jobs (task mining): 'local' or 'ray' (a cluster through RAY_ADDRESS)."),
+        typer.Option(
+            help="Batch jobs (task mining, redaction jobs): 'local' or 'ray' (a cluster through RAY_ADDRESS)."
+        ),
     ] = "local",
+    max_upload_mb: Annotated[
+        int, typer.Option(min=1, help="Largest recording accepted for a redaction job, in MiB.")
+    ] = 2048,
 ) -> None:
     """Serve the web interface and the agents' API until interrupted."""
     if ctx.invoked_subcommand is not None:
@@ -59,6 +64,7 @@ def serve(
         proxy_header=proxy_header,
         trusted_proxies=tuple(trusted_proxy or ()),
         engine=engine,
+        max_upload_bytes=max_upload_mb * 2**20,
     )
     if engine not in ("local", "ray"):
         raise InputError(f"--engine must be 'local' or 'ray', not {engine!r}")

@@ -2,7 +2,8 @@
 
 Only metadata lives here: devices and their public keys, the uplink's nonce book, what each stored
 segment holds (counts by type, never values), the portal's pause switches and requests, the
-deployment gate, policy versions and mining runs. Segment bytes go to the store (`sink.py`).
+deployment gate, policy versions, mining runs and batch redaction jobs. Segment bytes go to the
+store (`sink.py`).
 """
 
 from __future__ import annotations
@@ -144,6 +145,34 @@ class MiningRunRow(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     status: Mapped[str] = mapped_column(String(20))  # running | done | failed
     result: Mapped[str] = mapped_column(Text, default="")  # JSON summary of the candidates
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class RedactionJobRow(Base):
+    """A batch redaction job: a recording made elsewhere, uploaded, redacted, stored. Its upload
+    lives in `folder` (under the data folder) only while the job is queued or running; no file
+    name is kept, only the extension the decoder needs."""
+
+    __tablename__ = "veil_srv_redaction_jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    folder: Mapped[str] = mapped_column(String(64), unique=True)  # random name of the job's folder
+    suffix: Mapped[str] = mapped_column(String(8))  # .mp4 | .mkv | .mov | .webm
+    recording_id: Mapped[str] = mapped_column(String(64), index=True)
+    owner: Mapped[str] = mapped_column(String(200))
+    submitted_by: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(200))
+    policy_version: Mapped[str] = mapped_column(String(200))
+    engine: Mapped[str] = mapped_column(String(20))
+    input_sha256: Mapped[str] = mapped_column(String(64))
+    input_bytes: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(20), index=True)  # queued | running | done | failed
+    error: Mapped[str] = mapped_column(Text, default="")
+    frames: Mapped[int] = mapped_column(Integer, default=0)
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
 
 

@@ -8,12 +8,12 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from veil.access.roles import Permission
+from veil.access.roles import Permission, allows
 from veil.exceptions import InputError, PolicyError
-from veil.server import gate, mining_jobs, policy
+from veil.server import gate, mining_jobs, policy, redaction_jobs
 from veil.server.auth import Viewer
 from veil.server.deps import form, need
-from veil.server.web import ctx_of, render
+from veil.server.web import ctx_of, render, sessions_of
 
 router = APIRouter()
 
@@ -36,10 +36,21 @@ def mining_run(
     return RedirectResponse("/mining", status_code=303)
 
 
+def _policy_page(request: Request, who: Viewer, status: int = 200, **values: object) -> Response:
+    """The policy page; with the batch redaction form and its jobs for those who may submit."""
+    ctx = ctx_of(request)
+    version, text = policy.current(ctx)
+    page: dict[str, object] = {"version": version, "text": text}
+    if allows(who.role, Permission.BATCH_REDACT):
+        page.update(jobs=redaction_jobs.jobs(ctx), versions=policy.versions(ctx))
+        page.update(max_upload_mib=round(ctx.settings.max_upload_bytes / 2**20), engine=ctx.settings.engine)
+    page.update(values)
+    return render(request, "policy.html", who, status, **page)
+
+
 @router.get("/policy")
 def policy_page(request: Request, who: Annotated[Viewer, Depends(need(Permission.POLICY_EDIT))]) -> Response:
-    version, text = policy.current(ctx_of(request))
-    return render(request, "policy.html", who, version=version, text=text)
+    return _policy_page(request, who)
 
 
 @router.post("/policy")
@@ -53,9 +64,21 @@ def policy_save(
     try:
         event = policy.change(ctx, text, who.name)
     except PolicyError as exc:
-        version, _ = policy.current(ctx)
-        return render(request, "policy.html", who, 400, version=version, text=text, error=str(exc))
-    return render(request, "policy.html", who, version=event.new_version, text=text, saved=True)
+        return _policy_page(request, who, 400, text=text, error=str(exc))
+    return _policy_page(request, who, version=event.new_version, text=text, saved=True)
+
+
+@router.post("/redaction-jobs")
+async def redaction_job_submit(
+    request: Request,
+    tasks: BackgroundTasks,
+    who: Annotated[Viewer, Depends(need(Permission.BATCH_REDACT))],
+) -> Response:
+    """The policy page's form: as `POST /api/v1/redaction-jobs`, then back to the page."""
+    ctx = ctx_of(request)
+    job = await redaction_jobs.receive(request, ctx, sessions_of(request), who.name)
+    tasks.add_task(redaction_jobs.run_queued, ctx)
+    return RedirectResponse(f"/policy?job={job['id']}#redaction-jobs", status_code=303)
 
 
 @router.get("/gate")

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from veil.audit.events import PolicyChangeEvent
-from veil.exceptions import PolicyError
+from veil.exceptions import InputError, PolicyError
 from veil.gateway.policy import load_egress
 from veil.options import Policy, explain
 from veil.policy_cli import template_text
@@ -57,6 +57,26 @@ def current(ctx: Context) -> tuple[str, str]:
         if row is not None:
             return row.version, row.text
     return DEFAULT_POLICY_VERSION, template_text()
+
+
+def text_of(ctx: Context, version: str) -> str:
+    """The YAML text of the stored policy `version` (the template for the default before any
+    change); InputError when no such version was ever in force."""
+    with ctx.session() as s:
+        text = s.scalar(select(PolicyRow.text).where(PolicyRow.version == version))
+    if text is not None:
+        return text
+    current_version, current_text = current(ctx)
+    if version == current_version:
+        return current_text
+    raise InputError("no policy of that version was ever in force on this server")
+
+
+def versions(ctx: Context) -> list[str]:
+    """Every policy version put in force here, newest first (the default alone before any change)."""
+    with ctx.session() as s:
+        found = list(s.scalars(select(PolicyRow.version).order_by(PolicyRow.id.desc())))
+    return found or [DEFAULT_POLICY_VERSION]
 
 
 def change(ctx: Context, text: str, by: str) -> PolicyChangeEvent:

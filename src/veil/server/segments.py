@@ -36,6 +36,8 @@ MAX_MEMBERS = 16
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _ID = r"^[A-Za-z0-9._-]{1,64}$"
 
+BATCH_DEVICE = "batch"  # the device of recordings redacted by the server's batch jobs, not an agent
+
 TypeName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,40}$")]
 
 
@@ -156,10 +158,7 @@ def receive_segment(ctx: Context, device: str, recording_id: str, seq: int, body
     )
     try:
         with ctx.session() as s:
-            row = _segment_row(ctx, manifest, device, owner, sha, object_id)
-            s.add(row)
-            s.flush()
-            _add_to_recording(s, row, manifest)
+            row = add_segment(s, ctx, manifest, device, owner, sha, object_id)
             ref = ctx.append(
                 SegmentReceivedEvent(
                     recording_id,
@@ -181,6 +180,17 @@ def receive_segment(ctx: Context, device: str, recording_id: str, seq: int, body
             raise
         return found
     return Received("stored", recording_id, seq, sha, ref.seq)
+
+
+def add_segment(
+    s: Session, ctx: Context, m: Manifest, device: str, owner: str, sha: str, object_id: str
+) -> SegmentRow:
+    """A stored segment's row, and its recording's totals, in the caller's transaction."""
+    row = _segment_row(ctx, m, device, owner, sha, object_id)
+    s.add(row)
+    s.flush()
+    _add_to_recording(s, row, m)
+    return row
 
 
 def _segment_row(ctx: Context, m: Manifest, device: str, owner: str, sha: str, object_id: str) -> SegmentRow:

@@ -34,7 +34,10 @@ class Settings:
     page_size: int = 50
     watch_alarms: bool = True  # evaluate the access alarms in the background (policy's interval)
     retention_sweep_seconds: float = 3600.0  # shred what is past retention this often; 0: never
-    engine: str = "local"  # batch jobs (task mining): "local" (this process) or "ray" (RAY_ADDRESS or local)
+    # Batch jobs (task mining, redaction jobs): "local" (this host) or "ray" (RAY_ADDRESS, else a local Ray)
+    engine: str = "local"
+    max_upload_bytes: int = 2 * 1024**3  # a recording uploaded for a redaction job
+    job_sweep_seconds: float = 30.0  # recover interrupted redaction jobs, run queued ones; 0: never
 
     def catalog(self) -> str:
         return self.catalog_url or default_catalog_url()

@@ -14,7 +14,7 @@ import re
 import threading
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from veil.exceptions import InputError, StoreError
 from veil.store.models import ObjectClass
@@ -24,8 +24,10 @@ _SAFE = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 class SegmentSink(Protocol):
-    def put(self, data: bytes, *, owner: str, recording_id: str, segment: int, policy_version: str) -> str:
-        """Store one verified segment; returns its object id. Idempotent."""
+    def put(
+        self, data: bytes | BinaryIO, *, owner: str, recording_id: str, segment: int, policy_version: str
+    ) -> str:
+        """Store one verified segment (bytes, or a file open for reading); its object id. Idempotent."""
         ...
 
     def get(self, object_id: str, *, actor: str, on_behalf_of: str = "") -> bytes: ...
@@ -50,7 +52,9 @@ class StoreSink:
         self.store = store
         self._lock = threading.Lock()
 
-    def put(self, data: bytes, *, owner: str, recording_id: str, segment: int, policy_version: str) -> str:
+    def put(
+        self, data: bytes | BinaryIO, *, owner: str, recording_id: str, segment: int, policy_version: str
+    ) -> str:
         with self._lock:
             stored = self.store.put(
                 data,
@@ -92,7 +96,10 @@ class LocalSink:
     def __init__(self, root: Path) -> None:
         self.root = root
 
-    def put(self, data: bytes, *, owner: str, recording_id: str, segment: int, policy_version: str) -> str:
+    def put(
+        self, data: bytes | BinaryIO, *, owner: str, recording_id: str, segment: int, policy_version: str
+    ) -> str:
+        data = data if isinstance(data, bytes) else data.read()
         if not _SAFE.fullmatch(recording_id):
             raise InputError("recording id must be 1-64 letters, digits, '.', '_' or '-'")
         object_id = f"{recording_id}/{segment:08d}-{hashlib.sha256(data).hexdigest()[:16]}.zip"

@@ -1,0 +1,58 @@
+"""`veil serve --engine ray` (#17): a batch redaction job runs its recording's segments on Ray
+actors and stores the same output as the server's local run of the same upload."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from tests.server.conftest import PASSWORD, USERS, complete_gate, login, settings_for
+from tests.server.test_redaction_jobs_e2e import hand_in, same_but_labels
+from veil.server.app import create_app
+from veil.server.context import Context
+from veil.server.db import SegmentRow
+from veil.synth.recording import make_recording
+
+pytestmark = pytest.mark.slow
+
+
+def _redact_on_a_server(folder: Path, recording: Path, engine: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    app = create_app(settings_for(folder, engine=engine, watch_alarms=False, retention_sweep_seconds=0))
+    ctx: Context = app.state.ctx
+    try:
+        for name, role in USERS.items():
+            ctx.directory.add_user(name, role, password=PASSWORD, by="test")
+        complete_gate(ctx)
+        client = TestClient(app, follow_redirects=False)
+        login(client, "dpo.one")
+        job = hand_in(client, recording)
+        with ctx.session() as s:
+            (object_id,) = s.scalars(select(SegmentRow.object_id)).all()
+        with zipfile.ZipFile(io.BytesIO(ctx.sink.get(object_id, actor="ana.one"))) as archive:
+            members: dict[str, Any] = {n: archive.read(n) for n in ("redacted.mp4", "textlayer.jsonl")}
+            members["report"] = json.loads(archive.read("report.json"))
+            return job, members
+    finally:
+        ctx.close()
+
+
+def test_a_redaction_job_on_ray_stores_what_the_local_run_stores(ray: Any, tmp_path: Path) -> None:
+    truth = make_recording(
+        tmp_path / "rec.mp4", seed=5, seconds=1, fps=2, size=(640, 360), languages=("en",), kinds=("form",)
+    )
+    local, ours = _redact_on_a_server(tmp_path / "local", truth.path, "local")
+    remote, theirs = _redact_on_a_server(tmp_path / "ray", truth.path, "ray")
+    assert local["status"] == remote["status"] == "done", (local, remote)
+    assert remote["engine"] == "ray" and remote["frames"] == local["frames"] == truth.frame_count
+    # Ray actors did the work (their peak memory is reported), and the output is the local one's.
+    assert "actor_peak_rss_mb" in theirs["report"]["summary"]["change_tracking"]
+    assert "actor_peak_rss_mb" not in ours["report"]["summary"]["change_tracking"]
+    assert ours["redacted.mp4"] == theirs["redacted.mp4"]
+    assert same_but_labels(ours["textlayer.jsonl"].decode(), theirs["textlayer.jsonl"].decode())
