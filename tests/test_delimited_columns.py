@@ -83,3 +83,16 @@ def test_a_column_with_few_finds_and_a_line_without_a_header_stay() -> None:
     lines = csv(rows)
     assert typed_fields(lines, locate(lines, default_analyzer(), b"k" * 32, 0), label_type) == []
     assert typed_fields(csv(["sku,qty,price", "AB-1,2,3.00", "AB-2,1,4.00"]), [], label_type) == []
+
+
+def test_chat_messages_with_commas_are_no_records() -> None:
+    """Messages in a long chat hold commas, e-mails and order numbers: they are prose, and the
+    e-mails found on three of them make no column of their order numbers."""
+    rows = [
+        "8071, ugang@example.org. 주문번호 #557981, 9,223,480. 확인 부탁드립니다.",
+        "전화번호 +82 10-5242-3142, jeongho60@example.com. 주문번호 #237469, 확인 부탁드립니다.",
+        "안녕하세요, minsu@example.com. 주문번호 #112233, 배송 문의드립니다.",
+        "Hello, kim@example.com. Order #445566, please check. Thanks, Kim",
+    ]
+    lines = csv(rows)
+    assert typed_fields(lines, locate(lines, default_analyzer(), b"k" * 32, 0), label_type) == []

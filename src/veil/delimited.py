@@ -94,7 +94,11 @@ def typed_fields(
     number from either end: an unquoted comma inside a value ("May 25, 1952") shifts the fields
     after it from the left, not from the right. Each such field is masked whole (a detector that
     found the street of a quoted address has not found its city)."""
-    split = {id(ln): _numbered(ln.text) for ln in lines if len(ln.char_boxes) == len(ln.text)}
+    split = {
+        id(ln): _numbered(ln.text)
+        for ln in lines
+        if len(ln.char_boxes) == len(ln.text) and not _prose(ln.text)
+    }
     split = {k: fs for k, fs in split.items() if fs}
     rows = [ln for ln in lines if id(ln) in split]
     named, headers = _header_types(rows, split, label_type)
@@ -113,6 +117,19 @@ def typed_fields(
             kinds = [named.get(k) or found.get(k) for k in keys]
             out += [TypedField(ln, f, kind) for kind in dict.fromkeys(kinds) if kind is not None]
     return out
+
+
+# A sentence ending before more words (not "Apt. 863", "St. Louis"), or a field of many words.
+_SENTENCE_END = re.compile(r"[.!?](?=\s+[^\sA-Z0-9])|[。！？]")
+PROSE_WORDS = 10
+
+
+def _prose(text: str) -> bool:
+    """Whether a line is prose with commas (a chat message), not a record."""
+    # Words of two characters or more: an engine spaces out Hangul syllables ("강 원 특 별 자 치 도").
+    return bool(_SENTENCE_END.search(text)) or any(
+        sum(len(w) > 1 for w in text[f.start : f.end].split()) > PROSE_WORDS for f in fields(text)
+    )
 
 
 def _numbered(text: str) -> list[Field]:
