@@ -16,18 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from veil.exceptions import OutputError
-from veil.mining.eventstore import Vocabulary
+from veil.mining.eventstore import EVENT, Vocabulary
 from veil.mining.export import COLUMNS
 from veil.mining.fieldtables import FieldTables
 
 ROW = np.dtype(
     [
-        ("micros", "<i8"),
-        ("seq", "<i8"),
-        ("user", "<i4"),
-        ("fields", "<i4"),
-        ("extra", "<i4"),
-        ("source", "<i4"),
+        *EVENT.descr,
         ("case", "<i4"),  # the instance (-1: none), numbered in the order first met here
         ("type", "<i4"),  # the task type id (-1: none)
         ("noise", "u1"),

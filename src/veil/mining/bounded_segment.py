@@ -43,6 +43,7 @@ from veil.mining.segment import (
     join_threads,
     outcome_of,
     place_joined,
+    placements,
 )
 from veil.mining.spill import RecordFile
 
@@ -224,21 +225,11 @@ def _origin(cuts: _Cuts, screen: np.ndarray, thread: np.ndarray) -> list[Hashabl
     ]
 
 
-def _placed(kept: list[tuple[list[int], int]], n: int) -> tuple[list[int], list[int]]:
-    case_of = [-1] * n
-    type_of = [-1] * n
-    for k, (p, t) in enumerate(kept):
-        for i in p:
-            case_of[i] = k
-            type_of[i] = t
-    return case_of, type_of
-
-
 def _vote(blocks: _Blocks, cuts: _Cuts) -> dict[Hashable, Counter[int]]:
     votes: dict[Hashable, Counter[int]] = defaultdict(Counter)
     for block, screen, thread in blocks:
         kept = cuts.parts(blocks, block, thread, blocks.log(block.rows), only_kept=True)
-        case_of, type_of = _placed(kept, len(block.rows))
+        case_of, type_of = placements(kept, len(block.rows))
         origin = _origin(cuts, screen, thread)
         ballots(_session_lists(block), case_of, type_of, origin.__getitem__, votes)
     return votes
@@ -267,7 +258,7 @@ def _attach(
     for block, screen, thread in blocks:
         rows, n = block.rows, len(block.rows)
         kept = cuts.parts(blocks, block, thread, blocks.log(rows), only_kept=True)
-        case_of, type_of = _placed(kept, n)
+        case_of, type_of = placements(kept, n)
         state = np.where(np.array(case_of, dtype=np.int64) >= 0, PLACED, LOOSE)
         _votes, loose = ballots(
             _session_lists(block), case_of, type_of, _origin(cuts, screen, thread).__getitem__

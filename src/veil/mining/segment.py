@@ -343,13 +343,7 @@ def _attach_loose(
     group that joins most instances of one type are a step of that type (one it may share with
     others, such as reading the request e-mail); the rest is unrelated work, flagged as noise.
     Returns, per event, whether it is a routine step."""
-    n = len(micros)
-    case_of = [-1] * n
-    type_of = [-1] * n
-    for k, (p, t) in enumerate(kept):
-        for i in p:
-            case_of[i] = k
-            type_of[i] = t
+    case_of, type_of = placements(kept, len(micros))
     routine = np.array(case_of) >= 0
     votes, loose = ballots(sessions, case_of, type_of, origin)
     joined = join_loose(loose, outcome_of(votes), micros, case_of)
@@ -467,3 +461,15 @@ def _assign(n: int, kept: list[tuple[list[int], int]], routine: np.ndarray) -> S
             case[i] = name
             type_of[i] = tid
     return Segmentation(cases=tuple(case), types=tuple(type_of), noise=tuple((~routine).tolist()))
+
+
+def placements(kept: list[tuple[list[int], int]], n: int) -> tuple[list[int], list[int]]:
+    """Per event of `n`, the instance (index into `kept`) and task type it was placed in; -1 for
+    events in none."""
+    case_of = [-1] * n
+    type_of = [-1] * n
+    for k, (events, kind) in enumerate(kept):
+        for i in events:
+            case_of[i] = k
+            type_of[i] = kind
+    return case_of, type_of
