@@ -327,6 +327,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     seeds_help = "dev (seeds 1..N) or the held-out range (9001..): see bench/README.md"
     parser.add_argument("--seeds", choices=("dev", "heldout"), default="dev", help=seeds_help)
     parser.add_argument("--frames", type=int, help="screens (default: 13 dev, 26 held out)")
+    skip_help = (
+        "leave out the first N of those screens (a held-out range not yet seen: --frames 104 --skip 52)"
+    )
+    parser.add_argument("--skip", type=int, default=0, help=skip_help)
     parser.add_argument("--peer", action=argparse.BooleanOptionalAction, default=True,
                         help="also run Presidio's image redactor (default on)")  # fmt: skip
     parser.add_argument("--json", type=Path, help="write the numbers (never a value) to this file too")
@@ -338,7 +342,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     err, console = Console(stderr=True), Console(width=150)
-    specs = frame_specs(args.seeds, args.frames or DEFAULT_FRAMES[args.seeds])
+    specs = frame_specs(args.seeds, args.frames or DEFAULT_FRAMES[args.seeds])[args.skip :]
     runners: dict[str, Runner] = {"Veil": veil_runner()}
     if args.peer:
         from bench.presidio_peer import PeerUnavailable
