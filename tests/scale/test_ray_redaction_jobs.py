@@ -10,13 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.server.conftest import PASSWORD, USERS, complete_gate, login, settings_for
+from tests.server.conftest import gated_server, login
 from tests.server.test_redaction_jobs_e2e import hand_in, same_but_labels
-from veil.server.app import create_app
-from veil.server.context import Context
 from veil.server.db import SegmentRow
 from veil.synth.recording import make_recording
 
@@ -24,13 +21,7 @@ pytestmark = pytest.mark.slow
 
 
 def _redact_on_a_server(folder: Path, recording: Path, engine: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    app = create_app(settings_for(folder, engine=engine, watch_alarms=False, retention_sweep_seconds=0))
-    ctx: Context = app.state.ctx
-    try:
-        for name, role in USERS.items():
-            ctx.directory.add_user(name, role, password=PASSWORD, by="test")
-        complete_gate(ctx)
-        client = TestClient(app, follow_redirects=False)
+    with gated_server(folder, engine=engine, watch_alarms=False, retention_sweep_seconds=0) as (ctx, client):
         login(client, "dpo.one")
         job = hand_in(client, recording)
         with ctx.session() as s:
@@ -39,8 +30,6 @@ def _redact_on_a_server(folder: Path, recording: Path, engine: str) -> tuple[dic
             members: dict[str, Any] = {n: archive.read(n) for n in ("redacted.mp4", "textlayer.jsonl")}
             members["report"] = json.loads(archive.read("report.json"))
             return job, members
-    finally:
-        ctx.close()
 
 
 def test_a_redaction_job_on_ray_stores_what_the_local_run_stores(ray: Any, tmp_path: Path) -> None:

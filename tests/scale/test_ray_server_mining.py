@@ -6,32 +6,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi.testclient import TestClient
-
 from tests.server.conftest import (
-    PASSWORD,
-    USERS,
-    complete_gate,
     csrf_of,
+    gated_server,
     login,
     make_device,
     segment_zip,
-    settings_for,
     upload,
 )
 from veil.mining.synth_recording import generate_recording
-from veil.server.app import create_app
-from veil.server.context import Context
 
 
 def _mine_on_a_server(folder: Path, layers: list[bytes], engine: str) -> dict[str, Any]:
-    app = create_app(settings_for(folder, engine=engine, watch_alarms=False, retention_sweep_seconds=0))
-    ctx: Context = app.state.ctx
-    try:
-        for name, role in USERS.items():
-            ctx.directory.add_user(name, role, password=PASSWORD, by="test")
-        complete_gate(ctx)
-        client = TestClient(app, follow_redirects=False)
+    with gated_server(folder, engine=engine, watch_alarms=False, retention_sweep_seconds=0) as (ctx, client):
         device = make_device(ctx)
         for n, layer in enumerate(layers):
             body = segment_zip(f"rec-{n}", text_layer=layer)
@@ -40,8 +27,6 @@ def _mine_on_a_server(folder: Path, layers: list[bytes], engine: str) -> dict[st
         assert client.post("/mining/run", data={"csrf": csrf_of(client, "/mining")}).status_code == 303
         run: dict[str, Any] = client.get("/api/v1/mining").json()
         return run
-    finally:
-        ctx.close()
 
 
 def test_the_server_mines_on_ray_as_it_does_locally(ray: Any, tmp_path: Path) -> None:

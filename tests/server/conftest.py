@@ -111,6 +111,20 @@ def complete_gate(ctx: Context) -> None:
         record_step(ctx, step, f"{step} text (test)", "dpo.one", purpose_only=True)
 
 
+@contextmanager
+def gated_server(folder: Path, **more: Any) -> Iterator[tuple[Context, TestClient]]:
+    """A server on `folder` with the test users, its deployment gate complete: (context, client)."""
+    application = create_app(settings_for(folder, **more))
+    context: Context = application.state.ctx
+    try:
+        for name, role in USERS.items():
+            context.directory.add_user(name, role, password=PASSWORD, by="test")
+        complete_gate(context)
+        yield context, TestClient(application, follow_redirects=False)
+    finally:
+        context.close()
+
+
 @dataclass
 class Device:
     key: Ed25519PrivateKey
