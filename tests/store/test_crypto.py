@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from veil.exceptions import StoreError, StoreIntegrityError
-from veil.store.crypto import HEADER, TAG_BYTES, decrypt_bytes, encrypt_bytes, new_data_key
+from veil.store.crypto import HEADER, TAG_BYTES, Sealer, decrypt_bytes, encrypt_bytes, new_data_key
 from veil.store.kek import FileKek, FileKms
 
 CHUNK = 1024
@@ -25,6 +25,36 @@ def test_round_trip_at_every_chunk_boundary(size: int) -> None:
     chunks = max(1, -(-size // CHUNK))
     assert len(blob) == HEADER.size + size + chunks * TAG_BYTES
     assert decrypt_bytes(dek, OID, blob) == data
+
+
+@settings(max_examples=60, deadline=None)
+@given(size=st.integers(0, 4 * CHUNK + 3), cuts=st.lists(st.integers(0, 4 * CHUNK + 3), max_size=6))
+def test_sealer_fed_in_pieces_writes_the_bytes_of_encrypt_stream(size: int, cuts: list[int]) -> None:
+    """Bytes pushed as they arrive (an upload's parts) seal exactly as the whole plaintext would,
+    whatever the pieces, including pieces that end on a chunk boundary."""
+    dek, data = new_data_key(), os.urandom(size)
+    sealer = Sealer(dek, OID, CHUNK)
+    parts, start = [sealer.header], 0
+    for end in [*sorted(c for c in cuts if c <= size), size]:
+        parts += sealer.update(data[start:end])
+        start = end
+    parts.append(sealer.final())
+    blob = b"".join(parts)
+    assert decrypt_bytes(dek, OID, blob) == data
+    # nonces come from chunk positions: the same key and plaintext seal to the same bytes
+    assert blob == encrypt_bytes(dek, OID, data, CHUNK)
+
+
+def test_sealer_never_finished_does_not_decrypt() -> None:
+    """An upload cut off before its end (no `final`) is refused, even on a chunk boundary."""
+    dek = new_data_key()
+    sealer = Sealer(dek, OID, CHUNK)
+    blob = sealer.header + b"".join(sealer.update(os.urandom(2 * CHUNK + 1)))
+    with pytest.raises(StoreIntegrityError):
+        decrypt_bytes(dek, OID, blob)
+    sealer.final()
+    with pytest.raises(ValueError, match="already sealed"):
+        sealer.update(b"more")
 
 
 def test_exact_multiple_truncated_to_a_shorter_multiple_fails() -> None:

@@ -78,25 +78,56 @@ def as_reader(data: bytes | BinaryIO) -> Read:
     return data.read
 
 
+class Sealer:
+    """Push-style encryption of one object: `header`, then `update(data)` as bytes arrive (each
+    call returns the chunks it sealed), then `final()` (the last chunk). The same bytes as
+    `encrypt_stream` on the whole plaintext: a chunk is sealed "not final" only once a byte after
+    it has arrived, so the writer never needs to know the length in advance."""
+
+    def __init__(self, dek: bytes, object_id: str, chunk_size: int = DEFAULT_CHUNK) -> None:
+        if len(dek) != DEK_BYTES:
+            raise ValueError("data key must be 32 bytes")
+        if not MIN_CHUNK <= chunk_size <= MAX_CHUNK:
+            raise ValueError(f"chunk size must be between {MIN_CHUNK} and {MAX_CHUNK} bytes")
+        self.header = HEADER.pack(MAGIC, chunk_size)
+        self._aad, self._aead, self._size = _aad(self.header, object_id), AESGCM(dek), chunk_size
+        self._buffer = bytearray()
+        self._index = 0
+        self._done = False
+
+    def update(self, data: bytes) -> list[bytes]:
+        if self._done:
+            raise ValueError("the object was already sealed")
+        self._buffer += data
+        sealed = []
+        while len(self._buffer) > self._size:
+            sealed.append(self._seal(bytes(self._buffer[: self._size]), final=False))
+            del self._buffer[: self._size]
+        return sealed
+
+    def final(self) -> bytes:
+        if self._done:
+            raise ValueError("the object was already sealed")
+        self._done = True
+        last = self._seal(bytes(self._buffer), final=True)
+        self._buffer.clear()
+        return last
+
+    def _seal(self, plain: bytes, *, final: bool) -> bytes:
+        sealed = self._aead.encrypt(_nonce(self._index, final), plain, self._aad)
+        self._index += 1
+        return sealed
+
+
 def encrypt_stream(
     dek: bytes, object_id: str, data: bytes | BinaryIO, chunk_size: int = DEFAULT_CHUNK
 ) -> Iterator[bytes]:
     """Yield the header, then each sealed chunk of `data` (bytes or a binary file)."""
-    if len(dek) != DEK_BYTES:
-        raise ValueError("data key must be 32 bytes")
-    if not MIN_CHUNK <= chunk_size <= MAX_CHUNK:
-        raise ValueError(f"chunk size must be between {MIN_CHUNK} and {MAX_CHUNK} bytes")
-    header = HEADER.pack(MAGIC, chunk_size)
-    aad, aead, read = _aad(header, object_id), AESGCM(dek), as_reader(data)
-    yield header
-    index, current = 0, _read_exactly(read, chunk_size)
-    while True:
-        following = _read_exactly(read, chunk_size) if len(current) == chunk_size else b""
-        final = not following
-        yield aead.encrypt(_nonce(index, final), current, aad)
-        if final:
-            return
-        index, current = index + 1, following
+    sealer, read = Sealer(dek, object_id, chunk_size), as_reader(data)
+    yield sealer.header
+    while piece := read(chunk_size):
+        yield from sealer.update(piece)
+    yield sealer.final()
 
 
 def decrypt_stream(dek: bytes, object_id: str, read: Read) -> Iterator[bytes]:
