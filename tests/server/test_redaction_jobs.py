@@ -16,10 +16,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from tests.server.conftest import complete_gate, csrf_of, login, settings_for
-from veil.server import redaction_jobs
+from veil.server import redaction_jobs, redaction_run
 from veil.server.app import create_app
 from veil.server.context import Context
 from veil.server.db import RedactionJobRow
+from veil.server.upload import object_id as upload_object_id
+from veil.server.upload import sealed_input
 
 API = "/api/v1/redaction-jobs"
 PERSONAL_NAME = "Interview Jeanne Martin.mp4"  # a file name that names a person
@@ -81,10 +83,21 @@ def test_the_officer_queues_a_job_logged_as_raw_access_file_name_never_kept(
     job = answer.json()["job"]
     assert job["status"] == "queued" and job["owner"] == "emp.one" and job["input_bytes"] == len(BODY)
     assert answer.headers["location"] == f"{API}/{job['id']}"
-    # The upload: one private file in a private folder of the data folder, under no given name.
+    # The upload: one private file in a private folder of the data folder, under no given name,
+    # sealed: not one 16-byte run of the recording is on disk; its key, wrapped, only in the row.
     (folder,) = job_folders(ctx)
     (upload,) = list(folder.iterdir())
-    assert upload.name == "upload.mp4" and upload.read_bytes() == BODY
+    sealed = upload.read_bytes()
+    assert upload.name == "upload.sealed" and len(sealed) > len(BODY)
+    assert not any(BODY[i : i + 16] in sealed for i in range(len(BODY) - 15))
+    with ctx.session() as s:
+        row = s.get(RedactionJobRow, job["id"])
+        assert row is not None and row.wrapped_key and row.kek_id == ctx.kek.key_id
+        key = ctx.kek.unwrap(row.wrapped_key, upload_object_id(folder).encode())
+        digest = row.input_sha256
+    with sealed_input(upload, key, folder, ".mp4", digest) as clear:
+        assert clear.name == "input.mp4" and clear.read_bytes() == BODY
+    assert list(folder.iterdir()) == [upload]  # the clear view is gone with the block
     assert stat.S_IMODE(upload.stat().st_mode) == 0o600
     assert stat.S_IMODE(folder.stat().st_mode) == stat.S_IMODE(folder.parent.stat().st_mode) == 0o700
     # Raw access in the ledger: who, why, whose, the hash; the alarms count it as a read.
@@ -238,12 +251,52 @@ def test_a_server_restarted_mid_job_keeps_nothing_and_the_job_can_be_submitted_a
         assert [(e["job_id"], e["outcome"]) for e in ends] == [(job["id"], "interrupted")]
         deletions = [e.event for e in ctx2.ledger.entries(["deletion"])]
         assert [(d["recording_id"], d["what"]) for d in deletions] == [(job["recording_id"], "raw-upload")]
+        assert deletions[0]["method"] == "crypto-shred"
+        with ctx2.session() as s:
+            row = s.get(RedactionJobRow, job["id"])
+            assert row is not None and row.wrapped_key is None  # the upload's key is destroyed
         assert ctx2.ledger.verify().ok
         assert redaction_jobs.recover(ctx2) == 0  # once
     finally:
         ctx2.close()
     retry = submit(client)  # nothing of the failed attempt stands in the way
     assert retry.status_code == 202 and retry.json()["job"]["recording_id"] == job["recording_id"]
+
+
+def test_a_sealed_upload_swapped_or_changed_on_disk_fails_its_job_and_nothing_is_decoded(
+    client: TestClient, ctx: Context, queued_only: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An attacker with write access to the data folder swaps two queued uploads (each sealed
+    under its own key, bound to its folder) and flips one byte of a third: no job decodes a
+    byte, each fails with the integrity error, and each key and folder is destroyed."""
+    complete_gate(ctx)
+    login(client, "dpo.one")
+    jobs = [submit(client, BODY + bytes([n])).json()["job"] for n in range(3)]
+    folders = {f.name: f for f in job_folders(ctx)}
+    with ctx.session() as s:
+        names = [s.get(RedactionJobRow, j["id"]).folder for j in jobs]  # type: ignore[union-attr]
+    first, second, third = (folders[n] / "upload.sealed" for n in names)
+    a, b = first.read_bytes(), second.read_bytes()
+    first.write_bytes(b)
+    second.write_bytes(a)
+    flipped = bytearray(third.read_bytes())
+    flipped[40] ^= 1
+    third.write_bytes(bytes(flipped))
+    decoded: list[Path] = []
+    monkeypatch.setattr(redaction_run, "redact_file", lambda path, options: decoded.append(path))
+    for _ in jobs:
+        spec = redaction_jobs.claim_next(ctx)
+        assert spec is not None
+        redaction_jobs.run_job(ctx, spec)
+    assert decoded == []
+    for j in jobs:
+        done = redaction_jobs.job(ctx, j["id"])
+        assert done["status"] == "failed" and "authentication" in done["error"], done
+    ends = [e.event["error"] for e in ctx.ledger.entries(["redaction-job"])]
+    assert ends == ["StoreIntegrityError"] * 3
+    with ctx.session() as s:
+        assert all(s.get(RedactionJobRow, j["id"]).wrapped_key is None for j in jobs)  # type: ignore[union-attr]
+    assert job_folders(ctx) == []
 
 
 def test_a_folder_no_job_owns_is_removed_once_stale(ctx: Context) -> None:

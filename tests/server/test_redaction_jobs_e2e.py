@@ -26,7 +26,7 @@ from veil.ocr.registry import make_verifier_engine
 from veil.options import Policy, VideoOptions
 from veil.server import policy, queries
 from veil.server.context import Context
-from veil.server.db import RecordingRow, SegmentRow
+from veil.server.db import RecordingRow, RedactionJobRow, SegmentRow
 from veil.server.sink import SegmentSink
 from veil.synth.recording import RecordingTruth, make_recording
 
@@ -128,10 +128,13 @@ def test_a_job_stores_what_veil_redact_writes_and_no_planted_value(
     assert {kind: len(found) for kind, found in events.items()} == dict.fromkeys(kinds, 1)
     assert events["redaction-summary"][0]["outputs"]["output"] == hashlib.sha256(video).hexdigest()
     assert events["redaction-job"][0]["outcome"] == "done" and events["deletion"][0]["what"] == "raw-upload"
+    assert events["deletion"][0]["method"] == "crypto-shred"
     with ctx.session() as s:
         segment = s.query(SegmentRow).filter_by(recording_id=rid).one()
         assert events["redaction-job"][0]["outputs"]["segment"] == segment.body_sha256
         assert segment.device_id == "batch" and segment.ledger_seq is not None
+        job_row = s.get(RedactionJobRow, job["id"])
+        assert job_row is not None and job_row.wrapped_key is None  # the upload's key is destroyed
 
 
 class _StoreFailsAfterTaking:

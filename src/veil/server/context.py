@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, delete, select
@@ -21,6 +21,7 @@ from veil.server.db import GateRow, NonceRow, PauseRow, make_engine
 from veil.server.settings import Settings
 from veil.server.sink import SegmentSink, StoreSink
 from veil.store.backends import LocalFolderBackend
+from veil.store.kek import FileKek, KeyProvider
 from veil.store.models import Retention
 from veil.store.store import RecordingStore
 from veil.uplink import MAX_SKEW_SECONDS
@@ -55,6 +56,7 @@ class Context:
     directory: Directory
     nonces: DbNonceBook
     ledger_lock: threading.Lock
+    kek: KeyProvider = field(default_factory=FileKek)  # the store's: wraps redaction jobs' upload keys
 
     @classmethod
     def open(cls, settings: Settings, *, sink: SegmentSink | None = None) -> Context:

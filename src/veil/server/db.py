@@ -17,6 +17,7 @@ from sqlalchemy import (
     Engine,
     Float,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -150,14 +151,18 @@ class MiningRunRow(Base):
 
 class RedactionJobRow(Base):
     """A batch redaction job: a recording made elsewhere, uploaded, redacted, stored. Its upload
-    lives in `folder` (under the data folder) only while the job is queued or running; no file
-    name is kept, only the extension the decoder needs."""
+    lives in `folder` (under the data folder) only while the job is queued or running, encrypted
+    under a key of its own that `wrapped_key` holds wrapped by the store's key-encryption key and
+    that is destroyed (set to NULL) when the job ends; no file name is kept, only the extension
+    the decoder needs."""
 
     __tablename__ = "veil_srv_redaction_jobs"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     folder: Mapped[str] = mapped_column(String(64), unique=True)  # random name of the job's folder
     suffix: Mapped[str] = mapped_column(String(8))  # .mp4 | .mkv | .mov | .webm
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    kek_id: Mapped[str] = mapped_column(String(64), default="")
     recording_id: Mapped[str] = mapped_column(String(64), index=True)
     owner: Mapped[str] = mapped_column(String(200))
     submitted_by: Mapped[str] = mapped_column(String(200))

@@ -43,7 +43,7 @@ from veil.server.context import Context
 from veil.server.db import RecordingRow, RedactionJobRow, utc
 from veil.server.redaction_run import JobSpec
 from veil.server.segments import SegmentConflict
-from veil.server.upload import Upload, receive_upload, remove
+from veil.server.upload import SEALED_NAME, Upload, object_id, receive_upload, remove
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,8 @@ def submit(ctx: Context, upload: Upload, who: str) -> dict[str, Any]:
         ):
             raise SegmentConflict(f"this recording is already stored or queued (recording {recording_id})")
         row = RedactionJobRow(
-            folder=upload.folder.name, suffix=upload.path.suffix, recording_id=recording_id, owner=owner,
+            folder=upload.folder.name, suffix=upload.suffix, recording_id=recording_id, owner=owner,
+            wrapped_key=ctx.kek.wrap(upload.key, object_id(upload.folder).encode()), kek_id=ctx.kek.key_id,
             submitted_by=who, reason=reason, policy_version=version, engine=ctx.settings.engine,
             input_sha256=upload.sha256, input_bytes=upload.size, status="queued",
             submitted_at=datetime.now(UTC),
@@ -149,8 +150,9 @@ def job(ctx: Context, job_id: int) -> dict[str, Any]:
 def _spec(ctx: Context, row: RedactionJobRow) -> JobSpec:
     folder = jobs_root(ctx) / row.folder
     return JobSpec(
-        row.id, folder, folder / f"upload{row.suffix}", row.recording_id, row.owner, row.submitted_by,
-        row.policy_version, row.engine, utc(row.started_at or row.submitted_at),
+        row.id, folder, folder / SEALED_NAME, row.suffix, row.input_sha256, row.wrapped_key or b"",
+        row.recording_id, row.owner, row.submitted_by, row.policy_version, row.engine,
+        utc(row.started_at or row.submitted_at),
     )  # fmt: skip
 
 
@@ -238,12 +240,18 @@ def _fail(ctx: Context, job: JobSpec, outcome: str, message: str, error: str, se
 
 
 def _remove_upload(ctx: Context, job: JobSpec, reason: str) -> None:
-    """Remove the job's folder (first: whatever else fails), then record the deletion."""
+    """Destroy the upload's key and remove the job's folder (first: whatever else fails), then
+    record the deletion. Without its key the ciphertext is noise even if a copy of it survived
+    (a backup, a disk block not yet overwritten)."""
     existed = job.upload.exists()
-    remove(job.folder)
+    try:
+        with ctx.session() as s:
+            s.execute(update(RedactionJobRow).where(RedactionJobRow.id == job.id).values(wrapped_key=None))
+    finally:
+        remove(job.folder)
     if existed:
         try:
-            ctx.append(DeletionEvent(job.recording_id, "raw-upload", reason, method="unlink"))
+            ctx.append(DeletionEvent(job.recording_id, "raw-upload", reason, method="crypto-shred"))
         except VeilError as exc:
             log.error("redaction job %d: upload removed, not ledgered (%s)", job.id, type(exc).__name__)
 

@@ -5,6 +5,7 @@ layer, report), stored through the recording store and listed as a recording of 
 
 Everything is written inside the job's own folder; nothing leaves it but the packed segment, and
 only when the verifier cleared every frame or it was masked whole (fail closed, as the agent).
+The upload is decrypted only into this process's memory, for the run (`upload.sealed_input`).
 The run appends to the server's ledger what `veil redact` appends (`capture`, `redaction-summary`
 with the hash of each output); the store appends `object-stored`; the job its `redaction-job`.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 import json
 import shutil
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from veil.server import policy
 from veil.server.context import Context
 from veil.server.db import RedactionJobRow
 from veil.server.segments import BATCH_DEVICE, MANIFEST, Manifest, SegmentConflict, add_segment
+from veil.server.upload import object_id, sealed_input
 
 VIDEO, LAYER, REPORT = "redacted.mp4", "textlayer.jsonl", "report.json"
 _CHUNK = 1 << 20
@@ -43,7 +45,10 @@ class JobSpec:
 
     id: int
     folder: Path
-    upload: Path
+    upload: Path  # sealed (veil.server.upload)
+    suffix: str
+    input_sha256: str
+    wrapped_key: bytes = field(repr=False)
     recording_id: str
     owner: str
     submitted_by: str
@@ -81,7 +86,9 @@ def redact(ctx: Context, job: JobSpec) -> Packed:
     out.mkdir(mode=0o700, exist_ok=True)
     video = out / VIDEO
     options = RunOptions(job_policy(ctx, job.policy_version), output=video, engine=job.engine)
-    report = redact_file(job.upload, options)
+    key = ctx.kek.unwrap(job.wrapped_key, object_id(job.folder).encode())
+    with sealed_input(job.upload, key, job.folder, job.suffix, job.input_sha256) as recording:
+        report = redact_file(recording, options)
     if report.recording_id != job.recording_id:
         raise VeilError("the redaction run recorded another recording id than the upload's")
     uncleared = sum(1 for r in report.frames if not r.masked_whole and not r.verified)

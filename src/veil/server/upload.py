@@ -3,6 +3,11 @@ private file: 0600, in a 0700 folder of its own (a random name) under the data f
 in memory and never under the browser's file name (only its extension is kept: the decoder needs
 it). At most `Settings.max_upload_bytes`.
 
+Not one byte of it reaches the disk in clear: each part is sealed as it arrives (the store's
+chunked AES-256-GCM, `veil.store.crypto.Sealer`) under a data key of the upload's own, which
+`Upload.key` hands to the job queue to wrap; `sealed_input` gives it back to the decoder only in
+memory, while its job runs.
+
 The CSRF token must come before the file: the `X-CSRF-Token` header, or the form's `csrf` field
 (the page puts it first). Without it not one byte of the file is written. Any refusal (too large,
 no file, not a video extension, a broken form, a client gone) removes the folder before the error
@@ -16,6 +21,8 @@ import hashlib
 import os
 import secrets
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -24,10 +31,12 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
-from veil.exceptions import AccessDenied, InputError, InputTooLarge
+from veil.exceptions import AccessDenied, InputError, InputTooLarge, StoreIntegrityError
 from veil.server.auth import CSRF_COOKIE, CSRF_FIELD, CSRF_HEADER, Sessions
+from veil.store.crypto import Sealer, decrypt_stream, new_data_key
 
 FILE_FIELD = "recording"
+SEALED_NAME = "upload.sealed"
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov", ".webm")  # veil.capture.video.VIDEO_EXTENSIONS
 MAX_FIELDS = 8
 MAX_FIELD_BYTES = 1024
@@ -36,13 +45,20 @@ _FORM_SLACK = 64 * 1024  # the form's other fields and part headers, on top of t
 
 @dataclass(frozen=True, slots=True)
 class Upload:
-    """A whole uploaded recording on disk, and the form's other fields."""
+    """A whole uploaded recording on disk (sealed under `key`), and the form's other fields."""
 
     folder: Path
-    path: Path
-    size: int
-    sha256: str
+    path: Path  # the sealed file
+    suffix: str  # the container's extension, which the decoder needs
+    size: int  # of the recording, in clear
+    sha256: str  # of the recording, in clear
     fields: dict[str, str]
+    key: bytes = field(repr=False)
+
+
+def object_id(folder: Path) -> str:
+    """What the upload's ciphertext and its wrapped key are bound to (associated data): its folder."""
+    return f"redaction-job-upload:{folder.name}"
 
 
 def remove(folder: Path) -> None:
@@ -76,6 +92,9 @@ class _Form:
     buffer: bytearray = field(default_factory=bytearray)
     file: IO[bytes] | None = None
     path: Path | None = None
+    suffix: str = ""
+    key: bytes = field(default_factory=new_data_key, repr=False)
+    sealer: Sealer | None = None
     size: int = 0
     digest: hashlib._Hash = field(default_factory=hashlib.sha256)
     in_file: bool = False
@@ -115,9 +134,11 @@ class _Form:
         suffix = Path(options[b"filename"].decode("utf-8", "replace")).suffix.lower()
         if suffix not in VIDEO_SUFFIXES:  # the name itself is never echoed: it may name a person
             raise InputError(f"the recording must be a video file ({', '.join(VIDEO_SUFFIXES)})")
-        self.path = self.folder / f"upload{suffix}"
+        self.path, self.suffix = self.folder / SEALED_NAME, suffix
+        self.sealer = Sealer(self.key, object_id(self.folder))
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         self.file, self.in_file = os.fdopen(fd, "wb"), True
+        self.file.write(self.sealer.header)
 
     def check_csrf(self) -> None:
         if not (self.csrf_ok or self.sessions.csrf_ok(self.cookie, self.fields.get(CSRF_FIELD))):
@@ -131,7 +152,9 @@ class _Form:
             if self.size > self.max_bytes:
                 raise too_large(self.max_bytes)
             self.digest.update(chunk)
-            self.file.write(chunk)
+            assert self.sealer is not None
+            for sealed in self.sealer.update(chunk):
+                self.file.write(sealed)
             return
         self.buffer += chunk
         if len(self.buffer) > MAX_FIELD_BYTES:
@@ -139,7 +162,8 @@ class _Form:
 
     def part_end(self) -> None:
         if self.in_file:
-            assert self.file is not None
+            assert self.file is not None and self.sealer is not None
+            self.file.write(self.sealer.final())
             self.file.flush()
             os.fsync(self.file.fileno())
             self.file.close()
@@ -194,7 +218,7 @@ async def receive_upload(request: Request, sessions: Sessions, root: Path, max_b
     except BaseException:
         _discard(form)
         raise
-    return Upload(folder, form.path, form.size, form.digest.hexdigest(), form.fields)
+    return Upload(folder, form.path, form.suffix, form.size, form.digest.hexdigest(), form.fields, form.key)
 
 
 def _discard(form: _Form) -> None:
@@ -202,3 +226,30 @@ def _discard(form: _Form) -> None:
         with contextlib.suppress(OSError):
             form.file.close()
     remove(form.folder)
+
+
+@contextmanager
+def sealed_input(sealed: Path, key: bytes, folder: Path, suffix: str, sha256: str) -> Iterator[Path]:
+    """The recording sealed in `sealed`, in clear for as long as the block runs, at a path the
+    decoder (and worker processes of this user, which open it by that path) can read: a symlink
+    `input<suffix>` in `folder` to an anonymous memory file (`memfd_create`) of this process.
+    No plaintext is written to a file system; when the block ends the link is removed and the
+    memory file closed (its pages freed). StoreIntegrityError when the ciphertext was changed,
+    cut or moved, or when what it decrypts to is not the upload that was accepted (`sha256`)."""
+    fd = os.memfd_create("veil-redaction-input", os.MFD_CLOEXEC)
+    link = folder / f"input{suffix}"
+    try:
+        digest = hashlib.sha256()
+        with sealed.open("rb") as source:
+            for plain in decrypt_stream(key, object_id(folder), source.read):
+                digest.update(plain)
+                view = memoryview(plain)
+                while view:
+                    view = view[os.write(fd, view) :]
+        if digest.hexdigest() != sha256:
+            raise StoreIntegrityError("the sealed upload is not the recording that was accepted")
+        os.symlink(f"/proc/{os.getpid()}/fd/{fd}", link)
+        yield link
+    finally:
+        link.unlink(missing_ok=True)
+        os.close(fd)
