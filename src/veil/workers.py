@@ -77,10 +77,14 @@ def plan_workers(requested: int | None, frame_count: int | None, segment_frames:
 def build_step(policy: Policy, full: bool, source: Path, segment_frames: int) -> FrameStep:
     """The default frame step: the policy's pipeline, incremental unless `full`."""
     from veil.api import build_pipeline
+    from veil.audit.record import input_sha256
     from veil.framestep import ValueLinks
 
     pipeline = build_pipeline(policy)
-    links = ValueLinks(pipeline.key, str(source.resolve())) if policy.redact.value_links else None
+    # Keyed on the content, not the path: the same recording gets the same labels wherever it
+    # lies, and two recordings never share a key (a batch job's input is a link to a memory
+    # file, whose resolved path is the same for every job).
+    links = ValueLinks(pipeline.key, input_sha256(source)) if policy.redact.value_links else None
     return FrameStep(pipeline, not full, WindowTimeline.load(source), segment_frames, links)
 
 

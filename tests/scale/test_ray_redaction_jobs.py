@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -13,11 +14,23 @@ import pytest
 from sqlalchemy import select
 
 from tests.server.conftest import gated_server, login
-from tests.server.test_redaction_jobs_e2e import hand_in, same_but_labels
+from tests.server.test_redaction_jobs_e2e import hand_in
 from veil.server.db import SegmentRow
 from veil.synth.recording import make_recording
 
 pytestmark = pytest.mark.slow
+
+LABEL = re.compile(r"<([a-z_]+):([0-9a-f]{8})>")
+
+
+def same_but_labels(ours: str, theirs: str) -> bool:
+    """Equal text layers up to the value labels, which are keyed by each server's host key (two
+    servers here, two Veil homes): the same placeholders, the same values linked (one label for
+    one label, both ways)."""
+    if LABEL.sub(r"<\1>", ours) != LABEL.sub(r"<\1>", theirs):
+        return False
+    pairs = set(zip(LABEL.findall(ours), LABEL.findall(theirs), strict=True))
+    return len(pairs) == len({a for a, _ in pairs}) == len({b for _, b in pairs}) and bool(pairs)
 
 
 def _redact_on_a_server(folder: Path, recording: Path, engine: str) -> tuple[dict[str, Any], dict[str, Any]]:
