@@ -151,7 +151,9 @@ def test_actor_killed_by_ray_mid_segment(ray: Any, own_video: Path, local: list[
 def test_stalled_actor_is_replaced_and_its_segment_retried(
     ray: Any, own_video: Path, local: list[FrameDone]
 ) -> None:
-    work = ray_work(own_video, pausing_step, stall_seconds=4)
+    # 12 s: long enough that the replacement actor's own start (a Ray worker process importing
+    # Veil on a loaded 2-core machine) is not taken for a second stall; the pause lasts 120 s.
+    work = ray_work(own_video, pausing_step, stall_seconds=12)
     assert_same(local, run_ray(work, own_video))
     assert work.stats["workers_lost"] == 1
 
