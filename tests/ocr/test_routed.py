@@ -201,3 +201,23 @@ def test_kanji_labels_on_a_screen_with_some_hangul_are_not_read_as_hangul_garbag
     # The label column (x < 110 in the crop) holds no value: nothing there is masked.
     labels_masked = [f.type for f in locate(lines, default_analyzer(), b"k" * 32, 0) if f.boxes[0].x < 110]
     assert labels_masked == []
+
+
+def test_a_bold_name_packed_between_two_lines_is_read(engine: RoutedEngine) -> None:
+    """A mail list: a bold name and its time, 1-2 px above and below other lines. PP-OCR reads
+    the name as a Han look-alike ("叫10:42"); Tesseract's crop with its usual margin takes in the
+    neighbours' ink and reads nothing, so the line's own box is read alone."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    regular = ImageFont.truetype(CJK_FONT, 16, index=1)  # the collection's Korean face
+    bold = ImageFont.truetype(CJK_FONT.replace("Regular", "Bold"), 16, index=1)
+    image = Image.new("RGB", (420, 130), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    y = 10
+    for name, time, order in (("홍명숙", "10:41", "ORD-2023-866701"), ("박지훈", "10:42", "ORD-2024-232853")):
+        draw.text((20, y), name, font=bold, fill=(20, 20, 20))
+        draw.text((26 + bold.getlength(name), y + 1), time, font=regular, fill=(120, 120, 120))
+        draw.text((20, y + 18), "주문번호 " + order, font=regular, fill=(90, 90, 90))
+        y += 46
+    texts = [norm(ln.text) for ln in engine.read(np.asarray(image))]
+    assert any("홍명숙" in t for t in texts) and any("박지훈" in t for t in texts), texts

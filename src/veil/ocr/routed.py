@@ -131,9 +131,18 @@ class RoutedEngine(OcrEngine):
         # kor+eng sometimes settles on English for a few syllables ("정새롬" -> "SM") where the
         # Korean model alone reads them; it misreads Latin codes, so PP-OCR's line stays beside it.
         line = self.tesseract.read_line(image, raw.box, KOREAN_ONLY)
+        if line is not None and any(_is_hangul(c) for c in line.text):
+            return _renamed(line, f"{self.name}:tesseract{KOREAN_ONLY_SUFFIX}")
+        if any((c.isascii() and c.isalpha()) or _is_kana(c) for c in raw.text):
+            return None  # PP-OCR read Latin letters or kana there: not a Korean line it misread
+        # Lines packed 1-2 px apart (a mail list: a bold name and its time over the subject):
+        # the margin around the crop takes in the ink of the lines above and below, and the
+        # single-line read comes back empty or as Latin garbage ("홍명숙 10:41" -> "SYS lol").
+        # Read the line's own box alone.
+        line = self.tesseract.read_line(image, raw.box, languages, margin=0)
         if line is None or not any(_is_hangul(c) for c in line.text):
             return None
-        return _renamed(line, f"{self.name}:tesseract{KOREAN_ONLY_SUFFIX}")
+        return _renamed(line, f"{self.name}:tesseract-tight")
 
     def _reread_codes(self, image: Pixels, line: TextLine, rapid_text: str) -> TextLine | None:
         """Tesseract's Korean reading with its codes re-read by PP-OCR, or None when none needed it.
@@ -278,9 +287,13 @@ def _code_box(line: TextLine, start: int, end: int) -> Box:
     return Box(left, line.box.y, max(right - left, 1), line.box.h)
 
 
+def _is_kana(char: str) -> bool:
+    return "\u3040" <= char <= "\u30ff"
+
+
 def _han_without_kana(text: str) -> bool:
     han = any("\u4e00" <= c <= "\u9fff" for c in text)
-    return han and not any("\u3040" <= c <= "\u30ff" for c in text)
+    return han and not any(_is_kana(c) for c in text)
 
 
 def _renamed(line: TextLine, engine: str) -> TextLine:

@@ -122,13 +122,16 @@ class TesseractEngine(OcrEngine):
             return None
         return _shift(_join(sorted(lines, key=lambda ln: ln.box.x), self.name), area.x, area.y)
 
-    def read_line(self, pixels: Pixels, box: Box, languages: str | None = None) -> TextLine | None:
-        """Re-read one text line of `pixels` inside `box`; the result is in `pixels` coordinates.
+    def read_line(
+        self, pixels: Pixels, box: Box, languages: str | None = None, margin: int = _LINE_MARGIN
+    ) -> TextLine | None:
+        """Re-read one text line of `pixels` inside `box` grown by `margin` pixels; the result is in
+        `pixels` coordinates.
 
         None when Tesseract finds no text there.
         """
         image = check_pixels(pixels)
-        area = box.grow(_LINE_MARGIN).clip(image.shape[1], image.shape[0])
+        area = box.grow(margin).clip(image.shape[1], image.shape[0])
         if area.area == 0:
             raise EngineError(f"line box {box.as_list()} lies outside the image")
         crop = np.ascontiguousarray(image[area.y : area.y2, area.x : area.x2])
