@@ -41,6 +41,11 @@ LATIN = LatinNameRecognizer()
         # Hangul read as Latin letters, or a foreign recipient, right after the lead.
         ("받는 사 람 은 AAS 주 소 는 경기도", "", ["AAS"]),
         ("받는 사람은 John Smith, 주소는", "", ["John Smith"]),
+        # A message signed off: the closing after a full name, spaced out or glued to it.
+        ("확인 부 탁 드 립니다. 김서영 감 사 합니다.", "", ["김서영"]),
+        ("확인부탁드립니다. 김서영감사합니다.", "", ["김서영"]),
+        ("부탁드립니다. 동방상훈 드림", "", ["동방상훈"]),
+        ("ㅣ승재호", "", ["승재호"]),  # a microphone icon read as a jamo
     ],
 )
 def test_korean_names(text: str, context: str, expected: list[str]) -> None:
@@ -67,6 +72,16 @@ def test_korean_names(text: str, context: str, expected: list[str]) -> None:
         "정 말 감 사 합 니 다",
         "세 금 계 산서 번호 TAX-2026-53032 로 변경해 주세요.",  # Tesseract's spaced-out syllables
         "제 입금 계좌는",  # "my deposit account": 입금 is a word, not a given name
+        # Closings after words that are no names.
+        "진심으로 감사합니다",
+        "오늘도 감사합니다",
+        "이번에도 감사합니다",
+        "항상 감사합니다",
+        "문의 주셔서 감사합니다",
+        "고객센터 드림",
+        "이용해 주셔서 감사합니다",
+        "관리자 올림",
+        "운영팀 드림",
     ],
 )
 def test_korean_negatives(text: str) -> None:

@@ -49,6 +49,7 @@ def _context_says_name(context: str) -> bool:
 # Korean
 
 _HANGUL_RUN = re.compile(r"[가-힣]+")
+_JAMO = re.compile(r"[\u3131-\u318e\u1100-\u11ff]")
 # Titles and honorifics written after a name, inside the same word or as the next word.
 _KO_TITLES = (
     "고객님", "선생님", "교수님", "회원님", "담당자님", "담당자", "매니저님", "매니저", "팀장님", "팀장",
@@ -61,6 +62,11 @@ _KO_PARTICLES = (
     "에게서", "한테서", "께서", "에게", "한테", "이랑", "랑", "이가", "과의", "와의", "은", "는",
     "을", "를", "의", "와", "과", "도", "만", "께", "이", "가",
 )  # fmt: skip
+
+
+# A message's closing right after a name signs it off ("김서영 감사합니다", "김서영 드림"; OCR may
+# space it out or glue it to the name).
+_KO_CLOSINGS = ("감사합니다", "감사드립니다", "드림", "올림", "배상")
 
 
 def _spaced(words: tuple[str, ...]) -> str:
@@ -152,7 +158,9 @@ class KoreanNameRecognizer(Recognizer):
         if not runs:
             return []
         labelled = _context_says_name(context)
-        tokens: list[Any] = _kiwi().tokenize(s)
+        # A lone jamo before a name is an icon or a bar the OCR read ("ㅣ승재호": a microphone):
+        # Kiwi would glue it to the name; a space in its place keeps every offset.
+        tokens: list[Any] = _kiwi().tokenize(_JAMO.sub(" ", s))
         out = [
             _span(norm, m.start("name"), m.end("name"), STRONG, self.name)
             for m in _KO_LATIN_AFTER.finditer(s)
@@ -230,7 +238,7 @@ class KoreanNameRecognizer(Recognizer):
             if (before or topic) and not suffixed and _inflected(tokens, a, end):
                 continue  # "받는 사람은 이상한 ...": an adjective, not a name
             titled = suffixed or following.startswith(_KO_TITLES) or before or topic
-            if titled or labelled:
+            if titled or labelled or _signed_off(s, a, end, tokens):
                 return end, STRONG
             if spaced and (_SPACED_OUT_BEFORE.search(s[:a]) or _common_noun(tokens, a + 2, end)):
                 # "세 금 계 산서": one syllable of a spaced-out sentence, not a surname; "제 입금":
@@ -258,6 +266,16 @@ def _common_noun(tokens: list[Any], a: int, end: int) -> bool:
     """Whether Kiwi reads s[a:end] as one known common noun (입금, 계좌), not an unknown word."""
     inside = [t for t in tokens if a <= t.start < end]
     return len(inside) == 1 and inside[0].tag == "NNG" and not inside[0].oov and inside[0].start == a
+
+
+def _signed_off(s: str, a: int, end: int, tokens: list[Any]) -> bool:
+    """Whether s[a:end] is a full name (3-4 syllables) that a message's closing follows, and not
+    words Kiwi knows: a noun and a particle ("오늘도", "진심으로"), common nouns ("고객센터")."""
+    if not 3 <= len(s[a:end].replace(" ", "")) <= 4 or not s[end:].replace(" ", "").startswith(_KO_CLOSINGS):
+        return False
+    inside = [t for t in tokens if a <= t.start < end]
+    grammar = any(t.tag.startswith(("V", "E", "J", "XS")) for t in inside)
+    return bool(inside) and not grammar and not all(t.tag == "NNG" and not t.oov for t in inside)
 
 
 def _inflected(tokens: list[Any], a: int, end: int) -> bool:
@@ -296,7 +314,7 @@ def _cores(word: str) -> list[tuple[int, bool]]:
             suffix = title + tail
             if word.endswith(suffix) and len(word) > len(suffix):
                 out.append((len(word) - len(suffix), True))
-    for particle in _KO_PARTICLES:
+    for particle in (*_KO_PARTICLES, *_KO_CLOSINGS):
         if word.endswith(particle) and len(word) > len(particle) + 1:
             out.append((len(word) - len(particle), False))
     out.append((len(word), False))
