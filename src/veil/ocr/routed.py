@@ -12,7 +12,9 @@ recognised character accounts for. The rule, per detected line:
         `unread_ink` (0.45) x the line height (a Hangul syllable is about one line height wide), or
     The re-read replaces PP-OCR's reading only if it contains Hangul. When kor+eng reads no Hangul
     the line is read once more with `kor` alone (kor+eng can settle on English glyphs for a short
-    name); that reading, if it holds Hangul, is kept beside PP-OCR's.
+    name); that reading, if it holds Hangul, is kept beside PP-OCR's. When neither holds Hangul and
+    PP-OCR read no Latin letter or kana there, the line's own box is read without the margin (in a
+    packed list the margin takes in the ink of the lines above and below).
 
 A character "explains" the columns within 0.75 of its expected advance around its CTC centre (the
 advance is estimated per line, full-width characters counting double); rule rows (table borders)
