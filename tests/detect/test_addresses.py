@@ -78,7 +78,25 @@ def found(lang: str, text: str, context: str = "") -> list[str]:
         ("ja", "東京都港区芝公園4丁目2番8号にお届けします", ["東京都港区芝公園4丁目2番8号"]),
         ("fr", "12 rue de la Paix", ["12 rue de la Paix"]),
         ("fr", "3 bis avenue des Champs-Élysées", ["3 bis avenue des Champs-Élysées"]),
-        ("fr", "45 boulevard Saint-Michel, 75005 Paris", ["45 boulevard Saint-Michel", "75005 Paris"]),
+        ("fr", "45 boulevard Saint-Michel, 75005 Paris", ["45 boulevard Saint-Michel, 75005 Paris"]),
+        # Parts around a found address, joined by commas: a street with no number before a
+        # postcode, a residence's name, a town spelled as no town pattern takes, a sentence's end.
+        (
+            "fr",
+            "rue de Blanchard, Résidence Les Tilleuls, apt 1401, 60613 Boulanger",
+            ["rue de Blanchard, Résidence Les Tilleuls, apt 1401, 60613 Boulanger"],
+        ),
+        (
+            "fr",
+            "53, boulevard Maillot, Bât. E, 9e étage, apt 158, 12839 Sainte AdrienneVille",
+            ["53, boulevard Maillot, Bât. E, 9e étage, apt 158, 12839 Sainte AdrienneVille"],
+        ),
+        (
+            "fr",
+            "Adresse: 34, chemin Adam, 40215 Pages-la-Forêt. Téléphone 06 88 17 27 76",
+            ["34, chemin Adam, 40215 Pages-la-Forêt"],
+        ),
+        ("fr", "10 rue Neuve, 2 250,00 €, Paiement reçu", ["10 rue Neuve"]),
         ("fr", "94240 L'Haÿ-les-Roses", ["94240 L'Haÿ-les-Roses"]),
         ("fr", "72000 Le Mans", ["72000 Le Mans"]),
         ("fr", "75008 PARIS CEDEX 08", ["75008 PARIS CEDEX 08"]),
@@ -106,6 +124,7 @@ def test_addresses(lang: str, text: str, expected: list[str]) -> None:
         ("fr", "N° de commande 75008"),
         ("fr", "Prix 12,50 €"),
         ("fr", "10000 points"),
+        ("fr", "Livraison, 75011 Commandes en attente"),
         # OCR garbage after a number: not a town
         ("fr", "25325 Ml 주 문"),
         ("fr", "17152 MonDate de naissance"),

@@ -133,11 +133,15 @@ _FR_NAME = (
     rf"(?:[ ](?:de la |de l'|du |des |de |d'|et |sur |en |l')?{_FR_TAIL_WORD}[A-ZÀ-Ý][A-Za-zà-ÿ'-]+){{0,4}}"
 )
 # Apartment, building, staircase, floor, door after the street: "Appartement 4B", "Bât. C, 3e étage".
-_FR_TAIL = (
-    r",?[ ](?:(?:Appartement|Appart\.?|Appt\.?|Apt\.?|Bâtiment|Batiment|Bât\.?|Bat\.?|Escalier|Esc\.?|"
-    r"Étage|Etage|Porte|Logement|Lot|Résidence|Residence)[ ]?(?:n°[ ]?)?[A-Za-z0-9]{1,6}"
+_FR_TAIL_PART = (
+    r"(?:(?:Appartement|Appart\.?|Appt\.?|Apt\.?|Bâtiment|Batiment|Bât\.?|Båt\.?|Bat\.?|Escalier|Esc\.?|"
+    r"Étage|Etage|Porte|Logement|Lot)[ ]?(?:n°[ ]?)?[A-Za-z0-9]{1,6}"
+    # A residence is named by words: "Résidence Les Tilleuls", "Résidence du Parc".
+    r"|(?:Résidence|Residence)[ ](?:(?:les|le|la|du|des|de)[ ])?[A-ZÀ-Ý][A-Za-zà-ÿ'’-]+"
+    r"(?:[ ][A-ZÀ-Ý][A-Za-zà-ÿ'’-]+){0,2}"
     r"|\d{1,2}(?:e|er|ème|eme)[ ](?:étage|etage))(?![\w])"
 )
+_FR_TAIL = rf",?[ ]{_FR_TAIL_PART}"
 # Words after a 5-digit number on screens that are counts, not towns ("21591 Customers").
 _NOT_CITY = (
     r"(?:Points|Euros|EUR|Customers?|Orders?|Details|Dashboard|Settings|Total|Items?|Results?|"
@@ -160,7 +164,7 @@ _FR_PATTERNS = (
     ),
     _p(
         "fr-postcode-city",
-        rf"(?<![\w\-/.,])(?:0[1-9]|[1-8]\d|9[0-8]|2[AB])\d{{3}}[ ](?!{_NOT_CITY}\b)"
+        rf"(?<![\w\-/.,])(?:0[1-9]|[1-8]\d|9[0-8]|2[AB])\d{{3}}[ ](?!{_NOT_CITY}(?![\w\-]))"
         rf"(?:(?:Le|La|Les)[ ])?{_FR_CITY_WORD}"
         rf"(?:[ ](?!Cedex|CEDEX)(?:sur|sous|en|la|le|les|de|du|lès|{_FR_CITY_WORD})){{0,4}}"
         r"(?:[ ](?:Cedex|CEDEX)(?:[ ]\d{1,2})?)?",
@@ -288,11 +292,30 @@ class JapaneseAddressRecognizer(AddressRecognizer):
     tail = re.compile(_JA_TAIL)
 
 
+# One comma-separated part of a French address next to a found one: the house number alone ("53,
+# boulevard ..."), a street with or without its number ("rue de Blanchard"), a building, floor,
+# flat or residence, or the postcode and its town, whatever the town's spelling once the rest of
+# the address anchors it ("97142 MenardVille").
+_FR_PART = re.compile(
+    rf"\d{{1,4}}(?:[ ]?(?:bis|ter|quater))?|(?:\d{{1,4}}[ ])?{_FR_WAY}[ ]{_FR_NAME}|{_FR_TAIL_PART}"
+    r"|(?:0[1-9]|[1-8]\d|9[0-8]|2[AB])\d{3}[ ][A-ZÀ-Ý][A-Za-zà-ÿ'’-]{2,}"
+    r"(?:[ ](?:sur|sous|en|la|le|les|de|du|lès|[A-ZÀ-Ý][A-Za-zà-ÿ'’-]+)){0,4}",
+    re.IGNORECASE,
+)
+
+
 class FrenchAddressRecognizer(AddressRecognizer):
     name = "fr-address"
     languages = ("fr",)
     patterns = _FR_PATTERNS
     tail = re.compile(_FR_TAIL, re.IGNORECASE)
+
+    def analyze(self, text: str, context: str = "") -> list[TextSpan]:
+        """As the patterns find, each span widened over the comma-separated address parts around
+        it (`_FR_PART`): a street with no number before a postcode, a residence, a town the
+        town pattern would not take, up to a sentence's end."""
+        spans = super().analyze(text, context)
+        return _merged([_widened(text, s, _FR_PART) for s in spans])
 
 
 # One comma-separated part of an English address: a house or flat ("Studio 16", "019 Amy Meadow
@@ -312,21 +335,27 @@ class EnglishAddressRecognizer(AddressRecognizer):
         postcode, a city with its state and ZIP or a PO box anchors the whole line ("Studio 16,
         Molly Island, North Alex, PE8 9RX"), whatever the street's name."""
         spans = super().analyze(text, context)
-        return _merged([_widened(text, s) for s in spans])
+        return _merged([_widened(text, s, _EN_PART) for s in spans])
 
 
-def _widened(text: str, span: TextSpan) -> TextSpan:
+def _widened(text: str, span: TextSpan, part: re.Pattern[str]) -> TextSpan:
+    """`span` grown over the comma-separated pieces before and after it that `part` matches
+    whole; a sentence's end (". ") closes the address."""
     start, end = span.start, span.end
     while (m := re.search(r"([^,]*),[ ]?$", text[:start])) is not None:
         piece = m.group(1)
-        if not _EN_PART.fullmatch(piece.strip()):
+        if not part.fullmatch(piece.strip()):
             break
         start = m.start(1) + len(piece) - len(piece.lstrip())
     while (m := re.match(r",[ ]?([^,]*)", text[end:])) is not None:
-        piece = m.group(1).rstrip()
-        if not _EN_PART.fullmatch(piece):
+        piece = m.group(1)
+        sentence = re.search(r"\.(?:[ ]|$)", piece)
+        piece = (piece[: sentence.start()] if sentence else piece).rstrip()
+        if not part.fullmatch(piece):
             break
         end += m.start(1) + len(piece)
+        if sentence:
+            break
     return TextSpan(start, end, span.type, span.score, span.recognizer)
 
 
