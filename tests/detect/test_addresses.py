@@ -97,6 +97,11 @@ def found(lang: str, text: str, context: str = "") -> list[str]:
             ["34, chemin Adam, 40215 Pages-la-Forêt"],
         ),
         ("fr", "10 rue Neuve, 2 250,00 €, Paiement reçu", ["10 rue Neuve"]),
+        # An address wrapped over two lines: the flat number and the floor word start the second.
+        ("fr", "831, 02962 Saint CharlesBourg. Téléphone 07.75.84.48.44", ["831, 02962 Saint CharlesBourg"]),
+        ("fr", "étage, 12438 Guyon. Téléphone: +33 1 66 13 53 67", ["étage, 12438 Guyon"]),
+        ("fr", "75011 Paris est fermé le dimanche", ["75011 Paris"]),
+        ("en", "Ship to 742 Evergreen Terrace today please", ["742 Evergreen Terrace"]),
         ("fr", "94240 L'Haÿ-les-Roses", ["94240 L'Haÿ-les-Roses"]),
         ("fr", "72000 Le Mans", ["72000 Le Mans"]),
         ("fr", "75008 PARIS CEDEX 08", ["75008 PARIS CEDEX 08"]),

@@ -142,6 +142,8 @@ _FR_TAIL_PART = (
     r"|\d{1,2}(?:e|er|ème|eme)[ ](?:étage|etage))(?![\w])"
 )
 _FR_TAIL = rf",?[ ]{_FR_TAIL_PART}"
+# A floor whose number ended the line above ("... 14e" / "étage, 12438 Guyon").
+_FR_FLOOR_ALONE = r"(?:étage|etage)"
 # Words after a 5-digit number on screens that are counts, not towns ("21591 Customers").
 _NOT_CITY = (
     r"(?:Points|Euros|EUR|Customers?|Orders?|Details|Dashboard|Settings|Total|Items?|Results?|"
@@ -298,6 +300,7 @@ class JapaneseAddressRecognizer(AddressRecognizer):
 # the address anchors it ("97142 MenardVille").
 _FR_PART = re.compile(
     rf"\d{{1,4}}(?:[ ]?(?:bis|ter|quater))?|(?:\d{{1,4}}[ ])?{_FR_WAY}[ ]{_FR_NAME}|{_FR_TAIL_PART}"
+    rf"|{_FR_FLOOR_ALONE}"
     r"|(?:0[1-9]|[1-8]\d|9[0-8]|2[AB])\d{3}[ ][A-ZÀ-Ý][A-Za-zà-ÿ'’-]{2,}"
     r"(?:[ ](?:sur|sous|en|la|le|les|de|du|lès|[A-ZÀ-Ý][A-Za-zà-ÿ'’-]+)){0,4}",
     re.IGNORECASE,
@@ -315,7 +318,7 @@ class FrenchAddressRecognizer(AddressRecognizer):
         it (`_FR_PART`): a street with no number before a postcode, a residence, a town the
         town pattern would not take, up to a sentence's end."""
         spans = super().analyze(text, context)
-        return _merged([_widened(text, s, _FR_PART) for s in spans])
+        return _merged([_widened(text, s, _FR_PART, town_rest=True) for s in spans])
 
 
 # One comma-separated part of an English address: a house or flat ("Studio 16", "019 Amy Meadow
@@ -338,10 +341,20 @@ class EnglishAddressRecognizer(AddressRecognizer):
         return _merged([_widened(text, s, _EN_PART) for s in spans])
 
 
-def _widened(text: str, span: TextSpan, part: re.Pattern[str]) -> TextSpan:
+_TOWN_REST = re.compile(r"[ ][A-ZÀ-Ý][A-Za-zà-ÿ'’-]+(?=[ ]?[,.]|[ ]?$)")
+
+
+def _widened(text: str, span: TextSpan, part: re.Pattern[str], town_rest: bool = False) -> TextSpan:
     """`span` grown over the comma-separated pieces before and after it that `part` matches
     whole; a sentence's end (". ") closes the address."""
     start, end = span.start, span.end
+    # The last word of a town the town pattern stopped short of ("02962 Saint" of "02962 Saint
+    # CharlesBourg"): one more capitalised word ending the piece.
+    rest = _TOWN_REST.match(text, end) if town_rest else None
+    if rest is not None:
+        head = text[max(start, text.rfind(",", 0, end) + 1) : rest.end()]
+        if part.fullmatch(head.strip()):
+            end = rest.end()
     while (m := re.search(r"([^,]*),[ ]?$", text[:start])) is not None:
         piece = m.group(1)
         if not part.fullmatch(piece.strip()):
