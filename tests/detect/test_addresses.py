@@ -76,6 +76,18 @@ def found(lang: str, text: str, context: str = "") -> list[str]:
             ["静岡県荒川区需門26丁目6番2号日本堤ハイツ031"],
         ),
         ("ja", "東京都港区芝公園4丁目2番8号にお届けします", ["東京都港区芝公園4丁目2番8号"]),
+        # OCR spaces out the number in a road's or quarter's name; the building kind in brackets.
+        (
+            "ko",
+            "광주광역시 강동구압구정 6 길 138 ( 정자서동)",
+            ["광주광역시 강동구압구정 6 길 138 ( 정자서동)"],
+        ),
+        ("ko", "인천광역시 강서구가락 753 로 878", ["인천광역시 강서구가락 753 로 878"]),
+        (
+            "ko",
+            "경상남도 영동군논현 3 가 876-12 106 동 466 호 (아파트)",
+            ["경상남도 영동군논현 3 가 876-12 106 동 466 호 (아파트)"],
+        ),
         ("fr", "12 rue de la Paix", ["12 rue de la Paix"]),
         ("fr", "3 bis avenue des Champs-Élysées", ["3 bis avenue des Champs-Élysées"]),
         ("fr", "45 boulevard Saint-Michel, 75005 Paris", ["45 boulevard Saint-Michel, 75005 Paris"]),
@@ -139,6 +151,8 @@ def test_addresses(lang: str, text: str, expected: list[str]) -> None:
         ("en", "London 14°C cloudy"),
         ("ko", "강남구 Apple 12"),
         ("ko", "3층짜리 건물"),
+        ("ko", "이동 거리 17 길 304"),
+        ("ko", "총 3 로 442개"),
         ("ja", "電話 03-1234-5678"),
         ("ja", "注文 123-4567 東京 晴れ"),
     ],

@@ -38,6 +38,8 @@ _KO_REGION = (
     r"전북(?:특별자치도)?|전남|경상[남북]도|경[남북]|제주(?:특별자치)?도?)"
 )
 _KO_ADMIN = r"[가-힣]{1,6}(?:시|군|구)"
+# The number inside a road or quarter name, which OCR spaces out: "선릉 17 길", "논현 3 가".
+_KO_SPACED_NUMBER = r"(?:[ ]\d{1,3}[ ]?)?"
 _KO_NUM = r"\d{1,5}(?:-\d{1,5})?"
 # Detail after the number: "(역삼동)", ", 101동 1203호", "5층", "래미안아파트 101동 1203호".
 _KO_DETAIL = (
@@ -54,6 +56,14 @@ _KO_PATTERNS = (
         rf"[가-힣0-9]{{1,12}}(?:로|길)[ ]?{_KO_NUM}(?:번길[ ]?{_KO_NUM})?(?![\d가-힣]){_KO_DETAIL}",
         0.75,
     ),
+    # The number inside the road's name spaced out by OCR ("강동구선릉 17 길 304"): only after a
+    # city, county or district, which prose does not put before "17 길".
+    _p(
+        "ko-road-spaced",
+        rf"(?:{_KO_REGION}[ ]?)?(?:{_KO_ADMIN}[ ]?){{1,2}}[가-힣]{{1,12}}{_KO_SPACED_NUMBER}(?:로|길)[ ]?"
+        rf"{_KO_NUM}(?:번길[ ]?{_KO_NUM})?(?![\d가-힣]){_KO_DETAIL}",
+        0.75,
+    ),
     # A road name OCR turned into Latin letters ("센트럴로" -> "MESES"): region and district
     # before it and a number after it still make a street address.
     _p(
@@ -64,7 +74,8 @@ _KO_PATTERNS = (
     ),
     _p(
         "ko-lot",
-        rf"(?:{_KO_REGION}[ ]?)?(?:{_KO_ADMIN}[ ]?){{1,2}}[가-힣0-9]{{1,6}}(?:동|리|가)[ ]?(?:산[ ]?)?"
+        rf"(?:{_KO_REGION}[ ]?)?(?:{_KO_ADMIN}[ ]?){{1,2}}[가-힣0-9]{{1,6}}{_KO_SPACED_NUMBER}"
+        r"(?:동|리|가)[ ]?(?:산[ ]?)?"
         rf"{_KO_NUM}(?:[ ]?번지)?(?![\d]){_KO_DETAIL}",
         0.75,
     ),
@@ -80,6 +91,8 @@ _KO_PATTERNS = (
 _KO_TAIL = (
     r"(?:[ ,]+[가-힣A-Za-z0-9]{1,15}){0,2}?[ ,]+(?:[A-Za-z0-9]{1,4}[ ]?동[ ]?)?"
     r"(?:B|지하[ ]?)?\d{1,4}[ ]?(?:층|호)(?:[ ]?\d{1,5}[ ]?호)?(?![가-힣])"
+    # The quarter or the kind of building in brackets after the unit: "1203호 (아파트)".
+    r"|[ ]?\([가-힣0-9, ]{1,20}\)"
 )
 
 # --- Japanese ---------------------------------------------------------------------------------
