@@ -142,6 +142,10 @@ def test_japanese_negatives(text: str) -> None:
         ("Sarah", "Thanks,", ["Sarah"]),
         ("Sarah", "Best regards,", ["Sarah"]),
         ("Claire", "Bien à vous,", ["Claire"]),
+        # Common French first names; a particle in capitals before a surname in capitals.
+        ("Véronique Loiseau", "", ["Véronique Loiseau"]),
+        ("2026-03-12·Élisabeth Bonnin·#701392", "", ["Élisabeth Bonnin"]),
+        ("DE MARÉCHAL Dorothée", "", ["DE MARÉCHAL Dorothée"]),
     ],
 )
 def test_latin_names(text: str, context: str, expected: list[str]) -> None:

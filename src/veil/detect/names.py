@@ -475,12 +475,24 @@ class LatinNameRecognizer(Recognizer):
                 score = STRONG if _is_first_name(pair.group("name")) else None
             if pair is not None and score is not None:
                 found.append((pair.start(), pair.end(), score))
+        # "DE MARÉCHAL Dorothée": a particle in capitals before a surname in capitals.
+        found = [(_with_capital_particle(s, a), b, sc) for a, b, sc in found]
         signed = _SIGN_OFF.fullmatch(context.split("\n", 1)[0].strip()) if context else None
         if (_context_says_name(context) or signed) and not found and _looks_like_name_line(s):
             stripped = s.strip()
             a = s.index(stripped)
             found.append((a, a + len(stripped), STRONG))
         return [_span(norm, a, b, sc, self.name) for a, b, sc in _best(found)]
+
+
+_CAPITAL_PARTICLE = re.compile(r"(?<![\w])(?:DE LA|DE|DU|DES|LE|LA|VAN|VON|DA|DI|DOS)[ ]$")
+
+
+def _with_capital_particle(s: str, a: int) -> int:
+    """`a` moved back over a particle in capitals when the name starts with a surname in capitals."""
+    word = s[a:].split(" ", 1)[0]
+    m = _CAPITAL_PARTICLE.search(s, 0, a)
+    return m.start() if m is not None and len(word) > 1 and word.isupper() else a
 
 
 # A word of letters with a zero among them ("R0BERT", "J0hn"): OCR in monospaced fonts reads O as 0.
