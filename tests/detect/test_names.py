@@ -220,3 +220,31 @@ def test_missing_census_lists_are_an_engine_error(monkeypatch: pytest.MonkeyPatc
         monkeypatch.undo()
         names.census_names.cache_clear()
     assert "Georgina" in names.census_names()[0]
+
+
+@pytest.mark.parametrize("word", ["Tiffany", "William", "Debra", "Jean-Luc"])
+def test_a_first_name_alone_on_its_line_is_a_name(word: str) -> None:
+    """A chat message's sender: a given name on a line of its own."""
+    assert found(LATIN.analyze(word), word) == [word]
+    assert found(LATIN.analyze(f"  {word} "), f"  {word} ") == [word]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Bill", "Mark", "Page", "Chase", "Home", "Search", "Orders", "Paris", "William Street 12 pending"],
+)
+def test_a_plain_word_or_a_ui_word_alone_is_no_name(text: str) -> None:
+    assert [s for s in LATIN.analyze(text) if s.start == 0 and s.end == len(text)] == []
+
+
+@pytest.mark.parametrize("text", ["花子", "篤司", "聡太郎", "香織"])
+def test_a_japanese_given_name_alone_on_its_line_is_a_name(text: str) -> None:
+    assert found(JA.analyze(text), text) == [text]
+    assert found(JA.analyze(f"{text}さんの注文"), f"{text}さんの注文") == [
+        text
+    ]  # with an honorific, as before
+
+
+@pytest.mark.parametrize("text", ["送信", "検索", "設定", "東京", "注文"])
+def test_japanese_ui_words_alone_are_no_names(text: str) -> None:
+    assert JA.analyze(text) == []

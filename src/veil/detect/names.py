@@ -361,6 +361,8 @@ class JapaneseNameRecognizer(Recognizer):
                 score = STRONG
             elif kinds == {"姓"} and s[start:end] in word_list("ja_surnames.txt"):
                 score = MEDIUM
+            elif kinds == {"名"} and s[start:end] == s.strip():
+                score = MEDIUM  # a given name alone on its line: a chat message's sender
             else:
                 score = WEAK
             out.append(_span(norm, start, end, score, self.name))
@@ -482,6 +484,10 @@ class LatinNameRecognizer(Recognizer):
             stripped = s.strip()
             a = s.index(stripped)
             found.append((a, a + len(stripped), STRONG))
+        elif not found and _lone_first_name(s):
+            stripped = s.strip()
+            a = s.index(stripped)
+            found.append((a, a + len(stripped), MEDIUM))
         return [_span(norm, a, b, sc, self.name) for a, b, sc in _best(found)]
 
 
@@ -590,6 +596,25 @@ def _pair_score(first: str, second: str) -> float | None:
         or (f in census_firsts and l2 in census_lasts and not (first.isupper() or second.isupper()))
     )
     return STRONG if strong else MEDIUM if medium else None
+
+
+def _lone_first_name(s: str) -> bool:
+    """A line that is one first name and nothing else: a chat message's sender ("Tiffany" over
+    the bubble), a sign-off on its own line. Listed or census first names, never a UI word or a
+    known non-name ("May", "Home")."""
+    word = s.strip()
+    if not _CAP_WORD.fullmatch(word) or word in _NOT_NAMES:
+        return False
+    from veil.detect.labels import is_ui_text  # labels imports nothing from here; avoid a cycle
+
+    if word in _first_names():
+        return not is_ui_text(word)
+    return (
+        word in census_names()[0] and word not in word_list("latin_plain_words.txt") and not is_ui_text(word)
+    )
+
+
+_CAP_WORD = re.compile(r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?:-[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?")
 
 
 def _looks_like_name_line(s: str) -> bool:
