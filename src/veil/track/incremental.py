@@ -7,6 +7,9 @@ rectangles (faces: crops around them, each holding whole any known face it touch
 run the detectors over all lines (kept + new) so labels and headers outside a rectangle still give
 context. Lines, and so findings, outside the rectangles carry over: a mask stays on until the
 pixels under it change, so a value seen once is masked in every frame it stays visible.
+A frame whose pixels are those of one of the last few frames read is that frame's outcome again;
+a frame too changed to track from the previous one is tracked from the closest of them, if one is
+close enough (`veil.track.seen`: a window switched back to).
 
 Fail-closed rules are those of the full path (`FramePipeline`), whose stage methods this reuses.
 A frame whose change is too large (window switch, repaint), the first frame, the frame after one
@@ -36,6 +39,7 @@ from veil.pipeline import (
 )
 from veil.track.diff import changed_mask, dirty_boxes, grow_and_merge, reaches, regions
 from veil.track.scroll import Shift, detect_scroll, exposed_strip, shifted
+from veil.track.seen import Seen, SeenFrames, digest
 from veil.verify.rescan import mask_cells, outside_masks
 
 BAND_MARGIN = 6
@@ -183,6 +187,9 @@ class IncrementalPipeline:
         # Exact pixels of a band -> what was read there: content scrolled or switched back to
         # costs a hash. (Lines are stored relative to the band, so position does not matter.)
         self._band_cache: OrderedDict[tuple[bool, tuple[int, ...], bytes], list[TextLine]] = OrderedDict()
+        # The last few distinct frames read: a screen shown again costs a hash, and a window
+        # switched back to is tracked from the frame that last showed it.
+        self._seen = SeenFrames()
 
     @property
     def timings(self) -> defaultdict[str, float]:
@@ -191,22 +198,28 @@ class IncrementalPipeline:
     def process(self, frame: Frame) -> FrameOutcome:
         self.stats["frames"] += 1
         self.stats["pixels"] += frame.width * frame.height
+        key = digest(frame.pixels)
         try:
-            outcome = self._process(frame)
+            outcome = self._process(frame, key)
         except StageFailure as failure:
             outcome = self.full.masked(frame, failure.findings, failure.reason)
         if outcome.result.masked_whole and outcome.redacted is None:
-            self._prev, self._last = None, None  # a failure: start the next frame from scratch
-        elif outcome.redacted is not None:
+            # A failure: start the next frame from scratch, forgetting the screens seen before.
+            self._prev, self._last = None, None
+            self._seen.clear()
+            return outcome
+        if outcome.redacted is not None:
             # Masked for a residual the verifier found: the reading was complete, so the next
             # frame is tracked from it (the residual, if still there, is found again).
             self._prev, self._last = frame.pixels, replace(outcome, pixels=outcome.redacted, redacted=None)
         else:
             self._prev, self._last = frame.pixels, outcome
+        self._seen.add(key, Seen(frame.pixels, outcome, self._last))
         return outcome
 
     def deny(self, frame: Frame) -> FrameOutcome:
         self._prev, self._last = None, None
+        self._seen.clear()
         return self.full.deny(frame)
 
     def _full_path(self, frame: Frame) -> FrameOutcome:
@@ -215,20 +228,38 @@ class IncrementalPipeline:
         self._since_full = self._since_full_verify = 0
         return self.full.process(frame)
 
-    def _process(self, frame: Frame) -> FrameOutcome:
+    def _process(self, frame: Frame, key: bytes) -> FrameOutcome:
         prev, last = self._prev, self._last
         self._since_full += 1
         stale = self._since_full >= self.refresh_every
         if prev is None or last is None or prev.shape != frame.pixels.shape or stale:
             return self._full_path(frame)
+        seen = self._seen.get(key)
+        if seen is not None:  # the very pixels of a frame read before: its outcome again
+            self.stats["frames_still" if seen.pixels is prev else "frames_seen_before"] += 1
+            return retarget(seen.delivered, frame)
         with self.full.stage("diff", MaskReason.UNREADABLE_FRAME):
             plan = self._plan(prev, frame, last)
+            if plan is None:  # too much changed since the last frame: one seen before may be closer
+                plan, last = self._plan_from_seen(frame, prev, last)
         if plan is None:
             return self._full_path(frame)
         if not plan.rects and plan.shift is None:
             self.stats["frames_still"] += 1
             return self._reuse(frame, last)
         return self._update(frame, last, plan)
+
+    def _plan_from_seen(
+        self, frame: Frame, prev: Pixels, last: FrameOutcome
+    ) -> tuple[_Plan | None, FrameOutcome]:
+        """A plan against the closest frame seen before (other than the last one), and that
+        frame's reading; (None, `last`) when none is close enough."""
+        for seen in self._seen.closest(frame.pixels, skip=prev):
+            plan = self._plan(seen.pixels, frame, seen.tracked)
+            if plan is not None:
+                self.stats["frames_from_seen"] += 1
+                return plan, seen.tracked
+        return None, last
 
     def _plan(self, prev: Pixels, frame: Frame, last: FrameOutcome) -> _Plan | None:
         """What to re-read: None means the full path (too much changed)."""
@@ -243,7 +274,6 @@ class IncrementalPipeline:
         region, shift = _scrolled_region(prev, frame.pixels, changed, lines)
         verifier_exposed: list[Box] = []
         if shift is not None:
-            self.stats["frames_scrolled"] += 1
             mask = changed_mask(shifted(prev, region, shift), frame.pixels)
             size = frame.width, frame.height
             lines_kept, lines_cut = _shift_lines(lines, region, shift, *size)
@@ -255,6 +285,7 @@ class IncrementalPipeline:
             verifier_exposed = [strip, *verified_cut]
         if float(mask.mean()) > self.max_dirty_share:
             return None
+        self.stats["frames_scrolled"] += int(shift is not None)
         rects = regions(dirty_boxes(mask), [ln.box for ln in lines], frame.width, frame.height, BAND_MARGIN)
         return _Plan(tuple(rects), lines, verified, region, shift, tuple(verifier_exposed))
 
