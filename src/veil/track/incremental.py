@@ -21,6 +21,7 @@ stays masked while the residual is on screen.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -49,6 +50,10 @@ MIN_SCROLL_REGION = 120
 STRIP_OVERLAP = 24  # pixels of the scrolled content next to the exposed strip read with it, at least
 RECHECK_NEAR = 24  # pixels around a mask the verifier's finding added that are read again, at least
 VERIFY_EVERY = 30  # incremental frames between two re-scans of the whole redacted frame
+# A plan re-reading more than this share of the frame is compared with plans against the closest
+# `SEEN_TRIES` frames seen before (see `veil.track.seen`).
+SEEN_WORTH = 0.1
+SEEN_TRIES = 2
 
 
 def offset_line(line: TextLine, dx: int, dy: int) -> TextLine:
@@ -84,6 +89,10 @@ def _carried_findings(last: FrameOutcome, plan: _Plan, index: int, found: Sequen
             continue
         out.append(replace(f, boxes=boxes, frame_index=index))
     return out
+
+
+def _area(rects: Sequence[Box]) -> int:
+    return sum(r.area for r in rects)
 
 
 def _covered(boxes: Sequence[Box], found: Sequence[Finding]) -> bool:
@@ -141,14 +150,15 @@ def _strip_to_read(region: Box, shift: Shift, lines: Sequence[TextLine]) -> Box:
     return _inside(grown, region)
 
 
-def _with_exposed(mask: np.ndarray, exposed: Sequence[Box]) -> list[Box]:
-    """Dirty boxes of `mask` with the `exposed` boxes (scrolled into view, or left of a line the
-    scroll cut) counted as changed whatever the pixels say. A tall exposed column grows sideways by
-    at most a line (`veil.track.diff.MAX_SIDE_GROWTH`), not across the screen."""
+def _with_marked(mask: np.ndarray, marked: Sequence[Box]) -> np.ndarray:
+    """`mask` with the `marked` boxes (scrolled into view, or left of a line the scroll cut)
+    counted as changed whatever the pixels say."""
+    if not marked:
+        return mask
     mask = mask.copy()
-    for box in exposed:
+    for box in marked:
         mask[box.y : box.y2, box.x : box.x2] = True
-    return dirty_boxes(mask)
+    return mask
 
 
 def _inside(box: Box, region: Box) -> Box:
@@ -239,9 +249,7 @@ class IncrementalPipeline:
             self.stats["frames_still" if seen.pixels is prev else "frames_seen_before"] += 1
             return retarget(seen.delivered, frame)
         with self.full.stage("diff", MaskReason.UNREADABLE_FRAME):
-            plan = self._plan(prev, frame, last)
-            if plan is None:  # too much changed since the last frame: one seen before may be closer
-                plan, last = self._plan_from_seen(frame, prev, last)
+            plan, last = self._best_plan(frame, prev, last)
         if plan is None:
             return self._full_path(frame)
         if not plan.rects and plan.shift is None:
@@ -249,17 +257,20 @@ class IncrementalPipeline:
             return self._reuse(frame, last)
         return self._update(frame, last, plan)
 
-    def _plan_from_seen(
-        self, frame: Frame, prev: Pixels, last: FrameOutcome
-    ) -> tuple[_Plan | None, FrameOutcome]:
-        """A plan against the closest frame seen before (other than the last one), and that
-        frame's reading; (None, `last`) when none is close enough."""
-        for seen in self._seen.closest(frame.pixels, skip=prev):
-            plan = self._plan(seen.pixels, frame, seen.tracked)
-            if plan is not None:
-                self.stats["frames_from_seen"] += 1
-                return plan, seen.tracked
-        return None, last
+    def _best_plan(self, frame: Frame, prev: Pixels, last: FrameOutcome) -> tuple[_Plan | None, FrameOutcome]:
+        """The plan against the last frame, or, when that leaves much to read (a window switch),
+        against the closest frame seen before if it leaves less; and the reading it goes on from."""
+        plan = self._plan(prev, frame, last)
+        if plan is None or _area(plan.rects) > SEEN_WORTH * frame.width * frame.height:
+            for seen in itertools.islice(self._seen.closest(frame.pixels, skip=prev), SEEN_TRIES):
+                other = self._plan(seen.pixels, frame, seen.tracked)
+                if other is not None and (plan is None or _area(other.rects) < _area(plan.rects)):
+                    self.stats["frames_from_seen"] += 1
+                    plan, last = other, seen.tracked
+                    break
+        if plan is not None:
+            self.stats["frames_scrolled"] += int(plan.shift is not None)
+        return plan, last
 
     def _plan(self, prev: Pixels, frame: Frame, last: FrameOutcome) -> _Plan | None:
         """What to re-read: None means the full path (too much changed)."""
@@ -273,20 +284,19 @@ class IncrementalPipeline:
         changed = Box.covering(dirty_boxes(mask, dilate=0)).clip(frame.width, frame.height)
         region, shift = _scrolled_region(prev, frame.pixels, changed, lines)
         verifier_exposed: list[Box] = []
+        marked: list[Box] = []
         if shift is not None:
             mask = changed_mask(shifted(prev, region, shift), frame.pixels)
             size = frame.width, frame.height
             lines_kept, lines_cut = _shift_lines(lines, region, shift, *size)
             verified_kept, verified_cut = _shift_lines(verified, region, shift, *size)
             lines, verified = tuple(lines_kept), tuple(verified_kept)
-            strip = _strip_to_read(region, shift, lines)
-            for box in (strip, *lines_cut):  # changed whatever the pixels say
-                mask[box.y : box.y2, box.x : box.x2] = True
-            verifier_exposed = [strip, *verified_cut]
-        if float(mask.mean()) > self.max_dirty_share:
+            marked = [_strip_to_read(region, shift, lines), *lines_cut]  # read whatever the pixels say
+            verifier_exposed = [marked[0], *verified_cut]
+        if float(_with_marked(mask, marked).mean()) > self.max_dirty_share:
             return None
-        self.stats["frames_scrolled"] += int(shift is not None)
-        rects = regions(dirty_boxes(mask), [ln.box for ln in lines], frame.width, frame.height, BAND_MARGIN)
+        line_boxes = [ln.box for ln in lines]
+        rects = regions(dirty_boxes(mask), line_boxes, frame.width, frame.height, BAND_MARGIN, marked)
         return _Plan(tuple(rects), lines, verified, region, shift, tuple(verifier_exposed))
 
     def _reuse(self, frame: Frame, last: FrameOutcome) -> FrameOutcome:
@@ -363,8 +373,9 @@ class IncrementalPipeline:
         if whole:
             vrects = [Box(0, 0, *size)]
         else:
-            vdirty = _with_exposed(changed_mask(before, redacted), [*plan.verifier_exposed, *near])
-            vrects = regions(vdirty, [ln.box for ln in plan.verified], *size, BAND_MARGIN)
+            vdirty = dirty_boxes(changed_mask(before, redacted))
+            marked = [*plan.verifier_exposed, *near]
+            vrects = regions(vdirty, [ln.box for ln in plan.verified], *size, BAND_MARGIN, marked)
         kept_verified = [ln for ln in plan.verified if not _meets(ln.box, vrects)]
         verified = kept_verified + self._read_rects(redacted, vrects, verifier=True)
         # What the verifier reads inside our own solid masks is not screen content.
