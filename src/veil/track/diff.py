@@ -80,48 +80,15 @@ def regions(
     area first, a column of cut cells and a toolbar that moved would make a bounding box over
     everything between them."""
     grown = [ln.grow(2).clip(width, height) for ln in lines]
-    rects = []
-    for b, seed in zip([*boxes, *marked], _seeds(boxes, marked, width, height, margin), strict=True):
-        changed = [box for ln, box in zip(lines, grown, strict=True) if b.intersection_area(ln)]
-        rects.append(Box.covering([seed, *changed]))  # with every line whose pixels changed
-    return grow_and_merge(rects, grown, lambda rect, i: reaches(rect, lines[i]))
-
-
-def parts(
-    boxes: Sequence[Box],
-    lines: Sequence[Box],
-    width: int,
-    height: int,
-    margin: int,
-    marked: Sequence[Box] = (),
-) -> list[Box]:
-    """What to re-read, as `regions` finds it but left in parts (see `veil.track.crops`): the
-    grown dirty and marked boxes, and the whole box of every known line whose pixels changed or
-    that a part reaches, transitively. A line inside the bounding rectangle of others, that no
-    part reaches, is not taken in: a wide line pulled in by a tall exposed strip does not pull in
-    the rows above and below it."""
-    grown = [ln.grow(2).clip(width, height) for ln in lines]
-    taken = [any(b.intersection_area(ln) for b in [*boxes, *marked]) for ln in lines]  # pixels changed
-    out = _seeds(boxes, marked, width, height, margin)
-    frontier = [*out, *(g for g, t in zip(grown, taken, strict=True) if t)]
-    out += frontier[len(out) :]
-    while frontier:
-        new = [i for i, ln in enumerate(lines) if not taken[i] and any(reaches(r, ln) for r in frontier)]
-        for i in new:
-            taken[i] = True
-        frontier = [grown[i] for i in new]
-        out += frontier
-    return out
-
-
-def _seeds(boxes: Sequence[Box], marked: Sequence[Box], width: int, height: int, margin: int) -> list[Box]:
-    """Dirty boxes grown by `margin`, and sideways by their height up to `MAX_SIDE_GROWTH`;
-    marked boxes by `margin` only."""
     sides = [*(max(margin, min(b.h, MAX_SIDE_GROWTH)) for b in boxes), *(margin for _ in marked)]
-    return [
-        Box(b.x - side, b.y - margin, b.w + 2 * side, b.h + 2 * margin).clip(width, height)
-        for b, side in zip([*boxes, *marked], sides, strict=True)
-    ]
+    rects: list[Box] = []
+    for b, side in zip([*boxes, *marked], sides, strict=True):
+        rect = Box(b.x - side, b.y - margin, b.w + 2 * side, b.h + 2 * margin).clip(width, height)
+        for ln, box in zip(lines, grown, strict=True):
+            if b.intersection_area(ln):  # its pixels changed
+                rect = rect.union(box)
+        rects.append(rect)
+    return grow_and_merge(rects, grown, lambda rect, i: reaches(rect, lines[i]))
 
 
 def grow_and_merge(

@@ -2,15 +2,14 @@
 
 Per frame: diff against the previous frame; if a region scrolled (up, down or sideways), shift its
 known lines instead of re-reading them, except what stays in view of a line the region's edge cuts;
-grow what still changed to whole text lines (`veil.track.diff.parts`); OCR and verify only those
-parts, crop by crop (`veil.track.crops`: the rest of a crop painted over; faces: crops around
-them, each holding whole any known face it touches); run the detectors over all lines (kept +
-new) so labels and headers outside the parts still give context. Lines, and so findings, outside
-the parts carry over: a mask stays on until the
+merge what still changed into rectangles grown to whole text lines; OCR and verify only those
+rectangles (faces: crops around them, each holding whole any known face it touches);
+run the detectors over all lines (kept + new) so labels and headers outside a rectangle still give
+context. Lines, and so findings, outside the rectangles carry over: a mask stays on until the
 pixels under it change, so a value seen once is masked in every frame it stays visible.
 A frame whose pixels are those of one of the last few frames read is that frame's outcome again;
-a frame that leaves much to re-read against the previous one is tracked from the closest of them
-when that leaves less (`veil.track.seen`: a window switched back to).
+a frame too changed to track from the previous one is tracked from the closest of them, if one is
+close enough (`veil.track.seen`: a window switched back to).
 
 Fail-closed rules are those of the full path (`FramePipeline`), whose stage methods this reuses.
 A frame whose change is too large (window switch, repaint), the first frame, the frame after one
@@ -21,8 +20,9 @@ stays masked while the residual is on screen.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
-from collections import Counter, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -38,14 +38,14 @@ from veil.pipeline import (
     text_layer,
     verifier_masks,
 )
-from veil.track.crops import CropReader, crops, offset_line
-from veil.track.diff import changed_mask, dirty_boxes, grow_and_merge, parts, reaches
+from veil.track.diff import changed_mask, dirty_boxes, grow_and_merge, reaches, regions
 from veil.track.scroll import Shift, detect_scroll, exposed_strip, shifted
 from veil.track.seen import Seen, SeenFrames, digest
 from veil.verify.rescan import mask_cells, outside_masks
 
 BAND_MARGIN = 6
 FACE_MARGIN = 16  # pixels around a change searched for a face, at least
+BAND_CACHE_SIZE = 512
 MIN_SCROLL_REGION = 120
 STRIP_OVERLAP = 24  # pixels of the scrolled content next to the exposed strip read with it, at least
 RECHECK_NEAR = 24  # pixels around a mask the verifier's finding added that are read again, at least
@@ -54,6 +54,13 @@ VERIFY_EVERY = 30  # incremental frames between two re-scans of the whole redact
 # `SEEN_TRIES` frames seen before (see `veil.track.seen`).
 SEEN_WORTH = 0.1
 SEEN_TRIES = 2
+
+
+def offset_line(line: TextLine, dx: int, dy: int) -> TextLine:
+    def move(b: Box) -> Box:
+        return Box(b.x + dx, b.y + dy, b.w, b.h)
+
+    return replace(line, box=move(line.box), char_boxes=tuple(move(b) for b in line.char_boxes))
 
 
 def _carried_findings(last: FrameOutcome, plan: _Plan, index: int, found: Sequence[Finding]) -> list[Finding]:
@@ -187,9 +194,9 @@ class IncrementalPipeline:
         self._prev: Pixels | None = None
         self._last: FrameOutcome | None = None
         self._since_full = 0
-        # Exact pixels of a crop -> what was read there: content scrolled or switched back to
-        # costs a hash. (Lines are stored relative to the crop, so position does not matter.)
-        self._reader = CropReader(self.stats)
+        # Exact pixels of a band -> what was read there: content scrolled or switched back to
+        # costs a hash. (Lines are stored relative to the band, so position does not matter.)
+        self._band_cache: OrderedDict[tuple[bool, tuple[int, ...], bytes], list[TextLine]] = OrderedDict()
         # The last few distinct frames read: a screen shown again costs a hash, and a window
         # switched back to is tracked from the frame that last showed it.
         self._seen = SeenFrames()
@@ -289,7 +296,7 @@ class IncrementalPipeline:
         if float(_with_marked(mask, marked).mean()) > self.max_dirty_share:
             return None
         line_boxes = [ln.box for ln in lines]
-        rects = parts(dirty_boxes(mask), line_boxes, frame.width, frame.height, BAND_MARGIN, marked)
+        rects = regions(dirty_boxes(mask), line_boxes, frame.width, frame.height, BAND_MARGIN, marked)
         return _Plan(tuple(rects), lines, verified, region, shift, tuple(verifier_exposed))
 
     def _reuse(self, frame: Frame, last: FrameOutcome) -> FrameOutcome:
@@ -305,9 +312,23 @@ class IncrementalPipeline:
         return FrameOutcome(redacted, moved.result, moved.text_layer, moved.lines, moved.verified_lines)
 
     def _read_rects(self, pixels: Pixels, rects: Sequence[Box], verifier: bool) -> list[TextLine]:
-        if verifier:
-            return self._reader.read(pixels, rects, self.full.verify_read, verifier=True)
-        return self._reader.read(pixels, rects, lambda crop: self.full.read(crop, part=True), verifier=False)
+        out: list[TextLine] = []
+        for rect in rects:
+            crop = np.ascontiguousarray(pixels[rect.y : rect.y2, rect.x : rect.x2])
+            key = (verifier, crop.shape, hashlib.blake2b(crop.tobytes(), digest_size=16).digest())
+            read = self._band_cache.get(key)
+            if read is None:
+                read = self.full.verify_read(crop) if verifier else self.full.read(crop, part=True)
+                self._band_cache[key] = read
+                if len(self._band_cache) > BAND_CACHE_SIZE:
+                    self._band_cache.popitem(last=False)
+                if not verifier:
+                    self.stats["ocr_pixels"] += crop.shape[0] * crop.shape[1]
+            else:
+                self._band_cache.move_to_end(key)
+                self.stats["band_cache_hits"] += 1
+            out += [offset_line(ln, rect.x, rect.y) for ln in read]
+        return out
 
     def _update(self, frame: Frame, last: FrameOutcome, plan: _Plan) -> FrameOutcome:
         self.stats["frames_incremental"] += 1
@@ -354,7 +375,7 @@ class IncrementalPipeline:
         else:
             vdirty = dirty_boxes(changed_mask(before, redacted))
             marked = [*plan.verifier_exposed, *near]
-            vrects = parts(vdirty, [ln.box for ln in plan.verified], *size, BAND_MARGIN, marked)
+            vrects = regions(vdirty, [ln.box for ln in plan.verified], *size, BAND_MARGIN, marked)
         kept_verified = [ln for ln in plan.verified if not _meets(ln.box, vrects)]
         verified = kept_verified + self._read_rects(redacted, vrects, verifier=True)
         # What the verifier reads inside our own solid masks is not screen content.
@@ -362,7 +383,7 @@ class IncrementalPipeline:
         verified = outside_masks(verified, masks)
         residual = self.full.find([*verified, *mask_cells(masks)], frame.index)
         painted_faces = [f.boxes[0] for f in findings if f.type == "face"]
-        for c in face_crops([c.box for c in crops(vrects)], painted_faces, *size):
+        for c in face_crops(vrects, painted_faces, *size):
             crop = redacted[c.y : c.y2, c.x : c.x2]
             residual += self.full.faces(crop, frame.index, verifier=True, dx=c.x, dy=c.y)
         return self.full.not_our_labels(residual, findings, redacted), verified, vrects
@@ -413,10 +434,9 @@ class IncrementalPipeline:
             if plan.region is not None and plan.shift is not None and plan.region.contains(box):
                 box = Box(box.x - plan.shift.dx, box.y - plan.shift.dy, box.w, box.h)
             before.append(replace(face, boxes=(box,), frame_index=frame.index))
-        changed = [c.box for c in crops(plan.rects)]
-        around = face_crops(changed, [f.boxes[0] for f in before], frame.width, frame.height)
-        found = [f for f in before if not any(c.intersection_area(f.boxes[0]) for c in around)]
-        for c in around:
+        crops = face_crops(plan.rects, [f.boxes[0] for f in before], frame.width, frame.height)
+        found = [f for f in before if not any(c.intersection_area(f.boxes[0]) for c in crops)]
+        for c in crops:
             found += self.full.faces(frame.pixels[c.y : c.y2, c.x : c.x2], frame.index, dx=c.x, dy=c.y)
         return found
 
