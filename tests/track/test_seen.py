@@ -99,3 +99,19 @@ def test_seen_frames_are_bounded_and_keyed_by_their_pixels_alone() -> None:
     assert seen.get(digest(frames[2].copy())) is not None
     assert digest(frames[1]) != digest(frames[1].reshape(2, 8, 3))  # same bytes, another shape
     assert [s.pixels[0, 0, 0] for s in seen.closest(frames[1])] == [1, 2]
+
+
+def test_content_that_scrolled_is_tracked_from_the_last_frame_not_an_older_one() -> None:
+    """Scrolled back near where it was two frames ago: an older frame would leave less to read,
+    but a scroll is tracked from the last frame (see `IncrementalPipeline._best_plan`)."""
+    rng = np.random.default_rng(9)
+    page = rng.integers(0, 255, (900, 400, 3), dtype=np.uint8)  # a long page, textured
+
+    def at(offset: int) -> Pixels:
+        return np.ascontiguousarray(page[offset : offset + 400])
+
+    tracker, _ = _tracker()
+    for index, offset in enumerate((0, 100, 10)):
+        tracker.process(Frame(index=index, pixels=at(offset)))
+    assert tracker.stats["frames_scrolled"] == 2, tracker.stats
+    assert tracker.stats["frames_from_seen"] == 0

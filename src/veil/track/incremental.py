@@ -258,10 +258,14 @@ class IncrementalPipeline:
         return self._update(frame, last, plan)
 
     def _best_plan(self, frame: Frame, prev: Pixels, last: FrameOutcome) -> tuple[_Plan | None, FrameOutcome]:
-        """The plan against the last frame, or, when that leaves much to read (a window switch),
-        against the closest frame seen before if it leaves less; and the reading it goes on from."""
+        """The plan against the last frame, or, when that leaves much to read and found no scroll
+        (a window switch), against the closest frame seen before if it leaves less; and the
+        reading it goes on from. (Content that scrolled is tracked from the last frame: measured
+        on the busy-screen benchmark, planning a smooth scroll against an older frame let a value
+        through the incremental verifier that a whole re-scan found.)"""
         plan = self._plan(prev, frame, last)
-        if plan is None or _area(plan.rects) > SEEN_WORTH * frame.width * frame.height:
+        much = plan is None or _area(plan.rects) > SEEN_WORTH * frame.width * frame.height
+        if much and (plan is None or plan.shift is None):
             for seen in itertools.islice(self._seen.closest(frame.pixels, skip=prev), SEEN_TRIES):
                 other = self._plan(seen.pixels, frame, seen.tracked)
                 if other is not None and (plan is None or _area(other.rects) < _area(plan.rects)):
