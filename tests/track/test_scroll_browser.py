@@ -169,3 +169,33 @@ def test_the_tracker_shifts_a_table_under_a_sticky_header_instead_of_rereading_i
     second = tracker.stats["ocr_pixels"] - WIDTH * HEIGHT
     # The header, the exposed rows and a line and a half beside them (the row the edge cut): not the table.
     assert second < WIDTH * HEIGHT * 0.45, second
+
+
+class CellEngine(OcrEngine):
+    """Reads each cell of the crop it is given as a line: blobs of dark ink joined along the row
+    (a cell's padding keeps its neighbours apart), in the crop's own pixels."""
+
+    name = "cells"
+
+    def read(self, pixels: Pixels) -> list[TextLine]:
+        ink = (cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY) < 128).astype(np.uint8)
+        joined = cv2.dilate(ink, np.ones((3, 9), np.uint8))
+        count, _, stats, _ = cv2.connectedComponentsWithStats(joined)
+        boxes = [Box(int(x), int(y), int(w), int(h)) for x, y, w, h, _ in stats[1:count] if h >= 6]
+        return [TextLine("cell", b, (b,), 0.95, "cells") for b in boxes]
+
+
+def test_the_tracker_reads_little_of_a_grid_scrolled_sideways_beside_a_sticky_column(browser: Any) -> None:
+    # A toolbar that scrolls with the page beside a sticky column: the exposed strip and the
+    # cells the sticky column cuts are read as rectangles of their own, not joined with the
+    # toolbar's change into one connected area whose bounding box spans the page (55 % before).
+    wide = "".join(f"<tr><td class=rn>{i}</td><td>{'w' * (3 + i % 7)}</td>" for i in range(3))
+    page = GRID.replace("<table>", f"<div style='width:1400px'>toolbar x1 y2 z3</div><table>{wide}")
+    script = "(x) => { document.scrollingElement.scrollLeft = x; }"
+    shots = frames(browser, page, script, (0, 45, 120))
+    tracker = IncrementalPipeline(pipeline(CellEngine()))
+    for index, shot in enumerate(shots):
+        tracker.process(Frame(index=index, pixels=shot.copy()))
+    assert tracker.stats["frames_scrolled"] == 2, tracker.stats
+    later = tracker.stats["ocr_pixels"] - WIDTH * HEIGHT
+    assert later < 2 * WIDTH * HEIGHT * 0.45, later / (2 * WIDTH * HEIGHT)

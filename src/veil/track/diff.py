@@ -60,18 +60,29 @@ def reaches(rect: Box, line: Box) -> bool:
     return rect.intersection_area(core(line)) > 0
 
 
-def regions(boxes: Sequence[Box], lines: Sequence[Box], width: int, height: int, margin: int) -> list[Box]:
+def regions(
+    boxes: Sequence[Box],
+    lines: Sequence[Box],
+    width: int,
+    height: int,
+    margin: int,
+    marked: Sequence[Box] = (),
+) -> list[Box]:
     """Merge dirty boxes into the rectangles to re-read: each grown by `margin` (and sideways by
     its own height, up to `MAX_SIDE_GROWTH`, so a typed character reaches the text it extends),
     then to the whole box of every known text line whose pixels changed or that the rectangle
     `reaches`, so OCR always sees whole lines; rectangles that meet merge. A line the rectangle
     only grazes (its padding, the margin) is not re-read: the rows of a table do not pull each
     other in.
-    A caret blinking in a form costs a crop of one field, not a band across the screen."""
+    A caret blinking in a form costs a crop of one field, not a band across the screen.
+    `marked`: boxes to re-read whatever their pixels say (a strip a scroll exposed, a line it cut),
+    each its own rectangle grown by `margin` only: joined with the dirty pixels into one connected
+    area first, a column of cut cells and a toolbar that moved would make a bounding box over
+    everything between them."""
     grown = [ln.grow(2).clip(width, height) for ln in lines]
-    rects = []
-    for b in boxes:
-        side = max(margin, min(b.h, MAX_SIDE_GROWTH))
+    sides = [*(max(margin, min(b.h, MAX_SIDE_GROWTH)) for b in boxes), *(margin for _ in marked)]
+    rects: list[Box] = []
+    for b, side in zip([*boxes, *marked], sides, strict=True):
         rect = Box(b.x - side, b.y - margin, b.w + 2 * side, b.h + 2 * margin).clip(width, height)
         for ln, box in zip(lines, grown, strict=True):
             if b.intersection_area(ln):  # its pixels changed

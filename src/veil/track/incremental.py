@@ -7,6 +7,9 @@ rectangles (faces: crops around them, each holding whole any known face it touch
 run the detectors over all lines (kept + new) so labels and headers outside a rectangle still give
 context. Lines, and so findings, outside the rectangles carry over: a mask stays on until the
 pixels under it change, so a value seen once is masked in every frame it stays visible.
+A frame whose pixels are those of one of the last few frames read is that frame's outcome again;
+a frame too changed to track from the previous one is tracked from the closest of them, if one is
+close enough (`veil.track.seen`: a window switched back to).
 
 Fail-closed rules are those of the full path (`FramePipeline`), whose stage methods this reuses.
 A frame whose change is too large (window switch, repaint), the first frame, the frame after one
@@ -18,6 +21,7 @@ stays masked while the residual is on screen.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -36,6 +40,7 @@ from veil.pipeline import (
 )
 from veil.track.diff import changed_mask, dirty_boxes, grow_and_merge, reaches, regions
 from veil.track.scroll import Shift, detect_scroll, exposed_strip, shifted
+from veil.track.seen import Seen, SeenFrames, digest
 from veil.verify.rescan import mask_cells, outside_masks
 
 BAND_MARGIN = 6
@@ -45,6 +50,10 @@ MIN_SCROLL_REGION = 120
 STRIP_OVERLAP = 24  # pixels of the scrolled content next to the exposed strip read with it, at least
 RECHECK_NEAR = 24  # pixels around a mask the verifier's finding added that are read again, at least
 VERIFY_EVERY = 30  # incremental frames between two re-scans of the whole redacted frame
+# A plan re-reading more than this share of the frame is compared with plans against the closest
+# `SEEN_TRIES` frames seen before (see `veil.track.seen`).
+SEEN_WORTH = 0.1
+SEEN_TRIES = 2
 
 
 def offset_line(line: TextLine, dx: int, dy: int) -> TextLine:
@@ -80,6 +89,10 @@ def _carried_findings(last: FrameOutcome, plan: _Plan, index: int, found: Sequen
             continue
         out.append(replace(f, boxes=boxes, frame_index=index))
     return out
+
+
+def _area(rects: Sequence[Box]) -> int:
+    return sum(r.area for r in rects)
 
 
 def _covered(boxes: Sequence[Box], found: Sequence[Finding]) -> bool:
@@ -137,14 +150,15 @@ def _strip_to_read(region: Box, shift: Shift, lines: Sequence[TextLine]) -> Box:
     return _inside(grown, region)
 
 
-def _with_exposed(mask: np.ndarray, exposed: Sequence[Box]) -> list[Box]:
-    """Dirty boxes of `mask` with the `exposed` boxes (scrolled into view, or left of a line the
-    scroll cut) counted as changed whatever the pixels say. A tall exposed column grows sideways by
-    at most a line (`veil.track.diff.MAX_SIDE_GROWTH`), not across the screen."""
+def _with_marked(mask: np.ndarray, marked: Sequence[Box]) -> np.ndarray:
+    """`mask` with the `marked` boxes (scrolled into view, or left of a line the scroll cut)
+    counted as changed whatever the pixels say."""
+    if not marked:
+        return mask
     mask = mask.copy()
-    for box in exposed:
+    for box in marked:
         mask[box.y : box.y2, box.x : box.x2] = True
-    return dirty_boxes(mask)
+    return mask
 
 
 def _inside(box: Box, region: Box) -> Box:
@@ -183,6 +197,9 @@ class IncrementalPipeline:
         # Exact pixels of a band -> what was read there: content scrolled or switched back to
         # costs a hash. (Lines are stored relative to the band, so position does not matter.)
         self._band_cache: OrderedDict[tuple[bool, tuple[int, ...], bytes], list[TextLine]] = OrderedDict()
+        # The last few distinct frames read: a screen shown again costs a hash, and a window
+        # switched back to is tracked from the frame that last showed it.
+        self._seen = SeenFrames()
 
     @property
     def timings(self) -> defaultdict[str, float]:
@@ -191,22 +208,28 @@ class IncrementalPipeline:
     def process(self, frame: Frame) -> FrameOutcome:
         self.stats["frames"] += 1
         self.stats["pixels"] += frame.width * frame.height
+        key = digest(frame.pixels)
         try:
-            outcome = self._process(frame)
+            outcome = self._process(frame, key)
         except StageFailure as failure:
             outcome = self.full.masked(frame, failure.findings, failure.reason)
         if outcome.result.masked_whole and outcome.redacted is None:
-            self._prev, self._last = None, None  # a failure: start the next frame from scratch
-        elif outcome.redacted is not None:
+            # A failure: start the next frame from scratch, forgetting the screens seen before.
+            self._prev, self._last = None, None
+            self._seen.clear()
+            return outcome
+        if outcome.redacted is not None:
             # Masked for a residual the verifier found: the reading was complete, so the next
             # frame is tracked from it (the residual, if still there, is found again).
             self._prev, self._last = frame.pixels, replace(outcome, pixels=outcome.redacted, redacted=None)
         else:
             self._prev, self._last = frame.pixels, outcome
+        self._seen.add(key, Seen(frame.pixels, outcome, self._last))
         return outcome
 
     def deny(self, frame: Frame) -> FrameOutcome:
         self._prev, self._last = None, None
+        self._seen.clear()
         return self.full.deny(frame)
 
     def _full_path(self, frame: Frame) -> FrameOutcome:
@@ -215,20 +238,43 @@ class IncrementalPipeline:
         self._since_full = self._since_full_verify = 0
         return self.full.process(frame)
 
-    def _process(self, frame: Frame) -> FrameOutcome:
+    def _process(self, frame: Frame, key: bytes) -> FrameOutcome:
         prev, last = self._prev, self._last
         self._since_full += 1
         stale = self._since_full >= self.refresh_every
         if prev is None or last is None or prev.shape != frame.pixels.shape or stale:
             return self._full_path(frame)
+        seen = self._seen.get(key)
+        if seen is not None:  # the very pixels of a frame read before: its outcome again
+            self.stats["frames_still" if seen.pixels is prev else "frames_seen_before"] += 1
+            return retarget(seen.delivered, frame)
         with self.full.stage("diff", MaskReason.UNREADABLE_FRAME):
-            plan = self._plan(prev, frame, last)
+            plan, last = self._best_plan(frame, prev, last)
         if plan is None:
             return self._full_path(frame)
         if not plan.rects and plan.shift is None:
             self.stats["frames_still"] += 1
             return self._reuse(frame, last)
         return self._update(frame, last, plan)
+
+    def _best_plan(self, frame: Frame, prev: Pixels, last: FrameOutcome) -> tuple[_Plan | None, FrameOutcome]:
+        """The plan against the last frame, or, when that leaves much to read and found no scroll
+        (a window switch), against the closest frame seen before if it leaves less; and the
+        reading it goes on from. (Content that scrolled is tracked from the last frame: measured
+        on the busy-screen benchmark, planning a smooth scroll against an older frame let a value
+        through the incremental verifier that a whole re-scan found.)"""
+        plan = self._plan(prev, frame, last)
+        much = plan is None or _area(plan.rects) > SEEN_WORTH * frame.width * frame.height
+        if much and (plan is None or plan.shift is None):
+            for seen in itertools.islice(self._seen.closest(frame.pixels, skip=prev), SEEN_TRIES):
+                other = self._plan(seen.pixels, frame, seen.tracked)
+                if other is not None and (plan is None or _area(other.rects) < _area(plan.rects)):
+                    self.stats["frames_from_seen"] += 1
+                    plan, last = other, seen.tracked
+                    break
+        if plan is not None:
+            self.stats["frames_scrolled"] += int(plan.shift is not None)
+        return plan, last
 
     def _plan(self, prev: Pixels, frame: Frame, last: FrameOutcome) -> _Plan | None:
         """What to re-read: None means the full path (too much changed)."""
@@ -242,20 +288,19 @@ class IncrementalPipeline:
         changed = Box.covering(dirty_boxes(mask, dilate=0)).clip(frame.width, frame.height)
         region, shift = _scrolled_region(prev, frame.pixels, changed, lines)
         verifier_exposed: list[Box] = []
+        marked: list[Box] = []
         if shift is not None:
-            self.stats["frames_scrolled"] += 1
             mask = changed_mask(shifted(prev, region, shift), frame.pixels)
             size = frame.width, frame.height
             lines_kept, lines_cut = _shift_lines(lines, region, shift, *size)
             verified_kept, verified_cut = _shift_lines(verified, region, shift, *size)
             lines, verified = tuple(lines_kept), tuple(verified_kept)
-            strip = _strip_to_read(region, shift, lines)
-            for box in (strip, *lines_cut):  # changed whatever the pixels say
-                mask[box.y : box.y2, box.x : box.x2] = True
-            verifier_exposed = [strip, *verified_cut]
-        if float(mask.mean()) > self.max_dirty_share:
+            marked = [_strip_to_read(region, shift, lines), *lines_cut]  # read whatever the pixels say
+            verifier_exposed = [marked[0], *verified_cut]
+        if float(_with_marked(mask, marked).mean()) > self.max_dirty_share:
             return None
-        rects = regions(dirty_boxes(mask), [ln.box for ln in lines], frame.width, frame.height, BAND_MARGIN)
+        line_boxes = [ln.box for ln in lines]
+        rects = regions(dirty_boxes(mask), line_boxes, frame.width, frame.height, BAND_MARGIN, marked)
         return _Plan(tuple(rects), lines, verified, region, shift, tuple(verifier_exposed))
 
     def _reuse(self, frame: Frame, last: FrameOutcome) -> FrameOutcome:
@@ -332,8 +377,9 @@ class IncrementalPipeline:
         if whole:
             vrects = [Box(0, 0, *size)]
         else:
-            vdirty = _with_exposed(changed_mask(before, redacted), [*plan.verifier_exposed, *near])
-            vrects = regions(vdirty, [ln.box for ln in plan.verified], *size, BAND_MARGIN)
+            vdirty = dirty_boxes(changed_mask(before, redacted))
+            marked = [*plan.verifier_exposed, *near]
+            vrects = regions(vdirty, [ln.box for ln in plan.verified], *size, BAND_MARGIN, marked)
         kept_verified = [ln for ln in plan.verified if not _meets(ln.box, vrects)]
         verified = kept_verified + self._read_rects(redacted, vrects, verifier=True)
         # What the verifier reads inside our own solid masks is not screen content.
