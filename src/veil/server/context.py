@@ -17,7 +17,7 @@ from veil.access.guard import AccessGuard
 from veil.audit import EntryRef, Ledger, default_key_dir, default_ledger_url
 from veil.audit._tables import make_engine as make_ledger_engine
 from veil.audit.events import LedgerEvent
-from veil.server.db import GateRow, NonceRow, PauseRow, make_engine
+from veil.server.db import WRITE, GateRow, NonceRow, PauseRow, make_engine
 from veil.server.settings import Settings
 from veil.server.sink import SegmentSink, StoreSink
 from veil.store.backends import LocalFolderBackend
@@ -91,7 +91,11 @@ class Context:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with Session(self.engine) as s, s.begin():
+        """One transaction on the catalog. On SQLite it takes the write lock up front (BEGIN
+        IMMEDIATE): a transaction that reads and then writes would otherwise fail at once with
+        "database is locked" when another connection wrote in between (WAL gives no busy wait
+        on that upgrade), as a pause from the portal did while an agent's segment was stored."""
+        with Session(self.engine.execution_options(**{WRITE: True})) as s, s.begin():
             yield s
 
     def gate_missing(self) -> list[str]:
