@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from veil.sites._proc import free_port
 
 
 @dataclass(frozen=True)
@@ -31,13 +32,12 @@ def weed_binary() -> str | None:
 
 
 def _free_ports(n: int) -> list[int]:
-    """n free ports below 55000 (SeaweedFS puts each gRPC port at its HTTP port + 10000)."""
+    """n free ports whose gRPC twins (SeaweedFS puts each at its HTTP port + 10000) are free too,
+    all below the ephemeral range, where an outgoing connection could take one first."""
     ports: list[int] = []
     while len(ports) < n:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = int(s.getsockname()[1])
-        if port < 55000 and port + 10000 not in ports and port not in ports:
+        port = free_port(with_grpc=True)
+        if port + 10000 not in ports and port not in ports and port - 10000 not in ports:
             ports.append(port)
     return ports
 

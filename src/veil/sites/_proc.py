@@ -7,6 +7,7 @@ last lines of its log (the logs hold cluster chatter only, never recording conte
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -26,14 +27,22 @@ class SiteError(StoreError):
     """A site process could not be started, got no ready answer in time, or died."""
 
 
+# With gRPC, both ports lie below Linux's ephemeral range (32768-60999): a port picked free there
+# can be taken by any outgoing connection before the server binds it (a filer failed so once).
+_GRPC_PAIR_RANGE = (12000, 22000)
+
+
 def free_port(*, with_grpc: bool = False) -> int:
     """A free loopback TCP port; with_grpc: port + 10000 is free as well (SeaweedFS's gRPC rule)."""
     for _ in range(200):
+        if with_grpc:
+            port = secrets.randbelow(_GRPC_PAIR_RANGE[1] - _GRPC_PAIR_RANGE[0]) + _GRPC_PAIR_RANGE[0]
+            if _is_free(port) and _is_free(port + 10000):
+                return port
+            continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             s.bind(("127.0.0.1", 0))
-            port = int(s.getsockname()[1])
-        if not with_grpc or (port + 10000 < 65536 and _is_free(port + 10000)):
-            return port
+            return int(s.getsockname()[1])
     raise SiteError("no free loopback port pair found")
 
 
