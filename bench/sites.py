@@ -13,6 +13,9 @@ the "lost" rows count acknowledged recordings and ledger entries the promoted st
 On loopback the standby is never behind by more than microseconds, so --partition forces the
 case: the standby is cut off first (stopped), writes go on for a few seconds, then the primary's
 site is lost and the standby, started again, is promoted.
+Each run then brings dc1 back (`run_return`): objects copied to it, a new synchronous standby built
+there, ten more recordings stored, and the other site, dc2, lost; every recording of both rounds
+must read back through dc1.
 """
 
 from __future__ import annotations
@@ -27,22 +30,26 @@ from rich.console import Console
 from rich.table import Table
 
 from veil.sites import PgPair, SeaweedCluster, make_base_dir
-from veil.sites.drill import DrillOptions, DrillReport, run_drill, run_partition
+from veil.sites.drill import DrillOptions, DrillReport, ReturnReport, run_drill, run_partition, run_return
 from veil.store.backends import LocalFolderBackend
 
 
-def one_run(synchronous: bool, options: DrillOptions) -> DrillReport:
+def one_run(synchronous: bool, options: DrillOptions) -> tuple[DrillReport, ReturnReport]:
     work = Path(tempfile.mkdtemp(prefix="veil-bench-sites-"))
     base = make_base_dir()
     try:
         with SeaweedCluster(work / "seaweed") as cluster, PgPair(base, synchronous=synchronous) as pg:
-            return run_drill(cluster, pg, work, options)
+            first = run_drill(cluster, pg, work, options)
+            return first, run_return(cluster, pg, work, first, options)
     finally:
         shutil.rmtree(base, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
 
 
-def figures(reports: list[DrillReport]) -> dict[str, str]:
+def figures(runs: list[tuple[DrillReport, ReturnReport]]) -> dict[str, str]:
+    reports = [first for first, _ in runs]
+    returns = [again for _, again in runs]
+
     def med(values: list[float]) -> str:
         return f"{statistics.median(values):.2f}" if values else "-"
 
@@ -74,6 +81,14 @@ def figures(reports: list[DrillReport]) -> dict[str, str]:
         "writer on dc2's gateway at the end": f"{sum(r.endpoint_after == r.endpoints[-1] for r in reports)}/"
         f"{len(reports)}",
         "unexpected errors": total([r.unexpected is not None for r in reports]),
+        "dc1 back: re-protected after, s (median)": med([r.reprotect_s for r in returns]),
+        "  objects on both sites again, s (median)": med([r.objects_reprotect_s for r in returns]),
+        "  new standby streaming, s (median)": med([r.database_reprotect_s for r in returns]),
+        "then dc2 lost: recordings of both rounds read back": total(
+            [sum(r.read_back.values()) for r in returns]
+        )
+        + f"/{sum(len(r.acked) for r in returns)}",
+        "  ledger verifies": f"{sum(r.ledger_ok for r in returns)}/{len(returns)}",
     }
 
 

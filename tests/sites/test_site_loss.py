@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from veil.sites import PgPair, SeaweedCluster
-from veil.sites.drill import DrillOptions, expected_bucket_keys, run_drill
+from veil.sites.drill import DrillOptions, expected_bucket_keys, run_drill, run_return
 
 pytestmark = [pytest.mark.sites, pytest.mark.postgres]
 
@@ -68,3 +68,20 @@ def test_losing_a_site_mid_run_loses_nothing(
     assert report.bucket_keys == expected_bucket_keys(acked_ids), "an object in S3 without its row"
     assert report.ledger_ok, report.ledger_reason
     assert report.recovery_s < 60
+
+    # Second round: dc1 returns and is re-protected (objects copied to it, a new synchronous
+    # standby built there), more recordings are stored, then the *other* site is lost.
+    again = run_return(weed_cluster, pg_pair, tmp_path, report, more=10)
+    print("return and second loss: " + "; ".join(again.lines()))
+    assert again.processes_lost == ["s3-dc2", "filer-dc2", "volume-dc2", "master-dc2"]
+    assert again.leader_before == "dc2" and again.leader_after in ("dc1", "tb")
+    assert _both(again.layout_before), again.layout_before  # two copies again before the loss
+    assert sorted(again.acked) == list(range(60))
+    assert again.read_errors == [] and all(again.read_back[i] for i in range(60))
+    assert again.catalog_ids == set(again.acked.values())
+    assert sorted(again.stored_entry_ids) == sorted(again.acked.values())
+    assert again.ledger_ok, again.ledger_reason
+
+
+def _both(layout: dict[int, set[str]]) -> bool:
+    return bool(layout) and all(sites >= {"dc1", "dc2"} for sites in layout.values())

@@ -3,6 +3,7 @@ on, fail over, and report what survived (`python -m veil.sites drill`, tests/sit
 
     report = run_drill(cluster, pg, work_dir)         # both started, nothing written yet
     report.lost, report.recovery_s, report.failures
+    again = run_return(cluster, pg, work_dir, report) # dc1 back, re-protected, then dc2 lost
 
 The writer is an application that retries every failed put (a put is idempotent per slot); its
 store talks to both sites' S3 gateways (dc1's first) and moves to dc2's when dc1's does not answer.
@@ -12,6 +13,12 @@ master are killed (SIGKILL) and the PostgreSQL primary stopped (immediate). Then
 standby, waits for the remaining masters to elect a leader, accepts single-copy writes on dc2
 (`SeaweedCluster.degrade`) and repoints the application to the new primary. The report holds raw
 facts (which ids where), so a test can check them itself: nothing is judged here.
+
+`run_return` goes on from there: dc1 comes back and everything is protected on two sites again
+(its processes restarted on their old folders, the single-copy volumes copied to it, a new
+synchronous standby built there from the promoted node), more recordings are stored, and then the
+*other* site, dc2, is lost the same way (its master made Raft leader first, the promoted primary
+stopped, the new standby promoted). Every recording of both rounds must read back through dc1.
 """
 
 from __future__ import annotations
@@ -147,8 +154,7 @@ def run_drill(
     )  # fmt: skip
     cluster.make_leader("dc1")  # the worst case: the site lost holds the Raft leader
     app = _App(backend, FileKek(work_dir), work_dir / "ledger-keys")  # keys kept on both sites
-    rng = random.Random(opts.seed)
-    data = {i: rng.randbytes(rng.randrange(opts.min_size, opts.max_size)) for i in range(opts.recordings)}
+    data = _recordings(opts, opts.recordings)
     report = DrillReport(pg.synchronous, opts.recordings, endpoints=backend.endpoints)
     target = [pg.url]  # where the operator points the application
     acked_at: dict[int, float] = {}
@@ -183,6 +189,121 @@ def run_drill(
         report.new_write_s = acked_at[begun_after] - loss_at
     _check(app, pg, data, report)
     return report
+
+
+def _recordings(opts: DrillOptions, count: int) -> dict[int, bytes]:
+    rng = random.Random(opts.seed)
+    return {i: rng.randbytes(rng.randrange(opts.min_size, opts.max_size)) for i in range(count)}
+
+
+@dataclass
+class ReturnReport:
+    """The second round: the lost site back, re-protected, then the other site lost."""
+
+    reprotect_s: float = float("nan")  # dc1 restarted -> both sites hold every object and commit
+    objects_reprotect_s: float = float("nan")  # of which: every volume has a copy on both sites
+    database_reprotect_s: float = float("nan")  # of which: a new synchronous standby streams
+    layout_before: dict[int, set[str]] = field(default_factory=dict)  # at the second loss
+    acked: dict[int, str] = field(default_factory=dict)  # every recording of both rounds
+    processes_lost: list[str] = field(default_factory=list)
+    leader_before: str | None = None
+    leader_after: str | None = None
+    read_back: dict[int, bool] = field(default_factory=dict)
+    read_errors: list[str] = field(default_factory=list)
+    catalog_ids: set[str] = field(default_factory=set)
+    stored_entry_ids: list[str] = field(default_factory=list)
+    ledger_ok: bool = False
+    ledger_reason: str = ""
+
+    def lines(self) -> list[str]:
+        lost = sum(1 for i in self.acked if not self.read_back.get(i, False))
+        return [
+            f"re-protected after dc1's return: {self.reprotect_s:.1f} s "
+            f"(objects {self.objects_reprotect_s:.1f} s, database {self.database_reprotect_s:.1f} s)",
+            f"then lost: {', '.join(self.processes_lost)} and the promoted primary "
+            f"(Raft leader {self.leader_before} -> {self.leader_after})",
+            f"recordings of both rounds read back through dc1: {len(self.acked) - lost} of {len(self.acked)}",
+            f"ledger verifies: {self.ledger_ok}{'' if self.ledger_ok else ' (' + self.ledger_reason + ')'}",
+        ]
+
+
+def run_return(
+    cluster: SeaweedCluster,
+    pg: PgPair,
+    work_dir: Path,
+    first: DrillReport,
+    options: DrillOptions | None = None,
+    more: int = 10,
+) -> ReturnReport:
+    """After `run_drill`: dc1 returns and is re-protected, `more` recordings are stored with two
+    copies again, then dc2 and the promoted primary are lost; reads go through dc1 alone."""
+    opts = options or DrillOptions()
+    s3 = cluster.s3
+    backend = S3Backend(
+        s3.urls or (s3.url,), BUCKET, s3.access_key, s3.secret_key, s3.region,
+        max_attempts=2, connect_timeout=2, read_timeout=4,
+    )  # fmt: skip
+    app = _App(backend, FileKek(work_dir), work_dir / "ledger-keys")
+    report = ReturnReport(acked=dict(first.acked))
+    started = time.monotonic()
+    cluster.start_site("dc1")
+    cluster.restore(BUCKET)
+    deadline = started + opts.deadline_s
+    while not _on_both_sites(cluster.layout()) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    report.objects_reprotect_s = time.monotonic() - started
+    report.database_reprotect_s = pg.reprotect()
+    report.reprotect_s = time.monotonic() - started
+    data = _recordings(opts, first.recordings + more)
+    store, ledger = app.open(pg.url)
+    try:
+        for i in range(first.recordings, first.recordings + more):
+            obj = store.put(
+                data[i], klass=ObjectClass.REDACTED, owner="employee-7",
+                recording_id=f"rec-{i:03d}", segment=0, policy_version="1",
+            )  # fmt: skip
+            report.acked[i] = obj.object_id
+    finally:
+        _close((store, ledger))
+    report.layout_before = cluster.layout()
+    cluster.make_leader("dc2")
+    report.leader_before = cluster.leader()
+    report.processes_lost = cluster.stop_site("dc2")
+    pg.stop_primary()
+    pg.promote()
+    report.leader_after = cluster.wait_leader()
+    store, ledger = app.open(pg.url)
+    try:
+        _read_all(store, report.acked, data, report.read_back, report.read_errors)
+        report.catalog_ids = {o.object_id for o in store.list()}
+        report.stored_entry_ids = [str(e["object_id"]) for e in ledger_events(ledger, kind="object-stored")]
+        verdict = ledger.verify()
+        report.ledger_ok, report.ledger_reason = verdict.ok, str(verdict.reason or "")
+    finally:
+        _close((store, ledger))
+    return report
+
+
+def _read_all(
+    store: RecordingStore,
+    acked: dict[int, str],
+    data: dict[int, bytes],
+    same: dict[int, bool],
+    errors: list[str],
+) -> None:
+    """Read every acknowledged recording back: `same[i]` says whether it came back bit for bit."""
+    for i, object_id in acked.items():
+        try:
+            got = store.get(object_id, actor="auditor-1")
+        except (StoreError, LedgerError) as exc:
+            errors.append(f"recording {i}: {type(exc).__name__}: {exc}")
+            same[i] = False
+            continue
+        same[i] = hashlib.sha256(got).digest() == hashlib.sha256(data[i]).digest()
+
+
+def _on_both_sites(layout: dict[int, set[str]]) -> bool:
+    return bool(layout) and all(sites >= {"dc1", "dc2"} for sites in layout.values())
 
 
 def _write_all(
@@ -235,14 +356,7 @@ def _check(app: _App, pg: PgPair, data: dict[int, bytes], report: DrillReport) -
     store, ledger = app.open(pg.url)
     try:
         _settle(app.backend, store, report)
-        for i, object_id in report.acked.items():
-            try:
-                got = store.get(object_id, actor="auditor-1")
-            except (StoreError, LedgerError) as exc:
-                report.read_errors.append(f"recording {i}: {type(exc).__name__}: {exc}")
-                report.read_back[i] = False
-                continue
-            report.read_back[i] = hashlib.sha256(got).digest() == hashlib.sha256(data[i]).digest()
+        _read_all(store, report.acked, data, report.read_back, report.read_errors)
         report.catalog_ids = {o.object_id for o in store.list()}
         report.stored_entry_ids = [str(e["object_id"]) for e in ledger_events(ledger, kind="object-stored")]
         report.bucket_keys = {k for k, _ in app.backend.list(f"{OBJECTS}/")}

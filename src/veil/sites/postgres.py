@@ -4,6 +4,7 @@
         engine_url = pg.url                   # the writable node (the primary, then the standby)
         pg.stop_primary()                     # lose the first site's database (immediate stop)
         pg.promote()                          # the standby takes over; returns once it is writable
+        pg.reprotect()                        # the lost site is back: a new synchronous standby there
 
 With `synchronous=True` (the default) the primary names the standby in synchronous_standby_names and
 keeps synchronous_commit=on: a commit is acknowledged only after the standby flushed its WAL, so
@@ -122,6 +123,7 @@ class PgPair:
         self.active = self.primary
         self._secret = secrets.token_urlsafe(18)
         self._running: set[str] = set()
+        self._rejoins = 0
 
     @property
     def url(self) -> str:
@@ -142,12 +144,7 @@ class PgPair:
             )
             self._init_standby()
             self._start(self.standby)
-            if self.synchronous:
-                self._sql(
-                    self.primary, "postgres", f"ALTER SYSTEM SET synchronous_standby_names = '{STANDBY_NAME}'"
-                )
-                self._sql(self.primary, "postgres", "SELECT pg_reload_conf()")
-            self.wait_streaming()
+            self._name_standby()
         except BaseException:
             self.stop()
             raise
@@ -198,6 +195,39 @@ class PgPair:
         raise SiteError(
             f"standby not writable {self.timeout:.0f} s after promote:\n{log_tail(self.standby.log)}"
         )
+
+    def reprotect(self) -> float:
+        """After `promote`: the lost site is back, so attach a new synchronous standby there.
+
+        The old primary's data folder is thrown away (it may hold commits the promoted node never
+        saw, on the old timeline: it must never come back as a primary), a fresh base backup of the
+        promoted node is taken into a new folder on a new port, started, and named in the new
+        primary's synchronous_standby_names. From then on the promise "nothing lost" again rests on
+        two sites, and losing the promoted node is survived like the first loss. Returns the seconds
+        from the call until the new standby streams synchronously. (pg_rewind could reuse the old
+        folder and copy less, but needs wal_log_hints or data checksums; a base backup needs
+        nothing and is what a rebuilt site would do anyway.)"""
+        if self.active is not self.standby or self.primary.name in self._running:
+            raise SiteError("reprotect needs a promoted standby and the old primary stopped")
+        started = time.monotonic()
+        self._rejoins += 1
+        old = self.primary
+        shutil.rmtree(old.data, ignore_errors=True)
+        name = f"rejoined-{self._rejoins}"
+        self.primary = self.standby
+        self.standby = Node(name, self.base / name, free_port(), self.base / f"{name}.log")
+        self._init_standby()
+        self._start(self.standby)
+        self._name_standby()
+        return time.monotonic() - started
+
+    def _name_standby(self) -> None:
+        """Once the standby streams: name it synchronous (when asked) and wait until it is."""
+        if self.synchronous:
+            setting = f"ALTER SYSTEM SET synchronous_standby_names = '{STANDBY_NAME}'"
+            self._sql(self.primary, "postgres", setting)
+            self._sql(self.primary, "postgres", "SELECT pg_reload_conf()")
+        self.wait_streaming()
 
     def wait_streaming(self) -> None:
         """Until the primary reports the standby streaming (and synchronous when asked)."""
