@@ -12,8 +12,9 @@ from tests.plugins.ocr_faults import FixedEngine
 from tests.test_pipeline import blank_frame, fixed_line, pipeline
 from veil.exceptions import EngineError
 from veil.models import Frame, MaskReason, Pixels, TextLine
+from veil.pipeline import frame_digest as digest
 from veil.track.incremental import IncrementalPipeline
-from veil.track.seen import Seen, SeenFrames, digest
+from veil.track.seen import Seen, SeenFrames
 
 
 def _other_window(like: Pixels) -> Pixels:

@@ -34,13 +34,14 @@ from veil.pipeline import (
     FramePipeline,
     Reading,
     StageFailure,
+    frame_digest,
     retarget,
     text_layer,
     verifier_masks,
 )
 from veil.track.diff import changed_mask, dirty_boxes, grow_and_merge, reaches, regions
 from veil.track.scroll import Shift, detect_scroll, exposed_strip, shifted
-from veil.track.seen import Seen, SeenFrames, digest
+from veil.track.seen import Seen, SeenFrames
 from veil.verify.rescan import mask_cells, outside_masks
 
 BAND_MARGIN = 6
@@ -208,7 +209,7 @@ class IncrementalPipeline:
     def process(self, frame: Frame) -> FrameOutcome:
         self.stats["frames"] += 1
         self.stats["pixels"] += frame.width * frame.height
-        key = digest(frame.pixels)
+        key = frame_digest(frame.pixels)
         try:
             outcome = self._process(frame, key)
         except StageFailure as failure:
@@ -232,18 +233,18 @@ class IncrementalPipeline:
         self._seen.clear()
         return self.full.deny(frame)
 
-    def _full_path(self, frame: Frame) -> FrameOutcome:
+    def _full_path(self, frame: Frame, key: bytes) -> FrameOutcome:
         self.stats["frames_full"] += 1
         self.stats["ocr_pixels"] += frame.width * frame.height
         self._since_full = self._since_full_verify = 0
-        return self.full.process(frame)
+        return self.full.process(frame, key)
 
     def _process(self, frame: Frame, key: bytes) -> FrameOutcome:
         prev, last = self._prev, self._last
         self._since_full += 1
         stale = self._since_full >= self.refresh_every
         if prev is None or last is None or prev.shape != frame.pixels.shape or stale:
-            return self._full_path(frame)
+            return self._full_path(frame, key)
         seen = self._seen.get(key)
         if seen is not None:  # the very pixels of a frame read before: its outcome again
             self.stats["frames_still" if seen.pixels is prev else "frames_seen_before"] += 1
@@ -251,7 +252,7 @@ class IncrementalPipeline:
         with self.full.stage("diff", MaskReason.UNREADABLE_FRAME):
             plan, last = self._best_plan(frame, prev, last)
         if plan is None:
-            return self._full_path(frame)
+            return self._full_path(frame, key)
         if not plan.rects and plan.shift is None:
             self.stats["frames_still"] += 1
             return self._reuse(frame, last)

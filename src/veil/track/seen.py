@@ -12,25 +12,15 @@ Bounded: `SEEN_FRAMES` frames (each its pixels and its outcome, so a few frame s
 
 from __future__ import annotations
 
-import hashlib
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
-
-import numpy as np
 
 from veil.models import Pixels
 from veil.pipeline import FrameOutcome
 from veil.track.diff import changed_mask
 
 SEEN_FRAMES = 4
-
-
-def digest(pixels: Pixels) -> bytes:
-    """The key of a frame: a hash of its pixels (shape included), nothing else."""
-    h = hashlib.blake2b(repr(pixels.shape).encode(), digest_size=16)
-    h.update(np.ascontiguousarray(pixels).tobytes())
-    return h.digest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +54,7 @@ class SeenFrames:
             self._frames.popitem(last=False)
 
     def get(self, key: bytes) -> Seen | None:
-        """The frame read before with exactly these pixels (see `digest`), or None."""
+        """The frame read before with exactly these pixels (see `frame_digest`), or None."""
         hit = self._frames.get(key)
         if hit is not None:
             self._frames.move_to_end(key)
