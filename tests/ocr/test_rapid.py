@@ -197,10 +197,10 @@ class _BatchMisread(RapidOcrEngine):
     def detect(self, image: Pixels, *, native: bool = False) -> list[Box]:
         return [self.box]
 
-    def recognize(self, image: Pixels, boxes: list[Box]) -> list[RawLine]:
+    def recognize(self, image: Pixels, boxes: list[Box], *, cached: bool = True) -> list[RawLine]:
         self.batches += 1
         if self.batches > 1:
-            return super().recognize(image, boxes)
+            return super().recognize(image, boxes, cached=cached)
         step = self.box.w / len(self.text)
         centers = tuple(self.box.x + step * (i + 0.5) for i, c in enumerate(self.text) if not c.isspace())
         return [RawLine(self.box, self.text, 0.98, centers)]

@@ -12,13 +12,17 @@ spaces and can misalign with lines when one is filtered out. Here the detector s
 native scale (at 960 px neighbouring table cells merge: DESIGN.md), small crops are upscaled at
 most `max_upscale` times, and each character's box comes from the CTC column where the recogniser
 emitted it.
+
+Recognitions are kept by the ink they read (`veil.ocr.inkcache`); a line re-read alone (see
+`_AT_DROPPED`) is never served from there. A reading depends on the ink and on the batch it was
+padded in, so reusing one is no less exact than reading the same ink again.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +33,7 @@ from veil.exceptions import EngineError
 from veil.models import Box, Pixels, TextLine
 from veil.ocr._common import boxes_from_centers, check_pixels, interpolate_centers
 from veil.ocr.base import OcrEngine
+from veil.ocr.inkcache import InkCache, ink_key
 
 _DET_MODEL = "PP-OCRv6_det_small.onnx"
 _REC_MODEL = "PP-OCRv6_rec_small.onnx"
@@ -88,6 +93,7 @@ class RapidOcrEngine(OcrEngine):
         self._lock = threading.Lock()
         self._det: Any = None
         self._rec: Any = None
+        self._lines: InkCache[RawLine] = InkCache()
 
     def read(self, pixels: Pixels) -> list[TextLine]:
         return self._kept(self.read_raw(pixels))
@@ -139,33 +145,47 @@ class RapidOcrEngine(OcrEngine):
                 boxes.append(box)
         return merge_words(boxes, self.merge_gap)
 
-    def recognize(self, image: Pixels, boxes: list[Box]) -> list[RawLine]:
-        """Recognise the text in each box (one line each) of `image`."""
+    def recognize(self, image: Pixels, boxes: list[Box], *, cached: bool = True) -> list[RawLine]:
+        """Recognise the text in each box (one line each) of `image`; ink recognised before is
+        not recognised again unless `cached` is False (see the module docstring)."""
         if not boxes:
             return []
         with self._lock:
             self._load()
         from rapidocr.ch_ppocr_rec import TextRecInput
 
-        crops = [np.ascontiguousarray(image[b.y : b.y2, b.x : b.x2]) for b in boxes]
-        out = self._rec(TextRecInput(img=crops, return_word_box=True))
-        lines = []
-        for box, text, score, info in zip(boxes, out.txts, out.scores, out.word_results, strict=True):
-            cols = [c for word in info.word_cols for c in word]
-            span = float(info.line_txt_len) or 1.0
-            # A CTC column covers span/box.w of the crop; the character sits at its column's middle.
-            known = [box.x + (c + 0.5) * box.w / span for c in cols]
-            centers = interpolate_centers(text, known) if text else []
-            lines.append(RawLine(box, text, float(score), tuple(centers)))
-        return lines
+        keys = [ink_key(image, b) if cached else None for b in boxes]
+        lines: list[RawLine | None] = []
+        for box, key in zip(boxes, keys, strict=True):
+            hit = self._lines.get(key)
+            # Stored relative to its ink's left edge: moved to this box's ink.
+            lines.append(None if hit is None or key is None else _moved(hit, box, key.x))
+        todo = [i for i, line in enumerate(lines) if line is None]
+        if todo:
+            crops = [np.ascontiguousarray(image[b.y : b.y2, b.x : b.x2]) for b in (boxes[i] for i in todo)]
+            out = self._rec(TextRecInput(img=crops, return_word_box=True))
+            for i, text, score, info in zip(todo, out.txts, out.scores, out.word_results, strict=True):
+                box, key = boxes[i], keys[i]
+                cols = [c for word in info.word_cols for c in word]
+                span = float(info.line_txt_len) or 1.0
+                # A CTC column covers span/box.w of the crop; the character sits at its column's middle.
+                known = [box.x + (c + 0.5) * box.w / span for c in cols]
+                centers = interpolate_centers(text, known) if text else []
+                line = lines[i] = RawLine(box, text, float(score), tuple(centers))
+                if key is not None:
+                    self._lines.put(key, _moved(line, box, -key.x))
+        return [line for line in lines if line is not None]
 
     def with_dropped_at(self, image: Pixels, raw: RawLine) -> RawLine:
         """`raw`, or the line recognised alone when `raw` holds an e-mail address missing its "@"
         (`looks_like_at_dropped`) and the reading alone has more "@" than the batch's."""
         if not looks_like_at_dropped(raw.text):
             return raw
-        (alone,) = self.recognize(image, [raw.box])
+        (alone,) = self.recognize(image, [raw.box], cached=False)
         if alone.text.count("@") > raw.text.count("@") and alone.confidence >= self.min_confidence:
+            key = ink_key(image, raw.box)
+            if key is not None:  # this ink's better reading, so it is not re-read alone again
+                self._lines.put(key, _moved(alone, raw.box, -key.x))
             return alone
         return raw
 
@@ -205,6 +225,10 @@ class RapidOcrEngine(OcrEngine):
             raise
         except Exception as exc:
             raise EngineError(f"rapidocr could not load its models: {type(exc).__name__}: {exc}") from exc
+
+
+def _moved(line: RawLine, box: Box, dx: int) -> RawLine:
+    return replace(line, box=box, centers=tuple(c + dx for c in line.centers))
 
 
 def looks_like_at_dropped(text: str) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from veil.models import Box, Pixels, TextLine
 from veil.ocr._common import check_pixels
 from veil.ocr._quiet import silence_leptonica
 from veil.ocr.base import REREAD_ENGINE, OcrEngine
+from veil.ocr.inkcache import InkCache, ink_key
 
 DEBIAN_TESSDATA = (
     Path("/usr/share/tesseract-ocr/5/tessdata"),
@@ -83,6 +84,7 @@ class TesseractEngine(OcrEngine):
         self.tessdata = find_tessdata(languages)
         self._apis: dict[str, Any] = {}
         self._lock = threading.Lock()
+        self._lines: InkCache[_Reading] = InkCache()
 
     def read(self, pixels: Pixels) -> list[TextLine]:
         image = check_pixels(pixels)
@@ -134,17 +136,23 @@ class TesseractEngine(OcrEngine):
         area = box.grow(margin).clip(image.shape[1], image.shape[0])
         if area.area == 0:
             raise EngineError(f"line box {box.as_list()} lies outside the image")
-        crop = np.ascontiguousarray(image[area.y : area.y2, area.x : area.x2])
         langs = languages or self.languages
+        # Ink read before with these languages and margin: its reading (or that there was none).
+        key = ink_key(image, area, f"{langs}|{margin}".encode())
+        hit = self._lines.get(key)
+        if hit is not None and key is not None:
+            return None if hit.line is None else _shift(hit.line, key.x, key.y)
+        crop = np.ascontiguousarray(image[area.y : area.y2, area.x : area.x2])
         if langs != self.languages:
             find_tessdata(langs)
         lines = self._run(crop, langs, _PSM_SINGLE_LINE, self.upscale)
-        if not lines:
-            return None
-        # A single-line read may still come back as pieces; join them left to right.
-        parts = sorted(lines, key=lambda ln: ln.box.x)
-        merged = _join(parts, self.name)
-        return _shift(merged, area.x, area.y)
+        merged = None
+        if lines:
+            # A single-line read may still come back as pieces; join them left to right.
+            merged = _shift(_join(sorted(lines, key=lambda ln: ln.box.x), self.name), area.x, area.y)
+        if key is not None:
+            self._lines.put(key, _Reading(None if merged is None else _shift(merged, -key.x, -key.y)))
+        return merged
 
     def close(self) -> None:
         with self._lock:
@@ -252,6 +260,13 @@ def _scaled(bbox: tuple[int, int, int, int], scale: float) -> Box:
     x0, y0, x1, y1 = (v / scale for v in bbox)
     left, top = int(np.floor(x0)), int(np.floor(y0))
     return Box(left, top, int(np.ceil(x1)) - left, int(np.ceil(y1)) - top)
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """A single-line read kept by its ink: the line relative to the ink's corner, or None."""
+
+    line: TextLine | None
 
 
 def _shift(line: TextLine, dx: int, dy: int) -> TextLine:
