@@ -332,19 +332,26 @@ def _known_keys(model: type[BaseModel], path: tuple[int | str, ...]) -> list[str
 def read_policy_file(path: Path) -> dict[str, Any]:
     """The policy file as a mapping, or PolicyError naming what is wrong with it."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise PolicyError(f"policy file not found: {path}") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError(f"policy file unreadable: {path}: {type(exc).__name__}") from exc
+    return policy_mapping(text, f"policy file {path}")
+
+
+def policy_mapping(text: str, name: str = "policy") -> dict[str, Any]:
+    """The YAML `text` of a policy as a mapping, or PolicyError naming what is wrong with it."""
+    try:
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise PolicyError(f"policy file is not valid YAML{where}: {path}") from exc
+        raise PolicyError(f"{name} is not valid YAML{where}") from None
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        raise PolicyError(f"policy file must be a mapping of keys to values: {path}")
+        raise PolicyError(f"{name} must be a mapping of keys to values")
     return raw
 
 
@@ -354,12 +361,21 @@ def load_policy(path: Path | None) -> Policy:
     it here too, so a typo there also stops every run before anything is written."""
     if path is None:
         return Policy()
-    raw = read_policy_file(path)
+    return _validated(read_policy_file(path), path, f"policy {path}")
+
+
+def policy_from_text(text: str) -> Policy:
+    """A policy given as YAML text (edited on the server, sent to an agent), validated like a
+    file; messages call it "policy" (never a path of this machine)."""
+    return _validated(policy_mapping(text), Path("policy"), "policy")
+
+
+def _validated(raw: dict[str, Any], name: Path, label: str) -> Policy:
     if "egress" in raw:
         from veil.gateway.policy import load_egress
 
-        load_egress(raw.pop("egress"), path)
+        load_egress(raw.pop("egress"), name)
     try:
         return Policy.model_validate(raw)
     except ValidationError as exc:
-        raise PolicyError(f"policy {path}: {explain(exc, Policy)}") from exc
+        raise PolicyError(f"{label}: {explain(exc, Policy)}") from exc

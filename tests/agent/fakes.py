@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import numpy as np
+import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from tests.plugins.ocr_faults import NullEngine
@@ -84,6 +85,10 @@ class FakeServer:
     fail_puts: int = 0  # answer 503 to so many PUTs first
     nonces: MemoryNonceBook = field(default_factory=MemoryNonceBook)
     url: str = ""
+    # The policy in force (GET /api/v1/agent/policy): YAML text; its version is its `version:`.
+    policy_text: str = 'version: "1"\n'
+    policy_fetches: int = 0
+    policy_digest: str | None = None  # sent instead of the text's SHA-256 (an altered policy)
 
 
 def _handler(server: FakeServer) -> type[BaseHTTPRequestHandler]:
@@ -110,6 +115,14 @@ def _handler(server: FakeServer) -> type[BaseHTTPRequestHandler]:
                 return None
 
         def do_GET(self) -> None:
+            if self.path == "/api/v1/agent/policy":
+                if self._verified(b"") is not None:
+                    server.policy_fetches += 1
+                    text = server.policy_text
+                    version = str((yaml.safe_load(text) or {}).get("version", "1"))
+                    digest = server.policy_digest or hashlib.sha256(text.encode()).hexdigest()
+                    self._reply(200, {"version": version, "text": text, "sha256": digest})
+                return None
             if self.path != "/api/v1/agent/state":
                 return self._reply(404, {})
             if self._verified(b"") is not None:

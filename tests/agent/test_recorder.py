@@ -299,3 +299,88 @@ def test_a_browser_without_its_url_is_not_grabbed_while_urls_are_denied(tmp_path
     windows.window = WindowEvent(0.0, app="libreoffice", title="Sheet")  # not a browser: no URL to know
     status, _ = record(tmp_path / "d", 1.0, Policy.model_validate(raw), windows=windows)
     assert status.frames >= 3
+
+
+def test_nothing_is_captured_under_a_policy_the_server_no_longer_has_in_force(tmp_path: Path) -> None:
+    key = Ed25519PrivateKey.generate()
+    screen = ScriptedScreen()
+    with fake_server({"dev-1": key.public_key()}) as server:
+        server.state = {**server.state, "policy_version": "2"}  # ours is "1"
+        status, _ = record(tmp_path, 1.0, client=_client(server.url, key), screen=screen)
+    assert status.frames == 0 and screen.grabs == 0
+    assert status.counts["paused: the server has another policy in force"] >= 1
+
+
+def test_the_agent_records_on_under_the_policy_the_server_puts_in_force(tmp_path: Path) -> None:
+    """Without --policy the agent records under the server's policy; when the server puts another
+    in force mid-recording, capture stops at once and goes on under the new one, as a new
+    recording (one recording, one policy); no frame is captured under the old one after the
+    change is seen."""
+    from veil.agent.cli import record_on
+
+    key = Ed25519PrivateKey.generate()
+    folder = tmp_path / "agent"
+    screen = ScriptedScreen()
+    agent = "{fps_cap: 10, segment_seconds: 2, poll_seconds: 0.2, heartbeat_seconds: 30}"
+
+    def text(version: str) -> str:
+        return f'version: "{version}"\nagent: {agent}\n'
+
+    with fake_server({"dev-1": key.public_key()}) as server:
+        server.policy_text = text("1")
+        client = _client(server.url, key)
+        versions: list[str] = []
+        marks: dict[str, float] = {}
+
+        def new_recorder(pol: Policy, left: float | None) -> Recorder:
+            versions.append(pol.version)
+            options = RecordOptions(folder, pol, duration=left, owner="dev-1", follow_server_policy=True)
+            return Recorder(options, screen, ScriptedWindows(), client=client, step_factory=fast_step)
+
+        def change() -> None:
+            time.sleep(2.5)
+            server.policy_text = text("2")
+            server.state = {**server.state, "policy_version": "2"}
+            marks["changed"] = time.time()
+
+        changer = threading.Thread(target=change)
+        changer.start()
+        current: list[Recorder] = []
+        status = record_on(new_recorder, policy(), client, 5.0, threading.Event(), current)
+        changer.join()
+        deadline = time.monotonic() + 10
+        while len(server.bodies) < status.segments and time.monotonic() < deadline:
+            time.sleep(0.1)
+        bodies = dict(server.bodies)
+        fetches = server.policy_fetches
+    assert versions == ["1", "2"] and fetches == 2
+    assert status.frames > 0  # the second recorder recorded under "2"
+    manifests = [read_segment(b)[0] for b in bodies.values()]
+    policies: dict[str, set[str]] = {}
+    for m in manifests:
+        policies.setdefault(str(m["recording_id"]), set()).add(str(m["policy_version"]))
+    assert policies[status.recording_id] == {"2"}
+    assert sorted(map(sorted, policies.values())) == [["1"], ["2"]]
+    # Frames captured under "1" all precede the change being seen (a poll, 0.2 s, and its request).
+    old = [t for b in bodies.values() if read_segment(b)[0]["policy_version"] == "1" for t in _times(b)]
+    assert old and max(old) <= marks["changed"] + 0.2 + 0.7
+
+
+def test_a_policy_whose_text_does_not_match_its_digest_is_not_taken(tmp_path: Path) -> None:
+    from veil.agent.cli import server_policy
+    from veil.exceptions import PolicyError
+
+    key = Ed25519PrivateKey.generate()
+    with fake_server({"dev-1": key.public_key()}) as server:
+        client = _client(server.url, key)
+        server.policy_text = 'version: "7"\n'
+        assert server_policy(client, 0.1).version == "7"
+        server.policy_digest = "0" * 64  # altered on the way: not taken
+        with pytest.raises(PolicyError, match="could not fetch the server's policy"):
+            server_policy(client, 0.01, tries=1)
+        server.policy_digest = None
+        server.policy_text = "version: [not, a, version]\n"  # invalid: refused with the reason
+        with pytest.raises(PolicyError, match="version"):
+            server_policy(client, 0.1)
+    with pytest.raises(PolicyError, match="could not fetch the server's policy"):
+        server_policy(client, 0.01, tries=2)  # the server is gone

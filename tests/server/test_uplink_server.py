@@ -251,3 +251,21 @@ def test_oversized_upload_is_refused_413(tmp_path: Path) -> None:
         assert client.put(path, content=chunked()).status_code == 413
     finally:
         app.state.ctx.close()
+
+
+def test_an_agent_fetches_the_policy_in_force_signed_and_learns_a_new_one(
+    client: TestClient, ctx: Context, device: Device
+) -> None:
+    from veil.options import policy_from_text
+    from veil.server import policy
+
+    path = "/api/v1/agent/policy"
+    assert client.get(path).status_code == 401  # unsigned
+    first = client.get(path, headers=device.headers("GET", path)).json()
+    assert first["version"] == agent_state(client, device)["policy_version"]
+    assert hashlib.sha256(first["text"].encode()).hexdigest() == first["sha256"]
+    assert policy_from_text(first["text"]).version == first["version"]
+    policy.change(ctx, 'version: "2026-12-a"\nagent: {fps_cap: 3}\n', "dpo.one")
+    second = client.get(path, headers=device.headers("GET", path)).json()
+    assert second["version"] == "2026-12-a" == agent_state(client, device)["policy_version"]
+    assert policy_from_text(second["text"]).agent.fps_cap == 3

@@ -9,11 +9,14 @@ veil record status                               the outbox and the switch, as a
 from __future__ import annotations
 
 import json
+import logging
 import os
 import select
 import signal
 import sys
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -25,17 +28,18 @@ from rich.text import Text
 from veil.agent.control import Control, Mode, set_mode
 from veil.cli_common import JsonOpt, PolicyOpt, QuietOpt, VerboseOpt, setup_logging
 from veil.exceptions import EXIT_OK, PolicyError
-from veil.options import load_policy
+from veil.options import Policy, load_policy, policy_from_text
 
 if TYPE_CHECKING:
     from veil.agent.client import ServerClient
-    from veil.agent.recorder import Status
+    from veil.agent.recorder import Recorder, Status
 
 app = typer.Typer(
     help="Record this screen: redact and verify here, upload verified segments only.",
     no_args_is_help=False,
     invoke_without_command=True,
 )
+log = logging.getLogger(__name__)
 stdout = Console(highlight=False)
 stderr = Console(stderr=True, highlight=False)
 FolderOpt = Annotated[
@@ -136,7 +140,7 @@ def _run(
     policy_path: Path | None,
     quiet: bool,
 ) -> Status:
-    from veil.agent.recorder import Recorder, RecordOptions
+    from veil.agent.recorder import Recorder, RecordOptions, Status
     from veil.agent.screen import MssScreen
     from veil.agent.window import SidecarWindows, WindowReader, WindowUnknown, X11Windows
 
@@ -161,22 +165,34 @@ def _run(
             stderr.print(_status_text(status))
 
     owner = client.device if client is not None else "local"
-    options = RecordOptions(folder, loaded, output, offline, duration, owner)
-    recorder = Recorder(options, screen, windows, client=client, on_status=show)
+    follow = client is not None and policy_path is None
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: recorder.stop())
+    current: list[Recorder] = []
+
+    def on_term(*_: object) -> None:
+        stop.set()
+        for recorder in current:
+            recorder.stop()
+
+    signal.signal(signal.SIGTERM, on_term)
     keys = None
     if shown and sys.stdin.isatty():
         keys = threading.Thread(target=_keys, args=(folder, stop), daemon=True)
         keys.start()
+
+    def new_recorder(policy: Policy, left: float | None) -> Recorder:
+        options = RecordOptions(folder, policy, output, offline, left, owner, follow)
+        return Recorder(options, screen, windows, client=client, on_status=show)
+
     try:
         if shown:
             live.start()
         try:
-            return recorder.run()
+            return record_on(new_recorder, loaded, client if follow else None, duration, stop, current)
         except KeyboardInterrupt:
-            recorder.stop()
-            return recorder.status
+            for recorder in current:
+                recorder.stop()
+            return current[-1].status if current else Status()
     finally:
         stop.set()
         if shown:
@@ -184,6 +200,45 @@ def _run(
         screen.close()
         if client is not None:
             client.close()
+
+
+def record_on(
+    new_recorder: Callable[[Policy, float | None], Recorder],
+    policy: Policy,
+    follow: ServerClient | None,
+    duration: float | None,
+    stop: threading.Event,
+    current: list[Recorder],
+) -> Status:
+    """Record under `policy`, or, given the server to `follow`, under the server's policy in
+    force: when the server puts another in force the recorder stops capturing at once, and the
+    recording goes on under the new one (`current` holds the recorder running)."""
+    started = time.monotonic()
+    while True:
+        if follow is not None:
+            policy = server_policy(follow, policy.agent.server_timeout_seconds)
+        left = None if duration is None else max(duration - (time.monotonic() - started), 1.0)
+        recorder = new_recorder(policy, left)
+        current[:] = [recorder]
+        status = recorder.run()
+        if follow is None or recorder.server_policy is None or stop.is_set():
+            return status
+        log.info("the server put another policy in force; recording on under it")
+
+
+def server_policy(client: ServerClient, timeout: float, tries: int = 3) -> Policy:
+    """The server's policy in force, validated; PolicyError when it cannot be had (nothing is
+    recorded under a policy the server did not send)."""
+    for attempt in range(tries):
+        got = client.policy()
+        if got is not None:
+            policy = policy_from_text(got.text)
+            if policy.version != got.version:
+                raise PolicyError("the server's policy names another version than the server does")
+            return policy
+        if attempt + 1 < tries:
+            time.sleep(min(timeout, 5.0))
+    raise PolicyError("could not fetch the server's policy: check the server, retry, or give --policy")
 
 
 def _client(folder: Path, timeout: float) -> ServerClient:

@@ -1,6 +1,7 @@
 """The agent's side of the uplink: its device key, its settings, and the two calls it makes.
 
     GET  /api/v1/agent/state                          may I record? (polled; fail closed)
+    GET  /api/v1/agent/policy                         the policy in force, to record under
     PUT  /api/v1/agent/segments/{recording_id}/{seq}  a verified segment (zip)
 
 Every request is signed with the device's Ed25519 key (`veil.uplink.sign_request`). The key is made
@@ -10,6 +11,7 @@ the administrator; the device id the server gives back is stored with `--device 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -55,6 +57,12 @@ class ServerState:
 
 
 UNREACHABLE = ServerState(False, "server-unreachable")
+
+
+@dataclass(frozen=True, slots=True)
+class ServerPolicy:
+    version: str
+    text: str  # YAML, validated by the caller (`veil.options.policy_from_text`)
 
 
 def make_key(folder: Path) -> str:
@@ -152,6 +160,26 @@ class ServerClient:
             return ServerState.parse(response.json())
         except (httpx.HTTPError, ValueError):
             return UNREACHABLE
+
+    def policy(self) -> ServerPolicy | None:
+        """The server's policy in force, or None (unreachable, refused, or its text does not match
+        the SHA-256 sent with it)."""
+        path = "/api/v1/agent/policy"
+        try:
+            response = self._http.get(path, headers=self._headers("GET", path))
+            if response.status_code != httpx.codes.OK:
+                return None
+            obj = response.json()
+        except (httpx.HTTPError, ValueError):
+            return None
+        if not isinstance(obj, dict):
+            return None
+        version, text, digest = obj.get("version"), obj.get("text"), obj.get("sha256")
+        if not (isinstance(version, str) and version and isinstance(text, str) and isinstance(digest, str)):
+            return None
+        if hashlib.sha256(text.encode()).hexdigest() != digest:
+            return None
+        return ServerPolicy(version, text)
 
     def put_segment(self, recording_id: str, seq: int, body: bytes) -> int:
         """The server's status code (201 new, 200 duplicate, 409, 401, 422, ...); 0 when unreachable."""

@@ -82,6 +82,9 @@ class RecordOptions:
     offline: bool = False
     duration: float | None = None  # stop after so many seconds (None: until stopped)
     owner: str = "local"  # who raw objects belong to in the store (the device id when connected)
+    # The policy came from the server: when the server puts another in force, stop (the caller
+    # fetches it and records on). Otherwise (a --policy file) stay paused until they agree.
+    follow_server_policy: bool = False
 
 
 @dataclass
@@ -156,6 +159,7 @@ class Recorder:
         self._segment_started: datetime | None = None
         self._failure: BaseException | None = None
         self._capture_ended: datetime | None = None
+        self.server_policy: str | None = None  # the server's policy version, when not ours
 
     # -- control -------------------------------------------------------------------------------------
     def stop(self) -> None:
@@ -173,6 +177,12 @@ class Recorder:
             state = self.poller.current()
             if not state.recording:
                 return "PAUSED", f"paused: server ({state.reason})"
+            if state.policy_version and state.policy_version != self.policy.version:
+                # Nothing is captured under a policy the server no longer has in force.
+                self.server_policy = state.policy_version
+                if self.options.follow_server_policy:
+                    self._stop.set()
+                return "PAUSED", "paused: the server has another policy in force"
             if state.daily_cap_minutes is not None:
                 cap = min(cap, state.daily_cap_minutes)
         with self._lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from veil.access.roles import Permission
 from veil.audit.events import DeviceEvent
 from veil.exceptions import InputError
+from veil.server import policy
 from veil.server.auth import checked_form, viewer
 from veil.server.context import Context
 from veil.server.db import DeviceRow, SegmentRow
@@ -104,6 +106,20 @@ async def get_agent_state(request: Request) -> JSONResponse:
     def work() -> dict[str, Any]:
         verified = _verify(ctx, request, b"", include_revoked=True)
         return agent_state(ctx, verified.device)
+
+    return JSONResponse(await run_in_threadpool(work), headers={"Cache-Control": "no-store"})
+
+
+@router.get("/agent/policy")
+async def get_agent_policy(request: Request) -> JSONResponse:
+    """The policy in force (version, YAML text, its SHA-256), for an agent to record under; an
+    agent whose policy is another version records nothing (see veil.agent.recorder)."""
+    ctx = ctx_of(request)
+
+    def work() -> dict[str, Any]:
+        _verify(ctx, request, b"")
+        version, text = policy.current(ctx)
+        return {"version": version, "text": text, "sha256": hashlib.sha256(text.encode()).hexdigest()}
 
     return JSONResponse(await run_in_threadpool(work), headers={"Cache-Control": "no-store"})
 

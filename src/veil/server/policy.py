@@ -9,45 +9,25 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from pathlib import Path
 
-import yaml
-from pydantic import ValidationError
 from sqlalchemy import select
 
 from veil.audit.events import PolicyChangeEvent
 from veil.exceptions import InputError, PolicyError
-from veil.gateway.policy import load_egress
-from veil.options import Policy, explain
+from veil.options import Policy, policy_from_text
 from veil.policy_cli import template_text
 from veil.server.context import Context
 from veil.server.db import PolicyRow
 from veil.server.web import DEFAULT_POLICY_VERSION
 
 MAX_POLICY_BYTES = 256 * 1024
-_NAME = Path("policy")  # how messages name the edited policy (never a path of this machine)
 
 
 def validate(text: str) -> Policy:
     """The policy in `text`, or PolicyError saying what is wrong."""
     if len(text.encode()) > MAX_POLICY_BYTES:
         raise PolicyError("policy is larger than 256 KiB")
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise PolicyError(f"policy is not valid YAML{where}") from None
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, dict):
-        raise PolicyError("policy must be a mapping of keys to values")
-    if "egress" in raw:
-        load_egress(raw.pop("egress"), _NAME)
-    try:
-        return Policy.model_validate(raw)
-    except ValidationError as exc:
-        raise PolicyError(f"policy: {explain(exc, Policy)}") from None
+    return policy_from_text(text)
 
 
 def current(ctx: Context) -> tuple[str, str]:
