@@ -3,7 +3,7 @@ except `TextLine.text` and `Frame.pixels`, which never leave the process that re
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from fractions import Fraction
 
@@ -37,6 +37,9 @@ class Box:
     def union(self, other: Box) -> Box:
         x, y = min(self.x, other.x), min(self.y, other.y)
         return Box(x, y, max(self.x2, other.x2) - x, max(self.y2, other.y2) - y)
+
+    def moved(self, dx: int, dy: int) -> Box:
+        return Box(self.x + dx, self.y + dy, self.w, self.h)
 
     def grow(self, margin: int) -> Box:
         return Box(self.x - margin, self.y - margin, self.w + 2 * margin, self.h + 2 * margin)
@@ -99,6 +102,11 @@ class TextLine:
     char_boxes: tuple[Box, ...]
     confidence: float
     engine: str
+
+    def moved(self, dx: int, dy: int) -> TextLine:
+        """The same line `dx`, `dy` pixels away (read in a crop, placed in the frame)."""
+        chars = tuple(b.moved(dx, dy) for b in self.char_boxes)
+        return replace(self, box=self.box.moved(dx, dy), char_boxes=chars)
 
     def span_boxes(self, start: int, end: int) -> list[Box]:
         """Boxes of characters [start, end), merged into one box (a span lies on one line)."""

@@ -258,10 +258,7 @@ class FramePipeline:
         reason = MaskReason.VERIFIER_FAILED if verifier else MaskReason.DETECTOR_FAILED
         with self.stage("faces", reason):
             boxes = self.face_detector.detect(pixels)
-            return [
-                Finding("face", (Box(b.x + dx, b.y + dy, b.w, b.h),), "centerface", 1.0, "", index)
-                for b in boxes
-            ]
+            return [Finding("face", (b.moved(dx, dy),), "centerface", 1.0, "", index) for b in boxes]
         raise AssertionError("unreachable")  # pragma: no cover
 
     def avatars(self, pixels: Pixels, text: Sequence[Finding], index: int) -> list[Finding]:

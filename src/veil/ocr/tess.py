@@ -122,7 +122,7 @@ class TesseractEngine(OcrEngine):
         lines = self._run(crop, self.languages, _PSM_SINGLE_LINE, self.upscale)
         if not lines:
             return None
-        return _shift(_join(sorted(lines, key=lambda ln: ln.box.x), self.name), area.x, area.y)
+        return _join(sorted(lines, key=lambda ln: ln.box.x), self.name).moved(area.x, area.y)
 
     def read_line(
         self, pixels: Pixels, box: Box, languages: str | None = None, margin: int = _LINE_MARGIN
@@ -141,7 +141,7 @@ class TesseractEngine(OcrEngine):
         key = ink_key(image, area, f"{langs}|{margin}".encode())
         hit = self._lines.get(key)
         if hit is not None and key is not None:
-            return None if hit.line is None else _shift(hit.line, key.x, key.y)
+            return None if hit.line is None else hit.line.moved(key.x, key.y)
         crop = np.ascontiguousarray(image[area.y : area.y2, area.x : area.x2])
         if langs != self.languages:
             find_tessdata(langs)
@@ -149,9 +149,9 @@ class TesseractEngine(OcrEngine):
         merged = None
         if lines:
             # A single-line read may still come back as pieces; join them left to right.
-            merged = _shift(_join(sorted(lines, key=lambda ln: ln.box.x), self.name), area.x, area.y)
+            merged = _join(sorted(lines, key=lambda ln: ln.box.x), self.name).moved(area.x, area.y)
         if key is not None:
-            self._lines.put(key, _Reading(None if merged is None else _shift(merged, -key.x, -key.y)))
+            self._lines.put(key, _Reading(None if merged is None else merged.moved(-key.x, -key.y)))
         return merged
 
     def close(self) -> None:
@@ -267,15 +267,6 @@ class _Reading:
     """A single-line read kept by its ink: the line relative to the ink's corner, or None."""
 
     line: TextLine | None
-
-
-def _shift(line: TextLine, dx: int, dy: int) -> TextLine:
-    def move(b: Box) -> Box:
-        return Box(b.x + dx, b.y + dy, b.w, b.h)
-
-    return TextLine(
-        line.text, move(line.box), tuple(move(b) for b in line.char_boxes), line.confidence, line.engine
-    )
 
 
 def _join(parts: list[TextLine], engine: str) -> TextLine:

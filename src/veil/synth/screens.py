@@ -247,11 +247,7 @@ def _ink_box(font: _fonts.Font, text: str, x: float, y: int) -> tuple[Box, tuple
     rel = _ink_rel(font, text, x - ox)
     if rel is None:
         return None
-    return _shift(rel[0], ox, y), tuple(_shift(p, ox, y) for p in rel[1])
-
-
-def _shift(box: Box, dx: int, dy: int) -> Box:
-    return Box(box.x + dx, box.y + dy, box.w, box.h)
+    return rel[0].moved(ox, y), tuple(p.moved(ox, y) for p in rel[1])
 
 
 @lru_cache(maxsize=8192)

@@ -57,13 +57,6 @@ SEEN_WORTH = 0.1
 SEEN_TRIES = 2
 
 
-def offset_line(line: TextLine, dx: int, dy: int) -> TextLine:
-    def move(b: Box) -> Box:
-        return Box(b.x + dx, b.y + dy, b.w, b.h)
-
-    return replace(line, box=move(line.box), char_boxes=tuple(move(b) for b in line.char_boxes))
-
-
 def _carried_findings(last: FrameOutcome, plan: _Plan, index: int, found: Sequence[Finding]) -> list[Finding]:
     """The last frame's masks where nothing was re-read, carried whether or not this frame's
     detection finds them again (faces apart: `_faces` tracks them). Their pixels did not change,
@@ -121,11 +114,11 @@ def _shift_lines(
                 kept.append(ln)
             else:  # straddles the region's edge: part stayed, part moved with the region
                 cut.append(ln.box.clip(width, height))
-                moved = offset_line(ln, -shift.dx, -shift.dy)
+                moved = ln.moved(-shift.dx, -shift.dy)
                 if region.intersection_area(moved.box):
                     cut.append(_inside(moved.box, region))
             continue
-        moved = offset_line(ln, -shift.dx, -shift.dy)
+        moved = ln.moved(-shift.dx, -shift.dy)
         if region.contains(moved.box):
             kept.append(moved)
         elif region.intersection_area(moved.box):
@@ -332,7 +325,7 @@ class IncrementalPipeline:
             else:
                 self._band_cache.move_to_end(key)
                 self.stats["band_cache_hits"] += 1
-            out += [offset_line(ln, rect.x, rect.y) for ln in read]
+            out += [ln.moved(rect.x, rect.y) for ln in read]
         return out
 
     def _update(self, frame: Frame, last: FrameOutcome, plan: _Plan) -> FrameOutcome:
