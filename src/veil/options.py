@@ -378,4 +378,4 @@ def _validated(raw: dict[str, Any], name: Path, label: str) -> Policy:
     try:
         return Policy.model_validate(raw)
     except ValidationError as exc:
-        raise PolicyError(f"{label}: {explain(exc, Policy)}") from exc
+        raise PolicyError(f"{label}: {explain(exc, Policy)}") from None

@@ -384,3 +384,19 @@ def test_a_policy_whose_text_does_not_match_its_digest_is_not_taken(tmp_path: Pa
             server_policy(client, 0.1)
     with pytest.raises(PolicyError, match="could not fetch the server's policy"):
         server_policy(client, 0.01, tries=2)  # the server is gone
+
+
+def test_a_server_that_announces_one_policy_and_sends_another_is_an_error(tmp_path: Path) -> None:
+    """Not a loop of recordings that each stop at once: asked again, then refused."""
+    from veil.agent.cli import server_policy
+    from veil.exceptions import PolicyError
+
+    key = Ed25519PrivateKey.generate()
+    with fake_server({"dev-1": key.public_key()}) as server:
+        client = _client(server.url, key)
+        server.policy_text = 'version: "1"\n'  # while its state names "2"
+        with pytest.raises(PolicyError, match="names one policy version and it sends another"):
+            server_policy(client, 0.01, announced="2", tries=3)
+        assert server.policy_fetches == 3
+        server.policy_text = 'version: "2"\n'
+        assert server_policy(client, 0.01, announced="2").version == "2"

@@ -214,30 +214,43 @@ def record_on(
     force: when the server puts another in force the recorder stops capturing at once, and the
     recording goes on under the new one (`current` holds the recorder running)."""
     started = time.monotonic()
+    announced: str | None = None  # the version the server's state named when a recorder stopped
+    status: Status | None = None
     while True:
         if follow is not None:
-            policy = server_policy(follow, policy.agent.server_timeout_seconds)
-        left = None if duration is None else max(duration - (time.monotonic() - started), 1.0)
+            policy = server_policy(follow, policy.agent.server_timeout_seconds, announced)
+        left = None if duration is None else duration - (time.monotonic() - started)
+        if status is not None and (stop.is_set() or (left is not None and left <= 0)):
+            return status  # stopped, or out of time, while the new policy was fetched
         recorder = new_recorder(policy, left)
         current[:] = [recorder]
         status = recorder.run()
         if follow is None or recorder.server_policy is None or stop.is_set():
             return status
+        announced = recorder.server_policy
         log.info("the server put another policy in force; recording on under it")
 
 
-def server_policy(client: ServerClient, timeout: float, tries: int = 3) -> Policy:
+def server_policy(
+    client: ServerClient, timeout: float, announced: str | None = None, tries: int = 3
+) -> Policy:
     """The server's policy in force, validated; PolicyError when it cannot be had (nothing is
-    recorded under a policy the server did not send)."""
+    recorded under a policy the server did not send). `announced`: the version the server's state
+    named; a policy of another version is asked for again (the two answers may straddle a change),
+    and if it stays another, the server contradicts itself: PolicyError, not a loop of recordings
+    that each stop at once."""
+    got = None
     for attempt in range(tries):
         got = client.policy()
-        if got is not None:
+        if got is not None and (announced is None or got.version == announced):
             policy = policy_from_text(got.text)
             if policy.version != got.version:
                 raise PolicyError("the server's policy names another version than the server does")
             return policy
         if attempt + 1 < tries:
             time.sleep(min(timeout, 5.0))
+    if got is not None:
+        raise PolicyError("the server's state names one policy version and it sends another: retry later")
     raise PolicyError("could not fetch the server's policy: check the server, retry, or give --policy")
 
 
