@@ -14,8 +14,10 @@ most `max_upscale` times, and each character's box comes from the CTC column whe
 emitted it.
 
 Recognitions are kept by the ink they read (`veil.ocr.inkcache`); a line re-read alone (see
-`_AT_DROPPED`) is never served from there. A reading depends on the ink and on the batch it was
-padded in, so reusing one is no less exact than reading the same ink again.
+`_AT_DROPPED`) is never served from there. A reading depends on the ink and on the crop around
+it (the detector's margins set the recogniser's scale), so a kept reading is one reading of that
+ink, not a worse one; but a path that kept one may read the same screen differently from a path
+that did not (bench/README, busy screens).
 """
 
 from __future__ import annotations
