@@ -93,7 +93,6 @@ class InkCache(Generic[T]):
 
     def __init__(self, size: int = CACHE_SIZE) -> None:
         self.size = size
-        self.hits = 0
         self._items: OrderedDict[bytes, T] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -104,7 +103,6 @@ class InkCache(Generic[T]):
             item = self._items.get(key.digest)
             if item is not None:
                 self._items.move_to_end(key.digest)
-                self.hits += 1
             return item
 
     def put(self, key: InkKey | None, item: T) -> None:
