@@ -24,6 +24,7 @@ from veil.detect.dates import DateOfBirthRecognizer, listed_birth_date
 from veil.models import Box, Finding, TextLine, TextSpan
 from veil.ocr._common import char_weight
 from veil.ocr.base import REREAD_ENGINE
+from veil.wrapped import Cell, wrapped_cells
 
 # Two boxes on one row are joined when the gap is below this many line heights: word gaps inside a
 # value are ~0.3-0.6, gaps between table cells are usually well above 1.5.
@@ -327,12 +328,15 @@ def split_under_headers(row: TextLine, edges: Sequence[int]) -> list[TextLine]:
     text, boxes = row.text, row.char_boxes
     if len(boxes) != len(text) or not any(abs(row.box.x - x) <= row.box.h for x in edges):
         return []  # a row that does not start at a column is no table row (a log line below it)
+    # A header's edge comes from its characters' boxes, placed from the recogniser's columns: it
+    # may stand up to half a line height right of where its column's first word begins.
+    late = max(2, row.box.h // 2)
     cuts = [
         i
         for i in range(1, len(text) - 1)
         if text[i] == " "
         and text[i - 1] != " "
-        and any(boxes[i - 1].x2 - 2 <= x <= boxes[i + 1].x + 2 for x in edges)
+        and any(boxes[i - 1].x2 - 2 <= x <= boxes[i + 1].x + late for x in edges)
     ]
     if not cuts:
         return []
@@ -457,6 +461,7 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
     masks = [r for r in rows if r.engine == MASK_ENGINE]
     plain = [r for r in rows if r.engine != MASK_ENGINE] if masks else rows
     findings: list[Finding] = []
+    in_columns: list[tuple[TextLine, int]] = []  # table cells (or rows) with their column's edge
     for row in plain:
         if id(row) in field_labels:
             # A label cell (of personal data or of a business field) is not itself a value.
@@ -470,14 +475,26 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
         # (Words after a masked e-mail in a sentence are no e-mail: only digits or '@' count.)
         remnant = _remnant(row, masks)
         layouts = (rows, plain) if remnant else (rows,)
+        pieces = split_under_headers(row, edges)
+        for piece in pieces or [row]:
+            column = [e for e in edges if e <= piece.box.x + piece.box.h]
+            if column:
+                in_columns.append((piece, max(column)))
         # The whole row, then its pieces under each header: the primary pass may only find more.
-        for unit in (row, *split_under_headers(row, edges), *closed_up_digits(row)):
+        for unit in (row, *pieces, *closed_up_digits(row)):
             for layout in layouts:
                 context = context_of(unit, layout, is_label if in_table else None, is_field_label)
                 for span in analyzer.analyze(unit.text, context):
                     found = _finding(unit, span, key, frame_index)
                     if not any(_covers(f, found) for f in findings):
                         findings.append(found)
+    # A cell wrapped onto several lines ("Alexandra" / "Swift") is read whole too.
+    for cell in wrapped_cells(in_columns):
+        context = context_of(cell.lines[0], rows, is_label, is_field_label)
+        for span in analyzer.analyze(cell.text, context):
+            found = _cell_finding(cell, span, key, frame_index)
+            if not any(_covers(f, found) for f in findings):
+                findings.append(found)
     findings += column_mates(plain, findings, key, frame_index, slots)
     # Cells as the engine read them too: rows joined at small gaps hold a date with its phone.
     cells = [
@@ -802,6 +819,25 @@ def _remnant(row: TextLine, masks: Sequence[TextLine]) -> bool:
 def _covers(kept: Finding, new: Finding) -> bool:
     """`new` repeats `kept` (found again in a piece of the row, within a pixel or two)."""
     return kept.type == new.type and all(any(k.grow(2).contains(b) for k in kept.boxes) for b in new.boxes)
+
+
+def _cell_finding(cell: Cell, span: TextSpan, key: bytes, frame_index: int) -> Finding:
+    """A value found in a wrapped cell: a box on each of its lines the value reaches."""
+    boxes: list[Box] = []
+    for line, start in zip(cell.lines, cell.offsets, strict=True):
+        a, b = max(span.start, start) - start, min(span.end, start + len(line.text)) - start
+        if a < b and line.text[a:b].strip():
+            boxes += line.span_boxes(a, b)
+    value = cell.text[span.start : span.end]
+    return Finding(
+        type=span.type,
+        boxes=tuple(boxes),
+        recognizer=span.recognizer,
+        score=span.score,
+        value_hmac=value_hmac(key, value),
+        frame_index=frame_index,
+        script=script_of(value),
+    )
 
 
 def _finding(row: TextLine, span: TextSpan, key: bytes, frame_index: int) -> Finding:

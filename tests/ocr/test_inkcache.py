@@ -109,6 +109,42 @@ def test_tesseract_line_reads_are_kept_by_ink_languages_and_margin(monkeypatch: 
     assert len(calls) == 3
 
 
+def test_the_verifiers_rereads_of_left_out_ink_are_kept_by_ink(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ink the page read left out is read again as one line; the same ink elsewhere (a row
+    scrolled, a window switched back to) is not read again, and its reading moves with it."""
+    engine = TesseractEngine("eng", read_all_ink=True)
+    monkeypatch.setattr(engine, "_run", _counting_run(engine))
+    calls = engine._run.calls  # type: ignore[attr-defined]
+    first = _canvas(PHONE, (20, 30))
+    again = _canvas(PHONE, (260, 50))
+    a = engine.read(first)
+    b = engine.read(again)
+    # Each page read once, the left-out line read once in all.
+    assert calls == ["page", "line", "page"], calls
+    (la,), (lb,) = a, b
+    assert la.text == lb.text
+    assert (lb.box.x - la.box.x, lb.box.y - la.box.y) == (240, 20)
+
+
+def _counting_run(engine: TesseractEngine) -> Any:
+    """`engine._run` that reads no line on a page (a page read leaving everything out) and
+    records which kind of read it was asked for."""
+    from veil.ocr.tess import _PSM_SINGLE_LINE
+
+    real = engine._run
+    calls: list[str] = []
+
+    def run(image: Pixels, languages: str, psm: int, scale: float) -> Any:
+        if psm != _PSM_SINGLE_LINE:
+            calls.append("page")
+            return []
+        calls.append("line")
+        return real(image, languages, psm, scale)
+
+    run.calls = calls  # type: ignore[attr-defined]
+    return run
+
+
 def test_faint_text_beside_the_ink_takes_no_reading_of_the_ink_without_it() -> None:
     """A value dimmed behind a backdrop, right of a label in the same box, must not take the
     reading of the label alone: such a box gets no key. Rules and plain shading beside it do."""

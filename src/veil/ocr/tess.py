@@ -119,10 +119,8 @@ class TesseractEngine(OcrEngine):
         with the background first: Tesseract reads a black box beside text as letters ("= on")."""
         area = box.grow(_LINE_MARGIN).clip(image.shape[1], image.shape[0])
         crop = _without_fills(np.ascontiguousarray(image[area.y : area.y2, area.x : area.x2]))
-        lines = self._run(crop, self.languages, _PSM_SINGLE_LINE, self.upscale)
-        if not lines:
-            return None
-        return _join(sorted(lines, key=lambda ln: ln.box.x), self.name).moved(area.x, area.y)
+        line = self._single_line(crop, self.languages, "reread")
+        return None if line is None else line.moved(area.x, area.y)
 
     def read_line(
         self, pixels: Pixels, box: Box, languages: str | None = None, margin: int = _LINE_MARGIN
@@ -137,22 +135,25 @@ class TesseractEngine(OcrEngine):
         if area.area == 0:
             raise EngineError(f"line box {box.as_list()} lies outside the image")
         langs = languages or self.languages
-        # Ink read before with these languages and margin: its reading (or that there was none).
-        key = ink_key(image, area, f"{langs}|{margin}".encode())
+        if langs != self.languages:
+            find_tessdata(langs)
+        crop = np.ascontiguousarray(image[area.y : area.y2, area.x : area.x2])
+        line = self._single_line(crop, langs, f"line|{margin}")
+        return None if line is None else line.moved(area.x, area.y)
+
+    def _single_line(self, crop: Pixels, languages: str, salt: str) -> TextLine | None:
+        """`crop` read as one line, in its own coordinates (None: no text). Ink read before the same
+        way (`salt`: how the crop was made) is not read again: its reading, or that there was none."""
+        key = ink_key(crop, Box(0, 0, crop.shape[1], crop.shape[0]), f"{languages}|{salt}".encode())
         hit = self._lines.get(key)
         if hit is not None and key is not None:
             return None if hit.line is None else hit.line.moved(key.x, key.y)
-        crop = np.ascontiguousarray(image[area.y : area.y2, area.x : area.x2])
-        if langs != self.languages:
-            find_tessdata(langs)
-        lines = self._run(crop, langs, _PSM_SINGLE_LINE, self.upscale)
-        merged = None
-        if lines:
-            # A single-line read may still come back as pieces; join them left to right.
-            merged = _join(sorted(lines, key=lambda ln: ln.box.x), self.name).moved(area.x, area.y)
+        lines = self._run(crop, languages, _PSM_SINGLE_LINE, self.upscale)
+        # A single-line read may still come back as pieces; join them left to right.
+        line = _join(sorted(lines, key=lambda ln: ln.box.x), self.name) if lines else None
         if key is not None:
-            self._lines.put(key, _Reading(None if merged is None else merged.moved(-key.x, -key.y)))
-        return merged
+            self._lines.put(key, _Reading(None if line is None else line.moved(-key.x, -key.y)))
+        return line
 
     def close(self) -> None:
         with self._lock:

@@ -1,0 +1,100 @@
+"""Table cells the browser wrapped onto several lines.
+
+A narrow column wraps its cells: "479 Walters Glens," / "Bldg A, Room 349," / "Dorothyside, WV3
+7JL" is one address, "Alexandra" / "Swift" one name, "+1 530-" / "555-" / "0152" one phone
+number. OCR reads each line on its own, and no line alone is the value. `wrapped_cells` finds the
+stacks of lines that make one cell, so the detectors can read the cell whole.
+
+A cell's lines stand one line pitch apart (the smallest step between two lines of a column, over
+the whole table); the last line of a row and the first of the next stand a row's padding further
+apart. That difference is the only evidence used: in a table where no step is one line and a
+padding (a spreadsheet: one pitch between rows, two over a blank one) nothing is joined, since one
+row per line and one cell per line look alike. Pitch, not the gap between boxes, so Tesseract's
+tight boxes and PP-OCR's padded ones give the same answer.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from statistics import median
+
+from veil.models import TextLine
+
+# A step of a column up to this many line pitches is the next line of the same cell.
+SAME_CELL_PITCH = 1.25
+# Evidence that cells wrap at all: a step this many line pitches (one line and a row's padding).
+# A spreadsheet's steps are one pitch, or two over a blank row: never this.
+ROW_STEP = (1.35, 1.85)
+JITTER = 1.2  # the line pitch is the median of the steps within this share over the smallest
+MAX_LINES = 4  # a cell wrapped further than this is a paragraph, not a value
+ALIGN_HEIGHTS = 1.0  # left edges of one cell's lines agree within this many line heights
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """A wrapped cell: its lines top to bottom, the text they make, and where each line's text
+    starts in it."""
+
+    lines: tuple[TextLine, ...]
+    text: str
+    offsets: tuple[int, ...]
+
+
+def wrapped_cells(units: Sequence[tuple[TextLine, int]]) -> list[Cell]:
+    """The cells of two lines or more among `units`, each a line (or a piece of one) with the
+    left edge of the column it stands in."""
+    columns: defaultdict[int, list[TextLine]] = defaultdict(list)
+    for line, edge in units:
+        if line.text.strip():
+            columns[edge].append(line)
+    stacks = [sorted(lines, key=lambda ln: ln.box.y) for lines in columns.values()]
+    steps = sorted(s for lines in stacks for s in _steps(lines) if s > 0)
+    if not steps:
+        return []
+    pitch = median([s for s in steps if s <= JITTER * steps[0]])
+    low, high = ROW_STEP
+    if not any(low * pitch <= s <= high * pitch for s in steps):
+        return []  # no row padding seen between lines: nothing says a cell wrapped
+    cells: list[Cell] = []
+    for lines in stacks:
+        cells += _column_cells(lines, pitch)
+    return cells
+
+
+def _steps(lines: Sequence[TextLine]) -> list[int]:
+    return [b.box.y - a.box.y for a, b in pairwise(lines)]
+
+
+def _column_cells(lines: Sequence[TextLine], pitch: float) -> list[Cell]:
+    cells: list[Cell] = []
+    stack = [lines[0]]
+    for (above, below), step in zip(pairwise(lines), _steps(lines), strict=True):
+        same = (
+            0 < step <= SAME_CELL_PITCH * pitch
+            and abs(below.box.x - stack[0].box.x) <= ALIGN_HEIGHTS * min(above.box.h, below.box.h)
+            and len(stack) < MAX_LINES
+        )
+        if same:
+            stack.append(below)
+            continue
+        if len(stack) > 1:
+            cells.append(joined(stack))
+        stack = [below]
+    if len(stack) > 1:
+        cells.append(joined(stack))
+    return cells
+
+
+def joined(lines: Sequence[TextLine]) -> Cell:
+    """The lines' text as the cell holds it: a line that ends in a hyphen goes on without a space
+    (the browser breaks "+1 530-555-0152" after a hyphen), the others with one."""
+    text, offsets = "", []
+    for line in lines:
+        if text and not (text.endswith("-") and line.text[:1].isalnum()):
+            text += " "
+        offsets.append(len(text))
+        text += line.text
+    return Cell(tuple(lines), text, tuple(offsets))

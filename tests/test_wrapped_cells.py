@@ -1,0 +1,112 @@
+"""Table cells wrapped onto several lines are read whole; a spreadsheet's rows are never joined."""
+
+from __future__ import annotations
+
+from veil.detect.registry import default_analyzer
+from veil.locate import locate, split_under_headers
+from veil.models import Box, TextLine
+from veil.wrapped import wrapped_cells
+
+KEY = b"k" * 32
+
+
+def line(text: str, x: int, y: int, char_w: int = 9, h: int = 24) -> TextLine:
+    boxes = tuple(Box(x + i * char_w, y, char_w, h) for i in range(len(text)))
+    return TextLine(text, Box(x, y, char_w * len(text), h), boxes, 0.9, "fake")
+
+
+def _spread(parts: list[tuple[str, int]], y: int, h: int = 24) -> TextLine:
+    """One OCR line made of cells (text, x) on one row, read together (their gap is narrow)."""
+    text, boxes = "", []
+    for i, (part, x) in enumerate(parts):
+        if i:
+            text += " "
+            boxes.append(Box(boxes[-1].x2, y, max(x - boxes[-1].x2, 0), h))
+        text += part
+        boxes += [Box(x + k * 9, y, 9, h) for k in range(len(part))]
+    return TextLine(text, Box(parts[0][1], y, boxes[-1].x2 - parts[0][1], h), tuple(boxes), 0.9, "fake")
+
+
+HEADER = [
+    line("Order", 216, 60),
+    line("Date", 313, 60),
+    line("Customer", 374, 60),
+    line("Phone", 470, 60),
+    line("Ship to", 560, 60),
+]
+
+
+def _wrapped_table() -> list[TextLine]:
+    """Rows of an order table in narrow columns, lines 20 px apart, rows 33 px apart (padding)."""
+    return [
+        *HEADER,
+        line("20240517-", 216, 98),
+        line("2026-", 313, 98),
+        line("Alexandra", 374, 98),
+        line("+1 530-", 470, 98),
+        line("3 Robinson Isle,", 560, 98),
+        line("30168", 216, 118),
+        line("05-14", 313, 118),
+        line("Swift", 374, 118),
+        line("555-0152", 470, 118),
+        line("Jenningshaven, TD7P", 560, 118),
+        line("7RH", 560, 138),
+        line("20240518-", 216, 171),
+        line("2026-", 313, 171),
+        line("Beatrice", 374, 171),
+        line("+1 689-", 470, 171),
+        line("826 James Camp,", 560, 171),
+        line("30169", 216, 191),
+        line("05-15", 313, 191),
+        line("Holloway", 374, 191),
+        line("555-0189", 470, 191),
+        line("South Kathryn, TX", 560, 191),
+        line("56219", 560, 211),
+    ]
+
+
+def test_a_wrapped_cell_is_joined_and_the_next_row_is_not() -> None:
+    table = _wrapped_table()[len(HEADER) :]
+    units = [(ln, ln.box.x) for ln in table]
+    texts = sorted(c.text for c in wrapped_cells(units))
+    assert texts == sorted(
+        [
+            "20240517-30168",  # broken after its hyphen: no space
+            "20240518-30169",
+            "2026-05-14",
+            "2026-05-15",
+            "Alexandra Swift",
+            "Beatrice Holloway",
+            "+1 530-555-0152",
+            "+1 689-555-0189",
+            "3 Robinson Isle, Jenningshaven, TD7P 7RH",
+            "826 James Camp, South Kathryn, TX 56219",
+        ]
+    )
+
+
+def test_a_spreadsheet_column_is_never_joined() -> None:
+    """One row per line, 20 px apart, a blank row (40 px): no step says a cell wrapped."""
+    names = ["Alexandra", "Swift", "Beatrice", "Holloway", "Jordan", "Lee"]
+    ys = [100, 120, 140, 180, 200, 220]
+    units = [(line(n, 374, y), 374) for n, y in zip(names, ys, strict=True)]
+    assert wrapped_cells(units) == []
+
+
+def test_a_name_wrapped_in_its_cell_is_masked_on_both_lines() -> None:
+    found = locate(_wrapped_table(), default_analyzer(), KEY, 0)
+    names = [f for f in found if f.type == "person_name"]
+    boxes = {(b.x // 10, b.y) for f in names for b in f.boxes}
+    for y in (98, 118, 171, 191):
+        assert any(y0 == y and 36 <= x <= 38 for x, y0 in boxes), (y, boxes)
+    addresses = [f for f in found if f.type == "address"]
+    covered = {b.y for f in addresses for b in f.boxes}
+    assert {98, 118, 138, 171, 191, 211} <= covered, covered
+
+
+def test_a_header_edge_placed_late_still_cuts_the_row() -> None:
+    """A header's edge comes from estimated character boxes, up to half a line height right of
+    where its column's words begin: "Alexandra" still falls under "Customer"."""
+    row = _spread([("20240517-", 216), ("2026-", 313), ("Alexandra", 374)], y=98)
+    pieces = split_under_headers(row, [216, 323, 385])
+    assert [p.text for p in pieces] == ["20240517-", "2026-", "Alexandra"]
