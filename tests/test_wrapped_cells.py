@@ -110,3 +110,11 @@ def test_a_header_edge_placed_late_still_cuts_the_row() -> None:
     row = _spread([("20240517-", 216), ("2026-", 313), ("Alexandra", 374)], y=98)
     pieces = split_under_headers(row, [216, 323, 385])
     assert [p.text for p in pieces] == ["20240517-", "2026-", "Alexandra"]
+
+
+def test_a_column_whose_cells_wrap_less_than_their_row_is_still_joined() -> None:
+    """Names take two lines in rows the address makes three lines tall: the step to the next
+    name is two pitches and a padding, still a row's step, not a line's."""
+    table = [ln for ln in _wrapped_table()[len(HEADER) :] if ln.box.x in (216, 374)]
+    texts = sorted(c.text for c in wrapped_cells([(ln, ln.box.x) for ln in table]))
+    assert texts == ["20240517-30168", "20240518-30169", "Alexandra Swift", "Beatrice Holloway"]

@@ -461,7 +461,7 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
     masks = [r for r in rows if r.engine == MASK_ENGINE]
     plain = [r for r in rows if r.engine != MASK_ENGINE] if masks else rows
     findings: list[Finding] = []
-    in_columns: list[tuple[TextLine, int]] = []  # table cells (or rows) with their column's edge
+    in_columns: list[tuple[TextLine, int]] = []  # cells, and the edge of their column's header
     for row in plain:
         if id(row) in field_labels:
             # A label cell (of personal data or of a business field) is not itself a value.

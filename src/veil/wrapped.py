@@ -7,10 +7,12 @@ stacks of lines that make one cell, so the detectors can read the cell whole.
 
 A cell's lines stand one line pitch apart (the smallest step between two lines of a column, over
 the whole table); the last line of a row and the first of the next stand a row's padding further
-apart. That difference is the only evidence used: in a table where no step is one line and a
-padding (a spreadsheet: one pitch between rows, two over a blank one) nothing is joined, since one
-row per line and one cell per line look alike. Pitch, not the gap between boxes, so Tesseract's
-tight boxes and PP-OCR's padded ones give the same answer.
+apart than whole pitches. That difference is the only evidence used: in a table where no step is
+whole pitches and a padding (a spreadsheet: one pitch between rows, two over a blank one) nothing
+is joined, since one row per line and one cell per line look alike. A column is the lines under
+one header: with no header in view, the OCR's lines run across cells ("2026- Annette") and no
+column can be told. Pitch, not the gap between boxes, so Tesseract's tight boxes and PP-OCR's
+padded ones give the same answer.
 """
 
 from __future__ import annotations
@@ -25,9 +27,9 @@ from veil.models import TextLine
 
 # A step of a column up to this many line pitches is the next line of the same cell.
 SAME_CELL_PITCH = 1.25
-# Evidence that cells wrap at all: a step this many line pitches (one line and a row's padding).
-# A spreadsheet's steps are one pitch, or two over a blank row: never this.
-ROW_STEP = (1.35, 1.85)
+# Evidence that cells wrap at all: a step of whole line pitches and a row's padding, the padding
+# this share of a pitch. A spreadsheet's steps are one pitch, or two over a blank row: never this.
+ROW_PADDING = (0.35, 0.85)
 JITTER = 1.2  # the line pitch is the median of the steps within this share over the smallest
 MAX_LINES = 4  # a cell wrapped further than this is a paragraph, not a value
 ALIGN_HEIGHTS = 1.0  # left edges of one cell's lines agree within this many line heights
@@ -45,18 +47,18 @@ class Cell:
 
 def wrapped_cells(units: Sequence[tuple[TextLine, int]]) -> list[Cell]:
     """The cells of two lines or more among `units`, each a line (or a piece of one) with the
-    left edge of the column it stands in."""
+    left edge of the column header it stands under."""
     columns: defaultdict[int, list[TextLine]] = defaultdict(list)
     for line, edge in units:
         if line.text.strip():
             columns[edge].append(line)
     stacks = [sorted(lines, key=lambda ln: ln.box.y) for lines in columns.values()]
-    steps = sorted(s for lines in stacks for s in _steps(lines) if s > 0)
+    steps = sorted(s for lines in stacks for s in _steps(lines) if s)
     if not steps:
         return []
     pitch = median([s for s in steps if s <= JITTER * steps[0]])
-    low, high = ROW_STEP
-    if not any(low * pitch <= s <= high * pitch for s in steps):
+    low, high = ROW_PADDING
+    if not any(s > pitch and low <= (s / pitch) % 1 <= high for s in steps):
         return []  # no row padding seen between lines: nothing says a cell wrapped
     cells: list[Cell] = []
     for lines in stacks:
@@ -65,7 +67,12 @@ def wrapped_cells(units: Sequence[tuple[TextLine, int]]) -> list[Cell]:
 
 
 def _steps(lines: Sequence[TextLine]) -> list[int]:
-    return [b.box.y - a.box.y for a, b in pairwise(lines)]
+    """The step down from each line to the next; 0 where they overlap (two readings of one row)."""
+    out = []
+    for a, b in pairwise(lines):
+        step = b.box.y - a.box.y
+        out.append(step if step >= min(a.box.h, b.box.h) // 2 else 0)
+    return out
 
 
 def _column_cells(lines: Sequence[TextLine], pitch: float) -> list[Cell]:
