@@ -70,3 +70,23 @@ def test_the_exposed_strip_is_read_with_the_line_the_edge_cut() -> None:
     assert right == Box(800 - 40 - STRIP_OVERLAP, REGION.y, 40 + STRIP_OVERLAP, REGION.h)
     tall = [TextLine("x", Box(0, y, 100, 30), (), 0.9, "dom") for y in (100, 200, 300)]
     assert _strip_to_read(REGION, Shift(0, 84), tall).h == 84 + 45  # a line and a half of 30 px
+
+
+def test_a_mask_the_edge_cuts_as_its_value_leaves_view_keeps_what_stays_in_view() -> None:
+    """The row scrolling under the header: what stays in view of its value stays masked (its line
+    is not read again by the primary pass, so nothing else would mask it)."""
+    leaving = _finding(Box(100, 120, 90, 20))  # 120 - 84 = 36: 6 px of it stay below the header
+    assert [f.boxes for f in _carried_findings(_outcome(leaving), _plan(), 4, [])] == [(Box(100, 50, 90, 6),)]
+
+
+def test_the_primary_pass_does_not_reread_ink_leaving_view_the_verifier_does() -> None:
+    from veil.track.incremental import _shift_lines
+
+    def line(y: int) -> TextLine:
+        return TextLine("Jane Roe", Box(100, y, 90, 20), (), 0.9, "dom")
+
+    straddling, leaving, inside = line(40), line(120), line(300)
+    kept, reread, left = _shift_lines([straddling, leaving, inside], REGION, DOWN, 800, 600)
+    assert [ln.box for ln in kept] == [Box(100, 216, 90, 20)]  # moved with the content
+    assert reread == [Box(100, 40, 90, 20)]  # part stayed, part moved: read again
+    assert left == [Box(100, 50, 90, 6)]  # read by the verifier only

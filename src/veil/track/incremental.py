@@ -65,8 +65,9 @@ def _carried_findings(last: FrameOutcome, plan: _Plan, index: int, found: Sequen
     and the incremental path's lines are not the full read's: a name found in the last frame may
     not be found again in this one. The verifier's own masks (see `FramePipeline.on_residual`) are
     carried the same way: the primary pass never finds those. A scroll moves the masks inside the
-    scrolled region with its content and drops those its edge cuts (what is left in view is
-    re-read); a mask a new finding already covers is not repeated."""
+    scrolled region with its content; a mask the region's edge cuts as its content leaves view
+    keeps what stays in view (its line is not read again: `_shift_lines`); a mask a new finding
+    already covers is not repeated."""
     out = []
     for f in last.result.findings:
         if f.type == "face":
@@ -76,8 +77,9 @@ def _carried_findings(last: FrameOutcome, plan: _Plan, index: int, found: Sequen
             if plan.shift is None or not all(plan.region.contains(b) for b in boxes):
                 continue
             dx, dy = plan.shift.dx, plan.shift.dy
-            boxes = tuple(Box(b.x - dx, b.y - dy, b.w, b.h) for b in boxes)
-            if not all(plan.region.contains(b) for b in boxes):
+            moved = (Box(b.x - dx, b.y - dy, b.w, b.h) for b in boxes)
+            boxes = tuple(c for c in (_inside(b, plan.region) for b in moved) if c.w > 0 and c.h > 0)
+            if not boxes:
                 continue
         if any(_meets(b, plan.rects) for b in boxes) or _covered(boxes, found):
             continue
@@ -101,29 +103,32 @@ def _meets(box: Box, rects: Sequence[Box]) -> bool:
 
 def _shift_lines(
     lines: Sequence[TextLine], region: Box, shift: Shift, width: int, height: int
-) -> tuple[list[TextLine], list[Box]]:
+) -> tuple[list[TextLine], list[Box], list[Box]]:
     """Lines inside the scrolled region move with its content; those scrolled out of it are dropped.
-    Also returns what must be re-read: what stays in view of the lines the region's edge cuts after
-    the shift (a phone number's last digits are as readable as the whole), and the lines that
-    straddle the region's edge before it."""
+    Also returns the boxes of the lines that straddle the region's edge before the shift (part
+    stayed, part moved: read again), and what stays in view of the lines the region's edge cuts
+    as the content leaves by it. That is ink read before, and less of it: the primary pass does
+    not read it again (the masks on it are carried, cut to the region: `_carried_findings`); the
+    verifier does (a phone number's last digits are as readable as the whole)."""
     kept: list[TextLine] = []
-    cut: list[Box] = []
+    straddling: list[Box] = []
+    leaving: list[Box] = []
     for ln in lines:
         if not region.contains(ln.box):
             if region.intersection_area(ln.box) == 0:
                 kept.append(ln)
             else:  # straddles the region's edge: part stayed, part moved with the region
-                cut.append(ln.box.clip(width, height))
+                straddling.append(ln.box.clip(width, height))
                 moved = ln.moved(-shift.dx, -shift.dy)
                 if region.intersection_area(moved.box):
-                    cut.append(_inside(moved.box, region))
+                    straddling.append(_inside(moved.box, region))
             continue
         moved = ln.moved(-shift.dx, -shift.dy)
         if region.contains(moved.box):
             kept.append(moved)
         elif region.intersection_area(moved.box):
-            cut.append(_inside(moved.box, region))
-    return kept, cut
+            leaving.append(_inside(moved.box, region))
+    return kept, straddling, leaving
 
 
 def _strip_to_read(region: Box, shift: Shift, lines: Sequence[TextLine]) -> Box:
@@ -286,11 +291,13 @@ class IncrementalPipeline:
         if shift is not None:
             mask = changed_mask(shifted(prev, region, shift), frame.pixels)
             size = frame.width, frame.height
-            lines_kept, lines_cut = _shift_lines(lines, region, shift, *size)
-            verified_kept, verified_cut = _shift_lines(verified, region, shift, *size)
+            lines_kept, lines_cut, _ = _shift_lines(lines, region, shift, *size)
+            verified_kept, verified_straddling, verified_leaving = _shift_lines(
+                verified, region, shift, *size
+            )
             lines, verified = tuple(lines_kept), tuple(verified_kept)
             marked = [_strip_to_read(region, shift, lines), *lines_cut]  # read whatever the pixels say
-            verifier_exposed = [marked[0], *verified_cut]
+            verifier_exposed = [marked[0], *verified_straddling, *verified_leaving]
         if float(_with_marked(mask, marked).mean()) > self.max_dirty_share:
             return None
         line_boxes = [ln.box for ln in lines]
