@@ -6,12 +6,12 @@ number. OCR reads each line on its own, and no line alone is the value. `wrapped
 stacks of lines that make one cell, so the detectors can read the cell whole.
 
 A cell's lines stand one line pitch apart (the smallest step between two lines of a column, over
-the whole table); the last line of a row and the first of the next stand a row's padding further
-apart than whole pitches. That difference is the only evidence used: in a table where no step is
+the whole screen); the last line of a row and the first of the next stand a row's padding further
+apart than whole pitches. That difference is the only evidence used: on a screen where no step is
 whole pitches and a padding (a spreadsheet: one pitch between rows, two over a blank one) nothing
 is joined, since one row per line and one cell per line look alike. A column is the lines under
-one header: with no header in view, the OCR's lines run across cells ("2026- Annette") and no
-column can be told. Pitch, not the gap between boxes, so Tesseract's tight boxes and PP-OCR's
+one header or, with no header in view (a table scrolled past it), the lines that start at one
+left edge. Pitch, not the gap between boxes, so Tesseract's tight boxes and PP-OCR's
 padded ones give the same answer.
 """
 
@@ -31,6 +31,7 @@ SAME_CELL_PITCH = 1.25
 # this share of a pitch. A spreadsheet's steps are one pitch, or two over a blank row: never this.
 ROW_PADDING = (0.35, 0.85)
 JITTER = 1.2  # the line pitch is the median of the steps within this share over the smallest
+MIN_STEP = 0.6  # line heights: a smaller step down is two lines overlapping, not a pitch
 MAX_LINES = 4  # a cell wrapped further than this is a paragraph, not a value
 ALIGN_HEIGHTS = 1.0  # left edges of one cell's lines agree within this many line heights
 
@@ -45,14 +46,16 @@ class Cell:
     offsets: tuple[int, ...]
 
 
-def wrapped_cells(units: Sequence[tuple[TextLine, int]]) -> list[Cell]:
-    """The cells of two lines or more among `units`, each a line (or a piece of one) with the
-    left edge of the column header it stands under."""
-    columns: defaultdict[int, list[TextLine]] = defaultdict(list)
+def wrapped_cells(units: Sequence[tuple[TextLine, int | None]]) -> list[Cell]:
+    """The cells of two lines or more among `units`: each a line (or a piece of one) with the left
+    edge of the column header it stands under, or None where no header is in view (its column is
+    then the lines whose left edges meet it)."""
+    headed: defaultdict[int, list[TextLine]] = defaultdict(list)
+    loose: list[TextLine] = []
     for line, edge in units:
         if line.text.strip():
-            columns[edge].append(line)
-    stacks = [sorted(lines, key=lambda ln: ln.box.y) for lines in columns.values()]
+            (loose if edge is None else headed[edge]).append(line)
+    stacks = [sorted(lines, key=lambda ln: ln.box.y) for lines in [*headed.values(), *_by_left_edge(loose)]]
     steps = sorted(s for lines in stacks for s in _steps(lines) if s)
     if not steps:
         return []
@@ -66,12 +69,24 @@ def wrapped_cells(units: Sequence[tuple[TextLine, int]]) -> list[Cell]:
     return cells
 
 
+def _by_left_edge(lines: Sequence[TextLine]) -> list[list[TextLine]]:
+    """Lines grouped by where they start: left edges within `ALIGN_HEIGHTS` line heights."""
+    groups: list[list[TextLine]] = []
+    for line in sorted(lines, key=lambda ln: ln.box.x):
+        if groups and line.box.x - groups[-1][0].box.x <= ALIGN_HEIGHTS * line.box.h:
+            groups[-1].append(line)
+        else:
+            groups.append([line])
+    return groups
+
+
 def _steps(lines: Sequence[TextLine]) -> list[int]:
-    """The step down from each line to the next; 0 where they overlap (two readings of one row)."""
+    """The step down from each line to the next; 0 where they overlap (two readings of one row, a
+    line the screen's edge cut read above a whole one): no line pitch."""
     out = []
     for a, b in pairwise(lines):
         step = b.box.y - a.box.y
-        out.append(step if step >= min(a.box.h, b.box.h) // 2 else 0)
+        out.append(step if step >= MIN_STEP * max(a.box.h, b.box.h) else 0)
     return out
 
 
