@@ -487,12 +487,13 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
                     found = _finding(unit, span, key, frame_index)
                     if not any(_covers(f, found) for f in findings):
                         findings.append(found)
-    # A cell wrapped onto several lines ("Alexandra" / "Swift") is read whole too.
+    # A cell wrapped onto several lines ("Alexandra" / "Swift") is read whole too: a value it
+    # breaks over two lines or more (one on a single line was looked for on that line).
     for cell in wrapped_cells(in_columns):
         context = context_of(cell.lines[0], rows, is_label, is_field_label)
         for span in analyzer.analyze(cell.text, context):
             found = _cell_finding(cell, span, key, frame_index)
-            if not any(_covers(f, found) for f in findings):
+            if len(found.boxes) > 1 and not any(_covers(f, found) for f in findings):
                 findings.append(found)
     findings += column_mates(plain, findings, key, frame_index, slots)
     # Cells as the engine read them too: rows joined at small gaps hold a date with its phone.
