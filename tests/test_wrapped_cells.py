@@ -118,3 +118,37 @@ def test_a_column_whose_cells_wrap_less_than_their_row_is_still_joined() -> None
     table = [ln for ln in _wrapped_table()[len(HEADER) :] if ln.box.x in (216, 374)]
     texts = sorted(c.text for c in wrapped_cells([(ln, ln.box.x) for ln in table]))
     assert texts == ["20240517-30168", "20240518-30169", "Alexandra Swift", "Beatrice Holloway"]
+
+
+def test_a_form_s_label_over_its_value_is_not_one_cell() -> None:
+    """Labels stacked over their values, one field per row: "Owner" / "James Lynn" stand one
+    pitch apart like a wrapped cell, but no table row opens there: the label stays readable."""
+    form = [
+        line("Owner", 100, 100),
+        line("James Lynn", 100, 120),
+        line("Team", 100, 153),
+        line("Sales", 100, 173),
+        line("Region", 100, 206),  # "Region Springfield, IL 62704" would read as one address
+        line("Springfield, IL 62704", 100, 226),
+    ]
+    found = locate(form, default_analyzer(), KEY, 0)
+    assert any(b.y == 226 for f in found for b in f.boxes), found  # the address is found
+    labels = {100, 153, 206}
+    assert not [b for f in found for b in f.boxes if b.y in labels], found  # its label is not
+
+
+def test_a_table_scrolled_past_its_header_still_joins_its_wrapped_cells() -> None:
+    """No header in view: the column is the lines that start where the cell starts."""
+    rows = [
+        ("20240517-", "Alexandra", "+1 530-"),
+        ("30168", "Swift", "555-0152"),
+        ("20240518-", "Beatrice", "+1 689-"),
+        ("30169", "Holloway", "555-0189"),
+    ]
+    table = [line(t, x, y) for (a, b, c), y in zip(rows, (98, 118, 151, 171), strict=True)
+             for t, x in ((a, 100), (b, 240), (c, 380))]  # fmt: skip
+    found = locate(table, default_analyzer(), KEY, 0)
+    named = {b.y for f in found if f.type == "person_name" for b in f.boxes}
+    assert named == {98, 118, 151, 171}, named
+    phones = {b.y for f in found if f.type == "phone" for b in f.boxes}
+    assert phones == {98, 118, 151, 171}, phones

@@ -488,8 +488,13 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
                     if not any(_covers(f, found) for f in findings):
                         findings.append(found)
     # A cell wrapped onto several lines ("Alexandra" / "Swift") is read whole too: a value it
-    # breaks over two lines or more (one on a single line was looked for on that line).
+    # breaks over two lines or more (one on a single line was looked for on that line). A cell
+    # opens on a table's row, where the engine read three lines or more across; a form's label
+    # over its value ("Owner" / "James Lynn") is no cell.
+    read = [ln.box for ln in lines if ln.engine != MASK_ENGINE]
     for cell in wrapped_cells(in_columns):
+        if sum(1 for box in read if _same_row(box, cell.lines[0].box)) < 3:
+            continue
         context = context_of(cell.lines[0], rows, is_label, is_field_label)
         for span in analyzer.analyze(cell.text, context):
             found = _cell_finding(cell, span, key, frame_index)
