@@ -135,20 +135,3 @@ def test_a_form_s_label_over_its_value_is_not_one_cell() -> None:
     assert any(b.y == 226 for f in found for b in f.boxes), found  # the address is found
     labels = {100, 153, 206}
     assert not [b for f in found for b in f.boxes if b.y in labels], found  # its label is not
-
-
-def test_a_table_scrolled_past_its_header_still_joins_its_wrapped_cells() -> None:
-    """No header in view: the column is the lines that start where the cell starts."""
-    rows = [
-        ("20240517-", "Alexandra", "+1 530-"),
-        ("30168", "Swift", "555-0152"),
-        ("20240518-", "Beatrice", "+1 689-"),
-        ("30169", "Holloway", "555-0189"),
-    ]
-    table = [line(t, x, y) for (a, b, c), y in zip(rows, (98, 118, 151, 171), strict=True)
-             for t, x in ((a, 100), (b, 240), (c, 380))]  # fmt: skip
-    found = locate(table, default_analyzer(), KEY, 0)
-    named = {b.y for f in found if f.type == "person_name" for b in f.boxes}
-    assert named == {98, 118, 151, 171}, named
-    phones = {b.y for f in found if f.type == "phone" for b in f.boxes}
-    assert phones == {98, 118, 151, 171}, phones

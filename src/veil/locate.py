@@ -461,7 +461,7 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
     masks = [r for r in rows if r.engine == MASK_ENGINE]
     plain = [r for r in rows if r.engine != MASK_ENGINE] if masks else rows
     findings: list[Finding] = []
-    in_columns: list[tuple[TextLine, int | None]] = []  # cells, and the edge of their column's header
+    in_columns: list[tuple[TextLine, int]] = []  # cells, and the edge of their column's header
     for row in plain:
         if id(row) in field_labels:
             # A label cell (of personal data or of a business field) is not itself a value.
@@ -478,7 +478,8 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
         pieces = split_under_headers(row, edges)
         for piece in pieces or [row]:
             column = [e for e in edges if e <= piece.box.x + piece.box.h]
-            in_columns.append((piece, max(column) if column else None))
+            if column:
+                in_columns.append((piece, max(column)))
         # The whole row, then its pieces under each header: the primary pass may only find more.
         for unit in (row, *pieces, *closed_up_digits(row)):
             for layout in layouts:
