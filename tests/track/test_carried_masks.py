@@ -6,6 +6,8 @@ with the line the viewport's edge cut, so a value entering the screen is read wh
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from veil.models import Box, Finding, FrameResult, TextLine
@@ -90,3 +92,27 @@ def test_the_primary_pass_does_not_reread_ink_leaving_view_the_verifier_does() -
     assert [ln.box for ln in kept] == [Box(100, 216, 90, 20)]  # moved with the content
     assert reread == [Box(100, 40, 90, 20)]  # part stayed, part moved: read again
     assert left == [Box(100, 50, 90, 6)]  # read by the verifier only
+
+
+def test_a_wrapped_value_whose_first_line_the_edge_cuts_keeps_its_other_lines_masked() -> None:
+    """A name wrapped on two lines: its first line straddles the header's edge (read again), its
+    second moves up and is cut as it leaves view; that part stays masked."""
+    name = Finding(
+        "person_name", (Box(100, 40, 90, 20), Box(100, 120, 90, 20)), "labelled-value", 0.9, "h", 3
+    )
+    assert [f.boxes for f in _carried_findings(_outcome(name), _plan(), 4, [])] == [(Box(100, 50, 90, 6),)]
+
+
+def test_after_a_scroll_a_mask_on_unchanged_pixels_stays_though_a_re_read_meets_it() -> None:
+    """A name half under a sticky header is re-read with the header band (its pixels did not
+    change, they moved): the re-read may not find it; its mask stays. Where its pixels changed,
+    the re-read decides."""
+    name = _finding(Box(100, 120, 90, 20))  # moves to y 36: cut to 50..56 by the header's edge
+    band = (Box(0, 0, 800, 80),)  # the header band, re-read for pixels that changed in it
+    still = np.zeros((600, 800), dtype=bool)
+    plan = replace(_plan(rects=band), changed=still)
+    assert [f.boxes for f in _carried_findings(_outcome(name), plan, 4, [])] == [(Box(100, 50, 90, 6),)]
+    changed = still.copy()
+    changed[52, 120] = True
+    plan = replace(_plan(rects=band), changed=changed)
+    assert _carried_findings(_outcome(name), plan, 4, []) == []

@@ -66,7 +66,9 @@ def _carried_findings(last: FrameOutcome, plan: _Plan, index: int, found: Sequen
     not be found again in this one. The verifier's own masks (see `FramePipeline.on_residual`) are
     carried the same way: the primary pass never finds those. A scroll moves the masks inside the
     scrolled region with its content; a mask the region's edge cuts as its content leaves view
-    keeps what stays in view (its line is not read again: `_shift_lines`); a mask a new finding
+    keeps what stays in view (its line is not read again: `_shift_lines`), and after a scroll a
+    mask whose pixels did not change stays though a rectangle re-read around it does not find the
+    value again (a name half under a sticky header, read with the header); a mask a new finding
     already covers is not repeated."""
     out = []
     for f in last.result.findings:
@@ -74,17 +76,38 @@ def _carried_findings(last: FrameOutcome, plan: _Plan, index: int, found: Sequen
             continue
         boxes = f.boxes
         if plan.region is not None and any(b.intersection_area(plan.region) for b in boxes):
-            if plan.shift is None or not all(plan.region.contains(b) for b in boxes):
+            if plan.shift is None:
                 continue
-            dx, dy = plan.shift.dx, plan.shift.dy
-            moved = (Box(b.x - dx, b.y - dy, b.w, b.h) for b in boxes)
-            boxes = tuple(c for c in (_inside(b, plan.region) for b in moved) if c.w > 0 and c.h > 0)
+            boxes = _scrolled_boxes(boxes, plan.region, plan.shift)
             if not boxes:
                 continue
-        if any(_meets(b, plan.rects) for b in boxes) or _covered(boxes, found):
+        if any(_meets(b, plan.rects) and not _unchanged(b, plan) for b in boxes) or _covered(boxes, found):
             continue
         out.append(replace(f, boxes=boxes, frame_index=index))
     return out
+
+
+def _unchanged(box: Box, plan: _Plan) -> bool:
+    """Whether a scroll left every pixel under `box` as it was (moved with the content): the value
+    there is the one masked before, whatever re-reading the rectangle around it finds."""
+    if plan.changed is None:
+        return False
+    return not plan.changed[box.y : box.y2, box.x : box.x2].any()
+
+
+def _scrolled_boxes(boxes: Sequence[Box], region: Box, shift: Shift) -> tuple[Box, ...]:
+    """A mask's boxes after `region` scrolled by `shift`, each on its own line of the value (a
+    wrapped cell's name has one per line): inside the region, moved with the content and cut to
+    it; straddling its edge before, dropped (that line is read again); outside it, unmoved."""
+    out = []
+    for b in boxes:
+        if region.contains(b):
+            c = _inside(Box(b.x - shift.dx, b.y - shift.dy, b.w, b.h), region)
+            if c.w > 0 and c.h > 0:
+                out.append(c)
+        elif not region.intersection_area(b):
+            out.append(b)
+    return tuple(out)
 
 
 def _area(rects: Sequence[Box]) -> int:
@@ -174,6 +197,8 @@ class _Plan:
     shift: Shift | None
     # For the verifier, changed whatever the pixels say: scrolled into view, or its lines cut by the scroll.
     verifier_exposed: tuple[Box, ...]
+    # After a scroll, the pixels that differ from the last frame shifted with it.
+    changed: np.ndarray | None = None
 
 
 class IncrementalPipeline:
@@ -302,7 +327,8 @@ class IncrementalPipeline:
             return None
         line_boxes = [ln.box for ln in lines]
         rects = regions(dirty_boxes(mask), line_boxes, frame.width, frame.height, BAND_MARGIN, marked)
-        return _Plan(tuple(rects), lines, verified, region, shift, tuple(verifier_exposed))
+        scrolled_changes = mask if shift is not None else None
+        return _Plan(tuple(rects), lines, verified, region, shift, tuple(verifier_exposed), scrolled_changes)
 
     def _reuse(self, frame: Frame, last: FrameOutcome) -> FrameOutcome:
         # Pixels changed by less than the noise threshold: same lines, same findings, masks re-applied.
