@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
+from tests.test_locate import _spread
+from tests.test_locate import line as locate_line
 from veil.detect.registry import default_analyzer
 from veil.locate import locate, split_under_headers
-from veil.models import Box, TextLine
+from veil.models import TextLine
 from veil.wrapped import wrapped_cells
 
 KEY = b"k" * 32
 
 
-def line(text: str, x: int, y: int, char_w: int = 9, h: int = 24) -> TextLine:
-    boxes = tuple(Box(x + i * char_w, y, char_w, h) for i in range(len(text)))
-    return TextLine(text, Box(x, y, char_w * len(text), h), boxes, 0.9, "fake")
-
-
-def _spread(parts: list[tuple[str, int]], y: int, h: int = 24) -> TextLine:
-    """One OCR line made of cells (text, x) on one row, read together (their gap is narrow)."""
-    text, boxes = "", []
-    for i, (part, x) in enumerate(parts):
-        if i:
-            text += " "
-            boxes.append(Box(boxes[-1].x2, y, max(x - boxes[-1].x2, 0), h))
-        text += part
-        boxes += [Box(x + k * 9, y, 9, h) for k in range(len(part))]
-    return TextLine(text, Box(parts[0][1], y, boxes[-1].x2 - parts[0][1], h), tuple(boxes), 0.9, "fake")
+def line(text: str, x: int, y: int) -> TextLine:
+    """A cell as PP-OCR boxes it: 9 px characters in a 24 px box."""
+    return locate_line(text, x, y, char_w=9, h=24)
 
 
 HEADER = [
@@ -107,7 +97,7 @@ def test_a_name_wrapped_in_its_cell_is_masked_on_both_lines() -> None:
 def test_a_header_edge_placed_late_still_cuts_the_row() -> None:
     """A header's edge comes from estimated character boxes, up to half a line height right of
     where its column's words begin: "Alexandra" still falls under "Customer"."""
-    row = _spread([("20240517-", 216), ("2026-", 313), ("Alexandra", 374)], y=98)
+    row = _spread([("20240517-", 216), ("2026-", 313), ("Alexandra", 374)], y=98, h=24, line_h=24)
     pieces = split_under_headers(row, [216, 323, 385])
     assert [p.text for p in pieces] == ["20240517-", "2026-", "Alexandra"]
 

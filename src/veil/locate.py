@@ -834,23 +834,18 @@ def _cell_finding(cell: Cell, span: TextSpan, key: bytes, frame_index: int) -> F
         a, b = max(span.start, start) - start, min(span.end, start + len(line.text)) - start
         if a < b and line.text[a:b].strip():
             boxes += line.span_boxes(a, b)
-    value = cell.text[span.start : span.end]
-    return Finding(
-        type=span.type,
-        boxes=tuple(boxes),
-        recognizer=span.recognizer,
-        score=span.score,
-        value_hmac=value_hmac(key, value),
-        frame_index=frame_index,
-        script=script_of(value),
-    )
+    return _found(span, cell.text[span.start : span.end], boxes, key, frame_index)
 
 
 def _finding(row: TextLine, span: TextSpan, key: bytes, frame_index: int) -> Finding:
     value = row.text[span.start : span.end]
+    return _found(span, value, row.span_boxes(span.start, span.end), key, frame_index)
+
+
+def _found(span: TextSpan, value: str, boxes: Sequence[Box], key: bytes, frame_index: int) -> Finding:
     return Finding(
         type=span.type,
-        boxes=tuple(row.span_boxes(span.start, span.end)),
+        boxes=tuple(boxes),
         recognizer=span.recognizer,
         score=span.score,
         value_hmac=value_hmac(key, value),

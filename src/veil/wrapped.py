@@ -56,16 +56,17 @@ def wrapped_cells(units: Sequence[tuple[TextLine, int]]) -> list[Cell]:
         if line.text.strip():
             columns[edge].append(line)
     stacks = [sorted(lines, key=lambda ln: ln.box.y) for lines in columns.values()]
-    steps = sorted(s for lines in stacks for s in _steps(lines) if s)
-    if not steps:
+    steps = [_steps(lines) for lines in stacks]
+    ordered = sorted(s for column in steps for s in column if s)
+    if not ordered:
         return []
-    pitch = median([s for s in steps if s <= JITTER * steps[0]])
+    pitch = median([s for s in ordered if s <= JITTER * ordered[0]])
     low, high = ROW_PADDING
-    if not any(s > pitch and low <= (s / pitch) % 1 <= high for s in steps):
+    if not any(s > pitch and low <= (s / pitch) % 1 <= high for s in ordered):
         return []  # no row padding seen between lines: nothing says a cell wrapped
     cells: list[Cell] = []
-    for lines in stacks:
-        cells += _column_cells(lines, pitch)
+    for lines, column in zip(stacks, steps, strict=True):
+        cells += _column_cells(lines, column, pitch)
     return cells
 
 
@@ -79,10 +80,11 @@ def _steps(lines: Sequence[TextLine]) -> list[int]:
     return out
 
 
-def _column_cells(lines: Sequence[TextLine], pitch: float) -> list[Cell]:
+def _column_cells(lines: Sequence[TextLine], steps: Sequence[int], pitch: float) -> list[Cell]:
+    """The column's cells: lines one pitch below the one above, aligned with the cell's first."""
     cells: list[Cell] = []
     stack = [lines[0]]
-    for (above, below), step in zip(pairwise(lines), _steps(lines), strict=True):
+    for (above, below), step in zip(pairwise(lines), steps, strict=True):
         same = (
             0 < step <= SAME_CELL_PITCH * pitch
             and abs(below.box.x - stack[0].box.x) <= ALIGN_HEIGHTS * min(above.box.h, below.box.h)
@@ -92,14 +94,14 @@ def _column_cells(lines: Sequence[TextLine], pitch: float) -> list[Cell]:
             stack.append(below)
             continue
         if len(stack) > 1:
-            cells.append(joined(stack))
+            cells.append(_joined(stack))
         stack = [below]
     if len(stack) > 1:
-        cells.append(joined(stack))
+        cells.append(_joined(stack))
     return cells
 
 
-def joined(lines: Sequence[TextLine]) -> Cell:
+def _joined(lines: Sequence[TextLine]) -> Cell:
     """The lines' text as the cell holds it: a line that ends in a hyphen goes on without a space
     (the browser breaks "+1 530-555-0152" after a hyphen), the others with one."""
     text, offsets = "", []

@@ -116,3 +116,17 @@ def test_after_a_scroll_a_mask_on_unchanged_pixels_stays_though_a_re_read_meets_
     changed[52, 120] = True
     plan = replace(_plan(rects=band), changed=changed)
     assert _carried_findings(_outcome(name), plan, 4, []) == []
+
+
+def test_a_mask_reaching_past_the_frame_s_edge_is_judged_by_its_pixels_inside() -> None:
+    """A mask grown past the frame's left edge, whose pixels inside the frame changed: the re-read
+    decides (a negative slice would be empty, and the mask taken for unchanged)."""
+    edge = _finding(Box(-10, 10, 60, 20))  # outside the scrolled region: stays where it is
+    band = (Box(0, 0, 800, 40),)
+    still = np.zeros((600, 800), dtype=bool)
+    assert [
+        f.boxes for f in _carried_findings(_outcome(edge), replace(_plan(rects=band), changed=still), 4, [])
+    ] == [edge.boxes]
+    changed = still.copy()
+    changed[15, 5] = True
+    assert _carried_findings(_outcome(edge), replace(_plan(rects=band), changed=changed), 4, []) == []

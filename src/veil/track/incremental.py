@@ -92,7 +92,9 @@ def _unchanged(box: Box, plan: _Plan) -> bool:
     there is the one masked before, whatever re-reading the rectangle around it finds."""
     if plan.changed is None:
         return False
-    return not plan.changed[box.y : box.y2, box.x : box.x2].any()
+    height, width = plan.changed.shape
+    inside = box.clip(width, height)  # a mask may reach past the frame's edge
+    return inside.area > 0 and not plan.changed[inside.y : inside.y2, inside.x : inside.x2].any()
 
 
 def _scrolled_boxes(boxes: Sequence[Box], region: Box, shift: Shift) -> tuple[Box, ...]:
@@ -102,7 +104,7 @@ def _scrolled_boxes(boxes: Sequence[Box], region: Box, shift: Shift) -> tuple[Bo
     out = []
     for b in boxes:
         if region.contains(b):
-            c = _inside(Box(b.x - shift.dx, b.y - shift.dy, b.w, b.h), region)
+            c = _inside(b.moved(-shift.dx, -shift.dy), region)
             if c.w > 0 and c.h > 0:
                 out.append(c)
         elif not region.intersection_area(b):
@@ -316,12 +318,13 @@ class IncrementalPipeline:
         if shift is not None:
             mask = changed_mask(shifted(prev, region, shift), frame.pixels)
             size = frame.width, frame.height
-            lines_kept, lines_cut, _ = _shift_lines(lines, region, shift, *size)
+            lines_kept, lines_straddling, _ = _shift_lines(lines, region, shift, *size)
             verified_kept, verified_straddling, verified_leaving = _shift_lines(
                 verified, region, shift, *size
             )
             lines, verified = tuple(lines_kept), tuple(verified_kept)
-            marked = [_strip_to_read(region, shift, lines), *lines_cut]  # read whatever the pixels say
+            # Read whatever the pixels say; what the leaving edge cuts was read before (`_shift_lines`).
+            marked = [_strip_to_read(region, shift, lines), *lines_straddling]
             verifier_exposed = [marked[0], *verified_straddling, *verified_leaving]
         if float(_with_marked(mask, marked).mean()) > self.max_dirty_share:
             return None
@@ -463,7 +466,7 @@ class IncrementalPipeline:
                 continue
             box = face.boxes[0]
             if plan.region is not None and plan.shift is not None and plan.region.contains(box):
-                box = Box(box.x - plan.shift.dx, box.y - plan.shift.dy, box.w, box.h)
+                box = box.moved(-plan.shift.dx, -plan.shift.dy)
             before.append(replace(face, boxes=(box,), frame_index=frame.index))
         crops = face_crops(plan.rects, [f.boxes[0] for f in before], frame.width, frame.height)
         found = [f for f in before if not any(c.intersection_area(f.boxes[0]) for c in crops)]
