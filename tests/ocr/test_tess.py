@@ -231,3 +231,25 @@ def test_a_rule_drawn_with_characters_is_no_text_blob_but_text_on_a_line_is() ->
     assert not [b for b in blobs if b.y < 30]  # the drawn rule
     assert [b for b in blobs if 45 <= b.y <= 70]  # the IBAN line
     assert [b for b in blobs if 85 <= b.y <= 112]  # the underlined address
+
+
+def test_a_line_of_blanks_is_not_a_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Page segmentation now and then returns a "line" holding only a space, the size of a whole
+    table it could not split; kept, it made every re-read rectangle of the incremental verifier
+    reach it (a sheet scrolled sideways was read whole on every frame)."""
+    from veil.models import TextLine
+
+    engine = TesseractEngine("eng")
+    table = Box(0, 29, 1280, 691)
+    page = [
+        TextLine(" ", table, (table,), 95.0, "tesseract"),
+        TextLine(
+            "Orders",
+            Box(10, 4, 60, 14),
+            tuple(Box(10 + 10 * i, 4, 10, 14) for i in range(6)),
+            90.0,
+            "tesseract",
+        ),
+    ]
+    monkeypatch.setattr(engine, "_run", lambda *args: list(page))
+    assert [ln.text for ln in engine.read(np.full((720, 1280, 3), 255, np.uint8))] == ["Orders"]

@@ -31,7 +31,7 @@ DOWN = Shift(0, 84)
 
 
 def _plan(rects: tuple[Box, ...] = (), shift: Shift | None = DOWN) -> _Plan:
-    return _Plan(rects, (), (), REGION if shift is not None else None, shift, ())
+    return _Plan(rects, (), (), REGION if shift is not None else None, shift, (), ())
 
 
 def test_a_mask_moves_with_the_content_it_hides() -> None:

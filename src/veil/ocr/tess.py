@@ -91,7 +91,9 @@ class TesseractEngine(OcrEngine):
         lines = self._run(image, self.languages, _PSM_AUTO, self.upscale)
         if self.read_all_ink:
             lines = self._read_left_out(image, lines)
-        return [ln for ln in lines if ln.confidence >= self.min_confidence]
+        # A "line" of blanks is none: page segmentation returns one now and then, the size of a whole
+        # table (a grid it could not split), and as a line it would make every re-read reach it.
+        return [ln for ln in lines if ln.confidence >= self.min_confidence and ln.text.strip()]
 
     def _read_left_out(self, image: Pixels, lines: list[TextLine]) -> list[TextLine]:
         """Page segmentation now and then drops a region or shreds it: a screen holding one short

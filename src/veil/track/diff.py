@@ -7,6 +7,8 @@ cursor or a selection highlight.
 
 from __future__ import annotations
 
+import functools
+import itertools
 from collections.abc import Callable, Sequence
 
 import cv2
@@ -23,6 +25,15 @@ MAX_SIDE_GROWTH = 40
 # line's height, for the boxes of adjacent rows overlap by their padding plus the 2 px of context
 # a re-read line is given).
 EDGE_SLACK = 3
+# A changed or marked box taller than this (and than `TALL_LINES` of the screen's lines) is cut
+# into bands at rows that hold no ink, so that a column scrolled into view grows to the lines of
+# each row it crosses, not to one bounding box of all of them (on a sheet scrolled sideways, one
+# wide cell would pull the whole screen in).
+TALL_MIN = 96
+TALL_LINES = 3
+# Rectangles stacked one over the other that overlap by at most this many rows are read apart:
+# those rows are the padding of a line one of them holds whole (`reaches`), no ink.
+SLIVER = 12
 
 
 def changed_mask(prev: Pixels, cur: Pixels, threshold: int = DIFF_THRESHOLD) -> np.ndarray:
@@ -67,6 +78,8 @@ def regions(
     height: int,
     margin: int,
     marked: Sequence[Box] = (),
+    pixels: Pixels | None = None,
+    cut_lines: Sequence[Box] = (),
 ) -> list[Box]:
     """Merge dirty boxes into the rectangles to re-read: each grown by `margin` (and sideways by
     its own height, up to `MAX_SIDE_GROWTH`, so a typed character reaches the text it extends),
@@ -78,24 +91,97 @@ def regions(
     `marked`: boxes to re-read whatever their pixels say (a strip a scroll exposed, a line it cut),
     each its own rectangle grown by `margin` only: joined with the dirty pixels into one connected
     area first, a column of cut cells and a toolbar that moved would make a bounding box over
-    everything between them."""
+    everything between them.
+    With `pixels` (the frame the rectangles are read from), a tall box is first cut into bands
+    at rows without ink (`cut_at_blank_rows`), each grown on its own; rectangles stacked with an
+    overlap of at most `SLIVER` rows (a line's padding) are then not merged.
+    `cut_lines`: known lines a scroll cut, re-read whole whatever their pixels say, grown
+    sideways by `margin` only (their boxes hold their padding: grown taller, the lines of a
+    table's rows would overlap and chain into one column)."""
     grown = [ln.grow(2).clip(width, height) for ln in lines]
-    sides = [*(max(margin, min(b.h, MAX_SIDE_GROWTH)) for b in boxes), *(margin for _ in marked)]
+    sides = [
+        *(max(margin, min(b.h, MAX_SIDE_GROWTH)) for b in boxes),
+        *(margin for _ in (*marked, *cut_lines)),
+    ]
+    tops = [*(margin for _ in (*boxes, *marked)), *(0 for _ in cut_lines)]
+    tall = max(TALL_MIN, TALL_LINES * int(np.median([ln.h for ln in lines]))) if lines else TALL_MIN
     rects: list[Box] = []
-    for b, side in zip([*boxes, *marked], sides, strict=True):
-        rect = Box(b.x - side, b.y - margin, b.w + 2 * side, b.h + 2 * margin).clip(width, height)
-        for ln, box in zip(lines, grown, strict=True):
-            if b.intersection_area(ln):  # its pixels changed
-                rect = rect.union(box)
-        rects.append(rect)
-    return grow_and_merge(rects, grown, lambda rect, i: reaches(rect, lines[i]))
+    for b, side, top in zip([*boxes, *marked, *cut_lines], sides, tops, strict=True):
+        rect = Box(b.x - side, b.y - top, b.w + 2 * side, b.h + 2 * top).clip(width, height)
+        bands = cut_at_blank_rows(pixels, rect) if pixels is not None and b.h > tall else [rect]
+        for band in bands:
+            changed = (
+                box
+                for ln, box in zip(lines, grown, strict=True)
+                if reaches(band, ln) and reaches(b, ln)
+            )
+            rects.append(functools.reduce(Box.union, changed, band))  # lines whose ink changed
+    merged = grow_and_merge(
+        rects,
+        grown,
+        lambda rect, i: reaches(rect, lines[i]),
+        meets=_meets_beyond_sliver if pixels is not None else None,
+    )
+    return _stack_columns(merged) if pixels is not None else merged
+
+
+def cut_at_blank_rows(pixels: Pixels, rect: Box) -> list[Box]:
+    """`rect` cut in the middle of every run of blank rows: rows whose every pixel is its column's
+    usual colour (the column's median over the rectangle, up to `DIFF_THRESHOLD`), so a grid's
+    vertical borders and a zebra table's stripes are background while any glyph is not. No ink
+    lies on a cut: each band holds its text lines whole."""
+    crop = pixels[rect.y : rect.y2, rect.x : rect.x2]
+    if crop.size == 0:
+        return [rect]
+    usual = np.median(crop, axis=0).astype(np.int16)
+    blank = np.abs(crop.astype(np.int16) - usual).max(axis=(1, 2)) <= DIFF_THRESHOLD
+    cuts: list[int] = []
+    y = 0
+    while y < len(blank):
+        if not blank[y]:
+            y += 1
+            continue
+        start = y
+        while y < len(blank) and blank[y]:
+            y += 1
+        if start > 0 and y < len(blank):  # blank rows between ink, not at the rectangle's ends
+            cuts.append((start + y) // 2)
+    edges = [0, *cuts, rect.h]
+    return [Box(rect.x, rect.y + a, rect.w, b - a) for a, b in itertools.pairwise(edges) if b > a]
+
+
+def _meets_beyond_sliver(a: Box, b: Box) -> bool:
+    """Whether two rectangles must be read as one: they overlap, and not only by a few rows of
+    the padding of a line one of them holds (one above the other)."""
+    w = min(a.x2, b.x2) - max(a.x, b.x)
+    h = min(a.y2, b.y2) - max(a.y, b.y)
+    if w <= 0 or h <= 0:
+        return False
+    stacked = (a.y < b.y and a.y2 < b.y2) or (b.y < a.y and b.y2 < a.y2)
+    return not (stacked and h <= SLIVER)
+
+
+def _stack_columns(rects: list[Box]) -> list[Box]:
+    """Bands of one column left as they were cut (same left and right edges, touching or
+    overlapping) joined again: one crop, no area added."""
+    out: list[Box] = []
+    for rect in sorted(rects, key=lambda r: (r.x, r.x2, r.y)):
+        last = out[-1] if out else None
+        if last is not None and (last.x, last.x2) == (rect.x, rect.x2) and rect.y <= last.y2:
+            out[-1] = last.union(rect)
+        else:
+            out.append(rect)
+    return out
 
 
 def grow_and_merge(
-    rects: Sequence[Box], targets: Sequence[Box], pulls: Callable[[Box, int], bool]
+    rects: Sequence[Box],
+    targets: Sequence[Box],
+    pulls: Callable[[Box, int], bool],
+    meets: Callable[[Box, Box], bool] | None = None,
 ) -> list[Box]:
     """Grow each rectangle to every box of `targets` it pulls in (`pulls(rect, index)`) and merge
-    rectangles that meet, until nothing changes."""
+    rectangles that meet (overlap, or `meets`), until nothing changes."""
     out = list(rects)
     changed = True
     while changed:
@@ -107,7 +193,7 @@ def grow_and_merge(
                 if pulls(rect, i) and not rect.contains(box):
                     rect, changed = rect.union(box), True
             for i, other in enumerate(merged):
-                if other.intersection_area(rect):
+                if meets(other, rect) if meets is not None else other.intersection_area(rect):
                     merged[i], changed = other.union(rect), True
                     break
             else:

@@ -197,8 +197,9 @@ class _Plan:
     verified: tuple[TextLine, ...]
     region: Box | None  # the scrolled region, when `shift` is not None
     shift: Shift | None
-    # For the verifier, changed whatever the pixels say: scrolled into view, or its lines cut by the scroll.
+    # For the verifier, changed whatever the pixels say: scrolled into view, and its lines cut by the scroll.
     verifier_exposed: tuple[Box, ...]
+    verifier_cut: tuple[Box, ...]
     # After a scroll, the pixels that differ from the last frame shifted with it.
     changed: np.ndarray | None = None
 
@@ -307,14 +308,15 @@ class IncrementalPipeline:
         mask = changed_mask(prev, frame.pixels)
         lines, verified = last.lines, last.verified_lines
         if not mask.any():
-            return _Plan((), lines, verified, None, None, ())
+            return _Plan((), lines, verified, None, None, (), ())
         # Grown to the primary lines only: the verifier's engine now and then returns a "line" the
         # size of a whole table, which would swallow the fixed header and defeat scroll detection.
         # (Verified lines that straddle the region are re-read by the verifier.)
         changed = Box.covering(dirty_boxes(mask, dilate=0)).clip(frame.width, frame.height)
         region, shift = _scrolled_region(prev, frame.pixels, changed, lines)
-        verifier_exposed: list[Box] = []
-        marked: list[Box] = []
+        marked: list[Box] = []  # the strip scrolled into view
+        cut: list[Box] = []  # lines the scroll cut
+        verifier_cut: list[Box] = []
         if shift is not None:
             mask = changed_mask(shifted(prev, region, shift), frame.pixels)
             size = frame.width, frame.height
@@ -324,14 +326,18 @@ class IncrementalPipeline:
             )
             lines, verified = tuple(lines_kept), tuple(verified_kept)
             # Read whatever the pixels say; what the leaving edge cuts was read before (`_shift_lines`).
-            marked = [_strip_to_read(region, shift, lines), *lines_straddling]
-            verifier_exposed = [marked[0], *verified_straddling, *verified_leaving]
-        if float(_with_marked(mask, marked).mean()) > self.max_dirty_share:
+            marked = [_strip_to_read(region, shift, lines)]
+            cut = lines_straddling
+            verifier_cut = [*verified_straddling, *verified_leaving]
+        if float(_with_marked(mask, [*marked, *cut]).mean()) > self.max_dirty_share:
             return None
         line_boxes = [ln.box for ln in lines]
-        rects = regions(dirty_boxes(mask), line_boxes, frame.width, frame.height, BAND_MARGIN, marked)
+        size = frame.width, frame.height
+        rects = regions(dirty_boxes(mask), line_boxes, *size, BAND_MARGIN, marked, frame.pixels, cut)
         scrolled_changes = mask if shift is not None else None
-        return _Plan(tuple(rects), lines, verified, region, shift, tuple(verifier_exposed), scrolled_changes)
+        return _Plan(
+            tuple(rects), lines, verified, region, shift, tuple(marked), tuple(verifier_cut), scrolled_changes
+        )
 
     def _reuse(self, frame: Frame, last: FrameOutcome) -> FrameOutcome:
         # Pixels changed by less than the noise threshold: same lines, same findings, masks re-applied.
@@ -409,7 +415,8 @@ class IncrementalPipeline:
         else:
             vdirty = dirty_boxes(changed_mask(before, redacted))
             marked = [*plan.verifier_exposed, *near]
-            vrects = regions(vdirty, [ln.box for ln in plan.verified], *size, BAND_MARGIN, marked)
+            lines = [ln.box for ln in plan.verified]
+            vrects = regions(vdirty, lines, *size, BAND_MARGIN, marked, redacted, plan.verifier_cut)
         kept_verified = [ln for ln in plan.verified if not _meets(ln.box, vrects)]
         verified = kept_verified + self._read_rects(redacted, vrects, verifier=True)
         # What the verifier reads inside our own solid masks is not screen content.
