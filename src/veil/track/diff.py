@@ -111,9 +111,7 @@ def regions(
         bands = cut_at_blank_rows(pixels, rect) if pixels is not None and b.h > tall else [rect]
         for band in bands:
             changed = (
-                box
-                for ln, box in zip(lines, grown, strict=True)
-                if reaches(band, ln) and reaches(b, ln)
+                box for ln, box in zip(lines, grown, strict=True) if reaches(band, ln) and reaches(b, ln)
             )
             rects.append(functools.reduce(Box.union, changed, band))  # lines whose ink changed
     merged = grow_and_merge(
