@@ -86,15 +86,3 @@ def test_without_pixels_rectangles_merge_as_before() -> None:
     cut = [ln for ln in lines if ln.x < STRIP.x < ln.x2]
     (whole,) = regions([], lines, WIDTH, HEIGHT, 6, [STRIP], None, cut)
     assert whole.h == HEIGHT and whole.x < COLUMNS[4]
-
-
-def test_a_strip_does_not_climb_a_dense_table_row_by_row() -> None:
-    """PP-OCR's boxes of a dense table's rows overlap by their padding (30 px boxes, 24 px apart).
-    A strip scrolled in at the bottom takes in the rows its edge cuts; given its 2 px of context
-    as it pulled each row in, it reached the next row's ink, then the next: a 94 px strip became
-    223 px on the busy-screen sheet."""
-    rows = [Box(120, y, 900, 30) for y in range(60, 700, 24)]
-    strip = Box(0, 626, WIDTH, 94)
-    (rect,) = regions([], rows, WIDTH, HEIGHT, 6, [strip])
-    assert rect.y >= strip.y - 6 - 24 - 2  # the row its margin reaches, and that row's context
-    assert all(rect.contains(r) for r in rows if strip.grow(6).intersection_area(core(r)))

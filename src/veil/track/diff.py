@@ -34,8 +34,6 @@ TALL_LINES = 3
 # Rectangles stacked one over the other that overlap by at most this many rows are read apart:
 # those rows are the padding of a line one of them holds whole (`reaches`), no ink.
 SLIVER = 12
-# Pixels of context a re-read rectangle is given around the lines it holds.
-LINE_CONTEXT = 2
 
 
 def changed_mask(prev: Pixels, cur: Pixels, threshold: int = DIFF_THRESHOLD) -> np.ndarray:
@@ -100,6 +98,7 @@ def regions(
     `cut_lines`: known lines a scroll cut, re-read whole whatever their pixels say, grown
     sideways by `margin` only (their boxes hold their padding: grown taller, the lines of a
     table's rows would overlap and chain into one column)."""
+    grown = [ln.grow(2).clip(width, height) for ln in lines]
     sides = [
         *(max(margin, min(b.h, MAX_SIDE_GROWTH)) for b in boxes),
         *(margin for _ in (*marked, *cut_lines)),
@@ -111,25 +110,17 @@ def regions(
         rect = Box(b.x - side, b.y - top, b.w + 2 * side, b.h + 2 * top).clip(width, height)
         bands = cut_at_blank_rows(pixels, rect) if pixels is not None and b.h > tall else [rect]
         for band in bands:
-            changed = (ln for ln in lines if reaches(band, ln) and reaches(b, ln))
+            changed = (
+                box for ln, box in zip(lines, grown, strict=True) if reaches(band, ln) and reaches(b, ln)
+            )
             rects.append(functools.reduce(Box.union, changed, band))  # lines whose ink changed
     merged = grow_and_merge(
         rects,
-        lines,
+        grown,
         lambda rect, i: reaches(rect, lines[i]),
         meets=_meets_beyond_sliver if pixels is not None else None,
     )
-    if pixels is not None:
-        merged = _stack_columns(merged)
-    # The lines each rectangle holds are given `LINE_CONTEXT` pixels all round once it is grown and
-    # merged: given them as it pulled each line in, it would reach the ink of the next row of a
-    # dense table (line boxes overlap by their padding), then of the next, up the screen.
-    return [
-        functools.reduce(
-            Box.union, (ln.grow(LINE_CONTEXT).clip(width, height) for ln in lines if r.contains(ln)), r
-        )
-        for r in merged
-    ]
+    return _stack_columns(merged) if pixels is not None else merged
 
 
 def cut_at_blank_rows(pixels: Pixels, rect: Box) -> list[Box]:
