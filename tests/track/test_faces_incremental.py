@@ -73,3 +73,47 @@ def test_a_face_that_moves_a_little_stays_masked(make: Callable[[], FramePipelin
     # (A blink repeats a frame seen before: its outcome again, which masks the face as well.)
     stats = tracker.stats
     assert stats["frames_incremental"] + stats["frames_seen_before"] == 5 and stats["frames_full"] == 1
+
+
+def _page() -> tuple[np.ndarray, Box]:
+    """A long light page: a line of text every 40 px, and a profile picture far down."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from tests.ocr.synthetic import LATIN_FONT
+
+    image = Image.new("RGB", (WIDTH, 1400), (250, 250, 250))
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(LATIN_FONT, 15)
+    for k, y in enumerate(range(20, 1400, 40)):
+        draw.text(
+            (40, y),
+            f"Ticket {4100 + k} - status open - queue billing - priority {k % 3}",
+            font=font,
+            fill=(30, 30, 30),
+        )
+    page = np.asarray(image).copy()
+    picture, face = face_picture(120)
+    top, left = 700, 560
+    page[top : top + picture.shape[0], left : left + picture.shape[1]] = picture
+    return page, Box(face.x + left, face.y + top, face.w, face.h)
+
+
+def test_a_face_scrolled_into_view_is_masked_as_the_full_path_masks_it() -> None:
+    """Faces are searched where pixels changed, the strip a scroll exposed included: a profile
+    picture entering from the bottom edge, step by step, is masked on every frame where the full
+    path finds it."""
+    page, face = _page()
+    tracker = IncrementalPipeline(build_pipeline(POLICY))
+    full = build_pipeline(POLICY)
+    found = 0
+    for index, offset in enumerate(range(0, 900, 90)):
+        screen = np.ascontiguousarray(page[offset : offset + HEIGHT])
+        on_screen = face.moved(0, -offset).clip(WIDTH, HEIGHT)
+        out = tracker.process(Frame(index=index, pixels=screen.copy()))
+        reference = full.process(Frame(index=index, pixels=screen.copy()))
+        assert not out.result.masked_whole, out.result.mask_reason
+        if any(f.type == "face" for f in reference.result.findings) and on_screen.area:
+            found += 1
+            assert _covered(out.pixels, screen, on_screen) > 0.9, index
+    assert found >= 3  # the face is whole in view on the last frames
+    assert tracker.stats["frames_scrolled"] >= 5

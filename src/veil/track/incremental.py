@@ -202,6 +202,9 @@ class _Plan:
     verifier_cut: tuple[Box, ...]
     # After a scroll, the pixels that differ from the last frame shifted with it.
     changed: np.ndarray | None = None
+    # Where pixels changed (and the strip a scroll exposed), before growing to text lines: where
+    # faces are searched (a face is no text line).
+    dirty: tuple[Box, ...] = ()
 
 
 class IncrementalPipeline:
@@ -333,10 +336,19 @@ class IncrementalPipeline:
             return None
         line_boxes = [ln.box for ln in lines]
         size = frame.width, frame.height
-        rects = regions(dirty_boxes(mask), line_boxes, *size, BAND_MARGIN, marked, frame.pixels, cut)
+        dirty = dirty_boxes(mask)
+        rects = regions(dirty, line_boxes, *size, BAND_MARGIN, marked, frame.pixels, cut)
         scrolled_changes = mask if shift is not None else None
         return _Plan(
-            tuple(rects), lines, verified, region, shift, tuple(marked), tuple(verifier_cut), scrolled_changes
+            tuple(rects),
+            lines,
+            verified,
+            region,
+            shift,
+            tuple(marked),
+            tuple(verifier_cut),
+            scrolled_changes,
+            (*dirty, *marked),
         )
 
     def _reuse(self, frame: Frame, last: FrameOutcome) -> FrameOutcome:
@@ -411,12 +423,13 @@ class IncrementalPipeline:
         lines and the rectangles it re-read. `whole`: the whole frame is re-read."""
         size = frame.width, frame.height
         if whole:
-            vrects = [Box(0, 0, *size)]
+            vrects = changed = [Box(0, 0, *size)]
         else:
             vdirty = dirty_boxes(changed_mask(before, redacted))
             marked = [*plan.verifier_exposed, *near]
             lines = [ln.box for ln in plan.verified]
             vrects = regions(vdirty, lines, *size, BAND_MARGIN, marked, redacted, plan.verifier_cut)
+            changed = [*vdirty, *marked]
         kept_verified = [ln for ln in plan.verified if not _meets(ln.box, vrects)]
         verified = kept_verified + self._read_rects(redacted, vrects, verifier=True)
         # What the verifier reads inside our own solid masks is not screen content.
@@ -424,7 +437,7 @@ class IncrementalPipeline:
         verified = outside_masks(verified, masks)
         residual = self.full.find([*verified, *mask_cells(masks)], frame.index)
         painted_faces = [f.boxes[0] for f in findings if f.type == "face"]
-        for c in face_crops(vrects, painted_faces, *size):
+        for c in face_crops(changed, painted_faces, *size):
             crop = redacted[c.y : c.y2, c.x : c.x2]
             residual += self.full.faces(crop, frame.index, verifier=True, dx=c.x, dy=c.y)
         return self.full.not_our_labels(residual, findings, redacted), verified, vrects
@@ -475,7 +488,7 @@ class IncrementalPipeline:
             if plan.region is not None and plan.shift is not None and plan.region.contains(box):
                 box = box.moved(-plan.shift.dx, -plan.shift.dy)
             before.append(replace(face, boxes=(box,), frame_index=frame.index))
-        crops = face_crops(plan.rects, [f.boxes[0] for f in before], frame.width, frame.height)
+        crops = face_crops(plan.dirty, [f.boxes[0] for f in before], frame.width, frame.height)
         found = [f for f in before if not any(c.intersection_area(f.boxes[0]) for c in crops)]
         for c in crops:
             found += self.full.faces(frame.pixels[c.y : c.y2, c.x : c.x2], frame.index, dx=c.x, dy=c.y)
