@@ -138,3 +138,40 @@ def test_the_whole_redacted_frame_is_rescanned_on_a_schedule() -> None:
     assert not any(black(o.pixels, hidden.box) for o in outcomes[:3])
     assert black(outcomes[3].pixels, hidden.box) or outcomes[3].result.masked_whole
     assert TEXT in hidden.text
+
+
+def _mask_moved(before_box: Box, now_box: Box) -> tuple[PlacedEngine, list[Box]]:
+    """The verifier's re-read rectangles when the only change of the redacted output is a mask
+    painted over `before_box` on the last output and over `now_box` on this one."""
+    from veil.models import Finding
+    from veil.track.incremental import _Plan
+
+    verifier = PlacedEngine()
+    tracker = tracked(verifier)
+    pixels = screen()
+    ink(pixels, Box(10, 20, 300, 20))
+
+    def value(box: Box) -> Finding:
+        return Finding("phone", (box,), "fixed", 0.9, "h", 1)
+
+    before = tracker.full.redact(pixels, [value(before_box)])
+    redacted = tracker.full.redact(pixels, [value(now_box)])
+    plan = _Plan((), (), (), None, None, (), ())
+    frame = Frame(index=1, pixels=pixels)
+    _, _, rects = tracker._verify_changes(frame, plan, before, redacted, [value(now_box)], ())
+    return verifier, rects
+
+
+def test_a_mask_grown_by_a_pixel_is_not_reread() -> None:
+    """The re-read value's box came out a pixel wider: the output changed only where our mask now
+    covers more, which hides more than before (on a chat pane, such mask edges made the verifier
+    re-read whole message lines on every frame)."""
+    verifier, rects = _mask_moved(Box(100, 20, 80, 20), Box(99, 20, 82, 20))
+    assert rects == [] and verifier.crops == []
+
+
+def test_a_mask_that_shrank_is_reread_where_it_uncovered_pixels() -> None:
+    verifier, rects = _mask_moved(Box(100, 20, 80, 20), Box(100, 20, 60, 20))
+    # Painted 98-182 before (2 px of margin), 98-162 now: 162-182 is screen again, and read.
+    assert any(r.contains(Box(162, 18, 20, 24)) for r in rects), rects
+    assert verifier.crops

@@ -418,14 +418,21 @@ class IncrementalPipeline:
         whole: bool = False,
     ) -> tuple[list[Finding], list[TextLine], list[Box]]:
         """The verifier on what the redacted output changed since the last output `before` (scroll
-        compensated), on what a scroll exposed or cut, and on `near` (read whatever the pixels
-        say); its reading of the rest is kept. Returns the residual findings, the verifier's
-        lines and the rectangles it re-read. `whole`: the whole frame is re-read."""
+        compensated) outside our masks, on what a scroll exposed or cut, and on `near` (read
+        whatever the pixels say); its reading of the rest is kept. (A pixel a mask now covers
+        hides more than before: a mask moved by a pixel or grown is not re-read for itself; one
+        that shrank or went uncovers pixels outside it, which are.) Returns the residual findings,
+        the verifier's lines and the rectangles it re-read. `whole`: the whole frame is re-read."""
         size = frame.width, frame.height
+        # Our own solid masks on this output (each checked on the pixels to be painted).
+        masks = self.full.painted_masks(findings, redacted)
         if whole:
             vrects = changed = [Box(0, 0, *size)]
         else:
-            vdirty = dirty_boxes(changed_mask(before, redacted))
+            output_changed = changed_mask(before, redacted)
+            for m in masks:  # covered now: nothing there to read (a mask's edge moved by a pixel)
+                output_changed[m.y : m.y2, m.x : m.x2] = False
+            vdirty = dirty_boxes(output_changed)
             marked = [*plan.verifier_exposed, *near]
             lines = [ln.box for ln in plan.verified]
             vrects = regions(vdirty, lines, *size, BAND_MARGIN, marked, redacted, plan.verifier_cut)
@@ -433,7 +440,6 @@ class IncrementalPipeline:
         kept_verified = [ln for ln in plan.verified if not _meets(ln.box, vrects)]
         verified = kept_verified + self._read_rects(redacted, vrects, verifier=True)
         # What the verifier reads inside our own solid masks is not screen content.
-        masks = self.full.painted_masks(findings, redacted)
         verified = outside_masks(verified, masks)
         residual = self.full.find([*verified, *mask_cells(masks)], frame.index)
         painted_faces = [f.boxes[0] for f in findings if f.type == "face"]
