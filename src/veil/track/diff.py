@@ -7,7 +7,6 @@ cursor or a selection highlight.
 
 from __future__ import annotations
 
-import functools
 import itertools
 from collections.abc import Callable, Sequence
 
@@ -98,7 +97,7 @@ def regions(
     `cut_lines`: known lines a scroll cut, re-read whole whatever their pixels say, grown
     sideways by `margin` only (their boxes hold their padding: grown taller, the lines of a
     table's rows would overlap and chain into one column)."""
-    grown = [ln.grow(2).clip(width, height) for ln in lines]
+    known = LineBoxes(lines, width, height)
     sides = [
         *(max(margin, min(b.h, MAX_SIDE_GROWTH)) for b in boxes),
         *(margin for _ in (*marked, *cut_lines)),
@@ -109,18 +108,77 @@ def regions(
     for b, side, top in zip([*boxes, *marked, *cut_lines], sides, tops, strict=True):
         rect = Box(b.x - side, b.y - top, b.w + 2 * side, b.h + 2 * top).clip(width, height)
         bands = cut_at_blank_rows(pixels, rect) if pixels is not None and b.h > tall else [rect]
-        for band in bands:
-            changed = (
-                box for ln, box in zip(lines, grown, strict=True) if reaches(band, ln) and reaches(b, ln)
-            )
-            rects.append(functools.reduce(Box.union, changed, band))  # lines whose ink changed
-    merged = grow_and_merge(
-        rects,
-        grown,
-        lambda rect, i: reaches(rect, lines[i]),
-        meets=_meets_beyond_sliver if pixels is not None else None,
-    )
+        ink_changed = known.reached(b)  # lines whose ink changed
+        rects += [known.union(band, known.reached(band) & ink_changed) for band in bands]
+    merged = known.grow_and_merge(rects, _meets_beyond_sliver if pixels is not None else _overlap)
     return _stack_columns(merged) if pixels is not None else merged
+
+
+class LineBoxes:
+    """Known text lines as arrays, for the re-read rectangles' many "which lines does this reach"
+    questions (a busy table holds hundreds of lines and rectangles): each line's `core` and its
+    box grown by 2 px of context (what a rectangle takes in when it pulls the line)."""
+
+    def __init__(self, lines: Sequence[Box], width: int, height: int) -> None:
+        cores = [core(ln) for ln in lines]
+        self.cores = np.array([(c.x, c.y, c.x2, c.y2) for c in cores], dtype=np.int64).reshape(-1, 4)
+        grown = [ln.grow(2).clip(width, height) for ln in lines]
+        self.grown = np.array([(g.x, g.y, g.x2, g.y2) for g in grown], dtype=np.int64).reshape(-1, 4)
+
+    def reached(self, rect: Box) -> np.ndarray:
+        """Per line: whether `rect` meets its core (see `reaches`)."""
+        x, y, x2, y2 = self.cores.T
+        return (np.minimum(x2, rect.x2) > np.maximum(x, rect.x)) & (
+            np.minimum(y2, rect.y2) > np.maximum(y, rect.y)
+        )
+
+    def union(self, rect: Box, chosen: np.ndarray) -> Box:
+        """`rect` grown to the grown boxes of the `chosen` lines."""
+        if not chosen.any():
+            return rect
+        g = self.grown[chosen]
+        x, y = min(rect.x, int(g[:, 0].min())), min(rect.y, int(g[:, 1].min()))
+        return Box(x, y, max(rect.x2, int(g[:, 2].max())) - x, max(rect.y2, int(g[:, 3].max())) - y)
+
+    def outside(self, rect: Box) -> np.ndarray:
+        """Per line: whether its grown box is not wholly inside `rect`."""
+        x, y, x2, y2 = self.grown.T
+        return (x < rect.x) | (y < rect.y) | (x2 > rect.x2) | (y2 > rect.y2)
+
+    def grow_and_merge(self, rects: Sequence[Box], meets: Callable[[Box, Box], bool]) -> list[Box]:
+        """`grow_and_merge` with the lines as targets, pulled in when a rectangle `reaches` them."""
+        out = list(rects)
+        changed = True
+        while changed:
+            changed = False
+            merged: list[Box] = []
+            for start in sorted(out, key=lambda r: (r.y, r.x)):
+                rect = start
+                while (pull := self.reached(rect) & self.outside(rect)).any():
+                    rect, changed = self.union(rect, pull), True
+                for i, other in enumerate(merged):
+                    if meets(other, rect):
+                        merged[i], changed = other.union(rect), True
+                        break
+                else:
+                    merged.append(rect)
+            out = merged
+        return out
+
+
+def reached_lines(rects: Sequence[Box], lines: Sequence[Box]) -> list[bool]:
+    """Per line: whether re-reading `rects` re-reads it (a rectangle `reaches` it)."""
+    if not lines or not rects:
+        return [False] * len(lines)
+    known = LineBoxes(lines, 1 << 30, 1 << 30)
+    hit = np.zeros(len(lines), bool)
+    for rect in rects:
+        hit |= known.reached(rect)
+    return [bool(v) for v in hit]
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    return a.intersection_area(b) > 0
 
 
 def cut_at_blank_rows(pixels: Pixels, rect: Box) -> list[Box]:

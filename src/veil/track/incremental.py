@@ -39,7 +39,7 @@ from veil.pipeline import (
     text_layer,
     verifier_masks,
 )
-from veil.track.diff import changed_mask, dirty_boxes, grow_and_merge, reaches, regions
+from veil.track.diff import changed_mask, dirty_boxes, grow_and_merge, reached_lines, reaches, regions
 from veil.track.scroll import Shift, detect_scroll, exposed_strip, shifted
 from veil.track.seen import Seen, SeenFrames
 from veil.verify.rescan import mask_cells, outside_masks
@@ -81,7 +81,9 @@ def _carried_findings(last: FrameOutcome, plan: _Plan, index: int, found: Sequen
             boxes = _scrolled_boxes(boxes, plan.region, plan.shift)
             if not boxes:
                 continue
-        if any(_meets(b, plan.rects) and not _unchanged(b, plan) for b in boxes) or _covered(boxes, found):
+        if any(any(reaches(r, b) for r in plan.rects) and not _unchanged(b, plan) for b in boxes) or _covered(
+            boxes, found
+        ):
             continue
         out.append(replace(f, boxes=boxes, frame_index=index))
     return out
@@ -121,9 +123,10 @@ def _covered(boxes: Sequence[Box], found: Sequence[Finding]) -> bool:
     return all(any(2 * b.intersection_area(o) >= b.area for f in found for o in f.boxes) for b in boxes)
 
 
-def _meets(box: Box, rects: Sequence[Box]) -> bool:
-    """Whether re-reading `rects` re-reads the line of `box` (see `veil.track.diff.regions`)."""
-    return any(reaches(r, box) for r in rects)
+def _not_reread(lines: Sequence[TextLine], rects: Sequence[Box]) -> list[TextLine]:
+    """The `lines` re-reading `rects` does not re-read (see `veil.track.diff.regions`)."""
+    hit = reached_lines(rects, [ln.box for ln in lines])
+    return [ln for ln, reread in zip(lines, hit, strict=True) if not reread]
 
 
 def _shift_lines(
@@ -384,7 +387,7 @@ class IncrementalPipeline:
 
     def _update(self, frame: Frame, last: FrameOutcome, plan: _Plan) -> FrameOutcome:
         self.stats["frames_incremental"] += 1
-        kept = [ln for ln in plan.lines if not _meets(ln.box, plan.rects)]
+        kept = _not_reread(plan.lines, plan.rects)
         lines = kept + self._read_rects(frame.pixels, plan.rects, verifier=False)
         text = self.full.find(lines, frame.index)
         findings = text + self._faces(frame, last, plan) + self.full.avatars(frame.pixels, text, frame.index)
@@ -437,7 +440,7 @@ class IncrementalPipeline:
             lines = [ln.box for ln in plan.verified]
             vrects = regions(vdirty, lines, *size, BAND_MARGIN, marked, redacted, plan.verifier_cut)
             changed = [*vdirty, *marked]
-        kept_verified = [ln for ln in plan.verified if not _meets(ln.box, vrects)]
+        kept_verified = _not_reread(plan.verified, vrects)
         verified = kept_verified + self._read_rects(redacted, vrects, verifier=True)
         # What the verifier reads inside our own solid masks is not screen content.
         verified = outside_masks(verified, masks)
