@@ -55,6 +55,7 @@ def detect_shift(prev: Pixels, cur: Pixels, region: Box) -> Shift | None:
     return found if found is not None else _horizontal_shift(before, after)
 
 
+MATCH_COLUMN_STEP = 4  # columns of a band a vertical offset is searched with (see `_vertical_candidates`)
 MIN_RUN = 96  # rows (or columns) of a band that scrolled, at least
 ROW_AGREEMENT = 0.99  # share of a row's (column's) pixels that match after the shift
 MIN_EXPLAINED = 0.5  # share of the band's rows that changed before the shift, at least
@@ -130,12 +131,18 @@ def _vertical_candidates(before: np.ndarray, after: np.ndarray) -> list[Shift]:
     """Bands of rows of `after`, each found in `before` within the same columns."""
     height = after.shape[0]
     band_h = max(height // 4, 24)
+    # Every `MATCH_COLUMN_STEP`th column: a vertical offset is as well told by a quarter of a
+    # band's columns (the match runs over every row), and the caller checks every candidate on
+    # all pixels (`_agrees`, `_band`).
+    sparse = np.ascontiguousarray(before[:, ::MATCH_COLUMN_STEP])
     out = []
     for top in (height // 2 - band_h // 2, height // 5, height - height // 5 - band_h):
         band = after[top : top + band_h]
         if float(band.std()) < 8.0:  # a blank band matches anywhere
             continue
-        scores = cv2.matchTemplate(before, band, cv2.TM_SQDIFF_NORMED)
+        scores = cv2.matchTemplate(
+            sparse, np.ascontiguousarray(band[:, ::MATCH_COLUMN_STEP]), cv2.TM_SQDIFF_NORMED
+        )
         _, _, (_, y), _ = cv2.minMaxLoc(scores)
         out.append(Shift(0, int(y) - top))
     return out
