@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from tests.ocr.synthetic import LATIN_FONT
 from veil.models import Box, Pixels
-from veil.track.diff import core, cut_at_blank_rows, regions
+from veil.track.diff import MIN_BAND, core, cut_at_blank_rows, regions
 
 WIDTH, HEIGHT, ROW_PX, FONT_PX = 1280, 720, 24, 14
 COLUMNS = (0, 120, 300, 420, 620, 1110)  # left edges of the cells; the last is cut by the screen
@@ -53,7 +53,9 @@ def sheet() -> tuple[Pixels, list[Box], list[Box]]:
 def test_a_tall_strip_is_cut_between_rows_never_through_a_glyph() -> None:
     pixels, _, inks = sheet()
     bands = cut_at_blank_rows(pixels, STRIP)
-    assert len(bands) >= HEIGHT // ROW_PX  # one band per row at least: borders and stripes are background
+    # Cut every few rows (borders and stripes are background), each band MIN_BAND tall at least.
+    assert len(bands) >= HEIGHT // (MIN_BAND + ROW_PX)
+    assert all(b.h >= MIN_BAND for b in bands)
     assert sum(b.h for b in bands) == STRIP.h and bands[0].y == 0 and bands[-1].y2 == HEIGHT
     inside = [ink for ink in inks if STRIP.intersection_area(ink)]
     assert len(inside) >= 25
@@ -75,9 +77,9 @@ def test_the_strip_grows_to_each_rows_lines_not_to_the_screen() -> None:
     for r in rects:
         area[r.y : r.y2, r.x : r.x2] = True
     assert area.mean() < 0.25
-    # The wide row alone reaches far left; its neighbours do not follow it.
+    # The wide row's band alone reaches far left; the rest of the column does not follow it.
     wide = next(r for r in rects if r.x < COLUMNS[4] + 10)
-    assert wide.h < 2 * ROW_PX
+    assert wide.h < MIN_BAND + 2 * ROW_PX
 
 
 def test_without_pixels_rectangles_merge_as_before() -> None:

@@ -29,6 +29,10 @@ EDGE_SLACK = 3
 # each row it crosses, not to one bounding box of all of them (on a sheet scrolled sideways, one
 # wide cell would pull the whole screen in).
 TALL_MIN = 96
+# Rows a band holds at least: PP-OCR's detector given a crop one table row high (34 px) read an
+# e-mail and the date in the next cell as one line ("…example.com09/06/2024"), and the e-mail's
+# mask fell short of its end; given 60 px it read them apart.
+MIN_BAND = 64
 TALL_LINES = 3
 # Rectangles stacked one over the other that overlap by at most this many rows are read apart:
 # those rows are the padding of a line one of them holds whole (`reaches`), no ink.
@@ -185,7 +189,7 @@ def cut_at_blank_rows(pixels: Pixels, rect: Box) -> list[Box]:
     """`rect` cut in the middle of every run of blank rows: rows whose every pixel is its column's
     usual colour (the column's median over the rectangle, up to `DIFF_THRESHOLD`), so a grid's
     vertical borders and a zebra table's stripes are background while any glyph is not. No ink
-    lies on a cut: each band holds its text lines whole."""
+    lies on a cut: each band holds its text lines whole. Bands are `MIN_BAND` tall at least."""
     crop = pixels[rect.y : rect.y2, rect.x : rect.x2]
     if crop.size == 0:
         return [rect]
@@ -200,8 +204,12 @@ def cut_at_blank_rows(pixels: Pixels, rect: Box) -> list[Box]:
         start = y
         while y < len(blank) and blank[y]:
             y += 1
-        if start > 0 and y < len(blank):  # blank rows between ink, not at the rectangle's ends
-            cuts.append((start + y) // 2)
+        cut = (start + y) // 2
+        # Blank rows between ink, not at the rectangle's ends; bands at least `MIN_BAND` tall.
+        if start > 0 and y < len(blank) and cut - (cuts[-1] if cuts else 0) >= MIN_BAND:
+            cuts.append(cut)
+    if cuts and rect.h - cuts[-1] < MIN_BAND:
+        cuts.pop()  # the last band joins the one above it
     edges = [0, *cuts, rect.h]
     return [Box(rect.x, rect.y + a, rect.w, b - a) for a, b in itertools.pairwise(edges) if b > a]
 
