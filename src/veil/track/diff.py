@@ -114,7 +114,7 @@ def regions(
         bands = cut_at_blank_rows(pixels, rect) if pixels is not None and b.h > tall else [rect]
         ink_changed = known.reached(b)  # lines whose ink changed
         rects += [known.union(band, known.reached(band) & ink_changed) for band in bands]
-    merged = known.grow_and_merge(rects, _meets_beyond_sliver if pixels is not None else _overlap)
+    merged = grow_and_merge(rects, known.pull_in, _meets_beyond_sliver if pixels is not None else None)
     return _stack_columns(merged) if pixels is not None else merged
 
 
@@ -124,17 +124,12 @@ class LineBoxes:
     box grown by 2 px of context (what a rectangle takes in when it pulls the line)."""
 
     def __init__(self, lines: Sequence[Box], width: int, height: int) -> None:
-        cores = [core(ln) for ln in lines]
-        self.cores = np.array([(c.x, c.y, c.x2, c.y2) for c in cores], dtype=np.int64).reshape(-1, 4)
-        grown = [ln.grow(2).clip(width, height) for ln in lines]
-        self.grown = np.array([(g.x, g.y, g.x2, g.y2) for g in grown], dtype=np.int64).reshape(-1, 4)
+        self.cores = _corners([core(ln) for ln in lines])
+        self.grown = _corners([ln.grow(2).clip(width, height) for ln in lines])
 
     def reached(self, rect: Box) -> np.ndarray:
         """Per line: whether `rect` meets its core (see `reaches`)."""
-        x, y, x2, y2 = self.cores.T
-        return (np.minimum(x2, rect.x2) > np.maximum(x, rect.x)) & (
-            np.minimum(y2, rect.y2) > np.maximum(y, rect.y)
-        )
+        return _meeting(self.cores, rect)
 
     def union(self, rect: Box, chosen: np.ndarray) -> Box:
         """`rect` grown to the grown boxes of the `chosen` lines."""
@@ -147,42 +142,35 @@ class LineBoxes:
     def outside(self, rect: Box) -> np.ndarray:
         """Per line: whether its grown box is not wholly inside `rect`."""
         x, y, x2, y2 = self.grown.T
-        return (x < rect.x) | (y < rect.y) | (x2 > rect.x2) | (y2 > rect.y2)
+        return np.asarray((x < rect.x) | (y < rect.y) | (x2 > rect.x2) | (y2 > rect.y2), dtype=bool)
 
-    def grow_and_merge(self, rects: Sequence[Box], meets: Callable[[Box, Box], bool]) -> list[Box]:
-        """`grow_and_merge` with the lines as targets, pulled in when a rectangle `reaches` them."""
-        out = list(rects)
-        changed = True
-        while changed:
-            changed = False
-            merged: list[Box] = []
-            for start in sorted(out, key=lambda r: (r.y, r.x)):
-                rect = start
-                while (pull := self.reached(rect) & self.outside(rect)).any():
-                    rect, changed = self.union(rect, pull), True
-                for i, other in enumerate(merged):
-                    if meets(other, rect):
-                        merged[i], changed = other.union(rect), True
-                        break
-                else:
-                    merged.append(rect)
-            out = merged
-        return out
+    def pull_in(self, rect: Box) -> Box:
+        """`rect` grown to every line it `reaches`, and to the lines those bring in reach."""
+        while (pull := self.reached(rect) & self.outside(rect)).any():
+            rect = self.union(rect, pull)
+        return rect
+
+
+def _corners(boxes: Sequence[Box]) -> np.ndarray:
+    return np.array([(b.x, b.y, b.x2, b.y2) for b in boxes], dtype=np.int64).reshape(-1, 4)
+
+
+def _meeting(corners: np.ndarray, rect: Box) -> np.ndarray:
+    """Per box (rows of x, y, x2, y2): whether it overlaps `rect` by a pixel at least."""
+    x, y, x2, y2 = corners.T
+    across = np.minimum(x2, rect.x2) > np.maximum(x, rect.x)
+    return np.asarray(across & (np.minimum(y2, rect.y2) > np.maximum(y, rect.y)), dtype=bool)
 
 
 def reached_lines(rects: Sequence[Box], lines: Sequence[Box]) -> list[bool]:
     """Per line: whether re-reading `rects` re-reads it (a rectangle `reaches` it)."""
     if not lines or not rects:
         return [False] * len(lines)
-    known = LineBoxes(lines, 1 << 30, 1 << 30)
+    cores = _corners([core(ln) for ln in lines])
     hit = np.zeros(len(lines), bool)
     for rect in rects:
-        hit |= known.reached(rect)
+        hit |= _meeting(cores, rect)
     return [bool(v) for v in hit]
-
-
-def _overlap(a: Box, b: Box) -> bool:
-    return a.intersection_area(b) > 0
 
 
 def cut_at_blank_rows(pixels: Pixels, rect: Box) -> list[Box]:
@@ -240,22 +228,19 @@ def _stack_columns(rects: list[Box]) -> list[Box]:
 
 def grow_and_merge(
     rects: Sequence[Box],
-    targets: Sequence[Box],
-    pulls: Callable[[Box, int], bool],
+    grow: Callable[[Box], Box],
     meets: Callable[[Box, Box], bool] | None = None,
 ) -> list[Box]:
-    """Grow each rectangle to every box of `targets` it pulls in (`pulls(rect, index)`) and merge
-    rectangles that meet (overlap, or `meets`), until nothing changes."""
+    """Grow each rectangle (`grow`: to what it pulls in) and merge rectangles that meet (overlap,
+    or `meets`), until nothing changes."""
     out = list(rects)
     changed = True
     while changed:
         changed = False
         merged: list[Box] = []
         for start in sorted(out, key=lambda r: (r.y, r.x)):
-            rect = start
-            for i, box in enumerate(targets):
-                if pulls(rect, i) and not rect.contains(box):
-                    rect, changed = rect.union(box), True
+            rect = grow(start)
+            changed |= rect != start
             for i, other in enumerate(merged):
                 if meets(other, rect) if meets is not None else other.intersection_area(rect):
                     merged[i], changed = other.union(rect), True

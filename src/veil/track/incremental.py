@@ -20,6 +20,7 @@ stays masked while the residual is on screen.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 from collections import Counter, OrderedDict, defaultdict
@@ -39,7 +40,7 @@ from veil.pipeline import (
     text_layer,
     verifier_masks,
 )
-from veil.track.diff import changed_mask, dirty_boxes, grow_and_merge, reached_lines, reaches, regions
+from veil.track.diff import changed_mask, dirty_boxes, grow_and_merge, reached_lines, regions
 from veil.track.scroll import Shift, detect_scroll, exposed_strip, shifted
 from veil.track.seen import Seen, SeenFrames
 from veil.verify.rescan import mask_cells, outside_masks
@@ -81,9 +82,10 @@ def _carried_findings(last: FrameOutcome, plan: _Plan, index: int, found: Sequen
             boxes = _scrolled_boxes(boxes, plan.region, plan.shift)
             if not boxes:
                 continue
-        if any(any(reaches(r, b) for r in plan.rects) and not _unchanged(b, plan) for b in boxes) or _covered(
-            boxes, found
-        ):
+        reread = reached_lines(plan.rects, boxes)  # read again this frame: found again or gone
+        if any(hit and not _unchanged(b, plan) for b, hit in zip(boxes, reread, strict=True)):
+            continue
+        if _covered(boxes, found):
             continue
         out.append(replace(f, boxes=boxes, frame_index=index))
     return out
@@ -510,7 +512,13 @@ def face_crops(rects: Sequence[Box], faces: Sequence[Box], width: int, height: i
     quarter (a face that moves a little is not), crops that meet merged."""
     crops = [r.grow(max(FACE_MARGIN, min(r.w, r.h) // 4)).clip(width, height) for r in rects]
     known = [f.grow(max(f.w, f.h) // 4).clip(width, height) for f in faces]
-    return grow_and_merge(crops, known, lambda crop, i: crop.intersection_area(known[i]) > 0)
+
+    def take_in(crop: Box) -> Box:  # every known face the crop touches, until none is left out
+        while touched := [f for f in known if crop.intersection_area(f) and not crop.contains(f)]:
+            crop = functools.reduce(Box.union, touched, crop)
+        return crop
+
+    return grow_and_merge(crops, take_in)
 
 
 def _scrolled_region(
