@@ -130,6 +130,7 @@ class FramePipeline:
         self._engine_factory, self._verifier_factory = engine, verifier_engine
         self._engine, self._verifier_engine = engine(), verifier_engine()
         self.analyzer, self.redactor, self.key = analyzer, redactor, key
+        analyzer.load()  # models load with the pipeline, not on the frame that first needs them
         self.timeout = timeout_seconds
         self.timings: defaultdict[str, float] = defaultdict(float)
         self._cache: OrderedDict[bytes, FrameOutcome] = OrderedDict()

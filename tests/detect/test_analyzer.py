@@ -60,6 +60,47 @@ def test_a_failing_recognizer_fails_closed_without_the_text() -> None:
     assert info.value.__cause__ is None
 
 
+class _Loading(NullRecognizer):
+    name = "loading"
+
+    def __init__(self, fails: bool = False) -> None:
+        self.loads, self.fails = 0, fails
+
+    def load(self) -> None:
+        self.loads += 1
+        if self.fails:
+            raise OSError("model file /secret/path missing")
+
+
+def test_load_loads_every_recognizer_and_fails_as_an_engine_error() -> None:
+    ok, broken = _Loading(), _Loading(fails=True)
+    Analyzer([ok]).load()
+    assert ok.loads == 1
+    with pytest.raises(EngineError) as info:
+        Analyzer([ok, broken]).load()
+    assert "loading" in str(info.value) and "secret" not in str(info.value)
+
+
+def test_a_pipeline_loads_its_recognizers_when_built() -> None:
+    """Models load with the pipeline, not on the first frame whose text needs them (Kiwi took
+    2 s on the first Korean line of a recording, mid-way)."""
+    from tests.plugins.ocr_faults import NullEngine
+    from veil.options import RedactOptions
+    from veil.pipeline import FramePipeline
+    from veil.redact.fill import FillRedactor
+
+    recognizer = _Loading()
+    FramePipeline(
+        engine=NullEngine,
+        verifier_engine=NullEngine,
+        analyzer=Analyzer([recognizer]),
+        redactor=FillRedactor(RedactOptions()),
+        key=b"k" * 32,
+        timeout_seconds=5,
+    )
+    assert recognizer.loads == 1
+
+
 def test_types_lists_every_type_once() -> None:
     types = default_analyzer().types
     assert len(types) == len(set(types))

@@ -228,3 +228,14 @@ def test_a_line_read_without_the_at_of_its_address_is_read_again_alone(
     hit = find_value(lines, email.value)
     assert hit is not None, [norm(ln.text) for ln in lines]
     assert_boxes_on_value(*hit, email.box, tolerance=8)
+
+
+def test_sessions_threads_sleep_when_idle() -> None:
+    """Both PP-OCR sessions are ours: the thread count asked for, and idle threads that sleep
+    (onnxruntime's default spinning burned a sixth of the recogniser's CPU on busy screens)."""
+    engine = RapidOcrEngine(threads=2)
+    engine.read(render("Order 20240825", LATIN_FONT).pixels)
+    for part in (engine._det, engine._rec):
+        options = part.session.session.get_session_options()
+        assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+        assert options.intra_op_num_threads == 2

@@ -56,6 +56,17 @@ class Analyzer:
         every = (t for r in self._recognizers for t in r.types if t not in self.disabled_types)
         return tuple(dict.fromkeys(every))
 
+    def load(self) -> None:
+        """Load every recognizer's models now (`Recognizer.load`); a failure is an EngineError."""
+        for recognizer in self._recognizers:
+            try:
+                recognizer.load()
+            except EngineError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - as in `_run`: name the recognizer only
+                failure = type(exc).__name__
+                raise EngineError(f"detector '{recognizer.name}' failed to load: {failure}") from None
+
     def analyze(self, text: str, context: str = "") -> list[TextSpan]:
         """The spans of `text` given its screen `context`. Recent answers are remembered (in this
         process's memory only, like the lines they come from): a screen re-analysed after a

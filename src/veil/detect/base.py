@@ -22,6 +22,10 @@ class Recognizer(ABC):
     fallback: bool = False
     languages: tuple[str, ...] = ("ko", "ja", "fr", "en")
 
+    def load(self) -> None:  # noqa: B027 - optional hook, a no-op by default
+        """Load what `analyze` needs (a model, a dictionary) now rather than on the first text that
+        needs it: a recording must not stall on the first Korean line it meets. Default: nothing."""
+
     @abstractmethod
     def analyze(self, text: str, context: str = "") -> list[TextSpan]:
         """Return every span of `text` this recognizer believes is personal data."""

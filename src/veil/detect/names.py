@@ -151,6 +151,9 @@ class KoreanNameRecognizer(Recognizer):
     types = (TYPE,)
     languages = ("ko",)
 
+    def load(self) -> None:
+        _kiwi().tokenize("김민수")  # Kiwi builds its model on the first text, not at construction
+
     def analyze(self, text: str, context: str = "") -> list[TextSpan]:
         norm = normalize(text)
         s = norm.text

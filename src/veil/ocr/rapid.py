@@ -11,7 +11,9 @@ short side (a 400x40 crop becomes 7,360x736 and costs seconds), and (2) its word
 spaces and can misalign with lines when one is filtered out. Here the detector sees the frame at
 native scale (at 960 px neighbouring table cells merge: DESIGN.md), small crops are upscaled at
 most `max_upscale` times, and each character's box comes from the CTC column where the recogniser
-emitted it.
+emitted it. We also build the two onnxruntime sessions ourselves and hand them to rapidocr: their
+idle threads sleep instead of spinning (a busy screen asks for many small runs; spinning between
+them cost a sixth of the recogniser's CPU time, bench/README).
 
 Recognitions are kept by the ink they read (`veil.ocr.inkcache`); a line re-read alone (see
 `_AT_DROPPED`) is never served from there. A reading depends on the ink and on the crop around
@@ -199,6 +201,7 @@ class RapidOcrEngine(OcrEngine):
         if self._det is not None:
             return
         try:
+            from omegaconf import flag_override
             from rapidocr.ch_ppocr_det import TextDetector
             from rapidocr.ch_ppocr_rec import TextRecognizer
             from rapidocr.main import DEFAULT_CFG_PATH
@@ -211,12 +214,12 @@ class RapidOcrEngine(OcrEngine):
             for section, model in (("Det", _DET_MODEL), ("Rec", _REC_MODEL)):
                 part = cfg[section]
                 part.engine_cfg = cfg.EngineConfig.onnxruntime
-                part.engine_cfg.intra_op_num_threads = self.threads
-                part.engine_cfg.inter_op_num_threads = 1
                 part.model_path = str(models / model)
                 part.model_root_dir = str(models)
                 if not (models / model).is_file():
                     raise EngineError(f"PP-OCR model missing from the rapidocr wheel: {model}")
+                with flag_override(part, "allow_objects", True):  # rapidocr takes a ready session
+                    part.session = _session(models / model, self.threads)
             cfg.Rec.font_path = None
             # We scale for the detector ourselves; its own resize must only round to multiples of 32.
             cfg.Det.limit_type = "max"
@@ -227,6 +230,21 @@ class RapidOcrEngine(OcrEngine):
             raise
         except Exception as exc:
             raise EngineError(f"rapidocr could not load its models: {type(exc).__name__}: {exc}") from exc
+
+
+def _session(path: Path, threads: int) -> Any:
+    """An onnxruntime session whose idle threads sleep: by default they spin for a while after
+    each run, burning a core between the many small runs a busy screen asks for."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 4
+    options.enable_cpu_mem_arena = False
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
 
 
 def _moved(line: RawLine, box: Box, dx: int) -> RawLine:
