@@ -197,6 +197,8 @@ def test_a_table_row_right_of_an_address_is_not_its_continuation(
         "742 Evergreen Terrace, Apt 3B, Floor 2",
         "PSC 1234, Box 5678, APO AE 09012",
         "Unit 2050 Box 4190, DPO AP 96522",
+        # The village's name in brackets, misread by the OCR in a small font (a busy sheet).
+        "전북특별자치도 안산시 단원구강남대 709 가 840 (WAZA) 116 동 1378 호 (아파트)",
     ],
 )
 def test_an_address_is_masked_with_its_tail(line: str) -> None:
@@ -204,3 +206,18 @@ def test_an_address_is_masked_with_its_tail(line: str) -> None:
     and its tail readable still tells where someone lives); military addresses too."""
     spans = [s for s in default_analyzer().analyze(line) if s.type == "address"]
     assert [(s.start, s.end) for s in spans] == [(0, len(line))]
+
+
+@pytest.mark.parametrize(
+    ("above", "expected"),
+    [
+        ("Merci de vérifier. Adresse: 81, avenue de", ["Pierre, 23950 Saint Margot"]),
+        ("Livraison au 3 bis, boulevard", ["Pierre, 23950 Saint Margot"]),
+        ("Merci de vérifier la commande de", ["23950 Saint Margot"]),  # no street cut above
+        ("", ["23950 Saint Margot"]),
+    ],
+)
+def test_a_street_name_wrapped_to_the_next_line_is_masked_with_it(above: str, expected: list[str]) -> None:
+    """A chat bubble wrapped "81, avenue de" / "Pierre, 23950 Saint Margot": the name's rest
+    opens the next line and is part of the address (a busy chat pane left it readable)."""
+    assert found("fr", "Pierre, 23950 Saint Margot. Téléphone à rappeler.", above) == expected

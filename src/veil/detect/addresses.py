@@ -91,8 +91,10 @@ _KO_PATTERNS = (
 _KO_TAIL = (
     r"(?:[ ,]+[가-힣A-Za-z0-9]{1,15}){0,2}?[ ,]+(?:[A-Za-z0-9]{1,4}[ ]?동[ ]?)?"
     r"(?:B|지하[ ]?)?\d{1,4}[ ]?(?:층|호)(?:[ ]?\d{1,5}[ ]?호)?(?![가-힣])"
-    # The quarter or the kind of building in brackets after the unit: "1203호 (아파트)".
-    r"|[ ]?\([가-힣0-9, ]{1,20}\)"
+    # The quarter or the kind of building in brackets after the unit or the number: "1203호
+    # (아파트)", "709가 840 (정숙김장읍)"; whatever the OCR read inside ("(WAZA)" for a village's
+    # name in a small font), a bracket closing an address belongs to it.
+    r"|[ ]?\([^()\n]{1,20}\)"
 )
 
 # --- Japanese ---------------------------------------------------------------------------------
@@ -320,6 +322,19 @@ _FR_PART = re.compile(
 )
 
 
+# A line (of the context) ending in a street cut before or inside its name: "81, avenue de",
+# "12 rue", "3 bis, boulevard Saint".
+_FR_STREET_CUT = re.compile(
+    rf"(?<![\w])\d{{1,4}}(?:[ ]?(?:bis|ter|quater))?,?[ ]{_FR_WAY}"
+    r"(?:[ ](?:de la|de l'|du|des|de|d'|l'|la|le|les|saint|sainte))?$",
+    re.IGNORECASE,
+)
+# The rest of such a street's name opening the next line, up to its comma: "Pierre,", "la Gare,".
+_FR_STREET_REST = re.compile(
+    r"[ ]*((?:(?:de|du|des|la|le|les|l'|d')[ ])?[A-ZÀ-Ý][A-Za-zà-ÿ'’-]+(?:[ ][A-Za-zà-ÿ'’-]+){0,3}),"
+)
+
+
 class FrenchAddressRecognizer(AddressRecognizer):
     name = "fr-address"
     languages = ("fr",)
@@ -331,6 +346,11 @@ class FrenchAddressRecognizer(AddressRecognizer):
         it (`_FR_PART`): a street with no number before a postcode, a residence, a town the
         town pattern would not take, up to a sentence's end."""
         spans = super().analyze(text, context)
+        head = _FR_STREET_REST.match(text)
+        cut = any(_FR_STREET_CUT.search(c.strip()) for c in context.split("\n"))
+        if head is not None and cut:
+            # The street's name wrapped: "… Adresse: 81, avenue de" / "Pierre, 23950 Saint Margot".
+            spans.append(TextSpan(head.start(1), head.end(1), TYPE, CONTINUATION_SCORE, self.name))
         return _merged([_widened(text, s, _FR_PART, town_rest=True) for s in spans])
 
 
