@@ -16,8 +16,9 @@ recording's first frame, a full read, left out; the process's CPU time, stages i
 the pipeline's `timings`), real-time factor on 2 cores at 2 and 5 fps, share of pixels OCR'd,
 scroll steps recognised as scrolled, frames masked whole, and the values the full path hides
 that the incremental path leaves (must be 0). `--check-verifier` re-scans every frame the
-incremental path delivers with the full verifier (the whole frame) and counts values only that
-re-scan finds (must be 0).
+incremental path delivers with the full verifier (the whole frame) and counts the findings only
+that re-scan makes, and among them the personal values of the DOM truth the delivered frame left
+readable (must be 0).
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from bench.browser.render import Renderer, Shot
-from bench.browser.scoring import FrameOutcome, score_frame
+from bench.browser.render import Mark, Renderer, Shot
+from bench.browser.scoring import HIDDEN_SHARE, FrameOutcome, covered_ink_share, fill_mask, score_frame
 from bench.busy.record import RECORDINGS, Recording, shots
 from veil.models import Frame
 
@@ -57,7 +58,8 @@ class Run:
     stats: Counter[str] = field(default_factory=Counter)
     scroll_steps: int = 0
     scroll_found: int = 0
-    verifier_only: int = 0  # values only the full re-scan of a delivered frame found
+    verifier_only: int = 0  # findings only the full re-scan of a delivered frame made
+    verifier_only_values: int = 0  # of those, personal values (DOM truth) left readable
 
     def steady(self) -> range:
         return range(1, len(self.cpu))
@@ -85,9 +87,25 @@ def run_path(rec: Recording, frames: Sequence[Shot], full: bool, pipeline: Any, 
             verdict = pipeline.verify(out.pixels, k, pipeline.painted_masks(out.result.findings, out.pixels))
             left = pipeline.not_our_labels(verdict.findings, out.result.findings, out.pixels)
             run.verifier_only += len(left)
+            run.verifier_only_values += len(readable_under(shot, out.pixels, left))
     if not full:
         run.stats = Counter(target.stats)
     return run
+
+
+def readable_under(shot: Shot, after: Any, findings: Sequence[Any]) -> list[Mark]:
+    """The personal values of `shot` still readable on `after` (the ink rule) that a finding's
+    boxes reach: what a whole re-scan caught and the delivered frame leaves."""
+    covered = fill_mask(shot.pixels, after)
+    boxes = [b for f in findings for b in f.boxes]
+    out = []
+    for mark in shot.marks:
+        if mark.decoy or not mark.shown or not any(b.intersection_area(p) for b in boxes for p in mark.parts):
+            continue
+        share = covered_ink_share(shot.pixels, covered, mark.parts)
+        if share is not None and share < HIDDEN_SHARE:
+            out.append(mark)
+    return out
 
 
 def hidden(run: Run) -> list[list[bool]]:
@@ -128,6 +146,7 @@ def summary(runs: Sequence[Run]) -> dict[str, float]:
     frames = [f for r in runs for f in r.frames]
     out["masked_whole"] = sum(f.masked_whole for f in frames) / max(len(frames), 1)
     out["verifier_only"] = float(sum(r.verifier_only for r in runs))
+    out["verifier_only_values"] = float(sum(r.verifier_only_values for r in runs))
     return out
 
 
@@ -170,7 +189,9 @@ def table(results: dict[str, dict[str, Run]], full: bool, check: bool) -> Table:
                 cells.append(f"{sum(p[0] for p in pairs)}/{sum(p[1] for p in pairs)}")
             t.add_row(f"values --full hides, incremental not: {label}", *cells)
     if check:
-        t.add_row("values only the full re-scan finds", *(str(int(sums[c]["verifier_only"])) for c in cols))
+        t.add_row("findings only the full re-scan makes", *(str(int(sums[c]["verifier_only"])) for c in cols))
+        only = (str(int(sums[c]["verifier_only_values"])) for c in cols)
+        t.add_row("  of which on a personal value left readable", *only)
     return t
 
 

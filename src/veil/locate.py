@@ -17,6 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from itertools import pairwise
 
+import numpy as np
+import numpy.typing as npt
+
 from veil.delimited import ROW_NUMBER, Field, fields, typed_fields
 from veil.detect.analyzer import Analyzer
 from veil.detect.contact import is_decoy_label
@@ -73,6 +76,27 @@ def _same_row(a: Box, b: Box) -> bool:
     return overlap > 0.5 * min(a.h, b.h)
 
 
+class RowBoxes:
+    """The boxes of a screen's rows as arrays: a question asked of every row at once (which stand
+    on this row, which stand above it) costs one pass in numpy, not one in Python. A dense table
+    asks it of each of its hundreds of cells."""
+
+    def __init__(self, rows: Sequence[TextLine]) -> None:
+        self.rows = rows
+        edges = np.array([(r.box.x, r.box.y, r.box.x2, r.box.y2) for r in rows], np.int64).reshape(-1, 4)
+        self.x, self.y, self.x2, self.y2 = edges.T
+        self.h = self.y2 - self.y
+
+    def same_row(self, box: Box) -> npt.NDArray[np.bool_]:
+        """`_same_row(row, box)` for every row."""
+        overlap = np.minimum(self.y2, box.y2) - np.maximum(self.y, box.y)
+        same: npt.NDArray[np.bool_] = overlap > 0.5 * np.minimum(self.h, box.h)
+        return same
+
+    def overlaps_x(self, box: Box) -> npt.NDArray[np.bool_]:
+        return np.minimum(self.x2, box.x2) > np.maximum(self.x, box.x)
+
+
 def _join(left: TextLine, right: TextLine) -> TextLine:
     gap = Box(left.box.x2, left.box.y, max(right.box.x - left.box.x2, 0), left.box.h)
     return TextLine(
@@ -120,21 +144,33 @@ def assemble_rows(lines: Sequence[TextLine]) -> list[TextLine]:
     # Left to right, so each box can only extend a row that ends before it starts.
     ordered = sorted(lines, key=lambda ln: (ln.box.x, ln.box.y))
     out: list[TextLine] = []
+    # The rows so far as arrays (y, x2, y2, mask or not), updated as a row grows: the latest row
+    # that may take the next box is found in one pass.
+    y, x2, y2 = (np.zeros(len(ordered), np.int64) for _ in range(3))
+    mask = np.zeros(len(ordered), np.bool_)
     for line in ordered:
-        target = next(
-            (
-                i
-                for i in range(len(out) - 1, -1, -1)
-                if _same_row(out[i].box, line.box)
-                and MASK_ENGINE not in (line.engine, out[i].engine)  # a mask is a cell of its own
-                and 0 <= line.box.x - out[i].box.x2 <= JOIN_GAP_HEIGHTS * max(out[i].box.h, line.box.h)
-            ),
-            None,
-        )
-        if target is None:
-            out.append(line)
+        b, n = line.box, len(out)
+        if line.engine == MASK_ENGINE:  # a mask is a cell of its own
+            ok = np.zeros(n, np.bool_)
         else:
+            h = y2[:n] - y[:n]
+            gap = b.x - x2[:n]
+            ok = (
+                (np.minimum(y2[:n], b.y2) - np.maximum(y[:n], b.y) > 0.5 * np.minimum(h, b.h))
+                & ~mask[:n]
+                & (gap >= 0)
+                & (gap <= JOIN_GAP_HEIGHTS * np.maximum(h, b.h))
+            )
+        hits = np.flatnonzero(ok)
+        if hits.size == 0:
+            out.append(line)
+            target = n
+        else:
+            target = int(hits[-1])
             out[target] = _join(out[target], line)
+        row = out[target].box
+        y[target], x2[target], y2[target] = row.y, row.x2, row.y2
+        mask[target] = out[target].engine == MASK_ENGINE
     return out
 
 
@@ -147,6 +183,7 @@ def context_of(
     rows: Sequence[TextLine],
     is_label: LabelTest | None = None,
     is_field_label: LabelTest | None = None,
+    boxes: RowBoxes | None = None,
 ) -> str:
     """Screen context of `line`, one item per text line, nearest first: the cell to its left on
     the same row; the one before that only when the nearest is a short prefix ("Phone | +82 |
@@ -154,17 +191,20 @@ def context_of(
     16/01/1985 | Date de commande | …" the birth-date label is not the order date's); the line
     just above it; and the column header (the nearest header cell above it in the same column,
     however far: a table scrolls under its header). `is_label` tells header cells,
-    `is_field_label` labels."""
+    `is_field_label` labels. `boxes`: `rows` as arrays, when the caller has them."""
+    if boxes is None or boxes.rows is not rows:
+        boxes = RowBoxes(rows)
+    b = line.box
+    before = (boxes.x2 <= b.x + 2) | (boxes.x < b.x)
+    beside = boxes.same_row(b) & (b.x - boxes.x2 <= LEFT_REACH_EMS * _em(line)) & before
     # A column header on the left labels its own column, not the next header cell.
     left = sorted(
         (
             r
-            for r in rows
+            for r in (rows[i] for i in np.flatnonzero(beside).tolist())
             if r is not line
-            and _same_row(r.box, line.box)
             # A mask's margin may reach over the first letters after it; it is still their left cell.
-            and (r.box.x2 <= line.box.x + 2 or (r.engine == MASK_ENGINE and r.box.x < line.box.x))
-            and line.box.x - r.box.x2 <= LEFT_REACH_EMS * _em(line)
+            and (r.box.x2 <= b.x + 2 or (r.engine == MASK_ENGINE and r.box.x < b.x))
             and not (is_label is not None and is_label(r))
         ),
         key=lambda r: -r.box.x2,
@@ -174,7 +214,7 @@ def context_of(
         or (is_field_label is not None and is_field_label(left[0]))
     ):
         left = left[:1]
-    above = [r for r in rows if r.box.y2 <= line.box.y + 2 and _overlaps_x(r.box, line.box)]
+    above = [rows[i] for i in np.flatnonzero((boxes.y2 <= b.y + 2) & boxes.overlaps_x(b)).tolist()]
     parts = [r.text for r in left]
     near = [r for r in above if line.box.y - r.box.y2 < 3 * line.box.h]
     if near:
@@ -462,6 +502,7 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
     plain = [r for r in rows if r.engine != MASK_ENGINE] if masks else rows
     findings: list[Finding] = []
     in_columns: list[tuple[TextLine, int]] = []  # cells, and the edge of their column's header
+    geometry = {id(layout): RowBoxes(layout) for layout in (rows, plain)}
     for row in plain:
         if id(row) in field_labels:
             # A label cell (of personal data or of a business field) is not itself a value.
@@ -483,7 +524,9 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
         # The whole row, then its pieces under each header: the primary pass may only find more.
         for unit in (row, *pieces, *closed_up_digits(row)):
             for layout in layouts:
-                context = context_of(unit, layout, is_label if in_table else None, is_field_label)
+                context = context_of(
+                    unit, layout, is_label if in_table else None, is_field_label, geometry[id(layout)]
+                )
                 for span in analyzer.analyze(unit.text, context):
                     found = _finding(unit, span, key, frame_index)
                     if not any(_covers(f, found) for f in findings):
@@ -492,11 +535,11 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
     # breaks over two lines or more (one on a single line was looked for on that line). A cell
     # opens on a table's row, where the engine read three lines or more across; a form's label
     # over its value ("Owner" / "James Lynn") is no cell.
-    read = [ln.box for ln in lines if ln.engine != MASK_ENGINE]
+    read = RowBoxes([ln for ln in lines if ln.engine != MASK_ENGINE])
     for cell in wrapped_cells(in_columns):
-        if sum(1 for box in read if _same_row(box, cell.lines[0].box)) < 3:
+        if np.count_nonzero(read.same_row(cell.lines[0].box)) < 3:
             continue
-        context = context_of(cell.lines[0], rows, is_label, is_field_label)
+        context = context_of(cell.lines[0], rows, is_label, is_field_label, geometry[id(rows)])
         for span in analyzer.analyze(cell.text, context):
             found = _cell_finding(cell, span, key, frame_index)
             if len(found.boxes) > 1 and not any(_covers(f, found) for f in findings):
