@@ -1,7 +1,7 @@
 """Busy-screen benchmark: browser-rendered recordings where nearly every frame changes.
 
     python -m bench.busy_screens [--frames N] [--only NAME,...] [--no-full] [--check-verifier]
-                                 [--json PATH] [--cache DIR]
+                                 [--json PATH] [--cache DIR] [--desk-seconds S] [--desk-full-frames N]
 
 Seven short recordings at 1280x720, 2 fps (`bench.busy.record`): a table scrolled under a sticky
 header (smooth scrolling spread over several frames), a chat pane scrolled inside a page at zoom
@@ -9,7 +9,9 @@ header (smooth scrolling spread over several frames), a chat pane scrolled insid
 into a form, a modal opening over a form, a window switch. Rendered by Debian's Chromium (the
 browser benchmark's machinery, truth from the DOM, frames cached), then redacted in this process
 by Veil's incremental path (`IncrementalPipeline`, as `veil redact` runs it) and by the full path
-on every frame (`--full`), and scored by the browser benchmark's ink rule.
+on every frame (`--full`), and scored by the browser benchmark's ink rule. Beside them, in the same
+table but not in "all", the idle desk `bench.speed` measures (`bench.busy.desk`: `veil.synth.office`,
+1920x1080, 5 fps, `--desk-seconds`; the full path on its first `--desk-full-frames` frames only).
 
 Reported per recording and in total: CPU-seconds per frame by stage in steady state (each
 recording's first frame, a full read, left out; the process's CPU time, stages in proportion of
@@ -39,11 +41,12 @@ from rich.table import Table
 
 from bench.browser.render import Mark, Renderer, Shot
 from bench.browser.scoring import HIDDEN_SHARE, FrameOutcome, covered_ink_share, fill_mask, score_frame
-from bench.busy.record import RECORDINGS, Recording, shots
+from bench.busy.record import RECORDINGS, shots
 from veil.models import Frame
 
 FPS = 2
 CORES = 2
+DESK = "office_desk"  # the generated idle desk's column
 STAGES = ("ocr", "verify", "faces", "detect", "diff", "redact", "avatars")
 
 
@@ -65,10 +68,18 @@ class Run:
         return range(1, len(self.cpu))
 
 
-def run_path(rec: Recording, frames: Sequence[Shot], full: bool, pipeline: Any, check_verifier: bool) -> Run:
+def run_path(
+    name: str,
+    frames: Sequence[Shot],
+    full: bool,
+    pipeline: Any,
+    check_verifier: bool,
+    scrolled: Sequence[bool] | None = None,
+) -> Run:
+    """One path over `frames`; `scrolled` says which frames scroll (scroll steps recognised)."""
     from veil.track.incremental import IncrementalPipeline
 
-    run = Run(rec.name)
+    run = Run(name)
     target = pipeline if full else IncrementalPipeline(pipeline)
     for k, shot in enumerate(frames):
         before_t = dict(pipeline.timings)
@@ -79,7 +90,7 @@ def run_path(rec: Recording, frames: Sequence[Shot], full: bool, pipeline: Any, 
         run.stages.append({s: pipeline.timings.get(s, 0.0) - before_t.get(s, 0.0) for s in STAGES})
         stats = Counter(getattr(target, "stats", Counter()))
         stats.subtract(before_s)
-        if not full and rec.steps[k].scroll:
+        if not full and scrolled is not None and scrolled[k]:
             run.scroll_steps += 1
             run.scroll_found += int(stats["frames_scrolled"] > 0)
         run.frames.append(score_frame(shot, out.pixels, out.result.masked_whole, run.cpu[-1]))
@@ -118,7 +129,8 @@ def only_full(inc: Run, full: Run, delivered: bool = True) -> tuple[int, int]:
     on the frames the full path delivered (`delivered`: a difference of detection, must be 0) or
     on those it masked whole (hidden by the mask alone, whatever it detected)."""
     missed = total = 0
-    for a, b, frame in zip(hidden(inc), hidden(full), full.frames, strict=True):
+    # The full path may have run on the first frames only (the idle desk): those are compared.
+    for a, b, frame in zip(hidden(inc)[: len(full.frames)], hidden(full), full.frames, strict=True):
         if frame.masked_whole == delivered:
             continue
         for x, y in zip(a, b, strict=True):
@@ -155,15 +167,16 @@ def _f(x: float, digits: int = 2) -> str:
 
 
 def table(results: dict[str, dict[str, Run]], full: bool, check: bool) -> Table:
-    names = list(results)
-    cols = [*names, "all"]
-    t = Table(title=f"Busy browser screens (1280x720, {FPS} fps): incremental path, steady state")
+    names = [n for n in results if n != DESK]  # "all": the busy recordings, not the idle desk
+    cols = [*names, "all", *([DESK] if DESK in results else [])]
+    title = f"Busy browser screens (1280x720, {FPS} fps) and the idle desk: incremental path, steady state"
+    t = Table(title=title)
     t.add_column("what")
     for c in cols:
         t.add_column(c.replace("_", " "), justify="right")
 
     def runs(c: str, path: str) -> list[Run]:
-        return [results[n][path] for n in (names if c == "all" else [c])]
+        return [results[n][path] for n in (names if c == "all" else [c]) if path in results[n]]
 
     sums = {c: summary(runs(c, "inc")) for c in cols}
     t.add_row("CPU-s per frame", *(_f(sums[c]["cpu_per_frame"]) for c in cols))
@@ -174,7 +187,10 @@ def table(results: dict[str, dict[str, Run]], full: bool, check: bool) -> Table:
     t.add_row("pixels OCR'd %", *(_f(100 * sums[c]["pixels_ocr"], 1) for c in cols))
     t.add_row(
         "scroll steps recognised",
-        *(f"{int(sums[c]['scroll_found'])}/{int(sums[c]['scroll_steps'])}" for c in cols),
+        *(
+            "-" if c == DESK else f"{int(sums[c]['scroll_found'])}/{int(sums[c]['scroll_steps'])}"
+            for c in cols
+        ),
     )
     t.add_row("frames masked whole %", *(_f(100 * sums[c]["masked_whole"], 1) for c in cols))
     if full:
@@ -184,7 +200,7 @@ def table(results: dict[str, dict[str, Run]], full: bool, check: bool) -> Table:
         for delivered, label in ((True, "frames --full delivers"), (False, "frames --full masks whole")):
             cells = []
             for c in cols:
-                group = names if c == "all" else [c]
+                group = [n for n in (names if c == "all" else [c]) if "full" in results[n]]
                 pairs = [only_full(results[n]["inc"], results[n]["full"], delivered) for n in group]
                 cells.append(f"{sum(p[0] for p in pairs)}/{sum(p[1] for p in pairs)}")
             t.add_row(f"values --full hides, incremental not: {label}", *cells)
@@ -205,6 +221,13 @@ def to_json(results: dict[str, dict[str, Run]]) -> dict[str, Any]:
     return out
 
 
+def _done(name: str, results: dict[str, dict[str, Run]], path: Path | None, err: Console) -> None:
+    s = summary([results[name]["inc"]])
+    err.log(f"{name}: {s['cpu_per_frame']:.2f} CPU-s per frame")
+    if path:  # after every recording: a long run interrupted keeps what it measured
+        path.write_text(json.dumps(to_json(results), indent=2), encoding="utf-8")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.busy_screens", description=(__doc__ or "").splitlines()[0]
@@ -218,6 +241,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the numbers (never a value) to this file")
     cache_help = "folder for rendered frames (default ~/.cache/veil-bench)"
     parser.add_argument("--cache", type=Path, help=cache_help)
+    desk_help = "seconds of the generated idle desk (1920x1080, 5 fps) beside them; 0 leaves it out"
+    parser.add_argument("--desk-seconds", type=float, default=30.0, help=desk_help)
+    desk_full_help = "frames of the desk also run through the full path (it is slow)"
+    parser.add_argument("--desk-full-frames", type=int, default=20, help=desk_full_help)
     args = parser.parse_args(argv)
     err, console = Console(stderr=True), Console(width=200)
     wanted = set(args.only.split(",")) if args.only else None
@@ -239,13 +266,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                 inc_pipeline._cache.clear()
                 if full_pipeline is not None:
                     full_pipeline._cache.clear()
-            results[rec.name] = {"inc": run_path(rec, frames, False, inc_pipeline, args.check_verifier)}
+            scrolled = [step.scroll for step in rec.steps]
+            inc = run_path(rec.name, frames, False, inc_pipeline, args.check_verifier, scrolled)
+            results[rec.name] = {"inc": inc}
             if full_pipeline is not None:
-                results[rec.name]["full"] = run_path(rec, frames, True, full_pipeline, False)
-            s = summary([results[rec.name]["inc"]])
-            err.log(f"{rec.name}: {s['cpu_per_frame']:.2f} CPU-s per frame")
-            if args.json:  # after every recording: a long run interrupted keeps what it measured
-                args.json.write_text(json.dumps(to_json(results), indent=2), encoding="utf-8")
+                results[rec.name]["full"] = run_path(rec.name, frames, True, full_pipeline, False)
+            _done(rec.name, results, args.json, err)
+    if args.desk_seconds > 0:
+        from bench.busy.desk import desk_shots
+
+        desk = desk_shots(args.desk_seconds)
+        results[DESK] = {"inc": run_path(DESK, desk, False, inc_pipeline, args.check_verifier)}
+        if full_pipeline is not None and args.desk_full_frames > 0:
+            part = desk[: args.desk_full_frames]
+            results[DESK]["full"] = run_path(DESK, part, True, full_pipeline, False)
+        _done(DESK, results, args.json, err)
     console.print(table(results, args.full, args.check_verifier))
     return 0
 

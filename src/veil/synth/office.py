@@ -299,25 +299,44 @@ def office_recording(
     """Write an H.264 recording of office work to `path`; return what every frame shows.
 
     `language` defaults to one of ko/ja/fr/en chosen by the seed."""
+    screens = office_screens(seed, seconds, fps, size, language=language, script=script)
+    truth: list[tuple[TruthItem, ...]] = []
+    scenes: list[str] = []
+
+    def frames() -> Iterator[Pixels]:
+        for shot, scene in screens:
+            truth.append(shot.items)
+            scenes.append(scene)
+            yield shot.pixels
+
+    _encode(path, frames(), fps, size, crf)
+    return RecordingTruth(path, fps, size, tuple(truth), tuple(scenes))
+
+
+def office_screens(
+    seed: int,
+    seconds: float,
+    fps: int = 5,
+    size: tuple[int, int] = (1920, 1080),
+    *,
+    language: str | None = None,
+    script: OfficeScript | None = None,
+) -> Iterator[tuple[Screen, str]]:
+    """The frames of `office_recording` in memory, each with its scene ("table/ko"), unencoded.
+    A frame that repeats the last screens shares its pixels (treat them as read-only)."""
     total = round(seconds * fps)
     if total < 1 or fps <= 0:
         raise VeilError(f"{seconds} s at {fps} fps is not a recording")
     spec = office_spec(seed, size, language)
     spec.check()
     desk = _Desk(spec, fps, script or OfficeScript())
-    truth: list[tuple[TruthItem, ...]] = []
-    scenes: list[str] = []
 
-    def frames() -> Iterator[Pixels]:
+    def screens() -> Iterator[tuple[Screen, str]]:  # checked above, before the first frame is asked
         for _ in range(total):
             desk.advance()
-            shot = desk.screen()
-            truth.append(shot.items)
-            scenes.append(f"{desk.active.name}/{spec.language}")
-            yield shot.pixels
+            yield desk.screen(), f"{desk.active.name}/{spec.language}"
 
-    _encode(path, frames(), fps, size, crf)
-    return RecordingTruth(path, fps, size, tuple(truth), tuple(scenes))
+    return screens()
 
 
 def table_recording(
