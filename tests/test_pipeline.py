@@ -298,3 +298,34 @@ def test_an_initials_avatar_beside_a_found_name_is_masked() -> None:
     avatars = [f for f in outcome.result.findings if f.type == "avatar"]
     assert len(avatars) == 1 and avatars[0].boxes[0].contains(Box(20, 30, 32, 32))
     assert (outcome.pixels[30:62, 20:52] == 0).all()
+
+
+@pytest.mark.parametrize(("glyphs", "named"), [("MD", True), ("QX", False)])
+def test_a_name_no_detector_takes_is_found_by_its_initials_disc(glyphs: str, named: bool) -> None:
+    """A participant list: a disc "MD" beside "Marie Dupont" names her though the detectors find
+    nothing on the line (here: an analyzer that finds nothing); a disc whose glyphs are not the
+    line's initials names nothing and, with no name beside it, is no avatar."""
+    from veil.detect.analyzer import Analyzer
+    from veil.detect.avatars import AvatarDetector
+    from veil.detect.fakes import NullRecognizer
+    from veil.synth.people import disc_picture
+
+    class Screen(FixedEngine):  # the name on the frame; the disc's glyphs in the disc alone
+        def read(self, pixels: Pixels) -> list[TextLine]:
+            return [fixed_line(glyphs, x=4, y=8, char_w=10)] if pixels.shape[1] < 60 else list(self.lines)
+
+    pixels = np.full((100, 400, 3), 255, np.uint8)
+    pixels[30:62, 20:52] = disc_picture(32, (30, 136, 229), (255, 255, 255), glyphs)
+    name = fixed_line("Marie Dupont", x=60, y=36)
+    step = pipeline(Screen([name]))
+    step.analyzer = Analyzer([NullRecognizer()])
+    step.avatar_detector = AvatarDetector()
+    outcome = step.process(Frame(index=0, pixels=pixels))
+    kinds = sorted(f.type for f in outcome.result.findings)
+    if named:
+        assert kinds == ["avatar", "person_name"]
+        (person,) = [f for f in outcome.result.findings if f.type == "person_name"]
+        assert person.boxes[0].contains(Box(60, 36, 12 * len("Marie Dupont"), 20))
+        assert (outcome.pixels[36:56, 60 : 60 + 12 * len("Marie Dupont")] == 0).all()
+    else:
+        assert kinds == []

@@ -528,7 +528,7 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
                     unit, layout, is_label if in_table else None, is_field_label, geometry[id(layout)]
                 )
                 for span in analyzer.analyze(unit.text, context):
-                    found = _finding(unit, span, key, frame_index)
+                    found = finding_for(unit, span, key, frame_index)
                     if not any(_covers(f, found) for f in findings):
                         findings.append(found)
     # A cell wrapped onto several lines ("Alexandra" / "Swift") is read whole too: a value it
@@ -597,7 +597,7 @@ def column_mates(
             f = whole.get(id(mate))
             if f is not None and sum(c.isdigit() for c in mate.text) == count:
                 span = TextSpan(0, len(row.text), f.type, f.score, COLUMN_RECOGNIZER)
-                found = _finding(row, span, key, frame_index)
+                found = finding_for(row, span, key, frame_index)
                 if not any(_covers(o, found) for o in out):
                     out.append(found)
                 break
@@ -636,7 +636,7 @@ def birth_date_columns(
             continue
         for cell in column:
             span = TextSpan(0, len(cell.text), "date_of_birth", 0.6, BIRTH_COLUMN_RECOGNIZER)
-            out.append(_finding(cell, span, key, frame_index))
+            out.append(finding_for(cell, span, key, frame_index))
     return out
 
 
@@ -683,7 +683,7 @@ def birth_date_fields(
             continue
         for r, f in cells:
             span = TextSpan(f.start, f.end, "date_of_birth", 0.6, BIRTH_COLUMN_RECOGNIZER)
-            found = _finding(r, span, key, frame_index)
+            found = finding_for(r, span, key, frame_index)
             if not any(_covers(g, found) for g in (*findings, *out)):
                 out.append(found)
     return out
@@ -704,7 +704,7 @@ def delimited_columns(
     out: list[Finding] = []
     for typed in typed_fields(rows, findings, label_type):
         span = TextSpan(typed.field.start, typed.field.end, typed.type, 0.6, FIELD_COLUMN_RECOGNIZER)
-        found = _finding(typed.line, span, key, frame_index)
+        found = finding_for(typed.line, span, key, frame_index)
         if not any(_covers(g, found) for g in (*findings, *out)):
             out.append(found)
     return out
@@ -746,7 +746,7 @@ def name_columns(
             text = cell.text
             start = len(text) - len(without_row_number(text))
             span = TextSpan(start, len(text.rstrip()), "person_name", 0.55, NAME_COLUMN_RECOGNIZER)
-            out.append(_finding(cell, span, key, frame_index))
+            out.append(finding_for(cell, span, key, frame_index))
     return out
 
 
@@ -880,7 +880,8 @@ def _cell_finding(cell: Cell, span: TextSpan, key: bytes, frame_index: int) -> F
     return _found(span, cell.text[span.start : span.end], boxes, key, frame_index)
 
 
-def _finding(row: TextLine, span: TextSpan, key: bytes, frame_index: int) -> Finding:
+def finding_for(row: TextLine, span: TextSpan, key: bytes, frame_index: int) -> Finding:
+    """The finding of `span` of `row`'s text: its characters' boxes, the value's keyed hash."""
     value = row.text[span.start : span.end]
     return _found(span, value, row.span_boxes(span.start, span.end), key, frame_index)
 

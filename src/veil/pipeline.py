@@ -8,6 +8,7 @@ the verifier has cleared.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import threading
@@ -22,9 +23,11 @@ import numpy as np
 
 from veil.capture.windows import WindowGate
 from veil.detect.analyzer import Analyzer
+from veil.detect.avatars import RECOGNIZER as AVATAR_RECOGNIZER
+from veil.detect.avatars import AvatarHit
 from veil.exceptions import EngineTimeout
-from veil.locate import MASK_ENGINE, locate, split_at_gaps, split_at_rules
-from veil.models import Box, Finding, Frame, FrameResult, MaskReason, Pixels, TextLine
+from veil.locate import MASK_ENGINE, finding_for, locate, split_at_gaps, split_at_rules
+from veil.models import Box, Finding, Frame, FrameResult, MaskReason, Pixels, TextLine, TextSpan
 from veil.ocr.base import REREAD_ENGINE, OcrEngine
 from veil.redact.base import Redactor
 from veil.verify.base import Verdict
@@ -40,7 +43,15 @@ class FaceFinder(Protocol):
 
 
 class AvatarFinder(Protocol):
-    def detect(self, pixels: Pixels, names: Sequence[Box]) -> list[Box]: ...
+    def painted_over(self, pixels: Pixels) -> Pixels: ...
+
+    def detect(
+        self,
+        pixels: Pixels,
+        names: Sequence[Box],
+        lines: Sequence[TextLine] = (),
+        read: Callable[[Box], str] | None = None,
+    ) -> list[AvatarHit]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +145,7 @@ class FramePipeline:
         self.timeout = timeout_seconds
         self.timings: defaultdict[str, float] = defaultdict(float)
         self._cache: OrderedDict[bytes, FrameOutcome] = OrderedDict()
+        self._glyph_cache: OrderedDict[bytes, str] = OrderedDict()  # initials discs' readings
 
     def process(self, frame: Frame, digest: bytes | None = None) -> FrameOutcome:
         """Read, detect, redact and verify `frame`; `digest` is its `frame_digest` if the caller
@@ -154,7 +166,9 @@ class FramePipeline:
             lines = self.read(frame.pixels)
             text = self.find(lines, frame.index)
             findings = (
-                text + self.faces(frame.pixels, frame.index) + self.avatars(frame.pixels, text, frame.index)
+                text
+                + self.faces(frame.pixels, frame.index)
+                + self.avatars(frame.pixels, text, frame.index, lines)
             )
             redacted = self.redact(frame.pixels, findings)
             verdict = self.verify(redacted, frame.index, self.painted_masks(findings, redacted))
@@ -236,7 +250,12 @@ class FramePipeline:
             self._verifier_engine = self._verifier_factory()
 
     def read(self, pixels: Pixels, part: bool = False) -> list[TextLine]:
-        """The primary engine's lines of `pixels`: a whole frame, or a `part` cut from one."""
+        """The primary engine's lines of `pixels`: a whole frame, or a `part` cut from one. Initials
+        discs are painted over first (`AvatarDetector.painted_over`): read with the name beside
+        them, their glyphs make a line no engine reads; the avatars stage still finds them."""
+        if self.avatar_detector is not None:
+            with self.stage("avatars", MaskReason.DETECTOR_FAILED):
+                pixels = self.avatar_detector.painted_over(pixels)
         with self.stage("ocr", MaskReason.OCR_FAILED):
             engine = self._engine
             step = engine.read_part if part else engine.read
@@ -262,15 +281,38 @@ class FramePipeline:
             return [Finding("face", (b.moved(dx, dy),), "centerface", 1.0, "", index) for b in boxes]
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def avatars(self, pixels: Pixels, text: Sequence[Finding], index: int) -> list[Finding]:
-        """Initials avatars (a disc with a participant's initials) beside the names in `text`."""
+    def avatars(
+        self, pixels: Pixels, text: Sequence[Finding], index: int, lines: Sequence[TextLine] = ()
+    ) -> list[Finding]:
+        """Initials avatars (a disc with a participant's initials) beside the names in `text`, and
+        beside a name in `lines` they are the initials of: that name too, found by its avatar."""
         if self.avatar_detector is None:
             return []
         with self.stage("avatars", MaskReason.DETECTOR_FAILED):
             names = [b for f in text if f.type == "person_name" for b in f.boxes]
-            boxes = self.avatar_detector.detect(pixels, names) if names else []
-            return [Finding("avatar", (b,), "initials-avatar", 1.0, "", index) for b in boxes]
+            out = []
+            read = functools.partial(self._glyphs, pixels)
+            for hit in self.avatar_detector.detect(pixels, names, lines, read):
+                out.append(Finding("avatar", (hit.box,), AVATAR_RECOGNIZER, 1.0, "", index))
+                if hit.name is not None:
+                    line, start, end = hit.name
+                    span = TextSpan(start, end, "person_name", 1.0, AVATAR_RECOGNIZER)
+                    out.append(finding_for(line, span, self.key, index))
+            return out
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _glyphs(self, pixels: Pixels, box: Box) -> str:
+        """The text the primary engine reads in `box` alone (an initials disc), remembered by the
+        box's pixels: a meeting's discs stay on screen frame after frame."""
+        crop = np.ascontiguousarray(pixels[box.y : box.y2, box.x : box.x2])
+        key = frame_digest(crop)
+        text = self._glyph_cache.get(key)
+        if text is None:
+            read = call_with_timeout(lambda: self._engine.read_part(crop), self.timeout, "OCR")
+            text = self._glyph_cache[key] = " ".join(ln.text for ln in read)
+            if len(self._glyph_cache) > GLYPH_CACHE_SIZE:
+                self._glyph_cache.popitem(last=False)
+        return text
 
     def not_our_labels(
         self, residual: Sequence[Finding], findings: Sequence[Finding], redacted: Pixels
@@ -358,6 +400,7 @@ VERIFIER_MASK = "verifier"  # the recognizer of a mask the verifier's finding ad
 VERIFIER_MASK_MARGIN = 3
 # Whole-frame re-scans after the verifier's masks before a frame is masked whole (see on_residual).
 RECHECK_ROUNDS = 3
+GLYPH_CACHE_SIZE = 256  # initials discs whose reading `FramePipeline._glyphs` remembers
 
 
 def verifier_masks(residual: Sequence[Finding], verified: Sequence[TextLine], index: int) -> list[Finding]:

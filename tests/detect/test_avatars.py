@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from veil.detect.avatars import AvatarDetector, find_avatars
+from veil.detect.avatars import AvatarDetector, find_avatars, initials_match
 from veil.exceptions import EngineError
 from veil.models import Box, Finding, Pixels
 from veil.synth import _fonts
@@ -138,3 +138,52 @@ def test_bad_input_raises_engine_error() -> None:
 def test_bad_settings(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError, match=r"diameter|reach"):
         AvatarDetector(**kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("glyphs", "line", "name"),
+    [
+        ("민준", "김민준 님이 입장했습니다", "김민준"),
+        ("김", "김민준", "김민준"),
+        ("佐", "佐藤 翔太", "佐藤 翔太"),
+        ("MD", "Marie Dupont (host)", "Marie Dupont"),
+        ("MD", "Marie de Dupont", "Marie de Dupont"),
+        ("JL", "Jean-Luc Lefèvre", "Jean-Luc Lefèvre"),
+    ],
+)
+def test_initials_name_the_line_beside_them(glyphs: str, line: str, name: str) -> None:
+    span = initials_match(glyphs, line)
+    assert span is not None and line[span[0] : span[1]] == name
+
+
+@pytest.mark.parametrize(
+    ("glyphs", "line"),
+    [
+        ("새", "새로운 메시지"),  # a "new" badge: no surname
+        ("민준", "김민수"),
+        ("3", "3 unread messages"),
+        ("MD", "Markdown document"),  # capitalised words whose initials are not the disc's
+        ("AB", "About Billing"),  # initials of UI words match: still no name (no second capital)
+        ("", "Marie Dupont"),
+    ],
+)
+def test_glyphs_that_name_nothing(glyphs: str, line: str) -> None:
+    assert initials_match(glyphs, line) is None
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_discs_are_painted_over_for_the_ocr(theme: str) -> None:
+    """Read together, a disc's glyphs and the name beside it made one line PP-OCR read as
+    "7对司" (a Korean chat list); the OCR is given the screen with the disc painted over in the
+    colour around it, the name untouched."""
+    pixels = screen(theme)
+    disc = paste(pixels, disc_picture(32, BLUE, BG[theme], "민준"), 20, 20)
+    tag = text(pixels, disc.x2 + 4, disc.y + 7, "김민준", theme)
+    painted = AvatarDetector().painted_over(pixels)
+    assert painted is not pixels
+    assert (painted[disc.y : disc.y2, disc.x : disc.x2] == BG[theme]).all()
+    assert (painted[tag.y : tag.y2, tag.x : tag.x2] == pixels[tag.y : tag.y2, tag.x : tag.x2]).all()
+    plain = screen(theme)
+    assert AvatarDetector().painted_over(plain) is plain  # no disc: the same pixels, no copy
+    tiny = plain[:10, :10]
+    assert AvatarDetector().painted_over(tiny) is tiny  # too small to hold a disc: not an error

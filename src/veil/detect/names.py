@@ -547,6 +547,11 @@ def _is_first_name(word: str) -> bool:
     return word.title() in firsts or word.split("-", 1)[0].title() in firsts
 
 
+def known_first_name(word: str) -> bool:
+    """A first name of our lists or of the census's (`census_names`)."""
+    return _is_first_name(word) or word.title() in census_names()[0]
+
+
 # Census surnames down to this rank (of 88,799): about 75 % of people; further down the list
 # holds ever more plain words ("Pay", "Save", "Home").
 CENSUS_SURNAME_RANK = 10_000

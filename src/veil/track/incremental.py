@@ -392,7 +392,8 @@ class IncrementalPipeline:
         kept = _not_reread(plan.lines, plan.rects)
         lines = kept + self._read_rects(frame.pixels, plan.rects, verifier=False)
         text = self.full.find(lines, frame.index)
-        findings = text + self._faces(frame, last, plan) + self.full.avatars(frame.pixels, text, frame.index)
+        avatars = self.full.avatars(frame.pixels, text, frame.index, lines)
+        findings = text + self._faces(frame, last, plan) + avatars
         findings += _carried_findings(last, plan, frame.index, findings)
         redacted = self.full.redact(frame.pixels, findings)
         # The verifier's own bookkeeping: re-read wherever the *redacted output* differs from the
