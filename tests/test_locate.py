@@ -586,3 +586,34 @@ def test_a_two_column_form_is_no_table_whose_first_label_heads_what_follows() ->
     assert not {y for y, _ in found} & {400, 430}, found
     # the form's values are still values
     assert {(130, "person_name"), (205, "email"), (280, "address"), (350, "person_name")} <= found
+
+
+def test_a_header_whose_box_reaches_into_the_first_row_still_heads_it() -> None:
+    """The first row under a sticky header, as PP-OCR boxed it on the idle desk's Japanese table:
+    the row's first cell starts at y = 126, the headers' padded boxes end at y = 128-129. Read
+    whole, the row's digits "4708-3290-5607 090 8181" pass as a card and the phone after them is
+    lost ("256" stayed readable on 37 frames); cut under its header, the phone is found whole."""
+    from veil.detect.registry import default_analyzer
+    from veil.locate import locate
+
+    def cell(text: str, x: int, y: int, w: int, h: int) -> TextLine:
+        step = w / len(text)
+        boxes = tuple(
+            Box(x + round(i * step), y, round((i + 1) * step) - round(i * step), h) for i in range(len(text))
+        )
+        return TextLine(text, Box(x, y, w, h), boxes, 0.9, "fake")
+
+    table = [
+        cell("商品コード", 468, 106, 76, 23),
+        cell("氏名", 604, 104, 32, 25),
+        cell("接続IP", 691, 104, 50, 24),
+        cell("追跡番号", 820, 107, 61, 20),
+        cell("電話番号", 981, 104, 61, 24),
+        cell("SKU-JP-48552-C", 464, 126, 120, 28),
+        cell("高橋次郎", 599, 128, 68, 26),
+        cell("203.0.113.102", 690, 128, 101, 25),
+        cell("TRK 4708-3290-5607", 818, 128, 143, 24),
+        cell("090 8181 2256", 977, 128, 105, 25),
+    ]
+    phones = [f for f in locate(table, default_analyzer(), b"k" * 32, 0) if f.type == "phone"]
+    assert any(f.boxes[0].x <= 977 and f.boxes[0].x2 >= 977 + 105 for f in phones), phones

@@ -510,7 +510,7 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
             # never a leak.
             continue
         in_table = row.box.y < end
-        edges = [c.box.x for c in columns if c.box.y2 <= row.box.y + 2] if in_table else []
+        edges = _header_edges(columns, row) if in_table else []
         # A fragment with digits touching a mask may be the rest of the masked number ("▇▇▇-5678"):
         # it is also read as if the mask were not there, so the label before the mask reaches it.
         # (Words after a masked e-mail in a sentence are no e-mail: only digits or '@' count.)
@@ -553,6 +553,12 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
     findings += birth_date_fields(plain, findings, key, frame_index)
     findings += delimited_columns(plain, findings, vocabulary.label_type, key, frame_index)
     return findings + name_columns([*plain, *cells], findings, key, frame_index, slots)
+
+
+def _header_edges(columns: Sequence[TextLine], row: TextLine) -> list[int]:
+    """Left edges of the header cells above `row`: not on its row, starting above it (PP-OCR's
+    padded boxes of a header and of the first row under it may overlap by a few pixels)."""
+    return [c.box.x for c in columns if c.box.y < row.box.y and not _same_row(c.box, row.box)]
 
 
 def rule_slots(ruled: Sequence[Sequence[TextLine]]) -> dict[int, tuple[int, int]]:
