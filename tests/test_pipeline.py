@@ -329,3 +329,42 @@ def test_a_name_no_detector_takes_is_found_by_its_initials_disc(glyphs: str, nam
         assert (outcome.pixels[36:56, 60 : 60 + 12 * len("Marie Dupont")] == 0).all()
     else:
         assert kinds == []
+
+
+def test_a_disc_read_that_hangs_masks_the_frame_and_rebuilds_the_engine() -> None:
+    """Reading a disc's glyphs is an OCR call like any other: a timeout fails closed (the frame is
+    masked whole) and the engine is rebuilt from its factory, not kept hung."""
+    import time as clock
+
+    from veil.detect.avatars import AvatarDetector
+    from veil.synth.people import disc_picture
+
+    name = fixed_line("Zorvan Quillet", x=60, y=36)
+
+    class HangsOnDiscs(FixedEngine):
+        def read(self, pixels: Pixels) -> list[TextLine]:
+            if pixels.shape[1] < 60:
+                clock.sleep(2)
+            return list(self.lines)
+
+    built: list[OcrEngine] = []
+
+    def factory() -> OcrEngine:
+        built.append(HangsOnDiscs([name]))
+        return built[-1]
+
+    step = FramePipeline(
+        engine=factory,
+        verifier_engine=NullEngine,
+        analyzer=default_analyzer(),
+        redactor=FillRedactor(RedactOptions(margin_px=2)),
+        key=b"k" * 32,
+        timeout_seconds=0.3,
+        avatar_detector=AvatarDetector(),
+    )
+    pixels = np.full((100, 400, 3), 255, np.uint8)
+    pixels[30:62, 20:52] = disc_picture(32, (30, 136, 229), (255, 255, 255), "ZQ")
+    outcome = step.process(Frame(index=0, pixels=pixels))
+    assert outcome.result.masked_whole
+    assert (outcome.pixels == 0).all()
+    assert len(built) == 2  # the hung engine was replaced

@@ -308,7 +308,9 @@ class FramePipeline:
         key = frame_digest(crop)
         text = self._glyph_cache.get(key)
         if text is None:
-            read = call_with_timeout(lambda: self._engine.read_part(crop), self.timeout, "OCR")
+            # The primary engine's own stage: a timeout rebuilds the engine as any OCR timeout does.
+            with self.stage("ocr", MaskReason.OCR_FAILED):
+                read = call_with_timeout(lambda: self._engine.read_part(crop), self.timeout, "OCR")
             text = self._glyph_cache[key] = " ".join(ln.text for ln in read)
             if len(self._glyph_cache) > GLYPH_CACHE_SIZE:
                 self._glyph_cache.popitem(last=False)
