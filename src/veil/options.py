@@ -203,6 +203,13 @@ class AgentOptions(_Strict):
     daily_cap_minutes: int = Field(default=480, ge=0, le=1440)
     # Mean change (0-255) of a 1/4-scale grey block that counts as a change of the screen.
     change_threshold: float = Field(default=2.0, gt=0.0, le=255.0)
+    # A moving screen (a scroll, a typist, a video: each look differs from the one before) is kept
+    # once it settles, or after moving this long: the states someone saw, not every step between
+    # them. 0 keeps every change (up to `fps_cap`).
+    settle_seconds: float = Field(default=1.0, ge=0.0, le=60.0)
+    # Share of one CPU core the agent may use on average: past it, it keeps fewer frames rather than
+    # take more of the employee's machine (the frames it skips are never grabbed into its queue).
+    cpu_share: float = Field(default=0.5, gt=0.0, le=8.0)
     # Seconds between two polls of the server's state; no answer within `server_timeout_seconds`
     # stops capture (fail closed).
     poll_seconds: float = Field(default=5.0, gt=0.0, le=300.0)

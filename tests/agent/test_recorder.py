@@ -16,9 +16,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from veil.agent.client import ServerClient
 from veil.agent.control import Mode, set_mode
 from veil.agent.outbox import Outbox
-from veil.agent.recorder import Recorder, RecordOptions, Status
+from veil.agent.recorder import Recorder, RecordOptions, Status, StepFactory
 from veil.agent.segment import read_segment
 from veil.capture.windows import WindowEvent
+from veil.framestep import FrameDone, FrameStep
+from veil.models import Frame
 from veil.options import Policy
 
 from .fakes import ScriptedScreen, ScriptedWindows, fake_server, fast_step
@@ -27,18 +29,20 @@ SECRET_TITLE = "Payroll of Margaret Quinlan"
 
 
 def policy(**agent: object) -> Policy:
-    settings = {"fps_cap": 10.0, "segment_seconds": 2.0, "heartbeat_seconds": 30.0, **agent}
+    settings = {"fps_cap": 10.0, "segment_seconds": 2.0, "heartbeat_seconds": 30.0, "settle_seconds": 0.0,
+                **agent}  # fmt: skip
     raw = {"agent": settings, "capture": {"deny": [{"app": "^keepass"}, {"title": "payroll"}]}}
     return Policy.model_validate(raw)
 
 
 def record(tmp_path: Path, seconds: float, pol: Policy | None = None, screen: ScriptedScreen | None = None,
            windows: ScriptedWindows | None = None, client: ServerClient | None = None,
-           script: list[tuple[float, object]] | None = None) -> tuple[Status, Outbox]:  # fmt: skip
+           script: list[tuple[float, object]] | None = None,
+           step_factory: StepFactory = fast_step) -> tuple[Status, Outbox]:  # fmt: skip
     """Run the recorder `seconds`; `script`: (at seconds, callable) steps run meanwhile."""
     options = RecordOptions(tmp_path / "agent", pol or policy(), offline=client is None, duration=seconds)
     recorder = Recorder(options, screen or ScriptedScreen(), windows or ScriptedWindows(), client=client,
-                        step_factory=fast_step)  # fmt: skip
+                        step_factory=step_factory)  # fmt: skip
     started = time.monotonic()
 
     def play() -> None:
@@ -80,6 +84,30 @@ def test_frames_are_kept_on_change_capped_at_the_policy_fps(tmp_path: Path) -> N
     assert [m["seq"] for m, _, _ in found] == list(range(len(found))) and len(found) >= 1
     assert all(m["verifier"] == "cleared" and m["recording_id"] == status.recording_id for m, _, _ in found)
     assert sum(int(m["frames"]) for m, _, _ in found) == status.frames  # type: ignore[call-overload]
+
+
+class CostlyStep(FrameStep):
+    """The fast step, plus 40 ms of CPU a frame (an OCR's worth, scaled down)."""
+
+    def __call__(self, frame: Frame) -> FrameDone:
+        until = time.process_time() + 0.04
+        while time.process_time() < until:
+            pass
+        return super().__call__(frame)
+
+
+def costly_step(pol: Policy, recording_id: str) -> FrameStep:
+    fast = fast_step(pol, recording_id)
+    return CostlyStep(fast.full, True, fast.timeline, pol.scale.segment_frames)
+
+
+def test_the_agent_keeps_fewer_frames_rather_than_use_more_than_its_cpu_share(tmp_path: Path) -> None:
+    started = time.process_time()
+    status, _ = record(tmp_path, 3.0, policy(fps_cap=20.0, cpu_share=0.2), step_factory=costly_step)
+    used = time.process_time() - started
+    # Unbounded it would keep ~20 a second (0.8 of a core); at 0.2 of a core, 5 a second at most.
+    assert 3 <= status.frames <= 17
+    assert used < 0.5 * 3.0 + 1.0  # this process's CPU over the run (capture included), with slack
 
 
 def test_a_still_screen_keeps_only_heartbeat_frames(tmp_path: Path) -> None:

@@ -10,9 +10,10 @@ import cv2
 import numpy as np
 import pytest
 
-from veil.detect.faces import FaceDetector
+from veil.detect.faces import FaceDetector, pictured
 from veil.exceptions import EngineError
 from veil.models import Box, Pixels
+from veil.synth.people import face_picture
 
 # The face in astronaut.png spans about x 168-282, y 40-195 at its native 512 x 512.
 FACE_WIDTH = 115
@@ -100,3 +101,52 @@ def test_missing_model_raises_engine_error() -> None:
     bad = FaceDetector(path="/nonexistent/centerface.onnx")
     with pytest.raises(EngineError):
         bad.detect(np.zeros((64, 64, 3), np.uint8))
+
+
+def _text_screen(language: str, size: int = 15) -> Pixels:
+    """A screen of text lines, rules and a coloured button: text and flat UI, no picture."""
+    from PIL import Image, ImageDraw
+
+    from veil.synth._fonts import font_set
+
+    fonts = font_set(language, size, cjk_for_latin=False)
+    image = Image.new("RGB", (900, 600), (250, 250, 252))
+    draw = ImageDraw.Draw(image)
+    words = {"ko": "주문 상태 확인 배송 조회 고객 메모", "ja": "注文の状態 配送 確認 顧客メモ 請求書",
+             "en": "Order status, delivery, customer notes and invoices"}[language]  # fmt: skip
+    for row in range(24):
+        y = 12 + row * 24
+        draw.text((16, y), f"{words} {row * 7919 % 10000:04d}", fill=(33, 37, 41), font=fonts["body"])
+        draw.line((16, y + 21, 880, y + 21), fill=(222, 226, 230))
+    draw.rounded_rectangle((700, 540, 860, 580), 6, fill=(13, 110, 253))
+    draw.text((716, 550), "Save", fill=(255, 255, 255), font=fonts["bold"])
+    return np.asarray(image)
+
+
+@pytest.mark.parametrize("language", ["ko", "ja", "en"])
+def test_a_screen_of_text_is_no_picture_and_the_model_is_not_run(
+    detector: FaceDetector, language: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    screen = _text_screen(language)
+    assert not pictured(screen)
+
+    def run(*_args: object) -> list[tuple[float, float, float, float]]:
+        raise AssertionError("the face model ran on a screen of text")
+
+    monkeypatch.setattr(FaceDetector, "_run", run)
+    assert detector.detect(screen) == []
+
+
+@pytest.mark.parametrize("brightness", [0.15, 0.4, 1.0])
+@pytest.mark.parametrize("face_px", [24, 40, 96])
+def test_every_face_is_a_picture_even_dimmed(face_px: int, brightness: float) -> None:
+    pixels, face = face_picture(face_px, brightness=brightness)  # a modal's backdrop dims it
+    assert pictured(pixels[face.y : face.y2, face.x : face.x2].copy())
+
+
+def test_a_face_among_text_is_found(detector: FaceDetector) -> None:
+    screen = _text_screen("en").copy()
+    pixels, face = face_picture(48)
+    screen[300 : 300 + pixels.shape[0], 400 : 400 + pixels.shape[1]] = pixels
+    found = detector.detect(screen)
+    assert any(b.intersection_area(face.moved(400, 300)) > face.area // 2 for b in found)

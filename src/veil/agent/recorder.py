@@ -2,21 +2,23 @@
 
     capture thread   every 1/fps s: may I record (employee's switch, server state, daily cap)?
                      window in front -> deny-list -> grab -> window again (unchanged, allowed?)
-                     -> changed since the last kept frame (or heartbeat due)? -> queue (bounded)
+                     -> changed since the last kept frame, not a caret's blink, settled (or
+                     heartbeat due)? -> queue (bounded)
     process thread   FrameStep (the incremental pipeline with its verifier, as `veil redact` runs
-                     it) -> segment (video + text layer + manifest) -> outbox when cleared
+                     it) -> segment (video + text layer + manifest) -> outbox when cleared;
+                     rests after a frame to stay within the policy's share of a CPU core
     upload thread    outbox -> server (signed PUT), removed after 200/201
     poll thread      GET state; no fresh `recording: true` stops capture (fail closed)
 
 A grab taken while a confidential window is in front (before or after the grab) is dropped at once,
-never queued; the time is a gap "paused: confidential window", with no window named. When the
-process thread falls behind, grabs are dropped instead of queued (the rate adapts to the CPU).
+never queued; the time is a gap "paused: confidential window", with no window named. One kept frame
+waits at most: when the process thread is behind (or resting within its CPU share), a newer frame
+takes the waiting one's place (the rate adapts to the CPU, the lag stays one frame).
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from collections import Counter
@@ -47,7 +49,6 @@ from veil.options import Policy
 from veil.runfiles import sweep
 
 log = logging.getLogger(__name__)
-QUEUE_FRAMES = 4
 CONFIDENTIAL = "paused: confidential window"
 
 StepFactory = Callable[[Policy, str], FrameStep]
@@ -105,6 +106,23 @@ class Status:
                 f"waiting to upload {self.pending}")  # fmt: skip
 
 
+class CpuBudget:
+    """Keeps the agent's CPU time at most `share` of the wall time: after each frame, the process
+    thread rests until the agent's CPU since the last rest is `share` of the time gone by (the
+    capture thread meanwhile drops what it cannot queue). Once capture stopped, nothing rests."""
+
+    def __init__(self, share: float, ended: threading.Event) -> None:
+        self.share, self.ended = share, ended
+        self._cpu, self._wall = time.process_time(), time.monotonic()
+
+    def rest(self) -> None:
+        used = time.process_time() - self._cpu
+        owed = used / self.share - (time.monotonic() - self._wall)
+        if owed > 0:
+            self.ended.wait(owed)
+        self._cpu, self._wall = time.process_time(), time.monotonic()
+
+
 @dataclass(frozen=True)
 class _Kept:
     at: datetime
@@ -113,6 +131,40 @@ class _Kept:
 
 
 _IDLE = _Kept(datetime.min.replace(tzinfo=UTC), None, np.zeros((1, 1, 3), np.uint8))  # no frame came
+
+
+class Waiting:
+    """The kept frame waiting for the process thread: one at most, the newest. A newer frame takes
+    the place of one not yet processed, so the next frame processed is the screen as last seen,
+    however far behind the process thread is."""
+
+    def __init__(self) -> None:
+        self._ready = threading.Condition()
+        self._item: _Kept | None = None
+        self._ended = False
+
+    def put(self, item: _Kept) -> bool:
+        """Wait `item`; True when it took the place of a frame never processed."""
+        with self._ready:
+            replaced = self._item is not None
+            self._item = item
+            self._ready.notify()
+            return replaced
+
+    def end(self) -> None:
+        """Capture ended: `get` gives what is waiting, then None."""
+        with self._ready:
+            self._ended = True
+            self._ready.notify()
+
+    def get(self, timeout: float) -> _Kept | None:
+        """The waiting frame; `_IDLE` when none came within `timeout`; None once ended and empty."""
+        with self._ready:
+            self._ready.wait_for(lambda: self._item is not None or self._ended, timeout)
+            item, self._item = self._item, None
+        if item is not None:
+            return item
+        return None if self._ended else _IDLE
 
 
 class Recorder:
@@ -151,8 +203,9 @@ class Recorder:
                                   2 * policy.agent.poll_seconds + policy.agent.server_timeout_seconds
                                   ) if client else None  # fmt: skip
         self.uploader = Uploader(self.outbox, client) if client else None
-        self._queue: queue.Queue[_Kept | None] = queue.Queue(maxsize=QUEUE_FRAMES)
+        self._waiting = Waiting()
         self._stop = threading.Event()
+        self._captured = threading.Event()  # capture ended: what is queued is processed at once
         self._gaps: list[Gap] = []
         self._gap: tuple[datetime, str] | None = None
         self._lock = threading.Lock()
@@ -239,8 +292,9 @@ class Recorder:
             self._capture()
         finally:
             self._capture_ended = datetime.now(UTC)
+            self._captured.set()
             self._close_gap(self._capture_ended)
-            self._queue.put(None)
+            self._waiting.end()
             worker.join()
             if self.poller is not None and self.uploader is not None:
                 self.poller.stop()
@@ -257,7 +311,7 @@ class Recorder:
         return self.status
 
     def _capture(self) -> None:
-        changes = ChangeTest(self.policy.agent.change_threshold)
+        changes = ChangeTest(self.policy.agent.change_threshold, self.policy.agent.settle_seconds)
         started = last_kept = counted = time.monotonic()
         last_kept -= self.policy.agent.heartbeat_seconds
         counted -= 1.0
@@ -298,14 +352,13 @@ class Recorder:
             return self._skip(changes, CONFIDENTIAL if after and self.gate.denies(after) else "")
         self.status.state, self.status.reason = "RECORDING", ""
         assert pixels is not None
-        if not (heartbeat or changes.changed(pixels)):
-            return False
-        if self._queue.full():
-            self.status.counts["dropped: busy"] += 1
+        wanted = changes.wants(pixels, time.monotonic())
+        if not (heartbeat or wanted):
             return False
         now = datetime.now(UTC)
         self._close_gap(now)
-        self._queue.put(_Kept(now, before, pixels))
+        if self._waiting.put(_Kept(now, before, pixels)):
+            self.status.counts["dropped: busy"] += 1  # the frame it replaced was never processed
         changes.keep(pixels)
         return True
 
@@ -328,12 +381,10 @@ class Recorder:
         segment: SegmentBuilder | None = None
         index = 0
         length = self.policy.agent.segment_seconds
+        budget = CpuBudget(self.policy.agent.cpu_share, self._captured)
         try:
             while True:
-                try:
-                    item = self._queue.get(timeout=0.5)
-                except queue.Empty:
-                    item = _IDLE
+                item = self._waiting.get(timeout=0.5)
                 if item is None:
                     break
                 now = datetime.now(UTC) if item is _IDLE else item.at
@@ -352,6 +403,7 @@ class Recorder:
                 segment.add(item.at, index, step(frame))
                 index += 1
                 self.status.frames += 1
+                budget.rest()
             if segment is not None:  # the last segment ends when capture did, not when it drained
                 self._finish(segment, min(datetime.now(UTC), self._capture_ended or datetime.now(UTC)))
             self.status.pipeline = {
@@ -364,8 +416,6 @@ class Recorder:
                 segment.abort()
             if self.raw is not None:
                 self.raw.drop()
-            while self._queue.get() is not None:  # let the capture thread finish its put
-                pass
 
     def _new_segment(self, at: datetime) -> SegmentBuilder:
         if self.poller is not None:

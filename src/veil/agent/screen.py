@@ -3,7 +3,8 @@
 A grab is compared with the last kept frame at a quarter of its size (grey, each pixel the mean of a
 4x4 block, OpenCV INTER_AREA: ~2 ms for 1920x1080): the screen changed when any block moved by more
 than `change_threshold`. A typed character changes its blocks by tens of levels; noise does not.
-Only a kept frame is converted to RGB; a discarded grab's buffer is dropped at once.
+Only a kept frame is converted to RGB; a discarded grab's buffer is dropped at once. Which changes
+are kept (not a caret's blink; a moving screen once settled) is `ChangeTest`'s.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 from veil.models import Pixels
 
 SCALE = 4
+CARET_BLOCKS = (2, 16)  # a caret spans at most 2 blocks across and 16 down (8 x 64 px)
 
 
 class Screen(Protocol):
@@ -58,23 +60,61 @@ def thumbnail(pixels: Pixels) -> np.ndarray:
     return np.asarray(cv2.resize(grey, size, interpolation=cv2.INTER_AREA), dtype=np.int16)
 
 
+def _caret_sized(changed: np.ndarray) -> bool:
+    """Whether the changed blocks fit in a text caret's box (a blink, not an edit)."""
+    rows, cols = np.nonzero(changed)
+    if not rows.size:
+        return False
+    return int(np.ptp(cols)) < CARET_BLOCKS[0] and int(np.ptp(rows)) < CARET_BLOCKS[1]
+
+
 class ChangeTest:
-    """Whether a grab differs from the last kept one."""
+    """Which grabs are worth keeping: those that show the screen changed since the last kept frame.
 
-    def __init__(self, threshold: float) -> None:
+    A caret blinking back to a picture kept just before is no change (else a focused text field
+    keeps two frames a second on an idle desk). With `settle_seconds`, a screen that is moving (a
+    scroll, a typist, a video: each grab differs from the one before it) is kept once it settles,
+    or after moving that long: the states someone saw, not each step between them."""
+
+    def __init__(self, threshold: float, settle_seconds: float = 0.0) -> None:
         self.threshold = threshold
-        self._last: np.ndarray | None = None
+        self.settle_seconds = settle_seconds
+        self._kept: list[np.ndarray] = []  # the last two kept, newest last
+        self._previous: np.ndarray | None = None  # the grab looked at before this one
+        self._moving_since: float | None = None
 
-    def changed(self, pixels: Pixels) -> bool:
+    def _changed(self, small: np.ndarray, other: np.ndarray | None) -> np.ndarray | None:
+        """The blocks that changed, or None when there is nothing alike to compare with."""
+        if other is None or other.shape != small.shape:
+            return None
+        return np.asarray(np.abs(small - other) > self.threshold)
+
+    def wants(self, pixels: Pixels, now: float) -> bool:
+        """Whether to keep this grab, taken at `now` (seconds, monotonic)."""
         small = thumbnail(pixels)
-        last = self._last
-        if last is None or last.shape != small.shape:
+        previous, self._previous = self._previous, small
+        since_kept = self._changed(small, self._kept[-1] if self._kept else None)
+        if since_kept is None:
             return True
-        return bool(np.abs(small - last).max() > self.threshold)
+        if not since_kept.any():
+            self._moving_since = None
+            return False
+        if _caret_sized(since_kept) and len(self._kept) == 2:
+            back = self._changed(small, self._kept[0])
+            if back is not None and not back.any():
+                return False  # the caret blinked back
+        if self.settle_seconds > 0:
+            step = self._changed(small, previous)
+            if step is None or (step.any() and not _caret_sized(step)):  # still moving
+                self._moving_since = now if self._moving_since is None else self._moving_since
+                if now - self._moving_since < self.settle_seconds:
+                    return False
+        return True
 
     def keep(self, pixels: Pixels) -> None:
-        self._last = thumbnail(pixels)
+        self._kept = [*self._kept[-1:], thumbnail(pixels)]
+        self._moving_since = None
 
     def forget(self) -> None:
         """After a gap (paused, a confidential window): the next grab is kept whatever it shows."""
-        self._last = None
+        self._kept, self._previous, self._moving_since = [], None, None
