@@ -1,6 +1,6 @@
 """Capture agent benchmark: CPU and memory of `veil record` on one core, and upload bytes per hour.
 
-    python -m bench.agent [--seconds 60] [--fps 5] [--size 1920x1080] [--json PATH]
+    python -m bench.agent [--seconds 60] [--fps 5] [--size 1920x1080] [--cpu-share 0.5] [--json PATH]
 
 A scripted office scene under Xvfb: Debian's chromium shows a CRM page (a customer table of
 invented people and a notes field); xdotool types into the notes, scrolls the table and back, and
@@ -8,7 +8,8 @@ pauses between bursts, as someone working would. `veil record --offline` runs fo
 pinned to one core (sched_setaffinity) with one OCR thread; its CPU time and peak RSS come from
 the kernel (wait4 rusage of the agent process). Bytes per recorded hour are the outbox's segment
 sizes over the seconds they cover. "Drain" is how long the agent needed after capture stopped to
-finish the frames it had queued: small means it kept up in real time.
+finish the frame it had waiting: small means it kept up in real time. "Still screens kept": of the
+screens the script left still for a second or more, those the agent kept a frame of.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from rich.console import Console
 from rich.table import Table
 
@@ -58,18 +60,41 @@ def xdotool(display: str, *args: str) -> None:
                    capture_output=True, timeout=30)  # fmt: skip
 
 
-def office_work(display: str, window: str, until: float, rng: random.Random, scroll: bool = True) -> None:
-    """Type a sentence, scroll down and up (unless not `scroll`), think; again until `until`."""
+def office_work(display: str, window: str, until: float, rng: random.Random, scroll: bool = True,
+                shown: list[tuple[float, float]] | None = None) -> None:  # fmt: skip
+    """Type a sentence, scroll down and up (unless not `scroll`), think; again until `until`.
+    `shown` gets (from, to) in epoch seconds of each screen left still for a second or more."""
     sentences = ["Called back about the late delivery, customer agreed to a new date. ",
                  "Refund approved for order SKU-48213, see ticket 5512. ",
                  "Updated the billing address as requested. "]  # fmt: skip
+
+    def still(seconds: float) -> None:
+        started = time.time()
+        time.sleep(seconds)
+        if shown is not None:
+            shown.append((started, time.time()))
+
     while time.monotonic() < until:
         xdotool(display, "windowfocus", "--sync", window)
         xdotool(display, "type", "--delay", "90", rng.choice(sentences))
         for direction in ("5", "4") if scroll else ():  # wheel down, then up
             xdotool(display, "click", "--repeat", "6", "--delay", "150", direction)
-            time.sleep(1.0)
-        time.sleep(rng.uniform(2.0, 5.0))
+            still(1.0)
+        still(rng.uniform(2.0, 5.0))
+
+
+def kept_times(segments: list[Path]) -> list[float]:
+    """Epoch seconds of every frame in the outbox's segments."""
+    from datetime import datetime
+
+    times = []
+    for path in segments:
+        with zipfile.ZipFile(path) as archive:
+            manifest = json.loads(archive.read("manifest.json"))
+            layer = archive.read("textlayer.jsonl").decode("utf-8").splitlines()
+        start = datetime.fromisoformat(manifest["started_at"].replace("Z", "+00:00")).timestamp()
+        times += [start + float(json.loads(line)["t"]) for line in layer if line.strip()]
+    return times
 
 
 def start_desktop(
@@ -107,22 +132,26 @@ def start_desktop(
     return display, [chromium, xvfb], window
 
 
-def run(seconds: float, fps: float, size: str, scroll: bool = True) -> dict[str, Any]:
+def run(seconds: float, fps: float, size: str, scroll: bool = True, cpu_share: float = 0.5) -> dict[str, Any]:
     rng = random.Random(11)
     folder = Path(tempfile.mkdtemp(prefix="veil-bench-agent-"))
     display, procs, window = start_desktop(size, folder, rng)
     try:
         time.sleep(2.0)
         policy = folder / "policy.yaml"
-        policy.write_text(f"ocr:\n  threads: 1\nagent:\n  fps_cap: {fps}\n  segment_seconds: 20\n")
+        policy.write_text(
+            f"ocr:\n  threads: 1\nagent:\n  fps_cap: {fps}\n  segment_seconds: 20\n  cpu_share: {cpu_share}\n"
+        )
         env = {**os.environ, "DISPLAY": display, "OMP_NUM_THREADS": "1", "VEIL_HOME": str(folder / "home"),
                "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}"}  # fmt: skip
         command = [sys.executable, "-m", "veil", "record", "--offline", "--duration", str(seconds),
                    "--policy", str(policy), "--agent-dir", str(folder / "agent"), "--json", "-q"]  # fmt: skip
-        started = time.monotonic()
+        started, started_epoch = time.monotonic(), time.time()
         agent = subprocess.Popen(command, env=env, stdout=subprocess.PIPE)
         os.sched_setaffinity(agent.pid, {0})  # one core, before it has loaded anything
-        worker = threading.Thread(target=office_work, args=(display, window, started + seconds, rng, scroll))
+        shown: list[tuple[float, float]] = []
+        worker = threading.Thread(target=office_work,
+                                  args=(display, window, started + seconds, rng, scroll, shown))  # fmt: skip
         worker.start()
         assert agent.stdout is not None
         out = agent.stdout.read()
@@ -141,11 +170,16 @@ def run(seconds: float, fps: float, size: str, scroll: bool = True) -> dict[str,
             start = datetime.fromisoformat(manifest["started_at"].replace("Z", "+00:00"))
             end = datetime.fromisoformat(manifest["ended_at"].replace("Z", "+00:00"))
             covered += (end - start).total_seconds()
+        times = kept_times(segments)
+        # A still screen counts as kept when a frame was grabbed while it stood (the grab follows
+        # its settling by up to a look and the settle test's two looks).
+        seen = sum(any(a <= t <= b + 0.1 for t in times) for a, b in shown)
         cpu = usage.ru_utime + usage.ru_stime
         startup = float(summary.get("startup_cpu_seconds") or 0)
         kept = max(int(summary.get("frames") or 0), 1)
         return {
             "scene": "typing and scrolling" if scroll else "typing", "size": size, "fps_cap": fps,
+            "cpu_share_allowed": cpu_share,
             "seconds_recorded": seconds, "wall_seconds": round(wall, 1),
             "exit_status": os.waitstatus_to_exitcode(status),
             "cpu_seconds": round(cpu, 1), "cpu_share_of_one_core": round(cpu / wall, 3),
@@ -157,6 +191,8 @@ def run(seconds: float, fps: float, size: str, scroll: bool = True) -> dict[str,
             "segments": len(segments), "segment_bytes": size_bytes, "seconds_covered": round(covered, 1),
             "bytes_per_recorded_hour": round(size_bytes / covered * 3600) if covered else None,
             "drain_seconds": round(max(wall - seconds, 0.0), 1),
+            "still_screens_kept": f"{seen}/{len(shown)}",
+            "longest_seconds_without_a_frame": round(max(np.diff([started_epoch, *times]), default=0.0), 1),
         }  # fmt: skip
     finally:
         for proc in procs:
@@ -172,8 +208,9 @@ def main() -> None:
     parser.add_argument("--size", default="1920x1080")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--no-scroll", action="store_true", help="Only type (no scrolling).")
+    parser.add_argument("--cpu-share", type=float, default=0.5, help="the policy's agent.cpu_share")
     args = parser.parse_args()
-    result = run(args.seconds, args.fps, args.size, scroll=not args.no_scroll)
+    result = run(args.seconds, args.fps, args.size, scroll=not args.no_scroll, cpu_share=args.cpu_share)
     table = Table(title=f"veil record: {args.size} at up to {args.fps:g} fps, {args.seconds:g} s, one core")
     table.add_column("measure")
     table.add_column("value", justify="right")
