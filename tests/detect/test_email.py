@@ -16,6 +16,13 @@ POSITIVES = [
     # Being typed: the first keystrokes of an address are masked like the whole.
     ("call back jane.doe@exampl", "jane.doe@exampl"),
     ("To: minsu.kim@", "minsu.kim@"),
+    # Internationalised addresses: accented local parts (RFC 6531) and domains (IDN).
+    ("chloé.okonkwo@example.com", "chloé.okonkwo@example.com"),
+    ("Courriel : hélène.lefèvre@exemple.fr", "hélène.lefèvre@exemple.fr"),
+    ("Kontakt: anna@bücher.de", "anna@bücher.de"),
+    ("chloé.okonkwo@exa", "chloé.okonkwo@exa"),
+    # A word of another script written against the address is no part of it.
+    ("메일taro@example.com", "taro@example.com"),
 ]
 
 NEGATIVES = [

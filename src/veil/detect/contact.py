@@ -67,6 +67,13 @@ def is_decoy_label(text: str) -> bool:
 _S = SEP
 
 
+# Letters and digits of an address: ASCII, and the accented Latin letters of internationalised
+# addresses (RFC 6531 local parts, IDN domains: "chloé.okonkwo@example.com", "anna@bücher.de").
+# Not every script's letters: a Korean or Japanese word written against an address ("메일taro@")
+# is no part of it.
+_EL = "A-Za-z0-9\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"
+
+
 class EmailRecognizer(PatternRecognizer):
     name = "email"
     type = "email"
@@ -75,8 +82,8 @@ class EmailRecognizer(PatternRecognizer):
     patterns = (
         Pattern.text(
             "email",
-            r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*[ ]?@[ ]?"
-            r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+            rf"(?<![{_EL}._%+-])[{_EL}][{_EL}._%+-]*[ ]?@[ ]?"
+            rf"[{_EL}](?:[{_EL}-]*[{_EL}])?(?:\.[{_EL}](?:[{_EL}-]*[{_EL}])?)*"
             r"\.[A-Za-z]{2,24}(?![A-Za-z0-9-])",
             0.9,
         ),
@@ -85,8 +92,8 @@ class EmailRecognizer(PatternRecognizer):
         # An @-handle ("@minsu") has no local part before its '@', so it is no address.
         Pattern.text(
             "email-typing",
-            r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]+@(?:[A-Za-z0-9][A-Za-z0-9.-]*)?"
-            r"(?![A-Za-z0-9@])",
+            rf"(?<![{_EL}._%+-])[{_EL}][{_EL}._%+-]+@(?:[{_EL}][{_EL}.-]*)?"
+            rf"(?![{_EL}@])",
             0.6,
         ),
     )
