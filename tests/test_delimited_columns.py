@@ -10,7 +10,8 @@ from veil.delimited import typed_fields
 from veil.detect.labels import label_type
 from veil.detect.registry import default_analyzer
 from veil.locate import FIELD_COLUMN_RECOGNIZER, locate
-from veil.models import Finding, TextLine
+from veil.models import Box, Finding, TextLine
+from veil.ocr._common import boxes_from_centers
 
 HEADER = "1 name,birth_date,phone,email,address,iban"
 # Names no list holds; quoted addresses with commas inside; one date with an unquoted comma.
@@ -96,3 +97,23 @@ def test_chat_messages_with_commas_are_no_records() -> None:
     ]
     lines = csv(rows)
     assert typed_fields(lines, locate(lines, default_analyzer(), b"k" * 32, 0), label_type) == []
+
+
+def test_a_field_is_masked_from_separator_to_separator_whatever_the_ocr_read_of_it() -> None:
+    # A Korean address in a CSV export: the engine dropped the Hangul at its start and read
+    # '"6687(召召)"'; its characters' centres sit 60 px right of the comma, and the boxes the engine
+    # makes from centres cut halfway, so the field's first 30 px of ink are in the comma's box.
+    header = line("name,address,rrn", 20, 60, char_w=8)
+    rows = []
+    for i in range(3):
+        text = f'Kim Minsu,"6687(召召)",{i}10101-1234567'
+        comma = text.index(",")
+        centres = [24.0 + 8 * k + (60 if k > comma else 0) for k in range(len(text))]
+        box = Box(20, 100 + i * 30, round(centres[-1]) - 16, 20)
+        rows.append(TextLine(text, box, boxes_from_centers(centres, box), 0.9, "fake"))
+    findings = [f for f in locate([header, *rows], default_analyzer(), b"k" * 32, 0) if f.type == "address"]
+    for row in rows:
+        comma = row.text.index(",")
+        ink_from = 24 + 8 * comma + 6  # right after the comma's glyph: the dropped Hangul
+        ink_to = row.char_boxes[row.text.index('",')].x2
+        assert any(b.y == row.box.y and b.x <= ink_from and b.x2 >= ink_to for f in findings for b in f.boxes)

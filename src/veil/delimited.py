@@ -31,6 +31,26 @@ class Field:
     start: int
     end: int
 
+    def reach(self, text: str) -> tuple[int, int]:
+        """The field's span in `text` reaching the separators on either side (included): the ink
+        between a separator and the field's first or last character read is the field's, whatever
+        the OCR made of it (a Korean address whose Hangul the engine dropped reads '"6687(召召)"',
+        its characters' boxes covering half its ink). The first field starts where it starts (a
+        row number may stand before it), the last ends where it ends."""
+        chars = _SEPARATORS[self.separator]
+        start, end = self.start, self.end
+        before = start - 1
+        while before >= 0 and (text[before].isspace() or text[before] == '"'):
+            before -= 1
+        if before >= 0 and text[before] in chars:
+            start = before
+        after = end
+        while after < len(text) and (text[after].isspace() or text[after] == '"'):
+            after += 1
+        if after < len(text) and text[after] in chars:
+            end = after + 1
+        return start, end
+
 
 def fields(text: str) -> list[Field]:
     """The fields of `text` under the separator that cuts it into the most fields (at least

@@ -709,7 +709,8 @@ def delimited_columns(
     personal data, by its header or by what was found in it (`veil.delimited.typed_fields`)."""
     out: list[Finding] = []
     for typed in typed_fields(rows, findings, label_type):
-        span = TextSpan(typed.field.start, typed.field.end, typed.type, 0.6, FIELD_COLUMN_RECOGNIZER)
+        start, end = typed.field.reach(typed.line.text)
+        span = TextSpan(start, end, typed.type, 0.6, FIELD_COLUMN_RECOGNIZER)
         found = finding_for(typed.line, span, key, frame_index)
         if not any(_covers(g, found) for g in (*findings, *out)):
             out.append(found)
