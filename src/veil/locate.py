@@ -709,11 +709,13 @@ def delimited_columns(
     personal data, by its header or by what was found in it (`veil.delimited.typed_fields`)."""
     out: list[Finding] = []
     for typed in typed_fields(rows, findings, label_type):
-        start, end = typed.field.reach(typed.line.text)
+        field = typed.field
+        span = TextSpan(field.start, field.end, typed.type, 0.6, FIELD_COLUMN_RECOGNIZER)
+        if any(_covers(g, finding_for(typed.line, span, key, frame_index)) for g in (*findings, *out)):
+            continue  # found already (once: the manifest counts values)
+        start, end = field.reach(typed.line.text)
         span = TextSpan(start, end, typed.type, 0.6, FIELD_COLUMN_RECOGNIZER)
-        found = finding_for(typed.line, span, key, frame_index)
-        if not any(_covers(g, found) for g in (*findings, *out)):
-            out.append(found)
+        out.append(finding_for(typed.line, span, key, frame_index))
     return out
 
 
