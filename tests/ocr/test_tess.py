@@ -253,3 +253,28 @@ def test_a_line_of_blanks_is_not_a_line(monkeypatch: pytest.MonkeyPatch) -> None
     ]
     monkeypatch.setattr(engine, "_run", lambda *args: list(page))
     assert [ln.text for ln in engine.read(np.full((720, 1280, 3), 255, np.uint8))] == ["Orders"]
+
+
+def test_a_glyph_or_two_as_tall_as_a_block_is_not_a_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Page segmentation over a table whose names are masked now and then returns a "line" of a
+    glyph or two ("Mn") 460 px high; kept, it joined every line of the table into one row, and a
+    name found on that row was masked over the order numbers and dates of the other columns.
+    Real text that tall, with more than two letters or digits, stays a line."""
+    from veil.models import TextLine
+
+    engine = TesseractEngine("eng")
+
+    def line(text: str, box: Box) -> TextLine:
+        step = box.w // len(text)
+        chars = tuple(Box(box.x + step * i, box.y, step, box.h) for i in range(len(text)))
+        return TextLine(text, box, chars, 90.0, "tesseract")
+
+    page = [
+        line("Mn", Box(714, 396, 524, 462)),
+        line("『", Box(8, 320, 254, 146)),
+        line("WELCOME", Box(10, 880, 900, 120)),
+        line("ORD-2025-406262", Box(202, 410, 90, 10)),
+    ]
+    monkeypatch.setattr(engine, "_run", lambda *args: list(page))
+    read = engine.read(np.full((1080, 1920, 3), 255, np.uint8))
+    assert [ln.text for ln in read] == ["WELCOME", "ORD-2025-406262"]

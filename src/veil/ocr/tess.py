@@ -88,7 +88,9 @@ class TesseractEngine(OcrEngine):
 
     def read(self, pixels: Pixels) -> list[TextLine]:
         image = check_pixels(pixels)
-        lines = self._run(image, self.languages, _PSM_AUTO, self.upscale)
+        # Dropped before the ink left out is looked for: the text under a block's glyph is re-read.
+        page = self._run(image, self.languages, _PSM_AUTO, self.upscale)
+        lines = [ln for ln in page if not _block_glyph(ln)]
         if self.read_all_ink:
             lines = self._read_left_out(image, lines)
         # A "line" of blanks is none: page segmentation returns one now and then, the size of a whole
@@ -338,6 +340,15 @@ def _drawn_rule(blob: Pixels) -> bool:
     near[max(int(rows[0]) - 2, 0) : int(rows[-1]) + 3] = True
     rest = blob[~near]
     return rest.size == 0 or float(rest.mean()) < _RULE_REST_DENSITY
+
+
+def _block_glyph(line: TextLine) -> bool:
+    """A "line" taller than any line of screen text that reads as a glyph or two ("Mn" in a box
+    460 px high, "『"): page segmentation made letters of a block of masks or of a table's grid.
+    As a line it joins every line beside it into one row, and a finding on that row is masked
+    over the whole block (order numbers, dates and labels of the table's other columns). A line
+    of real text that tall spells more than two letters or digits, and is kept."""
+    return line.box.h > _MAX_LINE_PX and sum(c.isalnum() for c in line.text) <= 2
 
 
 def _plausible(line: TextLine) -> bool:
