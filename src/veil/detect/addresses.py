@@ -238,6 +238,8 @@ _NOT_ADDRESS = re.compile(
     r"[¥€$£₩]\s?\d|\d[\d,.]*\s?(?:円|원|€|EUR|USD)(?![가-힣])|"
     r"\d{4}[-/.年]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}:\d{2}|"
     r"\b[A-Z]{2,5}-\d{3,}|"
+    # an order or ticket number standing alone ("#477432"): a flat number "#12" stays possible
+    r"^\s*#\s?\d{4,}\s*$|"
     # a product or order code ("KB974-58", "SKU-XB-5912"), an amount with a decimal comma ("4 669,27")
     r"\b[A-Z]{1,5}\d{2,}-\d{2,}\b|\b\d{1,3}(?:[ .]\d{3})*,\d{2}\b(?![ ,]*[A-Za-zÀ-ÿ]{2,}\.? )"
 )
