@@ -148,3 +148,22 @@ def test_hints_in_brackets_and_snake_case_columns_are_labels(label: str, kind: s
 def test_buttons_and_menus_are_never_a_labelled_value(text: str, context: str, value: str) -> None:
     assert LabelledValueRecognizer().analyze(text, context) == []
     assert LabelledValueRecognizer().analyze(value, context) != []  # the same label still works
+
+
+@pytest.mark.parametrize(
+    ("text", "context"),
+    [
+        ("운송장: 1Z709AA4756124692", "받는 분"),
+        ("주 문 번호: ORD-2023-724937 ㆍ 증량: 1.2 kg", "받는 분"),  # OCR spaced the label out
+        ("Order no: #447120 · Weight: 1.2 kg", "Recipient"),
+        ("N° de facture : F2024/5550", "Destinataire"),
+        ("注文番号：20240702-23707", "お名前"),
+    ],
+)
+def test_a_business_fields_own_label_decides(text: str, context: str) -> None:
+    """A shipping label's "운송장: 1Z709…" line sits under "받는 분": the line's own label (a
+    business field's, with its colon) says what its value is; the name's label does not reach it."""
+    assert RECOGNIZER.analyze(text, context) == []
+    assert RECOGNIZER.analyze("김민수", context) != []  # the name's label still labels a name
+    assert RECOGNIZER.analyze("Tél : 06 12 34 56 78", context) != []  # a personal field's own label
+

@@ -231,6 +231,8 @@ class LabelledValueRecognizer(Recognizer):
         )
         if kind is not None and self.vocabulary.split_label_value(text) is not None:
             kind = None  # the line carries its own "label: value"; that label decides
+        elif kind is not None and _business_field(text):
+            return []  # "주문번호: ORD-…" under a name's label: the line's own label decides
         start = 0
         if kind is None:
             split = self.vocabulary.split_label_value(text)
@@ -255,6 +257,16 @@ class LabelledValueRecognizer(Recognizer):
             return []
         a = start + value.index(stripped)
         return [TextSpan(a, a + len(stripped), kind, LABEL_SCORE, self.name)]
+
+
+def _business_field(text: str) -> bool:
+    """Whether `text` opens with a business field's label and a colon ("운송장: 1Z709…", "Order
+    no: #4471 · Weight: 1.2 kg"): the value of that field, an order or tracking number, whatever
+    personal label stands above or left of the line (a shipping label's "받는 분" over it)."""
+    from veil.detect.contact import is_decoy_label  # contact imports labels; avoid a cycle
+
+    m = _SPLIT.match(text)
+    return m is not None and ":" in text[: m.end()].replace("：", ":") and is_decoy_label(m.group("label"))
 
 
 # Types whose every value, even partly typed, holds a digit.
