@@ -80,6 +80,23 @@ def test_names_out_of_the_lists_in_a_column_of_found_names() -> None:
     assert NAME_COLUMN_RECOGNIZER in {f.recognizer for f in named}
 
 
+@pytest.mark.parametrize(
+    ("names", "words"),
+    [
+        (["Maria Baker", "Theodore Ruiz", "Beverly Hardin"], ["Confirm Cancel", "Date Of Birth"]),
+        (["김민수", "이영희", "박지훈"], ["전화번호", "받는분", "편집"]),
+    ],
+)
+def test_buttons_and_labels_in_a_column_of_names_stay(names: list[str], words: list[str]) -> None:
+    """A form's labels and buttons stand in the column of the names they label ("Confirm
+    Cancel" under a transfer's recipient, "전화번호" under "받는분"): shaped like names, they
+    are none, and the name column does not take them."""
+    lines = [line(n, 20, 100 + i * 30) for i, n in enumerate([*names, *words])]
+    findings = locate(lines, default_analyzer(), b"k" * 32, 0)
+    named = {round(b.y / 30) for f in findings if f.type == "person_name" for b in f.boxes}
+    assert named == {round((100 + i * 30) / 30) for i in range(len(names))}
+
+
 def test_a_column_of_products_stays_though_shaped_like_names() -> None:
     products = ["Blue Widget", "Steel Kettle", "Paper Towel", "Garden Hose"]
     lines = [line(p, 20, 100 + i * 30) for i, p in enumerate(products)]

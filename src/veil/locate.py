@@ -24,6 +24,7 @@ from veil.delimited import ROW_NUMBER, Field, fields, typed_fields
 from veil.detect.analyzer import Analyzer
 from veil.detect.contact import is_decoy_label
 from veil.detect.dates import DateOfBirthRecognizer, listed_birth_date
+from veil.detect.labels import is_ui_text
 from veil.models import Box, Finding, TextLine, TextSpan
 from veil.ocr._common import char_weight
 from veil.ocr.base import REREAD_ENGINE
@@ -552,7 +553,7 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
     findings += birth_date_columns([*plain, *cells], findings, key, frame_index, slots)
     findings += birth_date_fields(plain, findings, key, frame_index)
     findings += delimited_columns(plain, findings, vocabulary.label_type, key, frame_index)
-    return findings + name_columns([*plain, *cells], findings, key, frame_index, slots)
+    return findings + name_columns([*plain, *cells], findings, key, frame_index, slots, vocabulary.label_type)
 
 
 def _header_edges(columns: Sequence[TextLine], row: TextLine) -> list[int]:
@@ -735,13 +736,20 @@ def name_columns(
     key: bytes,
     frame_index: int,
     slots: dict[int, tuple[int, int]] | None = None,
+    label_type: Callable[[str], str | None] = lambda _: None,
 ) -> list[Finding]:
     """Names the lists do not hold, in a column of names: a cell shaped like a name (see
     `_LATIN_NAME_SHAPE`; two to four Hangul syllables) in a column where at least two other
     cells were found as names whole and most name-shaped cells were. A customer list scrolled
-    past its header, where "Toby Lynch" has nothing to tell it alone."""
+    past its header, where "Toby Lynch" has nothing to tell it alone. A label (`label_type`, or a
+    business field's), a button or a menu item ("Confirm Cancel", "전화번호", "편집") is shaped
+    like a name but is none: a form's labels stand in the column of the names they label."""
     unique = list({(r.text, r.box): r for r in rows}.values())
-    shaped = [r for r in unique if _name_shaped(without_row_number(r.text).strip())]
+    shaped = [
+        r
+        for r in unique
+        if _name_shaped(text := without_row_number(r.text).strip()) and not _named_field(text, label_type)
+    ]
     if len(shaped) < BIRTH_COLUMN_MIN_CELLS:
         return []
     out: list[Finding] = []
@@ -757,6 +765,11 @@ def name_columns(
             span = TextSpan(start, len(text.rstrip()), "person_name", 0.55, NAME_COLUMN_RECOGNIZER)
             out.append(finding_for(cell, span, key, frame_index))
     return out
+
+
+def _named_field(text: str, label_type: Callable[[str], str | None]) -> bool:
+    """Whether `text` is a label, a business field's label, or UI text (a button, a menu item)."""
+    return bool(label_type(text)) or is_decoy_label(text) or is_ui_text(text)
 
 
 def _name_shaped(text: str) -> bool:
