@@ -617,3 +617,24 @@ def test_a_header_whose_box_reaches_into_the_first_row_still_heads_it() -> None:
     ]
     phones = [f for f in locate(table, default_analyzer(), b"k" * 32, 0) if f.type == "phone"]
     assert any(f.boxes[0].x <= 977 and f.boxes[0].x2 >= 977 + 105 for f in phones), phones
+
+
+def test_a_row_read_across_columns_takes_the_header_of_the_column_it_starts_in() -> None:
+    """Narrow columns: PP-OCR reads an order number, a date and a customer's name as one line.
+    The customer's header makes its piece a name; it does not make the whole line one (the
+    order number and the date were masked with the name)."""
+    from veil.detect.registry import default_analyzer
+    from veil.locate import locate
+
+    table = [
+        line("Order", 10, 10),
+        line("Date", 115, 10),
+        line("Customer", 180, 11),  # a pixel lower: the nearest header cell above the row
+        line("Email", 450, 10),
+        _spread([("ORD-2023-", 10), ("2026-", 115), ("Quill Robinette", 180)], y=40),
+        line("q@example.com", 450, 40),
+    ]
+    found = [(f.type, b.x) for f in locate(table, default_analyzer(), b"k" * 32, 0) for b in f.boxes]
+    assert "person_name" in {kind for kind, _ in found}, found
+    assert all(x >= 170 for _, x in found), found
+

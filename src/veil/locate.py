@@ -185,6 +185,7 @@ def context_of(
     is_label: LabelTest | None = None,
     is_field_label: LabelTest | None = None,
     boxes: RowBoxes | None = None,
+    is_column: LabelTest | None = None,
 ) -> str:
     """Screen context of `line`, one item per text line, nearest first: the cell to its left on
     the same row; the one before that only when the nearest is a short prefix ("Phone | +82 |
@@ -192,7 +193,9 @@ def context_of(
     16/01/1985 | Date de commande | …" the birth-date label is not the order date's); the line
     just above it; and the column header (the nearest header cell above it in the same column,
     however far: a table scrolls under its header). `is_label` tells header cells,
-    `is_field_label` labels. `boxes`: `rows` as arrays, when the caller has them."""
+    `is_field_label` labels, `is_column` every cell of a header row (labels or not: "Order",
+    "Date"): of those, the one over the line's start is its column's (see `_over_start`).
+    `boxes`: `rows` as arrays, when the caller has them."""
     if boxes is None or boxes.rows is not rows:
         boxes = RowBoxes(rows)
     b = line.box
@@ -219,19 +222,42 @@ def context_of(
     parts = [r.text for r in left]
     near = [r for r in above if line.box.y - r.box.y2 < 3 * line.box.h]
     if near:
-        up = max(near, key=lambda r: r.box.y)
+        up = _over_start(line, near)
         if not (
             is_field_label is not None
             and (_in_label_column(up, rows, is_field_label) or _labels_its_row(up, rows, is_field_label))
         ):
             parts.append(up.text)
     if is_label is not None:
-        headers = [r for r in above if is_label(r)]
-        if headers:
-            parts.append(without_row_number(max(headers, key=lambda r: r.box.y).text))
+        headers = [r for r in above if is_label(r) or (is_column is not None and is_column(r))]
+        own = _over_start(line, headers) if headers else None
+        if own is not None and is_label(own):
+            parts.append(without_row_number(own.text))
     # Tesseract's Korean model often spaces out syllables ("여 권 번호"): give labels a chance.
     parts += [d for d in (_HANGUL_GAP.sub("", p) for p in parts) if d not in parts]
     return "\n".join(parts)
+
+
+def _over_start(line: TextLine, above: Sequence[TextLine]) -> TextLine:
+    """Of the nearest row of `above` (cells over `line`), the cell over the first character of
+    `line` (or the nearest to it): the line above it, or the header of the column it stands in.
+    A row the OCR read across several columns ("ORD-2023- 2026- Jane Roe" under "Order | Date |
+    Customer") starts in the first of them; the customer's header, a pixel lower than the
+    others, does not make its order number a name (its piece under that header is read with
+    it, see `split_under_headers`)."""
+    nearest = max(above, key=lambda r: r.box.y)
+    row = [r for r in above if _same_row(r.box, nearest.box)]
+    x = line.box.x
+
+    def away(r: TextLine) -> int:
+        return 0 if r.box.x <= x < r.box.x2 else min(abs(r.box.x - x), abs(r.box.x2 - x))
+
+    return min(row, key=away)
+
+
+def _member_of(ids: set[int]) -> LabelTest:
+    """The test of a row being one of the rows whose ids are `ids`."""
+    return lambda row: id(row) in ids
 
 
 def without_row_number(text: str) -> str:
@@ -489,15 +515,12 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
     headers = header_cells(rows, labels, lambda t: bool(vocabulary.label_type(t)))
     field_labels = labels | {id(r) for r in rows if is_decoy_label(r.text)}
 
-    def is_label(row: TextLine) -> bool:
-        return id(row) in headers
-
-    def is_field_label(row: TextLine) -> bool:
-        return id(row) in field_labels
+    is_label, is_field_label = _member_of(headers), _member_of(field_labels)
 
     # Every cell of a header row starts a column ("상품코드" too, though no personal label).
     heads = [r for r in rows if id(r) in headers]
     columns = [r for r in rows if any(_same_row(r.box, h.box) for h in heads)]
+    is_column = _member_of({id(r) for r in columns})
     end = table_end(rows, columns)
     masks = [r for r in rows if r.engine == MASK_ENGINE]
     plain = [r for r in rows if r.engine != MASK_ENGINE] if masks else rows
@@ -526,7 +549,12 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
         for unit in (row, *pieces, *closed_up_digits(row)):
             for layout in layouts:
                 context = context_of(
-                    unit, layout, is_label if in_table else None, is_field_label, geometry[id(layout)]
+                    unit,
+                    layout,
+                    is_label if in_table else None,
+                    is_field_label,
+                    geometry[id(layout)],
+                    is_column,
                 )
                 for span in analyzer.analyze(unit.text, context):
                     found = finding_for(unit, span, key, frame_index)
@@ -540,7 +568,7 @@ def locate(lines: Sequence[TextLine], analyzer: Analyzer, key: bytes, frame_inde
     for cell in wrapped_cells(in_columns):
         if np.count_nonzero(read.same_row(cell.lines[0].box)) < 3:
             continue
-        context = context_of(cell.lines[0], rows, is_label, is_field_label, geometry[id(rows)])
+        context = context_of(cell.lines[0], rows, is_label, is_field_label, geometry[id(rows)], is_column)
         for span in analyzer.analyze(cell.text, context):
             found = _cell_finding(cell, span, key, frame_index)
             if len(found.boxes) > 1 and not any(_covers(f, found) for f in findings):
