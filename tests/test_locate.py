@@ -638,3 +638,30 @@ def test_a_row_read_across_columns_takes_the_header_of_the_column_it_starts_in()
     assert "person_name" in {kind for kind, _ in found}, found
     assert all(x >= 170 for _, x in found), found
 
+
+def test_a_form_label_row_read_twice_is_no_header_row() -> None:
+    """Two engines read "전화번호" (one as "전 화 번호"): a form's "이메일 | 전화번호" row looked
+    like a header row of three cells, and "이메일" headed everything below it, the activity
+    list's title and its dates and order numbers included."""
+    from veil.detect.registry import default_analyzer
+    from veil.locate import header_cells, locate
+
+    form = [
+        line("이메일", 20, 100),
+        line("전 화 번호", 600, 100),
+        line("전화번호", 600, 101),
+        line("kim@example.com", 20, 130),
+        line("010-1234-5678", 600, 130),
+        line("주소", 20, 170),
+        line("생년월일", 600, 170),
+        line("서울특별시 강남구 테헤란로 123", 20, 200),
+        line("1990-01-01", 600, 200),
+        line("활동", 20, 400),
+        line("2026-03-10 ORD-2023-181338", 20, 430),
+    ]
+    analyzer = default_analyzer()
+    labels = {id(r) for r in form if analyzer.labels.label_type(r.text)}
+    assert header_cells(form, labels) == set()
+    found = {b.y for f in locate(form, analyzer, b"k" * 32, 0) for b in f.boxes}
+    assert not any(y >= 390 for y in found), found
+

@@ -318,9 +318,10 @@ def header_cells(
         if id(row) not in labels:
             continue
         peers = [r for r in rows if _same_row(r.box, row.box)]
-        named = sum(1 for r in peers if id(r) in labels)
-        few = named < 2 and not (named and _table_below(peers, rows, labels))
-        few = few or (len(peers) < 3 and not _table_below(peers, rows, labels))
+        cells = _distinct(peers, labels)
+        named = sum(1 for r in cells if id(r) in labels)
+        few = named < 2 and not (named and _table_below(cells, rows, labels))
+        few = few or (len(cells) < 3 and not _table_below(cells, rows, labels))
         if few or any(
             _VALUE_MARK.search(without_row_number(r.text)) or r.engine == MASK_ENGINE for r in peers
         ):
@@ -330,6 +331,17 @@ def header_cells(
         if first is None or id(first) in labels or is_label(leading_cell(first).text):
             continue  # a stack of labels is a form, not a table
         out.add(id(row))
+    return out
+
+
+def _distinct(cells: Sequence[TextLine], labels: set[int]) -> list[TextLine]:
+    """`cells` with each cell read twice counted once (two readings over half of one box: "전 화
+    번호" and "전화번호"), a label's reading kept: a form's "label | label" row read twice is no
+    row of four cells."""
+    out: list[TextLine] = []
+    for cell in sorted(cells, key=lambda c: id(c) not in labels):
+        if not any(cell.box.intersection_area(o.box) * 2 > min(cell.box.area, o.box.area) for o in out):
+            out.append(cell)
     return out
 
 
