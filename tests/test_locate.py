@@ -665,3 +665,27 @@ def test_a_form_label_row_read_twice_is_no_header_row() -> None:
     found = {b.y for f in locate(form, analyzer, b"k" * 32, 0) for b in f.boxes}
     assert not any(y >= 390 for y in found), found
 
+
+def test_a_two_column_form_is_no_two_column_table() -> None:
+    """A CRM card's two columns of fields, labels over values: "Address | Date of birth" was taken
+    for a two-column table's header (three cells under "Date of birth" before a label: its value,
+    "SSN / NI number", a label of two labels, and its value), and "Address" headed the card's
+    activity list far below it (its title, its dates and order numbers masked as an address)."""
+    from veil.detect.registry import default_analyzer
+    from veil.locate import locate
+
+    form = [
+        line("Address", 20, 100),
+        line("Date of birth", 600, 100),
+        line("2126 Warren Harbors Suite 337", 20, 130),
+        line("1984-11-09", 600, 130),
+        line("Owner", 20, 170),
+        line("SSN / NI number", 600, 170),
+        line("Laura Coleman", 20, 200),
+        line("QQ 12 34 56 C", 600, 200),
+        line("Activity", 20, 260),
+        line("2026-03-10 · 20250722-22143", 20, 290),
+        line("2026-03-11 · ORD-2023-114624", 20, 320),
+    ]
+    found = {b.y for f in locate(form, default_analyzer(), b"k" * 32, 0) for b in f.boxes}
+    assert not any(y >= 250 for y in found), found

@@ -167,3 +167,16 @@ def test_a_business_fields_own_label_decides(text: str, context: str) -> None:
     assert RECOGNIZER.analyze("김민수", context) != []  # the name's label still labels a name
     assert RECOGNIZER.analyze("Tél : 06 12 34 56 78", context) != []  # a personal field's own label
 
+
+@pytest.mark.parametrize(
+    ("label", "kind"),
+    [
+        ("SSN / NI number", "us_ssn"),
+        ("Phone / Fax", "phone"),
+        ("Nom / Prénom", "person_name"),
+        ("Name / SKU", None),
+        ("1990/01/01", None),
+    ],
+)
+def test_two_labels_slashed_are_one_label(label: str, kind: str | None) -> None:
+    assert label_type(label) == kind

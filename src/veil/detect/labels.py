@@ -130,13 +130,18 @@ class LabelVocabulary:
 
     def label_type(self, text: str) -> str | None:
         """The type a whole OCR line or cell announces when it IS a label, else None. A hint in
-        brackets does not hide one: "생년월일 (YYYY.MM.DD)", "Phone (mobile)", "SSN (for the tax form)"."""
+        brackets does not hide one: "생년월일 (YYYY.MM.DD)", "Phone (mobile)", "SSN (for the tax form)";
+        two labels slashed are one ("SSN / NI number": the first one's type)."""
         key = label_key(text)
         if not 0 < len(key) <= 40:
             return None
         kind = self._table.get(key)
         if kind is None and ("(" in text or "（" in text):
             kind = self._table.get(label_key(_BRACKETED.sub(" ", text)))
+        if kind is None and "/" in text:
+            # Two labels of one field, slashed: "SSN / NI number", "Phone / Fax", "Nom / Prénom".
+            kinds = [self._table.get(label_key(part)) for part in text.split("/")]
+            kind = kinds[0] if all(kinds) else None
         return kind
 
     def holds_label(self, text: str) -> bool:
