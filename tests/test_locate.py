@@ -689,3 +689,23 @@ def test_a_two_column_form_is_no_two_column_table() -> None:
     ]
     found = {b.y for f in locate(form, default_analyzer(), b"k" * 32, 0) for b in f.boxes}
     assert not any(y >= 250 for y in found), found
+
+
+def test_cards_side_by_side_under_one_title_each_are_no_table() -> None:
+    """Four shipping labels side by side, each under "받는 사람": the row of titles passed for a
+    table's header row and "받는 사람" headed every line of each label, so a tracking number whose
+    label the verifier misread ("舎：1Z709…") was masked as a name."""
+    from veil.detect.registry import default_analyzer
+    from veil.locate import locate
+
+    cards = []
+    for k, x in enumerate((20, 370, 720, 1070)):
+        cards += [
+            line("받는 사람", x, 50),
+            line("김민수", x, 80),
+            line(f"010-1234-567{k}", x, 110),
+            line(f"舎：1Z709AA475612469{k}", x, 140),
+        ]
+    found = {(b.x // 350, b.y) for f in locate(cards, default_analyzer(), b"k" * 32, 0) for b in f.boxes}
+    assert {(k, 80) for k in range(4)} <= found, found  # the names, found by their own
+    assert not any(y >= 130 for _, y in found), found

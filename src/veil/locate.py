@@ -24,7 +24,7 @@ from veil.delimited import ROW_NUMBER, Field, fields, typed_fields
 from veil.detect.analyzer import Analyzer
 from veil.detect.contact import is_decoy_label
 from veil.detect.dates import DateOfBirthRecognizer, listed_birth_date
-from veil.detect.labels import is_ui_text
+from veil.detect.labels import is_ui_text, label_key
 from veil.models import Box, Finding, TextLine, TextSpan
 from veil.ocr._common import char_weight
 from veil.ocr.base import REREAD_ENGINE
@@ -312,7 +312,8 @@ def header_cells(
     one other label and no value (no digit, no '@'), and what stands right below them is not
     another label, nor a row opening with one (`is_label` of its first cell: "マイナンバー" and
     its value read as one row). A form's "label value label value" row, or a form's stack of
-    labels, is not a header row, so a form label never spreads down its column."""
+    labels, is not a header row, so a form label never spreads down its column; nor is a row of
+    one label repeated: the title of each of cards side by side ("받는 사람" on shipping labels)."""
     out: set[int] = set()
     for row in rows:
         if id(row) not in labels:
@@ -320,6 +321,8 @@ def header_cells(
         peers = [r for r in rows if _same_row(r.box, row.box)]
         cells = _distinct(peers, labels)
         named = sum(1 for r in cells if id(r) in labels)
+        if named > 1 and len({label_key(without_row_number(r.text)) for r in cells if id(r) in labels}) == 1:
+            continue  # cards side by side, each under its own title
         few = named < 2 and not (named and _table_below(cells, rows, labels))
         few = few or (len(cells) < 3 and not _table_below(cells, rows, labels))
         if few or any(
