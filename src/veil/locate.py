@@ -194,7 +194,7 @@ def context_of(
     just above it; and the column header (the nearest header cell above it in the same column,
     however far: a table scrolls under its header). `is_label` tells header cells,
     `is_field_label` labels, `is_column` every cell of a header row (labels or not: "Order",
-    "Date"): of those, the one over the line's start is its column's (see `_over_start`).
+    "Date"): of those, the one over the line's start heads its column (see `_over_start`).
     `boxes`: `rows` as arrays, when the caller has them."""
     if boxes is None or boxes.rows is not rows:
         boxes = RowBoxes(rows)
@@ -222,7 +222,9 @@ def context_of(
     parts = [r.text for r in left]
     near = [r for r in above if line.box.y - r.box.y2 < 3 * line.box.h]
     if near:
-        up = _over_start(line, near)
+        up = max(near, key=lambda r: r.box.y)
+        if is_column is not None and is_column(up):  # a header row: the cell over its start
+            up = _over_start(line, [r for r in near if is_column(r)], is_label or is_column)
         if not (
             is_field_label is not None
             and (_in_label_column(up, rows, is_field_label) or _labels_its_row(up, rows, is_field_label))
@@ -230,7 +232,7 @@ def context_of(
             parts.append(up.text)
     if is_label is not None:
         headers = [r for r in above if is_label(r) or (is_column is not None and is_column(r))]
-        own = _over_start(line, headers) if headers else None
+        own = _over_start(line, headers, is_label) if headers else None
         if own is not None and is_label(own):
             parts.append(without_row_number(own.text))
     # Tesseract's Korean model often spaces out syllables ("여 권 번호"): give labels a chance.
@@ -238,21 +240,39 @@ def context_of(
     return "\n".join(parts)
 
 
-def _over_start(line: TextLine, above: Sequence[TextLine]) -> TextLine:
-    """Of the nearest row of `above` (cells over `line`), the cell over the first character of
-    `line` (or the nearest to it): the line above it, or the header of the column it stands in.
-    A row the OCR read across several columns ("ORD-2023- 2026- Jane Roe" under "Order | Date |
-    Customer") starts in the first of them; the customer's header, a pixel lower than the
-    others, does not make its order number a name (its piece under that header is read with
-    it, see `split_under_headers`)."""
+def _over_start(line: TextLine, above: Sequence[TextLine], labelled: LabelTest) -> TextLine:
+    """Of the nearest row of `above` (header cells over `line`), the cell over the first word of
+    `line` (the most of it; padded boxes of the next column's cells reach a few pixels into it):
+    the header of the column it stands in. A row the OCR read across several columns ("ORD-2023-
+    2026- Jane Roe" under "Order | Date | Customer") starts in the first of them; the customer's
+    header, a pixel lower than the others, does not make its order number a name (its piece
+    under that header is read with it, see `split_under_headers`). Of cells over that word, a
+    `labelled` one first: two readings of one header cell, one of them garbled, stand there."""
     nearest = max(above, key=lambda r: r.box.y)
     row = [r for r in above if _same_row(r.box, nearest.box)]
-    x = line.box.x
+    if len(row) == 1:
+        return row[0]
+    lead = _first_word(line)
 
-    def away(r: TextLine) -> int:
-        return 0 if r.box.x <= x < r.box.x2 else min(abs(r.box.x - x), abs(r.box.x2 - x))
+    def over(r: TextLine) -> tuple[bool, bool, int, int]:
+        reach = _x_overlap(r.box, lead)
+        return reach > 0, labelled(r), reach, _x_overlap(r.box, line.box)
 
-    return min(row, key=away)
+    return max(row, key=over)
+
+
+def _first_word(line: TextLine) -> Box:
+    """The box of the first word of `line` (the whole line without a box per character)."""
+    text = line.text
+    if len(line.char_boxes) != len(text) or not text.strip():
+        return line.box
+    a = len(text) - len(text.lstrip())
+    b = text.find(" ", a)
+    return Box.covering([c for c in line.char_boxes[a : b if b > 0 else len(text)] if c.area] or [line.box])
+
+
+def _x_overlap(a: Box, b: Box) -> int:
+    return max(min(a.x2, b.x2) - max(a.x, b.x), 0)
 
 
 def _member_of(ids: set[int]) -> LabelTest:
