@@ -83,18 +83,22 @@ def office_work(display: str, window: str, until: float, rng: random.Random, scr
         still(rng.uniform(2.0, 5.0))
 
 
-def kept_times(segments: list[Path]) -> list[float]:
-    """Epoch seconds of every frame in the outbox's segments."""
+def read_outbox(segments: list[Path]) -> tuple[float, list[float]]:
+    """Seconds the outbox's segments cover, and the epoch seconds of every frame in them."""
     from datetime import datetime
 
-    times = []
+    def epoch(stamp: str) -> float:
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+    covered, times = 0.0, []
     for path in segments:
         with zipfile.ZipFile(path) as archive:
             manifest = json.loads(archive.read("manifest.json"))
             layer = archive.read("textlayer.jsonl").decode("utf-8").splitlines()
-        start = datetime.fromisoformat(manifest["started_at"].replace("Z", "+00:00")).timestamp()
+        start = epoch(manifest["started_at"])
+        covered += epoch(manifest["ended_at"]) - start
         times += [start + float(json.loads(line)["t"]) for line in layer if line.strip()]
-    return times
+    return covered, times
 
 
 def start_desktop(
@@ -161,16 +165,7 @@ def run(seconds: float, fps: float, size: str, scroll: bool = True, cpu_share: f
         summary = json.loads(out) if out.strip() else {}
         segments = sorted((folder / "agent" / "outbox" / "segments").glob("*.zip"))
         size_bytes = sum(p.stat().st_size for p in segments)
-        covered = 0.0
-        for path in segments:
-            with zipfile.ZipFile(path) as archive:
-                manifest = json.loads(archive.read("manifest.json"))
-            from datetime import datetime
-
-            start = datetime.fromisoformat(manifest["started_at"].replace("Z", "+00:00"))
-            end = datetime.fromisoformat(manifest["ended_at"].replace("Z", "+00:00"))
-            covered += (end - start).total_seconds()
-        times = kept_times(segments)
+        covered, times = read_outbox(segments)
         # A still screen counts as kept when a frame was grabbed while it stood (the grab follows
         # its settling by up to a look and the settle test's two looks).
         seen = sum(any(a <= t <= b + 0.1 for t in times) for a, b in shown)

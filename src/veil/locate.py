@@ -176,7 +176,7 @@ def assemble_rows(lines: Sequence[TextLine]) -> list[TextLine]:
 
 
 def _overlaps_x(a: Box, b: Box) -> bool:
-    return min(a.x2, b.x2) > max(a.x, b.x)
+    return _x_overlap(a, b) > 0
 
 
 def context_of(

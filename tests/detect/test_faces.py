@@ -150,3 +150,8 @@ def test_a_face_among_text_is_found(detector: FaceDetector) -> None:
     screen[300 : 300 + pixels.shape[0], 400 : 400 + pixels.shape[1]] = pixels
     found = detector.detect(screen)
     assert any(b.intersection_area(face.moved(400, 300)) > face.area // 2 for b in found)
+
+
+def test_pixels_the_picture_test_cannot_read_fail_as_an_engine_error(detector: FaceDetector) -> None:
+    with pytest.raises(EngineError):  # an OpenCV error inside `pictured` is the detector's failure
+        detector.detect(np.zeros((64, 64, 3), np.int64))

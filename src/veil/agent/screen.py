@@ -82,6 +82,7 @@ class ChangeTest:
         self._kept: list[np.ndarray] = []  # the last two kept, newest last
         self._previous: np.ndarray | None = None  # the grab looked at before this one
         self._moving_since: float | None = None
+        self._looked: Pixels | None = None  # the grab `_previous` is the thumbnail of
 
     def _changed(self, small: np.ndarray, other: np.ndarray | None) -> np.ndarray | None:
         """The blocks that changed, or None when there is nothing alike to compare with."""
@@ -93,6 +94,7 @@ class ChangeTest:
         """Whether to keep this grab, taken at `now` (seconds, monotonic)."""
         small = thumbnail(pixels)
         previous, self._previous = self._previous, small
+        self._looked = pixels  # `keep` of this very grab takes `small` as it is
         since_kept = self._changed(small, self._kept[-1] if self._kept else None)
         if since_kept is None:
             return True
@@ -112,9 +114,10 @@ class ChangeTest:
         return True
 
     def keep(self, pixels: Pixels) -> None:
-        self._kept = [*self._kept[-1:], thumbnail(pixels)]
+        small = self._previous if pixels is self._looked and self._previous is not None else thumbnail(pixels)
+        self._kept = [*self._kept[-1:], small]
         self._moving_since = None
 
     def forget(self) -> None:
         """After a gap (paused, a confidential window): the next grab is kept whatever it shows."""
-        self._kept, self._previous, self._moving_since = [], None, None
+        self._kept, self._previous, self._moving_since, self._looked = [], None, None, None

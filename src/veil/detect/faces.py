@@ -74,12 +74,12 @@ class FaceDetector:
         if pixels.ndim != 3 or pixels.shape[2] != 3 or pixels.shape[0] < 8 or pixels.shape[1] < 8:
             raise EngineError("face detector needs an H x W x 3 image")
         net = _net(self._path or model_path())  # a missing model fails every call, picture or not
-        if not pictured(pixels):
-            return []  # text and flat UI only: no face to find there
         height, width = pixels.shape[:2]
         # Small crops (a 120 px tile) are enlarged so faces reach the model's comfortable size.
         factor = 2.0 if max(height, width) < 480 else 1.0
         try:
+            if not pictured(pixels):
+                return []  # text and flat UI only: no face to find there
             boxes = self._run(net, pixels, factor)
         except cv2.error as exc:
             raise EngineError(f"face detector failed: {type(exc).__name__}") from None
